@@ -1,0 +1,50 @@
+#pragma once
+// Campaigns: prompts posted on a schedule through the outbox, and answers recognised as replies
+// in the prompt's thread.
+#include <map>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "connectors/connector.h"
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace learnloop::bot {
+
+struct BotStats {
+  int enqueued = 0, posted = 0, reconciled = 0, failed = 0;
+};
+
+class Bot {
+ public:
+  Bot(const config::Config& cfg, store::Store& store, Clock& clock,
+      std::map<std::string, connectors::Poster*> posters);
+
+  // Writes every prompt that is due into the outbox (a missed time within the campaign's
+  // catch-up window is still posted; older ones are skipped and logged).
+  void Schedule();
+  // Posts what the outbox holds. An item whose earlier attempt may have gone out is first
+  // looked for on the ESN, so it is never posted twice.
+  void Dispatch();
+  // Replies in the thread of an open prompt, by people, before it closes, are answers.
+  void RecognizeAnswers();
+  // The next time a campaign has a prompt due (nullopt: none).
+  std::optional<Time> NextDue() const;
+  const BotStats& stats() const { return stats_; }
+
+  static std::string MarkerFor(const std::string& key);
+  static std::string PromptBody(const config::CampaignConfig& c, const std::string& text,
+                                Time closes, const std::string& marker);
+
+ private:
+  std::optional<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
+
+  const config::Config& cfg_;
+  store::Store& store_;
+  Clock& clock_;
+  std::map<std::string, connectors::Poster*> posters_;
+  BotStats stats_;
+};
+
+}  // namespace learnloop::bot

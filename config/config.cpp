@@ -1,0 +1,362 @@
+#include "config/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+namespace learnloop::config {
+
+std::string Diagnostic::ToString() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + message;
+}
+
+const NetworkConfig* Config::FindNetwork(const std::string& name) const {
+  for (const auto& n : networks)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+namespace {
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+  std::vector<Diagnostic> errors;
+
+  void Error(const YAML::Node& n, const std::string& msg) {
+    auto m = n.Mark();
+    errors.push_back(Diagnostic{file_, m.line + 1, m.column + 1, msg});
+  }
+
+  // A mapping whose keys are declared one by one; Finish() reports every key not declared.
+  class Map {
+   public:
+    Map(Loader& l, const YAML::Node& node, std::string where)
+        : l_(l), node_(node), where_(std::move(where)) {}
+
+    YAML::Node Take(const std::string& key) {
+      declared_.insert(key);
+      if (!node_.IsMap()) return YAML::Node();
+      return node_[key];
+    }
+
+    template <typename F>
+    void Field(const std::string& key, bool required, F&& parse) {
+      YAML::Node v = Take(key);
+      if (!v.IsDefined() || v.IsNull()) {
+        if (required) l_.Error(node_, where_ + ": missing required key '" + key + "'");
+        return;
+      }
+      parse(v);
+    }
+
+    void String(const std::string& key, std::string& out, bool required = false) {
+      Field(key, required, [&](const YAML::Node& v) {
+        if (!v.IsScalar())
+          l_.Error(v, "'" + key + "' must be a string");
+        else
+          out = v.Scalar();
+      });
+    }
+
+    void Int(const std::string& key, int& out, int lo, int hi) {
+      Field(key, false, [&](const YAML::Node& v) {
+        try {
+          int x = v.as<int>();
+          if (x < lo || x > hi)
+            l_.Error(v, "'" + key + "' must be between " + std::to_string(lo) + " and " +
+                            std::to_string(hi));
+          else
+            out = x;
+        } catch (const YAML::Exception&) {
+          l_.Error(v, "'" + key + "' must be an integer");
+        }
+      });
+    }
+
+    void Bool(const std::string& key, bool& out) {
+      Field(key, false, [&](const YAML::Node& v) {
+        try {
+          out = v.as<bool>();
+        } catch (const YAML::Exception&) {
+          l_.Error(v, "'" + key + "' must be true or false");
+        }
+      });
+    }
+
+    void Duration(const std::string& key, Millis& out) {
+      Field(key, false, [&](const YAML::Node& v) {
+        auto d = v.IsScalar() ? ParseDuration(v.Scalar()) : std::nullopt;
+        if (!d || d->count() <= 0)
+          l_.Error(v, "'" + key + "' must be a duration such as 90s, 15m, 2h, 3d or 1w");
+        else
+          out = *d;
+      });
+    }
+
+    void Date(const std::string& key, std::optional<Time>& out) {
+      Field(key, false, [&](const YAML::Node& v) {
+        auto t = v.IsScalar() ? ParseIso(v.Scalar()) : std::nullopt;
+        if (!t)
+          l_.Error(v, "'" + key + "' must be a date (2026-01-31) or an ISO 8601 time in UTC");
+        else
+          out = t;
+      });
+    }
+
+    void StringList(const std::string& key, std::vector<std::string>& out, bool required = false) {
+      Field(key, required, [&](const YAML::Node& v) {
+        if (!v.IsSequence()) {
+          l_.Error(v, "'" + key + "' must be a list");
+          return;
+        }
+        out.clear();
+        for (const auto& e : v) {
+          if (!e.IsScalar())
+            l_.Error(e, "items of '" + key + "' must be strings");
+          else
+            out.push_back(e.Scalar());
+        }
+      });
+    }
+
+    void Zone(const std::string& key, std::string& name, TimeZone& tz) {
+      Field(key, false, [&](const YAML::Node& v) {
+        if (!v.IsScalar()) {
+          l_.Error(v, "'" + key + "' must be an IANA time zone name");
+          return;
+        }
+        auto z = FindZone(v.Scalar());
+        if (!z.ok())
+          l_.Error(v, z.error().message);
+        else {
+          name = v.Scalar();
+          tz = *z;
+        }
+      });
+    }
+
+    void Finish() {
+      if (!node_.IsMap()) return;
+      for (auto it = node_.begin(); it != node_.end(); ++it) {
+        std::string k = it->first.Scalar();
+        if (declared_.count(k)) continue;
+        std::string hint;
+        for (const auto& d : declared_)
+          if (EditDistance(k, d) <= 2) hint = " (did you mean '" + d + "'?)";
+        l_.Error(it->first, where_ + ": unknown key '" + k + "'" + hint);
+      }
+    }
+
+   private:
+    Loader& l_;
+    YAML::Node node_;
+    std::string where_;
+    std::set<std::string> declared_;
+  };
+
+  bool ExpectMap(const YAML::Node& n, const std::string& what) {
+    if (n.IsMap()) return true;
+    Error(n, what + " must be a mapping");
+    return false;
+  }
+
+  void Secret(Map& m, const std::string& key, learnloop::Secret& out) {
+    YAML::Node ref = m.Take(key);
+    YAML::Node file = m.Take(key + "_file");
+    bool has_ref = ref.IsDefined() && !ref.IsNull();
+    bool has_file = file.IsDefined() && !file.IsNull();
+    if (has_ref && has_file) {
+      Error(file, "give either '" + key + "' or '" + key + "_file', not both");
+      return;
+    }
+    if (!has_ref && !has_file) return;  // the caller decides whether it is required
+    const YAML::Node& n = has_ref ? ref : file;
+    if (!n.IsScalar()) {
+      Error(n, "'" + key + "' must be a string");
+      return;
+    }
+    auto s = has_ref ? learnloop::Secret::FromReference(n.Scalar())
+                     : learnloop::Secret::FromFile(n.Scalar());
+    if (!s.ok())
+      Error(n, "'" + key + "': " + s.error().message);
+    else
+      out = *s;
+  }
+
+  std::string file_;
+};
+
+Config Build(Loader& l, const YAML::Node& root) {
+  Config c;
+  c.tz = *FindZone("UTC");
+  if (!l.ExpectMap(root, "the configuration")) return c;
+  Loader::Map top(l, root, "config");
+  top.Zone("timezone", c.timezone, c.tz);
+  top.String("log_level", c.log_level);
+  top.Field("store", false, [&](const YAML::Node& n) {
+    if (!l.ExpectMap(n, "'store'")) return;
+    Loader::Map m(l, n, "store");
+    m.String("path", c.store_path, true);
+    m.Finish();
+  });
+  top.Field("report", false, [&](const YAML::Node& n) {
+    if (!l.ExpectMap(n, "'report'")) return;
+    Loader::Map m(l, n, "report");
+    m.String("out_dir", c.report_dir);
+    m.Field("formats", false, [&](const YAML::Node& f) {
+      std::vector<std::string> formats;
+      if (!f.IsSequence()) {
+        l.Error(f, "'formats' must be a list of json, md, html");
+        return;
+      }
+      for (const auto& e : f) {
+        std::string s = e.IsScalar() ? e.Scalar() : "";
+        if (s != "json" && s != "md" && s != "html")
+          l.Error(e, "unknown report format '" + s + "' (json, md, html)");
+        else
+          formats.push_back(s);
+      }
+      c.report_formats = formats;
+    });
+    m.Finish();
+  });
+  top.Field("privacy", false, [&](const YAML::Node& n) {
+    if (!l.ExpectMap(n, "'privacy'")) return;
+    Loader::Map m(l, n, "privacy");
+    m.Int("min_group_size", c.min_group_size, 1, 1000);
+    m.Finish();
+  });
+  top.Field("networks", true, [&](const YAML::Node& n) {
+    if (!n.IsSequence()) {
+      l.Error(n, "'networks' must be a list");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& e : n) {
+      if (!l.ExpectMap(e, "a network")) continue;
+      NetworkConfig nc;
+      Loader::Map m(l, e, "network");
+      m.String("type", nc.type, true);
+      nc.name = nc.type;
+      m.String("name", nc.name);
+      if (!nc.type.empty() && nc.type != "yammer")
+        l.Error(e["type"], "unknown connector type '" + nc.type + "' (available: yammer)");
+      if (nc.name.empty() || nc.name.find(':') != std::string::npos)
+        l.Error(e, "network name must be non-empty and contain no ':'");
+      if (!names.insert(nc.name).second) l.Error(e, "duplicate network name '" + nc.name + "'");
+      nc.base_url = "https://www.yammer.com/api/v1";
+      nc.token_url = "https://login.microsoftonline.com";
+      m.String("base_url", nc.base_url);
+      m.String("token_url", nc.token_url);
+      l.Secret(m, "token", nc.token);
+      if (nc.token.empty() && !e["token"].IsDefined() && !e["token_file"].IsDefined())
+        l.Error(e, "network '" + nc.name + "': missing required key 'token' (or 'token_file')");
+      m.StringList("communities", nc.communities);
+      m.Duration("poll_interval", nc.poll_interval);
+      m.Duration("refresh_window", nc.refresh_window);
+      m.Duration("refresh_interval", nc.refresh_interval);
+      m.Date("backfill_since", nc.backfill_since);
+      m.Duration("request_timeout", nc.request_timeout);
+      m.Int("rate_limit_requests", nc.rate_limit_requests, 1, 10000);
+      m.Duration("rate_limit_window", nc.rate_limit_window);
+      m.Finish();
+      c.networks.push_back(std::move(nc));
+    }
+  });
+  top.Field("campaigns", false, [&](const YAML::Node& n) {
+    if (!n.IsSequence()) {
+      l.Error(n, "'campaigns' must be a list");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& e : n) {
+      if (!l.ExpectMap(e, "a campaign")) continue;
+      CampaignConfig cc;
+      cc.timezone = c.timezone;
+      cc.tz = c.tz;
+      Loader::Map m(l, e, "campaign");
+      m.String("name", cc.name, true);
+      if (!cc.name.empty() && !names.insert(cc.name).second)
+        l.Error(e["name"], "duplicate campaign name '" + cc.name + "'");
+      m.String("network", cc.network, true);
+      if (!cc.network.empty() && !c.FindNetwork(cc.network))
+        l.Error(e["network"],
+                "campaign '" + cc.name + "' names unknown network '" + cc.network + "'");
+      m.String("community", cc.community, true);
+      m.Field("schedule", true, [&](const YAML::Node& s) {
+        auto parsed = s.IsScalar() ? CronSchedule::Parse(s.Scalar())
+                                   : Result<CronSchedule>::Fail("'schedule' must be a string");
+        if (!parsed.ok())
+          l.Error(s, parsed.error().message);
+        else {
+          cc.schedule = *parsed;
+          cc.schedule_text = s.Scalar();
+        }
+      });
+      m.Zone("timezone", cc.timezone, cc.tz);
+      m.Duration("open_for", cc.open_for);
+      m.Duration("catch_up", cc.catch_up);
+      m.StringList("prompts", cc.prompts, true);
+      if (e["prompts"].IsSequence() && cc.prompts.empty())
+        l.Error(e["prompts"], "campaign '" + cc.name + "' needs at least one prompt");
+      m.Date("start", cc.start);
+      m.Date("end", cc.end);
+      m.Bool("paused", cc.paused);
+      m.Finish();
+      c.campaigns.push_back(std::move(cc));
+    }
+  });
+  top.Finish();
+  return c;
+}
+
+}  // namespace
+
+LoadResult LoadString(const std::string& text, const std::string& name) {
+  LoadResult r;
+  Loader l(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    r.errors.push_back(
+        Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
+    return r;
+  }
+  Config c = Build(l, root);
+  c.file = name;
+  r.errors = std::move(l.errors);
+  if (r.errors.empty()) r.config = std::move(c);
+  return r;
+}
+
+LoadResult LoadFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back(Diagnostic{path, 1, 1, "cannot read the file"});
+    return r;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return LoadString(ss.str(), path);
+}
+
+}  // namespace learnloop::config

@@ -1,0 +1,78 @@
+#pragma once
+// The one YAML configuration file: networks, store, time zone, campaigns, reports, privacy.
+// Every key is declared once below (config.cpp, the schema tables) with its type and default;
+// unknown keys, wrong types, missing values and bad schedules/zones are errors with FILE:LINE:COL.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cron.h"
+#include "core/result.h"
+#include "core/secret.h"
+#include "core/time.h"
+
+namespace learnloop::config {
+
+struct Diagnostic {
+  std::string file;
+  int line = 0;  // 1-based
+  int col = 0;   // 1-based
+  std::string message;
+  std::string ToString() const;
+};
+
+struct NetworkConfig {
+  std::string name;  // id prefix of everything it feeds ("yammer" → "yammer:123")
+  std::string type;  // connector type: yammer
+  std::string base_url;
+  std::string token_url;  // unused by the skeleton's bearer-token auth; kept configurable
+  Secret token;
+  std::vector<std::string> communities;  // native group ids; empty = every group of the account
+  Millis poll_interval{std::chrono::minutes{5}};
+  Millis refresh_window{std::chrono::hours{24 * 7}};
+  Millis refresh_interval{std::chrono::hours{24}};
+  std::optional<Time> backfill_since;
+  Millis request_timeout{std::chrono::seconds{30}};
+  int rate_limit_requests = 10;
+  Millis rate_limit_window{std::chrono::seconds{30}};
+};
+
+struct CampaignConfig {
+  std::string name;
+  std::string network;
+  std::string community;  // native group id
+  std::string schedule_text;
+  CronSchedule schedule;
+  std::string timezone;
+  TimeZone tz = nullptr;
+  Millis open_for{std::chrono::hours{72}};
+  Millis catch_up{std::chrono::hours{6}};
+  std::vector<std::string> prompts;  // posted in turn, one per scheduled time
+  std::optional<Time> start, end;
+  bool paused = false;
+};
+
+struct Config {
+  std::string file;
+  std::string timezone = "UTC";
+  TimeZone tz = nullptr;
+  std::string store_path = "learnloop.db";
+  std::string report_dir = "reports";
+  std::vector<std::string> report_formats{"json", "md", "html"};
+  int min_group_size = 5;
+  std::string log_level = "info";
+  std::vector<NetworkConfig> networks;
+  std::vector<CampaignConfig> campaigns;
+
+  const NetworkConfig* FindNetwork(const std::string& name) const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set when there are no errors
+  std::vector<Diagnostic> errors;
+};
+
+LoadResult LoadFile(const std::string& path);
+LoadResult LoadString(const std::string& text, const std::string& name);
+
+}  // namespace learnloop::config

@@ -1,0 +1,183 @@
+#include "connectors/common/http.h"
+
+#include <cpprest/http_client.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/log.h"
+
+namespace learnloop::connectors::http {
+
+std::optional<std::string> Response::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string UrlEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class CpprestClient final : public Client {
+ public:
+  explicit CpprestClient(Millis timeout) : timeout_(timeout) {}
+
+  Result<Response> Send(const Request& r) override {
+    try {
+      web::uri uri(r.url);
+      web::uri_builder authority;
+      authority.set_scheme(uri.scheme()).set_host(uri.host()).set_port(uri.port());
+      std::string base = authority.to_string();
+      web::http::client::http_client& client = ClientFor(base);
+      web::http::http_request req(web::http::method(r.method));
+      req.set_request_uri(uri.resource());
+      for (const auto& [k, v] : r.headers) req.headers().add(k, v);
+      if (!r.body.empty() || r.method == "POST")
+        req.set_body(r.body, r.content_type.empty() ? "application/json" : r.content_type);
+      auto resp = client.request(req).get();
+      Response out;
+      out.status = resp.status_code();
+      for (const auto& [k, v] : resp.headers()) {
+        std::string lk = k;
+        std::transform(lk.begin(), lk.end(), lk.begin(),
+                       [](unsigned char c) { return std::tolower(c); });
+        out.headers[lk] = v;
+      }
+      auto bytes = resp.extract_vector().get();
+      out.body.assign(bytes.begin(), bytes.end());
+      return out;
+    } catch (const std::exception& e) {
+      return Result<Response>::Fail(std::string("transport error: ") + e.what());
+    }
+  }
+
+ private:
+  web::http::client::http_client& ClientFor(const std::string& base) {
+    std::lock_guard lock(mu_);
+    auto it = clients_.find(base);
+    if (it == clients_.end()) {
+      web::http::client::http_client_config cfg;
+      cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout_));
+      cfg.set_validate_certificates(true);
+      it =
+          clients_.emplace(base, std::make_unique<web::http::client::http_client>(base, cfg)).first;
+    }
+    return *it->second;
+  }
+
+  Millis timeout_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<web::http::client::http_client>> clients_;
+};
+
+}  // namespace
+
+std::unique_ptr<Client> MakeClient(Millis timeout) {
+  return std::make_unique<CpprestClient>(timeout);
+}
+
+Millis RateBudget::WaitTime(Time now) {
+  while (!sent_.empty() && sent_.front() <= now - window_) sent_.pop_front();
+  Millis wait{0};
+  if (blocked_until_ > now) wait = blocked_until_ - now;
+  if (static_cast<int>(sent_.size()) >= limit_) {
+    // The oldest request in the window must leave it: at sent + window it is out.
+    Time free_at = sent_[sent_.size() - limit_] + window_;
+    wait = std::max(wait, free_at - now);
+  }
+  return wait;
+}
+
+void RateBudget::Record(Time now) { sent_.push_back(now); }
+
+void RateBudget::BlockUntil(Time t) { blocked_until_ = std::max(blocked_until_, t); }
+
+Requester::Requester(Client& client, Clock& clock, int limit, Millis window, RetryPolicy policy,
+                     uint64_t seed, std::string log_name)
+    : client_(client),
+      clock_(clock),
+      limit_(limit),
+      window_(window),
+      policy_(policy),
+      rng_(seed),
+      log_name_(std::move(log_name)) {}
+
+RateBudget& Requester::Budget(const std::string& bucket) {
+  auto it = budgets_.find(bucket);
+  if (it == budgets_.end()) it = budgets_.emplace(bucket, RateBudget(limit_, window_)).first;
+  return it->second;
+}
+
+Millis Requester::Backoff(int attempt) {
+  // Full jitter: uniform in [0, min(max, base * 2^attempt)].
+  int64_t cap = policy_.base_delay.count() << std::min(attempt, 20);
+  cap = std::min<int64_t>(cap, policy_.max_delay.count());
+  std::uniform_int_distribution<int64_t> d(0, cap);
+  return Millis{d(rng_)};
+}
+
+Result<Response> Requester::Send(const Request& r, const std::string& bucket) {
+  auto log = Logger(log_name_);
+  std::string last_error;
+  for (int attempt = 0; attempt < policy_.max_attempts; ++attempt) {
+    RateBudget& budget = Budget(bucket);
+    for (Millis w = budget.WaitTime(clock_.Now()); w.count() > 0; w = budget.WaitTime(clock_.Now()))
+      if (!clock_.SleepFor(w)) return Result<Response>::Fail("stopped");
+    budget.Record(clock_.Now());
+    ++counters_.requests;
+    if (attempt > 0) ++counters_.retries;
+    auto res = client_.Send(r);
+    Millis wait{0};
+    if (!res.ok()) {
+      ++counters_.transport_errors;
+      last_error = res.error().message;
+      wait = Backoff(attempt);
+    } else if (res->status == 429) {
+      ++counters_.throttled;
+      last_error = "429 throttled";
+      wait = policy_.throttle_default;
+      if (auto ra = res->Header("retry-after")) {
+        try {
+          wait = std::chrono::seconds{std::max(0, std::stoi(*ra))};
+        } catch (const std::exception&) {
+        }
+      }
+      // A throttled token is throttled on every endpoint: hold all buckets.
+      for (auto& [name, b] : budgets_) b.BlockUntil(clock_.Now() + wait);
+    } else if (res->status >= 500) {
+      ++counters_.server_errors;
+      last_error = "HTTP " + std::to_string(res->status);
+      wait = Backoff(attempt);
+      if (auto ra = res->Header("retry-after")) {
+        try {
+          wait = std::max(wait, Millis{std::chrono::seconds{std::stoi(*ra)}});
+        } catch (const std::exception&) {
+        }
+      }
+    } else {
+      return res;
+    }
+    if (attempt + 1 < policy_.max_attempts && !clock_.SleepFor(wait))
+      return Result<Response>::Fail("stopped");
+  }
+  log->warn("{} {} failed after {} attempts: {}", r.method, r.url.substr(0, r.url.find('?')),
+            policy_.max_attempts, last_error);
+  return Result<Response>::Fail(r.method + " " + r.url.substr(0, r.url.find('?')) + ": " +
+                                last_error);
+}
+
+}  // namespace learnloop::connectors::http

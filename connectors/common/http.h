@@ -1,0 +1,97 @@
+#pragma once
+// The shared HTTP layer: a small client interface (cpprestsdk behind it), per-token request
+// budgets, and retries with backoff that honour Retry-After.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+
+namespace learnloop::connectors::http {
+
+struct Request {
+  std::string method = "GET";
+  std::string url;  // absolute
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type;
+};
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::optional<std::string> Header(const std::string& lower_name) const;
+};
+
+class Client {
+ public:
+  virtual ~Client() = default;
+  // A transport failure (refused, reset, timeout) is an Error; any HTTP status is a Response.
+  virtual Result<Response> Send(const Request& r) = 0;
+};
+
+std::unique_ptr<Client> MakeClient(Millis timeout);
+
+std::string UrlEncode(const std::string& s);
+
+// At most `limit` requests in any window of `window` (half-open: (t - window, t]).
+class RateBudget {
+ public:
+  RateBudget(int limit, Millis window) : limit_(limit), window_(window) {}
+  // How long to wait before a request may be sent at `now` (zero when it may go now).
+  Millis WaitTime(Time now);
+  void Record(Time now);
+  void BlockUntil(Time t);  // after a 429: nothing before t
+
+ private:
+  int limit_;
+  Millis window_;
+  std::deque<Time> sent_;
+  Time blocked_until_{};
+};
+
+struct RetryPolicy {
+  int max_attempts = 6;
+  Millis base_delay{std::chrono::seconds{1}};
+  Millis max_delay{std::chrono::minutes{5}};
+  Millis throttle_default{std::chrono::seconds{30}};  // a 429 without Retry-After
+};
+
+struct Counters {
+  int64_t requests = 0, throttled = 0, server_errors = 0, transport_errors = 0, retries = 0;
+};
+
+// Sends requests for one token: waits for the budget of the request's bucket on the clock,
+// retries 429/5xx/transport errors with exponential backoff and full jitter, and honours
+// Retry-After. Anything else (2xx, 4xx) is returned to the caller.
+class Requester {
+ public:
+  Requester(Client& client, Clock& clock, int limit, Millis window, RetryPolicy policy,
+            uint64_t seed, std::string log_name);
+  Result<Response> Send(const Request& r, const std::string& bucket);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  Millis Backoff(int attempt);
+  RateBudget& Budget(const std::string& bucket);
+
+  Client& client_;
+  Clock& clock_;
+  int limit_;
+  Millis window_;
+  RetryPolicy policy_;
+  std::mt19937_64 rng_;
+  std::string log_name_;
+  std::map<std::string, RateBudget> budgets_;
+  Counters counters_;
+};
+
+}  // namespace learnloop::connectors::http

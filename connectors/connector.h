@@ -1,0 +1,73 @@
+#pragma once
+// The connector interface: connectors turn ESN API pages into normalized core events and take
+// post requests. They know nothing of the store or the bot.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/result.h"
+
+namespace learnloop::connectors {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void OnUser(const User& u) = 0;
+  virtual void OnGroup(const Group& g) = 0;
+  virtual void OnMessage(const Message& m) = 0;
+  // The complete current set of reactions of one kind on a message (e.g. Yammer's liked_by).
+  virtual void OnReactionSnapshot(const std::string& message_id, const std::string& kind,
+                                  const std::vector<Reaction>& reactions) = 0;
+};
+
+struct PollStats {
+  int requests = 0;
+  int messages = 0;
+  bool advanced = false;            // something newer than the cursors was seen
+  std::vector<std::string> errors;  // per-feed failures; the poll went on with the others
+};
+
+// Cursors are state the daemon persists after each successful poll, so a restart resumes.
+using Cursors = std::map<std::string, std::string>;
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual const std::string& network() const = 0;
+  // Users, groups and memberships; also learns which account the daemon acts as.
+  virtual Status SyncDirectory(EventSink& sink) = 0;
+  // Fetches what is new since the cursors, and re-reads recent items when that is due (or at
+  // once with refresh_now: reactions and edits arrive after a message was first seen).
+  virtual PollStats Poll(EventSink& sink, bool refresh_now = false) = 0;
+  virtual Cursors GetCursors() const = 0;
+  virtual void RestoreCursors(const Cursors& c) = 0;
+  // The id ("<network>:<native>") of the account the daemon acts as, once known.
+  virtual std::optional<std::string> SelfUserId() const = 0;
+};
+
+struct PostRequest {
+  std::string group_id;                 // native id of the community/channel
+  std::optional<std::string> reply_to;  // native id of the message to reply to
+  std::string body;
+  std::string marker;  // unique text inside body, used to find the post after a crash
+};
+
+struct Posted {
+  std::string native_id;
+  Time created_at{};
+};
+
+// Optional ability: posting.
+class Poster {
+ public:
+  virtual ~Poster() = default;
+  virtual Result<Posted> Post(const PostRequest& r) = 0;
+  // Looks for a post of ours carrying r.marker, made at or after `since`; used before
+  // re-posting an item whose earlier attempt may have gone through.
+  virtual Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) = 0;
+};
+
+}  // namespace learnloop::connectors

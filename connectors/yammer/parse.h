@@ -1,0 +1,46 @@
+#pragma once
+// Turns Yammer REST v1 payloads into core events. Tolerant: unknown fields are ignored, ids may
+// be numbers or strings, optional fields may be missing; system messages are skipped.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/result.h"
+
+namespace learnloop::connectors::yammer {
+
+struct Likes {
+  std::string message_id;
+  std::vector<Reaction> reactions;
+};
+
+struct MessagePage {
+  std::vector<Message> messages;    // system messages left out
+  std::vector<Likes> likes;         // one entry per message that carried liked_by
+  std::vector<int64_t> native_ids;  // every message of the page, system ones too (for paging)
+  std::optional<bool> older_available;
+  std::optional<std::string> sender_of_first;  // native sender id of messages[0] (posting)
+  std::vector<std::string> native_senders;     // parallel to messages: native sender ids
+  int64_t MinId() const;
+  int64_t MaxId() const;
+};
+
+Result<MessagePage> ParseMessagePage(const std::string& body, const std::string& network);
+Result<User> ParseUserBody(const std::string& body, const std::string& network);
+// users.json answers an array; users/in_group answers {"users":[…],"more_available":bool}.
+struct UserPage {
+  std::vector<User> users;
+  std::optional<bool> more_available;
+};
+Result<UserPage> ParseUserPage(const std::string& body, const std::string& network);
+struct GroupInfo {
+  std::string native_id, name;
+};
+Result<std::vector<GroupInfo>> ParseGroups(const std::string& body);  // array or one object
+
+// "[[user:123]]" tokens of body.parsed → native user ids, each once.
+std::vector<std::string> MentionsFromParsed(const std::string& parsed);
+
+}  // namespace learnloop::connectors::yammer

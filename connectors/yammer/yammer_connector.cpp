@@ -1,0 +1,277 @@
+#include "connectors/yammer/yammer_connector.h"
+
+#include "connectors/yammer/parse.h"
+#include "core/json.h"
+#include "core/log.h"
+
+namespace learnloop::connectors::yammer {
+
+namespace {
+constexpr int kPageSize = 20;                               // feed page size (§1.4.1)
+constexpr int kUsersPerPage = 50;                           // users.json page size (§1.7)
+constexpr auto kMinFeedInterval = std::chrono::minutes{1};  // "no more than once per minute"
+const char* const kMessages = "messages";
+const char* const kOther = "other";
+}  // namespace
+
+YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
+                                 std::unique_ptr<http::Client> client)
+    : cfg_(cfg),
+      clock_(clock),
+      client_(std::move(client)),
+      requester_(*client_, clock, cfg.rate_limit_requests, cfg.rate_limit_window,
+                 http::RetryPolicy{}, std::hash<std::string>{}(cfg.name), "connector.yammer"),
+      base_(cfg.base_url) {
+  while (!base_.empty() && base_.back() == '/') base_.pop_back();
+}
+
+std::optional<std::string> YammerConnector::SelfUserId() const {
+  if (!self_native_) return std::nullopt;
+  return MakeId(cfg_.name, *self_native_);
+}
+
+int64_t YammerConnector::CursorInt(const std::string& key) const {
+  auto it = cursors_.find(key);
+  if (it == cursors_.end()) return 0;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+Result<http::Response> YammerConnector::Get(const std::string& path, const std::string& bucket,
+                                            int* requests) {
+  http::Request r;
+  r.url = base_ + path;
+  r.headers = {{"Authorization", "Bearer " + cfg_.token.Reveal()}, {"Accept", "application/json"}};
+  auto before = requester_.counters().requests;
+  auto res = requester_.Send(r, bucket);
+  if (requests) *requests += static_cast<int>(requester_.counters().requests - before);
+  if (!res.ok()) return res;
+  if (res->status != 200) {
+    std::string why =
+        res->status == 401 ? "token rejected (401)" : "HTTP " + std::to_string(res->status);
+    return Result<http::Response>::Fail("GET " + path.substr(0, path.find('?')) + ": " + why,
+                                        res->status);
+  }
+  return res;
+}
+
+Status YammerConnector::SyncDirectory(EventSink& sink) {
+  auto me = Get("/users/current.json", kOther);
+  if (!me.ok()) return me.status();
+  auto self = ParseUserBody(me->body, cfg_.name);
+  if (!self.ok()) return self.status();
+  self_native_ = NativeId(self->id);
+  self->is_bot = true;  // the daemon's own account never counts (METRICS.md §9)
+  sink.OnUser(*self);
+
+  for (int page = 1;; ++page) {
+    auto r = Get("/users.json?page=" + std::to_string(page), kOther);
+    if (!r.ok()) return r.status();
+    auto users = ParseUserPage(r->body, cfg_.name);
+    if (!users.ok()) return users.status();
+    for (auto& u : users->users) {
+      if (u.id == self->id) u.is_bot = true;
+      sink.OnUser(u);
+    }
+    if (static_cast<int>(users->users.size()) < kUsersPerPage) break;
+  }
+
+  std::vector<GroupInfo> groups;
+  if (!cfg_.communities.empty()) {
+    for (const auto& gid : cfg_.communities) {
+      auto r = Get("/groups/" + gid + ".json", kOther);
+      if (!r.ok()) return r.status();
+      auto g = ParseGroups(r->body);
+      if (!g.ok()) return g.status();
+      groups.insert(groups.end(), g->begin(), g->end());
+    }
+  } else {
+    for (int page = 1;; ++page) {
+      auto r = Get("/groups.json?page=" + std::to_string(page), kOther);
+      if (!r.ok()) return r.status();
+      auto g = ParseGroups(r->body);
+      if (!g.ok()) return g.status();
+      groups.insert(groups.end(), g->begin(), g->end());
+      if (static_cast<int>(g->size()) < kUsersPerPage) break;
+    }
+  }
+  discovered_groups_.clear();
+  for (const auto& gi : groups) {
+    Group g;
+    g.network = cfg_.name;
+    g.id = MakeId(cfg_.name, gi.native_id);
+    g.name = gi.name;
+    for (int page = 1;; ++page) {
+      auto r =
+          Get("/users/in_group/" + gi.native_id + ".json?page=" + std::to_string(page), kOther);
+      if (!r.ok()) return r.status();
+      auto users = ParseUserPage(r->body, cfg_.name);
+      if (!users.ok()) return users.status();
+      for (const auto& u : users->users) g.members.push_back(u.id);
+      bool more =
+          users->more_available.value_or(static_cast<int>(users->users.size()) >= kUsersPerPage);
+      if (!more || users->users.empty()) break;
+    }
+    sink.OnGroup(g);
+    discovered_groups_.push_back(gi.native_id);
+  }
+  return Status::Ok();
+}
+
+void YammerConnector::Emit(const MessagePage& page, EventSink& sink,
+                           std::optional<Time> stop_before) {
+  for (const auto& m : page.messages) {
+    if (stop_before && m.created_at < *stop_before) continue;
+    sink.OnMessage(m);
+  }
+  for (const auto& l : page.likes) {
+    bool keep = true;
+    for (const auto& m : page.messages)
+      if (m.id == l.message_id && stop_before && m.created_at < *stop_before) keep = false;
+    if (keep) sink.OnReactionSnapshot(l.message_id, "like", l.reactions);
+  }
+}
+
+Result<int64_t> YammerConnector::Walk(const std::string& gid, int64_t newer_than,
+                                      std::optional<Time> stop_before, EventSink& sink,
+                                      PollStats& stats) {
+  int64_t max_seen = newer_than;
+  int64_t older_than = 0;
+  for (;;) {
+    std::string q = "/messages/in_group/" + gid + ".json";
+    std::string sep = "?";
+    if (newer_than > 0) {
+      q += sep + "newer_than=" + std::to_string(newer_than);
+      sep = "&";
+    }
+    if (older_than > 0) q += sep + "older_than=" + std::to_string(older_than);
+    auto r = Get(q, kMessages, &stats.requests);
+    if (!r.ok()) return r.error();
+    auto page = ParseMessagePage(r->body, cfg_.name);
+    if (!page.ok()) return Result<int64_t>::Fail("in_group/" + gid + ": " + page.error().message);
+    if (page->native_ids.empty()) break;
+    Emit(*page, sink, stop_before);
+    stats.messages += static_cast<int>(page->messages.size());
+    max_seen = std::max(max_seen, page->MaxId());
+    older_than = page->MinId();
+    bool reached_stop = false;
+    if (stop_before)
+      for (const auto& m : page->messages)
+        if (m.created_at < *stop_before) reached_stop = true;
+    bool more =
+        page->older_available.value_or(static_cast<int>(page->native_ids.size()) >= kPageSize);
+    if (!more || reached_stop) break;
+  }
+  return max_seen;
+}
+
+Status YammerConnector::PollCommunity(const std::string& gid, EventSink& sink, PollStats& stats,
+                                      bool refresh_now) {
+  const std::string newest_key = "newest:" + gid;
+  const std::string refreshed_key = "refreshed:" + gid;
+  Time now = clock_.Now();
+  int64_t newest = CursorInt(newest_key);
+  if (newest == 0) {
+    // First sight of the community: backfill everything since the configured start.
+    auto r = Walk(gid, 0, cfg_.backfill_since, sink, stats);
+    if (!r.ok()) return r.status();
+    if (*r > 0) cursors_[newest_key] = std::to_string(*r);
+    stats.advanced |= *r > 0;
+    cursors_[refreshed_key] = std::to_string(ToUnixMillis(now));
+    return Status::Ok();
+  }
+  auto r = Walk(gid, newest, std::nullopt, sink, stats);
+  if (!r.ok()) return r.status();
+  cursors_[newest_key] = std::to_string(*r);
+  stats.advanced |= *r > newest;
+  Time refreshed = FromUnixMillis(CursorInt(refreshed_key));
+  if (refresh_now || now - refreshed >= cfg_.refresh_interval) {
+    // Likes (and edits) come after a message was first seen: re-read the recent window.
+    auto f = Walk(gid, 0, now - cfg_.refresh_window, sink, stats);
+    if (!f.ok()) return f.status();
+    cursors_[refreshed_key] = std::to_string(ToUnixMillis(now));
+  }
+  return Status::Ok();
+}
+
+PollStats YammerConnector::Poll(EventSink& sink, bool refresh_now) {
+  PollStats stats;
+  const auto& groups = cfg_.communities.empty() ? discovered_groups_ : cfg_.communities;
+  for (const auto& gid : groups) {
+    Time now = clock_.Now();
+    auto last = last_poll_.find(gid);
+    if (last != last_poll_.end() && now - last->second < kMinFeedInterval) {
+      if (!refresh_now) continue;
+      if (!clock_.SleepUntil(last->second + kMinFeedInterval)) break;  // never faster than that
+      now = clock_.Now();
+    }
+    last_poll_[gid] = now;
+    auto s = PollCommunity(gid, sink, stats, refresh_now);
+    if (!s.ok()) {
+      Logger("connector.yammer")->warn("community {}: {}", gid, s.message());
+      stats.errors.push_back("community " + gid + ": " + s.message());
+    }
+  }
+  return stats;
+}
+
+Result<Posted> YammerConnector::Post(const PostRequest& req) {
+  json::Writer w;
+  w.BeginObject().Key("body").String(req.body);
+  if (req.reply_to)
+    w.Key("replied_to_id").String(*req.reply_to);
+  else
+    w.Key("group_id").String(req.group_id);
+  w.EndObject();
+  http::Request r;
+  r.method = "POST";
+  r.url = base_ + "/messages.json";
+  r.headers = {{"Authorization", "Bearer " + cfg_.token.Reveal()}, {"Accept", "application/json"}};
+  r.body = w.Take();
+  r.content_type = "application/json";
+  auto res = requester_.Send(r, kMessages);
+  if (!res.ok()) return res.error();
+  if (res->status != 200 && res->status != 201)
+    return Result<Posted>::Fail(
+        "POST /messages.json: HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 200),
+        res->status);
+  auto page = ParseMessagePage(res->body, cfg_.name);
+  if (!page.ok() || page->messages.empty())
+    return Result<Posted>::Fail("POST /messages.json: answer without the new message", 502);
+  return Posted{NativeId(page->messages[0].id), page->messages[0].created_at};
+}
+
+Result<std::optional<Posted>> YammerConnector::FindPosted(const PostRequest& req, Time since) {
+  if (!self_native_) {
+    auto me = Get("/users/current.json", kOther);
+    if (!me.ok()) return me.error();
+    auto self = ParseUserBody(me->body, cfg_.name);
+    if (!self.ok()) return self.error();
+    self_native_ = NativeId(self->id);
+  }
+  std::string feed = req.reply_to ? "/messages/in_thread/" + *req.reply_to + ".json"
+                                  : "/messages/in_group/" + req.group_id + ".json";
+  int64_t older_than = 0;
+  for (int pages = 0; pages < 50; ++pages) {
+    auto r = Get(feed + (older_than ? "?older_than=" + std::to_string(older_than) : ""), kMessages);
+    if (!r.ok()) return r.error();
+    auto page = ParseMessagePage(r->body, cfg_.name);
+    if (!page.ok()) return page.error();
+    if (page->native_ids.empty()) break;
+    bool older = false;
+    for (size_t i = 0; i < page->messages.size(); ++i) {
+      const auto& m = page->messages[i];
+      if (m.created_at < since) older = true;
+      if (page->native_senders[i] == *self_native_ && m.text.find(req.marker) != std::string::npos)
+        return std::optional<Posted>(Posted{NativeId(m.id), m.created_at});
+    }
+    older_than = page->MinId();
+    if (older || !page->older_available.value_or(page->native_ids.size() >= kPageSize)) break;
+  }
+  return std::optional<Posted>();
+}
+
+}  // namespace learnloop::connectors::yammer

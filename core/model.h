@@ -1,0 +1,72 @@
+#pragma once
+// The domain model, shared by every module. Ids are "<network>:<native id>" (METRICS.md §1).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+
+namespace learnloop {
+
+inline std::string MakeId(const std::string& network, const std::string& native) {
+  return network + ":" + native;
+}
+// The part after the first ':' ("" when there is none).
+inline std::string NativeId(const std::string& id) {
+  auto p = id.find(':');
+  return p == std::string::npos ? "" : id.substr(p + 1);
+}
+
+struct User {
+  std::string id, network, name;
+  std::optional<std::string> email, department;
+  std::string state = "active";  // active | suspended | deleted
+  bool is_bot = false;
+  std::optional<Time> joined_at;
+};
+
+struct Group {
+  std::string id, network, name;
+  std::string kind = "community";  // community | channel
+  std::vector<std::string> members;
+};
+
+struct Message {
+  std::string id, network;
+  std::optional<std::string> group_id;
+  std::string thread_id;
+  std::optional<std::string> reply_to_id;
+  std::string author_id;
+  Time created_at{};
+  std::optional<Time> edited_at;
+  bool deleted = false;
+  std::string text;
+  std::vector<std::string> mentions;
+  std::string kind = "post";  // post | reply
+};
+
+struct Reaction {
+  std::string message_id, user_id;
+  std::string kind = "like";
+  std::optional<Time> created_at;
+};
+
+struct Prompt {
+  std::string id, campaign;
+  int step = 0;
+  std::string network, group_id, message_id;
+  std::string type = "free_text";  // free_text | choice | poll | rating
+  Time posted_at{};
+  std::optional<Time> closes_at;
+  std::optional<std::string> correct;
+};
+
+struct Answer {
+  std::string prompt_id, user_id, message_id;
+  Time answered_at{};
+  std::optional<std::string> choice;
+  std::optional<bool> correct;
+  int points = 0;
+};
+
+}  // namespace learnloop

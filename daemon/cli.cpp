@@ -1,0 +1,273 @@
+#include "daemon/cli.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "analytics/report.h"
+#include "config/config.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "daemon/daemon.h"
+#include "daemon/demo.h"
+#include "daemon/run_loop.h"
+#include "store/exchange.h"
+
+namespace learnloop::daemon {
+
+namespace {
+
+const char* const kUsage = R"(learnloop - social learning inside the enterprise social network
+
+Usage: learnloop COMMAND [options]
+
+Commands
+  run --config FILE             run the daemon: poll, post prompts, write weekly reports
+  sync --config FILE            poll every network until caught up, then exit
+  report --config FILE --week YYYY-Www [--format json|md|html] [--out FILE] [--as-of TIME]
+                                compute the report of one ISO week
+  export --config FILE --out DIR
+                                write the store as JSON Lines (the exchange format)
+  import --config FILE DIR      read an exported folder into the store
+  check-config FILE             validate a configuration file
+  demo [--weeks N] [--people N] [--seed N] [--out DIR] [--config FILE]
+                                run against the built-in simulated network
+  help COMMAND                  help on one command
+
+Run `learnloop COMMAND --help` for the options of a command.
+)";
+
+const std::map<std::string, std::string>& CommandHelp() {
+  static const std::map<std::string, std::string> h = {
+      {"run",
+       "Usage: learnloop run --config FILE\n\n"
+       "Runs the daemon: polls every configured network, posts campaign prompts through the\n"
+       "outbox, recognises answers and writes the report of each week once it has ended.\n"
+       "SIGTERM or SIGINT stop it cleanly; a restart resumes from the stored cursors.\n"},
+      {"sync",
+       "Usage: learnloop sync --config FILE\n\n"
+       "Polls every configured network until a poll brings nothing new, then exits.\n"},
+      {"report",
+       "Usage: learnloop report --config FILE --week YYYY-Www [--format json|md|html]\n"
+       "                        [--out FILE] [--as-of TIME]\n\n"
+       "Computes the weekly report of one ISO week (in the configured time zone) from the\n"
+       "store. --as-of fixes the computation time (ISO 8601, default now): the same store\n"
+       "and --as-of give byte-identical output. Without --out the report goes to stdout.\n"},
+      {"export",
+       "Usage: learnloop export --config FILE --out DIR\n\n"
+       "Writes users, groups, messages, reactions, prompts and answers as JSON Lines.\n"},
+      {"import",
+       "Usage: learnloop import --config FILE DIR\n\n"
+       "Reads a folder written by export into the store (idempotent).\n"},
+      {"check-config",
+       "Usage: learnloop check-config FILE\n\n"
+       "Validates a configuration. Problems are printed as FILE:LINE:COL: message and\n"
+       "the exit code is 2. Secrets are resolved but never printed.\n"},
+      {"demo",
+       "Usage: learnloop demo [--weeks N] [--people N] [--seed N] [--out DIR] [--config FILE]\n\n"
+       "Starts esn-sim (a simulated Viva Engage network) on a free loopback port, runs the\n"
+       "daemon against it on a simulated clock (default 4 weeks, 300 people), writes each\n"
+       "week's report to DIR (default out/demo) and prints a summary.\n"},
+  };
+  return h;
+}
+
+struct Args {
+  std::string command;
+  std::map<std::string, std::string> options;
+  std::vector<std::string> positional;
+  bool help = false;
+};
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  if (argc > 1) a.command = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "--help" || s == "-h") {
+      a.help = true;
+    } else if (s.rfind("--", 0) == 0) {
+      auto eq = s.find('=');
+      if (eq != std::string::npos)
+        a.options[s.substr(2, eq - 2)] = s.substr(eq + 1);
+      else if (i + 1 < argc)
+        a.options[s.substr(2)] = argv[++i];
+      else
+        a.options[s.substr(2)] = "";
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+int Usage(const std::string& command, const std::string& problem) {
+  std::cerr << "learnloop " << command << ": " << problem << "\n";
+  auto it = CommandHelp().find(command);
+  std::cerr << (it != CommandHelp().end() ? it->second : kUsage);
+  return 2;
+}
+
+std::optional<config::Config> LoadConfig(const std::string& path) {
+  auto r = config::LoadFile(path);
+  for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
+  if (r.config) SetLogLevel(r.config->log_level);
+  return r.config;
+}
+
+int CheckOptions(const Args& a, const std::vector<std::string>& allowed) {
+  for (const auto& [k, v] : a.options)
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+      return Usage(a.command, "unknown option --" + k);
+  return 0;
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  Args a = Parse(argc, argv);
+  if (a.command.empty() || a.command == "--help" || a.command == "-h") {
+    std::cout << kUsage;
+    return a.command.empty() ? 2 : 0;
+  }
+  if (a.command == "--version") {
+    std::cout << "learnloop 0.1.0 (metric definitions version " << analytics::kDefinitionsVersion
+              << ")\n";
+    return 0;
+  }
+  if (a.command == "help") {
+    auto it = a.positional.empty() ? CommandHelp().end() : CommandHelp().find(a.positional[0]);
+    std::cout << (it != CommandHelp().end() ? it->second : kUsage);
+    return 0;
+  }
+  auto help = CommandHelp().find(a.command);
+  if (help == CommandHelp().end()) {
+    std::cerr << "learnloop: unknown command '" << a.command << "'\n\n" << kUsage;
+    return 2;
+  }
+  if (a.help) {
+    std::cout << help->second;
+    return 0;
+  }
+
+  if (a.command == "check-config") {
+    if (a.positional.size() != 1) return Usage(a.command, "give one configuration file");
+    auto r = config::LoadFile(a.positional[0]);
+    for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
+    if (!r.config) return 2;
+    std::cout << a.positional[0] << ": OK (" << r.config->networks.size() << " network(s), "
+              << r.config->campaigns.size() << " campaign(s))\n";
+    return 0;
+  }
+
+  if (a.command == "demo") {
+    if (int rc = CheckOptions(a, {"weeks", "people", "seed", "out", "config"})) return rc;
+    DemoOptions o;
+    try {
+      if (a.options.count("weeks")) o.weeks = std::stoi(a.options["weeks"]);
+      if (a.options.count("people")) o.people = std::stoi(a.options["people"]);
+      if (a.options.count("seed")) o.seed = std::stoull(a.options["seed"]);
+    } catch (const std::exception&) {
+      return Usage(a.command, "--weeks, --people and --seed take numbers");
+    }
+    if (o.weeks < 1 || o.weeks > 52 || o.people < 10)
+      return Usage(a.command, "--weeks is 1..52 and --people at least 10");
+    if (a.options.count("out")) o.out_dir = a.options["out"];
+    if (a.options.count("config")) o.config_file = a.options["config"];
+    return RunDemo(o);
+  }
+
+  if (!a.options.count("config") || a.options["config"].empty())
+    return Usage(a.command, "--config FILE is required");
+  auto cfg = LoadConfig(a.options["config"]);
+  if (!cfg) return 2;
+  auto store = store::OpenSqlite(cfg->store_path);
+  if (!store.ok()) {
+    std::cerr << "learnloop: " << store.error().message << "\n";
+    return 1;
+  }
+  SystemClock clock;
+
+  if (a.command == "run" || a.command == "sync") {
+    if (int rc = CheckOptions(a, {"config"})) return rc;
+    Daemon d(*cfg, **store, clock);
+    if (auto s = d.Start(); !s.ok()) {
+      std::cerr << "learnloop " << a.command << ": " << s.message() << "\n";
+      return 1;
+    }
+    if (a.command == "run") return RunRealtime(d, clock);
+    auto s = d.SyncUntilCaughtUp();
+    std::cout << "synced: " << d.messages_ingested() << " message(s) read\n";
+    if (!s.ok()) {
+      std::cerr << "learnloop sync: " << s.message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+
+  if (a.command == "report") {
+    if (int rc = CheckOptions(a, {"config", "week", "format", "out", "as-of"})) return rc;
+    auto week = IsoWeek::Parse(a.options["week"]);
+    if (!week) return Usage(a.command, "--week must look like 2026-W47");
+    std::string format = a.options.count("format") ? a.options["format"] : "json";
+    if (format != "json" && format != "md" && format != "html")
+      return Usage(a.command, "--format is json, md or html");
+    Time as_of = clock.Now();
+    if (a.options.count("as-of")) {
+      auto t = ParseIso(a.options["as-of"]);
+      if (!t) return Usage(a.command, "--as-of must be an ISO 8601 time");
+      as_of = *t;
+    }
+    auto data = analytics::Dataset::Load(**store);
+    auto report =
+        analytics::ComputeWeekly(data, *week, as_of, {cfg->tz, cfg->timezone, cfg->min_group_size});
+    std::string text = format == "json" ? analytics::RenderJson(report)
+                       : format == "md" ? analytics::RenderMarkdown(report)
+                                        : analytics::RenderHtml(report);
+    if (a.options.count("out")) {
+      std::ofstream out(a.options["out"], std::ios::binary | std::ios::trunc);
+      out << text;
+      if (!out) {
+        std::cerr << "learnloop report: cannot write " << a.options["out"] << "\n";
+        return 1;
+      }
+    } else {
+      std::cout << text;
+    }
+    return 0;
+  }
+
+  if (a.command == "export") {
+    if (int rc = CheckOptions(a, {"config", "out"})) return rc;
+    if (!a.options.count("out")) return Usage(a.command, "--out DIR is required");
+    auto n = store::Export(**store, a.options["out"]);
+    if (!n.ok()) {
+      std::cerr << "learnloop export: " << n.error().message << "\n";
+      return 1;
+    }
+    std::cout << "exported " << n->users << " users, " << n->groups << " groups, " << n->messages
+              << " messages, " << n->reactions << " reactions, " << n->prompts << " prompts, "
+              << n->answers << " answers\n";
+    return 0;
+  }
+
+  if (a.command == "import") {
+    if (int rc = CheckOptions(a, {"config"})) return rc;
+    if (a.positional.size() != 1) return Usage(a.command, "give the folder to import");
+    auto n = store::Import(**store, a.positional[0]);
+    if (!n.ok()) {
+      std::cerr << "learnloop import: " << n.error().message << "\n";
+      return 1;
+    }
+    std::cout << "imported " << n->users << " users, " << n->groups << " groups, " << n->messages
+              << " messages, " << n->reactions << " reactions, " << n->prompts << " prompts, "
+              << n->answers << " answers\n";
+    return 0;
+  }
+  return Usage(a.command, "not handled");
+}
+
+}  // namespace learnloop::daemon

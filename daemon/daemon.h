@@ -1,0 +1,59 @@
+#pragma once
+// The daemon's work, one step at a time: poll the networks that are due, run the campaigns,
+// recognise answers, and write the report of every week that has ended. The loops that drive
+// it (real time with Boost.Asio, or simulated time) live in run_loop.h.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bot/bot.h"
+#include "config/config.h"
+#include "connectors/registry.h"
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace learnloop::daemon {
+
+struct NetworkState {
+  const config::NetworkConfig* cfg = nullptr;
+  connectors::Built built;
+  Time next_poll{};
+  Time next_directory_sync{};
+};
+
+class Daemon {
+ public:
+  Daemon(const config::Config& cfg, store::Store& store, Clock& clock);
+
+  // Builds the connectors, restores their cursors and syncs users and groups.
+  Status Start();
+  void Tick();
+  // Re-reads every network's recent window, then polls until a poll brings nothing new.
+  Status SyncUntilCaughtUp();
+  Time NextWakeup() const;
+
+  const std::vector<std::string>& written_reports() const { return written_reports_; }
+  const bot::Bot& bot() const { return *bot_; }
+  int64_t messages_ingested() const { return messages_ingested_; }
+
+ private:
+  Status SyncDirectory(NetworkState& n);
+  connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false);
+  void WriteDueReports();
+
+  const config::Config& cfg_;
+  store::Store& store_;
+  Clock& clock_;
+  std::vector<NetworkState> networks_;
+  std::unique_ptr<bot::Bot> bot_;
+  std::vector<std::string> written_reports_;
+  int64_t messages_ingested_ = 0;
+};
+
+// Writes the report of `week` in every configured format into the report folder.
+Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,
+                                                    IsoWeek week, Time as_of);
+
+}  // namespace learnloop::daemon

@@ -1,0 +1,56 @@
+#include "daemon/run_loop.h"
+
+#include <boost/asio.hpp>
+#include <thread>
+
+#include "core/log.h"
+
+namespace learnloop::daemon {
+
+int RunRealtime(Daemon& d, Clock& clock) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  asio::system_timer timer(io);
+  // The daemon's work blocks on the network; it runs on its own thread so that the loop stays
+  // free to take a signal at any time.
+  asio::thread_pool worker(1);
+  bool stopping = false;
+  std::function<void()> arm;
+  auto work = [&] {
+    asio::post(worker, [&] {
+      d.Tick();
+      asio::post(io, [&] {
+        if (!stopping) arm();
+      });
+    });
+  };
+  arm = [&] {
+    timer.expires_at(std::chrono::system_clock::time_point(d.NextWakeup()));
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec && !stopping) work();
+    });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    Logger("daemon")->info("signal {}: stopping", sig);
+    stopping = true;
+    clock.Interrupt();
+    timer.cancel();
+  });
+  work();
+  io.run();  // returns once stopped: nothing is left to wait for
+  worker.join();
+  return 0;
+}
+
+void RunSimulated(Daemon& d, ManualClock& clock, Time until) {
+  while (clock.Now() < until && !clock.Interrupted()) {
+    d.Tick();
+    Time next = std::min(d.NextWakeup(), until);
+    if (!clock.SleepUntil(next)) break;
+  }
+  if (!clock.Interrupted()) d.Tick();
+}
+
+}  // namespace learnloop::daemon

@@ -1,0 +1,78 @@
+#include "daemon/sim_process.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace learnloop::daemon {
+
+namespace fs = std::filesystem;
+
+std::string FindSimBinary() {
+  if (const char* env = std::getenv("LEARNLOOP_ESN_SIM"); env && *env) return env;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  for (const fs::path& candidate :
+       {self.parent_path() / "esn-sim", self.parent_path().parent_path() / "sim" / "esn-sim"})
+    if (fs::exists(candidate, ec)) return candidate.string();
+  return "esn-sim";
+}
+
+Status SimProcess::Start(const std::string& binary, const std::vector<std::string>& args) {
+  char tmpl[] = "/tmp/learnloop-sim-XXXXXX";
+  if (!mkdtemp(tmpl)) return Status::Fail("cannot create a temporary folder");
+  dir_ = tmpl;
+  std::string port_file = dir_ + "/port";
+  std::vector<std::string> argv_s{binary, "--port", "0", "--port-file", port_file};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  pid_ = fork();
+  if (pid_ < 0) return Status::Fail("cannot start esn-sim: fork failed");
+  if (pid_ == 0) {
+    std::vector<char*> argv;
+    for (auto& s : argv_s) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    // Keep the simulator's own banner out of the caller's output.
+    if (FILE* f = std::freopen("/dev/null", "w", stdout)) (void)f;
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  for (int i = 0; i < 300; ++i) {
+    std::ifstream in(port_file);
+    if (in >> port_ && port_ > 0) return Status::Ok();
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return Status::Fail("esn-sim (" + binary + ") exited before listening");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  Stop();
+  return Status::Fail("esn-sim did not start listening within 15 s");
+}
+
+void SimProcess::Stop() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100 && waitpid(pid_, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (waitpid(pid_, &status, WNOHANG) == 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+  }
+  if (!dir_.empty()) {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    dir_.clear();
+  }
+}
+
+}  // namespace learnloop::daemon

@@ -1,0 +1,53 @@
+#pragma once
+// The simulator's HTTP server (cpprestsdk's listener behind this small interface).
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace learnloop::sim {
+
+struct SimRequest {
+  std::string method;
+  std::string path;  // decoded, without the query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string Query(const std::string& k, const std::string& def = "") const {
+    auto it = query.find(k);
+    return it == query.end() ? def : it->second;
+  }
+  std::string Header(const std::string& k) const {
+    auto it = headers.find(k);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+struct SimReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<SimReply(const SimRequest&)>;
+  HttpServer();
+  ~HttpServer();
+  // Listens on 127.0.0.1:port (0: a free port is chosen). Returns the port.
+  Result<int> Start(int port, Handler handler);
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Decodes application/x-www-form-urlencoded text.
+std::map<std::string, std::string> ParseForm(const std::string& body);
+
+}  // namespace learnloop::sim

@@ -1,0 +1,134 @@
+// esn-sim: a stand-alone simulator of Viva Engage (Yammer REST v1) on 127.0.0.1.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "core/clock.h"
+#include "sim/simulator.h"
+
+using namespace learnloop;
+
+namespace {
+
+const char* const kHelp = R"(esn-sim - a simulated Viva Engage (Yammer REST v1) network on 127.0.0.1
+
+Usage: esn-sim [options]
+
+Server
+  --port N              port to listen on (default 0: a free port)
+  --port-file FILE      write the chosen port to FILE once listening
+  --token TOKEN         bearer token of the service account (default sim-token)
+Organisation
+  --seed N              seed of everything generated (default 42)
+  --people N            people in the organisation (default 300)
+  --communities N       communities (default: one per 40 people, at least 4)
+  --timezone ZONE       the organisation's IANA time zone (default Europe/Berlin)
+  --history-days N      days of activity before the start (default 28)
+  --horizon-days N      days of activity generated after the start (default 70)
+Clock
+  --start TIME          the simulated time at start-up, ISO 8601 (default: now, to the minute)
+  --clock manual|real   manual: moves only through POST /_sim/clock (default);
+                        real: follows the wall clock from --start
+Rate limits (reference §1.9)
+  --rate-limit N        requests per window, per token and bucket (default 10)
+  --rate-window DUR     window length, e.g. 30s (default 30s)
+  --no-retry-after      answer 429 without a Retry-After header
+  --help                this text
+
+Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
+GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts,
+POST /_sim/reply {"user_id", "replied_to_id", "body"}.
+)";
+
+int Fail(const std::string& m) {
+  std::cerr << "esn-sim: " << m << "\n(see esn-sim --help)\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sim::SimOptions o;
+  o.org.start = std::chrono::floor<std::chrono::minutes>(SystemClock().Now());
+  int port = 0;
+  std::string port_file;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (a == "--help" || a == "-h") {
+        std::cout << kHelp;
+        return 0;
+      } else if (a == "--port")
+        port = std::stoi(value());
+      else if (a == "--port-file")
+        port_file = value();
+      else if (a == "--token")
+        o.token = value();
+      else if (a == "--seed")
+        o.org.seed = std::stoull(value());
+      else if (a == "--people")
+        o.org.people = std::stoi(value());
+      else if (a == "--communities")
+        o.org.communities = std::stoi(value());
+      else if (a == "--timezone")
+        o.org.timezone = value();
+      else if (a == "--history-days")
+        o.org.history_days = std::stoi(value());
+      else if (a == "--horizon-days")
+        o.org.horizon_days = std::stoi(value());
+      else if (a == "--start") {
+        auto t = ParseIso(value());
+        if (!t) return Fail("--start needs an ISO 8601 time");
+        o.org.start = *t;
+      } else if (a == "--clock") {
+        std::string v = value();
+        if (v != "manual" && v != "real") return Fail("--clock is manual or real");
+        o.manual_clock = v == "manual";
+      } else if (a == "--rate-limit")
+        o.rate_limit = std::stoi(value());
+      else if (a == "--rate-window") {
+        auto d = ParseDuration(value());
+        if (!d) return Fail("--rate-window needs a duration such as 30s");
+        o.rate_window = *d;
+      } else if (a == "--no-retry-after")
+        o.retry_after = false;
+      else
+        return Fail("unknown option " + a);
+    } catch (const std::exception& e) {
+      return Fail(std::string("bad value for ") + a + ": " + e.what());
+    }
+  }
+  if (o.org.people < 1 || o.rate_limit < 1)
+    return Fail("--people and --rate-limit must be positive");
+  if (!FindZone(o.org.timezone).ok()) return Fail("unknown time zone " + o.org.timezone);
+
+  // Block the stop signals before any thread starts, then wait for one of them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  sim::Simulator simulator(o);
+  sim::HttpServer server;
+  auto started = server.Start(port, [&](const sim::SimRequest& r) { return simulator.Handle(r); });
+  if (!started.ok()) return Fail(started.error().message);
+  if (!port_file.empty()) {
+    std::string tmp = port_file + ".tmp";
+    std::ofstream(tmp) << *started << "\n";
+    std::rename(tmp.c_str(), port_file.c_str());
+  }
+  std::cout << "esn-sim listening on http://127.0.0.1:" << *started << " (" << o.org.people
+            << " people, seed " << o.org.seed << ")" << std::endl;
+  int sig = 0;
+  sigwait(&stop, &sig);
+  server.Stop();
+  return 0;
+}

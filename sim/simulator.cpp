@@ -1,0 +1,525 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+
+#include "core/json.h"
+
+namespace learnloop::sim {
+
+namespace {
+
+SimReply Json(int status, std::string body) {
+  SimReply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+SimReply YammerError(int status, int code, const std::string& message) {
+  json::Writer w;
+  w.BeginObject().Key("response").BeginObject().Key("message").String(message);
+  w.Key("code").Int(code).Key("stat").String("fail").EndObject().EndObject();
+  return Json(status, w.Take());
+}
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::optional<int64_t> ToInt(const std::string& s) {
+  if (s.empty() || s.size() > 19 || !std::all_of(s.begin(), s.end(), ::isdigit))
+    return std::nullopt;
+  return std::stoll(s);
+}
+
+// "/messages/in_group/123.json" with prefix "/messages/in_group/" → 123
+std::optional<int64_t> IdAfter(const std::string& path, const std::string& prefix) {
+  if (path.rfind(prefix, 0) != 0 || !EndsWith(path, ".json")) return std::nullopt;
+  return ToInt(path.substr(prefix.size(), path.size() - prefix.size() - 5));
+}
+
+const char* const kNet = "https://www.yammer.com/api/v1";
+constexpr int64_t kNetworkId = 801445;
+
+void WriteUser(json::Writer& w, const Person& p, bool full) {
+  std::string full_name = p.first + " " + p.last;
+  std::string permalink = p.email.substr(0, p.email.find('@'));
+  w.BeginObject();
+  w.Key("type").String("user").Key("id").Int(p.id).Key("network_id").Int(kNetworkId);
+  w.Key("state").String(p.state).Key("full_name").String(full_name).Key("name").String(permalink);
+  w.Key("job_title").String(p.bot ? "Service account" : "");
+  w.Key("url").String(std::string(kNet) + "/users/" + std::to_string(p.id));
+  w.Key("web_url").String("https://www.yammer.com/contoso.example/users/" + permalink);
+  w.Key("mugshot_url").String("https://mug0.assets-yammer.com/mugshot/images/48x48/no_photo.png");
+  w.Key("activated_at").String(FormatYammerTime(p.activated_at));
+  if (full) {
+    w.Key("first_name").String(p.first).Key("last_name").String(p.last);
+    w.Key("email").String(p.email).Key("department").String(p.department);
+    w.Key("contact").BeginObject().Key("email_addresses").BeginArray();
+    w.BeginObject().Key("address").String(p.email).Key("type").String("primary").EndObject();
+    w.EndArray().Key("has_fake_email").Bool(false).EndObject();
+    w.Key("timezone").String("Berlin").Key("admin").String("false");
+    w.Key("stats")
+        .BeginObject()
+        .Key("following")
+        .Int(0)
+        .Key("followers")
+        .Int(0)
+        .Key("updates")
+        .Int(0)
+        .EndObject();
+  }
+  w.EndObject();
+}
+
+void WriteGroup(json::Writer& w, const Community& c, int64_t updates, std::optional<Time> last) {
+  w.BeginObject();
+  w.Key("type").String("group").Key("id").Int(c.id).Key("name").String(c.name);
+  w.Key("full_name").String(c.full_name).Key("description").String(c.description);
+  w.Key("privacy")
+      .String("public")
+      .Key("state")
+      .String("active")
+      .Key("show_in_directory")
+      .String("true");
+  w.Key("url").String(std::string(kNet) + "/groups/" + std::to_string(c.id));
+  w.Key("web_url").String("https://www.yammer.com/contoso.example/groups/" + c.name);
+  w.Key("created_at").String(FormatYammerTime(c.created_at));
+  w.Key("stats").BeginObject().Key("members").Int(static_cast<int64_t>(c.members.size()));
+  w.Key("updates").Int(updates);
+  if (last) w.Key("last_message_at").String(FormatYammerTime(*last));
+  w.EndObject().EndObject();
+}
+
+}  // namespace
+
+Simulator::Simulator(const SimOptions& o)
+    : opt_(o), world_(o.org), wall_start_(std::chrono::steady_clock::now()) {}
+
+void Simulator::FollowWallClock() {
+  if (opt_.manual_clock) return;
+  auto elapsed = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - wall_start_);
+  world_.AdvanceTo(opt_.org.start + elapsed);
+}
+
+std::optional<SimReply> Simulator::Throttle(const std::string& token, const std::string& bucket) {
+  TokenState& ts = tokens_[token];
+  Time now = world_.Now();
+  auto& q = ts.sent[bucket];
+  while (!q.empty() && q.front() <= now - opt_.rate_window) q.pop_front();
+  auto refuse = [&](Time until) {
+    ++world_.stats().throttled;
+    ++world_.stats().violations;  // a request sent while the limit was already reached
+    SimReply r = YammerError(429, 33, "Rate limited due to excessive requests.");
+    if (opt_.retry_after) {
+      auto secs = std::chrono::ceil<std::chrono::seconds>(until - now).count();
+      r.headers.push_back({"Retry-After", std::to_string(std::max<int64_t>(1, secs))});
+    }
+    return r;
+  };
+  // Exceeding any bucket makes every endpoint answer 429 until that window has passed.
+  if (ts.blocked_until > now) return refuse(ts.blocked_until);
+  if (static_cast<int>(q.size()) >= opt_.rate_limit) {
+    ts.blocked_until = q[q.size() - opt_.rate_limit] + opt_.rate_window;
+    return refuse(ts.blocked_until);
+  }
+  q.push_back(now);
+  return std::nullopt;
+}
+
+SimReply Simulator::Handle(const SimRequest& r) {
+  std::lock_guard lock(world_.mu());
+  FollowWallClock();
+  if (r.path.rfind("/_sim/", 0) == 0) {
+    ++world_.stats().requests["control"];
+    return Control(r);
+  }
+  if (r.path.rfind("/api/v1/", 0) != 0 || !EndsWith(r.path, ".json")) {
+    ++world_.stats().requests["not_found"];
+    return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
+  }
+  std::string auth = r.Header("authorization");
+  std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
+  if (token != opt_.token) {
+    ++world_.stats().unauthorized;
+    return YammerError(401, 16, "Token not found.");
+  }
+  std::string bucket = r.path.rfind("/api/v1/messages", 0) == 0 ? "messages" : "other";
+  ++world_.stats().requests[bucket];
+  if (auto refused = Throttle(token, bucket)) return *refused;
+  return Yammer(r, world_.bot().id);
+}
+
+SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
+                         const std::string& name, int64_t user) {
+  const auto& msgs = world_.messages();
+  auto newer = ToInt(r.Query("newer_than"));
+  auto older = ToInt(r.Query("older_than"));
+  bool threaded = r.Query("threaded") == "true" || r.Query("threaded") == "extended";
+  int limit = 20;
+  if (auto l = ToInt(r.Query("limit"))) limit = static_cast<int>(std::clamp<int64_t>(*l, 1, 20));
+  std::vector<size_t> page;
+  bool older_available = false;
+  for (auto it = source.rbegin(); it != source.rend(); ++it) {
+    const Msg& m = msgs[*it];
+    if (m.deleted) continue;
+    if (older && m.id >= *older) continue;
+    if (newer && m.id <= *newer) break;  // the source is in id order
+    if (threaded && m.thread != *it) continue;
+    if (static_cast<int>(page.size()) == limit) {
+      older_available = true;
+      break;
+    }
+    page.push_back(*it);
+  }
+  json::Writer w;
+  w.BeginObject().Key("messages").BeginArray();
+  std::set<int64_t> users;
+  std::set<int64_t> groups;
+  std::set<size_t> threads;
+  for (size_t idx : page) {
+    const Msg& m = msgs[idx];
+    const Person* sender = world_.FindPerson(m.sender);
+    users.insert(m.sender);
+    if (m.group) groups.insert(m.group);
+    threads.insert(m.thread);
+    std::string plain = m.text, parsed = m.text;
+    for (int64_t who : m.mentions) {
+      const Person* p = world_.FindPerson(who);
+      if (!p) continue;
+      plain += " @" + p->first + p->last;
+      parsed += " [[user:" + std::to_string(who) + "]]";
+      users.insert(who);
+    }
+    w.BeginObject();
+    w.Key("id").Int(m.id).Key("sender_id").Int(m.sender);
+    w.Key("replied_to_id");
+    if (m.parent == SIZE_MAX)
+      w.Null();
+    else
+      w.Int(msgs[m.parent].id);
+    w.Key("created_at").String(FormatYammerTime(m.created_at));
+    w.Key("network_id").Int(kNetworkId);
+    w.Key("message_type").String(m.system ? "system" : "update").Key("sender_type").String("user");
+    w.Key("url").String(std::string(kNet) + "/messages/" + std::to_string(m.id));
+    w.Key("web_url").String("https://www.yammer.com/contoso.example/messages/" +
+                            std::to_string(m.id));
+    if (m.group) w.Key("group_id").Int(m.group);
+    w.Key("body").BeginObject().Key("parsed").String(parsed).Key("plain").String(plain);
+    w.Key("rich").String(plain).EndObject();
+    w.Key("thread_id").Int(msgs[m.thread].id);
+    w.Key("client_type").String(m.client_type).Key("client_url").String("https://www.yammer.com/");
+    w.Key("system_message").Bool(m.system).Key("direct_message").Bool(false);
+    w.Key("chat_client_sequence").Null().Key("language").Null();
+    w.Key("notified_user_ids").BeginArray();
+    for (int64_t who : m.mentions) w.Int(who);
+    w.EndArray();
+    w.Key("privacy").String("public").Key("attachments").BeginArray().EndArray();
+    w.Key("liked_by").BeginObject().Key("count").Int(static_cast<int64_t>(m.liked_by.size()));
+    w.Key("names").BeginArray();
+    for (int64_t who : m.liked_by) {
+      const Person* p = world_.FindPerson(who);
+      if (!p) continue;
+      w.BeginObject().Key("full_name").String(p->first + " " + p->last);
+      w.Key("permalink")
+          .String(p->email.substr(0, p->email.find('@')))
+          .Key("user_id")
+          .Int(who)
+          .EndObject();
+    }
+    w.EndArray().EndObject();
+    w.Key("content_excerpt").String(plain.substr(0, 140));
+    if (m.group) w.Key("group_created_id").Int(m.group);
+    (void)sender;
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("threaded_extended").BeginObject().EndObject();
+  w.Key("references").BeginArray();
+  for (int64_t id : users)
+    if (const Person* p = world_.FindPerson(id)) WriteUser(w, *p, false);
+  for (int64_t gid : groups)
+    if (const Community* c = world_.FindCommunity(gid)) WriteGroup(w, *c, 0, std::nullopt);
+  for (size_t t : threads) {
+    const auto& in = world_.InThread(msgs[t].id);
+    w.BeginObject().Key("type").String("thread").Key("id").Int(msgs[t].id);
+    w.Key("thread_starter_id").Int(msgs[t].id).Key("privacy").String("public");
+    w.Key("url").String(std::string(kNet) + "/messages/in_thread/" + std::to_string(msgs[t].id));
+    w.Key("stats").BeginObject().Key("updates").Int(static_cast<int64_t>(in.size()));
+    if (in.size() > 1) {
+      w.Key("first_reply_id").Int(msgs[in[1]].id).Key("latest_reply_id").Int(msgs[in.back()].id);
+      w.Key("first_reply_at").String(FormatYammerTime(msgs[in[1]].created_at));
+      w.Key("latest_reply_at").String(FormatYammerTime(msgs[in.back()].created_at));
+    }
+    w.EndObject().EndObject();
+  }
+  w.EndArray();
+  w.Key("meta").BeginObject();
+  w.Key("older_available").Bool(older_available);
+  w.Key("requested_poll_interval").Int(60);
+  w.Key("current_user_id").Int(user);
+  w.Key("feed_name").String(name);
+  w.Key("liked_message_ids").BeginArray();
+  for (size_t idx : page)
+    if (msgs[idx].liked_by.count(user)) w.Int(msgs[idx].id);
+  w.EndArray();
+  w.Key("followed_user_ids").BeginArray().EndArray();
+  w.EndObject().EndObject();
+  return Json(200, w.Take());
+}
+
+SimReply Simulator::PostMessage(const SimRequest& r, int64_t user) {
+  std::map<std::string, std::string> f;
+  if (r.Header("content-type").find("json") != std::string::npos) {
+    auto v = json::Parse(r.body);
+    if (!v.ok() || !v->is_object())
+      return Json(400, R"({"base":["Malformed request body"],"code":"bad_request"})");
+    for (const auto& [k, val] : v->as_object()) {
+      std::string s = val.is_string() ? val.as_string() : json::AsIdString(val);
+      f[k] = s;
+    }
+  } else {
+    f = ParseForm(r.body);
+  }
+  for (const auto& [k, v] : r.query) f.emplace(k, v);
+  std::string body = f["body"];
+  if (body.find_first_not_of(" \t\r\n") == std::string::npos)
+    return Json(400, R"({"body":["Please include a message"],"code":"body_blank"})");
+  auto group = ToInt(f["group_id"]);
+  auto parent_id = ToInt(f["replied_to_id"]);
+  std::optional<size_t> parent;
+  if (parent_id) {
+    parent = world_.FindMessage(*parent_id);
+    if (!parent) return Json(404, R"({"base":["Message not found"],"code":"not_found"})");
+    if (world_.messages()[*parent].deleted)
+      return Json(400, "{\"base\":[\"Cannot reply to deleted message: " +
+                           std::to_string(*parent_id) + "\"]}");
+  } else if (group) {
+    if (!world_.FindCommunity(*group))
+      return Json(404, R"({"base":["Group not found"],"code":"not_found"})");
+  } else if (opt_.new_yammer && f["direct_to_user_ids"].empty()) {
+    return Json(
+        400, R"({"base":["Please post to a community, a thread or people"],"code":"no_target"})");
+  }
+  size_t idx = world_.Post(user, group.value_or(0), parent, body, "O365 Api Auth");
+  SimRequest one;
+  one.query["limit"] = "1";
+  return [&] {
+    SimReply rep = Feed(one, std::vector<size_t>{idx}, "Sent", user);
+    rep.status = 201;
+    return rep;
+  }();
+}
+
+SimReply Simulator::Users(const SimRequest& r) {
+  const auto& people = world_.people();
+  int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
+  json::Writer w;
+  w.BeginArray();
+  for (size_t i = (page - 1) * 50; i < people.size() && i < static_cast<size_t>(page * 50); ++i)
+    WriteUser(w, people[i], true);
+  w.EndArray();
+  return Json(200, w.Take());
+}
+
+SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
+  const std::string p = r.path.substr(7);  // after "/api/v1"
+  if (r.method == "POST" && p == "/messages.json") return PostMessage(r, user);
+  if (p == "/messages/liked_by/current.json" && (r.method == "POST" || r.method == "DELETE")) {
+    auto f = r.Header("content-type").find("json") != std::string::npos
+                 ? std::map<std::string, std::string>{}
+                 : ParseForm(r.body);
+    if (auto v = json::Parse(r.body); v.ok() && v->is_object())
+      if (const auto* id = json::Find(*v, "message_id")) f["message_id"] = json::AsIdString(*id);
+    for (const auto& [k, v] : r.query) f.emplace(k, v);
+    auto id = ToInt(f["message_id"]);
+    auto idx = id ? world_.FindMessage(*id) : std::nullopt;
+    if (!idx) return Json(404, R"({"base":["Message not found"]})");
+    world_.Like(*idx, user, r.method == "POST");
+    return Json(r.method == "POST" ? 201 : 200, "");
+  }
+  if (r.method != "GET")
+    return Json(405, R"({"response":{"message":"Method not allowed","stat":"fail"}})");
+  if (p == "/messages.json" || p == "/messages/my_feed.json" || p == "/messages/algo.json")
+    return Feed(r, world_.AllVisible(), "Company Feed", user);
+  if (auto gid = IdAfter(p, "/messages/in_group/")) {
+    if (!world_.FindCommunity(*gid))
+      return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
+    return Feed(r, world_.InGroup(*gid), "Group", user);
+  }
+  if (auto tid = IdAfter(p, "/messages/in_thread/")) {
+    SimRequest unthreaded = r;
+    unthreaded.query.erase("threaded");  // in_thread ignores threaded
+    return Feed(unthreaded, world_.InThread(*tid), "Thread", user);
+  }
+  if (auto mid = IdAfter(p, "/messages/")) {
+    auto idx = world_.FindMessage(*mid);
+    if (!idx || world_.messages()[*idx].deleted)
+      return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
+    return Feed(SimRequest{}, std::vector<size_t>{*idx}, "Message", user);
+  }
+  if (p == "/users.json") return Users(r);
+  if (p == "/users/current.json") {
+    json::Writer w;
+    WriteUser(w, world_.bot(), true);
+    return Json(200, w.Take());
+  }
+  if (auto gid = IdAfter(p, "/users/in_group/")) {
+    const Community* c = world_.FindCommunity(*gid);
+    if (!c) return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
+    int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
+    json::Writer w;
+    w.BeginObject().Key("users").BeginArray();
+    size_t from = (page - 1) * 50, to = std::min(c->members.size(), static_cast<size_t>(page * 50));
+    for (size_t i = from; i < to; ++i)
+      if (const Person* pp = world_.FindPerson(c->members[i])) WriteUser(w, *pp, false);
+    w.EndArray().Key("more_available").Bool(to < c->members.size()).EndObject();
+    return Json(200, w.Take());
+  }
+  if (auto uid = IdAfter(p, "/users/")) {
+    const Person* pp = world_.FindPerson(*uid);
+    if (!pp) return Json(404, R"({"response":{"message":"User not found","stat":"fail"}})");
+    json::Writer w;
+    WriteUser(w, *pp, true);
+    return Json(200, w.Take());
+  }
+  auto group_json = [&](const Community& c, json::Writer& w) {
+    const auto& in = world_.InGroup(c.id);
+    std::optional<Time> last;
+    if (!in.empty()) last = world_.messages()[in.back()].created_at;
+    WriteGroup(w, c, static_cast<int64_t>(in.size()), last);
+  };
+  if (p == "/groups.json") {
+    const auto& cs = world_.communities();
+    int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
+    json::Writer w;
+    w.BeginArray();
+    for (size_t i = (page - 1) * 50; i < cs.size() && i < static_cast<size_t>(page * 50); ++i)
+      group_json(cs[i], w);
+    w.EndArray();
+    return Json(200, w.Take());
+  }
+  if (auto gid = IdAfter(p, "/groups/")) {
+    const Community* c = world_.FindCommunity(*gid);
+    if (!c) return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
+    json::Writer w;
+    group_json(*c, w);
+    return Json(200, w.Take());
+  }
+  return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
+}
+
+SimReply Simulator::Control(const SimRequest& r) {
+  const std::string& p = r.path;
+  if (p == "/_sim/clock") {
+    if (r.method == "POST") {
+      auto v = json::Parse(r.body);
+      if (!v.ok()) return Json(400, R"({"error":"body must be JSON"})");
+      if (auto now = json::GetString(*v, "now")) {
+        auto t = ParseIso(*now);
+        if (!t) return Json(400, R"({"error":"'now' must be an ISO 8601 time"})");
+        if (*t < world_.Now()) return Json(409, R"({"error":"the clock never goes back"})");
+        world_.AdvanceTo(*t);
+      } else if (auto secs = json::GetInt64(*v, "advance_seconds")) {
+        world_.AdvanceTo(world_.Now() + std::chrono::seconds{*secs});
+      } else {
+        return Json(400, R"({"error":"give 'now' or 'advance_seconds'"})");
+      }
+    }
+    json::Writer w;
+    w.BeginObject().Key("now").String(FormatIso(world_.Now())).EndObject();
+    return Json(200, w.Take());
+  }
+  if (p == "/_sim/stats") {
+    const Stats& s = world_.stats();
+    json::Writer w;
+    w.BeginObject().Key("requests").BeginObject();
+    for (const auto& [k, v] : s.requests) w.Key(k).Int(v);
+    w.EndObject().Key("throttled").Int(s.throttled).Key("violations").Int(s.violations);
+    w.Key("unauthorized").Int(s.unauthorized).EndObject();
+    return Json(200, w.Take());
+  }
+  const auto& msgs = world_.messages();
+  if (p == "/_sim/bot_posts") {
+    json::Writer w;
+    w.BeginArray();
+    for (size_t idx : world_.AllVisible()) {
+      const Msg& m = msgs[idx];
+      if (!m.by_bot) continue;
+      w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group).Key("replied_to_id");
+      if (m.parent == SIZE_MAX)
+        w.Null();
+      else
+        w.Int(msgs[m.parent].id);
+      w.Key("created_at").String(FormatIso(m.created_at)).Key("body").String(m.text).EndObject();
+    }
+    w.EndArray();
+    return Json(200, w.Take());
+  }
+  if (p == "/_sim/truth") {
+    json::Writer w;
+    w.BeginObject().Key("now").String(FormatIso(world_.Now()));
+    w.Key("bot_user_id").Int(world_.bot().id);
+    w.Key("users").BeginArray();
+    for (const auto& u : world_.people()) {
+      w.BeginObject().Key("id").Int(u.id).Key("name").String(u.first + " " + u.last);
+      w.Key("email")
+          .String(u.email)
+          .Key("department")
+          .String(u.department)
+          .Key("state")
+          .String(u.state);
+      w.Key("activated_at").String(FormatIso(u.activated_at)).Key("bot").Bool(u.bot).EndObject();
+    }
+    w.EndArray().Key("groups").BeginArray();
+    for (const auto& c : world_.communities()) {
+      w.BeginObject()
+          .Key("id")
+          .Int(c.id)
+          .Key("name")
+          .String(c.full_name)
+          .Key("members")
+          .BeginArray();
+      for (int64_t id : c.members) w.Int(id);
+      w.EndArray().EndObject();
+    }
+    w.EndArray().Key("messages").BeginArray();
+    for (size_t idx : world_.AllVisible()) {
+      const Msg& m = msgs[idx];
+      w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group);
+      w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
+      if (m.parent == SIZE_MAX)
+        w.Null();
+      else
+        w.Int(msgs[m.parent].id);
+      w.Key("sender_id").Int(m.sender).Key("created_at").String(FormatIso(m.created_at));
+      w.Key("system").Bool(m.system).Key("deleted").Bool(m.deleted).Key("by_bot").Bool(m.by_bot);
+      w.Key("mentions").BeginArray();
+      for (int64_t id : m.mentions) w.Int(id);
+      w.EndArray().Key("liked_by").BeginArray();
+      for (int64_t id : m.liked_by) w.Int(id);
+      w.EndArray().EndObject();
+    }
+    w.EndArray().EndObject();
+    return Json(200, w.Take());
+  }
+  if (p == "/_sim/reply" && r.method == "POST") {
+    auto v = json::Parse(r.body);
+    if (!v.ok()) return Json(400, R"({"error":"body must be JSON"})");
+    auto user = json::GetInt64(*v, "user_id");
+    auto parent_id = json::GetInt64(*v, "replied_to_id");
+    auto body = json::GetString(*v, "body");
+    if (!user || !parent_id || !body || !world_.FindPerson(*user))
+      return Json(400, R"({"error":"give user_id, replied_to_id and body"})");
+    auto parent = world_.FindMessage(*parent_id);
+    if (!parent) return Json(404, R"({"error":"no such message"})");
+    size_t idx = world_.Post(*user, 0, parent, *body, "Web");
+    json::Writer w;
+    w.BeginObject().Key("id").Int(msgs[idx].id).EndObject();
+    return Json(201, w.Take());
+  }
+  return Json(404, R"({"error":"unknown control endpoint"})");
+}
+
+}  // namespace learnloop::sim

@@ -1,0 +1,375 @@
+#include "sim/world.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace learnloop::sim {
+
+namespace {
+
+const char* const kFirst[] = {"Anna",  "Ben",    "Chloe", "David", "Elif", "Farid", "Greta",
+                              "Hiro",  "Ines",   "Jonas", "Kemal", "Lena", "Mateo", "Nora",
+                              "Olu",   "Priya",  "Quinn", "Rosa",  "Sven", "Tara",  "Umar",
+                              "Vera",  "Wei",    "Xenia", "Yusuf", "Zoe",  "Aiko",  "Bruno",
+                              "Carla", "Dmitri", "Eva",   "Felix"};
+const char* const kLast[] = {"Schmidt", "Okafor", "Martin",  "Nguyen", "Rossi",  "Kowalski",
+                             "Silva",   "Jensen", "Haddad",  "Tanaka", "Murphy", "Novak",
+                             "Garcia",  "Berg",   "Dubois",  "Khan",   "Larsen", "Moreau",
+                             "Petrov",  "Quist",  "Richter", "Sato",   "Torres", "Ulrich",
+                             "Varga",   "Weber",  "Yilmaz",  "Zimmer"};
+const char* const kDepartments[] = {"Engineering", "Sales",   "Marketing",  "Finance",
+                                    "HR",          "Support", "Operations", "Legal"};
+const char* const kTopics[] = {
+    "Data Science CoP", "Onboarding Buddies", "Customer Stories", "Security Champions",
+    "Working Out Loud", "Agile Practices",    "Sales Enablement", "Leadership Circle",
+    "Tech Talks",       "Design Guild",       "Finance Insights", "People & Culture",
+    "Cloud Platform",   "Product Feedback",   "Sustainability",   "Writing Club"};
+const char* const kOpen[] = {"Has anyone tried",      "Sharing a lesson from this week:",
+                             "Quick question about",  "Great session today on",
+                             "Looking for advice on", "Here is a short write-up of",
+                             "What is your take on",  "Just published notes about"};
+const char* const kSubject[] = {"the new release process", "customer onboarding",
+                                "our quarterly goals",     "pairing on code reviews",
+                                "the data pipeline",       "running better retros",
+                                "writing clear proposals", "the security training",
+                                "remote facilitation",     "the pricing change"};
+const char* const kReply[] = {"Thanks, this is really useful!",
+                              "We did the same in our team and it worked.",
+                              "I'd add one thing:",
+                              "Agreed, and the checklist helps a lot.",
+                              "Can you share the slides?",
+                              "Interesting, I had not seen it that way.",
+                              "+1, let's talk about it at the next meetup.",
+                              "We tried this last quarter; happy to share notes."};
+const char* const kAnswer[] = {"Good question. In my team we start with the customer's goal.",
+                               "I think the key is to write it down before the meeting.",
+                               "For me it was pairing with a colleague on a real case.",
+                               "Short answer: ask early, ask often.",
+                               "We use a checklist and review it every sprint.",
+                               "Honestly I learned most from the post-mortems.",
+                               "B - because it keeps the feedback loop short.",
+                               "I'd say listening first, then proposing."};
+
+template <size_t N>
+const char* Pick(const char* const (&a)[N], std::mt19937_64& rng) {
+  return a[std::uniform_int_distribution<size_t>(0, N - 1)(rng)];
+}
+
+// Yammer times have whole seconds.
+Time Plus(Time t, double seconds) {
+  return std::chrono::floor<std::chrono::seconds>(t + Millis{static_cast<int64_t>(seconds * 1000)});
+}
+
+}  // namespace
+
+World::World(const OrgOptions& o) : opt_(o), now_(o.start) {
+  Generate();
+  // The history before the start is already there when the simulator comes up.
+  Time start = now_;
+  now_ = Time{};
+  AdvanceTo(start);
+}
+
+const Person* World::FindPerson(int64_t id) const {
+  auto it = person_index_.find(id);
+  return it == person_index_.end() ? nullptr : &people_[it->second];
+}
+
+const Community* World::FindCommunity(int64_t id) const {
+  auto it = community_index_.find(id);
+  return it == community_index_.end() ? nullptr : &communities_[it->second];
+}
+
+const std::vector<size_t>& World::InGroup(int64_t gid) const {
+  static const std::vector<size_t> kEmpty;
+  auto it = by_group_.find(gid);
+  return it == by_group_.end() ? kEmpty : it->second;
+}
+
+const std::vector<size_t>& World::InThread(int64_t thread_id) const {
+  static const std::vector<size_t> kEmpty;
+  auto it = by_thread_.find(thread_id);
+  return it == by_thread_.end() ? kEmpty : it->second;
+}
+
+std::optional<size_t> World::FindMessage(int64_t id) const {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return std::nullopt;
+  return it->second;
+}
+
+void World::Schedule(Time at, EventKind k, size_t msg, int64_t user) {
+  pending_.insert(Event{at, seq_++, k, msg, user});
+}
+
+int64_t World::PickMember(const Community& c, std::mt19937_64& rng, bool only_active,
+                          int64_t not_this) {
+  std::vector<double> w;
+  w.reserve(c.members.size());
+  for (int64_t id : c.members) {
+    const Person& p = people_[person_index_.at(id)];
+    double x = (p.bot || p.state != "active" || id == not_this)
+                   ? 0
+                   : p.activity + (only_active ? 0 : 0.04);
+    w.push_back(x);
+  }
+  double total = 0;
+  for (double x : w) total += x;
+  if (total <= 0) return 0;
+  std::discrete_distribution<size_t> d(w.begin(), w.end());
+  return c.members[d(rng)];
+}
+
+std::string World::Sentence(std::mt19937_64& rng, bool reply) {
+  if (reply) return Pick(kReply, rng);
+  return std::string(Pick(kOpen, rng)) + " " + Pick(kSubject, rng) + "?";
+}
+
+void World::Generate() {
+  std::mt19937_64 rng(opt_.seed);
+  std::uniform_real_distribution<double> uni(0, 1);
+  const Time history_start = opt_.start - std::chrono::hours{24 * opt_.history_days};
+  const Time end = opt_.start + std::chrono::hours{24 * opt_.horizon_days};
+
+  // People: most read, some react, few post (a heavy-tailed, 90-9-1-like participation).
+  for (int i = 0; i < opt_.people; ++i) {
+    Person p;
+    p.id = 1'490'000'000 + static_cast<int64_t>(i) * 13 + static_cast<int64_t>(rng() % 7);
+    p.first = Pick(kFirst, rng);
+    p.last = Pick(kLast, rng);
+    p.department = Pick(kDepartments, rng);
+    std::string lf = p.first, ll = p.last;
+    std::transform(lf.begin(), lf.end(), lf.begin(), ::tolower);
+    std::transform(ll.begin(), ll.end(), ll.begin(), ::tolower);
+    p.email = lf + "." + ll + std::to_string(i) + "@contoso.example";
+    if (uni(rng) < 0.01) p.state = "suspended";
+    if (uni(rng) < 0.05)
+      p.activated_at = Plus(history_start, uni(rng) * 24 * 3600 * (opt_.history_days + 21));
+    else
+      p.activated_at = Plus(history_start, -uni(rng) * 3 * 365 * 24 * 3600.0 - 86400);
+    double u = uni(rng);
+    if (u < 0.75)
+      p.activity = 0;  // reads only
+    else if (u < 0.9)
+      p.activity = 0.15;  // speaks up now and then
+    else
+      p.activity = std::min(50.0, 1.0 / std::pow(1 - uni(rng), 1 / 1.3));
+    person_index_[p.id] = people_.size();
+    people_.push_back(std::move(p));
+  }
+  Person bot;
+  bot.id = 1'480'000'001;
+  bot.first = "Learning";
+  bot.last = "Bot";
+  bot.department = "L&D";
+  bot.email = "learnloop-bot@contoso.example";
+  bot.activated_at = Plus(history_start, -86400.0 * 30);
+  bot.bot = true;
+  bot_index_ = people_.size();
+  person_index_[bot.id] = people_.size();
+  people_.push_back(bot);
+
+  // Communities with a popularity that falls off; people join one to four of them.
+  int m = opt_.communities > 0 ? opt_.communities : std::max(4, opt_.people / 40);
+  std::vector<double> popularity;
+  for (int k = 0; k < m; ++k) {
+    Community c;
+    c.id = 13'114'941'440 + static_cast<int64_t>(k) * 1031;
+    c.full_name = kTopics[k % std::size(kTopics)];
+    if (k >= static_cast<int>(std::size(kTopics)))
+      c.full_name += " " + std::to_string(k / std::size(kTopics) + 1);
+    c.name = c.full_name;
+    std::transform(c.name.begin(), c.name.end(), c.name.begin(),
+                   [](char ch) { return ch == ' ' ? '-' : ::tolower(ch); });
+    c.description = "Community of practice: " + c.full_name;
+    c.created_at = Plus(history_start, -86400.0 * (30 + k));
+    community_index_[c.id] = communities_.size();
+    communities_.push_back(std::move(c));
+    popularity.push_back(1.0 / std::pow(k + 1, 0.8));
+  }
+  std::discrete_distribution<int> pick_group(popularity.begin(), popularity.end());
+  for (const auto& p : people_) {
+    if (p.bot) continue;
+    int n = 1;
+    while (n < 4 && uni(rng) < 0.45) ++n;
+    for (int j = 0; j < n; ++j) communities_[pick_group(rng)].members.push_back(p.id);
+  }
+  for (auto& c : communities_) {
+    while (c.members.size() < 6) c.members.push_back(people_[rng() % opt_.people].id);
+    c.members.push_back(bot.id);
+    std::sort(c.members.begin(), c.members.end());
+    c.members.erase(std::unique(c.members.begin(), c.members.end()), c.members.end());
+  }
+
+  // A system message opens each community's feed (connectors must skip it).
+  for (size_t k = 0; k < communities_.size(); ++k) {
+    Msg s;
+    s.sender = communities_[k].members.front();
+    s.group = communities_[k].id;
+    s.created_at = Plus(history_start, -3600.0 * (k + 1));
+    s.text = "created the " + communities_[k].full_name + " community.";
+    s.system = true;
+    s.thread = msgs_.size();
+    msgs_.push_back(s);
+    Schedule(s.created_at, EventKind::kAppear, msgs_.size() - 1, 0);
+  }
+
+  // Threads, hour by hour: working hours in the organisation's zone, quieter weekends.
+  auto tz = FindZone(opt_.timezone);
+  TimeZone zone = tz.ok() ? *tz : *FindZone("UTC");
+  std::vector<double> group_weight;
+  for (const auto& c : communities_) {
+    double w = 0;
+    for (int64_t id : c.members) w += people_[person_index_.at(id)].activity;
+    group_weight.push_back(w);
+  }
+  std::discrete_distribution<size_t> pick_thread_group(group_weight.begin(), group_weight.end());
+  const double per_hour = opt_.people * opt_.posts_per_person_day / 24.0;
+  for (Time h = history_start; h < end; h += std::chrono::hours{1}) {
+    auto local = UtcToLocal(zone, h);
+    auto days = std::chrono::floor<std::chrono::days>(local.time_since_epoch());
+    int hour = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::hours>(local.time_since_epoch() - days).count());
+    unsigned wd = std::chrono::weekday{std::chrono::sys_days{days}}.c_encoding();
+    double f = hour >= 8 && hour < 18 ? 2.1 : (hour >= 18 && hour < 22 ? 0.5 : 0.08);
+    if (wd == 0 || wd == 6) f *= 0.2;
+    std::poisson_distribution<int> n_posts(per_hour * f);
+    int n = n_posts(rng);
+    for (int i = 0; i < n; ++i)
+      GenerateThread(pick_thread_group(rng), Plus(h, uni(rng) * 3600), rng);
+  }
+  // Drop what falls past the horizon.
+  while (!pending_.empty() && std::prev(pending_.end())->at >= end)
+    pending_.erase(std::prev(pending_.end()));
+}
+
+void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> uni(0, 1);
+  const Community& c = communities_[gi];
+  int64_t author = PickMember(c, rng, true, 0);
+  if (!author) return;
+  auto add = [&](Msg m) {
+    if (uni(rng) < 0.12) {
+      int64_t who = PickMember(c, rng, false, m.sender);
+      if (who) m.mentions.push_back(who);
+    }
+    msgs_.push_back(std::move(m));
+    size_t idx = msgs_.size() - 1;
+    Schedule(msgs_[idx].created_at, EventKind::kAppear, idx, 0);
+    std::poisson_distribution<int> n_likes(msgs_[idx].parent == SIZE_MAX ? 1.0 : 0.5);
+    int n = n_likes(rng);
+    for (int i = 0; i < n; ++i) {
+      int64_t who = PickMember(c, rng, false, msgs_[idx].sender);
+      if (who)
+        Schedule(Plus(msgs_[idx].created_at, 60 + uni(rng) * 3 * 86400), EventKind::kLike, idx,
+                 who);
+    }
+    return idx;
+  };
+  Msg post;
+  post.sender = author;
+  post.group = c.id;
+  post.created_at = at;
+  post.text = Sentence(rng, false);
+  post.thread = msgs_.size();
+  size_t post_idx = add(std::move(post));
+
+  // About two replies per post (geometric, mean 2), minutes to days later.
+  int replies = 0;
+  while (replies < 12 && uni(rng) < 2.0 / 3.0) ++replies;
+  std::lognormal_distribution<double> delay(std::log(2 * 3600.0), 1.3);
+  std::vector<double> times;
+  for (int i = 0; i < replies; ++i) times.push_back(std::clamp(delay(rng), 60.0, 5 * 86400.0));
+  std::sort(times.begin(), times.end());
+  std::vector<size_t> thread_msgs{post_idx};
+  for (double t : times) {
+    Msg r;
+    r.sender = PickMember(c, rng, true, 0);
+    if (!r.sender) break;
+    r.group = c.id;
+    r.parent = uni(rng) < 0.7 ? post_idx : thread_msgs[rng() % thread_msgs.size()];
+    r.thread = post_idx;
+    r.created_at = Plus(at, t + 1);
+    r.text = Sentence(rng, true);
+    thread_msgs.push_back(add(std::move(r)));
+  }
+}
+
+void World::Materialize(size_t idx) {
+  Msg& m = msgs_[idx];
+  next_id_ += 1 + static_cast<int64_t>((idx * 2654435761u) % 37);
+  m.id = next_id_;
+  visible_.push_back(idx);
+  by_id_[m.id] = idx;
+  if (m.group) by_group_[m.group].push_back(idx);
+  by_thread_[msgs_[m.thread].id].push_back(idx);
+}
+
+void World::AdvanceTo(Time t) {
+  if (t <= now_) return;
+  while (!pending_.empty() && pending_.begin()->at <= t) {
+    Event e = *pending_.begin();
+    pending_.erase(pending_.begin());
+    now_ = std::max(now_, e.at);
+    if (e.kind == EventKind::kAppear) {
+      Materialize(e.msg);
+    } else if (msgs_[e.msg].id != 0) {
+      msgs_[e.msg].liked_by.insert(e.user);
+    }
+  }
+  now_ = t;
+}
+
+size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
+                   const std::string& text, const std::string& client_type) {
+  Msg m;
+  m.sender = sender;
+  m.group = parent ? msgs_[*parent].group : group;
+  m.parent = parent ? *parent : SIZE_MAX;
+  m.thread = parent ? msgs_[*parent].thread : msgs_.size();
+  m.created_at = now_;
+  m.text = text;
+  m.client_type = client_type;
+  m.by_bot = FindPerson(sender) && FindPerson(sender)->bot;
+  msgs_.push_back(std::move(m));
+  size_t idx = msgs_.size() - 1;
+  Materialize(idx);
+  if (msgs_[idx].by_bot && !parent && msgs_[idx].group) ScheduleAnswers(idx);
+  return idx;
+}
+
+void World::Like(size_t msg, int64_t user, bool on) {
+  if (on)
+    msgs_[msg].liked_by.insert(user);
+  else
+    msgs_[msg].liked_by.erase(user);
+}
+
+void World::ScheduleAnswers(size_t prompt) {
+  // Simulated employees answer a prompt with a chance that grows with how active they are,
+  // minutes to days later (a few after the prompt has closed).
+  std::mt19937_64 rng(opt_.seed ^
+                      (static_cast<uint64_t>(msgs_[prompt].id) * 0x9E3779B97F4A7C15ull));
+  std::uniform_real_distribution<double> uni(0, 1);
+  std::lognormal_distribution<double> delay(std::log(3 * 3600.0), 1.1);
+  const Community* c = FindCommunity(msgs_[prompt].group);
+  if (!c) return;
+  for (int64_t id : c->members) {
+    const Person& p = people_[person_index_.at(id)];
+    if (p.bot || p.state != "active") continue;
+    double chance = p.activity > 0 ? std::min(0.75, 0.25 + 0.05 * p.activity) : 0.03;
+    if (uni(rng) >= chance) continue;
+    Msg r;
+    r.sender = id;
+    r.group = c->id;
+    r.parent = prompt;
+    r.thread = prompt;
+    r.created_at = Plus(now_, std::clamp(delay(rng), 120.0, 6 * 86400.0));
+    r.text = Pick(kAnswer, rng);
+    msgs_.push_back(std::move(r));
+    Schedule(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
+    if (uni(rng) < 0.1) Schedule(Plus(now_, 600 + uni(rng) * 86400), EventKind::kLike, prompt, id);
+  }
+}
+
+}  // namespace learnloop::sim

@@ -1,0 +1,139 @@
+#pragma once
+// The simulated organisation and everything that happens in it. Activity is generated ahead
+// from the seed as pending events; an event becomes visible (and gets its increasing 64-bit id)
+// only when the simulated clock passes its time, so ids always grow with time as on Yammer.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+
+namespace learnloop::sim {
+
+struct OrgOptions {
+  uint64_t seed = 42;
+  int people = 300;
+  int communities = 0;  // 0: about one per 40 people, at least 4
+  Time start{};         // the simulated "now" at start-up
+  int history_days = 28;
+  int horizon_days = 70;  // activity is generated this far past the start
+  std::string timezone = "Europe/Berlin";
+  double posts_per_person_day = 0.04;
+};
+
+struct Person {
+  int64_t id = 0;
+  std::string first, last, department, email;
+  std::string state = "active";
+  Time activated_at{};
+  double activity = 0;  // 0 for people who only read
+  bool bot = false;
+};
+
+struct Community {
+  int64_t id = 0;
+  std::string name, full_name, description;
+  Time created_at{};
+  std::vector<int64_t> members;  // person ids, sorted
+};
+
+struct Msg {
+  int64_t id = 0;  // 0 while pending
+  int64_t sender = 0;
+  int64_t group = 0;
+  size_t parent = SIZE_MAX;  // index of the replied-to message
+  size_t thread = SIZE_MAX;  // index of the thread starter (itself for starters)
+  Time created_at{};
+  std::string text;
+  std::vector<int64_t> mentions;
+  std::set<int64_t> liked_by;
+  bool system = false;
+  bool deleted = false;
+  bool by_bot = false;
+  std::string client_type = "Web";
+};
+
+struct Stats {
+  std::map<std::string, int64_t> requests;  // per endpoint class
+  int64_t throttled = 0;
+  int64_t violations = 0;
+  int64_t unauthorized = 0;
+};
+
+class World {
+ public:
+  explicit World(const OrgOptions& o);
+
+  std::mutex& mu() { return mu_; }  // every access below holds it
+
+  Time Now() const { return now_; }
+  // Moves the clock forward (never back) and makes due events visible.
+  void AdvanceTo(Time t);
+
+  const std::vector<Person>& people() const { return people_; }
+  const std::vector<Community>& communities() const { return communities_; }
+  const Person* FindPerson(int64_t id) const;
+  const Community* FindCommunity(int64_t id) const;
+  const Person& bot() const { return people_[bot_index_]; }
+
+  const std::vector<Msg>& messages() const { return msgs_; }
+  // Visible message indexes in increasing id order: all, per group, per thread.
+  const std::vector<size_t>& AllVisible() const { return visible_; }
+  const std::vector<size_t>& InGroup(int64_t gid) const;
+  const std::vector<size_t>& InThread(int64_t thread_id) const;
+  std::optional<size_t> FindMessage(int64_t id) const;
+
+  // A message written now by `sender`; returns its index. Prompts posted by the bot into a
+  // community make simulated employees answer some time later.
+  size_t Post(int64_t sender, int64_t group, std::optional<size_t> parent, const std::string& text,
+              const std::string& client_type);
+  void Like(size_t msg, int64_t user, bool on);
+
+  Stats& stats() { return stats_; }
+  const OrgOptions& options() const { return opt_; }
+
+ private:
+  enum class EventKind { kAppear, kLike };
+  struct Event {
+    Time at;
+    uint64_t seq;
+    EventKind kind;
+    size_t msg;
+    int64_t user;
+    bool operator<(const Event& o) const { return at != o.at ? at < o.at : seq < o.seq; }
+  };
+
+  void Generate();
+  void GenerateThread(size_t group_index, Time at, std::mt19937_64& rng);
+  void ScheduleAnswers(size_t prompt);
+  void Schedule(Time at, EventKind k, size_t msg, int64_t user);
+  void Materialize(size_t msg);
+  int64_t PickMember(const Community& c, std::mt19937_64& rng, bool only_active, int64_t not_this);
+  std::string Sentence(std::mt19937_64& rng, bool reply);
+
+  OrgOptions opt_;
+  std::mutex mu_;
+  Time now_;
+  std::vector<Person> people_;
+  std::map<int64_t, size_t> person_index_;
+  size_t bot_index_ = 0;
+  std::vector<Community> communities_;
+  std::map<int64_t, size_t> community_index_;
+  std::vector<Msg> msgs_;
+  std::set<Event> pending_;
+  uint64_t seq_ = 0;
+  int64_t next_id_ = 1'100'000'000'000;
+  std::vector<size_t> visible_;
+  std::map<int64_t, std::vector<size_t>> by_group_;
+  std::map<int64_t, std::vector<size_t>> by_thread_;  // thread starter id → messages
+  std::map<int64_t, size_t> by_id_;
+  Stats stats_;
+};
+
+}  // namespace learnloop::sim

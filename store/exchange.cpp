@@ -1,0 +1,285 @@
+#include "store/exchange.h"
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "core/json.h"
+
+namespace learnloop::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<std::string> OptTimeStr(const std::optional<Time>& t) {
+  if (!t) return std::nullopt;
+  return FormatIso(*t);
+}
+
+class LineWriter {
+ public:
+  LineWriter(const fs::path& p) : out_(p, std::ios::binary | std::ios::trunc), path_(p) {}
+  bool ok() const { return static_cast<bool>(out_); }
+  void Write(const std::string& line) { out_ << line << '\n'; }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::ofstream out_;
+  fs::path path_;
+};
+
+}  // namespace
+
+Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Result<ExchangeCounts>::Fail("cannot create " + dir + ": " + ec.message());
+  ExchangeCounts n;
+  auto open = [&](const char* name) { return LineWriter(fs::path(dir) / name); };
+
+  auto users = open("users.jsonl");
+  if (!users.ok()) return Result<ExchangeCounts>::Fail("cannot write " + users.path());
+  for (const auto& u : s.AllUsers()) {
+    json::Writer w;
+    w.BeginObject().Key("id").String(u.id).Key("network").String(u.network).Key("name").String(
+        u.name);
+    w.Key("email").OptString(u.email).Key("department").OptString(u.department);
+    w.Key("state")
+        .String(u.state)
+        .Key("is_bot")
+        .Bool(u.is_bot)
+        .Key("joined_at")
+        .OptString(OptTimeStr(u.joined_at));
+    users.Write(w.EndObject().Take());
+    ++n.users;
+  }
+  auto groups = open("groups.jsonl");
+  for (const auto& g : s.AllGroups()) {
+    json::Writer w;
+    w.BeginObject().Key("id").String(g.id).Key("network").String(g.network).Key("name").String(
+        g.name);
+    w.Key("kind").String(g.kind).Key("members").StringArray(g.members);
+    groups.Write(w.EndObject().Take());
+    ++n.groups;
+  }
+  auto messages = open("messages.jsonl");
+  for (const auto& m : s.AllMessages()) {
+    json::Writer w;
+    w.BeginObject()
+        .Key("id")
+        .String(m.id)
+        .Key("network")
+        .String(m.network)
+        .Key("group_id")
+        .OptString(m.group_id);
+    w.Key("thread_id").String(m.thread_id).Key("reply_to_id").OptString(m.reply_to_id);
+    w.Key("author_id").String(m.author_id).Key("created_at").String(FormatIso(m.created_at));
+    w.Key("edited_at").OptString(OptTimeStr(m.edited_at)).Key("deleted").Bool(m.deleted);
+    w.Key("text").String(m.text).Key("mentions").StringArray(m.mentions).Key("kind").String(m.kind);
+    messages.Write(w.EndObject().Take());
+    ++n.messages;
+  }
+  auto reactions = open("reactions.jsonl");
+  for (const auto& r : s.AllReactions()) {
+    json::Writer w;
+    w.BeginObject().Key("message_id").String(r.message_id).Key("user_id").String(r.user_id);
+    w.Key("kind").String(r.kind).Key("created_at").OptString(OptTimeStr(r.created_at));
+    reactions.Write(w.EndObject().Take());
+    ++n.reactions;
+  }
+  auto prompts = open("prompts.jsonl");
+  for (const auto& p : s.AllPrompts()) {
+    json::Writer w;
+    w.BeginObject()
+        .Key("id")
+        .String(p.id)
+        .Key("campaign")
+        .String(p.campaign)
+        .Key("step")
+        .Int(p.step);
+    w.Key("network")
+        .String(p.network)
+        .Key("group_id")
+        .String(p.group_id)
+        .Key("message_id")
+        .String(p.message_id);
+    w.Key("type").String(p.type).Key("posted_at").String(FormatIso(p.posted_at));
+    w.Key("closes_at").OptString(OptTimeStr(p.closes_at)).Key("correct").OptString(p.correct);
+    prompts.Write(w.EndObject().Take());
+    ++n.prompts;
+  }
+  auto answers = open("answers.jsonl");
+  for (const auto& a : s.AllAnswers()) {
+    json::Writer w;
+    w.BeginObject().Key("prompt_id").String(a.prompt_id).Key("user_id").String(a.user_id);
+    w.Key("message_id").String(a.message_id).Key("answered_at").String(FormatIso(a.answered_at));
+    w.Key("choice").OptString(a.choice).Key("correct").OptBool(a.correct).Key("points").Int(
+        a.points);
+    answers.Write(w.EndObject().Take());
+    ++n.answers;
+  }
+  return n;
+}
+
+namespace {
+
+struct LineError {
+  std::string message;
+};
+
+std::string Req(const json::Value& o, const char* k) {
+  auto v = json::GetString(o, k);
+  if (!v) throw LineError{std::string("missing or non-string '") + k + "'"};
+  return *v;
+}
+
+Time ReqTime(const json::Value& o, const char* k) {
+  auto t = ParseIso(Req(o, k));
+  if (!t) throw LineError{std::string("'") + k + "' is not an ISO 8601 time"};
+  return *t;
+}
+
+std::optional<Time> OptTime(const json::Value& o, const char* k) {
+  auto s = json::GetString(o, k);
+  if (!s) return std::nullopt;
+  auto t = ParseIso(*s);
+  if (!t) throw LineError{std::string("'") + k + "' is not an ISO 8601 time"};
+  return t;
+}
+
+bool ReqBool(const json::Value& o, const char* k) {
+  auto b = json::GetBool(o, k);
+  if (!b) throw LineError{std::string("missing or non-boolean '") + k + "'"};
+  return *b;
+}
+
+Status ReadLines(const fs::path& p, const std::function<void(const json::Value&)>& fn,
+                 int64_t& count) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Status::Ok();  // a missing file is an empty table
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.empty()) continue;
+    auto v = json::Parse(line);
+    if (!v.ok() || !v->is_object())
+      return Status::Fail(p.string() + ":" + std::to_string(lineno) + ": not a JSON object");
+    try {
+      fn(*v);
+    } catch (const LineError& e) {
+      return Status::Fail(p.string() + ":" + std::to_string(lineno) + ": " + e.message);
+    }
+    ++count;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
+  if (!fs::is_directory(dir)) return Result<ExchangeCounts>::Fail(dir + " is not a folder");
+  ExchangeCounts n;
+  Status st;
+  try {
+    s.Transaction([&] {
+      st = ReadLines(
+          fs::path(dir) / "users.jsonl",
+          [&](const json::Value& o) {
+            User u;
+            u.id = Req(o, "id");
+            u.network = Req(o, "network");
+            u.name = json::GetString(o, "name").value_or("");
+            u.email = json::GetString(o, "email");
+            u.department = json::GetString(o, "department");
+            u.state = json::GetString(o, "state").value_or("active");
+            u.is_bot = ReqBool(o, "is_bot");
+            u.joined_at = OptTime(o, "joined_at");
+            s.UpsertUser(u);
+          },
+          n.users);
+      if (!st.ok()) throw LineError{};
+      st = ReadLines(
+          fs::path(dir) / "groups.jsonl",
+          [&](const json::Value& o) {
+            Group g;
+            g.id = Req(o, "id");
+            g.network = Req(o, "network");
+            g.name = json::GetString(o, "name").value_or("");
+            g.kind = json::GetString(o, "kind").value_or("community");
+            g.members = json::GetStringArray(o, "members").value_or(std::vector<std::string>{});
+            s.UpsertGroup(g);
+          },
+          n.groups);
+      if (!st.ok()) throw LineError{};
+      st = ReadLines(
+          fs::path(dir) / "messages.jsonl",
+          [&](const json::Value& o) {
+            Message m;
+            m.id = Req(o, "id");
+            m.network = Req(o, "network");
+            m.group_id = json::GetString(o, "group_id");
+            m.thread_id = Req(o, "thread_id");
+            m.reply_to_id = json::GetString(o, "reply_to_id");
+            m.author_id = Req(o, "author_id");
+            m.created_at = ReqTime(o, "created_at");
+            m.edited_at = OptTime(o, "edited_at");
+            m.deleted = json::GetBool(o, "deleted").value_or(false);
+            m.text = json::GetString(o, "text").value_or("");
+            m.mentions = json::GetStringArray(o, "mentions").value_or(std::vector<std::string>{});
+            m.kind = json::GetString(o, "kind").value_or(m.reply_to_id ? "reply" : "post");
+            s.UpsertMessage(m);
+          },
+          n.messages);
+      if (!st.ok()) throw LineError{};
+      st = ReadLines(
+          fs::path(dir) / "reactions.jsonl",
+          [&](const json::Value& o) {
+            s.UpsertReaction(Reaction{Req(o, "message_id"), Req(o, "user_id"),
+                                      json::GetString(o, "kind").value_or("like"),
+                                      OptTime(o, "created_at")});
+          },
+          n.reactions);
+      if (!st.ok()) throw LineError{};
+      st = ReadLines(
+          fs::path(dir) / "prompts.jsonl",
+          [&](const json::Value& o) {
+            Prompt p;
+            p.id = Req(o, "id");
+            p.campaign = Req(o, "campaign");
+            p.step = static_cast<int>(json::GetInt64(o, "step").value_or(0));
+            p.network = Req(o, "network");
+            p.group_id = Req(o, "group_id");
+            p.message_id = Req(o, "message_id");
+            p.type = json::GetString(o, "type").value_or("free_text");
+            p.posted_at = ReqTime(o, "posted_at");
+            p.closes_at = OptTime(o, "closes_at");
+            p.correct = json::GetString(o, "correct");
+            s.UpsertPrompt(p);
+          },
+          n.prompts);
+      if (!st.ok()) throw LineError{};
+      st = ReadLines(
+          fs::path(dir) / "answers.jsonl",
+          [&](const json::Value& o) {
+            Answer a;
+            a.prompt_id = Req(o, "prompt_id");
+            a.user_id = Req(o, "user_id");
+            a.message_id = Req(o, "message_id");
+            a.answered_at = ReqTime(o, "answered_at");
+            a.choice = json::GetString(o, "choice");
+            a.correct = json::GetBool(o, "correct");
+            a.points = static_cast<int>(json::GetInt64(o, "points").value_or(0));
+            s.UpsertAnswer(a);
+          },
+          n.answers);
+      if (!st.ok()) throw LineError{};
+    });
+  } catch (const LineError&) {
+    return st.error();  // the transaction was rolled back: nothing of the folder was imported
+  }
+  return n;
+}
+
+}  // namespace learnloop::store

@@ -1,0 +1,19 @@
+#pragma once
+// The exchange format of METRICS.md §1: one folder of JSON Lines files.
+#include <string>
+
+#include "core/result.h"
+#include "store/store.h"
+
+namespace learnloop::store {
+
+struct ExchangeCounts {
+  int64_t users = 0, groups = 0, messages = 0, reactions = 0, prompts = 0, answers = 0;
+};
+
+Result<ExchangeCounts> Export(Store& s, const std::string& dir);
+// Lines are upserted, so importing the same folder twice changes nothing. An error names the
+// file and line.
+Result<ExchangeCounts> Import(Store& s, const std::string& dir);
+
+}  // namespace learnloop::store

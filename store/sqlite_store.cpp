@@ -1,0 +1,521 @@
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+#include "core/json.h"
+#include "store/store.h"
+
+namespace learnloop::store {
+
+namespace {
+
+// Versioned migrations: each entry moves the schema one version up; never edit a shipped one.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE users (
+  id TEXT PRIMARY KEY, network TEXT NOT NULL, name TEXT NOT NULL, email TEXT, department TEXT,
+  state TEXT NOT NULL, is_bot INTEGER NOT NULL, joined_at INTEGER);
+CREATE TABLE groups (
+  id TEXT PRIMARY KEY, network TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE TABLE memberships (
+  group_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (group_id, user_id));
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY, network TEXT NOT NULL, group_id TEXT, thread_id TEXT NOT NULL,
+  reply_to_id TEXT, author_id TEXT NOT NULL, created_at INTEGER NOT NULL, edited_at INTEGER,
+  deleted INTEGER NOT NULL, text TEXT NOT NULL, mentions TEXT NOT NULL, kind TEXT NOT NULL);
+CREATE INDEX messages_thread ON messages(thread_id);
+CREATE TABLE reactions (
+  message_id TEXT NOT NULL, user_id TEXT NOT NULL, kind TEXT NOT NULL, created_at INTEGER,
+  PRIMARY KEY (message_id, user_id, kind));
+CREATE TABLE cursors (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE outbox (
+  key TEXT PRIMARY KEY, network TEXT NOT NULL, group_id TEXT NOT NULL, reply_to TEXT,
+  body TEXT NOT NULL, state TEXT NOT NULL, native_id TEXT, attempts INTEGER NOT NULL,
+  due_at INTEGER NOT NULL, posted_at INTEGER, last_error TEXT NOT NULL DEFAULT '');
+CREATE TABLE prompts (
+  id TEXT PRIMARY KEY, campaign TEXT NOT NULL, step INTEGER NOT NULL, network TEXT NOT NULL,
+  group_id TEXT NOT NULL, message_id TEXT, type TEXT NOT NULL, posted_at INTEGER NOT NULL,
+  closes_at INTEGER, correct TEXT);
+CREATE TABLE answers (
+  prompt_id TEXT NOT NULL, user_id TEXT NOT NULL, message_id TEXT NOT NULL,
+  answered_at INTEGER NOT NULL, choice TEXT, correct INTEGER, points INTEGER NOT NULL,
+  PRIMARY KEY (prompt_id, message_id));
+)sql",
+};
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, const char* v) { return Bind(i, std::string(v)); }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  Stmt& Bind(int i, int v) { return Bind(i, static_cast<int64_t>(v)); }
+  Stmt& Bind(int i, bool v) { return Bind(i, static_cast<int64_t>(v ? 1 : 0)); }
+  Stmt& Bind(int i, Time t) { return Bind(i, ToUnixMillis(t)); }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(s_, i);
+    return *this;
+  }
+  template <typename T>
+  Stmt& Bind(int i, const std::optional<T>& v) {
+    return v ? Bind(i, *v) : BindNull(i);
+  }
+  bool Step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errmsg(db_));
+  }
+  void Run() {
+    Step();
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  bool IsNull(int c) { return sqlite3_column_type(s_, c) == SQLITE_NULL; }
+  std::string Text(int c) {
+    auto p = sqlite3_column_text(s_, c);
+    return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, c)) : "";
+  }
+  std::optional<std::string> OptText(int c) {
+    if (IsNull(c)) return std::nullopt;
+    return Text(c);
+  }
+  int64_t Int(int c) { return sqlite3_column_int64(s_, c); }
+  Time TimeAt(int c) { return FromUnixMillis(Int(c)); }
+  std::optional<Time> OptTime(int c) {
+    if (IsNull(c)) return std::nullopt;
+    return TimeAt(c);
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string EncodeList(const std::vector<std::string>& v) {
+  json::Writer w;
+  w.StringArray(v);
+  return w.Take();
+}
+
+std::vector<std::string> DecodeList(const std::string& s) {
+  std::vector<std::string> out;
+  auto v = json::Parse(s);
+  if (!v.ok() || !v->is_array()) return out;
+  for (const auto& e : v->as_array())
+    if (e.is_string()) out.push_back(e.as_string());
+  return out;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close(db_); }
+
+  void Exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string m = err ? err : "unknown";
+      sqlite3_free(err);
+      throw std::runtime_error("sqlite: " + m);
+    }
+  }
+
+  void Migrate() {
+    Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    sqlite3_busy_timeout(db_, 5000);
+    int64_t version = 0;
+    {
+      Stmt s(db_, "PRAGMA user_version");
+      if (s.Step()) version = s.Int(0);
+    }
+    const int64_t target = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    for (int64_t v = version; v < target; ++v) {
+      Transaction([&] {
+        Exec(kMigrations[v]);
+        Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
+      });
+    }
+  }
+
+  void Transaction(const std::function<void()>& fn) override {
+    std::lock_guard lock(mu_);
+    if (depth_++ == 0) Exec("BEGIN IMMEDIATE");
+    try {
+      fn();
+    } catch (...) {
+      if (--depth_ == 0) Exec("ROLLBACK");
+      throw;
+    }
+    if (--depth_ == 0) Exec("COMMIT");
+  }
+
+  void UpsertUser(const User& u) override {
+    Locked([&] {
+      Stmt s(db_,
+             "INSERT INTO users VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET "
+             "network=excluded.network, name=excluded.name, email=excluded.email, "
+             "department=excluded.department, state=excluded.state, is_bot=excluded.is_bot, "
+             "joined_at=excluded.joined_at");
+      s.Bind(1, u.id).Bind(2, u.network).Bind(3, u.name).Bind(4, u.email).Bind(5, u.department);
+      s.Bind(6, u.state).Bind(7, u.is_bot).Bind(8, u.joined_at).Run();
+    });
+  }
+
+  void UpsertGroup(const Group& g) override {
+    Transaction([&] {
+      Stmt s(db_,
+             "INSERT INTO groups VALUES (?1,?2,?3,?4) ON CONFLICT(id) DO UPDATE SET "
+             "network=excluded.network, name=excluded.name, kind=excluded.kind");
+      s.Bind(1, g.id).Bind(2, g.network).Bind(3, g.name).Bind(4, g.kind).Run();
+      Stmt d(db_, "DELETE FROM memberships WHERE group_id=?1");
+      d.Bind(1, g.id).Run();
+      Stmt m(db_, "INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
+      for (const auto& u : g.members) m.Bind(1, g.id).Bind(2, u).Run();
+    });
+  }
+
+  void UpsertMessage(const Message& m) override {
+    Locked([&] {
+      Stmt s(db_,
+             "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+             "ON CONFLICT(id) DO UPDATE SET network=excluded.network, group_id=excluded.group_id, "
+             "thread_id=excluded.thread_id, reply_to_id=excluded.reply_to_id, "
+             "author_id=excluded.author_id, created_at=excluded.created_at, "
+             "edited_at=excluded.edited_at, deleted=excluded.deleted, text=excluded.text, "
+             "mentions=excluded.mentions, kind=excluded.kind");
+      s.Bind(1, m.id).Bind(2, m.network).Bind(3, m.group_id).Bind(4, m.thread_id);
+      s.Bind(5, m.reply_to_id).Bind(6, m.author_id).Bind(7, m.created_at).Bind(8, m.edited_at);
+      s.Bind(9, m.deleted).Bind(10, m.text).Bind(11, EncodeList(m.mentions)).Bind(12, m.kind).Run();
+    });
+  }
+
+  void ReplaceReactions(const std::string& message_id, const std::string& kind,
+                        const std::vector<Reaction>& reactions) override {
+    Transaction([&] {
+      Stmt d(db_, "DELETE FROM reactions WHERE message_id=?1 AND kind=?2");
+      d.Bind(1, message_id).Bind(2, kind).Run();
+      for (const auto& r : reactions) UpsertReaction(r);
+    });
+  }
+
+  void UpsertReaction(const Reaction& r) override {
+    Locked([&] {
+      Stmt s(db_,
+             "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_id,user_id,kind) "
+             "DO UPDATE SET created_at=excluded.created_at");
+      s.Bind(1, r.message_id).Bind(2, r.user_id).Bind(3, r.kind).Bind(4, r.created_at).Run();
+    });
+  }
+
+  std::optional<std::string> GetCursor(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT value FROM cursors WHERE key=?1");
+    s.Bind(1, key);
+    if (s.Step()) return s.Text(0);
+    return std::nullopt;
+  }
+
+  void SetCursor(const std::string& key, const std::string& value) override {
+    Locked([&] {
+      Stmt s(
+          db_,
+          "INSERT INTO cursors VALUES (?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+      s.Bind(1, key).Bind(2, value).Run();
+    });
+  }
+
+  std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "SELECT key, value FROM cursors WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
+    s.Bind(1, prefix);
+    std::map<std::string, std::string> out;
+    while (s.Step()) out[s.Text(0)] = s.Text(1);
+    return out;
+  }
+
+  bool EnqueueOutbox(const OutboxItem& o) override {
+    bool inserted = false;
+    Locked([&] {
+      Stmt s(db_, "INSERT OR IGNORE INTO outbox VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+      s.Bind(1, o.key).Bind(2, o.network).Bind(3, o.group_id).Bind(4, o.reply_to).Bind(5, o.body);
+      s.Bind(6, o.state).Bind(7, o.native_id).Bind(8, o.attempts).Bind(9, o.due_at);
+      s.Bind(10, o.posted_at).Bind(11, o.last_error).Run();
+      inserted = sqlite3_changes(db_) > 0;
+    });
+    return inserted;
+  }
+
+  static OutboxItem ReadOutbox(Stmt& s) {
+    OutboxItem o;
+    o.key = s.Text(0);
+    o.network = s.Text(1);
+    o.group_id = s.Text(2);
+    o.reply_to = s.OptText(3);
+    o.body = s.Text(4);
+    o.state = s.Text(5);
+    o.native_id = s.OptText(6);
+    o.attempts = static_cast<int>(s.Int(7));
+    o.due_at = s.TimeAt(8);
+    o.posted_at = s.OptTime(9);
+    o.last_error = s.Text(10);
+    return o;
+  }
+
+  std::vector<OutboxItem> UnfinishedOutbox() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM outbox WHERE state IN ('pending','sending') ORDER BY due_at, key");
+    std::vector<OutboxItem> out;
+    while (s.Step()) out.push_back(ReadOutbox(s));
+    return out;
+  }
+
+  std::optional<OutboxItem> GetOutbox(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM outbox WHERE key=?1");
+    s.Bind(1, key);
+    if (s.Step()) return ReadOutbox(s);
+    return std::nullopt;
+  }
+
+  void MarkOutboxSending(const std::string& key) override {
+    Locked([&] {
+      Stmt s(db_, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE key=?1");
+      s.Bind(1, key).Run();
+    });
+  }
+
+  void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) override {
+    Locked([&] {
+      Stmt s(db_,
+             "UPDATE outbox SET state='posted', native_id=?2, posted_at=?3, last_error='' WHERE "
+             "key=?1");
+      s.Bind(1, key).Bind(2, native_id).Bind(3, at).Run();
+    });
+  }
+
+  void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) override {
+    Locked([&] {
+      // A failure that is not final keeps the state: a 'sending' item may still have gone out.
+      Stmt s(db_,
+             "UPDATE outbox SET state=CASE WHEN ?2 THEN 'failed' ELSE state END, last_error=?3 "
+             "WHERE key=?1");
+      s.Bind(1, key).Bind(2, final).Bind(3, error).Run();
+    });
+  }
+
+  void UpsertPrompt(const Prompt& p) override {
+    Locked([&] {
+      Stmt s(
+          db_,
+          "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(id) DO UPDATE "
+          "SET campaign=excluded.campaign, step=excluded.step, network=excluded.network, "
+          "group_id=excluded.group_id, message_id=excluded.message_id, type=excluded.type, "
+          "posted_at=excluded.posted_at, closes_at=excluded.closes_at, correct=excluded.correct");
+      s.Bind(1, p.id).Bind(2, p.campaign).Bind(3, p.step).Bind(4, p.network).Bind(5, p.group_id);
+      if (p.message_id.empty())
+        s.BindNull(6);
+      else
+        s.Bind(6, p.message_id);
+      s.Bind(7, p.type).Bind(8, p.posted_at).Bind(9, p.closes_at).Bind(10, p.correct).Run();
+    });
+  }
+
+  static Prompt ReadPrompt(Stmt& s) {
+    Prompt p;
+    p.id = s.Text(0);
+    p.campaign = s.Text(1);
+    p.step = static_cast<int>(s.Int(2));
+    p.network = s.Text(3);
+    p.group_id = s.Text(4);
+    p.message_id = s.Text(5);
+    p.type = s.Text(6);
+    p.posted_at = s.TimeAt(7);
+    p.closes_at = s.OptTime(8);
+    p.correct = s.OptText(9);
+    return p;
+  }
+
+  std::optional<Prompt> GetPrompt(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM prompts WHERE id=?1");
+    s.Bind(1, id);
+    if (s.Step()) return ReadPrompt(s);
+    return std::nullopt;
+  }
+
+  void UpsertAnswer(const Answer& a) override {
+    Locked([&] {
+      Stmt s(db_,
+             "INSERT INTO answers VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(prompt_id,message_id) "
+             "DO UPDATE SET user_id=excluded.user_id, answered_at=excluded.answered_at, "
+             "choice=excluded.choice, correct=excluded.correct, points=excluded.points");
+      s.Bind(1, a.prompt_id).Bind(2, a.user_id).Bind(3, a.message_id).Bind(4, a.answered_at);
+      s.Bind(5, a.choice).Bind(6, a.correct).Bind(7, a.points).Run();
+    });
+  }
+
+  static Message ReadMessage(Stmt& s) {
+    Message m;
+    m.id = s.Text(0);
+    m.network = s.Text(1);
+    m.group_id = s.OptText(2);
+    m.thread_id = s.Text(3);
+    m.reply_to_id = s.OptText(4);
+    m.author_id = s.Text(5);
+    m.created_at = s.TimeAt(6);
+    m.edited_at = s.OptTime(7);
+    m.deleted = s.Int(8) != 0;
+    m.text = s.Text(9);
+    m.mentions = DecodeList(s.Text(10));
+    m.kind = s.Text(11);
+    return m;
+  }
+
+  std::vector<Message> MessagesInThread(const std::string& thread_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM messages WHERE thread_id=?1 ORDER BY created_at, id");
+    s.Bind(1, thread_id);
+    std::vector<Message> out;
+    while (s.Step()) out.push_back(ReadMessage(s));
+    return out;
+  }
+
+  static User ReadUser(Stmt& s) {
+    User u;
+    u.id = s.Text(0);
+    u.network = s.Text(1);
+    u.name = s.Text(2);
+    u.email = s.OptText(3);
+    u.department = s.OptText(4);
+    u.state = s.Text(5);
+    u.is_bot = s.Int(6) != 0;
+    u.joined_at = s.OptTime(7);
+    return u;
+  }
+
+  std::optional<User> GetUser(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM users WHERE id=?1");
+    s.Bind(1, id);
+    if (s.Step()) return ReadUser(s);
+    return std::nullopt;
+  }
+
+  std::vector<User> AllUsers() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM users ORDER BY id");
+    std::vector<User> out;
+    while (s.Step()) out.push_back(ReadUser(s));
+    return out;
+  }
+
+  std::vector<Group> AllGroups() override {
+    std::lock_guard lock(mu_);
+    std::vector<Group> out;
+    {
+      Stmt s(db_, "SELECT * FROM groups ORDER BY id");
+      while (s.Step()) out.push_back(Group{s.Text(0), s.Text(1), s.Text(2), s.Text(3), {}});
+    }
+    Stmt m(db_, "SELECT group_id, user_id FROM memberships ORDER BY group_id, user_id");
+    size_t gi = 0;
+    while (m.Step()) {
+      std::string g = m.Text(0);
+      while (gi < out.size() && out[gi].id < g) ++gi;
+      if (gi < out.size() && out[gi].id == g) out[gi].members.push_back(m.Text(1));
+    }
+    return out;
+  }
+
+  std::vector<Message> AllMessages() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM messages ORDER BY created_at, id");
+    std::vector<Message> out;
+    while (s.Step()) out.push_back(ReadMessage(s));
+    return out;
+  }
+
+  std::vector<Reaction> AllReactions() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM reactions ORDER BY message_id, user_id, kind");
+    std::vector<Reaction> out;
+    while (s.Step()) out.push_back(Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)});
+    return out;
+  }
+
+  std::vector<Prompt> AllPrompts() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM prompts WHERE message_id IS NOT NULL ORDER BY posted_at, id");
+    std::vector<Prompt> out;
+    while (s.Step()) out.push_back(ReadPrompt(s));
+    return out;
+  }
+
+  std::vector<Answer> AllAnswers() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id");
+    std::vector<Answer> out;
+    while (s.Step()) {
+      Answer a{s.Text(0),
+               s.Text(1),
+               s.Text(2),
+               s.TimeAt(3),
+               s.OptText(4),
+               std::nullopt,
+               static_cast<int>(s.Int(6))};
+      if (!s.IsNull(5)) a.correct = s.Int(5) != 0;
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+ private:
+  template <typename F>
+  void Locked(F&& f) {
+    std::lock_guard lock(mu_);
+    f();
+  }
+
+  sqlite3* db_;
+  std::recursive_mutex mu_;
+  int depth_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Result<std::unique_ptr<Store>>::Fail("cannot open store " + path + ": " + msg);
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  try {
+    store->Migrate();
+  } catch (const std::exception& e) {
+    return Result<std::unique_ptr<Store>>::Fail("cannot migrate store " + path + ": " + e.what());
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace learnloop::store

@@ -1,0 +1,80 @@
+#pragma once
+// Persistence behind one interface. Writes are idempotent upserts: seeing a page twice changes
+// nothing. SQLite is the embedded default; other engines implement the same interface.
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/result.h"
+
+namespace learnloop::store {
+
+// A post the daemon intends to make. Written before posting, so a restart never loses it; its
+// state tells whether it may already have gone out (then the connector is asked first).
+struct OutboxItem {
+  std::string key;  // idempotency key, unique
+  std::string network;
+  std::string group_id;                 // native id of the target group/channel
+  std::optional<std::string> reply_to;  // native id of the message to reply to
+  std::string body;
+  std::string state = "pending";  // pending | sending | posted | failed
+  std::optional<std::string> native_id;
+  int attempts = 0;
+  Time due_at{};
+  std::optional<Time> posted_at;
+  std::string last_error;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Runs fn inside one transaction (rolled back when fn throws).
+  virtual void Transaction(const std::function<void()>& fn) = 0;
+
+  virtual void UpsertUser(const User& u) = 0;
+  virtual void UpsertGroup(const Group& g) = 0;  // replaces the group's members
+  virtual void UpsertMessage(const Message& m) = 0;
+  // The ESN's current set of reactions of one kind on a message (Yammer's liked_by is such a
+  // snapshot): reactions no longer present are removed.
+  virtual void ReplaceReactions(const std::string& message_id, const std::string& kind,
+                                const std::vector<Reaction>& reactions) = 0;
+  virtual void UpsertReaction(const Reaction& r) = 0;
+
+  virtual std::optional<std::string> GetCursor(const std::string& key) = 0;
+  virtual void SetCursor(const std::string& key, const std::string& value) = 0;
+  virtual std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) = 0;
+
+  // Returns false when an item with that key already exists (nothing is changed then).
+  virtual bool EnqueueOutbox(const OutboxItem& item) = 0;
+  virtual std::vector<OutboxItem> UnfinishedOutbox() = 0;  // pending or sending, by due time
+  virtual std::optional<OutboxItem> GetOutbox(const std::string& key) = 0;
+  virtual void MarkOutboxSending(const std::string& key) = 0;  // attempts + 1
+  virtual void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) = 0;
+  // final: never retried. Otherwise the state is kept (a 'sending' item may have gone out).
+  virtual void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) = 0;
+
+  virtual void UpsertPrompt(const Prompt& p) = 0;
+  virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
+  virtual void UpsertAnswer(const Answer& a) = 0;
+
+  virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
+  virtual std::optional<User> GetUser(const std::string& id) = 0;
+
+  // Whole-table reads, for analytics and export.
+  virtual std::vector<User> AllUsers() = 0;
+  virtual std::vector<Group> AllGroups() = 0;
+  virtual std::vector<Message> AllMessages() = 0;
+  virtual std::vector<Reaction> AllReactions() = 0;
+  virtual std::vector<Prompt> AllPrompts() = 0;  // posted prompts only (message_id set)
+  virtual std::vector<Answer> AllAnswers() = 0;
+};
+
+// Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations.
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path);
+
+}  // namespace learnloop::store

@@ -1,0 +1,133 @@
+// The command line as a user meets it: exit codes, FILE:LINE:COL errors, and the demo.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Out {
+  int code;
+  std::string text;
+};
+
+Out RunCli(const std::string& args) {
+  std::string cmd = std::string(LEARNLOOP_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string text;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) text.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+}  // namespace
+
+TEST(Cli, CheckConfigReportsFileLineColumnAndExits2) {
+  fs::path f = fs::temp_directory_path() / "learnloop-cli-bad.yaml";
+  std::ofstream(f)
+      << "networks:\n  - type: yammer\n    token: ${LEARNLOOP_CLI_TOKEN}\n    colour: blue\n";
+  setenv("LEARNLOOP_CLI_TOKEN", "very-secret-value", 1);
+  auto r = RunCli("check-config " + f.string());
+  EXPECT_EQ(r.code, 2) << r.text;
+  EXPECT_NE(r.text.find(f.string() + ":4:5: network: unknown key 'colour'"), std::string::npos)
+      << r.text;
+  EXPECT_EQ(r.text.find("very-secret-value"), std::string::npos);
+  fs::remove(f);
+}
+
+TEST(Cli, ExampleConfigIsValidAndEveryCommandHasHelp) {
+  setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
+  auto ok =
+      RunCli(std::string("check-config ") + LEARNLOOP_SOURCE_DIR + "/config/examples/demo.yaml");
+  EXPECT_EQ(ok.code, 0) << ok.text;
+  for (const char* c : {"run", "sync", "report", "export", "import", "check-config", "demo"}) {
+    auto h = RunCli(std::string(c) + " --help");
+    EXPECT_EQ(h.code, 0) << c;
+    EXPECT_NE(h.text.find("Usage: learnloop"), std::string::npos) << c;
+  }
+  EXPECT_EQ(RunCli("frobnicate").code, 2);
+  EXPECT_EQ(RunCli("report --config x.yaml --bogus 1").code, 2);
+}
+
+TEST(Cli, DemoRunsAndWritesReports) {
+  fs::path out = fs::temp_directory_path() / "learnloop-cli-demo";
+  fs::remove_all(out);
+  auto r = RunCli("demo --weeks 2 --people 60 --out " + out.string());
+  ASSERT_EQ(r.code, 0) << r.text;
+  EXPECT_NE(r.text.find("Latest HTML report:"), std::string::npos) << r.text;
+  EXPECT_TRUE(fs::exists(out / "learnloop-2026-W42.html"));
+  EXPECT_TRUE(fs::exists(out / "learnloop-2026-W42.json"));
+  EXPECT_TRUE(fs::exists(out / "learnloop-2026-W42.md"));
+  // The report of a stored week is reproducible from the command line.
+  fs::path cfg = out / "demo.yaml";
+  std::ofstream(cfg) << "timezone: Europe/Berlin\nstore: {path: " << (out / "learnloop.db").string()
+                     << "}\nnetworks: [{type: yammer, token: \"${LEARNLOOP_DEMO_TOKEN}\"}]\n";
+  setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
+  auto a =
+      RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
+  auto b =
+      RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
+  EXPECT_EQ(a.code, 0) << a.text;
+  EXPECT_EQ(a.text, b.text);
+  EXPECT_NE(a.text.find("\"definitions_version\":1"), std::string::npos);
+  fs::remove_all(out);
+}
+
+TEST(Cli, RunStopsCleanlyOnSigterm) {
+  // esn-sim on the wall clock, with its rate window shortened so start-up is quick.
+  fs::path dir = fs::temp_directory_path() / "learnloop-cli-run";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string sim_bin = std::getenv("LEARNLOOP_ESN_SIM")
+                            ? std::getenv("LEARNLOOP_ESN_SIM")
+                            : (fs::path(LEARNLOOP_BIN).parent_path() / "esn-sim").string();
+  pid_t sim = fork();
+  if (sim == 0) {
+    execl(sim_bin.c_str(), sim_bin.c_str(), "--port", "0", "--port-file", (dir / "port").c_str(),
+          "--clock", "real", "--people", "60", "--token", "run-token", "--rate-window", "1s",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    std::ifstream in(dir / "port");
+    if (!(in >> port)) usleep(50000);
+  }
+  ASSERT_GT(port, 0);
+  std::ofstream(dir / "run.yaml")
+      << "timezone: Europe/Berlin\nstore: {path: " << (dir / "run.db").string()
+      << "}\nreport: {out_dir: " << (dir / "reports").string()
+      << "}\nnetworks:\n  - type: yammer\n    base_url: http://127.0.0.1:" << port
+      << "/api/v1\n    token: ${LEARNLOOP_RUN_TOKEN}\n    rate_limit_window: 1s\n";
+  setenv("LEARNLOOP_RUN_TOKEN", "run-token", 1);
+  std::string bin = LEARNLOOP_BIN;
+  pid_t daemon = fork();
+  if (daemon == 0) {
+    execl(bin.c_str(), bin.c_str(), "run", "--config", (dir / "run.yaml").c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Let it sync and poll, then ask it to stop.
+  for (int i = 0; i < 100 && !fs::exists(dir / "reports"); ++i) usleep(100000);
+  EXPECT_TRUE(fs::exists(dir / "reports")) << "the daemon wrote no report";
+  kill(daemon, SIGTERM);
+  int status = -1;
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(daemon, &status, WNOHANG) == daemon) break;
+    usleep(100000);
+  }
+  if (!WIFEXITED(status)) kill(daemon, SIGKILL);
+  ASSERT_TRUE(WIFEXITED(status)) << "did not stop within 10 s of SIGTERM";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  kill(sim, SIGTERM);
+  waitpid(sim, &status, 0);
+  fs::remove_all(dir);
+}

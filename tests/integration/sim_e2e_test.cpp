@@ -1,0 +1,247 @@
+// The whole loop against esn-sim: ingestion, scheduled prompts across a DST change with a
+// restart, answers, the weekly report against a count made from the simulator's own data, and
+// export/import.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "analytics/report.h"
+#include "daemon/run_loop.h"
+#include "sim_harness.h"
+#include "store/exchange.h"
+
+using namespace learnloop;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kYaml = R"(timezone: Europe/Berlin
+store: {path: DIR/it.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: yammer
+    base_url: BASE_URL
+    token: ${LEARNLOOP_IT_TOKEN}
+    poll_interval: 30m
+campaigns:
+  - name: weekly
+    network: yammer
+    community: "13114941440"
+    schedule: "0 9 * * MON"
+    open_for: 72h
+    prompts: ["What did you learn this week?", "Who helped you most this week?"]
+)";
+
+struct TruthMsg {
+  int64_t id = 0, group = 0, thread = 0, parent = 0, sender = 0;
+  Time created{};
+  bool system = false, deleted = false, by_bot = false;
+  std::vector<int64_t> likes;
+};
+
+struct Truth {
+  int64_t bot = 0;
+  std::vector<TruthMsg> messages;
+  json::Value raw;
+};
+
+Truth ReadTruth(const json::Value& v) {
+  Truth t;
+  t.raw = v;
+  t.bot = *json::GetInt64(v, "bot_user_id");
+  for (const auto& m : v.at("messages").as_array()) {
+    TruthMsg x;
+    x.id = *json::GetInt64(m, "id");
+    x.group = json::GetInt64(m, "group_id").value_or(0);
+    x.thread = *json::GetInt64(m, "thread_id");
+    x.parent = json::GetInt64(m, "replied_to_id").value_or(0);
+    x.sender = *json::GetInt64(m, "sender_id");
+    x.created = *ParseIso(*json::GetString(m, "created_at"));
+    x.system = *json::GetBool(m, "system");
+    x.deleted = *json::GetBool(m, "deleted");
+    x.by_bot = *json::GetBool(m, "by_bot");
+    for (const auto& l : m.at("liked_by").as_array()) x.likes.push_back(l.as_number().to_int64());
+    t.messages.push_back(x);
+  }
+  return t;
+}
+
+std::string Y(int64_t id) { return "yammer:" + std::to_string(id); }
+
+class SimEndToEnd : public ::testing::Test {
+ protected:
+  static inline it::SimRun* run = nullptr;
+  static inline Truth truth;
+  static inline std::string setup_error;
+
+  static void SetUpTestSuite() {
+    run = new it::SimRun();
+    // Monday 12 October 2026, 00:00 in Berlin; summer time ends on the 25th.
+    Time start = *ParseIso("2026-10-11T22:00:00Z");
+    setup_error = run->Start(
+        start, {"--people", "120", "--seed", "11", "--history-days", "14", "--horizon-days", "40"},
+        kYaml);
+    if (!setup_error.empty()) return;
+    {
+      daemon::Daemon first(*run->cfg, *run->store, *run->clock);
+      if (auto s = first.Start(); !s.ok()) {
+        setup_error = s.message();
+        return;
+      }
+      daemon::RunSimulated(first, *run->clock, *ParseIso("2026-10-19T07:00:00Z"));
+    }  // a restart exactly when a prompt is due
+    daemon::Daemon second(*run->cfg, *run->store, *run->clock);
+    if (auto s = second.Start(); !s.ok()) {
+      setup_error = s.message();
+      return;
+    }
+    daemon::RunSimulated(second, *run->clock, *ParseIso("2026-11-02T22:00:00Z"));
+    if (auto s = second.SyncUntilCaughtUp(); !s.ok()) setup_error = s.message();
+    truth = ReadTruth(run->Get("/_sim/truth"));
+  }
+  static void TearDownTestSuite() {
+    delete run;
+    run = nullptr;
+  }
+  void SetUp() override { ASSERT_EQ(setup_error, ""); }
+};
+
+}  // namespace
+
+TEST_F(SimEndToEnd, IngestsEveryMessageAndLikeExactlyOnce) {
+  std::map<std::string, const TruthMsg*> expected;
+  for (const auto& m : truth.messages)
+    if (!m.system) expected[Y(m.id)] = &m;
+  auto stored = run->store->AllMessages();
+  std::set<std::string> ids;
+  for (const auto& m : stored) ids.insert(m.id);
+  EXPECT_EQ(ids.size(), stored.size());
+  EXPECT_EQ(stored.size(), expected.size());
+  size_t likes_expected = 0;
+  std::set<std::pair<std::string, std::string>> likes;
+  for (const auto& [id, m] : expected) {
+    likes_expected += m->likes.size();
+    for (int64_t u : m->likes) likes.insert({id, Y(u)});
+  }
+  for (const auto& m : stored) {
+    auto it = expected.find(m.id);
+    ASSERT_NE(it, expected.end()) << m.id << " is not in the simulator";
+    EXPECT_EQ(m.thread_id, Y(it->second->thread)) << m.id;
+    EXPECT_EQ(m.reply_to_id.value_or(""), it->second->parent ? Y(it->second->parent) : "") << m.id;
+    EXPECT_EQ(m.author_id, Y(it->second->sender)) << m.id;
+    EXPECT_EQ(m.created_at, it->second->created) << m.id;
+    EXPECT_EQ(*m.group_id, Y(it->second->group)) << m.id;
+  }
+  auto reactions = run->store->AllReactions();
+  EXPECT_EQ(reactions.size(), likes_expected);
+  for (const auto& r : reactions)
+    EXPECT_TRUE(likes.count(std::make_pair(r.message_id, r.user_id))) << r.message_id;
+  EXPECT_GT(stored.size(), 300u);
+}
+
+TEST_F(SimEndToEnd, PromptsArePostedOnceAtNineLocalAcrossTheDstChange) {
+  auto posts = run->Get("/_sim/bot_posts").as_array();
+  std::vector<std::string> due = {"2026-10-12T07:00:00Z", "2026-10-19T07:00:00Z",
+                                  "2026-10-26T08:00:00Z", "2026-11-02T08:00:00Z"};
+  ASSERT_EQ(posts.size(), due.size());
+  TimeZone berlin = *FindZone("Europe/Berlin");
+  for (size_t i = 0; i < due.size(); ++i) {
+    Time at = *ParseIso(*json::GetString(posts[i], "created_at"));
+    EXPECT_GE(at, *ParseIso(due[i]));
+    EXPECT_LT(at, *ParseIso(due[i]) + std::chrono::minutes{5});
+    EXPECT_EQ(FormatLocal(berlin, at).substr(11, 2), "09") << FormatLocal(berlin, at);
+    EXPECT_EQ(*json::GetInt64(posts[i], "group_id"), 13114941440);
+  }
+  auto stats = run->Get("/_sim/stats");
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
+  EXPECT_EQ(*json::GetInt64(stats, "throttled"), 0);
+  EXPECT_EQ(*json::GetInt64(stats, "unauthorized"), 0);
+  EXPECT_EQ(run->store->AllPrompts().size(), due.size());
+}
+
+TEST_F(SimEndToEnd, EveryAnswerInTheThreadBeforeTheCloseIsRecognised) {
+  auto prompts = run->store->AllPrompts();
+  std::map<std::string, std::set<std::string>> stored;
+  for (const auto& a : run->store->AllAnswers()) stored[a.prompt_id].insert(a.message_id);
+  size_t total = 0;
+  for (const auto& p : prompts) {
+    std::set<std::string> expected;
+    for (const auto& m : truth.messages)
+      if (Y(m.thread) == p.message_id && m.parent && m.sender != truth.bot &&
+          m.created < *p.closes_at)
+        expected.insert(Y(m.id));
+    EXPECT_EQ(stored[p.id], expected) << p.id;
+    total += expected.size();
+  }
+  EXPECT_GT(total, 5u);
+}
+
+TEST_F(SimEndToEnd, WeeklyTotalsMatchACountFromTheSimulator) {
+  TimeZone berlin = *FindZone("Europe/Berlin");
+  auto data = analytics::Dataset::Load(*run->store);
+  for (const char* week : {"2026-W42", "2026-W43", "2026-W44"}) {
+    IsoWeek w = *IsoWeek::Parse(week);
+    WeekBounds b = BoundsOf(berlin, w);
+    auto in = [&](Time t) { return b.from <= t && t < b.to; };
+    int64_t members = 0, posts = 0, replies = 0, reactions = 0;
+    std::set<int64_t> active, contributors;
+    for (const auto& u : truth.raw.at("users").as_array()) {
+      if (*json::GetBool(u, "bot") || *json::GetString(u, "state") != "active") continue;
+      if (*ParseIso(*json::GetString(u, "activated_at")) < b.to) ++members;
+    }
+    for (const auto& m : truth.messages) {
+      if (m.system || m.deleted) continue;
+      if (m.sender != truth.bot && in(m.created)) {
+        (m.parent ? replies : posts)++;
+        active.insert(m.sender);
+        contributors.insert(m.sender);
+      }
+      for (int64_t u : m.likes)
+        if (u != truth.bot && in(m.created)) {  // a like has no time: its message's time
+          ++reactions;
+          active.insert(u);
+        }
+    }
+    auto report =
+        analytics::ComputeWeekly(data, w, run->clock->Now(), {berlin, "Europe/Berlin", 5});
+    auto json = json::Parse(analytics::RenderJson(report));
+    ASSERT_TRUE(json.ok());
+    const auto& t = json->at("totals");
+    EXPECT_EQ(*json::GetInt64(t, "members"), members) << week;
+    EXPECT_EQ(*json::GetInt64(t, "posts"), posts) << week;
+    EXPECT_EQ(*json::GetInt64(t, "replies"), replies) << week;
+    EXPECT_EQ(*json::GetInt64(t, "reactions"), reactions) << week;
+    EXPECT_EQ(*json::GetInt64(t, "active_users"), static_cast<int64_t>(active.size())) << week;
+    EXPECT_EQ(*json::GetInt64(t, "contributors"), static_cast<int64_t>(contributors.size()))
+        << week;
+    EXPECT_GT(posts, 0) << week;
+  }
+}
+
+TEST_F(SimEndToEnd, TheDaemonWroteEachEndedWeeksReport) {
+  for (const char* week : {"2026-W42", "2026-W43", "2026-W44"})
+    for (const char* ext : {"json", "md", "html"})
+      EXPECT_TRUE(fs::exists(fs::path(run->dir) / "reports" /
+                             (std::string("learnloop-") + week + "." + ext)))
+          << week << "." << ext;
+}
+
+TEST_F(SimEndToEnd, ExportImportExportGivesTheSameFiles) {
+  fs::path d(run->dir);
+  ASSERT_TRUE(store::Export(*run->store, (d / "x1").string()).ok());
+  auto other = store::OpenSqlite((d / "copy.db").string());
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(store::Import(**other, (d / "x1").string()).ok());
+  ASSERT_TRUE(store::Export(**other, (d / "x2").string()).ok());
+  for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
+                        "prompts.jsonl", "answers.jsonl"}) {
+    std::ifstream a(d / "x1" / f), b(d / "x2" / f);
+    std::string sa((std::istreambuf_iterator<char>(a)), {}),
+        sb((std::istreambuf_iterator<char>(b)), {});
+    EXPECT_FALSE(sa.empty()) << f;
+    EXPECT_EQ(sa, sb) << f;
+  }
+}

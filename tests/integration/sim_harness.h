@@ -1,0 +1,33 @@
+#pragma once
+// Runs learnloop against esn-sim on a free loopback port, on a manual clock that the
+// simulator follows, exactly as the demo does.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "connectors/common/http.h"
+#include "core/clock.h"
+#include "core/json.h"
+#include "daemon/daemon.h"
+#include "daemon/sim_process.h"
+#include "store/store.h"
+
+namespace learnloop::it {
+
+struct SimRun {
+  daemon::SimProcess sim;
+  std::unique_ptr<connectors::http::Client> http =
+      connectors::http::MakeClient(std::chrono::seconds{30});
+  std::unique_ptr<ManualClock> clock;
+  std::unique_ptr<store::Store> store;
+  std::optional<config::Config> cfg;
+  std::string dir;
+
+  // Starts esn-sim at `start` with extra options and loads `yaml` (BASE_URL is replaced).
+  std::string Start(Time start, const std::vector<std::string>& sim_args, std::string yaml);
+  json::Value Get(const std::string& path);  // from the simulator, parsed
+  ~SimRun();
+};
+
+}  // namespace learnloop::it

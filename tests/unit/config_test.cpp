@@ -1,0 +1,114 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+using namespace learnloop;
+
+namespace {
+
+std::string Errors(const config::LoadResult& r) {
+  std::string s;
+  for (const auto& e : r.errors) s += e.ToString() + "\n";
+  return s;
+}
+
+const char* kGood = R"(timezone: Europe/Berlin
+store:
+  path: x.db
+networks:
+  - type: yammer
+    token: ${LEARNLOOP_CFG_TOKEN}
+    poll_interval: 2m
+campaigns:
+  - name: q
+    network: yammer
+    community: "123"
+    schedule: "0 9 * * MON"
+    prompts: ["a", "b"]
+)";
+
+}  // namespace
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { setenv("LEARNLOOP_CFG_TOKEN", "tok", 1); }
+};
+
+TEST_F(ConfigTest, LoadsAValidFile) {
+  auto r = config::LoadString(kGood, "c.yaml");
+  ASSERT_TRUE(r.config) << Errors(r);
+  const auto& c = *r.config;
+  EXPECT_EQ(c.networks.at(0).name, "yammer");
+  EXPECT_EQ(c.networks.at(0).base_url, "https://www.yammer.com/api/v1");
+  EXPECT_EQ(c.networks.at(0).token.Reveal(), "tok");
+  EXPECT_EQ(c.networks.at(0).poll_interval, std::chrono::minutes{2});
+  EXPECT_EQ(c.campaigns.at(0).timezone, "Europe/Berlin");  // inherited
+  EXPECT_EQ(c.campaigns.at(0).open_for, std::chrono::hours{72});
+}
+
+TEST_F(ConfigTest, ReportsEveryProblemWithLineAndColumn) {
+  std::string text = R"(timezone: Mars/Olympus
+stroe:
+  path: x.db
+networks:
+  - type: yammer
+    token: literal-secret
+    poll_interval: often
+campaigns:
+  - name: q
+    network: slack
+    community: "1"
+    schedule: "0 9 * * MONDAYS"
+    prompts: []
+)";
+  auto r = config::LoadString(text, "bad.yaml");
+  EXPECT_FALSE(r.config);
+  std::string e = Errors(r);
+  EXPECT_NE(e.find("bad.yaml:1:11: unknown time zone 'Mars/Olympus'"), std::string::npos) << e;
+  EXPECT_NE(e.find("bad.yaml:2:1: config: unknown key 'stroe' (did you mean 'store'?)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:6:12: 'token': secrets must be written as ${ENV_VAR}"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:7:20: 'poll_interval' must be a duration"), std::string::npos) << e;
+  EXPECT_NE(e.find("bad.yaml:10:14: campaign 'q' names unknown network 'slack'"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:12:15: schedule '0 9 * * MONDAYS': day-of-week field"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:13:14: campaign 'q' needs at least one prompt"), std::string::npos)
+      << e;
+}
+
+TEST_F(ConfigTest, MissingRequiredAndWrongTypes) {
+  auto r = config::LoadString("networks:\n  - type: yammer\n    communities: 5\n", "m.yaml");
+  std::string e = Errors(r);
+  EXPECT_NE(e.find("missing required key 'token'"), std::string::npos) << e;
+  EXPECT_NE(e.find("m.yaml:3:18: 'communities' must be a list"), std::string::npos) << e;
+  auto none = config::LoadString("timezone: UTC\n", "n.yaml");
+  EXPECT_NE(Errors(none).find("missing required key 'networks'"), std::string::npos);
+  auto syntax = config::LoadString("networks: [\n", "s.yaml");
+  EXPECT_NE(Errors(syntax).find("s.yaml:"), std::string::npos);
+}
+
+TEST_F(ConfigTest, UnsetEnvironmentVariableIsAnError) {
+  unsetenv("LEARNLOOP_CFG_TOKEN");
+  auto r = config::LoadString(kGood, "c.yaml");
+  EXPECT_NE(Errors(r).find("environment variable LEARNLOOP_CFG_TOKEN is not set"),
+            std::string::npos);
+}
+
+TEST_F(ConfigTest, ExampleConfigsLoad) {
+  setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
+  setenv("LEARNLOOP_YAMMER_TOKEN", "t", 1);
+  for (const char* f : {"demo.yaml", "yammer.yaml"}) {
+    auto r = config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/config/examples/" + f);
+    EXPECT_TRUE(r.config) << Errors(r);
+  }
+  auto sample =
+      config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/connectors/yammer/sample.yaml");
+  EXPECT_TRUE(sample.config) << Errors(sample);
+}

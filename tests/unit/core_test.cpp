@@ -1,0 +1,151 @@
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "core/cron.h"
+#include "core/json.h"
+#include "core/secret.h"
+#include "core/time.h"
+
+using namespace learnloop;
+
+namespace {
+Time Iso(const char* s) { return *ParseIso(s); }
+TimeZone Zone(const char* n) { return *FindZone(n); }
+}  // namespace
+
+TEST(Time, IsoRoundTripAndOffsets) {
+  EXPECT_EQ(FormatIso(Iso("2026-11-23T09:00:00Z")), "2026-11-23T09:00:00Z");
+  EXPECT_EQ(FormatIso(Iso("2026-11-23T09:00:00.250Z")), "2026-11-23T09:00:00.250Z");
+  EXPECT_EQ(Iso("2026-11-23T10:30:00+01:30"), Iso("2026-11-23T09:00:00Z"));
+  EXPECT_EQ(Iso("2026-11-23"), Iso("2026-11-23T00:00:00Z"));
+  EXPECT_FALSE(ParseIso("2026-02-30T00:00:00Z"));
+  EXPECT_FALSE(ParseIso("23/11/2026"));
+}
+
+TEST(Time, YammerFormat) {
+  auto t = ParseYammerTime("2019/12/22 17:20:30 +0000");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(FormatIso(*t), "2019-12-22T17:20:30Z");
+  EXPECT_EQ(FormatYammerTime(*t), "2019/12/22 17:20:30 +0000");
+  EXPECT_FALSE(ParseYammerTime("2019-12-22T17:20:30Z"));
+}
+
+TEST(Time, Durations) {
+  EXPECT_EQ(*ParseDuration("90s"), std::chrono::seconds{90});
+  EXPECT_EQ(*ParseDuration("1h30m"), std::chrono::minutes{90});
+  EXPECT_EQ(*ParseDuration("3d"), std::chrono::hours{72});
+  EXPECT_FALSE(ParseDuration("3"));
+  EXPECT_FALSE(ParseDuration("h"));
+  EXPECT_FALSE(ParseDuration("5x"));
+}
+
+TEST(Time, IsoWeeksInAZoneAcrossDst) {
+  TimeZone berlin = Zone("Europe/Berlin");
+  // W43 of 2026 holds the end of summer time (25 October): the week is 169 hours long.
+  auto b = BoundsOf(berlin, *IsoWeek::Parse("2026-W43"));
+  EXPECT_EQ(FormatIso(b.from), "2026-10-18T22:00:00Z");
+  EXPECT_EQ(FormatIso(b.to), "2026-10-25T23:00:00Z");
+  EXPECT_EQ(WeekOf(berlin, Iso("2026-10-25T22:59:59Z")).ToString(), "2026-W43");
+  EXPECT_EQ(WeekOf(berlin, Iso("2026-10-25T23:00:00Z")).ToString(), "2026-W44");
+  EXPECT_EQ(IsoWeek::Parse("2027-W01")->Previous().ToString(), "2026-W53");
+  EXPECT_FALSE(IsoWeek::Parse("2025-W53"));
+  EXPECT_EQ(IsoWeek::Parse("2026-W53")->Next().ToString(), "2027-W01");
+}
+
+TEST(Time, NonexistentLocalMidnightIsFirstInstantOfTheDay) {
+  // Chile moves from 00:00 to 01:00 on 2026-09-06.
+  TimeZone santiago = Zone("America/Santiago");
+  auto b = BoundsOf(santiago, *IsoWeek::Parse("2026-W37"));
+  EXPECT_EQ(FormatLocal(santiago, b.from).substr(0, 16), "2026-09-07 00:00");
+  Time gap = LocalToUtc(
+      santiago, std::chrono::local_seconds{
+                    std::chrono::local_days{std::chrono::year{2026} / 9 / 6}.time_since_epoch()});
+  EXPECT_EQ(FormatLocal(santiago, gap).substr(0, 16), "2026-09-06 01:00");
+}
+
+TEST(Cron, ParsesAndRejects) {
+  EXPECT_TRUE(CronSchedule::Parse("0 9 * * MON").ok());
+  EXPECT_TRUE(CronSchedule::Parse("*/15 8-18/2 1,15 JAN-DEC 1-5").ok());
+  auto bad = CronSchedule::Parse("0 25 * * *");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("hour"), std::string::npos);
+  EXPECT_FALSE(CronSchedule::Parse("0 9 * *").ok());
+  EXPECT_FALSE(CronSchedule::Parse("0 9 * * FUNDAY").ok());
+}
+
+TEST(Cron, StaysAtLocalTimeAcrossDst) {
+  TimeZone berlin = Zone("Europe/Berlin");
+  auto c = *CronSchedule::Parse("0 9 * * MON");
+  auto t1 = c.Next(berlin, Iso("2026-10-18T00:00:00Z"));
+  auto t2 = c.Next(berlin, *t1);
+  EXPECT_EQ(FormatIso(*t1), "2026-10-19T07:00:00Z");  // CEST
+  EXPECT_EQ(FormatIso(*t2), "2026-10-26T08:00:00Z");  // CET
+}
+
+TEST(Cron, GapRunsOnceAfterItAndRepeatedHourRunsOnce) {
+  TimeZone berlin = Zone("Europe/Berlin");
+  // 02:30 does not exist on 2026-03-29: it runs at 03:00 local, once.
+  auto spring = *CronSchedule::Parse("30 2 * * *");
+  auto t = spring.Next(berlin, Iso("2026-03-28T12:00:00Z"));
+  EXPECT_EQ(FormatIso(*t), "2026-03-29T01:00:00Z");
+  EXPECT_EQ(FormatIso(*spring.Next(berlin, *t)), "2026-03-30T00:30:00Z");
+  // 02:30 happens twice on 2026-10-25: the prompt goes out once, at the first.
+  auto autumn = *CronSchedule::Parse("30 2 * * *");
+  auto a = autumn.Next(berlin, Iso("2026-10-24T12:00:00Z"));
+  EXPECT_EQ(FormatIso(*a), "2026-10-25T00:30:00Z");
+  EXPECT_EQ(FormatIso(*autumn.Next(berlin, *a)), "2026-10-26T01:30:00Z");
+}
+
+TEST(Cron, LeapDayAndDayFieldsOr) {
+  TimeZone utc = Zone("UTC");
+  auto leap = *CronSchedule::Parse("0 12 29 2 *");
+  EXPECT_EQ(FormatIso(*leap.Next(utc, Iso("2026-01-01T00:00:00Z"))), "2028-02-29T12:00:00Z");
+  auto either = *CronSchedule::Parse("0 0 1 * FRI");  // the 1st, or any Friday
+  EXPECT_EQ(FormatIso(*either.Next(utc, Iso("2026-11-28T00:00:00Z"))), "2026-12-01T00:00:00Z");
+  EXPECT_EQ(FormatIso(*either.Next(utc, Iso("2026-12-01T00:00:00Z"))), "2026-12-04T00:00:00Z");
+}
+
+TEST(Json, WriterOrderEscapesAndRounding) {
+  json::Writer w;
+  w.BeginObject().Key("b").Int(1).Key("a").String("<x>\"\n").Key("r").Fixed(0.123449, 4);
+  w.Key("h").Fixed(0.00005, 4).Key("n").Null().Key("l").StringArray({"x", "y"}).EndObject();
+  EXPECT_EQ(w.str(),
+            R"({"b":1,"a":"\u003cx\u003e\"\n","r":0.1234,"h":0.0001,"n":null,"l":["x","y"]})");
+  EXPECT_EQ(json::FormatFixed(2.5, 0), "3");
+  EXPECT_EQ(json::FormatFixed(-0.00001, 4), "0");
+}
+
+TEST(Json, TolerantReads) {
+  auto v = json::Parse(R"({"id": 470839661887488, "s": "12", "b": "true", "n": null})");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*json::GetInt64(*v, "id"), 470839661887488);
+  EXPECT_EQ(*json::GetInt64(*v, "s"), 12);
+  EXPECT_TRUE(*json::GetBool(*v, "b"));
+  EXPECT_FALSE(json::GetString(*v, "n"));
+  EXPECT_FALSE(json::Parse("{\"truncated\": [1, 2").ok());
+}
+
+TEST(Secret, FromEnvironmentAndNeverPrinted) {
+  setenv("LEARNLOOP_TEST_SECRET", "s3cr3t", 1);
+  auto s = Secret::FromReference("${LEARNLOOP_TEST_SECRET}");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->Reveal(), "s3cr3t");
+  std::ostringstream os;
+  os << *s;
+  EXPECT_EQ(os.str().find("s3cr3t"), std::string::npos);
+  EXPECT_FALSE(Secret::FromReference("plain-text-token").ok());
+  EXPECT_FALSE(Secret::FromReference("${LEARNLOOP_NOT_SET_ANYWHERE}").ok());
+}
+
+TEST(Clock, ManualClockJumpsAndCallsTheHook) {
+  ManualClock c(Iso("2026-01-01T00:00:00Z"));
+  std::vector<Time> seen;
+  c.SetOnAdvance([&](Time t) { seen.push_back(t); });
+  EXPECT_TRUE(c.SleepFor(std::chrono::minutes{5}));
+  EXPECT_EQ(c.Now(), Iso("2026-01-01T00:05:00Z"));
+  c.SleepUntil(Iso("2025-01-01T00:00:00Z"));  // never back
+  EXPECT_EQ(c.Now(), Iso("2026-01-01T00:05:00Z"));
+  EXPECT_EQ(seen.size(), 1u);
+  c.Interrupt();
+  EXPECT_FALSE(c.SleepFor(std::chrono::minutes{1}));
+}

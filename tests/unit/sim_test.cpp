@@ -1,0 +1,117 @@
+// esn-sim's own behaviour, through its request handler (the HTTP tests are in integration/).
+#include <gtest/gtest.h>
+
+#include "core/json.h"
+#include "sim/simulator.h"
+
+using namespace learnloop;
+
+namespace {
+
+sim::SimOptions Options() {
+  sim::SimOptions o;
+  o.org.people = 80;
+  o.org.seed = 5;
+  o.org.start = *ParseIso("2026-10-05T00:00:00Z");
+  o.org.history_days = 14;
+  o.org.horizon_days = 14;
+  o.token = "t";
+  return o;
+}
+
+sim::SimReply Get(sim::Simulator& s, const std::string& path,
+                  std::map<std::string, std::string> q = {}, const std::string& token = "t") {
+  sim::SimRequest r;
+  r.method = "GET";
+  r.path = path;
+  r.query = std::move(q);
+  r.headers["authorization"] = "Bearer " + token;
+  return s.Handle(r);
+}
+
+}  // namespace
+
+TEST(Sim, SameSeedSameOrganisation) {
+  sim::Simulator a(Options()), b(Options());
+  EXPECT_EQ(Get(a, "/_sim/truth").body, Get(b, "/_sim/truth").body);
+  auto o = Options();
+  o.org.seed = 6;
+  sim::Simulator c(o);
+  EXPECT_NE(Get(a, "/_sim/truth").body, Get(c, "/_sim/truth").body);
+}
+
+TEST(Sim, IdsGrowWithTimeAndFeedsAreNewestFirst) {
+  sim::Simulator s(Options());
+  auto truth = *json::Parse(Get(s, "/_sim/truth").body);
+  int64_t last_id = 0;
+  Time last_time{};
+  for (const auto& m : truth.at("messages").as_array()) {
+    int64_t id = *json::GetInt64(m, "id");
+    Time t = *ParseIso(*json::GetString(m, "created_at"));
+    EXPECT_GT(id, last_id);
+    EXPECT_GE(t, last_time);
+    last_id = id;
+    last_time = t;
+  }
+  auto feed = *json::Parse(Get(s, "/api/v1/messages.json").body);
+  const auto& msgs = feed.at("messages").as_array();
+  ASSERT_EQ(msgs.size(), 20u);
+  EXPECT_TRUE(*json::GetBool(feed.at("meta"), "older_available"));
+  EXPECT_GT(*json::GetInt64(msgs.at(0), "id"), *json::GetInt64(msgs.at(19), "id"));
+  EXPECT_TRUE(ParseYammerTime(*json::GetString(msgs.at(0), "created_at")));
+}
+
+TEST(Sim, ABadTokenIs401WithCode16) {
+  sim::Simulator s(Options());
+  auto r = Get(s, "/api/v1/messages.json", {}, "wrong");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, R"({"response":{"message":"Token not found.","code":16,"stat":"fail"}})");
+}
+
+TEST(Sim, TheEleventhRequestIn30SecondsIs429EverywhereUntilTheWindowPasses) {
+  sim::Simulator s(Options());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(Get(s, "/api/v1/messages.json").status, 200);
+  auto r = Get(s, "/api/v1/messages.json");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(
+      r.body,
+      R"({"response":{"message":"Rate limited due to excessive requests.","code":33,"stat":"fail"}})");
+  EXPECT_EQ(r.headers.at(0).first, "Retry-After");
+  EXPECT_EQ(Get(s, "/api/v1/users.json").status, 429);  // every endpoint
+  sim::SimRequest tick;
+  tick.method = "POST";
+  tick.path = "/_sim/clock";
+  tick.body = R"({"advance_seconds": 31})";
+  EXPECT_EQ(s.Handle(tick).status, 200);
+  EXPECT_EQ(Get(s, "/api/v1/users.json").status, 200);
+  auto stats = *json::Parse(Get(s, "/_sim/stats").body);
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 2);
+}
+
+TEST(Sim, PostingValidatesAndSimulatedPeopleAnswerThePrompt) {
+  sim::Simulator s(Options());
+  sim::SimRequest post;
+  post.method = "POST";
+  post.path = "/api/v1/messages.json";
+  post.headers = {{"authorization", "Bearer t"}, {"content-type", "application/json"}};
+  post.body = R"({"body": "  ", "group_id": 13114941440})";
+  auto blank = s.Handle(post);
+  EXPECT_EQ(blank.status, 400);
+  EXPECT_EQ(blank.body, R"({"body":["Please include a message"],"code":"body_blank"})");
+  post.body = R"({"body": "What did you learn?"})";
+  EXPECT_EQ(s.Handle(post).status, 400);  // no target
+  post.body = R"({"body": "What did you learn?", "group_id": "13114941440"})";
+  auto ok = s.Handle(post);
+  ASSERT_EQ(ok.status, 201);
+  int64_t id = *json::GetInt64(json::Parse(ok.body)->at("messages").as_array().at(0), "id");
+  sim::SimRequest tick;
+  tick.method = "POST";
+  tick.path = "/_sim/clock";
+  tick.body = R"({"advance_seconds": 604800})";
+  s.Handle(tick);
+  auto thread =
+      *json::Parse(Get(s, "/api/v1/messages/in_thread/" + std::to_string(id) + ".json").body);
+  EXPECT_GT(thread.at("messages").as_array().size(), 2u);  // the prompt and some answers
+  for (const auto& m : thread.at("messages").as_array())
+    EXPECT_EQ(*json::GetInt64(m, "thread_id"), id);
+}

@@ -1,0 +1,159 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "store/exchange.h"
+
+using namespace learnloop;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char t[] = "/tmp/learnloop-test-XXXXXX";
+    path = mkdtemp(t);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+Message Msg(const std::string& id, const std::string& author, const char* at,
+            std::optional<std::string> parent = {}) {
+  Message m;
+  m.id = id;
+  m.network = "yammer";
+  m.group_id = "yammer:1";
+  m.thread_id = parent ? "yammer:10" : id;
+  m.reply_to_id = parent;
+  m.kind = parent ? "reply" : "post";
+  m.author_id = author;
+  m.created_at = *ParseIso(at);
+  m.text = "hello \"world\"";
+  m.mentions = {"yammer:7"};
+  return m;
+}
+
+}  // namespace
+
+TEST(SqliteStore, UpsertsAreIdempotent) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto& st = **s;
+  for (int i = 0; i < 2; ++i) {  // seeing the same page twice changes nothing
+    st.UpsertUser(
+        User{"yammer:1", "yammer", "Ann", "ann@x", std::nullopt, "active", false, std::nullopt});
+    st.UpsertGroup(Group{"yammer:1", "yammer", "G", "community", {"yammer:1", "yammer:2"}});
+    st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z"));
+    st.UpsertMessage(Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10"));
+    st.ReplaceReactions("yammer:10", "like",
+                        {Reaction{"yammer:10", "yammer:2", "like", std::nullopt}});
+  }
+  EXPECT_EQ(st.AllUsers().size(), 1u);
+  EXPECT_EQ(st.AllGroups().at(0).members.size(), 2u);
+  EXPECT_EQ(st.AllMessages().size(), 2u);
+  EXPECT_EQ(st.AllReactions().size(), 1u);
+  EXPECT_EQ(st.MessagesInThread("yammer:10").size(), 2u);
+  st.ReplaceReactions("yammer:10", "like", {});  // an unlike
+  EXPECT_TRUE(st.AllReactions().empty());
+}
+
+TEST(SqliteStore, ReopensAtTheSameSchemaVersionAndKeepsCursors) {
+  TempDir d;
+  std::string path = (d.path / "s.db").string();
+  {
+    auto s = store::OpenSqlite(path);
+    ASSERT_TRUE(s.ok());
+    (*s)->SetCursor("yammer:cursor:newest:1", "42");
+  }
+  auto s = store::OpenSqlite(path);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*(*s)->GetCursor("yammer:cursor:newest:1"), "42");
+  EXPECT_EQ((*s)->CursorsWithPrefix("yammer:cursor:").size(), 1u);
+  EXPECT_TRUE((*s)->CursorsWithPrefix("teams:").empty());
+}
+
+TEST(SqliteStore, OutboxKeepsIntentAndState) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  auto& st = **s;
+  store::OutboxItem o;
+  o.key = "prompt:q:2026-11-23T08:00:00Z";
+  o.network = "yammer";
+  o.group_id = "1";
+  o.body = "What did you learn?";
+  o.due_at = *ParseIso("2026-11-23T08:00:00Z");
+  EXPECT_TRUE(st.EnqueueOutbox(o));
+  EXPECT_FALSE(st.EnqueueOutbox(o));  // the key is the idempotency key
+  st.MarkOutboxSending(o.key);
+  st.MarkOutboxFailed(o.key, "HTTP 503", false);
+  auto again = st.UnfinishedOutbox();
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].state, "sending");  // it may have gone out: the bot must look first
+  EXPECT_EQ(again[0].attempts, 1);
+  st.MarkOutboxPosted(o.key, "555", *ParseIso("2026-11-23T08:00:01Z"));
+  EXPECT_TRUE(st.UnfinishedOutbox().empty());
+  EXPECT_EQ(*st.GetOutbox(o.key)->native_id, "555");
+}
+
+TEST(Exchange, ExportImportExportGivesTheSameFiles) {
+  TempDir d;
+  auto a = store::OpenSqlite((d.path / "a.db").string());
+  auto& st = **a;
+  st.UpsertUser(User{"yammer:1", "yammer", "Ann \"A\"", std::nullopt, "Sales", "active", false,
+                     *ParseIso("2025-01-01T00:00:00Z")});
+  st.UpsertUser(
+      User{"yammer:9", "yammer", "Bot", std::nullopt, std::nullopt, "active", true, std::nullopt});
+  st.UpsertGroup(Group{"yammer:1", "yammer", "G", "community", {"yammer:1"}});
+  st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00.5Z"));
+  st.UpsertMessage(Msg("yammer:11", "yammer:9", "2026-11-23T10:00:00Z", "yammer:10"));
+  st.UpsertReaction(Reaction{"yammer:10", "yammer:9", "like", std::nullopt});
+  Prompt p{"prompt:q:1",
+           "q",
+           1,
+           "yammer",
+           "yammer:1",
+           "yammer:10",
+           "free_text",
+           *ParseIso("2026-11-23T09:00:00Z"),
+           *ParseIso("2026-11-26T09:00:00Z"),
+           std::nullopt};
+  st.UpsertPrompt(p);
+  st.UpsertAnswer(Answer{"prompt:q:1", "yammer:1", "yammer:11", *ParseIso("2026-11-23T10:00:00Z"),
+                         std::nullopt, std::nullopt, 1});
+  ASSERT_TRUE(store::Export(st, (d.path / "e1").string()).ok());
+  auto b = store::OpenSqlite((d.path / "b.db").string());
+  auto n = store::Import(**b, (d.path / "e1").string());
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(n->messages, 2);
+  ASSERT_TRUE(store::Export(**b, (d.path / "e2").string()).ok());
+  for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
+                        "prompts.jsonl", "answers.jsonl"}) {
+    std::ifstream x(d.path / "e1" / f), y(d.path / "e2" / f);
+    std::string sx((std::istreambuf_iterator<char>(x)), {}),
+        sy((std::istreambuf_iterator<char>(y)), {});
+    EXPECT_FALSE(sx.empty()) << f;
+    EXPECT_EQ(sx, sy) << f;
+  }
+}
+
+TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
+  TempDir d;
+  fs::create_directories(d.path / "in");
+  std::ofstream(d.path / "in" / "users.jsonl")
+      << R"({"id":"yammer:1","network":"yammer","name":"A","state":"active","is_bot":false})"
+      << "\n"
+      << R"({"id":"yammer:2","network":"yammer"})"
+      << "\n";
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  auto r = store::Import(**s, (d.path / "in").string());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("users.jsonl:2: missing or non-boolean 'is_bot'"),
+            std::string::npos)
+      << r.error().message;
+  EXPECT_TRUE((*s)->AllUsers().empty());
+}

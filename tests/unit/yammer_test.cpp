@@ -1,0 +1,238 @@
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <fstream>
+#include <sstream>
+
+#include "connectors/common/http.h"
+#include "connectors/registry.h"
+#include "connectors/yammer/parse.h"
+#include "connectors/yammer/yammer_connector.h"
+
+using namespace learnloop;
+using namespace learnloop::connectors;
+
+namespace {
+
+std::string Testdata(const std::string& name) {
+  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/connectors/yammer/testdata/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Serves recorded responses in order and remembers what was asked.
+class FakeClient : public http::Client {
+ public:
+  std::deque<Result<http::Response>> replies;
+  std::vector<http::Request> seen;
+  Result<http::Response> Send(const http::Request& r) override {
+    seen.push_back(r);
+    if (replies.empty()) return Result<http::Response>::Fail("no more replies");
+    auto x = replies.front();
+    replies.pop_front();
+    return x;
+  }
+  void Add(int status, std::string body, std::map<std::string, std::string> headers = {}) {
+    http::Response r;
+    r.status = status;
+    r.body = std::move(body);
+    r.headers = std::move(headers);
+    replies.push_back(r);
+  }
+};
+
+struct Sink : EventSink {
+  std::vector<User> users;
+  std::vector<Group> groups;
+  std::vector<Message> messages;
+  std::map<std::string, std::vector<Reaction>> likes;
+  void OnUser(const User& u) override { users.push_back(u); }
+  void OnGroup(const Group& g) override { groups.push_back(g); }
+  void OnMessage(const Message& m) override { messages.push_back(m); }
+  void OnReactionSnapshot(const std::string& id, const std::string&,
+                          const std::vector<Reaction>& r) override {
+    likes[id] = r;
+  }
+};
+
+config::NetworkConfig Net() {
+  config::NetworkConfig n;
+  n.name = "yammer";
+  n.type = "yammer";
+  n.base_url = "http://127.0.0.1:1/api/v1/";
+  n.token = Secret::FromValue("tok");
+  n.communities = {"7"};
+  return n;
+}
+
+}  // namespace
+
+TEST(YammerParse, RecordedFeedSkipsSystemMessagesAndKeepsLikes) {
+  auto page = yammer::ParseMessagePage(Testdata("yammer_messages_feed_camel.json"), "yammer");
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(page->native_ids.size(), 2u);  // both count for paging
+  ASSERT_EQ(page->messages.size(), 1u);    // the system message is not an event
+  const Message& m = page->messages[0];
+  EXPECT_EQ(m.id, "yammer:305298242");
+  EXPECT_EQ(m.thread_id, m.id);
+  EXPECT_EQ(m.kind, "post");
+  EXPECT_EQ(m.author_id, "yammer:1499642294");
+  EXPECT_EQ(FormatIso(m.created_at), "2013-06-25T18:14:45Z");
+  ASSERT_EQ(page->likes.size(), 1u);
+  EXPECT_EQ(page->likes[0].reactions.at(0).user_id, "yammer:1499642294");
+  EXPECT_FALSE(page->likes[0].reactions.at(0).created_at);  // Yammer does not say when
+}
+
+TEST(YammerParse, PostResponseWith64BitIds) {
+  auto page = yammer::ParseMessagePage(Testdata("yammer_post_message_response.json"), "yammer");
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->messages.at(0).id, "yammer:470839661887488");
+  EXPECT_EQ(*page->messages.at(0).group_id, "yammer:13114941440");
+}
+
+TEST(YammerParse, UsersGroupsAndMentions) {
+  auto u = yammer::ParseUserBody(Testdata("yammer_user.json"), "yammer");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->name, "John Smith");
+  EXPECT_EQ(*u->email, "jsmith@yammer-inc.com");
+  EXPECT_EQ(*u->department, "Engineering");
+  EXPECT_EQ(FormatIso(*u->joined_at), "2012-01-23T17:01:02Z");
+  auto g = yammer::ParseGroups(Testdata("yammer_group.json"));
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->at(0).native_id, "2528");
+  EXPECT_EQ(g->at(0).name, "RAILS TEAM");
+  EXPECT_EQ(yammer::MentionsFromParsed("hi [[user:12]] and [[tag:3]] [[user:12]] [[user:x]]"),
+            std::vector<std::string>{"12"});
+  EXPECT_FALSE(yammer::ParseMessagePage("{\"messages\": [", "yammer").ok());  // truncated body
+}
+
+TEST(RateBudget, KeepsTheWindow) {
+  http::RateBudget b(10, std::chrono::seconds{30});
+  Time t0 = *ParseIso("2026-01-01T00:00:00Z");
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(b.WaitTime(t0 + std::chrono::seconds{i}).count(), 0);
+    b.Record(t0 + std::chrono::seconds{i});
+  }
+  EXPECT_EQ(b.WaitTime(t0 + std::chrono::seconds{10}), std::chrono::seconds{20});
+  EXPECT_EQ(b.WaitTime(t0 + std::chrono::seconds{30}).count(), 0);
+}
+
+TEST(Requester, HonoursRetryAfterAndRetries5xx) {
+  FakeClient client;
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "test");
+  client.Add(429, Testdata("yammer_error_rate_limited.json"), {{"retry-after", "17"}});
+  client.Add(503, "oops");
+  client.Add(200, "{}");
+  http::Request r;
+  r.url = "http://127.0.0.1:1/x";
+  Time start = clock.Now();
+  auto res = req.Send(r, "messages");
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 200);
+  EXPECT_GE(clock.Now() - start, std::chrono::seconds{17});
+  EXPECT_EQ(req.counters().throttled, 1);
+  EXPECT_EQ(req.counters().server_errors, 1);
+  EXPECT_EQ(req.counters().requests, 3);
+}
+
+TEST(Requester, A429WithoutRetryAfterWaitsAWholeWindow) {
+  FakeClient client;
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "test");
+  client.Add(429, Testdata("yammer_error_rate_limited.json"));
+  client.Add(200, "{}");
+  http::Request r;
+  r.url = "http://127.0.0.1:1/x";
+  Time start = clock.Now();
+  ASSERT_TRUE(req.Send(r, "messages").ok());
+  EXPECT_GE(clock.Now() - start, std::chrono::seconds{30});
+}
+
+TEST(YammerConnector, A401IsReportedNotRetried) {
+  auto client = std::make_unique<FakeClient>();
+  client->Add(401, Testdata("yammer_error_token_not_found.json"));
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  auto cfg = Net();
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  Sink sink;
+  auto s = c.SyncDirectory(sink);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("401"), std::string::npos);
+  EXPECT_EQ(raw->seen.size(), 1u);
+  EXPECT_EQ(raw->seen[0].url, "http://127.0.0.1:1/api/v1/users/current.json");
+  bool has_auth = false;
+  for (const auto& [k, v] : raw->seen[0].headers)
+    has_auth |= k == "Authorization" && v == "Bearer tok";
+  EXPECT_TRUE(has_auth);
+}
+
+TEST(YammerConnector, PollsNewerThanTheCursorAndPagesBack) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  auto cfg = Net();
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  c.RestoreCursors(
+      {{"newest:7", "100"}, {"refreshed:7", std::to_string(ToUnixMillis(clock.Now()))}});
+  auto msg = [](int id) {
+    return "{\"id\":" + std::to_string(id) + ",\"thread_id\":" + std::to_string(id) +
+           ",\"sender_id\":5,\"group_id\":7,\"created_at\":\"2025/12/31 10:00:00 "
+           "+0000\",\"body\":{\"plain\":\"x\"}}";
+  };
+  std::string p1 = "{\"messages\":[", p2 = "{\"messages\":[";
+  for (int i = 140; i > 120; --i) p1 += msg(i) + (i > 121 ? "," : "");
+  p1 += "],\"meta\":{\"older_available\":true}}";
+  for (int i = 120; i > 100; i -= 5) p2 += msg(i) + (i > 105 ? "," : "");
+  p2 += "],\"meta\":{\"older_available\":false}}";
+  raw->Add(200, p1);
+  raw->Add(200, p2);
+  Sink sink;
+  auto stats = c.Poll(sink);
+  EXPECT_TRUE(stats.errors.empty());
+  EXPECT_EQ(sink.messages.size(), 24u);
+  ASSERT_EQ(raw->seen.size(), 2u);
+  EXPECT_EQ(raw->seen[0].url, "http://127.0.0.1:1/api/v1/messages/in_group/7.json?newer_than=100");
+  EXPECT_EQ(raw->seen[1].url,
+            "http://127.0.0.1:1/api/v1/messages/in_group/7.json?newer_than=100&older_than=121");
+  EXPECT_EQ(c.GetCursors().at("newest:7"), "140");
+  // A second poll within the minute is not sent (one poll per feed per minute).
+  c.Poll(sink);
+  EXPECT_EQ(raw->seen.size(), 2u);
+}
+
+TEST(YammerConnector, PostReturnsTheNewIdAndA400IsFinal) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  auto cfg = Net();
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  raw->Add(201, Testdata("yammer_post_message_response.json"));
+  raw->Add(400, Testdata("yammer_error_post_body_blank.json"));
+  auto ok = c.Post(PostRequest{"13114941440", std::nullopt, "send a letter to me", "m"});
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->native_id, "470839661887488");
+  EXPECT_NE(raw->seen[0].body.find("\"group_id\":\"13114941440\""), std::string::npos);
+  auto bad = c.Post(PostRequest{"13114941440", std::nullopt, "", "m"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, 400);
+}
+
+TEST(Registry, EveryRegisteredTypeConstructsAndNamesAreUnique) {
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  auto types = RegisteredTypes();
+  std::set<std::string> unique(types.begin(), types.end());
+  EXPECT_EQ(unique.size(), types.size());
+  for (const auto& t : types) {
+    auto cfg = Net();
+    cfg.type = t;
+    auto b = Create(cfg, clock);
+    ASSERT_TRUE(b.ok()) << t;
+    EXPECT_EQ(b->connector->network(), "yammer");
+  }
+  auto cfg = Net();
+  cfg.type = "myspace";
+  EXPECT_FALSE(Create(cfg, clock).ok());
+}
