@@ -13,7 +13,7 @@ namespace {
 
 struct Field {
   const char* key;
-  enum Kind { kCount, kRatio, kMedian } kind;
+  enum Kind { kCount, kRatio, kAverage, kMedian } kind;  // kRatio: a share, shown as %
   std::function<std::optional<double>(const Totals&)> get;
 };
 
@@ -31,7 +31,7 @@ const std::vector<Field>& TotalsFields() {
       {"engagement_rate", Field::kRatio, [](const Totals& t) { return t.engagement_rate; }},
       {"new_contributors", Field::kCount,
        [](const Totals& t) { return std::optional<double>(t.new_contributors); }},
-      {"replies_per_post", Field::kRatio, [](const Totals& t) { return t.replies_per_post; }},
+      {"replies_per_post", Field::kAverage, [](const Totals& t) { return t.replies_per_post; }},
       {"response_rate", Field::kRatio, [](const Totals& t) { return t.response_rate; }},
       {"median_first_response_minutes", Field::kMedian,
        [](const Totals& t) { return t.median_first_response_minutes; }},
@@ -39,7 +39,7 @@ const std::vector<Field>& TotalsFields() {
   return f;
 }
 
-int Decimals(Field::Kind k) { return k == Field::kRatio ? 4 : (k == Field::kMedian ? 2 : 0); }
+int Decimals(Field::Kind k) { return k == Field::kMedian ? 2 : (k == Field::kCount ? 0 : 4); }
 
 std::optional<double> Delta(const Field& f, const Totals& now, const Totals& before) {
   auto a = f.get(now), b = f.get(before);
@@ -72,6 +72,8 @@ std::string Show(Field::Kind k, std::optional<double> v, bool signed_delta = fal
     s = std::to_string(std::llround(*v));
   else if (k == Field::kRatio)
     s = json::FormatFixed(*v * 100, 1) + (signed_delta ? " pt" : " %");
+  else if (k == Field::kAverage)
+    s = json::FormatFixed(*v, 2);
   else
     s = json::FormatFixed(*v, 1) + " min";
   if (signed_delta && *v > 0) s = "+" + s;
@@ -104,6 +106,19 @@ std::string Esc(const std::string& s) {
     }
   }
   return o;
+}
+
+// "2026-10-26 to 2026-11-01": the week's local days.
+std::string LocalDays(const Report& r) {
+  auto tz = FindZone(r.timezone);
+  if (!tz.ok()) return FormatIso(r.from) + " to " + FormatIso(r.to);
+  return FormatLocal(*tz, r.from).substr(0, 10) + " to " +
+         FormatLocal(*tz, r.to - std::chrono::seconds{1}).substr(0, 10);
+}
+
+std::string GroupName(const Report& r, const std::string& id) {
+  auto it = r.group_names.find(id);
+  return it == r.group_names.end() ? id : it->second;
 }
 
 const Field& FieldNamed(const char* key) {
@@ -162,7 +177,8 @@ std::string RenderMarkdown(const Report& r) {
        {"members", "active_users", "engagement_rate", "posts", "replies", "reactions",
         "response_rate", "median_first_response_minutes", "new_contributors"}) {
     const Field& f = FieldNamed(key);
-    std::string label = key;
+    std::string label =
+        key == std::string("median_first_response_minutes") ? "time to first response" : key;
     for (auto& ch : label)
       if (ch == '_') ch = ' ';
     o << "| " << label << " | " << Show(f.kind, f.get(r.totals)) << " | "
@@ -203,13 +219,13 @@ h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 table{border-collapse:collapse;width:100%;background:#fff;border-radius:8px;overflow:hidden;font-size:.9rem}
 th,td{padding:6px 10px;text-align:left;border-bottom:1px solid #e6e8ec}td.n,th.n{text-align:right}
 .sup{color:#8a94a6;font-style:italic}.badge{background:#fff4e5;color:#8a4b00;border-radius:4px;padding:2px 6px;font-size:.8rem}
+main .scroll{overflow-x:auto}
 footer{margin-top:24px;font-size:.8rem;color:#5a6475}
 @media print{body{background:#fff}.card,table{box-shadow:none;border:1px solid #ccc}}
 </style></head><body><main>
 )";
   o << "<h1>Learning on the network — week " << Esc(r.week) << "</h1>\n";
-  o << "<div class=\"sub\">" << Esc(FormatIso(r.from)) << " to " << Esc(FormatIso(r.to)) << " ("
-    << Esc(r.timezone) << ")";
+  o << "<div class=\"sub\">" << Esc(LocalDays(r)) << " (" << Esc(r.timezone) << ")";
   if (r.provisional) o << " <span class=\"badge\">provisional: responses may still grow</span>";
   o << "</div>\n<section class=\"cards\" id=\"headline\">\n";
   for (const char* key : {"members", "active_users", "engagement_rate", "response_rate",
@@ -227,7 +243,8 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
       << "</div><div class=\"v\">" << Esc(Show(f.kind, f.get(r.totals))) << "</div><div class=\""
       << cls << "\">" << Esc(Show(f.kind, d, true)) << " since last week</div></div>\n";
   }
-  o << "</section>\n<h2>Activity</h2>\n<table><tr><th>figure</th><th class=\"n\">this week</th><th "
+  o << "</section>\n<h2>Activity</h2>\n<div class=\"scroll\"><table><tr><th>figure</th><th "
+       "class=\"n\">this week</th><th "
        "class=\"n\">last week</th><th class=\"n\">change</th></tr>\n";
   for (const auto& f : TotalsFields()) {
     std::string label = f.key;
@@ -237,16 +254,17 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
       << "</td><td class=\"n\">" << Esc(Show(f.kind, f.get(r.trend))) << "</td><td class=\"n\">"
       << Esc(Show(f.kind, Delta(f, r.totals, r.trend), true)) << "</td></tr>\n";
   }
-  o << "</table>\n<h2>Prompts of the week</h2>\n";
+  o << "</table></div>\n<h2>Prompts of the week</h2>\n";
   if (r.prompts.empty()) {
     o << "<p class=\"sub\">No prompt was posted this week.</p>\n";
   } else {
-    o << "<table><tr><th>campaign</th><th class=\"n\">step</th><th>community</th><th "
+    o << "<div class=\"scroll\"><table><tr><th>campaign</th><th "
+         "class=\"n\">step</th><th>community</th><th "
          "class=\"n\">audience</th><th class=\"n\">answered</th><th class=\"n\">response "
          "rate</th><th class=\"n\">median time to answer</th><th class=\"n\">correct</th></tr>\n";
     for (const auto& p : r.prompts) {
       o << "<tr><td>" << Esc(p.campaign) << "</td><td class=\"n\">" << p.step << "</td><td>"
-        << Esc(p.group_id) << "</td>";
+        << Esc(GroupName(r, p.group_id)) << "</td>";
       if (p.suppressed) {
         o << "<td class=\"sup\" colspan=\"5\">suppressed: fewer than " << r.min_group_size
           << " people</td></tr>\n";
@@ -257,17 +275,18 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
         << Esc(Show(Field::kMedian, p.median_minutes_to_answer)) << "</td><td class=\"n\">"
         << Esc(Pct(p.correct_rate)) << "</td></tr>\n";
     }
-    o << "</table>\n";
+    o << "</table></div>\n";
   }
   if (!r.campaigns.empty()) {
-    o << "<h2>Campaigns</h2>\n<table><tr><th>campaign</th><th class=\"n\">prompts this "
+    o << "<h2>Campaigns</h2>\n<div class=\"scroll\"><table><tr><th>campaign</th><th "
+         "class=\"n\">prompts this "
          "week</th><th class=\"n\">participants</th><th class=\"n\">answers</th><th "
          "class=\"n\">completion</th></tr>\n";
     for (const auto& c : r.campaigns)
       o << "<tr><td>" << Esc(c.campaign) << "</td><td class=\"n\">" << c.prompts
         << "</td><td class=\"n\">" << c.participants << "</td><td class=\"n\">" << c.answers
         << "</td><td class=\"n\">" << Esc(Pct(c.completion_rate)) << "</td></tr>\n";
-    o << "</table>\n";
+    o << "</table></div>\n";
   }
   o << "<footer><p>Figures follow learnloop's metric definitions, version " << kDefinitionsVersion
     << ". Week: Monday 00:00 to Monday 00:00 in " << Esc(r.timezone)

@@ -234,6 +234,9 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
   std::sort(r.prompts.begin(), r.prompts.end(),
             [](const PromptRow& a, const PromptRow& b) { return a.prompt_id < b.prompt_id; });
   Suppress(r.prompts, o.min_group_size);
+  for (const auto& p : r.prompts)
+    if (auto g = ix.groups.find(p.group_id); g != ix.groups.end())
+      r.group_names[p.group_id] = g->second->name;
 
   for (const auto& [name, prompts] : campaign_prompts) {
     CampaignRow c;

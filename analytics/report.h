@@ -56,6 +56,7 @@ struct Report {
   std::vector<PromptRow> prompts;
   std::vector<CampaignRow> campaigns;
   int min_group_size = 5;
+  std::map<std::string, std::string> group_names;  // of the groups the rows name (display only)
 };
 
 struct ReportOptions {

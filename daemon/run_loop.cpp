@@ -19,7 +19,12 @@ int RunRealtime(Daemon& d, Clock& clock) {
   std::function<void()> arm;
   auto work = [&] {
     asio::post(worker, [&] {
-      d.Tick();
+      try {
+        d.Tick();
+      } catch (const std::exception& e) {
+        // A failed step (the store, say) is logged and retried at the next wake-up.
+        Logger("daemon")->error("tick failed: {}", e.what());
+      }
       asio::post(io, [&] {
         if (!stopping) arm();
       });

@@ -127,6 +127,7 @@ namespace {
 struct LineError {
   std::string message;
 };
+struct Abort {};  // a file failed: leave the transaction, which rolls back
 
 std::string Req(const json::Value& o, const char* k) {
   auto v = json::GetString(o, k);
@@ -199,7 +200,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             s.UpsertUser(u);
           },
           n.users);
-      if (!st.ok()) throw LineError{};
+      if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "groups.jsonl",
           [&](const json::Value& o) {
@@ -212,7 +213,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             s.UpsertGroup(g);
           },
           n.groups);
-      if (!st.ok()) throw LineError{};
+      if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "messages.jsonl",
           [&](const json::Value& o) {
@@ -232,7 +233,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             s.UpsertMessage(m);
           },
           n.messages);
-      if (!st.ok()) throw LineError{};
+      if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "reactions.jsonl",
           [&](const json::Value& o) {
@@ -241,7 +242,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
                                       OptTime(o, "created_at")});
           },
           n.reactions);
-      if (!st.ok()) throw LineError{};
+      if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "prompts.jsonl",
           [&](const json::Value& o) {
@@ -259,7 +260,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             s.UpsertPrompt(p);
           },
           n.prompts);
-      if (!st.ok()) throw LineError{};
+      if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "answers.jsonl",
           [&](const json::Value& o) {
@@ -274,9 +275,9 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             s.UpsertAnswer(a);
           },
           n.answers);
-      if (!st.ok()) throw LineError{};
+      if (!st.ok()) throw Abort{};
     });
-  } catch (const LineError&) {
+  } catch (const Abort&) {
     return st.error();  // the transaction was rolled back: nothing of the folder was imported
   }
   return n;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 
 #include "core/json.h"
 #include "store/store.h"
@@ -419,11 +420,7 @@ class SqliteStore final : public Store {
   }
 
   std::vector<User> AllUsers() override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM users ORDER BY id");
-    std::vector<User> out;
-    while (s.Step()) out.push_back(ReadUser(s));
-    return out;
+    return ReadAll("SELECT * FROM users ORDER BY id", ReadUser);
   }
 
   std::vector<Group> AllGroups() override {
@@ -444,48 +441,45 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Message> AllMessages() override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM messages ORDER BY created_at, id");
-    std::vector<Message> out;
-    while (s.Step()) out.push_back(ReadMessage(s));
-    return out;
+    return ReadAll("SELECT * FROM messages ORDER BY created_at, id", ReadMessage);
   }
 
   std::vector<Reaction> AllReactions() override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM reactions ORDER BY message_id, user_id, kind");
-    std::vector<Reaction> out;
-    while (s.Step()) out.push_back(Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)});
-    return out;
+    return ReadAll("SELECT * FROM reactions ORDER BY message_id, user_id, kind", [](Stmt& s) {
+      return Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)};
+    });
   }
 
   std::vector<Prompt> AllPrompts() override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM prompts WHERE message_id IS NOT NULL ORDER BY posted_at, id");
-    std::vector<Prompt> out;
-    while (s.Step()) out.push_back(ReadPrompt(s));
-    return out;
+    return ReadAll("SELECT * FROM prompts WHERE message_id IS NOT NULL ORDER BY posted_at, id",
+                   ReadPrompt);
   }
 
   std::vector<Answer> AllAnswers() override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id");
-    std::vector<Answer> out;
-    while (s.Step()) {
-      Answer a{s.Text(0),
-               s.Text(1),
-               s.Text(2),
-               s.TimeAt(3),
-               s.OptText(4),
-               std::nullopt,
-               static_cast<int>(s.Int(6))};
-      if (!s.IsNull(5)) a.correct = s.Int(5) != 0;
-      out.push_back(std::move(a));
-    }
-    return out;
+    return ReadAll("SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id",
+                   [](Stmt& s) {
+                     Answer a{s.Text(0),
+                              s.Text(1),
+                              s.Text(2),
+                              s.TimeAt(3),
+                              s.OptText(4),
+                              std::nullopt,
+                              static_cast<int>(s.Int(6))};
+                     if (!s.IsNull(5)) a.correct = s.Int(5) != 0;
+                     return a;
+                   });
   }
 
  private:
+  template <typename Read>
+  std::vector<std::invoke_result_t<Read&, Stmt&>> ReadAll(const char* sql, Read read) {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, sql);
+    std::vector<std::invoke_result_t<Read&, Stmt&>> out;
+    while (s.Step()) out.push_back(read(s));
+    return out;
+  }
+
   template <typename F>
   void Locked(F&& f) {
     std::lock_guard lock(mu_);
