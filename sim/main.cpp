@@ -28,6 +28,9 @@ Organisation
   --timezone ZONE       the organisation's IANA time zone (default Europe/Berlin)
   --history-days N      days of activity before the start (default 28)
   --horizon-days N      days of activity generated after the start (default 70)
+  --posts-per-person-day X
+                        thread starters per person and day, before working-hour and
+                        weekend shaping (default 0.04)
 Clock
   --start TIME          the simulated time at start-up, ISO 8601 (default: now, to the minute)
   --clock manual|real   manual: moves only through POST /_sim/clock (default);
@@ -81,6 +84,8 @@ int main(int argc, char** argv) {
         o.org.timezone = value();
       else if (a == "--history-days")
         o.org.history_days = std::stoi(value());
+      else if (a == "--posts-per-person-day")
+        o.org.posts_per_person_day = std::stod(value());
       else if (a == "--horizon-days")
         o.org.horizon_days = std::stoi(value());
       else if (a == "--start") {

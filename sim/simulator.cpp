@@ -184,8 +184,9 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
     users.insert(m.sender);
     if (m.group) groups.insert(m.group);
     threads.insert(m.thread);
-    std::string plain = m.text, parsed = m.text;
-    for (int64_t who : m.mentions) {
+    std::string plain = world_.Text(m), parsed = plain;
+    for (int64_t who : {m.mention}) {
+      if (!who) continue;
       const Person* p = world_.FindPerson(who);
       if (!p) continue;
       plain += " @" + p->first + p->last;
@@ -209,11 +210,14 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
     w.Key("body").BeginObject().Key("parsed").String(parsed).Key("plain").String(plain);
     w.Key("rich").String(plain).EndObject();
     w.Key("thread_id").Int(msgs[m.thread].id);
-    w.Key("client_type").String(m.client_type).Key("client_url").String("https://www.yammer.com/");
+    w.Key("client_type")
+        .String(m.via_api ? "O365 Api Auth" : "Web")
+        .Key("client_url")
+        .String("https://www.yammer.com/");
     w.Key("system_message").Bool(m.system).Key("direct_message").Bool(false);
     w.Key("chat_client_sequence").Null().Key("language").Null();
     w.Key("notified_user_ids").BeginArray();
-    for (int64_t who : m.mentions) w.Int(who);
+    if (m.mention) w.Int(m.mention);
     w.EndArray();
     w.Key("privacy").String("public").Key("attachments").BeginArray().EndArray();
     w.Key("liked_by").BeginObject().Key("count").Int(static_cast<int64_t>(m.liked_by.size()));
@@ -262,7 +266,7 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
   w.Key("feed_name").String(name);
   w.Key("liked_message_ids").BeginArray();
   for (size_t idx : page)
-    if (msgs[idx].liked_by.count(user)) w.Int(msgs[idx].id);
+    if (msgs[idx].LikedBy(user)) w.Int(msgs[idx].id);
   w.EndArray();
   w.Key("followed_user_ids").BeginArray().EndArray();
   w.EndObject().EndObject();
@@ -302,7 +306,7 @@ SimReply Simulator::PostMessage(const SimRequest& r, int64_t user) {
     return Json(
         400, R"({"base":["Please post to a community, a thread or people"],"code":"no_target"})");
   }
-  size_t idx = world_.Post(user, group.value_or(0), parent, body, "O365 Api Auth");
+  size_t idx = world_.Post(user, group.value_or(0), parent, body, true);
   SimRequest one;
   one.query["limit"] = "1";
   return [&] {
@@ -452,7 +456,11 @@ SimReply Simulator::Control(const SimRequest& r) {
         w.Null();
       else
         w.Int(msgs[m.parent].id);
-      w.Key("created_at").String(FormatIso(m.created_at)).Key("body").String(m.text).EndObject();
+      w.Key("created_at")
+          .String(FormatIso(m.created_at))
+          .Key("body")
+          .String(world_.Text(m))
+          .EndObject();
     }
     w.EndArray();
     return Json(200, w.Take());
@@ -496,7 +504,7 @@ SimReply Simulator::Control(const SimRequest& r) {
       w.Key("sender_id").Int(m.sender).Key("created_at").String(FormatIso(m.created_at));
       w.Key("system").Bool(m.system).Key("deleted").Bool(m.deleted).Key("by_bot").Bool(m.by_bot);
       w.Key("mentions").BeginArray();
-      for (int64_t id : m.mentions) w.Int(id);
+      if (m.mention) w.Int(m.mention);
       w.EndArray().Key("liked_by").BeginArray();
       for (int64_t id : m.liked_by) w.Int(id);
       w.EndArray().EndObject();
@@ -514,7 +522,7 @@ SimReply Simulator::Control(const SimRequest& r) {
       return Json(400, R"({"error":"give user_id, replied_to_id and body"})");
     auto parent = world_.FindMessage(*parent_id);
     if (!parent) return Json(404, R"({"error":"no such message"})");
-    size_t idx = world_.Post(*user, 0, parent, *body, "Web");
+    size_t idx = world_.Post(*user, 0, parent, *body, false);
     json::Writer w;
     w.BeginObject().Key("id").Int(msgs[idx].id).EndObject();
     return Json(201, w.Take());

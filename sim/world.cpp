@@ -99,30 +99,36 @@ std::optional<size_t> World::FindMessage(int64_t id) const {
 }
 
 void World::Schedule(Time at, EventKind k, size_t msg, int64_t user) {
-  pending_.insert(Event{at, seq_++, k, msg, user});
+  timeline_.push_back(Event{at, seq_++, k, msg, user});
 }
 
-int64_t World::PickMember(const Community& c, std::mt19937_64& rng, bool only_active,
-                          int64_t not_this) {
-  std::vector<double> w;
-  w.reserve(c.members.size());
-  for (int64_t id : c.members) {
-    const Person& p = people_[person_index_.at(id)];
-    double x = (p.bot || p.state != "active" || id == not_this)
-                   ? 0
-                   : p.activity + (only_active ? 0 : 0.04);
-    w.push_back(x);
+void World::ScheduleLive(Time at, EventKind k, size_t msg, int64_t user) {
+  live_.insert(Event{at, seq_++, k, msg, user});
+}
+
+bool Msg::LikedBy(int64_t user) const {
+  return std::binary_search(liked_by.begin(), liked_by.end(), user);
+}
+
+uint32_t World::AddText(const std::string& t) {
+  auto it = text_index_.find(t);
+  if (it != text_index_.end()) return it->second;
+  texts_.push_back(t);
+  auto id = static_cast<uint32_t>(texts_.size() - 1);
+  text_index_.emplace(t, id);
+  return id;
+}
+
+int64_t World::PickMember(size_t ci, std::mt19937_64& rng, bool only_active, int64_t not_this) {
+  const auto& cum = only_active ? cum_writers_[ci] : cum_anyone_[ci];
+  if (cum.empty() || cum.back() <= 0) return 0;
+  std::uniform_real_distribution<double> d(0, cum.back());
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    auto k = static_cast<size_t>(std::upper_bound(cum.begin(), cum.end(), d(rng)) - cum.begin());
+    int64_t id = communities_[ci].members[std::min(k, cum.size() - 1)];
+    if (id != not_this) return id;
   }
-  double total = 0;
-  for (double x : w) total += x;
-  if (total <= 0) return 0;
-  std::discrete_distribution<size_t> d(w.begin(), w.end());
-  return c.members[d(rng)];
-}
-
-std::string World::Sentence(std::mt19937_64& rng, bool reply) {
-  if (reply) return Pick(kReply, rng);
-  return std::string(Pick(kOpen, rng)) + " " + Pick(kSubject, rng) + "?";
+  return 0;
 }
 
 void World::Generate() {
@@ -201,13 +207,34 @@ void World::Generate() {
     c.members.erase(std::unique(c.members.begin(), c.members.end()), c.members.end());
   }
 
+  // Pick weights per community: writers by activity; anyone (likes, mentions) a little more.
+  for (const auto& c : communities_) {
+    std::vector<double> writers, anyone;
+    double w = 0, a = 0;
+    for (int64_t id : c.members) {
+      const Person& p = people_[person_index_.at(id)];
+      bool can = !p.bot && p.state == "active";
+      w += can ? p.activity : 0;
+      a += can ? p.activity + 0.04 : 0;
+      writers.push_back(w);
+      anyone.push_back(a);
+    }
+    cum_writers_.push_back(std::move(writers));
+    cum_anyone_.push_back(std::move(anyone));
+  }
+  // The phrases generated messages are made of, stored once.
+  for (const char* o : kOpen)
+    for (const char* sub : kSubject) AddText(std::string(o) + " " + sub + "?");
+  for (const char* r : kReply) AddText(r);
+  for (const char* a : kAnswer) AddText(a);
+
   // A system message opens each community's feed (connectors must skip it).
   for (size_t k = 0; k < communities_.size(); ++k) {
     Msg s;
     s.sender = communities_[k].members.front();
     s.group = communities_[k].id;
     s.created_at = Plus(history_start, -3600.0 * (k + 1));
-    s.text = "created the " + communities_[k].full_name + " community.";
+    s.text = AddText("created the " + communities_[k].full_name + " community.");
     s.system = true;
     s.thread = msgs_.size();
     msgs_.push_back(s);
@@ -238,20 +265,19 @@ void World::Generate() {
     for (int i = 0; i < n; ++i)
       GenerateThread(pick_thread_group(rng), Plus(h, uni(rng) * 3600), rng);
   }
-  // Drop what falls past the horizon.
-  while (!pending_.empty() && std::prev(pending_.end())->at >= end)
-    pending_.erase(std::prev(pending_.end()));
+  // Sorted once; what falls past the horizon is dropped.
+  std::sort(timeline_.begin(), timeline_.end());
+  while (!timeline_.empty() && timeline_.back().at >= end) timeline_.pop_back();
 }
 
 void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> uni(0, 1);
   const Community& c = communities_[gi];
-  int64_t author = PickMember(c, rng, true, 0);
+  int64_t author = PickMember(gi, rng, true, 0);
   if (!author) return;
   auto add = [&](Msg m) {
     if (uni(rng) < 0.12) {
-      int64_t who = PickMember(c, rng, false, m.sender);
-      if (who) m.mentions.push_back(who);
+      m.mention = PickMember(gi, rng, false, m.sender);
     }
     msgs_.push_back(std::move(m));
     size_t idx = msgs_.size() - 1;
@@ -259,7 +285,7 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
     std::poisson_distribution<int> n_likes(msgs_[idx].parent == SIZE_MAX ? 1.0 : 0.5);
     int n = n_likes(rng);
     for (int i = 0; i < n; ++i) {
-      int64_t who = PickMember(c, rng, false, msgs_[idx].sender);
+      int64_t who = PickMember(gi, rng, false, msgs_[idx].sender);
       if (who)
         Schedule(Plus(msgs_[idx].created_at, 60 + uni(rng) * 3 * 86400), EventKind::kLike, idx,
                  who);
@@ -270,7 +296,7 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
   post.sender = author;
   post.group = c.id;
   post.created_at = at;
-  post.text = Sentence(rng, false);
+  post.text = static_cast<uint32_t>(rng() % (std::size(kOpen) * std::size(kSubject)));
   post.thread = msgs_.size();
   size_t post_idx = add(std::move(post));
 
@@ -284,13 +310,14 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
   std::vector<size_t> thread_msgs{post_idx};
   for (double t : times) {
     Msg r;
-    r.sender = PickMember(c, rng, true, 0);
+    r.sender = PickMember(gi, rng, true, 0);
     if (!r.sender) break;
     r.group = c.id;
     r.parent = uni(rng) < 0.7 ? post_idx : thread_msgs[rng() % thread_msgs.size()];
     r.thread = post_idx;
     r.created_at = Plus(at, t + 1);
-    r.text = Sentence(rng, true);
+    r.text =
+        static_cast<uint32_t>(std::size(kOpen) * std::size(kSubject) + rng() % std::size(kReply));
     thread_msgs.push_back(add(std::move(r)));
   }
 }
@@ -305,31 +332,43 @@ void World::Materialize(size_t idx) {
   by_thread_[msgs_[m.thread].id].push_back(idx);
 }
 
+void World::Apply(const Event& e) {
+  now_ = std::max(now_, e.at);
+  if (e.kind == EventKind::kAppear) {
+    Materialize(e.msg);
+  } else if (msgs_[e.msg].id != 0) {
+    Like(e.msg, e.user, true);
+  }
+}
+
 void World::AdvanceTo(Time t) {
   if (t <= now_) return;
-  while (!pending_.empty() && pending_.begin()->at <= t) {
-    Event e = *pending_.begin();
-    pending_.erase(pending_.begin());
-    now_ = std::max(now_, e.at);
-    if (e.kind == EventKind::kAppear) {
-      Materialize(e.msg);
-    } else if (msgs_[e.msg].id != 0) {
-      msgs_[e.msg].liked_by.insert(e.user);
+  for (;;) {
+    bool from_timeline = timeline_next_ < timeline_.size() && timeline_[timeline_next_].at <= t;
+    bool from_live = !live_.empty() && live_.begin()->at <= t;
+    if (!from_timeline && !from_live) break;
+    if (from_timeline && (!from_live || timeline_[timeline_next_] < *live_.begin())) {
+      Apply(timeline_[timeline_next_++]);
+    } else {
+      Event e = *live_.begin();
+      live_.erase(live_.begin());
+      Apply(e);
     }
   }
+  if (timeline_next_ == timeline_.size()) std::vector<Event>().swap(timeline_), timeline_next_ = 0;
   now_ = t;
 }
 
 size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
-                   const std::string& text, const std::string& client_type) {
+                   const std::string& text, bool via_api) {
   Msg m;
   m.sender = sender;
   m.group = parent ? msgs_[*parent].group : group;
   m.parent = parent ? *parent : SIZE_MAX;
   m.thread = parent ? msgs_[*parent].thread : msgs_.size();
   m.created_at = now_;
-  m.text = text;
-  m.client_type = client_type;
+  m.text = AddText(text);
+  m.via_api = via_api;
   m.by_bot = FindPerson(sender) && FindPerson(sender)->bot;
   msgs_.push_back(std::move(m));
   size_t idx = msgs_.size() - 1;
@@ -339,10 +378,11 @@ size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
 }
 
 void World::Like(size_t msg, int64_t user, bool on) {
-  if (on)
-    msgs_[msg].liked_by.insert(user);
-  else
-    msgs_[msg].liked_by.erase(user);
+  auto& v = msgs_[msg].liked_by;
+  auto it = std::lower_bound(v.begin(), v.end(), user);
+  bool has = it != v.end() && *it == user;
+  if (on && !has) v.insert(it, user);
+  if (!on && has) v.erase(it);
 }
 
 void World::ScheduleAnswers(size_t prompt) {
@@ -365,10 +405,11 @@ void World::ScheduleAnswers(size_t prompt) {
     r.parent = prompt;
     r.thread = prompt;
     r.created_at = Plus(now_, std::clamp(delay(rng), 120.0, 6 * 86400.0));
-    r.text = Pick(kAnswer, rng);
+    r.text = AddText(Pick(kAnswer, rng));
     msgs_.push_back(std::move(r));
-    Schedule(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
-    if (uni(rng) < 0.1) Schedule(Plus(now_, 600 + uni(rng) * 86400), EventKind::kLike, prompt, id);
+    ScheduleLive(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
+    if (uni(rng) < 0.1)
+      ScheduleLive(Plus(now_, 600 + uni(rng) * 86400), EventKind::kLike, prompt, id);
   }
 }
 

@@ -50,13 +50,14 @@ struct Msg {
   size_t parent = SIZE_MAX;  // index of the replied-to message
   size_t thread = SIZE_MAX;  // index of the thread starter (itself for starters)
   Time created_at{};
-  std::string text;
-  std::vector<int64_t> mentions;
-  std::set<int64_t> liked_by;
+  uint32_t text = 0;              // index into World::Text
+  int64_t mention = 0;            // a person mentioned in the message, 0 for none
+  std::vector<int64_t> liked_by;  // sorted person ids
   bool system = false;
   bool deleted = false;
   bool by_bot = false;
-  std::string client_type = "Web";
+  bool via_api = false;  // posted through the API ("O365 Api Auth"), not the web
+  bool LikedBy(int64_t user) const;
 };
 
 struct Stats {
@@ -83,6 +84,7 @@ class World {
   const Person& bot() const { return people_[bot_index_]; }
 
   const std::vector<Msg>& messages() const { return msgs_; }
+  const std::string& Text(const Msg& m) const { return texts_[m.text]; }
   // Visible message indexes in increasing id order: all, per group, per thread.
   const std::vector<size_t>& AllVisible() const { return visible_; }
   const std::vector<size_t>& InGroup(int64_t gid) const;
@@ -92,7 +94,7 @@ class World {
   // A message written now by `sender`; returns its index. Prompts posted by the bot into a
   // community make simulated employees answer some time later.
   size_t Post(int64_t sender, int64_t group, std::optional<size_t> parent, const std::string& text,
-              const std::string& client_type);
+              bool via_api);
   void Like(size_t msg, int64_t user, bool on);
 
   Stats& stats() { return stats_; }
@@ -112,10 +114,14 @@ class World {
   void Generate();
   void GenerateThread(size_t group_index, Time at, std::mt19937_64& rng);
   void ScheduleAnswers(size_t prompt);
+  // Generated events go to the timeline (sorted once); events born at run time (answers to a
+  // prompt) to a small ordered set. AdvanceTo merges the two.
   void Schedule(Time at, EventKind k, size_t msg, int64_t user);
+  void ScheduleLive(Time at, EventKind k, size_t msg, int64_t user);
+  void Apply(const Event& e);
   void Materialize(size_t msg);
-  int64_t PickMember(const Community& c, std::mt19937_64& rng, bool only_active, int64_t not_this);
-  std::string Sentence(std::mt19937_64& rng, bool reply);
+  int64_t PickMember(size_t community, std::mt19937_64& rng, bool only_active, int64_t not_this);
+  uint32_t AddText(const std::string& t);
 
   OrgOptions opt_;
   std::mutex mu_;
@@ -126,7 +132,13 @@ class World {
   std::vector<Community> communities_;
   std::map<int64_t, size_t> community_index_;
   std::vector<Msg> msgs_;
-  std::set<Event> pending_;
+  std::vector<std::string> texts_;
+  std::map<std::string, uint32_t> text_index_;
+  std::vector<Event> timeline_;
+  size_t timeline_next_ = 0;
+  std::set<Event> live_;
+  // Per community: cumulative pick weights of its members (people who write; anyone).
+  std::vector<std::vector<double>> cum_writers_, cum_anyone_;
   uint64_t seq_ = 0;
   int64_t next_id_ = 1'100'000'000'000;
   std::vector<size_t> visible_;
