@@ -205,6 +205,12 @@ Writer& Writer::Fixed(double v, int decimals) {
   out_ += FormatFixed(v, decimals);
   return *this;
 }
+Writer& Writer::Raw(std::string_view json) {
+  Separate();
+  out_ += json;
+  return *this;
+}
+
 Writer& Writer::StringArray(const std::vector<std::string>& a) {
   BeginArray();
   for (const auto& s : a) String(s);

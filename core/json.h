@@ -49,6 +49,8 @@ class Writer {
   }
   Writer& OptBool(const std::optional<bool>& v) { return v ? Bool(*v) : Null(); }
   Writer& StringArray(const std::vector<std::string>& a);
+  // Already serialised JSON, written as one value.
+  Writer& Raw(std::string_view json);
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 

@@ -39,10 +39,18 @@ Rate limits (reference §1.9)
   --rate-limit N        requests per window, per token and bucket (default 10)
   --rate-window DUR     window length, e.g. 30s (default 30s)
   --no-retry-after      answer 429 without a Retry-After header
+Faults (reference §5.1; also at run time through POST /_sim/faults)
+  --error-rate X        share of API answers that are 500 or 503 (default 0)
+  --slow-rate X         share held back by --slow-ms of wall time (default 0)
+  --slow-ms N           how long a slow answer waits (default 1500)
+  --truncate-rate X     share answered 200 with the JSON cut in half (default 0)
+  --noise               unknown extra fields and another key order in messages
   --help                this text
 
 Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
-GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts,
+GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
+GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "retry_after", "noise"},
+POST /_sim/tokens {"revoke": TOKEN} or {"add": TOKEN},
 POST /_sim/reply {"user_id", "replied_to_id", "body"}.
 )";
 
@@ -102,7 +110,17 @@ int main(int argc, char** argv) {
         auto d = ParseDuration(value());
         if (!d) return Fail("--rate-window needs a duration such as 30s");
         o.rate_window = *d;
-      } else if (a == "--no-retry-after")
+      } else if (a == "--error-rate")
+        o.faults.error_rate = std::stod(value());
+      else if (a == "--slow-rate")
+        o.faults.slow_rate = std::stod(value());
+      else if (a == "--slow-ms")
+        o.faults.slow_for = Millis{std::stoll(value())};
+      else if (a == "--truncate-rate")
+        o.faults.truncate_rate = std::stod(value());
+      else if (a == "--noise")
+        o.noise = true;
+      else if (a == "--no-retry-after")
         o.retry_after = false;
       else
         return Fail("unknown option " + a);

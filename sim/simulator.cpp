@@ -1,6 +1,7 @@
 #include "sim/simulator.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/json.h"
 
@@ -95,7 +96,11 @@ void WriteGroup(json::Writer& w, const Community& c, int64_t updates, std::optio
 }  // namespace
 
 Simulator::Simulator(const SimOptions& o)
-    : opt_(o), world_(o.org), wall_start_(std::chrono::steady_clock::now()) {}
+    : opt_(o),
+      world_(o.org),
+      valid_tokens_{o.token},
+      fault_rng_(o.org.seed * 7919 + 1),
+      wall_start_(std::chrono::steady_clock::now()) {}
 
 void Simulator::FollowWallClock() {
   if (opt_.manual_clock) return;
@@ -129,8 +134,46 @@ std::optional<SimReply> Simulator::Throttle(const std::string& token, const std:
 }
 
 SimReply Simulator::Handle(const SimRequest& r) {
-  std::lock_guard lock(world_.mu());
-  FollowWallClock();
+  Millis hold{0};
+  SimReply reply;
+  {
+    std::lock_guard lock(world_.mu());
+    FollowWallClock();
+    reply = Dispatch(r);
+    bool api = r.path.rfind("/api/", 0) == 0;
+    if (api && reply.status < 400) {
+      std::uniform_real_distribution<double> u(0, 1);
+      double x = u(fault_rng_);
+      const Faults& f = opt_.faults;
+      if (x < f.error_rate) {
+        bool five_hundred = u(fault_rng_) < 0.5;
+        reply = Json(five_hundred ? 500 : 503,
+                     R"({"response":{"message":"Service unavailable","stat":"fail"}})");
+        ++world_.stats().faults;
+      } else if (x < f.error_rate + f.truncate_rate && reply.body.size() > 2) {
+        reply.body.resize(reply.body.size() / 2);
+        ++world_.stats().faults;
+      } else if (x < f.error_rate + f.truncate_rate + f.slow_rate) {
+        hold = f.slow_for;
+        ++world_.stats().faults;
+      }
+    }
+    if (r.path.rfind("/_sim/", 0) != 0) {
+      std::string target = r.path;
+      char sep = '?';
+      for (const auto& [k, v] : r.query) {
+        target += sep + k + "=" + v;
+        sep = '&';
+      }
+      log_.push_back(LogEntry{world_.Now(), r.method, target, reply.status});
+      if (log_.size() > 10000) log_.pop_front();
+    }
+  }
+  if (hold.count() > 0) std::this_thread::sleep_for(hold);  // outside the lock
+  return reply;
+}
+
+SimReply Simulator::Dispatch(const SimRequest& r) {
   if (r.path.rfind("/_sim/", 0) == 0) {
     ++world_.stats().requests["control"];
     return Control(r);
@@ -141,7 +184,7 @@ SimReply Simulator::Handle(const SimRequest& r) {
   }
   std::string auth = r.Header("authorization");
   std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
-  if (token != opt_.token) {
+  if (!valid_tokens_.count(token)) {
     ++world_.stats().unauthorized;
     return YammerError(401, 16, "Token not found.");
   }
@@ -149,6 +192,15 @@ SimReply Simulator::Handle(const SimRequest& r) {
   ++world_.stats().requests[bucket];
   if (auto refused = Throttle(token, bucket)) return *refused;
   return Yammer(r, world_.bot().id);
+}
+
+std::string Simulator::Noisy(const std::string& message_json) {
+  // Parsed and written again, the members come out in another order; an unknown member is
+  // added, as the real service may add fields at any time.
+  auto v = json::Parse(message_json);
+  if (!v.ok()) return message_json;
+  (*v)["x_sim_unknown"] = json::Value::string("a field this client has never seen");
+  return json::Dump(*v);
 }
 
 SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
@@ -180,7 +232,6 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
   std::set<size_t> threads;
   for (size_t idx : page) {
     const Msg& m = msgs[idx];
-    const Person* sender = world_.FindPerson(m.sender);
     users.insert(m.sender);
     if (m.group) groups.insert(m.group);
     threads.insert(m.thread);
@@ -193,50 +244,52 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
       parsed += " [[user:" + std::to_string(who) + "]]";
       users.insert(who);
     }
-    w.BeginObject();
-    w.Key("id").Int(m.id).Key("sender_id").Int(m.sender);
-    w.Key("replied_to_id");
+    json::Writer mw;
+    mw.BeginObject();
+    mw.Key("id").Int(m.id).Key("sender_id").Int(m.sender);
+    mw.Key("replied_to_id");
     if (m.parent == SIZE_MAX)
-      w.Null();
+      mw.Null();
     else
-      w.Int(msgs[m.parent].id);
-    w.Key("created_at").String(FormatYammerTime(m.created_at));
-    w.Key("network_id").Int(kNetworkId);
-    w.Key("message_type").String(m.system ? "system" : "update").Key("sender_type").String("user");
-    w.Key("url").String(std::string(kNet) + "/messages/" + std::to_string(m.id));
-    w.Key("web_url").String("https://www.yammer.com/contoso.example/messages/" +
-                            std::to_string(m.id));
-    if (m.group) w.Key("group_id").Int(m.group);
-    w.Key("body").BeginObject().Key("parsed").String(parsed).Key("plain").String(plain);
-    w.Key("rich").String(plain).EndObject();
-    w.Key("thread_id").Int(msgs[m.thread].id);
-    w.Key("client_type")
+      mw.Int(msgs[m.parent].id);
+    mw.Key("created_at").String(FormatYammerTime(m.created_at));
+    mw.Key("network_id").Int(kNetworkId);
+    mw.Key("message_type").String(m.system ? "system" : "update").Key("sender_type").String("user");
+    mw.Key("url").String(std::string(kNet) + "/messages/" + std::to_string(m.id));
+    mw.Key("web_url").String("https://www.yammer.com/contoso.example/messages/" +
+                             std::to_string(m.id));
+    if (m.group) mw.Key("group_id").Int(m.group);
+    mw.Key("body").BeginObject().Key("parsed").String(parsed).Key("plain").String(plain);
+    mw.Key("rich").String(plain).EndObject();
+    mw.Key("thread_id").Int(msgs[m.thread].id);
+    mw.Key("client_type")
         .String(m.via_api ? "O365 Api Auth" : "Web")
         .Key("client_url")
         .String("https://www.yammer.com/");
-    w.Key("system_message").Bool(m.system).Key("direct_message").Bool(false);
-    w.Key("chat_client_sequence").Null().Key("language").Null();
-    w.Key("notified_user_ids").BeginArray();
-    if (m.mention) w.Int(m.mention);
-    w.EndArray();
-    w.Key("privacy").String("public").Key("attachments").BeginArray().EndArray();
-    w.Key("liked_by").BeginObject().Key("count").Int(static_cast<int64_t>(m.liked_by.size()));
-    w.Key("names").BeginArray();
+    mw.Key("system_message").Bool(m.system).Key("direct_message").Bool(false);
+    mw.Key("chat_client_sequence").Null().Key("language").Null();
+    mw.Key("notified_user_ids").BeginArray();
+    if (m.mention) mw.Int(m.mention);
+    mw.EndArray();
+    mw.Key("privacy").String("public").Key("attachments").BeginArray().EndArray();
+    mw.Key("liked_by").BeginObject().Key("count").Int(static_cast<int64_t>(m.liked_by.size()));
+    mw.Key("names").BeginArray();
     for (int64_t who : m.liked_by) {
       const Person* p = world_.FindPerson(who);
       if (!p) continue;
-      w.BeginObject().Key("full_name").String(p->first + " " + p->last);
-      w.Key("permalink")
+      mw.BeginObject().Key("full_name").String(p->first + " " + p->last);
+      mw.Key("permalink")
           .String(p->email.substr(0, p->email.find('@')))
           .Key("user_id")
           .Int(who)
           .EndObject();
     }
-    w.EndArray().EndObject();
-    w.Key("content_excerpt").String(plain.substr(0, 140));
-    if (m.group) w.Key("group_created_id").Int(m.group);
-    (void)sender;
-    w.EndObject();
+    mw.EndArray().EndObject();
+    mw.Key("content_excerpt").String(plain.substr(0, 140));
+    if (m.group) mw.Key("group_created_id").Int(m.group);
+
+    mw.EndObject();
+    w.Raw(opt_.noise ? Noisy(mw.str()) : mw.str());
   }
   w.EndArray();
   w.Key("threaded_extended").BeginObject().EndObject();
@@ -261,6 +314,7 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
   w.EndArray();
   w.Key("meta").BeginObject();
   w.Key("older_available").Bool(older_available);
+  if (opt_.noise) w.Key("x_sim_extra").BeginObject().Key("hint").String("ignore me").EndObject();
   w.Key("requested_poll_interval").Int(60);
   w.Key("current_user_id").Int(user);
   w.Key("feed_name").String(name);
@@ -435,12 +489,55 @@ SimReply Simulator::Control(const SimRequest& r) {
     w.BeginObject().Key("now").String(FormatIso(world_.Now())).EndObject();
     return Json(200, w.Take());
   }
+  if (p == "/_sim/faults") {
+    if (r.method == "POST") {
+      auto v = json::Parse(r.body);
+      if (!v.ok() || !v->is_object()) return Json(400, R"({"error":"body must be a JSON object"})");
+      Faults& f = opt_.faults;
+      for (auto [key, target] : {std::pair{"error_rate", &f.error_rate},
+                                 {"slow_rate", &f.slow_rate},
+                                 {"truncate_rate", &f.truncate_rate}})
+        if (auto x = json::GetDouble(*v, key)) *target = std::clamp(*x, 0.0, 1.0);
+      if (auto ms = json::GetInt64(*v, "slow_ms")) f.slow_for = Millis{std::max<int64_t>(0, *ms)};
+      if (auto b = json::GetBool(*v, "retry_after")) opt_.retry_after = *b;
+      if (auto b = json::GetBool(*v, "noise")) opt_.noise = *b;
+    }
+    json::Writer w;
+    const Faults& f = opt_.faults;
+    w.BeginObject().Key("error_rate").Fixed(f.error_rate, 4).Key("slow_rate").Fixed(f.slow_rate, 4);
+    w.Key("slow_ms").Int(f.slow_for.count()).Key("truncate_rate").Fixed(f.truncate_rate, 4);
+    w.Key("retry_after").Bool(opt_.retry_after).Key("noise").Bool(opt_.noise).EndObject();
+    return Json(200, w.Take());
+  }
+  if (p == "/_sim/tokens" && r.method == "POST") {
+    auto v = json::Parse(r.body);
+    if (!v.ok()) return Json(400, R"({"error":"body must be JSON"})");
+    if (auto t = json::GetString(*v, "revoke")) valid_tokens_.erase(*t);
+    if (auto t = json::GetString(*v, "add")) valid_tokens_.insert(*t);
+    json::Writer w;
+    w.BeginObject().Key("tokens").Int(static_cast<int64_t>(valid_tokens_.size())).EndObject();
+    return Json(200, w.Take());
+  }
+  if (p == "/_sim/requests") {
+    size_t limit = static_cast<size_t>(
+        std::clamp<int64_t>(ToInt(r.Query("limit", "100")).value_or(100), 1, 10000));
+    json::Writer w;
+    w.BeginArray();
+    for (size_t i = log_.size() > limit ? log_.size() - limit : 0; i < log_.size(); ++i) {
+      const LogEntry& e = log_[i];
+      w.BeginObject().Key("at").String(FormatIso(e.at)).Key("method").String(e.method);
+      w.Key("target").String(e.target).Key("status").Int(e.status).EndObject();
+    }
+    w.EndArray();
+    return Json(200, w.Take());
+  }
   if (p == "/_sim/stats") {
     const Stats& s = world_.stats();
     json::Writer w;
     w.BeginObject().Key("requests").BeginObject();
     for (const auto& [k, v] : s.requests) w.Key(k).Int(v);
     w.EndObject().Key("throttled").Int(s.throttled).Key("violations").Int(s.violations);
+    w.Key("faults").Int(s.faults);
     w.Key("unauthorized").Int(s.unauthorized).EndObject();
     return Json(200, w.Take());
   }

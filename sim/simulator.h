@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 
 #include "sim/http_server.h"
@@ -12,8 +14,18 @@
 
 namespace learnloop::sim {
 
+// Faults on demand (reference §5.1), each a share of the API answers, drawn from the seed.
+struct Faults {
+  double error_rate = 0;  // 500 / 503 answers
+  double slow_rate = 0;   // answers held back by slow_for (wall time)
+  Millis slow_for{std::chrono::milliseconds{1500}};
+  double truncate_rate = 0;  // status 200 with the JSON body cut in half
+};
+
 struct SimOptions {
   OrgOptions org;
+  Faults faults;
+  bool noise = false;  // unknown extra fields and a different key order (reference §1.1)
   std::string token = "sim-token";  // the service account's bearer token
   bool retry_after = true;          // Retry-After on 429 (undocumented for Yammer: optional)
   int rate_limit = 10;              // requests per window, per token and bucket
@@ -38,6 +50,14 @@ class Simulator {
   // Counts the request against the token's bucket; a reply when it must be refused.
   std::optional<SimReply> Throttle(const std::string& token, const std::string& bucket);
   void FollowWallClock();
+  SimReply Dispatch(const SimRequest& r);
+  std::string Noisy(const std::string& message_json);
+
+  struct LogEntry {
+    Time at;
+    std::string method, target;
+    int status;
+  };
 
   struct TokenState {
     std::map<std::string, std::deque<Time>> sent;  // per bucket, inside the window
@@ -47,6 +67,9 @@ class Simulator {
   SimOptions opt_;
   World world_;
   std::map<std::string, TokenState> tokens_;
+  std::set<std::string> valid_tokens_;
+  std::deque<LogEntry> log_;
+  std::mt19937_64 fault_rng_;
   std::chrono::steady_clock::time_point wall_start_;
 };
 

@@ -65,6 +65,7 @@ struct Stats {
   int64_t throttled = 0;
   int64_t violations = 0;
   int64_t unauthorized = 0;
+  int64_t faults = 0;  // answers spoiled on purpose
 };
 
 class World {

@@ -171,6 +171,11 @@ Result<Response> Requester::Send(const Request& r, const std::string& bucket) {
     } else {
       return res;
     }
+    if (!r.idempotent && (!res.ok() || res->status >= 500)) {
+      log->warn("{} {}: {} (not retried: it may have been carried out)", r.method,
+                r.url.substr(0, r.url.find('?')), last_error);
+      return res.ok() ? res : Result<Response>::Fail(last_error);
+    }
     if (attempt + 1 < policy_.max_attempts && !clock_.SleepFor(wait))
       return Result<Response>::Fail("stopped");
   }

@@ -22,6 +22,9 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string content_type;
+  // A request that must not be sent twice (a POST that creates something): a 5xx or a lost
+  // connection is returned instead of retried, since the write may have happened.
+  bool idempotent = true;
 };
 
 struct Response {

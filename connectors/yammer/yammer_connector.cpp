@@ -232,6 +232,7 @@ Result<Posted> YammerConnector::Post(const PostRequest& req) {
   r.headers = {{"Authorization", "Bearer " + cfg_.token.Reveal()}, {"Accept", "application/json"}};
   r.body = w.Take();
   r.content_type = "application/json";
+  r.idempotent = false;
   auto res = requester_.Send(r, kMessages);
   if (!res.ok()) return res.error();
   if (res->status != 200 && res->status != 201)

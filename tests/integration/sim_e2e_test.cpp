@@ -35,41 +35,10 @@ campaigns:
     prompts: ["What did you learn this week?", "Who helped you most this week?"]
 )";
 
-struct TruthMsg {
-  int64_t id = 0, group = 0, thread = 0, parent = 0, sender = 0;
-  Time created{};
-  bool system = false, deleted = false, by_bot = false;
-  std::vector<int64_t> likes;
-};
-
-struct Truth {
-  int64_t bot = 0;
-  std::vector<TruthMsg> messages;
-  json::Value raw;
-};
-
-Truth ReadTruth(const json::Value& v) {
-  Truth t;
-  t.raw = v;
-  t.bot = *json::GetInt64(v, "bot_user_id");
-  for (const auto& m : v.at("messages").as_array()) {
-    TruthMsg x;
-    x.id = *json::GetInt64(m, "id");
-    x.group = json::GetInt64(m, "group_id").value_or(0);
-    x.thread = *json::GetInt64(m, "thread_id");
-    x.parent = json::GetInt64(m, "replied_to_id").value_or(0);
-    x.sender = *json::GetInt64(m, "sender_id");
-    x.created = *ParseIso(*json::GetString(m, "created_at"));
-    x.system = *json::GetBool(m, "system");
-    x.deleted = *json::GetBool(m, "deleted");
-    x.by_bot = *json::GetBool(m, "by_bot");
-    for (const auto& l : m.at("liked_by").as_array()) x.likes.push_back(l.as_number().to_int64());
-    t.messages.push_back(x);
-  }
-  return t;
-}
-
-std::string Y(int64_t id) { return "yammer:" + std::to_string(id); }
+using it::ReadTruth;
+using it::Truth;
+using it::TruthMsg;
+using it::Y;
 
 class SimEndToEnd : public ::testing::Test {
  protected:
@@ -112,34 +81,8 @@ class SimEndToEnd : public ::testing::Test {
 }  // namespace
 
 TEST_F(SimEndToEnd, IngestsEveryMessageAndLikeExactlyOnce) {
-  std::map<std::string, const TruthMsg*> expected;
-  for (const auto& m : truth.messages)
-    if (!m.system) expected[Y(m.id)] = &m;
-  auto stored = run->store->AllMessages();
-  std::set<std::string> ids;
-  for (const auto& m : stored) ids.insert(m.id);
-  EXPECT_EQ(ids.size(), stored.size());
-  EXPECT_EQ(stored.size(), expected.size());
-  size_t likes_expected = 0;
-  std::set<std::pair<std::string, std::string>> likes;
-  for (const auto& [id, m] : expected) {
-    likes_expected += m->likes.size();
-    for (int64_t u : m->likes) likes.insert({id, Y(u)});
-  }
-  for (const auto& m : stored) {
-    auto it = expected.find(m.id);
-    ASSERT_NE(it, expected.end()) << m.id << " is not in the simulator";
-    EXPECT_EQ(m.thread_id, Y(it->second->thread)) << m.id;
-    EXPECT_EQ(m.reply_to_id.value_or(""), it->second->parent ? Y(it->second->parent) : "") << m.id;
-    EXPECT_EQ(m.author_id, Y(it->second->sender)) << m.id;
-    EXPECT_EQ(m.created_at, it->second->created) << m.id;
-    EXPECT_EQ(*m.group_id, Y(it->second->group)) << m.id;
-  }
-  auto reactions = run->store->AllReactions();
-  EXPECT_EQ(reactions.size(), likes_expected);
-  for (const auto& r : reactions)
-    EXPECT_TRUE(likes.count(std::make_pair(r.message_id, r.user_id))) << r.message_id;
-  EXPECT_GT(stored.size(), 300u);
+  EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run->store), "");
+  EXPECT_GT(run->store->AllMessages().size(), 300u);
 }
 
 TEST_F(SimEndToEnd, PromptsArePostedOnceAtNineLocalAcrossTheDstChange) {

@@ -15,6 +15,26 @@
 
 namespace learnloop::it {
 
+struct TruthMsg {
+  int64_t id = 0, group = 0, thread = 0, parent = 0, sender = 0;
+  Time created{};
+  bool system = false, deleted = false, by_bot = false;
+  std::vector<int64_t> likes;
+};
+
+struct Truth {
+  int64_t bot = 0;
+  std::vector<TruthMsg> messages;
+  json::Value raw;
+};
+
+Truth ReadTruth(const json::Value& v);
+
+std::string Y(int64_t native);
+// "" when the store holds every non-system message and like of the simulator exactly once
+// (same thread, parent, author, time and group); otherwise what differs.
+std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store);
+
 struct SimRun {
   daemon::SimProcess sim;
   std::unique_ptr<connectors::http::Client> http =

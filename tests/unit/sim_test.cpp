@@ -115,3 +115,41 @@ TEST(Sim, PostingValidatesAndSimulatedPeopleAnswerThePrompt) {
   for (const auto& m : thread.at("messages").as_array())
     EXPECT_EQ(*json::GetInt64(m, "thread_id"), id);
 }
+
+TEST(Sim, FaultsOnDemand) {
+  sim::Simulator s(Options());
+  sim::SimRequest set;
+  set.method = "POST";
+  set.path = "/_sim/faults";
+  set.body = R"({"error_rate": 1})";
+  EXPECT_EQ(s.Handle(set).status, 200);
+  auto r = Get(s, "/api/v1/users.json");
+  EXPECT_TRUE(r.status == 500 || r.status == 503) << r.status;
+  set.body = R"({"error_rate": 0, "truncate_rate": 1})";
+  s.Handle(set);
+  r = Get(s, "/api/v1/users.json");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(json::Parse(r.body).ok());
+  set.body = R"({"truncate_rate": 0, "noise": true})";
+  s.Handle(set);
+  auto feed = json::Parse(Get(s, "/api/v1/messages.json").body);
+  ASSERT_TRUE(feed.ok());
+  EXPECT_TRUE(json::Find(feed->at("messages").as_array().at(0), "x_sim_unknown"));
+  auto stats = *json::Parse(Get(s, "/_sim/stats").body);
+  EXPECT_EQ(*json::GetInt64(stats, "faults"), 2);
+  auto log = *json::Parse(Get(s, "/_sim/requests").body);
+  EXPECT_EQ(log.as_array().size(), 3u);
+  EXPECT_EQ(*json::GetString(log.as_array().at(0), "target"), "/api/v1/users.json");
+}
+
+TEST(Sim, ARevokedTokenGets401) {
+  sim::Simulator s(Options());
+  EXPECT_EQ(Get(s, "/api/v1/users/current.json").status, 200);
+  sim::SimRequest revoke;
+  revoke.method = "POST";
+  revoke.path = "/_sim/tokens";
+  revoke.body = R"({"revoke": "t", "add": "t2"})";
+  s.Handle(revoke);
+  EXPECT_EQ(Get(s, "/api/v1/users/current.json").status, 401);
+  EXPECT_EQ(Get(s, "/api/v1/users/current.json", {}, "t2").status, 200);
+}

@@ -241,3 +241,19 @@ TEST(Registry, EveryRegisteredTypeConstructsAndNamesAreUnique) {
   cfg.type = "myspace";
   EXPECT_FALSE(Create(cfg, clock).ok());
 }
+
+TEST(Requester, APostIsNotRetriedAfterA5xx) {
+  FakeClient client;
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "test");
+  client.Add(503, "");
+  client.Add(201, "{}");
+  http::Request r;
+  r.method = "POST";
+  r.url = "http://127.0.0.1:1/messages.json";
+  r.idempotent = false;
+  auto res = req.Send(r, "messages");
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(res->status, 503);  // the caller decides (the outbox looks for the post first)
+  EXPECT_EQ(client.seen.size(), 1u);
+}

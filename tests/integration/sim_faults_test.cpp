@@ -1,0 +1,65 @@
+// learnloop against esn-sim with faults switched on: 5xx answers (also after a post went
+// through), truncated JSON, slow answers, unknown fields and another key order.
+#include <gtest/gtest.h>
+
+#include "daemon/run_loop.h"
+#include "sim_harness.h"
+
+using namespace learnloop;
+
+namespace {
+
+const char* kYaml = R"(timezone: Europe/Berlin
+store: {path: DIR/faults.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: yammer
+    base_url: BASE_URL
+    token: ${LEARNLOOP_IT_TOKEN}
+    poll_interval: 20m
+campaigns:
+  - name: daily
+    network: yammer
+    community: "13114941440"
+    schedule: "0 10 * * MON-FRI"
+    open_for: 48h
+    prompts: ["What is one thing you learned today?"]
+)";
+
+}  // namespace
+
+TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");
+  ASSERT_EQ(run.Start(start,
+                      {"--people", "80", "--seed", "3", "--history-days", "7", "--horizon-days",
+                       "20", "--error-rate", "0.1", "--truncate-rate", "0.05", "--slow-rate",
+                       "0.05", "--slow-ms", "10", "--noise", "--no-retry-after"},
+                      kYaml),
+            "");
+  {
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 10});
+    // The faults stop; one clean catch-up must then find everything.
+    connectors::http::Request off;
+    off.method = "POST";
+    off.url = run.sim.base_url() + "/_sim/faults";
+    off.body = R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0})";
+    ASSERT_TRUE(run.http->Send(off).ok());
+    d.Tick();  // posts what a failed attempt left in the outbox
+    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+  }
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
+  auto stats = run.Get("/_sim/stats");
+  EXPECT_GT(*json::GetInt64(stats, "faults"), 20);
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
+  // Eight weekdays at 10:00 Berlin in the ten days: each posted once, whatever the faults.
+  auto posts = run.Get("/_sim/bot_posts").as_array();
+  std::set<std::string> days;
+  for (const auto& p : posts) days.insert(json::GetString(p, "created_at")->substr(0, 10));
+  EXPECT_EQ(posts.size(), 8u);
+  EXPECT_EQ(days.size(), posts.size());
+  EXPECT_EQ(run.store->AllPrompts().size(), posts.size());
+}
