@@ -11,6 +11,7 @@ namespace learnloop::daemon {
 namespace {
 
 constexpr auto kDirectoryEvery = std::chrono::hours{24};
+constexpr auto kDirectoryRetry = std::chrono::minutes{10};
 
 // Buffers a poll's events and writes them in batches, one transaction each.
 class StoreSink final : public connectors::EventSink {
@@ -85,7 +86,9 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   StoreSink sink(store_);
   auto s = n.built.connector->SyncDirectory(sink);
   sink.Flush();
-  n.next_directory_sync = clock_.Now() + kDirectoryEvery;
+  // A failed sync is tried again soon; a good one once a day.
+  n.next_directory_sync =
+      clock_.Now() + (s.ok() ? Millis{kDirectoryEvery} : Millis{kDirectoryRetry});
   return s;
 }
 

@@ -41,6 +41,12 @@ std::optional<int64_t> IdAfter(const std::string& path, const std::string& prefi
 }
 
 const char* const kNet = "https://www.yammer.com/api/v1";
+
+// A Viva Engage community (Teams channels are not visible through the Yammer API).
+const Community* YammerCommunity(const World& w, int64_t id) {
+  const Community* c = w.FindCommunity(id);
+  return c && !c->IsChannel() ? c : nullptr;
+}
 constexpr int64_t kNetworkId = 801445;
 
 void WriteUser(json::Writer& w, const Person& p, bool full) {
@@ -354,7 +360,7 @@ SimReply Simulator::PostMessage(const SimRequest& r, int64_t user) {
       return Json(400, "{\"base\":[\"Cannot reply to deleted message: " +
                            std::to_string(*parent_id) + "\"]}");
   } else if (group) {
-    if (!world_.FindCommunity(*group))
+    if (!YammerCommunity(world_, *group))
       return Json(404, R"({"base":["Group not found"],"code":"not_found"})");
   } else if (opt_.new_yammer && f["direct_to_user_ids"].empty()) {
     return Json(
@@ -400,9 +406,9 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
   if (r.method != "GET")
     return Json(405, R"({"response":{"message":"Method not allowed","stat":"fail"}})");
   if (p == "/messages.json" || p == "/messages/my_feed.json" || p == "/messages/algo.json")
-    return Feed(r, world_.AllVisible(), "Company Feed", user);
+    return Feed(r, world_.YammerVisible(), "Company Feed", user);
   if (auto gid = IdAfter(p, "/messages/in_group/")) {
-    if (!world_.FindCommunity(*gid))
+    if (!YammerCommunity(world_, *gid))
       return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
     return Feed(r, world_.InGroup(*gid), "Group", user);
   }
@@ -424,7 +430,7 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
     return Json(200, w.Take());
   }
   if (auto gid = IdAfter(p, "/users/in_group/")) {
-    const Community* c = world_.FindCommunity(*gid);
+    const Community* c = YammerCommunity(world_, *gid);
     if (!c) return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
     int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
     json::Writer w;
@@ -449,17 +455,19 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
     WriteGroup(w, c, static_cast<int64_t>(in.size()), last);
   };
   if (p == "/groups.json") {
-    const auto& cs = world_.communities();
+    std::vector<const Community*> cs;
+    for (const auto& c : world_.communities())
+      if (!c.IsChannel()) cs.push_back(&c);
     int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
     json::Writer w;
     w.BeginArray();
     for (size_t i = (page - 1) * 50; i < cs.size() && i < static_cast<size_t>(page * 50); ++i)
-      group_json(cs[i], w);
+      group_json(*cs[i], w);
     w.EndArray();
     return Json(200, w.Take());
   }
   if (auto gid = IdAfter(p, "/groups/")) {
-    const Community* c = world_.FindCommunity(*gid);
+    const Community* c = YammerCommunity(world_, *gid);
     if (!c) return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
     json::Writer w;
     group_json(*c, w);
@@ -592,7 +600,9 @@ SimReply Simulator::Control(const SimRequest& r) {
     w.EndArray().Key("messages").BeginArray();
     for (size_t idx : world_.AllVisible()) {
       const Msg& m = msgs[idx];
+      const Community* mc = world_.FindCommunity(m.group);
       w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group);
+      w.Key("network").String(mc && mc->IsChannel() ? "teams" : "yammer");
       w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
       if (m.parent == SIZE_MAX)
         w.Null();

@@ -60,6 +60,19 @@ Time Plus(Time t, double seconds) {
   return std::chrono::floor<std::chrono::seconds>(t + Millis{static_cast<int64_t>(seconds * 1000)});
 }
 
+// A stable GUID-shaped id made from a number (Entra object ids, team ids).
+std::string GuidFor(int64_t n, uint64_t salt) {
+  std::mt19937_64 g(static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ull ^ salt);
+  uint64_t a = g(), b = g();
+  char buf[40];
+  std::snprintf(
+      buf, sizeof buf, "%08llx-%04llx-4%03llx-a%03llx-%012llx",
+      static_cast<unsigned long long>(a >> 32), static_cast<unsigned long long>((a >> 16) & 0xffff),
+      static_cast<unsigned long long>(a & 0xfff), static_cast<unsigned long long>(b >> 52),
+      static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return buf;
+}
+
 }  // namespace
 
 World::World(const OrgOptions& o) : opt_(o), now_(o.start) {
@@ -160,8 +173,16 @@ void World::Generate() {
       p.activity = 0.15;  // speaks up now and then
     else
       p.activity = std::min(50.0, 1.0 / std::pow(1 - uni(rng), 1 / 1.3));
+    p.aad_id = GuidFor(p.id, 0xaad);
     person_index_[p.id] = people_.size();
     people_.push_back(std::move(p));
+  }
+  // Managers: someone earlier in the same department (the first of each has none).
+  std::map<std::string, std::vector<int64_t>> by_department;
+  for (auto& p : people_) {
+    auto& dep = by_department[p.department];
+    if (!dep.empty()) p.manager = dep[rng() % dep.size()];
+    dep.push_back(p.id);
   }
   Person bot;
   bot.id = 1'480'000'001;
@@ -171,6 +192,7 @@ void World::Generate() {
   bot.email = "learnloop-bot@contoso.example";
   bot.activated_at = Plus(history_start, -86400.0 * 30);
   bot.bot = true;
+  bot.aad_id = GuidFor(bot.id, 0xb07);
   bot_index_ = people_.size();
   person_index_[bot.id] = people_.size();
   people_.push_back(bot);
@@ -207,6 +229,46 @@ void World::Generate() {
     c.members.erase(std::unique(c.members.begin(), c.members.end()), c.members.end());
   }
 
+  // Microsoft Teams: teams whose channels share the team's members; people belong to one to
+  // three teams. A stream of randomness of its own, so the Viva Engage side does not move.
+  std::mt19937_64 trng(opt_.seed ^ 0x7ea5ull);
+  int n_teams = opt_.teams >= 0 ? opt_.teams : std::max(1, opt_.people / 150);
+  first_channel_ = communities_.size();
+  std::vector<std::vector<int64_t>> team_members(n_teams);
+  for (const auto& p : people_) {
+    if (p.bot || n_teams == 0) continue;
+    int n = 1;
+    while (n < 3 && uni(trng) < 0.5) ++n;
+    for (int j = 0; j < n; ++j) team_members[trng() % n_teams].push_back(p.id);
+  }
+  static const char* const kChannels[] = {"General", "Questions", "Show and Tell", "Random"};
+  for (int t = 0; t < n_teams; ++t) {
+    auto& tm = team_members[t];
+    while (tm.size() < 6) tm.push_back(people_[trng() % opt_.people].id);
+    tm.push_back(bot.id);
+    std::sort(tm.begin(), tm.end());
+    tm.erase(std::unique(tm.begin(), tm.end()), tm.end());
+    std::string team_guid = GuidFor(t + 1, 0x7ea3);
+    std::string team_name = std::string(kTopics[(t + 3) % std::size(kTopics)]) + " Team";
+    int channels = 1 + static_cast<int>(trng() % 3);
+    for (int k = 0; k < channels; ++k) {
+      Community c;
+      c.id = 20'000'000'000 + static_cast<int64_t>(t) * 100 + k;
+      c.team_id = team_guid;
+      c.team_name = team_name;
+      char hex[33];
+      std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(trng()),
+                    static_cast<unsigned long long>(trng()));
+      c.channel_id = std::string("19:") + hex + "@thread.tacv2";
+      c.full_name = c.name = kChannels[k];
+      c.description = team_name + " - " + kChannels[k];
+      c.created_at = Plus(history_start, -86400.0 * (60 + t));
+      c.members = tm;
+      community_index_[c.id] = communities_.size();
+      communities_.push_back(std::move(c));
+    }
+  }
+
   // Pick weights per community: writers by activity; anyone (likes, mentions) a little more.
   for (const auto& c : communities_) {
     std::vector<double> writers, anyone;
@@ -229,7 +291,7 @@ void World::Generate() {
   for (const char* a : kAnswer) AddText(a);
 
   // A system message opens each community's feed (connectors must skip it).
-  for (size_t k = 0; k < communities_.size(); ++k) {
+  for (size_t k = 0; k < first_channel_; ++k) {
     Msg s;
     s.sender = communities_[k].members.front();
     s.group = communities_[k].id;
@@ -244,12 +306,16 @@ void World::Generate() {
   // Threads, hour by hour: working hours in the organisation's zone, quieter weekends.
   auto tz = FindZone(opt_.timezone);
   TimeZone zone = tz.ok() ? *tz : *FindZone("UTC");
-  std::vector<double> group_weight;
+  std::vector<double> group_weight, channel_weight;
   for (const auto& c : communities_) {
     double w = 0;
     for (int64_t id : c.members) w += people_[person_index_.at(id)].activity;
-    group_weight.push_back(w);
+    group_weight.push_back(c.IsChannel() ? 0 : w);
+    channel_weight.push_back(c.IsChannel() ? w : 0);
   }
+  bool any_channel = first_channel_ < communities_.size();
+  if (!any_channel) channel_weight.assign(1, 1.0);
+  std::discrete_distribution<size_t> pick_channel(channel_weight.begin(), channel_weight.end());
   std::discrete_distribution<size_t> pick_thread_group(group_weight.begin(), group_weight.end());
   const double per_hour = opt_.people * opt_.posts_per_person_day / 24.0;
   for (Time h = history_start; h < end; h += std::chrono::hours{1}) {
@@ -264,6 +330,12 @@ void World::Generate() {
     int n = n_posts(rng);
     for (int i = 0; i < n; ++i)
       GenerateThread(pick_thread_group(rng), Plus(h, uni(rng) * 3600), rng);
+    if (any_channel) {  // channel threads: about a third of the community traffic
+      std::poisson_distribution<int> n_channel(per_hour * f * 0.35);
+      int k = n_channel(trng);
+      for (int i = 0; i < k; ++i)
+        GenerateThread(pick_channel(trng), Plus(h, uni(trng) * 3600), trng);
+    }
   }
   // Sorted once; what falls past the horizon is dropped.
   std::sort(timeline_.begin(), timeline_.end());
@@ -313,7 +385,9 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
     r.sender = PickMember(gi, rng, true, 0);
     if (!r.sender) break;
     r.group = c.id;
-    r.parent = uni(rng) < 0.7 ? post_idx : thread_msgs[rng() % thread_msgs.size()];
+    // Teams replies never nest: they all answer the root.
+    r.parent =
+        (c.IsChannel() || uni(rng) < 0.7) ? post_idx : thread_msgs[rng() % thread_msgs.size()];
     r.thread = post_idx;
     r.created_at = Plus(at, t + 1);
     r.text =
@@ -324,12 +398,22 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
 
 void World::Materialize(size_t idx) {
   Msg& m = msgs_[idx];
-  next_id_ += 1 + static_cast<int64_t>((idx * 2654435761u) % 37);
-  m.id = next_id_;
+  const Community* c = m.group ? FindCommunity(m.group) : nullptr;
+  if (c && c->IsChannel()) {
+    // Teams message ids are the creation time in epoch milliseconds.
+    m.id = std::max(ToUnixMillis(m.created_at), last_teams_id_ + 1);
+    last_teams_id_ = m.id;
+    m.created_at = FromUnixMillis(m.id);
+  } else {
+    next_id_ += 1 + static_cast<int64_t>((idx * 2654435761u) % 37);
+    m.id = next_id_;
+    yammer_visible_.push_back(idx);
+  }
   visible_.push_back(idx);
   by_id_[m.id] = idx;
   if (m.group) by_group_[m.group].push_back(idx);
   by_thread_[msgs_[m.thread].id].push_back(idx);
+  m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;  // a reply changes its thread
 }
 
 void World::Apply(const Event& e) {
@@ -378,11 +462,27 @@ size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
 }
 
 void World::Like(size_t msg, int64_t user, bool on) {
-  auto& v = msgs_[msg].liked_by;
+  Msg& m = msgs_[msg];
+  auto& v = m.liked_by;
   auto it = std::lower_bound(v.begin(), v.end(), user);
   bool has = it != v.end() && *it == user;
-  if (on && !has) v.insert(it, user);
-  if (!on && has) v.erase(it);
+  if (on == has) return;
+  if (on) {
+    v.insert(it, user);
+    m.reacted_at.emplace_back(user, now_);
+  } else {
+    v.erase(it);
+    std::erase_if(m.reacted_at, [&](const auto& r) { return r.first == user; });
+  }
+  m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
+}
+
+const Community* World::FindChannel(const std::string& team_id,
+                                    const std::string& channel_id) const {
+  for (size_t k = first_channel_; k < communities_.size(); ++k)
+    if (communities_[k].team_id == team_id && communities_[k].channel_id == channel_id)
+      return &communities_[k];
+  return nullptr;
 }
 
 void World::ScheduleAnswers(size_t prompt) {

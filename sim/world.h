@@ -25,6 +25,7 @@ struct OrgOptions {
   int horizon_days = 70;  // activity is generated this far past the start
   std::string timezone = "Europe/Berlin";
   double posts_per_person_day = 0.04;
+  int teams = -1;  // Microsoft Teams teams (each with 1-3 channels); -1: one per 150 people
 };
 
 struct Person {
@@ -34,10 +35,17 @@ struct Person {
   Time activated_at{};
   double activity = 0;  // 0 for people who only read
   bool bot = false;
+  std::string aad_id;   // Entra object id (Teams, Graph)
+  int64_t manager = 0;  // person id of the manager, 0 for none
 };
 
+// A Viva Engage community, or a Microsoft Teams channel (then team_id and channel_id are set).
 struct Community {
   int64_t id = 0;
+  std::string team_id;     // team GUID
+  std::string channel_id;  // 19:…@thread.tacv2
+  std::string team_name;
+  bool IsChannel() const { return !channel_id.empty(); }
   std::string name, full_name, description;
   Time created_at{};
   std::vector<int64_t> members;  // person ids, sorted
@@ -53,6 +61,8 @@ struct Msg {
   uint32_t text = 0;              // index into World::Text
   int64_t mention = 0;            // a person mentioned in the message, 0 for none
   std::vector<int64_t> liked_by;  // sorted person ids
+  std::vector<std::pair<int64_t, Time>> reacted_at;  // when each reaction came (Teams shows it)
+  uint64_t change_seq = 0;  // last change to the message or its thread (Graph delta rounds)
   bool system = false;
   bool deleted = false;
   bool by_bot = false;
@@ -82,12 +92,15 @@ class World {
   const std::vector<Community>& communities() const { return communities_; }
   const Person* FindPerson(int64_t id) const;
   const Community* FindCommunity(int64_t id) const;
+  const Community* FindChannel(const std::string& team_id, const std::string& channel_id) const;
   const Person& bot() const { return people_[bot_index_]; }
 
   const std::vector<Msg>& messages() const { return msgs_; }
   const std::string& Text(const Msg& m) const { return texts_[m.text]; }
   // Visible message indexes in increasing id order: all, per group, per thread.
   const std::vector<size_t>& AllVisible() const { return visible_; }
+  const std::vector<size_t>& YammerVisible() const { return yammer_visible_; }  // no channels
+  uint64_t change_seq() const { return change_seq_; }
   const std::vector<size_t>& InGroup(int64_t gid) const;
   const std::vector<size_t>& InThread(int64_t thread_id) const;
   std::optional<size_t> FindMessage(int64_t id) const;
@@ -131,6 +144,7 @@ class World {
   std::map<int64_t, size_t> person_index_;
   size_t bot_index_ = 0;
   std::vector<Community> communities_;
+  size_t first_channel_ = 0;  // communities_[first_channel_..] are Teams channels
   std::map<int64_t, size_t> community_index_;
   std::vector<Msg> msgs_;
   std::vector<std::string> texts_;
@@ -142,7 +156,9 @@ class World {
   std::vector<std::vector<double>> cum_writers_, cum_anyone_;
   uint64_t seq_ = 0;
   int64_t next_id_ = 1'100'000'000'000;
-  std::vector<size_t> visible_;
+  std::vector<size_t> visible_, yammer_visible_;
+  int64_t last_teams_id_ = 0;
+  uint64_t change_seq_ = 0;
   std::map<int64_t, std::vector<size_t>> by_group_;
   std::map<int64_t, std::vector<size_t>> by_thread_;  // thread starter id → messages
   std::map<int64_t, size_t> by_id_;

@@ -45,17 +45,24 @@ Result<http::Response> YammerConnector::Get(const std::string& path, const std::
   http::Request r;
   r.url = base_ + path;
   r.headers = {{"Authorization", "Bearer " + cfg_.token.Reveal()}, {"Accept", "application/json"}};
-  auto before = requester_.counters().requests;
-  auto res = requester_.Send(r, bucket);
-  if (requests) *requests += static_cast<int>(requester_.counters().requests - before);
-  if (!res.ok()) return res;
-  if (res->status != 200) {
-    std::string why =
-        res->status == 401 ? "token rejected (401)" : "HTTP " + std::to_string(res->status);
-    return Result<http::Response>::Fail("GET " + path.substr(0, path.find('?')) + ": " + why,
-                                        res->status);
+  for (int attempt = 1;; ++attempt) {
+    auto before = requester_.counters().requests;
+    auto res = requester_.Send(r, bucket);
+    if (requests) *requests += static_cast<int>(requester_.counters().requests - before);
+    if (!res.ok()) return res;
+    if (res->status != 200) {
+      std::string why =
+          res->status == 401 ? "token rejected (401)" : "HTTP " + std::to_string(res->status);
+      return Result<http::Response>::Fail("GET " + path.substr(0, path.find('?')) + ": " + why,
+                                          res->status);
+    }
+    // A 200 whose body is cut short is read again (a GET can be repeated safely).
+    if (json::Parse(res->body).ok()) return res;
+    if (attempt == 3)
+      return Result<http::Response>::Fail("GET " + path.substr(0, path.find('?')) +
+                                          ": the answer is not valid JSON");
+    Logger("connector.yammer")->debug("GET {}: truncated answer, reading again", path);
   }
-  return res;
 }
 
 Status YammerConnector::SyncDirectory(EventSink& sink) {
@@ -98,7 +105,8 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
       if (static_cast<int>(g->size()) < kUsersPerPage) break;
     }
   }
-  discovered_groups_.clear();
+  // The community list changes only when the whole sync succeeded.
+  std::vector<std::string> discovered;
   for (const auto& gi : groups) {
     Group g;
     g.network = cfg_.name;
@@ -116,8 +124,9 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
       if (!more || users->users.empty()) break;
     }
     sink.OnGroup(g);
-    discovered_groups_.push_back(gi.native_id);
+    discovered.push_back(gi.native_id);
   }
+  discovered_groups_ = std::move(discovered);
   return Status::Ok();
 }
 

@@ -19,6 +19,7 @@ struct TruthMsg {
   int64_t id = 0, group = 0, thread = 0, parent = 0, sender = 0;
   Time created{};
   bool system = false, deleted = false, by_bot = false;
+  std::string network;  // yammer | teams
   std::vector<int64_t> likes;
 };
 
