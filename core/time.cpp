@@ -43,6 +43,8 @@ std::string FormatIso(Time t) {
   return date::format("%FT%TZ", t);
 }
 
+std::string FormatIsoMillis(Time t) { return date::format("%FT%TZ", t); }
+
 std::optional<Time> ParseIso(std::string_view s) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
   if (!ReadInt(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !ReadInt(s, 5, 2, mo) ||

@@ -22,6 +22,8 @@ int64_t ToUnixMillis(Time t);
 
 // ISO 8601 in UTC with a Z; fractional digits only when the time has them.
 std::string FormatIso(Time t);
+// Always with three fractional digits, as Microsoft Graph writes times.
+std::string FormatIsoMillis(Time t);
 // Accepts YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM|-HH:MM] and a bare date YYYY-MM-DD (midnight UTC).
 std::optional<Time> ParseIso(std::string_view s);
 // Yammer v1: "YYYY/MM/DD HH:MM:SS +0000".

@@ -39,6 +39,14 @@ Rate limits (reference §1.9)
   --rate-limit N        requests per window, per token and bucket (default 10)
   --rate-window DUR     window length, e.g. 30s (default 30s)
   --no-retry-after      answer 429 without a Retry-After header
+Microsoft Graph and Entra (reference §2)
+  --teams N             Teams teams, each with 1-3 channels (default: one per 150 people)
+  --tenant ID           the tenant in /{tenant}/oauth2/v2.0/token
+  --client-id ID        the app's client id (default sim-app)
+  --client-secret S     the app's client secret (default sim-secret)
+  --token-lifetime DUR  lifetime of issued tokens, e.g. 10m (default 3599s)
+  --graph-retry-after-rate X
+                        share of Graph 429s with a Retry-After header (default 0.5)
 Faults (reference §5.1; also at run time through POST /_sim/faults)
   --error-rate X        share of API answers that are 500 or 503 (default 0)
   --slow-rate X         share held back by --slow-ms of wall time (default 0)
@@ -50,7 +58,7 @@ Faults (reference §5.1; also at run time through POST /_sim/faults)
 Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
 GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
 GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "retry_after", "noise"},
-POST /_sim/tokens {"revoke": TOKEN} or {"add": TOKEN},
+POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "lifetime_seconds": N},
 POST /_sim/reply {"user_id", "replied_to_id", "body"}.
 )";
 
@@ -110,7 +118,21 @@ int main(int argc, char** argv) {
         auto d = ParseDuration(value());
         if (!d) return Fail("--rate-window needs a duration such as 30s");
         o.rate_window = *d;
-      } else if (a == "--error-rate")
+      } else if (a == "--teams")
+        o.org.teams = std::stoi(value());
+      else if (a == "--tenant")
+        o.identity.tenant = value();
+      else if (a == "--client-id")
+        o.identity.client_id = value();
+      else if (a == "--client-secret")
+        o.identity.client_secret = value();
+      else if (a == "--token-lifetime") {
+        auto d = ParseDuration(value());
+        if (!d) return Fail("--token-lifetime needs a duration such as 10m");
+        o.identity.token_lifetime = *d;
+      } else if (a == "--graph-retry-after-rate")
+        o.graph.retry_after_rate = std::stod(value());
+      else if (a == "--error-rate")
         o.faults.error_rate = std::stod(value());
       else if (a == "--slow-rate")
         o.faults.slow_rate = std::stod(value());

@@ -80,7 +80,7 @@ void WriteUser(json::Writer& w, const Person& p, bool full) {
   w.EndObject();
 }
 
-void WriteGroup(json::Writer& w, const Community& c, int64_t updates, std::optional<Time> last) {
+void WriteGroup(json::Writer& w, const Community& c, int64_t updates, const Msg* last) {
   w.BeginObject();
   w.Key("type").String("group").Key("id").Int(c.id).Key("name").String(c.name);
   w.Key("full_name").String(c.full_name).Key("description").String(c.description);
@@ -95,8 +95,21 @@ void WriteGroup(json::Writer& w, const Community& c, int64_t updates, std::optio
   w.Key("created_at").String(FormatYammerTime(c.created_at));
   w.Key("stats").BeginObject().Key("members").Int(static_cast<int64_t>(c.members.size()));
   w.Key("updates").Int(updates);
-  if (last) w.Key("last_message_at").String(FormatYammerTime(*last));
-  w.EndObject().EndObject();
+  if (last) {
+    w.Key("last_message_at").String(FormatYammerTime(last->created_at));
+    w.Key("last_message_id").Int(last->id);
+  }
+  w.EndObject();
+  const std::string mug = "Z9SwsZvd3zr-" + std::to_string(c.id);
+  w.Key("creator_type")
+      .String("user")
+      .Key("creator_id")
+      .Int(c.members.empty() ? 0 : c.members.front());
+  w.Key("mugshot_id").String(mug);
+  w.Key("mugshot_url").String("https://mug0.assets-yammer.com/mugshot/images/48x48/" + mug);
+  w.Key("mugshot_url_template")
+      .String("https://mug0.assets-yammer.com/mugshot/images/{width}x{height}/" + mug);
+  w.EndObject();
 }
 
 }  // namespace
@@ -104,6 +117,8 @@ void WriteGroup(json::Writer& w, const Community& c, int64_t updates, std::optio
 Simulator::Simulator(const SimOptions& o)
     : opt_(o),
       world_(o.org),
+      identity_(world_, o.identity),
+      graph_(world_, identity_, o.graph, o.org.seed * 31 + 7),
       valid_tokens_{o.token},
       fault_rng_(o.org.seed * 7919 + 1),
       wall_start_(std::chrono::steady_clock::now()) {}
@@ -146,7 +161,7 @@ SimReply Simulator::Handle(const SimRequest& r) {
     std::lock_guard lock(world_.mu());
     FollowWallClock();
     reply = Dispatch(r);
-    bool api = r.path.rfind("/api/", 0) == 0;
+    bool api = r.path.rfind("/api/", 0) == 0 || r.path.rfind("/v1.0/", 0) == 0;
     if (api && reply.status < 400) {
       std::uniform_real_distribution<double> u(0, 1);
       double x = u(fault_rng_);
@@ -184,6 +199,12 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
     ++world_.stats().requests["control"];
     return Control(r);
   }
+  if (r.method == "POST" && EndsWith(r.path, "/oauth2/v2.0/token")) {
+    ++world_.stats().requests["token"];
+    std::string tenant = r.path.substr(1, r.path.find('/', 1) - 1);
+    return identity_.Token(r, tenant);
+  }
+  if (r.path.rfind("/v1.0/", 0) == 0) return graph_.Handle(r);
   if (r.path.rfind("/api/v1/", 0) != 0 || !EndsWith(r.path, ".json")) {
     ++world_.stats().requests["not_found"];
     return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
@@ -303,7 +324,7 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
   for (int64_t id : users)
     if (const Person* p = world_.FindPerson(id)) WriteUser(w, *p, false);
   for (int64_t gid : groups)
-    if (const Community* c = world_.FindCommunity(gid)) WriteGroup(w, *c, 0, std::nullopt);
+    if (const Community* c = world_.FindCommunity(gid)) WriteGroup(w, *c, 0, nullptr);
   for (size_t t : threads) {
     const auto& in = world_.InThread(msgs[t].id);
     w.BeginObject().Key("type").String("thread").Key("id").Int(msgs[t].id);
@@ -450,9 +471,8 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
   }
   auto group_json = [&](const Community& c, json::Writer& w) {
     const auto& in = world_.InGroup(c.id);
-    std::optional<Time> last;
-    if (!in.empty()) last = world_.messages()[in.back()].created_at;
-    WriteGroup(w, c, static_cast<int64_t>(in.size()), last);
+    WriteGroup(w, c, static_cast<int64_t>(in.size()),
+               in.empty() ? nullptr : &world_.messages()[in.back()]);
   };
   if (p == "/groups.json") {
     std::vector<const Community*> cs;
@@ -509,6 +529,8 @@ SimReply Simulator::Control(const SimRequest& r) {
       if (auto ms = json::GetInt64(*v, "slow_ms")) f.slow_for = Millis{std::max<int64_t>(0, *ms)};
       if (auto b = json::GetBool(*v, "retry_after")) opt_.retry_after = *b;
       if (auto b = json::GetBool(*v, "noise")) opt_.noise = *b;
+      if (auto x = json::GetDouble(*v, "graph_retry_after_rate"))
+        graph_.options().retry_after_rate = std::clamp(*x, 0.0, 1.0);
     }
     json::Writer w;
     const Faults& f = opt_.faults;
@@ -522,6 +544,9 @@ SimReply Simulator::Control(const SimRequest& r) {
     if (!v.ok()) return Json(400, R"({"error":"body must be JSON"})");
     if (auto t = json::GetString(*v, "revoke")) valid_tokens_.erase(*t);
     if (auto t = json::GetString(*v, "add")) valid_tokens_.insert(*t);
+    if (json::GetBool(*v, "revoke_issued").value_or(false)) identity_.RevokeAll();
+    if (auto secs = json::GetInt64(*v, "lifetime_seconds"))
+      identity_.set_lifetime(std::chrono::seconds{*secs});
     json::Writer w;
     w.BeginObject().Key("tokens").Int(static_cast<int64_t>(valid_tokens_.size())).EndObject();
     return Json(200, w.Take());
@@ -587,13 +612,10 @@ SimReply Simulator::Control(const SimRequest& r) {
     }
     w.EndArray().Key("groups").BeginArray();
     for (const auto& c : world_.communities()) {
-      w.BeginObject()
-          .Key("id")
-          .Int(c.id)
-          .Key("name")
-          .String(c.full_name)
-          .Key("members")
-          .BeginArray();
+      w.BeginObject().Key("id").Int(c.id).Key("name").String(c.full_name);
+      w.Key("network").String(c.IsChannel() ? "teams" : "yammer");
+      if (c.IsChannel()) w.Key("team_id").String(c.team_id).Key("channel_id").String(c.channel_id);
+      w.Key("members").BeginArray();
       for (int64_t id : c.members) w.Int(id);
       w.EndArray().EndObject();
     }

@@ -9,7 +9,9 @@
 #include <set>
 #include <string>
 
+#include "sim/graph_api.h"
 #include "sim/http_server.h"
+#include "sim/identity.h"
 #include "sim/world.h"
 
 namespace learnloop::sim {
@@ -24,6 +26,8 @@ struct Faults {
 
 struct SimOptions {
   OrgOptions org;
+  IdentityOptions identity;
+  GraphOptions graph;
   Faults faults;
   bool noise = false;  // unknown extra fields and a different key order (reference §1.1)
   std::string token = "sim-token";  // the service account's bearer token
@@ -66,6 +70,8 @@ class Simulator {
 
   SimOptions opt_;
   World world_;
+  Identity identity_;
+  GraphApi graph_;
   std::map<std::string, TokenState> tokens_;
   std::set<std::string> valid_tokens_;
   std::deque<LogEntry> log_;

@@ -414,6 +414,7 @@ void World::Materialize(size_t idx) {
   if (m.group) by_group_[m.group].push_back(idx);
   by_thread_[msgs_[m.thread].id].push_back(idx);
   m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;  // a reply changes its thread
+  m.modified_at = msgs_[m.thread].modified_at = std::max(m.created_at, msgs_[m.thread].modified_at);
 }
 
 void World::Apply(const Event& e) {
@@ -475,6 +476,7 @@ void World::Like(size_t msg, int64_t user, bool on) {
     std::erase_if(m.reacted_at, [&](const auto& r) { return r.first == user; });
   }
   m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
+  m.modified_at = msgs_[m.thread].modified_at = now_;
 }
 
 const Community* World::FindChannel(const std::string& team_id,

@@ -63,6 +63,7 @@ struct Msg {
   std::vector<int64_t> liked_by;  // sorted person ids
   std::vector<std::pair<int64_t, Time>> reacted_at;  // when each reaction came (Teams shows it)
   uint64_t change_seq = 0;  // last change to the message or its thread (Graph delta rounds)
+  Time modified_at{};       // when that change happened
   bool system = false;
   bool deleted = false;
   bool by_bot = false;

@@ -1,0 +1,48 @@
+#pragma once
+// Microsoft Graph for Teams channel messages (reference §2): teams, channels, members, users,
+// channel messages, replies and delta rounds, with Graph's throttles and error envelope.
+#include <deque>
+#include <map>
+#include <random>
+#include <string>
+
+#include "core/json.h"
+#include "sim/http_server.h"
+#include "sim/identity.h"
+#include "sim/world.h"
+
+namespace learnloop::sim {
+
+struct GraphOptions {
+  int message_rps = 20;           // GET channel message, per app per tenant (§2.10)
+  int channel_rps = 4;            // any request, per app per team or channel
+  int other_rps = 30;             // other GET Teams calls
+  double retry_after_rate = 0.5;  // share of 429s that carry Retry-After (the real one forgets)
+};
+
+class GraphApi {
+ public:
+  GraphApi(World& world, Identity& identity, GraphOptions o, uint64_t seed)
+      : world_(world), identity_(identity), opt_(o), rng_(seed) {}
+  // Paths under /v1.0/.
+  SimReply Handle(const SimRequest& r);
+  GraphOptions& options() { return opt_; }
+
+ private:
+  SimReply Messages(const SimRequest& r, const Community& c, const std::string& base);
+  SimReply Delta(const SimRequest& r, const Community& c, const std::string& base);
+  SimReply Replies(const SimRequest& r, const Community& c, const Msg& root,
+                   const std::string& base);
+  SimReply Users(const SimRequest& r, const std::string& base);
+  std::optional<SimReply> Throttle(const std::string& bucket, int limit);
+  void WriteMessage(json::Writer& w, const Msg& m, const Community& c, bool with_replies);
+
+  World& world_;
+  Identity& identity_;
+  GraphOptions opt_;
+  std::mt19937_64 rng_;
+  std::map<std::string, std::deque<Time>> windows_;
+  std::map<std::string, Time> blocked_until_;
+};
+
+}  // namespace learnloop::sim
