@@ -119,6 +119,7 @@ Simulator::Simulator(const SimOptions& o)
       world_(o.org),
       identity_(world_, o.identity),
       graph_(world_, identity_, o.graph, o.org.seed * 31 + 7),
+      bot_(world_, identity_),
       valid_tokens_{o.token},
       fault_rng_(o.org.seed * 7919 + 1),
       wall_start_(std::chrono::steady_clock::now()) {}
@@ -161,7 +162,8 @@ SimReply Simulator::Handle(const SimRequest& r) {
     std::lock_guard lock(world_.mu());
     FollowWallClock();
     reply = Dispatch(r);
-    bool api = r.path.rfind("/api/", 0) == 0 || r.path.rfind("/v1.0/", 0) == 0;
+    bool api = r.path.rfind("/api/", 0) == 0 || r.path.rfind("/v1.0/", 0) == 0 ||
+               r.path.rfind("/bf/", 0) == 0;
     if (api && reply.status < 400) {
       std::uniform_real_distribution<double> u(0, 1);
       double x = u(fault_rng_);
@@ -205,6 +207,7 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
     return identity_.Token(r, tenant);
   }
   if (r.path.rfind("/v1.0/", 0) == 0) return graph_.Handle(r);
+  if (r.path.rfind("/bf/", 0) == 0) return bot_.Handle(r);
   if (r.path.rfind("/api/v1/", 0) != 0 || !EndsWith(r.path, ".json")) {
     ++world_.stats().requests["not_found"];
     return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");

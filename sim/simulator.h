@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 
+#include "sim/botframework_api.h"
 #include "sim/graph_api.h"
 #include "sim/http_server.h"
 #include "sim/identity.h"
@@ -72,6 +73,7 @@ class Simulator {
   World world_;
   Identity identity_;
   GraphApi graph_;
+  BotFrameworkApi bot_;
   std::map<std::string, TokenState> tokens_;
   std::set<std::string> valid_tokens_;
   std::deque<LogEntry> log_;

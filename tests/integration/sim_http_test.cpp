@@ -285,3 +285,56 @@ TEST_F(SimHttp, YammerPayloadsMatchTheRecordings) {
       Fixture("yammer/testdata/yammer_post_message_response.json").at("messages").as_array().at(0),
       Json(posted).at("messages").as_array().at(0), "posted");
 }
+
+TEST_F(SimHttp, TheBotFrameworkOpensAThreadRepliesAndIsLimitedPerThread) {
+  auto [team, channel] = AChannel();
+  auto tok = Send("POST", "/botframework.com/oauth2/v2.0/token",
+                  "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope="
+                  "https%3A%2F%2Fapi."
+                  "botframework.com%2F.default",
+                  "", "application/x-www-form-urlencoded");
+  ASSERT_EQ(tok.status, 200);
+  std::string bot = *json::GetString(Json(tok), "access_token");
+  // The recorded request, with this simulation's channel in it.
+  std::string request =
+      json::Dump(Fixture("teams/testdata/teams_bot_create_channel_conversation_request.json"));
+  for (size_t p; (p = request.find("{{teamID}}")) != std::string::npos;)
+    request.replace(p, 10, channel);
+  auto graph_token = GraphToken();
+  EXPECT_EQ(Send("POST", "/bf/v3/conversations", request, graph_token).status,
+            401);  // wrong audience
+  Advance(5);
+  auto created = Send("POST", "/bf/v3/conversations", request, bot);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto c = Json(created);
+  SameShape(Fixture("teams/testdata/teams_bot_create_conversation_response.json"), c, "created");
+  std::string conversation = *json::GetString(c, "id"), root = *json::GetString(c, "activityId");
+  EXPECT_EQ(conversation, channel + ";messageid=" + root);
+  auto reply =
+      Send("POST", "/bf/v3/conversations/" + http::UrlEncode(conversation) + "/activities",
+           R"({"type":"message","text":"Reminder: the question is open until Friday."})", bot);
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  std::string reply_id = *json::GetString(Json(reply), "id");
+  Advance(1);
+  auto in_graph =
+      Json(Send("GET", "/v1.0/teams/" + team + "/channels/" + channel + "/messages/" + root, "",
+                graph_token));
+  EXPECT_EQ(*json::GetString(in_graph.at("from").at("application"), "applicationIdentityType"),
+            "bot");
+  EXPECT_TRUE(in_graph.at("from").at("user").is_null());
+  EXPECT_EQ(*json::GetString(in_graph.at("body"), "content"), "new conversation");
+  Advance(1);
+  auto replies = Json(
+      Send("GET", "/v1.0/teams/" + team + "/channels/" + channel + "/messages/" + root + "/replies",
+           "", graph_token));
+  EXPECT_EQ(*json::GetString(replies.at("value").as_array().at(0), "id"), reply_id);
+  // At one instant a thread takes 7 posts; the eighth is refused.
+  int refused = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto r = Send("POST",
+                  "/bf/v3/conversations/" + http::UrlEncode(conversation) + "/activities/" + root,
+                  R"({"type":"message","text":"again"})", bot);
+    if (r.status == 429) ++refused;
+  }
+  EXPECT_EQ(refused, 1);
+}
