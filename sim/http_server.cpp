@@ -1,5 +1,6 @@
 #include "sim/http_server.h"
 
+#include <cpprest/http_client.h>
 #include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
 
@@ -29,6 +30,8 @@ std::string Decode(const std::string& s) {
 
 }  // namespace
 
+std::string UrlEncode(const std::string& s) { return web::uri::encode_data_string(s); }
+
 std::map<std::string, std::string> ParseForm(const std::string& body) {
   std::map<std::string, std::string> out;
   size_t pos = 0;
@@ -43,6 +46,28 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
     pos = amp + 1;
   }
   return out;
+}
+
+Result<PostResult> HttpPost(const std::string& url, const std::string& content_type,
+                            const std::string& body, std::chrono::milliseconds timeout,
+                            const std::vector<std::pair<std::string, std::string>>& headers) {
+  try {
+    web::http::client::http_client_config cfg;
+    cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout));
+    web::uri uri(url);
+    web::uri_builder base;
+    base.set_scheme(uri.scheme()).set_host(uri.host()).set_port(uri.port());
+    web::http::client::http_client client(base.to_uri(), cfg);
+    web::http::http_request req(web::http::methods::POST);
+    req.set_request_uri(uri.resource());
+    for (const auto& [k, v] : headers) req.headers().add(k, v);
+    req.set_body(body, content_type);
+    auto resp = client.request(req).get();
+    auto bytes = resp.extract_vector().get();
+    return PostResult{resp.status_code(), std::string(bytes.begin(), bytes.end())};
+  } catch (const std::exception& e) {
+    return Result<PostResult>::Fail(e.what());
+  }
 }
 
 struct HttpServer::Impl {

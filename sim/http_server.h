@@ -1,5 +1,6 @@
 #pragma once
 // The simulator's HTTP server (cpprestsdk's listener behind this small interface).
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +47,18 @@ class HttpServer {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The simulator's own outbound calls (notifications, validation): a POST that returns the
+// status and body, or an error when the peer cannot be reached in `timeout`.
+struct PostResult {
+  int status = 0;
+  std::string body;
+};
+Result<PostResult> HttpPost(const std::string& url, const std::string& content_type,
+                            const std::string& body, std::chrono::milliseconds timeout,
+                            const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+std::string UrlEncode(const std::string& s);  // for a query value
 
 // Decodes application/x-www-form-urlencoded text.
 std::map<std::string, std::string> ParseForm(const std::string& body);

@@ -120,9 +120,12 @@ Simulator::Simulator(const SimOptions& o)
       identity_(world_, o.identity),
       graph_(world_, identity_, o.graph, o.org.seed * 31 + 7),
       bot_(world_, identity_),
+      notifier_(world_, identity_, o.notify),
       valid_tokens_{o.token},
       fault_rng_(o.org.seed * 7919 + 1),
-      wall_start_(std::chrono::steady_clock::now()) {}
+      wall_start_(std::chrono::steady_clock::now()) {
+  world_.SetOnChange([this](size_t msg, bool created) { notifier_.OnChange(msg, created); });
+}
 
 void Simulator::FollowWallClock() {
   if (opt_.manual_clock) return;
@@ -193,6 +196,22 @@ SimReply Simulator::Handle(const SimRequest& r) {
     }
   }
   if (hold.count() > 0) std::this_thread::sleep_for(hold);  // outside the lock
+  // Notifications that became due are delivered before the answer, without the lock (the
+  // subscriber may call back); so a clock step returns once its notifications are out.
+  for (int round = 0; round < 4; ++round) {
+    std::vector<Notifier::Delivery> due;
+    {
+      std::lock_guard lock(world_.mu());
+      due = notifier_.TakeDue();
+    }
+    if (due.empty()) break;
+    for (auto& d : due) {
+      auto res = HttpPost(d.url, "application/json", d.body, std::chrono::seconds{3});
+      bool delivered = res.ok() && res->status >= 200 && res->status < 300;
+      std::lock_guard lock(world_.mu());
+      notifier_.Report(std::move(d), delivered);
+    }
+  }
   return reply;
 }
 
@@ -205,6 +224,16 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
     ++world_.stats().requests["token"];
     std::string tenant = r.path.substr(1, r.path.find('/', 1) - 1);
     return identity_.Token(r, tenant);
+  }
+  if (r.path.rfind("/v1.0/subscriptions", 0) == 0) {
+    std::string auth = r.Header("authorization");
+    if (identity_.Validate(auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "", "graph") !=
+        Identity::Check::kOk) {
+      ++world_.stats().unauthorized;
+      return GraphError(401, "InvalidAuthenticationToken", "Access token is empty or not valid.",
+                        world_.Now());
+    }
+    return notifier_.Handle(r);
   }
   if (r.path.rfind("/v1.0/", 0) == 0) return graph_.Handle(r);
   if (r.path.rfind("/bf/", 0) == 0) return bot_.Handle(r);

@@ -13,6 +13,7 @@
 #include "sim/graph_api.h"
 #include "sim/http_server.h"
 #include "sim/identity.h"
+#include "sim/notifications.h"
 #include "sim/world.h"
 
 namespace learnloop::sim {
@@ -29,6 +30,7 @@ struct SimOptions {
   OrgOptions org;
   IdentityOptions identity;
   GraphOptions graph;
+  NotifyOptions notify;
   Faults faults;
   bool noise = false;  // unknown extra fields and a different key order (reference §1.1)
   std::string token = "sim-token";  // the service account's bearer token
@@ -74,6 +76,7 @@ class Simulator {
   Identity identity_;
   GraphApi graph_;
   BotFrameworkApi bot_;
+  Notifier notifier_;
   std::map<std::string, TokenState> tokens_;
   std::set<std::string> valid_tokens_;
   std::deque<LogEntry> log_;

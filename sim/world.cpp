@@ -415,6 +415,7 @@ void World::Materialize(size_t idx) {
   by_thread_[msgs_[m.thread].id].push_back(idx);
   m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;  // a reply changes its thread
   m.modified_at = msgs_[m.thread].modified_at = std::max(m.created_at, msgs_[m.thread].modified_at);
+  if (on_change_) on_change_(idx, true);
 }
 
 void World::Apply(const Event& e) {
@@ -477,6 +478,7 @@ void World::Like(size_t msg, int64_t user, bool on) {
   }
   m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
   m.modified_at = msgs_[m.thread].modified_at = now_;
+  if (on_change_) on_change_(msg, false);
 }
 
 const Community* World::FindChannel(const std::string& team_id,

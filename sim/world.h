@@ -4,6 +4,7 @@
 // only when the simulated clock passes its time, so ids always grow with time as on Yammer.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -113,6 +114,8 @@ class World {
   void Like(size_t msg, int64_t user, bool on);
 
   Stats& stats() { return stats_; }
+  // Called (under the lock) when a message appears (created) or a reaction changes it.
+  void SetOnChange(std::function<void(size_t msg, bool created)> f) { on_change_ = std::move(f); }
   const OrgOptions& options() const { return opt_; }
 
  private:
@@ -164,6 +167,7 @@ class World {
   std::map<int64_t, std::vector<size_t>> by_thread_;  // thread starter id → messages
   std::map<int64_t, size_t> by_id_;
   Stats stats_;
+  std::function<void(size_t, bool)> on_change_;
 };
 
 }  // namespace learnloop::sim

@@ -2,13 +2,16 @@
 // against the recorded fixtures (same fields, same types, same formats).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
+#include <mutex>
 #include <set>
 #include <sstream>
 
 #include "connectors/common/http.h"
 #include "core/json.h"
 #include "daemon/sim_process.h"
+#include "sim/http_server.h"
 
 using namespace learnloop;
 namespace http = learnloop::connectors::http;
@@ -337,4 +340,122 @@ TEST_F(SimHttp, TheBotFrameworkOpensAThreadRepliesAndIsLimitedPerThread) {
     if (r.status == 429) ++refused;
   }
   EXPECT_EQ(refused, 1);
+}
+
+TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndReportMissed) {
+  // The subscriber: echoes validation tokens; notifications are recorded, and refused on demand.
+  std::mutex mu;
+  std::vector<json::Value> notes, lifecycle;
+  std::atomic<bool> refuse{false};
+  sim::HttpServer subscriber;
+  auto port = subscriber.Start(0, [&](const sim::SimRequest& r) {
+    sim::SimReply rep;
+    if (r.path == "/bad") {  // never answers the validation properly
+      rep.status = 500;
+      return rep;
+    }
+    if (r.query.count("validationToken")) {
+      rep.content_type = "text/plain";
+      rep.body = r.Query("validationToken");
+      return rep;
+    }
+    std::lock_guard lock(mu);
+    if (r.path == "/notify" && refuse) {
+      rep.status = 503;
+      return rep;
+    }
+    auto v = json::Parse(r.body);
+    for (const auto& item : v->at("value").as_array())
+      (r.path == "/notify" ? notes : lifecycle).push_back(item);
+    rep.status = 202;
+    return rep;
+  });
+  ASSERT_TRUE(port.ok());
+  std::string me = "http://127.0.0.1:" + std::to_string(*port);
+  auto [team, channel] = AChannel();
+  std::string token = GraphToken();
+  auto now = ParseIso(*json::GetString(Json(Send("GET", "/_sim/clock")), "now"));
+  auto body = [&](const std::string& url, int minutes) {
+    return R"({"changeType":"created,updated","notificationUrl":")" + url +
+           R"(","lifecycleNotificationUrl":")" + me + R"(/lifecycle","resource":"/teams/)" + team +
+           "/channels/" + channel + R"(/messages","clientState":"s3cret","expirationDateTime":")" +
+           FormatIso(*now + std::chrono::minutes{minutes}) + R"("})";
+  };
+  EXPECT_EQ(Send("POST", "/v1.0/subscriptions", body(me + "/bad", 50), token).status,
+            400);  // no echo
+  EXPECT_EQ(Send("POST", "/v1.0/subscriptions", body(me + "/notify", 5000), token).status,
+            400);  // too long
+  auto created = Send("POST", "/v1.0/subscriptions", body(me + "/notify", 50), token);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string sub = *json::GetString(Json(created), "id");
+
+  // A person replies in a thread of the channel: one notification, naming the thread.
+  auto truth = Json(Send("GET", "/_sim/truth"));
+  int64_t group = 0, root = 0, person = 0;
+  for (const auto& g : truth.at("groups").as_array())
+    if (json::GetString(g, "channel_id").value_or("") == channel) {
+      group = *json::GetInt64(g, "id");
+      person = g.at("members").as_array().at(0).as_number().to_int64();
+    }
+  for (const auto& m : truth.at("messages").as_array())
+    if (*json::GetInt64(m, "group_id") == group && !json::GetInt64(m, "replied_to_id"))
+      root = *json::GetInt64(m, "id");
+  ASSERT_NE(root, 0);
+  auto reply = [&] {
+    auto r = Json(Send("POST", "/_sim/reply",
+                       "{\"user_id\":" + std::to_string(person) + ",\"replied_to_id\":" +
+                           std::to_string(root) + ",\"body\":\"my answer\"}"));
+    Advance(1);  // deliveries go out with the next request
+    return *json::GetInt64(r, "id");
+  };
+  // Notifications about one reply (the channel has other traffic too).
+  auto about = [&](int64_t id) {
+    std::lock_guard lock(mu);
+    std::vector<json::Value> out;
+    for (const auto& n : notes)
+      if (json::GetString(n, "resource")->find("replies('" + std::to_string(id) + "')") !=
+          std::string::npos)
+        out.push_back(n);
+    return out;
+  };
+  int64_t first = reply();
+  auto got = about(first);
+  ASSERT_EQ(got.size(), 1u);
+  SameShape(Fixture("teams/testdata/graph_change_notification_chatmessage_no_resource_data.json"),
+            got[0], "note");
+  EXPECT_EQ(*json::GetString(got[0], "clientState"), "s3cret");
+  EXPECT_EQ(*json::GetString(got[0], "changeType"), "created");
+  EXPECT_NE(json::GetString(got[0], "resource")
+                ->find("messages('" + std::to_string(root) + "')/replies("),
+            std::string::npos);
+  // A failing subscriber gets the notification again later.
+  refuse = true;
+  int64_t second = reply();
+  EXPECT_TRUE(about(second).empty());
+  refuse = false;
+  Advance(3 * 60);
+  EXPECT_EQ(about(second).size(), 1u);
+  // Renewed, then refusing for good: after the last retry a `missed` lifecycle event comes.
+  auto renew = Send(
+      "PATCH", "/v1.0/subscriptions/" + sub,
+      R"({"expirationDateTime":")" + FormatIso(*now + std::chrono::minutes{59}) + R"("})", token);
+  EXPECT_EQ(renew.status, 200) << renew.body;
+  refuse = true;
+  reply();
+  for (int i = 0; i < 12; ++i) Advance(10 * 60);  // retries after 2, 4, 8, 16 and 32 minutes
+  {
+    std::lock_guard lock(mu);
+    ASSERT_GE(lifecycle.size(), 1u);
+    for (const auto& l : lifecycle) {
+      EXPECT_EQ(*json::GetString(l, "lifecycleEvent"), "missed");
+      EXPECT_EQ(*json::GetString(l, "subscriptionId"), sub);
+    }
+  }
+  refuse = false;
+  // Expired: no more notifications, and the subscription is gone.
+  Advance(60 * 60);
+  int64_t late = reply();
+  EXPECT_TRUE(about(late).empty());
+  EXPECT_EQ(Send("GET", "/v1.0/subscriptions/" + sub, "", GraphToken()).status, 404);
+  subscriber.Stop();
 }
