@@ -127,4 +127,133 @@ SimReply BotFrameworkApi::Handle(const SimRequest& r) {
   return out;
 }
 
+SimReply BotFrameworkApi::Register(const SimRequest& r) {
+  auto v = json::Parse(r.body);
+  SimReply rep;
+  if (!v.ok() || !json::GetString(*v, "endpoint")) {
+    rep.status = 400;
+    rep.body = R"({"error":"give endpoint"})";
+    return rep;
+  }
+  endpoint_ = *json::GetString(*v, "endpoint");
+  all_messages_ = json::GetBool(*v, "all_messages").value_or(false);
+  host_ = "http://" + (r.Header("host").empty() ? std::string("127.0.0.1") : r.Header("host"));
+  service_url_ = host_ + "/bf/";
+  json::Writer w;
+  w.BeginObject()
+      .Key("serviceUrl")
+      .String(service_url_)
+      .Key("openid")
+      .String(host_ + "/botframework/v1/.well-known/openidconfiguration");
+  w.EndObject();
+  rep.body = w.Take();
+  return rep;
+}
+
+SimReply BotFrameworkApi::OpenId(const SimRequest& r) {
+  SimReply rep;
+  std::string host =
+      "http://" + (r.Header("host").empty() ? std::string("127.0.0.1") : r.Header("host"));
+  if (r.path == "/botframework/v1/.well-known/openidconfiguration") {
+    json::Writer w;
+    w.BeginObject().Key("issuer").String("https://api.botframework.com");
+    w.Key("authorization_endpoint").String("https://invalid.botframework.com");
+    w.Key("jwks_uri").String(host + "/botframework/v1/.well-known/keys");
+    w.Key("id_token_signing_alg_values_supported").BeginArray().String("RS256").EndArray();
+    w.Key("token_endpoint_auth_methods_supported")
+        .BeginArray()
+        .String("private_key_jwt")
+        .EndArray()
+        .EndObject();
+    rep.body = w.Take();
+  } else if (r.path == "/botframework/v1/.well-known/keys") {
+    rep.body = signer_.Jwks();
+  } else {
+    rep.status = 404;
+  }
+  return rep;
+}
+
+void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
+  if (!created || endpoint_.empty()) return;
+  const Msg& m = world_.messages()[idx];
+  const Msg& root = world_.messages()[m.thread];
+  const Community* c = world_.FindCommunity(m.group);
+  const Person* from = world_.FindPerson(m.sender);
+  if (!c || !c->IsChannel() || !from || from->bot || m.system) return;
+  if (!all_messages_ && !root.by_bot) return;
+  const std::string tenant = identity_.options().tenant, app = identity_.options().client_id;
+  std::string conversation = c->channel_id + ";messageid=" + std::to_string(root.id);
+  std::string team_thread = "19:" + c->team_id.substr(0, 8) + "team@thread.tacv2";
+  json::Writer w;
+  w.BeginObject().Key("type").String("message").Key("id").String(std::to_string(m.id));
+  w.Key("timestamp").String(FormatIsoMillis(m.created_at)).Key("channelId").String("msteams");
+  w.Key("serviceUrl").String(service_url_);
+  w.Key("from")
+      .BeginObject()
+      .Key("id")
+      .String("29:" + from->aad_id)
+      .Key("name")
+      .String(from->first + " " + from->last);
+  w.Key("aadObjectId").String(from->aad_id).EndObject();
+  w.Key("conversation")
+      .BeginObject()
+      .Key("isGroup")
+      .Bool(true)
+      .Key("conversationType")
+      .String("channel");
+  w.Key("tenantId").String(tenant).Key("id").String(conversation).EndObject();
+  w.Key("recipient")
+      .BeginObject()
+      .Key("id")
+      .String("28:" + app)
+      .Key("name")
+      .String("Learning Bot")
+      .EndObject();
+  w.Key("text").String(world_.Text(m)).Key("textFormat").String("plain");
+  if (&root != &m) w.Key("replyToId").String(std::to_string(root.id));
+  w.Key("attachments").BeginArray().BeginObject().Key("contentType").String("text/html");
+  w.Key("content").String("<p>" + world_.Text(m) + "</p>").EndObject().EndArray();
+  w.Key("entities")
+      .BeginArray()
+      .BeginObject()
+      .Key("type")
+      .String("clientInfo")
+      .Key("locale")
+      .String("en-US");
+  w.Key("platform").String("Web").EndObject().EndArray();
+  w.Key("channelData")
+      .BeginObject()
+      .Key("teamsChannelId")
+      .String(c->channel_id)
+      .Key("teamsTeamId")
+      .String(team_thread);
+  w.Key("channel").BeginObject().Key("id").String(c->channel_id).EndObject();
+  w.Key("team").BeginObject().Key("id").String(team_thread).EndObject();
+  w.Key("tenant").BeginObject().Key("id").String(tenant).EndObject().EndObject();
+  w.Key("locale").String("en-US").Key("localTimezone").String(world_.options().timezone);
+  w.Key("localTimestamp")
+      .String(FormatIsoMillis(m.created_at).substr(0, 23) + "+00:00")
+      .EndObject();
+  // Signed as the Bot Connector signs: issuer, audience = the bot's app id, serviceUrl claim.
+  auto now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(world_.Now().time_since_epoch()).count();
+  json::Writer claims;
+  claims.BeginObject().Key("serviceUrl").String(service_url_).Key("nbf").Int(now_s - 300);
+  claims.Key("exp")
+      .Int(now_s + 3600)
+      .Key("iss")
+      .String("https://api.botframework.com")
+      .Key("aud")
+      .String(app);
+  claims.EndObject();
+  Notifier::Delivery d;
+  d.url = endpoint_;
+  d.body = w.Take();
+  d.due = world_.Now();
+  d.kind = "bot_activity";
+  d.headers = {{"Authorization", "Bearer " + signer_.Sign(claims.str())}};
+  out.Enqueue(std::move(d));
+}
+
 }  // namespace learnloop::sim

@@ -164,7 +164,8 @@ void Notifier::OnChange(size_t idx, bool created) {
         .String(resource)
         .EndObject();
     w.EndObject().EndArray().EndObject();
-    queue_.push_back(Delivery{s.notification_url, w.Take(), s.id, 0, now, false, {resource}});
+    queue_.push_back(
+        Delivery{s.notification_url, w.Take(), s.id, 0, now, "notification", {resource}, {}});
   }
 }
 
@@ -183,9 +184,9 @@ std::vector<Notifier::Delivery> Notifier::TakeDue() {
 }
 
 void Notifier::Report(Delivery d, bool delivered) {
-  ++world_.stats().requests[d.lifecycle ? "lifecycle_sent" : "notifications_sent"];
+  ++world_.stats().requests[d.kind + "s_sent"];
   if (delivered) return;
-  ++world_.stats().requests["notifications_failed"];
+  ++world_.stats().requests[d.kind + "s_failed"];
   if (++d.attempt < opt_.max_attempts) {
     d.due =
         world_.Now() + std::chrono::minutes{1 << std::min(d.attempt, 8)};  // retried with backoff
@@ -194,7 +195,7 @@ void Notifier::Report(Delivery d, bool delivered) {
   }
   // Given up: the subscriber hears of it through a `missed` lifecycle event.
   auto it = subs_.find(d.subscription);
-  if (d.lifecycle || it == subs_.end() || it->second.lifecycle_url.empty()) return;
+  if (d.kind != "notification" || it == subs_.end() || it->second.lifecycle_url.empty()) return;
   json::Writer w;
   w.BeginObject().Key("value").BeginArray().BeginObject();
   w.Key("subscriptionId")
@@ -207,8 +208,8 @@ void Notifier::Report(Delivery d, bool delivered) {
       .String(it->second.client_state);
   w.Key("lifecycleEvent").String("missed").Key("resource").String(it->second.resource);
   w.EndObject().EndArray().EndObject();
-  queue_.push_back(
-      Delivery{it->second.lifecycle_url, w.Take(), d.subscription, 0, world_.Now(), true, {}});
+  queue_.push_back(Delivery{
+      it->second.lifecycle_url, w.Take(), d.subscription, 0, world_.Now(), "lifecycle", {}, {}});
 }
 
 }  // namespace learnloop::sim

@@ -32,9 +32,11 @@ class Notifier {
     std::string url, body, subscription;
     int attempt = 0;
     Time due{};
-    bool lifecycle = false;
+    std::string kind = "notification";   // notification | lifecycle | bot_activity
     std::vector<std::string> resources;  // what a `missed` event would cover
+    std::vector<std::pair<std::string, std::string>> headers;
   };
+  void Enqueue(Delivery d) { queue_.push_back(std::move(d)); }
   // Deliveries due now, taken out; they are made without the lock and reported back.
   std::vector<Delivery> TakeDue();
   void Report(Delivery d, bool delivered);

@@ -124,7 +124,10 @@ Simulator::Simulator(const SimOptions& o)
       valid_tokens_{o.token},
       fault_rng_(o.org.seed * 7919 + 1),
       wall_start_(std::chrono::steady_clock::now()) {
-  world_.SetOnChange([this](size_t msg, bool created) { notifier_.OnChange(msg, created); });
+  world_.SetOnChange([this](size_t msg, bool created) {
+    notifier_.OnChange(msg, created);
+    bot_.OnChange(msg, created, notifier_);
+  });
 }
 
 void Simulator::FollowWallClock() {
@@ -206,7 +209,7 @@ SimReply Simulator::Handle(const SimRequest& r) {
     }
     if (due.empty()) break;
     for (auto& d : due) {
-      auto res = HttpPost(d.url, "application/json", d.body, std::chrono::seconds{3});
+      auto res = HttpPost(d.url, "application/json", d.body, std::chrono::seconds{3}, d.headers);
       bool delivered = res.ok() && res->status >= 200 && res->status < 300;
       std::lock_guard lock(world_.mu());
       notifier_.Report(std::move(d), delivered);
@@ -237,6 +240,10 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
   }
   if (r.path.rfind("/v1.0/", 0) == 0) return graph_.Handle(r);
   if (r.path.rfind("/bf/", 0) == 0) return bot_.Handle(r);
+  if (r.path.rfind("/botframework/", 0) == 0) {
+    ++world_.stats().requests["openid"];
+    return bot_.OpenId(r);
+  }
   if (r.path.rfind("/api/v1/", 0) != 0 || !EndsWith(r.path, ".json")) {
     ++world_.stats().requests["not_found"];
     return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
@@ -583,6 +590,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     w.BeginObject().Key("tokens").Int(static_cast<int64_t>(valid_tokens_.size())).EndObject();
     return Json(200, w.Take());
   }
+  if (p == "/_sim/bot" && r.method == "POST") return bot_.Register(r);
   if (p == "/_sim/requests") {
     size_t limit = static_cast<size_t>(
         std::clamp<int64_t>(ToInt(r.Query("limit", "100")).value_or(100), 1, 10000));

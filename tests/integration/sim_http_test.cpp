@@ -1,6 +1,9 @@
 // esn-sim over HTTP: the Entra token endpoint, Microsoft Graph for Teams, and its payloads
 // against the recorded fixtures (same fields, same types, same formats).
 #include <gtest/gtest.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include <atomic>
 #include <fstream>
@@ -395,7 +398,11 @@ TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndReportMissed) {
   for (const auto& g : truth.at("groups").as_array())
     if (json::GetString(g, "channel_id").value_or("") == channel) {
       group = *json::GetInt64(g, "id");
-      person = g.at("members").as_array().at(0).as_number().to_int64();
+      person = g.at("members")
+                   .as_array()
+                   .at(g.at("members").as_array().size() - 1)
+                   .as_number()
+                   .to_int64();
     }
   for (const auto& m : truth.at("messages").as_array())
     if (*json::GetInt64(m, "group_id") == group && !json::GetInt64(m, "replied_to_id"))
@@ -458,4 +465,139 @@ TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndReportMissed) {
   EXPECT_TRUE(about(late).empty());
   EXPECT_EQ(Send("GET", "/v1.0/subscriptions/" + sub, "", GraphToken()).status, 404);
   subscriber.Stop();
+}
+
+namespace {
+
+std::string FromBase64Url(const std::string& in) {
+  std::string out;
+  uint32_t buf = 0;
+  int bits = 0;
+  for (char ch : in) {
+    int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+            : ch >= '0' && ch <= '9' ? ch - '0' + 52
+            : ch == '-'              ? 62
+            : ch == '_'              ? 63
+                                     : -1;
+    if (v < 0) continue;
+    buf = (buf << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buf >> bits) & 0xff));
+    }
+  }
+  return out;
+}
+
+// Checks an RS256 JWT against an RSA key given as JWK n and e (OpenSSL 3).
+bool VerifyRs256(const std::string& jwt, const std::string& n64, const std::string& e64) {
+  auto dot1 = jwt.find('.'), dot2 = jwt.rfind('.');
+  std::string input = jwt.substr(0, dot2), sig = FromBase64Url(jwt.substr(dot2 + 1));
+  if (dot1 == dot2) return false;
+  std::string n = FromBase64Url(n64), e = FromBase64Url(e64);
+  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
+                           static_cast<int>(n.size()), nullptr);
+  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
+                           static_cast<int>(e.size()), nullptr);
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM_BLD_push_BN(bld, "n", bn_n);
+  OSSL_PARAM_BLD_push_BN(bld, "e", bn_e);
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);
+  EVP_PKEY* key = nullptr;
+  bool ok = EVP_PKEY_fromdata_init(pctx) == 1 &&
+            EVP_PKEY_fromdata(pctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ok = ok && EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+       EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  EVP_MD_CTX_free(md);
+  EVP_PKEY_free(key);
+  EVP_PKEY_CTX_free(pctx);
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  BN_free(bn_n);
+  BN_free(bn_e);
+  return ok;
+}
+
+}  // namespace
+
+TEST_F(SimHttp, PeopleAnsweringTheBotReachItsEndpointWithASignedToken) {
+  std::mutex mu;
+  std::vector<std::pair<std::string, json::Value>> got;  // Authorization, activity
+  sim::HttpServer endpoint;
+  auto port = endpoint.Start(0, [&](const sim::SimRequest& r) {
+    std::lock_guard lock(mu);
+    got.emplace_back(r.Header("authorization"), *json::Parse(r.body));
+    sim::SimReply rep;
+    rep.status = 200;
+    return rep;
+  });
+  ASSERT_TRUE(port.ok());
+  auto reg = Json(
+      Send("POST", "/_sim/bot",
+           R"({"endpoint":"http://127.0.0.1:)" + std::to_string(*port) + R"(/api/messages"})"));
+  std::string service_url = *json::GetString(reg, "serviceUrl");
+  auto [team, channel] = AChannel();
+  auto tok = Send("POST", "/botframework.com/oauth2/v2.0/token",
+                  "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope="
+                  "https%3A%2F%2Fapi."
+                  "botframework.com%2F.default",
+                  "", "application/x-www-form-urlencoded");
+  std::string bot = *json::GetString(Json(tok), "access_token");
+  Advance(60);
+  auto created =
+      Json(Send("POST", "/bf/v3/conversations",
+                R"({"isGroup":true,"channelData":{"channel":{"id":")" + channel +
+                    R"("}},"activity":{"type":"message","text":"What did you learn this week?"}})",
+                bot));
+  std::string root = *json::GetString(created, "activityId");
+  auto truth = Json(Send("GET", "/_sim/truth"));
+  int64_t person = 0;
+  for (const auto& g : truth.at("groups").as_array())
+    if (json::GetString(g, "channel_id").value_or("") == channel)
+      person = g.at("members")
+                   .as_array()
+                   .at(g.at("members").as_array().size() - 1)
+                   .as_number()
+                   .to_int64();
+  Send("POST", "/_sim/reply",
+       "{\"user_id\":" + std::to_string(person) + ",\"replied_to_id\":" + root +
+           ",\"body\":\"Pairing!\"}");
+  Advance(1);
+  std::lock_guard lock(mu);
+  const json::Value* answer = nullptr;
+  std::string auth;
+  for (const auto& [a, act] : got)
+    if (json::GetString(act, "text").value_or("") == "Pairing!") {
+      answer = &act;
+      auth = a;
+    }
+  ASSERT_NE(answer, nullptr);
+  SameShape(Fixture("teams/testdata/teams_bot_inbound_channel_mention.json"), *answer, "activity");
+  EXPECT_EQ(*json::GetString(answer->at("conversation"), "id"), channel + ";messageid=" + root);
+  EXPECT_EQ(*json::GetString(*answer, "replyToId"), root);
+  EXPECT_EQ(*json::GetString(*answer, "serviceUrl"), service_url);
+  // The token: RS256, signed by a key the published key set holds, with the documented claims.
+  ASSERT_EQ(auth.rfind("Bearer ", 0), 0u);
+  std::string jwt = auth.substr(7);
+  auto openid = Json(Send("GET", "/botframework/v1/.well-known/openidconfiguration"));
+  auto keys = Json(Send("GET", *json::GetString(openid, "jwks_uri")));
+  const auto& key = keys.at("keys").as_array().at(0);
+  EXPECT_TRUE(VerifyRs256(jwt, *json::GetString(key, "n"), *json::GetString(key, "e")));
+  std::string tampered = jwt;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(VerifyRs256(tampered, *json::GetString(key, "n"), *json::GetString(key, "e")));
+  auto claims = *json::Parse(
+      FromBase64Url(jwt.substr(jwt.find('.') + 1, jwt.rfind('.') - jwt.find('.') - 1)));
+  EXPECT_EQ(*json::GetString(claims, "iss"), "https://api.botframework.com");
+  EXPECT_EQ(*json::GetString(claims, "aud"), "sim-app");
+  EXPECT_EQ(*json::GetString(claims, "serviceUrl"), service_url);
+  auto header = *json::Parse(FromBase64Url(jwt.substr(0, jwt.find('.'))));
+  EXPECT_EQ(*json::GetString(header, "alg"), "RS256");
+  EXPECT_EQ(*json::GetString(header, "kid"), *json::GetString(key, "kid"));
+  endpoint.Stop();
 }
