@@ -337,6 +337,18 @@ void World::Generate() {
         GenerateThread(pick_channel(trng), Plus(h, uni(trng) * 3600), trng);
     }
   }
+  // Bursts: now and then a community has a busy day (an event, an announcement) with several
+  // extra threads during working hours.
+  std::mt19937_64 brng(opt_.seed ^ 0xb0b5ull);
+  for (size_t k = 0; k < communities_.size(); ++k) {
+    if (cum_writers_[k].empty() || cum_writers_[k].back() <= 0) continue;
+    for (Time day = history_start; day < end; day += std::chrono::hours{24}) {
+      if (uni(brng) >= 0.02) continue;
+      std::poisson_distribution<int> extra(5);
+      for (int i = extra(brng); i > 0; --i)
+        GenerateThread(k, Plus(day, (7 + uni(brng) * 9) * 3600), brng);
+    }
+  }
   // Sorted once; what falls past the horizon is dropped.
   std::sort(timeline_.begin(), timeline_.end());
   while (!timeline_.empty() && timeline_.back().at >= end) timeline_.pop_back();
@@ -460,6 +472,7 @@ size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
   size_t idx = msgs_.size() - 1;
   Materialize(idx);
   if (msgs_[idx].by_bot && !parent && msgs_[idx].group) ScheduleAnswers(idx);
+  if (msgs_[idx].by_bot && parent && msgs_[msgs_[idx].thread].by_bot) Remind(idx);
   return idx;
 }
 
@@ -489,31 +502,100 @@ const Community* World::FindChannel(const std::string& team_id,
   return nullptr;
 }
 
+namespace {
+
+// What kind of question a prompt is, read from its text as a person would.
+enum class PromptKind { kFreeText, kChoice, kRating, kPoll };
+
+PromptKind KindOf(const std::string& text) {
+  auto has = [&](const char* t) { return text.find(t) != std::string::npos; };
+  if (has("1-5") || has("1 to 5") || has("rate ") || has("Rate ")) return PromptKind::kRating;
+  if ((has("A)") && has("B)")) || (has("A.") && has("B.")))
+    return has("poll") || has("Poll") ? PromptKind::kPoll : PromptKind::kChoice;
+  return PromptKind::kFreeText;
+}
+
+std::string AnswerText(PromptKind kind, std::mt19937_64& rng) {
+  static const char* const kChoice[] = {"B",
+                                        "b)",
+                                        "I think B",
+                                        "option b",
+                                        "A",
+                                        "C) because it scales",
+                                        "b) - we did that last year"};
+  static const char* const kRating[] = {"4", "5", "3", "4/5", "5 - very useful", "2"};
+  switch (kind) {
+    case PromptKind::kChoice:
+    case PromptKind::kPoll:
+      return Pick(kChoice, rng);
+    case PromptKind::kRating:
+      return Pick(kRating, rng);
+    default:
+      return Pick(kAnswer, rng);
+  }
+}
+
+}  // namespace
+
+void World::ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_64& rng) {
+  Msg r;
+  r.sender = person;
+  r.group = msgs_[prompt].group;
+  r.parent = prompt;
+  r.thread = prompt;
+  r.created_at = at;
+  r.text = AddText(AnswerText(static_cast<PromptKind>(KindOf(Text(msgs_[prompt]))), rng));
+  msgs_.push_back(std::move(r));
+  ScheduleLive(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
+  answering_[prompt].insert(person);
+}
+
 void World::ScheduleAnswers(size_t prompt) {
-  // Simulated employees answer a prompt with a chance that grows with how active they are,
-  // minutes to days later (a few after the prompt has closed).
+  // Simulated employees answer a prompt with a chance that grows with how active they are and
+  // is higher for a quick choice or rating than for a free-text question, minutes to days later
+  // (a few after the prompt has closed).
   std::mt19937_64 rng(opt_.seed ^
                       (static_cast<uint64_t>(msgs_[prompt].id) * 0x9E3779B97F4A7C15ull));
   std::uniform_real_distribution<double> uni(0, 1);
   std::lognormal_distribution<double> delay(std::log(3 * 3600.0), 1.1);
   const Community* c = FindCommunity(msgs_[prompt].group);
   if (!c) return;
+  double kind_factor = KindOf(Text(msgs_[prompt])) == PromptKind::kFreeText ? 1.0 : 1.5;
   for (int64_t id : c->members) {
     const Person& p = people_[person_index_.at(id)];
     if (p.bot || p.state != "active") continue;
-    double chance = p.activity > 0 ? std::min(0.75, 0.25 + 0.05 * p.activity) : 0.03;
+    double chance = std::min(
+        0.85, kind_factor * (p.activity > 0 ? std::min(0.75, 0.25 + 0.05 * p.activity) : 0.03));
     if (uni(rng) >= chance) continue;
-    Msg r;
-    r.sender = id;
-    r.group = c->id;
-    r.parent = prompt;
-    r.thread = prompt;
-    r.created_at = Plus(now_, std::clamp(delay(rng), 120.0, 6 * 86400.0));
-    r.text = AddText(Pick(kAnswer, rng));
-    msgs_.push_back(std::move(r));
-    ScheduleLive(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
+    ScheduleAnswer(prompt, id, Plus(now_, std::clamp(delay(rng), 120.0, 6 * 86400.0)), rng);
     if (uni(rng) < 0.1)
       ScheduleLive(Plus(now_, 600 + uni(rng) * 86400), EventKind::kLike, prompt, id);
+  }
+}
+
+void World::Remind(size_t reminder) {
+  // A reminder from the bot in the thread: people it mentions (everyone who has not answered,
+  // when it mentions nobody) get another chance, taken sooner than the first.
+  const Msg& rm = msgs_[reminder];
+  size_t prompt = rm.thread;
+  const Community* c = FindCommunity(msgs_[prompt].group);
+  if (!c) return;
+  std::mt19937_64 rng(opt_.seed ^ (static_cast<uint64_t>(rm.id) * 0xC2B2AE3D27D4EB4Full));
+  std::uniform_real_distribution<double> uni(0, 1);
+  std::lognormal_distribution<double> delay(std::log(1.5 * 3600.0), 0.9);
+  const std::string& text = Text(rm);
+  auto& done = answering_[prompt];
+  for (int64_t id : c->members) {
+    const Person& p = people_[person_index_.at(id)];
+    if (p.bot || p.state != "active" || done.count(id)) continue;
+    std::string handle = "@" + p.first + " " + p.last;
+    bool named = text.find(handle) != std::string::npos ||
+                 text.find(std::to_string(id)) != std::string::npos;
+    bool nobody_named = text.find('@') == std::string::npos;
+    if (!named && !nobody_named) continue;
+    double chance = named ? 0.3 : 0.12;
+    if (uni(rng) < chance)
+      ScheduleAnswer(prompt, id, Plus(now_, std::clamp(delay(rng), 60.0, 3 * 86400.0)), rng);
   }
 }
 

@@ -132,6 +132,8 @@ class World {
   void Generate();
   void GenerateThread(size_t group_index, Time at, std::mt19937_64& rng);
   void ScheduleAnswers(size_t prompt);
+  void ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_64& rng);
+  void Remind(size_t reminder);
   // Generated events go to the timeline (sorted once); events born at run time (answers to a
   // prompt) to a small ordered set. AdvanceTo merges the two.
   void Schedule(Time at, EventKind k, size_t msg, int64_t user);
@@ -168,6 +170,7 @@ class World {
   std::map<int64_t, size_t> by_id_;
   Stats stats_;
   std::function<void(size_t, bool)> on_change_;
+  std::map<size_t, std::set<int64_t>> answering_;  // per prompt: who answered or will
 };
 
 }  // namespace learnloop::sim

@@ -154,3 +154,66 @@ TEST(Sim, ARevokedTokenGets401) {
   EXPECT_EQ(Get(s, "/api/v1/users/current.json").status, 401);
   EXPECT_EQ(Get(s, "/api/v1/users/current.json", {}, "t2").status, 200);
 }
+
+namespace {
+
+int64_t PostAsBot(sim::Simulator& s, const std::string& body_json) {
+  sim::SimRequest post;
+  post.method = "POST";
+  post.path = "/api/v1/messages.json";
+  post.headers = {{"authorization", "Bearer t"}, {"content-type", "application/json"}};
+  post.body = body_json;
+  auto r = s.Handle(post);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return *json::GetInt64(json::Parse(r.body)->at("messages").as_array().at(0), "id");
+}
+
+std::vector<std::string> ThreadReplies(sim::Simulator& s, int64_t root) {
+  sim::SimRequest tick;
+  tick.method = "POST";
+  tick.path = "/_sim/clock";
+  tick.body = R"({"advance_seconds": 604800})";
+  s.Handle(tick);
+  std::vector<std::string> out;
+  auto truth = *json::Parse(Get(s, "/_sim/truth").body);
+  for (const auto& m : truth.at("messages").as_array())
+    if (*json::GetInt64(m, "thread_id") == root && *json::GetInt64(m, "id") != root &&
+        !*json::GetBool(m, "by_bot"))
+      out.push_back(std::to_string(*json::GetInt64(m, "id")));
+  return out;
+}
+
+}  // namespace
+
+TEST(Sim, ChoiceQuestionsGetLetterAnswersAndRemindersBringMoreAnswers) {
+  sim::Simulator quiz(Options());
+  int64_t q = PostAsBot(
+      quiz,
+      R"({"body":"Which is safer? A) reuse passwords B) a password manager C) sticky notes","group_id":"13114941440"})");
+  ThreadReplies(quiz, q);
+  auto thread =
+      *json::Parse(Get(quiz, "/api/v1/messages/in_thread/" + std::to_string(q) + ".json").body);
+  int letters = 0, replies = 0;
+  for (const auto& m : thread.at("messages").as_array()) {
+    if (*json::GetInt64(m, "id") == q) continue;
+    ++replies;
+    std::string text = *json::GetString(m.at("body"), "plain");
+    if (text.size() < 40 &&
+        (text.find('B') != std::string::npos || text.find('b') != std::string::npos ||
+         text.find('A') != std::string::npos || text.find('C') != std::string::npos))
+      ++letters;
+  }
+  EXPECT_GT(replies, 0);
+  EXPECT_EQ(letters, replies);
+
+  const std::string prompt =
+      R"({"body":"What did you learn from a colleague this week?","group_id":"13114941440"})";
+  sim::Simulator plain(Options()), reminded(Options());
+  int64_t a = PostAsBot(plain, prompt);
+  int64_t b = PostAsBot(reminded, prompt);
+  ASSERT_EQ(a, b);
+  PostAsBot(reminded,
+            R"({"body":"Reminder: the question is open until Friday.","replied_to_id":")" +
+                std::to_string(b) + "\"}");
+  EXPECT_GT(ThreadReplies(reminded, b).size(), ThreadReplies(plain, a).size());
+}
