@@ -353,25 +353,25 @@ SimReply GraphApi::Handle(const SimRequest& r) {
   return GraphError(400, "BadRequest", "Unsupported segment.", now);
 }
 
-SimReply GraphApi::Messages(const SimRequest& r, const Community& c, const std::string& base) {
-  // Root messages, newest first; the skip token carries where the last page stopped.
+SimReply GraphApi::NewestFirst(const SimRequest& r, const Community& c,
+                               const std::vector<size_t>& source, int64_t scope,
+                               const std::function<bool(size_t)>& keep, const std::string& context,
+                               const std::string& base, bool expand) {
+  // Newest first; the skip token carries the scope, where the last page stopped, and $top.
   int top = Top(r);
   int64_t before = INT64_MAX;
   if (!r.Query("$skiptoken").empty()) {
     auto st = Decode(r.Query("$skiptoken"));
-    if (!st || st->size() != 3 || (*st)[0] != c.id)
+    if (!st || st->size() != 3 || (*st)[0] != scope)
       return GraphError(400, "BadRequest", "Invalid skip token.", world_.Now());
     before = (*st)[1];
     top = static_cast<int>((*st)[2]);
   }
-  bool expand = r.Query("$expand") == "replies";
   const auto& msgs = world_.messages();
-  const auto& all = world_.InGroup(c.id);
   std::vector<size_t> page;
   bool more = false;
-  for (auto it = all.rbegin(); it != all.rend(); ++it) {
-    const Msg& m = msgs[*it];
-    if (m.thread != *it || m.id >= before) continue;
+  for (auto it = source.rbegin(); it != source.rend(); ++it) {
+    if (!keep(*it) || msgs[*it].id >= before) continue;
     if (static_cast<int>(page.size()) == top) {
       more = true;
       break;
@@ -382,54 +382,30 @@ SimReply GraphApi::Messages(const SimRequest& r, const Community& c, const std::
   w.BeginObject()
       .Key("@odata.context")
       .String("https://graph.microsoft.com/v1.0/$metadata#teams('" + c.team_id + "')/channels('" +
-              c.channel_id + "')/messages");
+              c.channel_id + "')/" + context);
   w.Key("@odata.count").Int(static_cast<int64_t>(page.size()));
   if (more)
     w.Key("@odata.nextLink")
-        .String(base + "?$skiptoken=" + Encode(Join({c.id, msgs[page.back()].id, top})));
+        .String(base + "?$skiptoken=" + Encode(Join({scope, msgs[page.back()].id, top})));
   w.Key("value").BeginArray();
   for (size_t idx : page) WriteMessage(w, msgs[idx], c, expand);
   w.EndArray().EndObject();
   return Ok(w.Take());
 }
 
+SimReply GraphApi::Messages(const SimRequest& r, const Community& c, const std::string& base) {
+  const auto& msgs = world_.messages();
+  return NewestFirst(
+      r, c, world_.InGroup(c.id), c.id, [&](size_t i) { return msgs[i].thread == i; }, "messages",
+      base, r.Query("$expand") == "replies");
+}
+
 SimReply GraphApi::Replies(const SimRequest& r, const Community& c, const Msg& root,
                            const std::string& base) {
-  int top = Top(r);
-  int64_t before = INT64_MAX;
-  if (!r.Query("$skiptoken").empty()) {
-    auto st = Decode(r.Query("$skiptoken"));
-    if (!st || st->size() != 3 || (*st)[0] != root.id)
-      return GraphError(400, "BadRequest", "Invalid skip token.", world_.Now());
-    before = (*st)[1];
-    top = static_cast<int>((*st)[2]);
-  }
   const auto& msgs = world_.messages();
-  const auto& thread = world_.InThread(root.id);
-  std::vector<size_t> page;
-  bool more = false;
-  for (auto it = thread.rbegin(); it != thread.rend(); ++it) {
-    const Msg& m = msgs[*it];
-    if (&m == &root || m.id >= before) continue;
-    if (static_cast<int>(page.size()) == top) {
-      more = true;
-      break;
-    }
-    page.push_back(*it);
-  }
-  json::Writer w;
-  w.BeginObject()
-      .Key("@odata.context")
-      .String("https://graph.microsoft.com/v1.0/$metadata#teams('" + c.team_id + "')/channels('" +
-              c.channel_id + "')/messages('" + std::to_string(root.id) + "')/replies");
-  w.Key("@odata.count").Int(static_cast<int64_t>(page.size()));
-  if (more)
-    w.Key("@odata.nextLink")
-        .String(base + "?$skiptoken=" + Encode(Join({root.id, msgs[page.back()].id, top})));
-  w.Key("value").BeginArray();
-  for (size_t idx : page) WriteMessage(w, msgs[idx], c, false);
-  w.EndArray().EndObject();
-  return Ok(w.Take());
+  return NewestFirst(
+      r, c, world_.InThread(root.id), root.id, [&](size_t i) { return &msgs[i] != &root; },
+      "messages('" + std::to_string(root.id) + "')/replies", base, false);
 }
 
 SimReply GraphApi::Delta(const SimRequest& r, const Community& c, const std::string& base) {

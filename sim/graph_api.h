@@ -2,6 +2,7 @@
 // Microsoft Graph for Teams channel messages (reference §2): teams, channels, members, users,
 // channel messages, replies and delta rounds, with Graph's throttles and error envelope.
 #include <deque>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -34,6 +35,9 @@ class GraphApi {
   SimReply Replies(const SimRequest& r, const Community& c, const Msg& root,
                    const std::string& base);
   SimReply Users(const SimRequest& r, const std::string& base);
+  SimReply NewestFirst(const SimRequest& r, const Community& c, const std::vector<size_t>& source,
+                       int64_t scope, const std::function<bool(size_t)>& keep,
+                       const std::string& context, const std::string& base, bool expand);
   std::optional<SimReply> Throttle(const std::string& bucket, int limit);
   void WriteMessage(json::Writer& w, const Msg& m, const Community& c, bool with_replies);
 

@@ -78,12 +78,17 @@ class SimHttp : public ::testing::Test {
     EXPECT_TRUE(v.ok()) << r.body.substr(0, 200);
     return v.ok() ? *v : json::Value();
   }
+  // POST /{tenant}/oauth2/v2.0/token with client credentials.
+  http::Response TokenRequest(const std::string& secret, const std::string& scope,
+                              const std::string& tenant = "5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f") {
+    return Send("POST", "/" + tenant + "/oauth2/v2.0/token",
+                "client_id=sim-app&client_secret=" + secret +
+                    "&grant_type=client_credentials&scope=" + http::UrlEncode(scope),
+                "", "application/x-www-form-urlencoded");
+  }
   std::string GraphToken() {
-    auto r = Send("POST", "/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token",
-                  "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope="
-                  "https%3A%2F%2Fgraph.microsoft.com%2F.default",
-                  "", "application/x-www-form-urlencoded");
-    return *json::GetString(Json(r), "access_token");
+    return *json::GetString(
+        Json(TokenRequest("sim-secret", "https://graph.microsoft.com/.default")), "access_token");
   }
   std::pair<std::string, std::string> AChannel() {
     auto truth = Json(Send("GET", "/_sim/truth"));
@@ -100,26 +105,17 @@ class SimHttp : public ::testing::Test {
 }  // namespace
 
 TEST_F(SimHttp, TokenEndpointAnswersLikeEntra) {
-  const std::string url = "/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token";
-  const std::string form = "application/x-www-form-urlencoded";
-  auto bad_secret = Send("POST", url,
-                         "client_id=sim-app&client_secret=nope&grant_type=client_credentials&scope="
-                         "https%3A%2F%2Fgraph.microsoft.com%2F.default",
-                         "", form);
+  const std::string graph = "https://graph.microsoft.com/.default";
+  auto bad_secret = TokenRequest("nope", graph);
   EXPECT_EQ(bad_secret.status, 401);
   auto e = Json(bad_secret);
   EXPECT_EQ(*json::GetString(e, "error"), "invalid_client");
   EXPECT_EQ(json::GetString(e, "error_description")->rfind("AADSTS7000215", 0), 0u);
-  auto bad_scope = Send(
-      "POST", url,
-      "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope=User.Read",
-      "", form);
+  auto bad_scope = TokenRequest("sim-secret", "User.Read");
   EXPECT_EQ(bad_scope.status, 400);
   EXPECT_EQ(*json::GetString(Json(bad_scope), "error"), "invalid_scope");
-  auto ok = Send("POST", url,
-                 "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope="
-                 "https%3A%2F%2Fgraph.microsoft.com%2F.default",
-                 "", form);
+  EXPECT_EQ(TokenRequest("sim-secret", graph, "botframework.com").status, 400);  // not for Graph
+  auto ok = TokenRequest("sim-secret", graph);
   ASSERT_EQ(ok.status, 200);
   auto t = Json(ok);
   SameShape(Fixture("teams/testdata/graph_token_response_client_credentials.json"), t, "token");
