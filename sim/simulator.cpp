@@ -49,7 +49,7 @@ const Community* YammerCommunity(const World& w, int64_t id) {
 }
 constexpr int64_t kNetworkId = 801445;
 
-void WriteUser(json::Writer& w, const Person& p, bool full) {
+void WriteUser(json::Writer& w, const Person& p, bool full, const std::string& tz = "") {
   std::string full_name = p.first + " " + p.last;
   std::string permalink = p.email.substr(0, p.email.find('@'));
   w.BeginObject();
@@ -66,7 +66,7 @@ void WriteUser(json::Writer& w, const Person& p, bool full) {
     w.Key("contact").BeginObject().Key("email_addresses").BeginArray();
     w.BeginObject().Key("address").String(p.email).Key("type").String("primary").EndObject();
     w.EndArray().Key("has_fake_email").Bool(false).EndObject();
-    w.Key("timezone").String("Berlin").Key("admin").String("false");
+    w.Key("timezone").String(tz).Key("admin").String("false");
     w.Key("stats")
         .BeginObject()
         .Key("following")
@@ -442,7 +442,7 @@ SimReply Simulator::Users(const SimRequest& r) {
   json::Writer w;
   w.BeginArray();
   for (size_t i = (page - 1) * 50; i < people.size() && i < static_cast<size_t>(page * 50); ++i)
-    WriteUser(w, people[i], true);
+    WriteUser(w, people[i], true, world_.zone_names()[(people[i]).zone]);
   w.EndArray();
   return Json(200, w.Take());
 }
@@ -486,7 +486,7 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
   if (p == "/users.json") return Users(r);
   if (p == "/users/current.json") {
     json::Writer w;
-    WriteUser(w, world_.bot(), true);
+    WriteUser(w, world_.bot(), true, world_.zone_names()[(world_.bot()).zone]);
     return Json(200, w.Take());
   }
   if (auto gid = IdAfter(p, "/users/in_group/")) {
@@ -505,7 +505,7 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
     const Person* pp = world_.FindPerson(*uid);
     if (!pp) return Json(404, R"({"response":{"message":"User not found","stat":"fail"}})");
     json::Writer w;
-    WriteUser(w, *pp, true);
+    WriteUser(w, *pp, true, world_.zone_names()[(*pp).zone]);
     return Json(200, w.Take());
   }
   auto group_json = [&](const Community& c, json::Writer& w) {

@@ -177,6 +177,13 @@ void World::Generate() {
     person_index_[p.id] = people_.size();
     people_.push_back(std::move(p));
   }
+  // Time zones: most people work in the organisation's, some elsewhere.
+  zone_names_ = {opt_.timezone, "America/New_York", "Asia/Kolkata", "America/Los_Angeles",
+                 "Asia/Singapore"};
+  std::mt19937_64 zrng(opt_.seed ^ 0x20e5ull);
+  for (auto& p : people_)
+    if (uni(zrng) < opt_.remote_share)
+      p.zone = static_cast<uint8_t>(1 + zrng() % (zone_names_.size() - 1));
   // Managers: someone earlier in the same department (the first of each has none).
   std::map<std::string, std::vector<int64_t>> by_department;
   for (auto& p : people_) {
@@ -318,23 +325,39 @@ void World::Generate() {
   std::discrete_distribution<size_t> pick_channel(channel_weight.begin(), channel_weight.end());
   std::discrete_distribution<size_t> pick_thread_group(group_weight.begin(), group_weight.end());
   const double per_hour = opt_.people * opt_.posts_per_person_day / 24.0;
-  for (Time h = history_start; h < end; h += std::chrono::hours{1}) {
-    auto local = UtcToLocal(zone, h);
-    auto days = std::chrono::floor<std::chrono::days>(local.time_since_epoch());
-    int hour = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::hours>(local.time_since_epoch() - days).count());
-    unsigned wd = std::chrono::weekday{std::chrono::sys_days{days}}.c_encoding();
-    double f = hour >= 8 && hour < 18 ? 2.1 : (hour >= 18 && hour < 22 ? 0.5 : 0.08);
-    if (wd == 0 || wd == 6) f *= 0.2;
+  // Working hours in each zone: busy 08-18, some evening, little at night, quiet weekends.
+  const int hours =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::hours>(end - history_start).count());
+  std::vector<double> zone_share(zone_names_.size(), 0);
+  for (const auto& p : people_) zone_share[p.zone] += 1.0 / people_.size();
+  for (const auto& name : zone_names_) {
+    auto z = FindZone(name);
+    TimeZone tzz = z.ok() ? *z : zone;
+    std::vector<float> f(hours);
+    for (int i = 0; i < hours; ++i) {
+      auto local = UtcToLocal(tzz, history_start + std::chrono::hours{i});
+      auto days = std::chrono::floor<std::chrono::days>(local.time_since_epoch());
+      int hour = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::hours>(local.time_since_epoch() - days).count());
+      unsigned wd = std::chrono::weekday{std::chrono::sys_days{days}}.c_encoding();
+      double x = hour >= 8 && hour < 18 ? 2.1 : (hour >= 18 && hour < 22 ? 0.5 : 0.08);
+      f[i] = static_cast<float>(wd == 0 || wd == 6 ? x * 0.2 : x);
+    }
+    hour_factor_.push_back(std::move(f));
+  }
+  for (int i = 0; i < hours; ++i) {
+    Time h = history_start + std::chrono::hours{i};
+    double f = 0;
+    for (size_t z = 0; z < zone_names_.size(); ++z) f += zone_share[z] * hour_factor_[z][i];
     std::poisson_distribution<int> n_posts(per_hour * f);
     int n = n_posts(rng);
-    for (int i = 0; i < n; ++i)
-      GenerateThread(pick_thread_group(rng), Plus(h, uni(rng) * 3600), rng);
+    for (int k = 0; k < n; ++k)
+      GenerateThread(pick_thread_group(rng), Plus(h, uni(rng) * 3600), rng, i);
     if (any_channel) {  // channel threads: about a third of the community traffic
       std::poisson_distribution<int> n_channel(per_hour * f * 0.35);
-      int k = n_channel(trng);
-      for (int i = 0; i < k; ++i)
-        GenerateThread(pick_channel(trng), Plus(h, uni(trng) * 3600), trng);
+      int m = n_channel(trng);
+      for (int k = 0; k < m; ++k)
+        GenerateThread(pick_channel(trng), Plus(h, uni(trng) * 3600), trng, i);
     }
   }
   // Bursts: now and then a community has a busy day (an event, an announcement) with several
@@ -354,11 +377,22 @@ void World::Generate() {
   while (!timeline_.empty() && timeline_.back().at >= end) timeline_.pop_back();
 }
 
-void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng) {
+void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng, int hour) {
   std::uniform_real_distribution<double> uni(0, 1);
   const Community& c = communities_[gi];
   int64_t author = PickMember(gi, rng, true, 0);
   if (!author) return;
+  if (hour >= 0) {
+    // People start threads in their own working hours: draw again while the author is off.
+    float best = 0;
+    for (const auto& f : hour_factor_) best = std::max(best, f[hour]);
+    for (int tries = 0;; ++tries) {
+      if (uni(rng) * best <= hour_factor_[people_[person_index_.at(author)].zone][hour]) break;
+      if (tries == 8) return;
+      author = PickMember(gi, rng, true, 0);
+      if (!author) return;
+    }
+  }
   auto add = [&](Msg m) {
     if (uni(rng) < 0.12) {
       m.mention = PickMember(gi, rng, false, m.sender);

@@ -27,6 +27,7 @@ struct OrgOptions {
   std::string timezone = "Europe/Berlin";
   double posts_per_person_day = 0.04;
   int teams = -1;  // Microsoft Teams teams (each with 1-3 channels); -1: one per 150 people
+  double remote_share = 0.3;  // people who work in another time zone than the organisation's
 };
 
 struct Person {
@@ -38,6 +39,7 @@ struct Person {
   bool bot = false;
   std::string aad_id;   // Entra object id (Teams, Graph)
   int64_t manager = 0;  // person id of the manager, 0 for none
+  uint8_t zone = 0;     // index into World::zone_names(); 0 is the organisation's
 };
 
 // A Viva Engage community, or a Microsoft Teams channel (then team_id and channel_id are set).
@@ -96,6 +98,7 @@ class World {
   const Community* FindCommunity(int64_t id) const;
   const Community* FindChannel(const std::string& team_id, const std::string& channel_id) const;
   const Person& bot() const { return people_[bot_index_]; }
+  const std::vector<std::string>& zone_names() const { return zone_names_; }
 
   const std::vector<Msg>& messages() const { return msgs_; }
   const std::string& Text(const Msg& m) const { return texts_[m.text]; }
@@ -130,7 +133,8 @@ class World {
   };
 
   void Generate();
-  void GenerateThread(size_t group_index, Time at, std::mt19937_64& rng);
+  // hour >= 0: the thread starter is drawn towards people whose working hours these are.
+  void GenerateThread(size_t group_index, Time at, std::mt19937_64& rng, int hour = -1);
   void ScheduleAnswers(size_t prompt);
   void ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_64& rng);
   void Remind(size_t reminder);
@@ -147,6 +151,8 @@ class World {
   std::mutex mu_;
   Time now_;
   std::vector<Person> people_;
+  std::vector<std::string> zone_names_;
+  std::vector<std::vector<float>> hour_factor_;  // [zone][hour since history start]
   std::map<int64_t, size_t> person_index_;
   size_t bot_index_ = 0;
   std::vector<Community> communities_;

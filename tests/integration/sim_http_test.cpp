@@ -237,9 +237,22 @@ TEST_F(SimHttp, DeltaRoundsListEveryRootOnceThenOnlyWhatChanged) {
   ASSERT_FALSE(link.empty());
   EXPECT_NE(link.find("$deltatoken="), std::string::npos);
   Advance(3 * 86400);
+  // Someone answers in an old thread: its root must come back in the next round.
+  int64_t member = 0;
+  for (const auto& g : truth.at("groups").as_array())
+    if (*json::GetInt64(g, "id") == channel_group)
+      member = g.at("members")
+                   .as_array()
+                   .at(g.at("members").as_array().size() - 1)
+                   .as_number()
+                   .to_int64();
+  const std::string old_root = *roots.begin();
+  Send("POST", "/_sim/reply",
+       "{\"user_id\":" + std::to_string(member) + ",\"replied_to_id\":" + old_root +
+           ",\"body\":\"late reply\"}");
   token = GraphToken();  // the first one has expired meanwhile
   auto [second, link2] = round(link);
-  EXPECT_FALSE(second.empty());
+  EXPECT_TRUE(second.count(old_root));
   EXPECT_LT(second.size(), first.size() + 100);
   auto truth2 = Json(Send("GET", "/_sim/truth"));
   for (const auto& m : truth2.at("messages").as_array()) {  // every new root is in the second round
