@@ -166,7 +166,11 @@ void Bot::RecognizeAnswers() {
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24 * 7}) continue;
     store_.Transaction([&] {
       for (const auto& m : store_.MessagesInThread(p.message_id)) {
-        if (m.id == p.message_id || m.deleted || bots.count(m.author_id)) continue;
+        if (m.deleted) {  // a deleted reply withdraws its answer
+          store_.DeleteAnswer(p.id, m.id);
+          continue;
+        }
+        if (m.id == p.message_id || bots.count(m.author_id)) continue;
         if (m.created_at < p.posted_at) continue;
         if (p.closes_at && m.created_at >= *p.closes_at) continue;
         Answer a;

@@ -21,6 +21,12 @@ class EventSink {
   // The complete current set of reactions of one kind on a message (e.g. Yammer's liked_by).
   virtual void OnReactionSnapshot(const std::string& message_id, const std::string& kind,
                                   const std::vector<Reaction>& reactions) = 0;
+  // Every message of the group created in [from, to) that the ESN still has: any other one
+  // seen before has been deleted (feeds just stop showing deleted messages).
+  virtual void OnPresent(const std::string& group_id, Time from, Time to,
+                         const std::vector<std::string>& message_ids) {
+    (void)group_id, (void)from, (void)to, (void)message_ids;
+  }
 };
 
 struct PollStats {

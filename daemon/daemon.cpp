@@ -32,6 +32,12 @@ class StoreSink final : public connectors::EventSink {
                           const std::vector<Reaction>& r) override {
     Add([id, kind, r](store::Store& s) { s.ReplaceReactions(id, kind, r); });
   }
+  void OnPresent(const std::string& group_id, Time from, Time to,
+                 const std::vector<std::string>& ids) override {
+    Add([group_id, from, to, ids](store::Store& s) {
+      s.MarkDeletedExcept(group_id, from, to, ids);
+    });
+  }
   void Flush() {
     if (pending_.empty()) return;
     store_.Transaction([&] {

@@ -111,7 +111,12 @@ void GraphApi::WriteMessage(json::Writer& w, const Msg& m, const Community& c, b
   w.Key("messageType").String("message");
   w.Key("createdDateTime").String(FormatIsoMillis(m.created_at));
   w.Key("lastModifiedDateTime").String(FormatIsoMillis(modified));
-  w.Key("lastEditedDateTime").Null().Key("deletedDateTime");
+  w.Key("lastEditedDateTime");
+  if (m.edited_at)
+    w.String(FormatIsoMillis(*m.edited_at));
+  else
+    w.Null();
+  w.Key("deletedDateTime");
   if (m.deleted)
     w.String(FormatIsoMillis(modified));
   else

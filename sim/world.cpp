@@ -60,6 +60,16 @@ Time Plus(Time t, double seconds) {
   return std::chrono::floor<std::chrono::seconds>(t + Millis{static_cast<int64_t>(seconds * 1000)});
 }
 
+// A uniform number in [0, 1) from a seed, an index and a stream (splitmix64).
+double Hash01(uint64_t seed, uint64_t idx, uint64_t stream) {
+  uint64_t z =
+      seed * 0x9E3779B97F4A7C15ull + idx * 0xBF58476D1CE4E5B9ull + stream * 0x94D049BB133111EBull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) / static_cast<double>(1ull << 53);
+}
+
 // A stable GUID-shaped id made from a number (Entra object ids, team ids).
 std::string GuidFor(int64_t n, uint64_t salt) {
   std::mt19937_64 g(static_cast<uint64_t>(n) * 0x9E3779B97F4A7C15ull ^ salt);
@@ -400,6 +410,14 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng, int hour) {
     msgs_.push_back(std::move(m));
     size_t idx = msgs_.size() - 1;
     Schedule(msgs_[idx].created_at, EventKind::kAppear, idx, 0);
+    // Some messages are edited or deleted later (drawn from the index, not from rng, so the
+    // rest of the organisation does not move).
+    double u = Hash01(opt_.seed, idx, 1);
+    Time later = Plus(msgs_[idx].created_at, 600 + Hash01(opt_.seed, idx, 2) * 2 * 86400);
+    if (u < opt_.delete_rate)
+      Schedule(later, EventKind::kDelete, idx, 0);
+    else if (u < opt_.delete_rate + opt_.edit_rate)
+      Schedule(later, EventKind::kEdit, idx, 0);
     std::poisson_distribution<int> n_likes(msgs_[idx].parent == SIZE_MAX ? 1.0 : 0.5);
     int n = n_likes(rng);
     for (int i = 0; i < n; ++i) {
@@ -466,10 +484,19 @@ void World::Materialize(size_t idx) {
 
 void World::Apply(const Event& e) {
   now_ = std::max(now_, e.at);
+  Msg& m = msgs_[e.msg];
   if (e.kind == EventKind::kAppear) {
     Materialize(e.msg);
-  } else if (msgs_[e.msg].id != 0) {
+  } else if (m.id == 0) {
+    return;
+  } else if (e.kind == EventKind::kLike) {
     Like(e.msg, e.user, true);
+  } else {
+    if (e.kind == EventKind::kDelete) m.deleted = true;
+    if (e.kind == EventKind::kEdit) m.edited_at = now_;
+    m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
+    m.modified_at = msgs_[m.thread].modified_at = now_;
+    if (on_change_) on_change_(e.msg, false);
   }
 }
 

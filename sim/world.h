@@ -28,6 +28,8 @@ struct OrgOptions {
   double posts_per_person_day = 0.04;
   int teams = -1;  // Microsoft Teams teams (each with 1-3 channels); -1: one per 150 people
   double remote_share = 0.3;  // people who work in another time zone than the organisation's
+  double delete_rate = 0.01;  // share of generated messages deleted later (within two days)
+  double edit_rate = 0.03;    // share edited later
 };
 
 struct Person {
@@ -67,6 +69,7 @@ struct Msg {
   std::vector<std::pair<int64_t, Time>> reacted_at;  // when each reaction came (Teams shows it)
   uint64_t change_seq = 0;  // last change to the message or its thread (Graph delta rounds)
   Time modified_at{};       // when that change happened
+  std::optional<Time> edited_at;
   bool system = false;
   bool deleted = false;
   bool by_bot = false;
@@ -122,7 +125,7 @@ class World {
   const OrgOptions& options() const { return opt_; }
 
  private:
-  enum class EventKind { kAppear, kLike };
+  enum class EventKind { kAppear, kLike, kEdit, kDelete };
   struct Event {
     Time at;
     uint64_t seq;

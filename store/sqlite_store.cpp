@@ -224,6 +224,19 @@ class SqliteStore final : public Store {
     });
   }
 
+  int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
+                        const std::vector<std::string>& present) override {
+    int changed = 0;
+    Locked([&] {
+      Stmt s(db_,
+             "UPDATE messages SET deleted=1 WHERE group_id=?1 AND created_at>=?2 AND created_at<?3 "
+             "AND deleted=0 AND id NOT IN (SELECT value FROM json_each(?4))");
+      s.Bind(1, group_id).Bind(2, from).Bind(3, to).Bind(4, EncodeList(present)).Run();
+      changed = sqlite3_changes(db_);
+    });
+    return changed;
+  }
+
   std::optional<std::string> GetCursor(const std::string& key) override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT value FROM cursors WHERE key=?1");
@@ -369,6 +382,13 @@ class SqliteStore final : public Store {
              "choice=excluded.choice, correct=excluded.correct, points=excluded.points");
       s.Bind(1, a.prompt_id).Bind(2, a.user_id).Bind(3, a.message_id).Bind(4, a.answered_at);
       s.Bind(5, a.choice).Bind(6, a.correct).Bind(7, a.points).Run();
+    });
+  }
+
+  void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) override {
+    Locked([&] {
+      Stmt s(db_, "DELETE FROM answers WHERE prompt_id=?1 AND message_id=?2");
+      s.Bind(1, prompt_id).Bind(2, message_id).Run();
     });
   }
 

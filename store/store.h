@@ -44,6 +44,10 @@ class Store {
   virtual void ReplaceReactions(const std::string& message_id, const std::string& kind,
                                 const std::vector<Reaction>& reactions) = 0;
   virtual void UpsertReaction(const Reaction& r) = 0;
+  // Marks deleted every message of the group created in [from, to) whose id is not listed.
+  // Returns how many were marked.
+  virtual int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
+                                const std::vector<std::string>& present) = 0;
 
   virtual std::optional<std::string> GetCursor(const std::string& key) = 0;
   virtual void SetCursor(const std::string& key, const std::string& value) = 0;
@@ -61,6 +65,7 @@ class Store {
   virtual void UpsertPrompt(const Prompt& p) = 0;
   virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
   virtual void UpsertAnswer(const Answer& a) = 0;
+  virtual void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
 
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
   virtual std::optional<User> GetUser(const std::string& id) = 0;

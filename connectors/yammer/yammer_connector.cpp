@@ -146,7 +146,7 @@ void YammerConnector::Emit(const MessagePage& page, EventSink& sink,
 
 Result<int64_t> YammerConnector::Walk(const std::string& gid, int64_t newer_than,
                                       std::optional<Time> stop_before, EventSink& sink,
-                                      PollStats& stats) {
+                                      PollStats& stats, std::vector<std::string>* seen) {
   int64_t max_seen = newer_than;
   int64_t older_than = 0;
   for (;;) {
@@ -164,6 +164,9 @@ Result<int64_t> YammerConnector::Walk(const std::string& gid, int64_t newer_than
     if (page->native_ids.empty()) break;
     Emit(*page, sink, stop_before);
     stats.messages += static_cast<int>(page->messages.size());
+    if (seen)
+      for (const auto& m : page->messages)
+        if (!stop_before || m.created_at >= *stop_before) seen->push_back(m.id);
     max_seen = std::max(max_seen, page->MaxId());
     older_than = page->MinId();
     bool reached_stop = false;
@@ -199,8 +202,11 @@ Status YammerConnector::PollCommunity(const std::string& gid, EventSink& sink, P
   Time refreshed = FromUnixMillis(CursorInt(refreshed_key));
   if (refresh_now || now - refreshed >= cfg_.refresh_interval) {
     // Likes (and edits) come after a message was first seen: re-read the recent window.
-    auto f = Walk(gid, 0, now - cfg_.refresh_window, sink, stats);
+    // The whole window is read again, so what is no longer there has been deleted.
+    std::vector<std::string> seen;
+    auto f = Walk(gid, 0, now - cfg_.refresh_window, sink, stats, &seen);
     if (!f.ok()) return f.status();
+    sink.OnPresent(MakeId(cfg_.name, gid), now - cfg_.refresh_window, now, seen);
     cursors_[refreshed_key] = std::to_string(ToUnixMillis(now));
   }
   return Status::Ok();

@@ -36,8 +36,9 @@ class YammerConnector final : public Connector, public Poster {
   Status PollCommunity(const std::string& gid, EventSink& sink, PollStats& stats, bool refresh_now);
   // Pages a community feed newest-first from `newer_than` (0: from the beginning), stopping
   // at messages older than `stop_before`. Returns the highest id seen.
+  // `seen`, when given, collects the ids of the messages emitted.
   Result<int64_t> Walk(const std::string& gid, int64_t newer_than, std::optional<Time> stop_before,
-                       EventSink& sink, PollStats& stats);
+                       EventSink& sink, PollStats& stats, std::vector<std::string>* seen = nullptr);
   void Emit(const MessagePage& page, EventSink& sink, std::optional<Time> stop_before);
   int64_t CursorInt(const std::string& key) const;
 

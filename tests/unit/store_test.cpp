@@ -62,6 +62,23 @@ TEST(SqliteStore, UpsertsAreIdempotent) {
   EXPECT_TRUE(st.AllReactions().empty());
 }
 
+TEST(SqliteStore, MessagesNoLongerListedInAWindowAreMarkedDeleted) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  auto& st = **s;
+  st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z"));
+  st.UpsertMessage(Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10"));
+  st.UpsertMessage(Msg("yammer:12", "yammer:2", "2026-11-20T10:00:00Z"));  // outside the window
+  EXPECT_EQ(st.MarkDeletedExcept("yammer:1", *ParseIso("2026-11-22T00:00:00Z"),
+                                 *ParseIso("2026-11-24T00:00:00Z"), {"yammer:10"}),
+            1);
+  std::map<std::string, bool> deleted;
+  for (const auto& m : st.AllMessages()) deleted[m.id] = m.deleted;
+  EXPECT_FALSE(deleted["yammer:10"]);
+  EXPECT_TRUE(deleted["yammer:11"]);
+  EXPECT_FALSE(deleted["yammer:12"]);
+}
+
 TEST(SqliteStore, ReopensAtTheSameSchemaVersionAndKeepsCursors) {
   TempDir d;
   std::string path = (d.path / "s.db").string();
