@@ -28,6 +28,8 @@ Organisation
   --timezone ZONE       the organisation's IANA time zone (default Europe/Berlin)
   --history-days N      days of activity before the start (default 28)
   --horizon-days N      days of activity generated after the start (default 70)
+  --delete-rate X       share of generated messages deleted within two days (default 0.01)
+  --edit-rate X         share edited within two days (default 0.03)
   --posts-per-person-day X
                         thread starters per person and day, before working-hour and
                         weekend shaping (default 0.04)
@@ -59,7 +61,9 @@ Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
 GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
 GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "retry_after", "noise"},
 POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "lifetime_seconds": N},
-POST /_sim/reply {"user_id", "replied_to_id", "body"}.
+POST /_sim/reply {"user_id", "replied_to_id", "body"},
+POST /_sim/react {"user_id", "message_id", "remove"},
+POST /_sim/bot {"endpoint", "all_messages"} (where inbound bot activities go).
 )";
 
 int Fail(const std::string& m) {
@@ -100,6 +104,10 @@ int main(int argc, char** argv) {
         o.org.timezone = value();
       else if (a == "--history-days")
         o.org.history_days = std::stoi(value());
+      else if (a == "--delete-rate")
+        o.org.delete_rate = std::stod(value());
+      else if (a == "--edit-rate")
+        o.org.edit_rate = std::stod(value());
       else if (a == "--posts-per-person-day")
         o.org.posts_per_person_day = std::stod(value());
       else if (a == "--horizon-days")

@@ -681,6 +681,19 @@ SimReply Simulator::Control(const SimRequest& r) {
     w.EndArray().EndObject();
     return Json(200, w.Take());
   }
+  if (p == "/_sim/react" && r.method == "POST") {
+    // A reaction (a like on Yammer) by a given person, now; "remove": true takes it back.
+    auto v = json::Parse(r.body);
+    if (!v.ok()) return Json(400, R"({"error":"body must be JSON"})");
+    auto user = json::GetInt64(*v, "user_id");
+    auto msg = json::GetInt64(*v, "message_id");
+    if (!user || !msg || !world_.FindPerson(*user))
+      return Json(400, R"({"error":"give user_id and message_id"})");
+    auto idx = world_.FindMessage(*msg);
+    if (!idx) return Json(404, R"({"error":"no such message"})");
+    world_.Like(*idx, *user, !json::GetBool(*v, "remove").value_or(false));
+    return Json(200, "{}");
+  }
   if (p == "/_sim/reply" && r.method == "POST") {
     auto v = json::Parse(r.body);
     if (!v.ok()) return Json(400, R"({"error":"body must be JSON"})");

@@ -177,10 +177,10 @@ void World::Generate() {
     else
       p.activated_at = Plus(history_start, -uni(rng) * 3 * 365 * 24 * 3600.0 - 86400);
     double u = uni(rng);
-    if (u < 0.75)
+    if (u < 0.85)
       p.activity = 0;  // reads only
-    else if (u < 0.9)
-      p.activity = 0.15;  // speaks up now and then
+    else if (u < 0.94)
+      p.activity = 0.05;  // speaks up now and then
     else
       p.activity = std::min(50.0, 1.0 / std::pow(1 - uni(rng), 1 / 1.3));
     p.aad_id = GuidFor(p.id, 0xaad);
@@ -294,7 +294,7 @@ void World::Generate() {
       const Person& p = people_[person_index_.at(id)];
       bool can = !p.bot && p.state == "active";
       w += can ? p.activity : 0;
-      a += can ? p.activity + 0.04 : 0;
+      a += can ? p.activity + 0.005 : 0;
       writers.push_back(w);
       anyone.push_back(a);
     }

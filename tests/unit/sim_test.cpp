@@ -217,3 +217,25 @@ TEST(Sim, ChoiceQuestionsGetLetterAnswersAndRemindersBringMoreAnswers) {
                 std::to_string(b) + "\"}");
   EXPECT_GT(ThreadReplies(reminded, b).size(), ThreadReplies(plain, a).size());
 }
+
+TEST(Sim, ControlApiReactsAsAPerson) {
+  sim::Simulator s(Options());
+  auto truth = *json::Parse(Get(s, "/_sim/truth").body);
+  int64_t msg = 0, person = 0;
+  for (const auto& m : truth.at("messages").as_array())
+    if (*json::GetString(m, "network") == "yammer" && !*json::GetBool(m, "system"))
+      msg = *json::GetInt64(m, "id");
+  for (const auto& u : truth.at("users").as_array())
+    if (!*json::GetBool(u, "bot")) person = *json::GetInt64(u, "id");
+  sim::SimRequest react;
+  react.method = "POST";
+  react.path = "/_sim/react";
+  react.body =
+      "{\"user_id\":" + std::to_string(person) + ",\"message_id\":" + std::to_string(msg) + "}";
+  EXPECT_EQ(s.Handle(react).status, 200);
+  auto one = *json::Parse(Get(s, "/api/v1/messages/" + std::to_string(msg) + ".json").body);
+  bool found = false;
+  for (const auto& n : one.at("messages").as_array().at(0).at("liked_by").at("names").as_array())
+    found |= *json::GetInt64(n, "user_id") == person;
+  EXPECT_TRUE(found);
+}
