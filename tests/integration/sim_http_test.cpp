@@ -610,3 +610,33 @@ TEST_F(SimHttp, PeopleAnsweringTheBotReachItsEndpointWithASignedToken) {
   EXPECT_EQ(*json::GetString(header, "kid"), *json::GetString(key, "kid"));
   endpoint.Stop();
 }
+
+TEST_F(SimHttp, FaultsNoiseAndRevocationOverHttp) {
+  auto faults = [&](const std::string& body) {
+    EXPECT_EQ(Send("POST", "/_sim/faults", body).status, 200);
+  };
+  Advance(60);
+  faults(R"({"error_rate": 1})");
+  auto r = Send("GET", "/api/v1/users.json", "", "sim-token");
+  EXPECT_TRUE(r.status == 500 || r.status == 503) << r.status;
+  faults(R"({"error_rate": 0, "truncate_rate": 1})");
+  r = Send("GET", "/api/v1/users.json", "", "sim-token");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(json::Parse(r.body).ok());
+  faults(R"({"truncate_rate": 0, "slow_rate": 1, "slow_ms": 300})");
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(Send("GET", "/api/v1/users/current.json", "", "sim-token").status, 200);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds{250});
+  faults(R"({"slow_rate": 0, "noise": true})");
+  auto feed = Json(Send("GET", "/api/v1/messages.json", "", "sim-token"));
+  EXPECT_TRUE(json::Find(feed.at("messages").as_array().at(0), "x_sim_unknown"));
+  faults(R"({"noise": false})");
+  EXPECT_EQ(Send("POST", "/_sim/tokens", R"({"revoke": "sim-token", "add": "sim-token-2"})").status,
+            200);
+  EXPECT_EQ(Send("GET", "/api/v1/users/current.json", "", "sim-token").status, 401);
+  EXPECT_EQ(Send("GET", "/api/v1/users/current.json", "", "sim-token-2").status, 200);
+  Send("POST", "/_sim/tokens", R"({"add": "sim-token"})");
+  auto log = Json(Send("GET", "/_sim/requests?limit=3"));
+  EXPECT_EQ(log.as_array().size(), 3u);
+  EXPECT_EQ(*json::GetInt64(log.as_array().at(2), "status"), 200);
+}
