@@ -605,7 +605,7 @@ void World::ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_
   r.parent = prompt;
   r.thread = prompt;
   r.created_at = at;
-  r.text = AddText(AnswerText(static_cast<PromptKind>(KindOf(Text(msgs_[prompt]))), rng));
+  r.text = AddText(AnswerText(KindOf(Text(msgs_[prompt])), rng));
   msgs_.push_back(std::move(r));
   ScheduleLive(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
   answering_[prompt].insert(person);

@@ -303,11 +303,8 @@ TEST_F(SimHttp, YammerPayloadsMatchTheRecordings) {
 
 TEST_F(SimHttp, TheBotFrameworkOpensAThreadRepliesAndIsLimitedPerThread) {
   auto [team, channel] = AChannel();
-  auto tok = Send("POST", "/botframework.com/oauth2/v2.0/token",
-                  "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope="
-                  "https%3A%2F%2Fapi."
-                  "botframework.com%2F.default",
-                  "", "application/x-www-form-urlencoded");
+  auto tok =
+      TokenRequest("sim-secret", "https://api.botframework.com/.default", "botframework.com");
   ASSERT_EQ(tok.status, 200);
   std::string bot = *json::GetString(Json(tok), "access_token");
   // The recorded request, with this simulation's channel in it.
@@ -551,11 +548,8 @@ TEST_F(SimHttp, PeopleAnsweringTheBotReachItsEndpointWithASignedToken) {
            R"({"endpoint":"http://127.0.0.1:)" + std::to_string(*port) + R"(/api/messages"})"));
   std::string service_url = *json::GetString(reg, "serviceUrl");
   auto [team, channel] = AChannel();
-  auto tok = Send("POST", "/botframework.com/oauth2/v2.0/token",
-                  "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope="
-                  "https%3A%2F%2Fapi."
-                  "botframework.com%2F.default",
-                  "", "application/x-www-form-urlencoded");
+  auto tok =
+      TokenRequest("sim-secret", "https://api.botframework.com/.default", "botframework.com");
   std::string bot = *json::GetString(Json(tok), "access_token");
   Advance(60);
   auto created =
