@@ -29,6 +29,39 @@ std::string TextOf(const json::Value& activity) {
   return "";
 }
 
+// The buttons of the activity's Adaptive Cards. The card content is an object in the Bot
+// Framework; a card sent as a JSON string is read too.
+std::vector<CardAction> ActionsOf(const json::Value& activity) {
+  std::vector<CardAction> out;
+  const json::Value* atts = json::Find(activity, "attachments");
+  if (!atts || !atts->is_array()) return out;
+  for (const auto& a : atts->as_array()) {
+    if (json::GetString(a, "contentType").value_or("") != "application/vnd.microsoft.card.adaptive")
+      continue;
+    const json::Value* content = json::Find(a, "content");
+    json::Value parsed;
+    if (content && content->is_string()) {
+      auto p = json::Parse(content->as_string());
+      if (!p.ok()) continue;
+      parsed = *p;
+      content = &parsed;
+    }
+    const json::Value* actions = content ? json::Find(*content, "actions") : nullptr;
+    if (!actions || !actions->is_array()) continue;
+    for (const auto& act : actions->as_array()) {
+      std::string type = json::GetString(act, "type").value_or("");
+      if (type != "Action.Submit" && type != "Action.Execute") continue;
+      CardAction ca;
+      ca.title = json::GetString(act, "title").value_or("");
+      const json::Value* data = json::Find(act, "data");
+      ca.data = data ? json::Dump(*data) : "{}";
+      ca.execute = type == "Action.Execute";
+      out.push_back(std::move(ca));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<SimReply> BotFrameworkApi::Throttle(const std::string& thread) {
@@ -62,13 +95,15 @@ SimReply BotFrameworkApi::Handle(const SimRequest& r) {
     ++world_.stats().unauthorized;
     return BotError(401, "Unauthorized", "Authorization has been denied for this request.");
   }
-  if (r.method != "POST") return BotError(405, "BadSyntax", "Only POST is supported here.");
-  auto body = json::Parse(r.body);
+  if (r.method != "POST" && r.method != "PUT" && r.method != "DELETE")
+    return BotError(405, "BadSyntax", "Use POST, PUT or DELETE.");
+  auto body = json::Parse(r.method == "DELETE" ? "{}" : r.body);
   if (!body.ok() || !body->is_object())
     return BotError(400, "BadSyntax", "The body is not a JSON object.");
   const std::string prefix = "/bf/v3/conversations";
   if (r.path.rfind(prefix, 0) != 0) return BotError(404, "NotFound", "Unknown path.");
   std::string rest = r.path.substr(prefix.size());
+  if (r.method != "POST") return Change(r, rest, *body);
   SimReply out;
   out.status = 201;
   if (rest.empty() || rest == "/") {
@@ -89,7 +124,8 @@ SimReply BotFrameworkApi::Handle(const SimRequest& r) {
     std::string text = activity ? TextOf(*activity) : "";
     if (text.empty()) return BotError(400, "BadSyntax", "The activity has no text.");
     if (auto t = Throttle(channel_id)) return *t;
-    size_t idx = world_.Post(world_.bot().id, channel->id, std::nullopt, text, true);
+    size_t idx =
+        world_.Post(world_.bot().id, channel->id, std::nullopt, text, true, ActionsOf(*activity));
     std::string id = std::to_string(world_.messages()[idx].id);
     json::Writer w;
     w.BeginObject()
@@ -120,9 +156,47 @@ SimReply BotFrameworkApi::Handle(const SimRequest& r) {
   std::string text = TextOf(*body);
   if (text.empty()) return BotError(400, "BadSyntax", "The activity has no text.");
   if (auto t = Throttle(conversation)) return *t;
-  size_t idx = world_.Post(world_.bot().id, 0, world_.messages()[*root].thread, text, true);
+  size_t idx = world_.Post(world_.bot().id, 0, world_.messages()[*root].thread, text, true,
+                           ActionsOf(*body));
   json::Writer w;
   w.BeginObject().Key("id").String(std::to_string(world_.messages()[idx].id)).EndObject();
+  out.body = w.Take();
+  return out;
+}
+
+SimReply BotFrameworkApi::Change(const SimRequest& r, const std::string& rest,
+                                 const json::Value& body) {
+  // PUT or DELETE …/{conversationId}/activities/{activityId}: the bot edits or deletes one of
+  // its own messages in the thread.
+  auto act = rest.find("/activities/");
+  if (rest.empty() || rest[0] != '/' || act == std::string::npos)
+    return BotError(404, "NotFound", "Unknown path.");
+  std::string conversation = rest.substr(1, act - 1);
+  auto mark = conversation.find(";messageid=");
+  std::optional<size_t> idx;
+  try {
+    idx = world_.FindMessage(std::stoll(rest.substr(act + 12)));
+  } catch (const std::exception&) {
+  }
+  if (mark == std::string::npos || !idx)
+    return BotError(404, "ActivityNotFound", "Activity not found.");
+  const Msg& m = world_.messages()[*idx];
+  const Community* channel = world_.FindCommunity(m.group);
+  if (!channel || channel->channel_id != conversation.substr(0, mark) ||
+      std::to_string(world_.messages()[m.thread].id) != conversation.substr(mark + 11) || m.deleted)
+    return BotError(404, "ActivityNotFound", "Activity not found.");
+  if (!m.by_bot) return BotError(403, "Forbidden", "The bot can change only its own messages.");
+  if (auto t = Throttle(conversation)) return *t;
+  SimReply out;
+  if (r.method == "DELETE") {
+    world_.Delete(*idx);
+    return out;
+  }
+  std::string text = TextOf(body);
+  if (text.empty()) return BotError(400, "BadSyntax", "The activity has no text.");
+  world_.Edit(*idx, text);
+  json::Writer w;
+  w.BeginObject().Key("id").String(std::to_string(m.id)).EndObject();
   out.body = w.Take();
   return out;
 }
@@ -174,35 +248,30 @@ SimReply BotFrameworkApi::OpenId(const SimRequest& r) {
   return rep;
 }
 
-void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
-  if (!created || endpoint_.empty()) return;
-  const Msg& m = world_.messages()[idx];
-  const Msg& root = world_.messages()[m.thread];
-  const Community* c = world_.FindCommunity(m.group);
-  const Person* from = world_.FindPerson(m.sender);
-  if (!c || !c->IsChannel() || !from || from->bot || m.system) return;
-  if (!all_messages_ && !root.by_bot) return;
+void BotFrameworkApi::BeginActivity(json::Writer& w, const std::string& type, const std::string& id,
+                                    Time at, const Person& from, const Community& c,
+                                    const Msg& root, const std::string* card) {
   const std::string tenant = identity_.options().tenant, app = identity_.options().client_id;
-  std::string conversation = c->channel_id + ";messageid=" + std::to_string(root.id);
-  std::string team_thread = "19:" + c->team_id.substr(0, 8) + "team@thread.tacv2";
-  json::Writer w;
-  w.BeginObject().Key("type").String("message").Key("id").String(std::to_string(m.id));
-  w.Key("timestamp").String(FormatIsoMillis(m.created_at)).Key("channelId").String("msteams");
+  std::string conversation = c.channel_id + ";messageid=" + std::to_string(root.id);
+  std::string team_thread = "19:" + c.team_id.substr(0, 8) + "team@thread.tacv2";
+  w.BeginObject().Key("type").String(type).Key("id").String(id);
+  w.Key("timestamp").String(FormatIsoMillis(at)).Key("channelId").String("msteams");
   w.Key("serviceUrl").String(service_url_);
   w.Key("from")
       .BeginObject()
       .Key("id")
-      .String("29:" + from->aad_id)
+      .String("29:" + from.aad_id)
       .Key("name")
-      .String(from->first + " " + from->last);
-  w.Key("aadObjectId").String(from->aad_id).EndObject();
+      .String(from.first + " " + from.last);
+  w.Key("aadObjectId").String(from.aad_id).EndObject();
   w.Key("conversation")
       .BeginObject()
       .Key("isGroup")
       .Bool(true)
       .Key("conversationType")
       .String("channel");
-  w.Key("tenantId").String(tenant).Key("id").String(conversation).EndObject();
+  w.Key("tenantId").String(tenant).Key("id").String(conversation).Key("name").String(c.name);
+  w.EndObject();
   w.Key("recipient")
       .BeginObject()
       .Key("id")
@@ -210,10 +279,6 @@ void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
       .Key("name")
       .String("Learning Bot")
       .EndObject();
-  w.Key("text").String(world_.Text(m)).Key("textFormat").String("plain");
-  if (&root != &m) w.Key("replyToId").String(std::to_string(root.id));
-  w.Key("attachments").BeginArray().BeginObject().Key("contentType").String("text/html");
-  w.Key("content").String("<p>" + world_.Text(m) + "</p>").EndObject().EndArray();
   w.Key("entities")
       .BeginArray()
       .BeginObject()
@@ -225,16 +290,24 @@ void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
   w.Key("channelData")
       .BeginObject()
       .Key("teamsChannelId")
-      .String(c->channel_id)
+      .String(c.channel_id)
       .Key("teamsTeamId")
       .String(team_thread);
-  w.Key("channel").BeginObject().Key("id").String(c->channel_id).EndObject();
+  w.Key("channel").BeginObject().Key("id").String(c.channel_id).EndObject();
   w.Key("team").BeginObject().Key("id").String(team_thread).EndObject();
-  w.Key("tenant").BeginObject().Key("id").String(tenant).EndObject().EndObject();
+  w.Key("tenant").BeginObject().Key("id").String(tenant).EndObject();
+  if (card) {
+    // Card actions name the card's source and carry the legacy reply id Teams adds.
+    w.Key("source").BeginObject().Key("name").String("message").EndObject();
+    w.Key("legacy").BeginObject().Key("replyToId").String("1:" + card->substr(0, 40));
+    w.EndObject();
+  }
+  w.EndObject();
   w.Key("locale").String("en-US").Key("localTimezone").String(world_.options().timezone);
-  w.Key("localTimestamp")
-      .String(FormatIsoMillis(m.created_at).substr(0, 23) + "+00:00")
-      .EndObject();
+  w.Key("localTimestamp").String(FormatIsoMillis(at).substr(0, 23) + "+00:00");
+}
+
+void BotFrameworkApi::Deliver(std::string body, Notifier& out) {
   // Signed as the Bot Connector signs: issuer, audience = the bot's app id, serviceUrl claim.
   auto now_s =
       std::chrono::duration_cast<std::chrono::seconds>(world_.Now().time_since_epoch()).count();
@@ -245,15 +318,69 @@ void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
       .Key("iss")
       .String("https://api.botframework.com")
       .Key("aud")
-      .String(app);
+      .String(identity_.options().client_id);
   claims.EndObject();
   Notifier::Delivery d;
   d.url = endpoint_;
-  d.body = w.Take();
+  d.body = std::move(body);
   d.due = world_.Now();
   d.kind = "bot_activity";
   d.headers = {{"Authorization", "Bearer " + signer_.Sign(claims.str())}};
   out.Enqueue(std::move(d));
+}
+
+void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
+  if (!created || endpoint_.empty()) return;
+  const Msg& m = world_.messages()[idx];
+  const Msg& root = world_.messages()[m.thread];
+  const Community* c = world_.FindCommunity(m.group);
+  const Person* from = world_.FindPerson(m.sender);
+  if (!c || !c->IsChannel() || !from || from->bot || m.system) return;
+  if (!all_messages_ && !root.by_bot) return;
+  json::Writer w;
+  BeginActivity(w, "message", std::to_string(m.id), m.created_at, *from, *c, root);
+  w.Key("text").String(world_.Text(m)).Key("textFormat").String("plain");
+  if (&root != &m) w.Key("replyToId").String(std::to_string(root.id));
+  w.Key("attachments").BeginArray().BeginObject().Key("contentType").String("text/html");
+  w.Key("content").String("<p>" + world_.Text(m) + "</p>").EndObject().EndArray();
+  w.EndObject();
+  Deliver(w.Take(), out);
+}
+
+void BotFrameworkApi::OnClick(size_t k, Notifier& out) {
+  if (endpoint_.empty()) return;
+  const CardClick& click = world_.clicks()[k];
+  const Msg& card = world_.messages()[click.card];
+  const Community* c = world_.FindCommunity(card.group);
+  const Person* from = world_.FindPerson(click.user);
+  const auto* actions = world_.CardActions(click.card);
+  if (!c || !c->IsChannel() || !from || !actions || click.action >= actions->size()) return;
+  const CardAction& a = (*actions)[click.action];
+  auto data = json::Parse(a.data);
+  char id[48];
+  std::snprintf(id, sizeof id, "f:%016llx-%04zx", static_cast<unsigned long long>(card.id), k);
+  json::Writer w;
+  std::string legacy = std::to_string(card.id) + "-" + from->aad_id;
+  BeginActivity(w, a.execute ? "invoke" : "message", id, click.at, *from, *c,
+                world_.messages()[card.thread], &legacy);
+  w.Key("replyToId").String(std::to_string(card.id));
+  w.Key("value");
+  if (a.execute) {
+    w.BeginObject().Key("action").BeginObject().Key("type").String("Action.Execute");
+    w.Key("title").String(a.title).Key("data");
+    if (data.ok())
+      w.Raw(a.data);
+    else
+      w.BeginObject().EndObject();
+    w.EndObject().Key("trigger").String("manual").EndObject();
+    w.Key("name").String("adaptiveCard/action");
+  } else if (data.ok()) {
+    w.Raw(a.data);
+  } else {
+    w.BeginObject().EndObject();
+  }
+  w.EndObject();
+  Deliver(w.Take(), out);
 }
 
 }  // namespace learnloop::sim

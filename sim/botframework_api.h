@@ -28,8 +28,18 @@ class BotFrameworkApi {
   // A person's message in a channel: delivered to the bot when it is in a thread the bot
   // started (or always, with all_messages, as RSC ChannelMessage.Read.Group does).
   void OnChange(size_t msg, bool created, Notifier& out);
+  // A person pressed a card button: a `message` activity with `value` (Action.Submit) or an
+  // `invoke` named adaptiveCard/action (Action.Execute), as Teams sends them (§3.2).
+  void OnClick(size_t click, Notifier& out);
 
  private:
+  SimReply Change(const SimRequest& r, const std::string& rest, const json::Value& body);
+  // The fields every activity from a person in a channel thread carries.
+  void BeginActivity(json::Writer& w, const std::string& type, const std::string& id, Time at,
+                     const Person& from, const Community& channel, const Msg& root,
+                     const std::string* card = nullptr);
+  // Signs and queues a finished activity for the bot's endpoint.
+  void Deliver(std::string body, Notifier& out);
   std::optional<SimReply> Throttle(const std::string& thread);
   World& world_;
   Identity& identity_;

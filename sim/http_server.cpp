@@ -1,30 +1,34 @@
 #include "sim/http_server.h"
 
 #include <cpprest/http_client.h>
-#include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
 
 namespace learnloop::sim {
 
 namespace {
 
-int FreePort() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(
-      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
 
-std::string Decode(const std::string& s) {
-  std::string plus = s;
-  std::replace(plus.begin(), plus.end(), '+', ' ');
+std::string Decode(const std::string& s, bool plus_is_space) {
+  std::string text = s;
+  if (plus_is_space) std::replace(text.begin(), text.end(), '+', ' ');
   try {
-    return web::uri::decode(plus);
+    return web::uri::decode(text);
   } catch (const std::exception&) {
-    return plus;
+    return text;
   }
 }
 
@@ -40,7 +44,8 @@ std::map<std::string, std::string> ParseForm(const std::string& body) {
     std::string part = body.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
     if (!part.empty()) {
       size_t eq = part.find('=');
-      out[Decode(part.substr(0, eq))] = eq == std::string::npos ? "" : Decode(part.substr(eq + 1));
+      out[Decode(part.substr(0, eq), true)] =
+          eq == std::string::npos ? "" : Decode(part.substr(eq + 1), true);
     }
     if (amp == std::string::npos) break;
     pos = amp + 1;
@@ -70,69 +75,142 @@ Result<PostResult> HttpPost(const std::string& url, const std::string& content_t
   }
 }
 
+// One thread accepts; each connection gets its own thread running synchronous Beast reads
+// and writes, so a slow answer holds only its own connection (as it would on a real server).
 struct HttpServer::Impl {
-  std::unique_ptr<web::http::experimental::listener::http_listener> listener;
+  boost::asio::io_context io;
+  std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+  Handler handler;
+  std::thread accept_thread;
+  std::mutex mu;
+  std::condition_variable idle;
+  std::set<int> open_fds;  // native handles of live connections, shut down by Stop
+  int connections = 0;
+  bool stopping = false;
+
+  void Accept() {
+    acceptor->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec) return;  // closed by Stop
+      {
+        std::lock_guard lock(mu);
+        if (stopping) return;
+        ++connections;
+        open_fds.insert(socket.native_handle());
+      }
+      std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
+      Accept();
+    });
+  }
+
+  void Serve(tcp::socket socket) {
+    int fd = socket.native_handle();
+    beast::flat_buffer buffer;
+    bool reset = false;
+    for (;;) {
+      beast::error_code ec;
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024 * 1024);
+      http::read(socket, buffer, parser, ec);
+      if (ec) break;
+      const auto& req = parser.get();
+      SimReply rep = Answer(req);
+      if (rep.reset) {
+        reset = true;
+        break;
+      }
+      http::response<http::string_body> res;
+      res.result(static_cast<unsigned>(rep.status));
+      res.version(req.version());
+      for (const auto& [k, v] : rep.headers) res.set(k, v);
+      res.set(http::field::content_type, rep.content_type);
+      res.body() = std::move(rep.body);
+      res.keep_alive(req.keep_alive());
+      res.prepare_payload();
+      http::write(socket, res, ec);
+      if (ec || !res.keep_alive()) break;
+    }
+    {
+      std::lock_guard lock(mu);
+      open_fds.erase(fd);
+    }
+    beast::error_code ignored;
+    if (reset) {
+      // Abortive close: the peer reads a TCP RST instead of an answer.
+      socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+    } else {
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+    }
+    socket.close(ignored);
+    std::lock_guard lock(mu);
+    if (--connections == 0) idle.notify_all();
+  }
+
+  SimReply Answer(const http::request<http::string_body>& req) {
+    SimRequest r;
+    r.method = std::string(req.method_string());
+    std::string target(req.target());
+    size_t q = target.find('?');
+    r.path = Decode(target.substr(0, q), false);
+    if (q != std::string::npos) r.query = ParseForm(target.substr(q + 1));
+    for (const auto& field : req) {
+      std::string lk(field.name_string());
+      std::transform(lk.begin(), lk.end(), lk.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      r.headers[lk] = std::string(field.value());
+    }
+    r.body = req.body();
+    try {
+      return handler(r);
+    } catch (const std::exception& e) {
+      SimReply rep;
+      rep.status = 500;
+      rep.body = std::string("{\"error\":\"") + e.what() + "\"}";
+      return rep;
+    }
+  }
 };
 
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {}
 HttpServer::~HttpServer() { Stop(); }
 
 Result<int> HttpServer::Start(int port, Handler handler) {
-  // A port picked by the kernel can be taken between the probe and the bind; try a few.
-  std::string last_error;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    int p = port ? port : FreePort();
-    try {
-      auto l = std::make_unique<web::http::experimental::listener::http_listener>(
-          "http://127.0.0.1:" + std::to_string(p));
-      l->support([handler](web::http::http_request req) {
-        SimRequest r;
-        r.method = req.method();
-        auto uri = req.relative_uri();
-        r.path = web::uri::decode(uri.path());
-        for (const auto& [k, v] : web::uri::split_query(uri.query()))
-          r.query[Decode(k)] = Decode(v);
-        for (const auto& [k, v] : req.headers()) {
-          std::string lk = k;
-          std::transform(lk.begin(), lk.end(), lk.begin(), ::tolower);
-          r.headers[lk] = v;
-        }
-        try {
-          auto bytes = req.extract_vector().get();
-          r.body.assign(bytes.begin(), bytes.end());
-        } catch (const std::exception&) {
-        }
-        SimReply rep;
-        try {
-          rep = handler(r);
-        } catch (const std::exception& e) {
-          rep.status = 500;
-          rep.body = std::string("{\"error\":\"") + e.what() + "\"}";
-        }
-        web::http::http_response resp(static_cast<web::http::status_code>(rep.status));
-        for (const auto& [k, v] : rep.headers) resp.headers().add(k, v);
-        resp.set_body(rep.body, rep.content_type);
-        req.reply(resp).wait();
-      });
-      l->open().wait();
-      impl_->listener = std::move(l);
-      return p;
-    } catch (const std::exception& e) {
-      last_error = e.what();
-      if (port) break;
-    }
+  if (impl_->acceptor) return Result<int>::Fail("already listening");
+  try {
+    impl_->handler = std::move(handler);
+    tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port));
+    impl_->acceptor.emplace(impl_->io);
+    impl_->acceptor->open(ep.protocol());
+    impl_->acceptor->set_option(boost::asio::socket_base::reuse_address(true));
+    impl_->acceptor->bind(ep);
+    impl_->acceptor->listen(boost::asio::socket_base::max_listen_connections);
+    int bound = impl_->acceptor->local_endpoint().port();
+    impl_->Accept();
+    impl_->accept_thread = std::thread([this] { impl_->io.run(); });
+    return bound;
+  } catch (const std::exception& e) {
+    impl_->acceptor.reset();
+    return Result<int>::Fail("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
+                             e.what());
   }
-  return Result<int>::Fail("cannot listen on 127.0.0.1: " + last_error);
 }
 
 void HttpServer::Stop() {
-  if (impl_ && impl_->listener) {
-    try {
-      impl_->listener->close().wait();
-    } catch (const std::exception&) {
-    }
-    impl_->listener.reset();
+  if (!impl_ || !impl_->acceptor) return;
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->stopping = true;
+    // Wakes the connection threads blocked in a read; they close their sockets themselves.
+    for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
   }
+  boost::asio::post(impl_->io, [this] {
+    boost::system::error_code ignored;
+    impl_->acceptor->close(ignored);
+  });
+  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  std::unique_lock lock(impl_->mu);
+  impl_->idle.wait(lock, [this] { return impl_->connections == 0; });
+  lock.unlock();
+  impl_->acceptor.reset();
 }
 
 }  // namespace learnloop::sim

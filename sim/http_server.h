@@ -1,5 +1,5 @@
 #pragma once
-// The simulator's HTTP server (cpprestsdk's listener behind this small interface).
+// The simulator's HTTP server (Boost.Beast behind this small interface).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -32,6 +32,7 @@ struct SimReply {
   std::string body;
   std::string content_type = "application/json; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
+  bool reset = false;  // no answer: the connection is closed with a TCP reset
 };
 
 class HttpServer {

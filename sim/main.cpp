@@ -54,16 +54,21 @@ Faults (reference §5.1; also at run time through POST /_sim/faults)
   --slow-rate X         share held back by --slow-ms of wall time (default 0)
   --slow-ms N           how long a slow answer waits (default 1500)
   --truncate-rate X     share answered 200 with the JSON cut in half (default 0)
+  --reset-rate X        share not answered: the connection is reset after the request took
+                        effect (default 0)
   --noise               unknown extra fields and another key order in messages
   --help                this text
 
 Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
 GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
-GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "retry_after", "noise"},
+GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "reset_rate",
+  "retry_after", "noise", "graph_retry_after_rate"},
 POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "lifetime_seconds": N},
 POST /_sim/reply {"user_id", "replied_to_id", "body"},
 POST /_sim/react {"user_id", "message_id", "remove"},
-POST /_sim/bot {"endpoint", "all_messages"} (where inbound bot activities go).
+POST /_sim/bot {"endpoint", "all_messages"} (where inbound bot activities go),
+POST /_sim/lifecycle {"event", "subscription"} (a Graph lifecycle event now: missed,
+  reauthorizationRequired or subscriptionRemoved, which also drops the subscription).
 )";
 
 int Fail(const std::string& m) {
@@ -148,6 +153,8 @@ int main(int argc, char** argv) {
         o.faults.slow_for = Millis{std::stoll(value())};
       else if (a == "--truncate-rate")
         o.faults.truncate_rate = std::stod(value());
+      else if (a == "--reset-rate")
+        o.faults.reset_rate = std::stod(value());
       else if (a == "--noise")
         o.noise = true;
       else if (a == "--no-retry-after")

@@ -66,6 +66,7 @@ SimReply Notifier::Handle(const SimRequest& r) {
             400, "ExtensionError",
             "Subscription expiration can only be up to the maximum lifetime in the future.", now);
       s.expires = *when;
+      s.reauthorization_sent = false;
     }
     json::Writer w;
     WriteSubscription(w, s);
@@ -172,6 +173,13 @@ void Notifier::OnChange(size_t idx, bool created) {
 std::vector<Notifier::Delivery> Notifier::TakeDue() {
   std::vector<Delivery> due;
   Time now = world_.Now();
+  for (auto& [id, s] : subs_) {
+    if (s.lifecycle_url.empty() || s.reauthorization_sent || s.expires <= now ||
+        s.expires - std::chrono::minutes{10} > now)
+      continue;
+    s.reauthorization_sent = true;
+    Lifecycle(s, "reauthorizationRequired");
+  }
   for (auto it = queue_.begin(); it != queue_.end();) {
     if (it->due <= now) {
       due.push_back(std::move(*it));
@@ -195,21 +203,50 @@ void Notifier::Report(Delivery d, bool delivered) {
   }
   // Given up: the subscriber hears of it through a `missed` lifecycle event.
   auto it = subs_.find(d.subscription);
-  if (d.kind != "notification" || it == subs_.end() || it->second.lifecycle_url.empty()) return;
+  if (d.kind != "notification" || it == subs_.end()) return;
+  Lifecycle(it->second, "missed");
+}
+
+void Notifier::Lifecycle(const Subscription& s, const std::string& event) {
+  if (s.lifecycle_url.empty()) return;
   json::Writer w;
   w.BeginObject().Key("value").BeginArray().BeginObject();
   w.Key("subscriptionId")
-      .String(d.subscription)
+      .String(s.id)
       .Key("subscriptionExpirationDateTime")
-      .String(FormatIsoMillis(it->second.expires));
-  w.Key("tenantId")
-      .String(identity_.options().tenant)
-      .Key("clientState")
-      .String(it->second.client_state);
-  w.Key("lifecycleEvent").String("missed").Key("resource").String(it->second.resource);
+      .String(FormatIsoMillis(s.expires));
+  w.Key("tenantId").String(identity_.options().tenant).Key("clientState").String(s.client_state);
+  w.Key("lifecycleEvent").String(event).Key("resource").String(s.resource);
   w.EndObject().EndArray().EndObject();
-  queue_.push_back(Delivery{
-      it->second.lifecycle_url, w.Take(), d.subscription, 0, world_.Now(), "lifecycle", {}, {}});
+  queue_.push_back(Delivery{s.lifecycle_url, w.Take(), s.id, 0, world_.Now(), "lifecycle", {}, {}});
+}
+
+SimReply Notifier::Trigger(const SimRequest& r) {
+  SimReply rep;
+  auto v = json::Parse(r.body);
+  std::string event = v.ok() ? json::GetString(*v, "event").value_or("") : "";
+  std::string only = v.ok() ? json::GetString(*v, "subscription").value_or("") : "";
+  if (event != "missed" && event != "reauthorizationRequired" && event != "subscriptionRemoved") {
+    rep.status = 400;
+    rep.body =
+        R"({"error":"event must be missed, reauthorizationRequired or subscriptionRemoved"})";
+    return rep;
+  }
+  int sent = 0;
+  for (auto it = subs_.begin(); it != subs_.end();) {
+    const Subscription& s = it->second;
+    if ((!only.empty() && s.id != only) || s.expires <= world_.Now() || s.lifecycle_url.empty()) {
+      ++it;
+      continue;
+    }
+    Lifecycle(s, event);
+    ++sent;
+    it = event == "subscriptionRemoved" ? subs_.erase(it) : std::next(it);
+  }
+  json::Writer w;
+  w.BeginObject().Key("sent").Int(sent).EndObject();
+  rep.body = w.Take();
+  return rep;
 }
 
 }  // namespace learnloop::sim

@@ -1,7 +1,9 @@
 #pragma once
 // Graph change notifications for channel messages (reference §2.12): subscriptions with the
 // validationToken handshake, notifications {"value":[…]} with clientState, retries when the
-// subscriber fails, expiry, and the `missed` lifecycle event when delivery is given up.
+// subscriber fails, expiry, and the lifecycle events: `missed` when delivery is given up,
+// `reauthorizationRequired` ten minutes before a subscription expires, and on demand (control
+// API) any of them, `subscriptionRemoved` also dropping the subscription.
 #include <deque>
 #include <map>
 #include <string>
@@ -39,6 +41,9 @@ class Notifier {
   void Enqueue(Delivery d) { queue_.push_back(std::move(d)); }
   // Deliveries due now, taken out; they are made without the lock and reported back.
   std::vector<Delivery> TakeDue();
+  // POST /_sim/lifecycle {"event", "subscription"}: sends a lifecycle event now (to every
+  // subscription with a lifecycle URL when none is named).
+  SimReply Trigger(const SimRequest& r);
   void Report(Delivery d, bool delivered);
 
  private:
@@ -46,8 +51,10 @@ class Notifier {
     std::string id, resource, change_type, notification_url, lifecycle_url, client_state;
     const Community* channel = nullptr;
     Time expires{};
+    bool reauthorization_sent = false;  // for the current expiry
   };
   void WriteSubscription(json::Writer& w, const Subscription& s);
+  void Lifecycle(const Subscription& s, const std::string& event);
 
   World& world_;
   Identity& identity_;

@@ -128,6 +128,7 @@ Simulator::Simulator(const SimOptions& o)
     notifier_.OnChange(msg, created);
     bot_.OnChange(msg, created, notifier_);
   });
+  world_.SetOnClick([this](size_t click) { bot_.OnClick(click, notifier_); });
 }
 
 void Simulator::FollowWallClock() {
@@ -184,6 +185,9 @@ SimReply Simulator::Handle(const SimRequest& r) {
         ++world_.stats().faults;
       } else if (x < f.error_rate + f.truncate_rate + f.slow_rate) {
         hold = f.slow_for;
+        ++world_.stats().faults;
+      } else if (x < f.error_rate + f.truncate_rate + f.slow_rate + f.reset_rate) {
+        reply.reset = true;
         ++world_.stats().faults;
       }
     }
@@ -563,7 +567,8 @@ SimReply Simulator::Control(const SimRequest& r) {
       Faults& f = opt_.faults;
       for (auto [key, target] : {std::pair{"error_rate", &f.error_rate},
                                  {"slow_rate", &f.slow_rate},
-                                 {"truncate_rate", &f.truncate_rate}})
+                                 {"truncate_rate", &f.truncate_rate},
+                                 {"reset_rate", &f.reset_rate}})
         if (auto x = json::GetDouble(*v, key)) *target = std::clamp(*x, 0.0, 1.0);
       if (auto ms = json::GetInt64(*v, "slow_ms")) f.slow_for = Millis{std::max<int64_t>(0, *ms)};
       if (auto b = json::GetBool(*v, "retry_after")) opt_.retry_after = *b;
@@ -575,6 +580,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     const Faults& f = opt_.faults;
     w.BeginObject().Key("error_rate").Fixed(f.error_rate, 4).Key("slow_rate").Fixed(f.slow_rate, 4);
     w.Key("slow_ms").Int(f.slow_for.count()).Key("truncate_rate").Fixed(f.truncate_rate, 4);
+    w.Key("reset_rate").Fixed(f.reset_rate, 4);
     w.Key("retry_after").Bool(opt_.retry_after).Key("noise").Bool(opt_.noise).EndObject();
     return Json(200, w.Take());
   }
@@ -591,6 +597,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     return Json(200, w.Take());
   }
   if (p == "/_sim/bot" && r.method == "POST") return bot_.Register(r);
+  if (p == "/_sim/lifecycle" && r.method == "POST") return notifier_.Trigger(r);
   if (p == "/_sim/requests") {
     size_t limit = static_cast<size_t>(
         std::clamp<int64_t>(ToInt(r.Query("limit", "100")).value_or(100), 1, 10000));
@@ -677,6 +684,17 @@ SimReply Simulator::Control(const SimRequest& r) {
       w.EndArray().Key("liked_by").BeginArray();
       for (int64_t id : m.liked_by) w.Int(id);
       w.EndArray().EndObject();
+    }
+    // Card buttons pressed so far: seen by the bot only, never as channel messages.
+    w.EndArray().Key("card_actions").BeginArray();
+    for (const CardClick& c : world_.clicks()) {
+      const auto* actions = world_.CardActions(c.card);
+      if (!c.done || !actions) continue;
+      const CardAction& a = (*actions)[c.action];
+      w.BeginObject().Key("message_id").Int(msgs[c.card].id).Key("user_id").Int(c.user);
+      w.Key("at").String(FormatIso(c.at)).Key("title").String(a.title);
+      w.Key("type").String(a.execute ? "Action.Execute" : "Action.Submit");
+      w.Key("data").Raw(a.data).EndObject();
     }
     w.EndArray().EndObject();
     return Json(200, w.Take());

@@ -24,6 +24,7 @@ struct Faults {
   double slow_rate = 0;   // answers held back by slow_for (wall time)
   Millis slow_for{std::chrono::milliseconds{1500}};
   double truncate_rate = 0;  // status 200 with the JSON body cut in half
+  double reset_rate = 0;     // no answer: the connection is reset (after the request took effect)
 };
 
 struct SimOptions {

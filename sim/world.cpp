@@ -484,6 +484,13 @@ void World::Materialize(size_t idx) {
 
 void World::Apply(const Event& e) {
   now_ = std::max(now_, e.at);
+  if (e.kind == EventKind::kClick) {
+    CardClick& c = clicks_[e.msg];
+    if (msgs_[c.card].deleted) return;
+    c.done = true;
+    if (on_click_) on_click_(e.msg);
+    return;
+  }
   Msg& m = msgs_[e.msg];
   if (e.kind == EventKind::kAppear) {
     Materialize(e.msg);
@@ -519,7 +526,7 @@ void World::AdvanceTo(Time t) {
 }
 
 size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
-                   const std::string& text, bool via_api) {
+                   const std::string& text, bool via_api, std::vector<CardAction> actions) {
   Msg m;
   m.sender = sender;
   m.group = parent ? msgs_[*parent].group : group;
@@ -532,6 +539,7 @@ size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
   msgs_.push_back(std::move(m));
   size_t idx = msgs_.size() - 1;
   Materialize(idx);
+  if (!actions.empty()) cards_[idx] = std::move(actions);
   if (msgs_[idx].by_bot && !parent && msgs_[idx].group) ScheduleAnswers(idx);
   if (msgs_[idx].by_bot && parent && msgs_[msgs_[idx].thread].by_bot) Remind(idx);
   return idx;
@@ -553,6 +561,19 @@ void World::Like(size_t msg, int64_t user, bool on) {
   m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
   m.modified_at = msgs_[m.thread].modified_at = now_;
   if (on_change_) on_change_(msg, false);
+}
+
+void World::Edit(size_t msg, const std::string& text) {
+  Msg& m = msgs_[msg];
+  m.text = AddText(text);
+  Apply(Event{now_, ++seq_, EventKind::kEdit, msg, 0});
+}
+
+void World::Delete(size_t msg) { Apply(Event{now_, ++seq_, EventKind::kDelete, msg, 0}); }
+
+const std::vector<CardAction>* World::CardActions(size_t msg) const {
+  auto it = cards_.find(msg);
+  return it == cards_.end() ? nullptr : &it->second;
 }
 
 const Community* World::FindChannel(const std::string& team_id,
@@ -599,6 +620,21 @@ std::string AnswerText(PromptKind kind, std::mt19937_64& rng) {
 }  // namespace
 
 void World::ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_64& rng) {
+  answering_[prompt].insert(person);
+  if (auto it = cards_.find(prompt); it != cards_.end()) {
+    // Most people press a button of the card; the rest still reply in words. The second
+    // button is the favourite, as "B" is in replies.
+    std::uniform_real_distribution<double> uni(0, 1);
+    if (uni(rng) < 0.8) {
+      std::vector<double> weight;
+      for (size_t k = 0; k < it->second.size(); ++k)
+        weight.push_back(1.0 / (1.0 + std::abs(static_cast<double>(k) - 1.0)));
+      std::discrete_distribution<size_t> pick(weight.begin(), weight.end());
+      clicks_.push_back(CardClick{prompt, person, at, pick(rng), false});
+      ScheduleLive(at, EventKind::kClick, clicks_.size() - 1, person);
+      return;
+    }
+  }
   Msg r;
   r.sender = person;
   r.group = msgs_[prompt].group;
@@ -608,7 +644,6 @@ void World::ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_
   r.text = AddText(AnswerText(KindOf(Text(msgs_[prompt])), rng));
   msgs_.push_back(std::move(r));
   ScheduleLive(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
-  answering_[prompt].insert(person);
 }
 
 void World::ScheduleAnswers(size_t prompt) {
@@ -621,7 +656,8 @@ void World::ScheduleAnswers(size_t prompt) {
   std::lognormal_distribution<double> delay(std::log(3 * 3600.0), 1.1);
   const Community* c = FindCommunity(msgs_[prompt].group);
   if (!c) return;
-  double kind_factor = KindOf(Text(msgs_[prompt])) == PromptKind::kFreeText ? 1.0 : 1.5;
+  double kind_factor =
+      KindOf(Text(msgs_[prompt])) == PromptKind::kFreeText && !cards_.count(prompt) ? 1.0 : 1.5;
   for (int64_t id : c->members) {
     const Person& p = people_[person_index_.at(id)];
     if (p.bot || p.state != "active") continue;

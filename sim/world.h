@@ -77,6 +77,22 @@ struct Msg {
   bool LikedBy(int64_t user) const;
 };
 
+// A button of an Adaptive Card the bot posted (reference §3.2): Action.Submit or Action.Execute.
+struct CardAction {
+  std::string title;
+  std::string data;  // the action's data, JSON text
+  bool execute = false;
+};
+
+// A person pressing one of those buttons: Teams sends it to the bot only (no channel message).
+struct CardClick {
+  size_t card = 0;  // index of the card message
+  int64_t user = 0;
+  Time at{};
+  size_t action = 0;  // index into the card's actions
+  bool done = false;  // the time has come and the bot was told
+};
+
 struct Stats {
   std::map<std::string, int64_t> requests;  // per endpoint class
   int64_t throttled = 0;
@@ -115,22 +131,30 @@ class World {
 
   // A message written now by `sender`; returns its index. Prompts posted by the bot into a
   // community make simulated employees answer some time later.
+  // `actions`: the buttons of an Adaptive Card; people press one instead of replying.
   size_t Post(int64_t sender, int64_t group, std::optional<size_t> parent, const std::string& text,
-              bool via_api);
+              bool via_api, std::vector<CardAction> actions = {});
   void Like(size_t msg, int64_t user, bool on);
+  // An edit (new text) or a deletion made now, e.g. by the bot through the API.
+  void Edit(size_t msg, const std::string& text);
+  void Delete(size_t msg);
+  const std::vector<CardAction>* CardActions(size_t msg) const;
+  const std::vector<CardClick>& clicks() const { return clicks_; }
 
   Stats& stats() { return stats_; }
   // Called (under the lock) when a message appears (created) or a reaction changes it.
   void SetOnChange(std::function<void(size_t msg, bool created)> f) { on_change_ = std::move(f); }
+  // Called (under the lock) when a person presses a card button.
+  void SetOnClick(std::function<void(size_t click)> f) { on_click_ = std::move(f); }
   const OrgOptions& options() const { return opt_; }
 
  private:
-  enum class EventKind { kAppear, kLike, kEdit, kDelete };
+  enum class EventKind { kAppear, kLike, kEdit, kDelete, kClick };
   struct Event {
     Time at;
     uint64_t seq;
     EventKind kind;
-    size_t msg;
+    size_t msg;  // for kClick: index into clicks_
     int64_t user;
     bool operator<(const Event& o) const { return at != o.at ? at < o.at : seq < o.seq; }
   };
@@ -179,6 +203,9 @@ class World {
   std::map<int64_t, size_t> by_id_;
   Stats stats_;
   std::function<void(size_t, bool)> on_change_;
+  std::function<void(size_t)> on_click_;
+  std::map<size_t, std::vector<CardAction>> cards_;  // per card message index
+  std::vector<CardClick> clicks_;
   std::map<size_t, std::set<int64_t>> answering_;  // per prompt: who answered or will
 };
 

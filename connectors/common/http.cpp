@@ -32,6 +32,12 @@ std::string UrlEncode(const std::string& s) {
 
 namespace {
 
+// Every request goes out on a connection of its own. cpprestsdk silently sends a request again
+// when a pooled (reused) connection is reset or closed before the status line arrives; the
+// server may already have carried it out and counted it, so a post could appear twice and a
+// rate budget be overdrawn without our knowing. With a fresh connection each time, one Send is
+// at most one request on the wire. Our request rates are low (tens per minute), so the extra
+// handshakes cost little.
 class CpprestClient final : public Client {
  public:
   explicit CpprestClient(Millis timeout) : timeout_(timeout) {}
@@ -41,8 +47,10 @@ class CpprestClient final : public Client {
       web::uri uri(r.url);
       web::uri_builder authority;
       authority.set_scheme(uri.scheme()).set_host(uri.host()).set_port(uri.port());
-      std::string base = authority.to_string();
-      web::http::client::http_client& client = ClientFor(base);
+      web::http::client::http_client_config cfg;
+      cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout_));
+      cfg.set_validate_certificates(true);
+      web::http::client::http_client client(authority.to_uri(), cfg);
       web::http::http_request req(web::http::method(r.method));
       req.set_request_uri(uri.resource());
       for (const auto& [k, v] : r.headers) req.headers().add(k, v);
@@ -66,22 +74,7 @@ class CpprestClient final : public Client {
   }
 
  private:
-  web::http::client::http_client& ClientFor(const std::string& base) {
-    std::lock_guard lock(mu_);
-    auto it = clients_.find(base);
-    if (it == clients_.end()) {
-      web::http::client::http_client_config cfg;
-      cfg.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(timeout_));
-      cfg.set_validate_certificates(true);
-      it =
-          clients_.emplace(base, std::make_unique<web::http::client::http_client>(base, cfg)).first;
-    }
-    return *it->second;
-  }
-
   Millis timeout_;
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<web::http::client::http_client>> clients_;
 };
 
 }  // namespace

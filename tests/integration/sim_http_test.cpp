@@ -6,6 +6,7 @@
 #include <openssl/param_build.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -30,16 +31,18 @@ json::Value Fixture(const std::string& path) {
 
 // Every member of the recorded object is in ours, with the same JSON type (or null where the
 // recording has null); nested objects are compared the same way.
-void SameShape(const json::Value& recorded, const json::Value& ours, const std::string& where) {
+// `skip`: members whose content is free (a card action's data).
+void SameShape(const json::Value& recorded, const json::Value& ours, const std::string& where,
+               const std::set<std::string>& skip = {}) {
   ASSERT_TRUE(ours.is_object()) << where;
   for (const auto& [k, v] : recorded.as_object()) {
-    if (k == "@odata.context" || k == "@odata.type") continue;
+    if (k == "@odata.context" || k == "@odata.type" || skip.count(where + "." + k)) continue;
     auto it = ours.as_object().find(k);
     ASSERT_NE(it, ours.as_object().end()) << where << "." << k << " is missing";
     const json::Value& o = it->second;
     if (v.is_null() || o.is_null()) continue;
     EXPECT_EQ(v.type(), o.type()) << where << "." << k;
-    if (v.is_object() && o.is_object()) SameShape(v, o, where + "." + k);
+    if (v.is_object() && o.is_object()) SameShape(v, o, where + "." + k, skip);
   }
 }
 
@@ -351,7 +354,7 @@ TEST_F(SimHttp, TheBotFrameworkOpensAThreadRepliesAndIsLimitedPerThread) {
   EXPECT_EQ(refused, 1);
 }
 
-TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndReportMissed) {
+TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndSendLifecycleEvents) {
   // The subscriber: echoes validation tokens; notifications are recorded, and refused on demand.
   std::mutex mu;
   std::vector<json::Value> notes, lifecycle;
@@ -456,20 +459,41 @@ TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndReportMissed) {
   refuse = true;
   reply();
   for (int i = 0; i < 12; ++i) Advance(10 * 60);  // retries after 2, 4, 8, 16 and 32 minutes
+  // Ten minutes before the expiry a reauthorizationRequired event came, once.
+  auto events = [&](const std::string& name) {
+    std::lock_guard lock(mu);
+    int n = 0;
+    for (const auto& l : lifecycle)
+      if (*json::GetString(l, "lifecycleEvent") == name) ++n;
+    return n;
+  };
   {
     std::lock_guard lock(mu);
-    ASSERT_GE(lifecycle.size(), 1u);
     for (const auto& l : lifecycle) {
-      EXPECT_EQ(*json::GetString(l, "lifecycleEvent"), "missed");
       EXPECT_EQ(*json::GetString(l, "subscriptionId"), sub);
+      EXPECT_EQ(*json::GetString(l, "clientState"), "s3cret");
     }
   }
+  EXPECT_GE(events("missed"), 1);
+  EXPECT_EQ(events("reauthorizationRequired"), 1);
   refuse = false;
   // Expired: no more notifications, and the subscription is gone.
   Advance(60 * 60);
   int64_t late = reply();
   EXPECT_TRUE(about(late).empty());
   EXPECT_EQ(Send("GET", "/v1.0/subscriptions/" + sub, "", GraphToken()).status, 404);
+  // Removed on Graph's side: a subscriptionRemoved event, and the subscription is gone.
+  now = ParseIso(*json::GetString(Json(Send("GET", "/_sim/clock")), "now"));
+  auto again = Send("POST", "/v1.0/subscriptions", body(me + "/notify", 50), GraphToken());
+  ASSERT_EQ(again.status, 201) << again.body;
+  std::string sub2 = *json::GetString(Json(again), "id");
+  EXPECT_EQ(Send("POST", "/_sim/lifecycle", R"({"event":"bogus"})").status, 400);
+  auto removed = Json(Send("POST", "/_sim/lifecycle",
+                           R"({"event":"subscriptionRemoved","subscription":")" + sub2 + R"("})"));
+  EXPECT_EQ(*json::GetInt64(removed, "sent"), 1);
+  Advance(1);
+  EXPECT_EQ(events("subscriptionRemoved"), 1);
+  EXPECT_EQ(Send("GET", "/v1.0/subscriptions/" + sub2, "", GraphToken()).status, 404);
   subscriber.Stop();
 }
 
@@ -621,7 +645,36 @@ TEST_F(SimHttp, FaultsNoiseAndRevocationOverHttp) {
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(Send("GET", "/api/v1/users/current.json", "", "sim-token").status, 200);
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds{250});
-  faults(R"({"slow_rate": 0, "noise": true})");
+  // A reset: the connection is dropped with a TCP RST instead of an answer.
+  faults(R"({"slow_rate": 0, "reset_rate": 1})");
+  {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::socket s(io);
+    s.connect({boost::asio::ip::make_address("127.0.0.1"),
+               static_cast<uint16_t>(std::stoi(sim->base_url().substr(17)))});
+    std::string req =
+        "GET /api/v1/users/current.json HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Authorization: Bearer sim-token\r\n\r\n";
+    boost::asio::write(s, boost::asio::buffer(req));
+    char buf[64];
+    boost::system::error_code ec;
+    size_t n = s.read_some(boost::asio::buffer(buf), ec);
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(ec, boost::asio::error::connection_reset) << ec.message();
+  }
+  http::Request get;
+  get.method = "GET";
+  get.url = sim->base_url() + "/api/v1/users/current.json";
+  get.headers.push_back({"Authorization", "Bearer sim-token"});
+  // Our HTTP layer sends it once: no silent second try on another connection (the request
+  // was carried out and counted before the reset).
+  auto other = [&] {
+    return *json::GetInt64(Json(Send("GET", "/_sim/stats")).at("requests"), "other");
+  };
+  int64_t before = other();
+  EXPECT_FALSE(client->Send(get).ok());
+  EXPECT_EQ(other(), before + 1);
+  faults(R"({"reset_rate": 0, "noise": true})");
   auto feed = Json(Send("GET", "/api/v1/messages.json", "", "sim-token"));
   EXPECT_TRUE(json::Find(feed.at("messages").as_array().at(0), "x_sim_unknown"));
   faults(R"({"noise": false})");
@@ -633,4 +686,136 @@ TEST_F(SimHttp, FaultsNoiseAndRevocationOverHttp) {
   auto log = Json(Send("GET", "/_sim/requests?limit=3"));
   EXPECT_EQ(log.as_array().size(), 3u);
   EXPECT_EQ(*json::GetInt64(log.as_array().at(2), "status"), 200);
+}
+
+namespace {
+
+std::string CardActivity(const std::string& text, const std::string& action_type,
+                         const std::vector<std::string>& choices) {
+  std::string actions;
+  for (const auto& c : choices)
+    actions += std::string(actions.empty() ? "" : ",") + R"({"type":")" + action_type +
+               R"(","title":"Answer )" + c + R"(","data":{"choice":")" + c + R"("}})";
+  return R"({"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard","version":"1.2","body":[{"type":"TextBlock","text":")" +
+         text + R"(","wrap":true}],"actions":[)" + actions + "]}}]}";
+}
+
+}  // namespace
+
+TEST_F(SimHttp, CardButtonsPressedByPeopleReachTheBot) {
+  std::mutex mu;
+  std::vector<json::Value> got;
+  sim::HttpServer endpoint;
+  auto port = endpoint.Start(0, [&](const sim::SimRequest& r) {
+    std::lock_guard lock(mu);
+    got.push_back(*json::Parse(r.body));
+    sim::SimReply rep;
+    rep.status = 200;
+    if (json::GetString(got.back(), "type") == "invoke")
+      rep.body = R"({"statusCode":200,"type":"application/vnd.microsoft.activity.message",)"
+                 R"("value":"Thanks!"})";
+    return rep;
+  });
+  ASSERT_TRUE(port.ok());
+  Send("POST", "/_sim/bot",
+       R"({"endpoint":"http://127.0.0.1:)" + std::to_string(*port) + R"(/api/messages"})");
+  auto [team, channel] = AChannel();
+  std::string bot = *json::GetString(
+      Json(TokenRequest("sim-secret", "https://api.botframework.com/.default", "botframework.com")),
+      "access_token");
+  Advance(60);
+  auto post = [&](const std::string& activity) {
+    auto r = Json(Send("POST", "/bf/v3/conversations",
+                       R"({"isGroup":true,"channelData":{"channel":{"id":")" + channel +
+                           R"("}},"activity":)" + activity + "}",
+                       bot));
+    return *json::GetString(r, "activityId");
+  };
+  std::string submit_card =
+      post(CardActivity("Which practice helps most? A) pairing B) reviews C) demos",
+                        "Action.Submit", {"A", "B", "C"}));
+  std::string execute_card = post(CardActivity("How useful was this week's tip? Rate 1-5",
+                                               "Action.Execute", {"1", "2", "3", "4", "5"}));
+  for (int day = 0; day < 7; ++day) Advance(24 * 3600);
+  // What the bot received, and what the simulator says people pressed.
+  auto truth = Json(Send("GET", "/_sim/truth"));
+  std::map<std::string, int> pressed;  // card id → clicks
+  for (const auto& c : truth.at("card_actions").as_array())
+    ++pressed[std::to_string(*json::GetInt64(c, "message_id"))];
+  EXPECT_GT(pressed[submit_card], 0);
+  EXPECT_GT(pressed[execute_card], 0);
+  std::lock_guard lock(mu);
+  std::map<std::string, int> received;
+  std::set<std::string> senders;
+  for (const auto& a : got) {
+    std::string reply_to = json::GetString(a, "replyToId").value_or("");
+    if (reply_to == submit_card && json::Find(a, "value")) {
+      EXPECT_EQ(*json::GetString(a, "type"), "message");
+      SameShape(Fixture("teams/testdata/teams_bot_inbound_card_action_submit.json"), a, "submit",
+                {"submit.value"});
+      std::string choice = *json::GetString(a.at("value"), "choice");
+      EXPECT_TRUE(choice == "A" || choice == "B" || choice == "C") << choice;
+      EXPECT_EQ(*json::GetString(a.at("conversation"), "id"),
+                channel + ";messageid=" + submit_card);
+      senders.insert(*json::GetString(a.at("from"), "aadObjectId"));
+      ++received[reply_to];
+    } else if (reply_to == execute_card && json::GetString(a, "type") == "invoke") {
+      SameShape(Fixture("teams/testdata/teams_bot_inbound_adaptive_card_invoke.json"), a, "invoke",
+                {"invoke.value.action.data"});
+      EXPECT_EQ(*json::GetString(a, "name"), "adaptiveCard/action");
+      EXPECT_EQ(*json::GetString(a.at("value").at("action"), "type"), "Action.Execute");
+      EXPECT_TRUE(json::GetString(a.at("value").at("action").at("data"), "choice"));
+      ++received[reply_to];
+    }
+  }
+  EXPECT_EQ(received[submit_card], pressed[submit_card]);
+  EXPECT_EQ(received[execute_card], pressed[execute_card]);
+  EXPECT_EQ(senders.size(), static_cast<size_t>(received[submit_card]));  // one press each
+  endpoint.Stop();
+}
+
+TEST_F(SimHttp, TheBotEditsAndDeletesItsOwnMessages) {
+  auto [team, channel] = AChannel();
+  std::string bot = *json::GetString(
+      Json(TokenRequest("sim-secret", "https://api.botframework.com/.default", "botframework.com")),
+      "access_token");
+  Advance(60);
+  auto created =
+      Json(Send("POST", "/bf/v3/conversations",
+                R"({"isGroup":true,"channelData":{"channel":{"id":")" + channel +
+                    R"("}},"activity":{"type":"message","text":"Tip of the week: pair up"}})",
+                bot));
+  std::string conversation = *json::GetString(created, "id");
+  std::string root = *json::GetString(created, "activityId");
+  std::string activity_url =
+      "/bf/v3/conversations/" + http::UrlEncode(conversation) + "/activities/" + root;
+  std::string graph_url = "/v1.0/teams/" + team + "/channels/" + channel + "/messages/" + root;
+  Advance(60);
+  auto edited = Send("PUT", activity_url,
+                     R"({"type":"message","text":"Tip of the week: pair up daily"})", bot);
+  EXPECT_EQ(edited.status, 200) << edited.body;
+  auto msg = Json(Send("GET", graph_url, "", GraphToken()));
+  EXPECT_NE(json::GetString(msg.at("body"), "content")->find("pair up daily"), std::string::npos);
+  EXPECT_TRUE(json::GetString(msg, "lastEditedDateTime"));
+  // A person's message is not the bot's to change.
+  auto truth = Json(Send("GET", "/_sim/truth"));
+  std::string someone_else;
+  for (const auto& m : truth.at("messages").as_array())
+    if (*json::GetString(m, "network") == "teams" && !*json::GetBool(m, "by_bot") &&
+        !json::GetInt64(m, "replied_to_id") && !*json::GetBool(m, "deleted"))
+      for (const auto& g : truth.at("groups").as_array())
+        if (*json::GetInt64(g, "id") == *json::GetInt64(m, "group_id") &&
+            *json::GetString(g, "channel_id") == channel)
+          someone_else = std::to_string(*json::GetInt64(m, "id"));
+  ASSERT_FALSE(someone_else.empty());
+  EXPECT_EQ(Send("DELETE",
+                 "/bf/v3/conversations/" + http::UrlEncode(channel + ";messageid=" + someone_else) +
+                     "/activities/" + someone_else,
+                 "", bot)
+                .status,
+            403);
+  EXPECT_EQ(Send("DELETE", activity_url, "", bot).status, 200);
+  msg = Json(Send("GET", graph_url, "", GraphToken()));
+  EXPECT_TRUE(json::GetString(msg, "deletedDateTime"));
+  EXPECT_EQ(Send("DELETE", activity_url, "", bot).status, 404);
 }
