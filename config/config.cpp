@@ -256,19 +256,60 @@ Config Build(Loader& l, const YAML::Node& root) {
       m.String("type", nc.type, true);
       nc.name = nc.type;
       m.String("name", nc.name);
-      if (!nc.type.empty() && nc.type != "yammer")
-        l.Error(e["type"], "unknown connector type '" + nc.type + "' (available: yammer)");
+      if (!nc.type.empty() && nc.type != "yammer" && nc.type != "teams")
+        l.Error(e["type"], "unknown connector type '" + nc.type + "' (available: yammer, teams)");
       if (nc.name.empty() || nc.name.find(':') != std::string::npos)
         l.Error(e, "network name must be non-empty and contain no ':'");
       if (!names.insert(nc.name).second) l.Error(e, "duplicate network name '" + nc.name + "'");
-      nc.base_url = "https://www.yammer.com/api/v1";
-      nc.token_url = "https://login.microsoftonline.com";
+      bool teams = nc.type == "teams";
+      nc.base_url = teams ? "https://graph.microsoft.com/v1.0" : "https://www.yammer.com/api/v1";
       m.String("base_url", nc.base_url);
-      m.String("token_url", nc.token_url);
       l.Secret(m, "token", nc.token);
-      if (nc.token.empty() && !e["token"].IsDefined() && !e["token_file"].IsDefined())
-        l.Error(e, "network '" + nc.name + "': missing required key 'token' (or 'token_file')");
+      m.Field("auth", false, [&](const YAML::Node& a) {
+        if (!l.ExpectMap(a, "'auth'")) return;
+        Loader::Map am(l, a, "auth");
+        nc.auth.enabled = true;
+        am.String("tenant", nc.auth.tenant, true);
+        am.String("client_id", nc.auth.client_id, true);
+        l.Secret(am, "client_secret", nc.auth.client_secret);
+        l.Secret(am, "refresh_token", nc.auth.refresh_token);
+        am.String("token_url", nc.auth.token_url);
+        am.String("scope", nc.auth.scope);
+        am.Finish();
+        bool has_secret = a["client_secret"].IsDefined() || a["client_secret_file"].IsDefined();
+        bool has_refresh = a["refresh_token"].IsDefined() || a["refresh_token_file"].IsDefined();
+        if (teams && !has_secret)
+          l.Error(a, "network '" + nc.name +
+                         "': Teams reads with an app-only token: give 'client_secret' (or "
+                         "'client_secret_file')");
+        if (!teams && !has_refresh)
+          l.Error(a, "network '" + nc.name +
+                         "': Viva Engage accepts only delegated tokens: give the service "
+                         "account's 'refresh_token' (or 'refresh_token_file')");
+      });
+      bool has_token = e["token"].IsDefined() || e["token_file"].IsDefined();
+      if (teams && has_token)
+        l.Error(e, "network '" + nc.name + "': Teams takes 'auth', not a static 'token'");
+      else if (!has_token && !e["auth"].IsDefined())
+        l.Error(e, "network '" + nc.name + "': give 'auth' (or, for Viva Engage, a 'token' or " +
+                       "'token_file')");
+      else if (has_token && e["auth"].IsDefined())
+        l.Error(e, "network '" + nc.name + "': give either 'token' or 'auth', not both");
       m.StringList("communities", nc.communities);
+      m.StringList("teams", nc.teams);
+      m.StringList("channels", nc.channels);
+      if (teams && nc.teams.empty())
+        l.Error(e, "network '" + nc.name + "': list the team ids to read under 'teams'");
+      m.Field("bot", false, [&](const YAML::Node& b) {
+        if (!l.ExpectMap(b, "'bot'")) return;
+        Loader::Map bm(l, b, "bot");
+        bm.String("service_url", nc.bot.service_url);
+        bm.String("token_url", nc.bot.token_url);
+        bm.String("openid_url", nc.bot.openid_url);
+        bm.String("app_id", nc.bot.app_id);
+        bm.Finish();
+      });
+      if (nc.bot.app_id.empty()) nc.bot.app_id = nc.auth.client_id;
       m.Duration("poll_interval", nc.poll_interval);
       m.Duration("refresh_window", nc.refresh_window);
       m.Duration("refresh_interval", nc.refresh_interval);

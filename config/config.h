@@ -21,12 +21,38 @@ struct Diagnostic {
   std::string ToString() const;
 };
 
+// OAuth against Microsoft Entra ID (reference §1.2, §2.1, §3.1).
+struct AuthConfig {
+  bool enabled = false;  // an `auth` block was given
+  std::string tenant;
+  std::string client_id;
+  Secret client_secret;
+  Secret refresh_token;   // Yammer: the service account's delegated refresh token
+  std::string token_url;  // default: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token
+  std::string scope;      // default per connector
+  std::string TokenUrl() const {
+    return token_url.empty() ? "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token"
+                             : token_url;
+  }
+};
+
+// Microsoft Teams: the Bot Framework side (reference §3).
+struct BotConfig {
+  std::string service_url = "https://smba.trafficmanager.net/emea/";
+  std::string token_url = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
+  std::string openid_url = "https://login.botframework.com/v1/.well-known/openidconfiguration";
+  std::string app_id;  // default: auth.client_id
+};
+
 struct NetworkConfig {
   std::string name;  // id prefix of everything it feeds ("yammer" → "yammer:123")
-  std::string type;  // connector type: yammer
+  std::string type;  // connector type: yammer | teams
   std::string base_url;
-  std::string token_url;  // unused by the skeleton's bearer-token auth; kept configurable
-  Secret token;
+  Secret token;  // a static bearer token (Yammer), instead of `auth`
+  AuthConfig auth;
+  std::vector<std::string> teams;     // Teams: team ids (GUIDs) whose channels are read
+  std::vector<std::string> channels;  // Teams: only these channel ids (empty: every channel)
+  BotConfig bot;
   std::vector<std::string> communities;  // native group ids; empty = every group of the account
   Millis poll_interval{std::chrono::minutes{5}};
   Millis refresh_window{std::chrono::hours{24 * 7}};

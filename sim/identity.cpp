@@ -46,15 +46,20 @@ SimReply GraphError(int status, const std::string& code, const std::string& mess
 SimReply Identity::Token(const SimRequest& r, const std::string& tenant) {
   Time now = world_.Now();
   auto f = ParseForm(r.body);
-  if (f["grant_type"] != "client_credentials")
+  const std::string grant = f["grant_type"];
+  if (grant != "client_credentials" && grant != "refresh_token")
     return EntraError(400, "unsupported_grant_type", 70003,
                       "The app requested an unsupported grant type.", now);
   std::string scope = f["scope"];
   std::string audience;
-  if (scope == "https://graph.microsoft.com/.default")
+  if (grant == "client_credentials" && scope == "https://graph.microsoft.com/.default")
     audience = "graph";
-  else if (scope == "https://api.botframework.com/.default")
+  else if (grant == "client_credentials" && scope == "https://api.botframework.com/.default")
     audience = "botframework";
+  else if (grant == "refresh_token" &&
+           (scope.find("https://www.yammer.com/.default") != std::string::npos ||
+            scope.find("https://api.yammer.com/.default") != std::string::npos))
+    audience = "yammer";
   else
     return EntraError(400, "invalid_scope", 70011,
                       "The provided value for the input parameter 'scope' is not valid.", now);
@@ -65,8 +70,18 @@ SimReply Identity::Token(const SimRequest& r, const std::string& tenant) {
   if (f["client_id"] != opt_.client_id)
     return EntraError(400, "unauthorized_client", 700016,
                       "Application with identifier '" + f["client_id"] + "' was not found.", now);
-  if (f["client_secret"] != opt_.client_secret)
+  // A public client may redeem a refresh token without a secret; a wrong secret is refused.
+  bool secret_needed = grant == "client_credentials" || f.count("client_secret");
+  if (secret_needed && f["client_secret"] != opt_.client_secret)
     return EntraError(401, "invalid_client", 7000215, "Invalid client secret provided.", now);
+  std::string new_refresh;
+  if (grant == "refresh_token") {
+    if (!refresh_tokens_.count(f["refresh_token"]))
+      return EntraError(400, "invalid_grant", 70000,
+                        "The provided value for 'refresh_token' is not valid.", now);
+    new_refresh = opt_.refresh_token + "-" + std::to_string(++counter_);
+    refresh_tokens_.insert(new_refresh);
+  }
   char buf[64];
   std::snprintf(buf, sizeof buf, "sim.%s.%016llx", audience.c_str(),
                 static_cast<unsigned long long>(++counter_ * 0x9E3779B97F4A7C15ull));
@@ -74,7 +89,9 @@ SimReply Identity::Token(const SimRequest& r, const std::string& tenant) {
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(opt_.token_lifetime).count();
   json::Writer w;
   w.BeginObject().Key("token_type").String("Bearer").Key("expires_in").Int(secs);
-  w.Key("ext_expires_in").Int(secs).Key("access_token").String(buf).EndObject();
+  w.Key("ext_expires_in").Int(secs).Key("access_token").String(buf);
+  if (!new_refresh.empty()) w.Key("scope").String(scope).Key("refresh_token").String(new_refresh);
+  w.EndObject();
   SimReply rep;
   rep.body = w.Take();
   return rep;

@@ -1,7 +1,9 @@
 #pragma once
-// The Microsoft Entra token endpoint (client credentials, reference §2.1 and §3.1) and the
-// bearer tokens it hands out, which expire on the simulated clock.
+// The Microsoft Entra token endpoint (client credentials, reference §2.1 and §3.1; a refresh
+// token for Viva Engage's delegated access, §1.2) and the bearer tokens it hands out, which
+// expire on the simulated clock. Refresh tokens rotate; earlier ones stay valid.
 #include <map>
+#include <set>
 #include <string>
 
 #include "sim/http_server.h"
@@ -14,6 +16,8 @@ struct IdentityOptions {
   std::string client_id = "sim-app";  // the daemon's app registration (Graph and bot)
   std::string client_secret = "sim-secret";
   Millis token_lifetime{std::chrono::seconds{3599}};
+  // The service account's refresh token for Viva Engage's delegated access (reference §1.2).
+  std::string refresh_token = "sim-refresh";
 };
 
 class Identity {
@@ -22,10 +26,11 @@ class Identity {
   // POST /{tenant}/oauth2/v2.0/token with a form body.
   SimReply Token(const SimRequest& r, const std::string& tenant);
   enum class Check { kOk, kUnknown, kExpired };
-  // audience: "graph" or "botframework".
+  // audience: "graph", "botframework" or "yammer".
   Check Validate(const std::string& bearer, const std::string& audience) const;
   void set_lifetime(Millis m) { opt_.token_lifetime = m; }
   void RevokeAll() { tokens_.clear(); }
+  void RevokeRefreshTokens() { refresh_tokens_.clear(); }
   const IdentityOptions& options() const { return opt_; }
 
  private:
@@ -36,6 +41,7 @@ class Identity {
   World& world_;
   IdentityOptions opt_;
   std::map<std::string, Issued> tokens_;
+  std::set<std::string> refresh_tokens_{opt_.refresh_token};
   uint64_t counter_ = 0;
 };
 

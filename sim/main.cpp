@@ -46,6 +46,8 @@ Microsoft Graph and Entra (reference §2)
   --tenant ID           the tenant in /{tenant}/oauth2/v2.0/token
   --client-id ID        the app's client id (default sim-app)
   --client-secret S     the app's client secret (default sim-secret)
+  --refresh-token T     the service account's refresh token for Viva Engage's delegated
+                        access (scope https://www.yammer.com/.default; default sim-refresh)
   --token-lifetime DUR  lifetime of issued tokens, e.g. 10m (default 3599s)
   --graph-retry-after-rate X
                         share of Graph 429s with a Retry-After header (default 0.5)
@@ -63,7 +65,8 @@ Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
 GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
 GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "reset_rate",
   "retry_after", "noise", "graph_retry_after_rate"},
-POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "lifetime_seconds": N},
+POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "revoke_refresh": true,
+  "lifetime_seconds": N},
 POST /_sim/reply {"user_id", "replied_to_id", "body"},
 POST /_sim/react {"user_id", "message_id", "remove"},
 POST /_sim/bot {"endpoint", "all_messages"} (where inbound bot activities go),
@@ -139,6 +142,8 @@ int main(int argc, char** argv) {
         o.identity.client_id = value();
       else if (a == "--client-secret")
         o.identity.client_secret = value();
+      else if (a == "--refresh-token")
+        o.identity.refresh_token = value();
       else if (a == "--token-lifetime") {
         auto d = ParseDuration(value());
         if (!d) return Fail("--token-lifetime needs a duration such as 10m");

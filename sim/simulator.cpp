@@ -254,13 +254,14 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
   }
   std::string auth = r.Header("authorization");
   std::string token = auth.rfind("Bearer ", 0) == 0 ? auth.substr(7) : "";
-  if (!valid_tokens_.count(token)) {
+  if (!valid_tokens_.count(token) && identity_.Validate(token, "yammer") != Identity::Check::kOk) {
     ++world_.stats().unauthorized;
     return YammerError(401, 16, "Token not found.");
   }
   std::string bucket = r.path.rfind("/api/v1/messages", 0) == 0 ? "messages" : "other";
   ++world_.stats().requests[bucket];
-  if (auto refused = Throttle(token, bucket)) return *refused;
+  // Limits are per user per app (§1.9): every token here is the service account's.
+  if (auto refused = Throttle("user:" + std::to_string(world_.bot().id), bucket)) return *refused;
   return Yammer(r, world_.bot().id);
 }
 
@@ -590,6 +591,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     if (auto t = json::GetString(*v, "revoke")) valid_tokens_.erase(*t);
     if (auto t = json::GetString(*v, "add")) valid_tokens_.insert(*t);
     if (json::GetBool(*v, "revoke_issued").value_or(false)) identity_.RevokeAll();
+    if (json::GetBool(*v, "revoke_refresh").value_or(false)) identity_.RevokeRefreshTokens();
     if (auto secs = json::GetInt64(*v, "lifetime_seconds"))
       identity_.set_lifetime(std::chrono::seconds{*secs});
     json::Writer w;

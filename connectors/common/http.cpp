@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "connectors/common/oauth.h"
 #include "core/log.h"
 
 namespace learnloop::connectors::http {
@@ -123,25 +124,56 @@ Millis Requester::Backoff(int attempt) {
   return Millis{d(rng_)};
 }
 
-Result<Response> Requester::Send(const Request& r, const std::string& bucket) {
+namespace {
+
+// The id a service gives each request, for support cases (Graph: request-id).
+std::string RequestIdOf(const Response& r) {
+  for (const char* h : {"request-id", "x-ms-request-id", "x-request-id", "client-request-id"})
+    if (auto v = r.Header(h)) return *v;
+  return "";
+}
+
+}  // namespace
+
+Result<Response> Requester::Send(const Request& req, const std::string& bucket) {
   auto log = Logger(log_name_);
+  const std::string path = req.url.substr(0, req.url.find('?'));
+  Counters& cls = by_class_[bucket];
+  Request r = req;
   std::string last_error;
+  bool renewed = false;  // a 401 already led to a new token
   for (int attempt = 0; attempt < policy_.max_attempts; ++attempt) {
+    if (tokens_) {
+      auto token = tokens_->Get();
+      if (!token.ok()) return Result<Response>::Fail("no token: " + token.error().message);
+      std::erase_if(r.headers, [](const auto& h) { return h.first == "Authorization"; });
+      r.headers.push_back({"Authorization", "Bearer " + *token});
+    }
     RateBudget& budget = Budget(bucket);
     for (Millis w = budget.WaitTime(clock_.Now()); w.count() > 0; w = budget.WaitTime(clock_.Now()))
       if (!clock_.SleepFor(w)) return Result<Response>::Fail("stopped");
     budget.Record(clock_.Now());
-    ++counters_.requests;
-    if (attempt > 0) ++counters_.retries;
+    ++counters_.requests, ++cls.requests;
+    if (attempt > 0) ++counters_.retries, ++cls.retries;
     auto res = client_.Send(r);
     Millis wait{0};
+    std::string request_id;
     if (!res.ok()) {
-      ++counters_.transport_errors;
+      ++counters_.transport_errors, ++cls.transport_errors;
       last_error = res.error().message;
       wait = Backoff(attempt);
+    } else if (res->status == 401 && tokens_ && tokens_->Renewable() && !renewed) {
+      // The token expired early or was revoked: a new one, at once.
+      ++counters_.unauthorized, ++cls.unauthorized;
+      log->info("{} {}: 401, renewing the token (request id {})", req.method, path,
+                RequestIdOf(*res));
+      tokens_->Invalidate();
+      renewed = true;
+      continue;
     } else if (res->status == 429) {
-      ++counters_.throttled;
+      ++counters_.throttled, ++cls.throttled;
       last_error = "429 throttled";
+      request_id = RequestIdOf(*res);
       wait = policy_.throttle_default;
       if (auto ra = res->Header("retry-after")) {
         try {
@@ -152,8 +184,9 @@ Result<Response> Requester::Send(const Request& r, const std::string& bucket) {
       // A throttled token is throttled on every endpoint: hold all buckets.
       for (auto& [name, b] : budgets_) b.BlockUntil(clock_.Now() + wait);
     } else if (res->status >= 500) {
-      ++counters_.server_errors;
+      ++counters_.server_errors, ++cls.server_errors;
       last_error = "HTTP " + std::to_string(res->status);
+      request_id = RequestIdOf(*res);
       wait = Backoff(attempt);
       if (auto ra = res->Header("retry-after")) {
         try {
@@ -162,20 +195,23 @@ Result<Response> Requester::Send(const Request& r, const std::string& bucket) {
         }
       }
     } else {
+      if (res->status == 401) ++counters_.unauthorized, ++cls.unauthorized;
       return res;
     }
     if (!r.idempotent && (!res.ok() || res->status >= 500)) {
-      log->warn("{} {}: {} (not retried: it may have been carried out)", r.method,
-                r.url.substr(0, r.url.find('?')), last_error);
+      log->warn("{} {}: {}{} (not retried: it may have been carried out)", req.method, path,
+                last_error, request_id.empty() ? "" : " (request id " + request_id + ")");
       return res.ok() ? res : Result<Response>::Fail(last_error);
     }
-    if (attempt + 1 < policy_.max_attempts && !clock_.SleepFor(wait))
-      return Result<Response>::Fail("stopped");
+    bool again = attempt + 1 < policy_.max_attempts;
+    log->info("{} {}: {}{}{}", req.method, path, last_error,
+              request_id.empty() ? "" : " (request id " + request_id + ")",
+              again ? ", again in " + std::to_string(wait.count()) + " ms" : "");
+    if (again && !clock_.SleepFor(wait)) return Result<Response>::Fail("stopped");
   }
-  log->warn("{} {} failed after {} attempts: {}", r.method, r.url.substr(0, r.url.find('?')),
-            policy_.max_attempts, last_error);
-  return Result<Response>::Fail(r.method + " " + r.url.substr(0, r.url.find('?')) + ": " +
-                                last_error);
+  log->warn("{} {} failed after {} attempts: {}", req.method, path, policy_.max_attempts,
+            last_error);
+  return Result<Response>::Fail(req.method + " " + path + ": " + last_error);
 }
 
 }  // namespace learnloop::connectors::http

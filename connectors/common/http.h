@@ -69,18 +69,26 @@ struct RetryPolicy {
 };
 
 struct Counters {
-  int64_t requests = 0, throttled = 0, server_errors = 0, transport_errors = 0, retries = 0;
+  int64_t requests = 0, throttled = 0, server_errors = 0, transport_errors = 0, retries = 0,
+          unauthorized = 0;
 };
+
+class TokenSource;
 
 // Sends requests for one token: waits for the budget of the request's bucket on the clock,
 // retries 429/5xx/transport errors with exponential backoff and full jitter, and honours
-// Retry-After. Anything else (2xx, 4xx) is returned to the caller.
+// Retry-After. With a token source it sets the Authorization header, and on a 401 fetches a
+// new token and tries once more. Anything else (2xx, 4xx) is returned to the caller. Each
+// failed attempt is logged once, with the service's request id and never the token.
 class Requester {
  public:
   Requester(Client& client, Clock& clock, int limit, Millis window, RetryPolicy policy,
             uint64_t seed, std::string log_name);
+  void set_token_source(TokenSource* t) { tokens_ = t; }
+  // `bucket` is the rate budget the request draws from and the class it is counted under.
   Result<Response> Send(const Request& r, const std::string& bucket);
   const Counters& counters() const { return counters_; }
+  const std::map<std::string, Counters>& counters_by_class() const { return by_class_; }
 
  private:
   Millis Backoff(int attempt);
@@ -95,6 +103,8 @@ class Requester {
   std::string log_name_;
   std::map<std::string, RateBudget> budgets_;
   Counters counters_;
+  std::map<std::string, Counters> by_class_;
+  TokenSource* tokens_ = nullptr;
 };
 
 }  // namespace learnloop::connectors::http

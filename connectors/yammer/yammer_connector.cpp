@@ -12,6 +12,8 @@ constexpr int kUsersPerPage = 50;                           // users.json page s
 constexpr auto kMinFeedInterval = std::chrono::minutes{1};  // "no more than once per minute"
 const char* const kMessages = "messages";
 const char* const kOther = "other";
+// The newest refresh token, kept with the cursors so that a restart uses it (Entra rotates it).
+const char* const kRefreshCursor = "auth.refresh_token";
 }  // namespace
 
 YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
@@ -23,6 +25,28 @@ YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
                  http::RetryPolicy{}, std::hash<std::string>{}(cfg.name), "connector.yammer"),
       base_(cfg.base_url) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  if (cfg.auth.enabled) {
+    // Delegated access of the service account (reference §1.2): a refresh token for the
+    // Yammer scope at the Entra token endpoint.
+    http::OAuthSettings s{
+        cfg.auth.TokenUrl(), cfg.auth.client_id, cfg.auth.client_secret,
+        cfg.auth.scope.empty() ? "https://www.yammer.com/.default offline_access" : cfg.auth.scope,
+        cfg.auth.refresh_token};
+    auto o =
+        std::make_unique<http::OAuthTokenSource>(*client_, clock, std::move(s), "connector.yammer");
+    o->OnRotate([this](const std::string& t) { cursors_[kRefreshCursor] = t; });
+    oauth_ = o.get();
+    tokens_ = std::move(o);
+  } else {
+    tokens_ = std::make_unique<http::StaticToken>(cfg.token);
+  }
+  requester_.set_token_source(tokens_.get());
+}
+
+void YammerConnector::RestoreCursors(const Cursors& c) {
+  cursors_ = c;
+  if (auto it = c.find(kRefreshCursor); oauth_ && it != c.end() && !it->second.empty())
+    oauth_->UseRefreshToken(it->second);
 }
 
 std::optional<std::string> YammerConnector::SelfUserId() const {
@@ -44,7 +68,7 @@ Result<http::Response> YammerConnector::Get(const std::string& path, const std::
                                             int* requests) {
   http::Request r;
   r.url = base_ + path;
-  r.headers = {{"Authorization", "Bearer " + cfg_.token.Reveal()}, {"Accept", "application/json"}};
+  r.headers = {{"Accept", "application/json"}};
   for (int attempt = 1;; ++attempt) {
     auto before = requester_.counters().requests;
     auto res = requester_.Send(r, bucket);
@@ -244,7 +268,7 @@ Result<Posted> YammerConnector::Post(const PostRequest& req) {
   http::Request r;
   r.method = "POST";
   r.url = base_ + "/messages.json";
-  r.headers = {{"Authorization", "Bearer " + cfg_.token.Reveal()}, {"Accept", "application/json"}};
+  r.headers = {{"Accept", "application/json"}};
   r.body = w.Take();
   r.content_type = "application/json";
   r.idempotent = false;

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "connectors/common/http.h"
+#include "connectors/common/oauth.h"
 #include "connectors/connector.h"
 #include "connectors/yammer/parse.h"
 #include "core/clock.h"
@@ -22,7 +23,7 @@ class YammerConnector final : public Connector, public Poster {
   Status SyncDirectory(EventSink& sink) override;
   PollStats Poll(EventSink& sink, bool refresh_now = false) override;
   Cursors GetCursors() const override { return cursors_; }
-  void RestoreCursors(const Cursors& c) override { cursors_ = c; }
+  void RestoreCursors(const Cursors& c) override;
   std::optional<std::string> SelfUserId() const override;
 
   Result<Posted> Post(const PostRequest& r) override;
@@ -45,6 +46,8 @@ class YammerConnector final : public Connector, public Poster {
   config::NetworkConfig cfg_;
   Clock& clock_;
   std::unique_ptr<http::Client> client_;
+  std::unique_ptr<http::TokenSource> tokens_;
+  http::OAuthTokenSource* oauth_ = nullptr;  // tokens_, when it is OAuth
   http::Requester requester_;
   std::string base_;
   std::optional<std::string> self_native_;

@@ -86,6 +86,8 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
   setenv("LEARNLOOP_IT_TOKEN", "it-token", 1);
   for (size_t p; (p = yaml.find("BASE_URL")) != std::string::npos;)
     yaml.replace(p, 8, sim.base_url() + "/api/v1");
+  for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
+    yaml.replace(p, 7, sim.base_url());
   for (size_t p; (p = yaml.find("DIR")) != std::string::npos;) yaml.replace(p, 3, dir);
   auto loaded = config::LoadString(yaml, "it.yaml");
   if (!loaded.config) return loaded.errors.at(0).ToString();

@@ -45,7 +45,8 @@ struct SimRun {
   std::optional<config::Config> cfg;
   std::string dir;
 
-  // Starts esn-sim at `start` with extra options and loads `yaml` (BASE_URL is replaced).
+  // Starts esn-sim at `start` with extra options and loads `yaml` (BASE_URL becomes the Yammer
+  // API's URL, SIM_URL the simulator's, DIR a fresh temporary folder).
   std::string Start(Time start, const std::vector<std::string>& sim_args, std::string yaml);
   json::Value Get(const std::string& path);  // from the simulator, parsed
   ~SimRun();

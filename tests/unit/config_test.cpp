@@ -86,7 +86,9 @@ campaigns:
 TEST_F(ConfigTest, MissingRequiredAndWrongTypes) {
   auto r = config::LoadString("networks:\n  - type: yammer\n    communities: 5\n", "m.yaml");
   std::string e = Errors(r);
-  EXPECT_NE(e.find("missing required key 'token'"), std::string::npos) << e;
+  EXPECT_NE(e.find("m.yaml:2:5: network 'yammer': give 'auth' (or, for Viva Engage, a 'token'"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("m.yaml:3:18: 'communities' must be a list"), std::string::npos) << e;
   auto none = config::LoadString("timezone: UTC\n", "n.yaml");
   EXPECT_NE(Errors(none).find("missing required key 'networks'"), std::string::npos);
@@ -111,4 +113,52 @@ TEST_F(ConfigTest, ExampleConfigsLoad) {
   auto sample =
       config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/connectors/yammer/sample.yaml");
   EXPECT_TRUE(sample.config) << Errors(sample);
+}
+
+TEST_F(ConfigTest, AuthBlocksAndTeamsNetworks) {
+  setenv("LL_TEST_SECRET", "s3cret", 1);
+  auto ok = config::LoadString(R"(networks:
+  - type: yammer
+    auth: {tenant: contoso.example, client_id: app, refresh_token: "${LL_TEST_SECRET}"}
+  - type: teams
+    auth: {tenant: contoso.example, client_id: app, client_secret: "${LL_TEST_SECRET}"}
+    teams: [fbe2bf47-16c8-47cf-b4a5-4b9b187c508b]
+    bot: {service_url: "https://smba.example/emea/"}
+)",
+                               "ok.yaml");
+  ASSERT_TRUE(ok.config) << Errors(ok);
+  const auto& y = ok.config->networks[0];
+  EXPECT_TRUE(y.auth.enabled);
+  EXPECT_EQ(y.auth.TokenUrl(),
+            "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token");
+  EXPECT_EQ(y.auth.refresh_token.Reveal(), "s3cret");
+  const auto& t = ok.config->networks[1];
+  EXPECT_EQ(t.base_url, "https://graph.microsoft.com/v1.0");
+  EXPECT_EQ(t.bot.app_id, "app");
+  EXPECT_EQ(t.bot.service_url, "https://smba.example/emea/");
+  ASSERT_EQ(t.teams.size(), 1u);
+
+  auto bad = config::LoadString(R"(networks:
+  - type: yammer
+    auth: {tenant: c, client_id: app}
+  - type: teams
+    name: t1
+    token: "${LL_TEST_SECRET}"
+  - type: teams
+    name: t2
+    auth: {tenant: c, client_id: app}
+    teams: [x]
+)",
+                                "bad.yaml");
+  std::string e = Errors(bad);
+  EXPECT_NE(e.find("bad.yaml:3:11: network 'yammer': Viva Engage accepts only delegated tokens"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("network 't1': Teams takes 'auth', not a static 'token'"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("network 't1': list the team ids to read under 'teams'"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("network 't2': Teams reads with an app-only token: give 'client_secret'"),
+            std::string::npos)
+      << e;
 }

@@ -8,6 +8,7 @@
 #include "connectors/registry.h"
 #include "connectors/yammer/parse.h"
 #include "connectors/yammer/yammer_connector.h"
+#include "fake_client.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -21,26 +22,7 @@ std::string Testdata(const std::string& name) {
   return ss.str();
 }
 
-// Serves recorded responses in order and remembers what was asked.
-class FakeClient : public http::Client {
- public:
-  std::deque<Result<http::Response>> replies;
-  std::vector<http::Request> seen;
-  Result<http::Response> Send(const http::Request& r) override {
-    seen.push_back(r);
-    if (replies.empty()) return Result<http::Response>::Fail("no more replies");
-    auto x = replies.front();
-    replies.pop_front();
-    return x;
-  }
-  void Add(int status, std::string body, std::map<std::string, std::string> headers = {}) {
-    http::Response r;
-    r.status = status;
-    r.body = std::move(body);
-    r.headers = std::move(headers);
-    replies.push_back(r);
-  }
-};
+using learnloop::testing::FakeClient;
 
 struct Sink : EventSink {
   std::vector<User> users;

@@ -1,0 +1,77 @@
+// Tokens that expire or are revoked while learnloop runs cost nothing: the Viva Engage
+// connector redeems the service account's refresh token at the (simulated) Entra endpoint,
+// renews before expiry and after a 401, and keeps the rotated refresh token for a restart.
+#include <gtest/gtest.h>
+
+#include "daemon/run_loop.h"
+#include "sim_harness.h"
+
+using namespace learnloop;
+
+namespace {
+
+const char* kYaml = R"(timezone: Europe/Berlin
+store: {path: DIR/auth.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: yammer
+    base_url: BASE_URL
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      refresh_token: ${LEARNLOOP_IT_REFRESH}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+    poll_interval: 20m
+campaigns:
+  - name: daily
+    network: yammer
+    community: "13114941440"
+    schedule: "0 10 * * MON-FRI"
+    open_for: 48h
+    prompts: ["What is one thing you learned today?"]
+)";
+
+}  // namespace
+
+TEST(Auth, ExpiringAndRevokedTokensCostNothing) {
+  setenv("LEARNLOOP_IT_REFRESH", "rt-initial", 1);
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");
+  // Access tokens live an hour; the daemon polls every twenty minutes.
+  ASSERT_EQ(run.Start(start,
+                      {"--people", "80", "--seed", "5", "--history-days", "5", "--horizon-days",
+                       "10", "--token-lifetime", "1h", "--refresh-token", "rt-initial"},
+                      kYaml),
+            "");
+  {
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 2});
+    // Every issued token revoked: the next request gets a 401 and a new token at once.
+    connectors::http::Request revoke;
+    revoke.method = "POST";
+    revoke.url = run.sim.base_url() + "/_sim/tokens";
+    revoke.body = R"({"revoke_issued": true})";
+    ASSERT_TRUE(run.http->Send(revoke).ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 4});
+    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+  }
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
+  auto stats = run.Get("/_sim/stats");
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
+  // Only the revocation cost a refusal: expiry never did, the tokens were renewed in time.
+  EXPECT_EQ(*json::GetInt64(stats, "unauthorized"), 1);
+  EXPECT_GT(*json::GetInt64(stats.at("requests"), "token"), 4 * 24 / 2);  // renewed ~hourly
+  EXPECT_EQ(run.Get("/_sim/bot_posts").as_array().size(), 4u);  // Monday to Thursday, 10:00
+  // The rotated refresh token was kept; after a restart it is the one redeemed, so the
+  // configured one may be revoked.
+  auto kept = run.store->GetCursor("yammer:cursor:auth.refresh_token");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_NE(*kept, "rt-initial");
+  config::Config cfg = *run.cfg;
+  cfg.networks[0].auth.refresh_token = Secret::FromValue("rt-unknown");
+  daemon::Daemon again(cfg, *run.store, *run.clock);
+  ASSERT_TRUE(again.Start().ok());
+  EXPECT_TRUE(again.SyncUntilCaughtUp().ok());
+}
