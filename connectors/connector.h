@@ -52,6 +52,9 @@ class Connector {
   virtual void RestoreCursors(const Cursors& c) = 0;
   // The id ("<network>:<native>") of the account the daemon acts as, once known.
   virtual std::optional<std::string> SelfUserId() const = 0;
+  // The threads (ids) of prompts still open: a connector whose feed may miss replies to them
+  // reads them on each poll.
+  virtual void FollowThreads(const std::vector<std::string>& thread_ids) { (void)thread_ids; }
 };
 
 struct PostRequest {

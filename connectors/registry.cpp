@@ -1,5 +1,6 @@
 #include "connectors/registry.h"
 
+#include "connectors/teams/teams_connector.h"
 #include "connectors/yammer/yammer_connector.h"
 
 namespace learnloop::connectors {
@@ -16,6 +17,12 @@ const Entry kRegistry[] = {
        auto y = std::make_unique<yammer::YammerConnector>(c, clock, std::move(client));
        Poster* p = y.get();
        return Built{std::move(y), p};
+     }},
+    {"teams",
+     [](const config::NetworkConfig& c, Clock& clock, std::unique_ptr<http::Client> client) {
+       auto t = std::make_unique<teams::TeamsConnector>(c, clock, std::move(client));
+       Poster* p = t.get();
+       return Built{std::move(t), p};
      }},
 };
 }  // namespace

@@ -99,6 +99,14 @@ Status Daemon::SyncDirectory(NetworkState& n) {
 }
 
 connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now) {
+  // Prompt threads still open (or closed less than a day ago) are followed reply by reply.
+  std::vector<std::string> open_threads;
+  Time now = clock_.Now();
+  for (const auto& p : store_.AllPrompts())
+    if (p.network == n.cfg->name && !p.message_id.empty() &&
+        (!p.closes_at || *p.closes_at + std::chrono::hours{24} > now))
+      open_threads.push_back(p.message_id);
+  n.built.connector->FollowThreads(open_threads);
   StoreSink sink(store_);
   auto stats = n.built.connector->Poll(sink, refresh_now);
   sink.Flush();

@@ -1,6 +1,7 @@
 #include "daemon/sim_process.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,8 @@ Status SimProcess::Start(const std::string& binary, const std::vector<std::strin
     std::vector<char*> argv;
     for (auto& s : argv_s) argv.push_back(s.data());
     argv.push_back(nullptr);
+    // The simulator ends with its parent, even when the parent crashes.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     // Keep the simulator's own banner out of the caller's output.
     if (FILE* f = std::freopen("/dev/null", "w", stdout)) (void)f;
     execv(binary.c_str(), argv.data());

@@ -418,26 +418,32 @@ SimReply GraphApi::Delta(const SimRequest& r, const Community& c, const std::str
   // that changes during the round is lost), oldest change first. Skip tokens continue a
   // round; the delta token of its last page starts the next.
   Time now = world_.Now();
+  // Query options are given on the first request only and travel inside the tokens.
   int64_t seq_lo = 0, seq_hi = static_cast<int64_t>(world_.change_seq()), after = 0,
           since_ms = INT64_MIN;
   int top = Top(r);
+  bool expand = r.Query("$expand") == "replies";
   if (!r.Query("$skiptoken").empty()) {
     auto st = Decode(r.Query("$skiptoken"));
-    if (!st || st->size() != 6 || (*st)[0] != c.id)
+    if (!st || st->size() != 7 || (*st)[0] != c.id)
       return GraphError(400, "BadRequest", "Invalid skip token.", now);
     seq_lo = (*st)[1];
     seq_hi = (*st)[2];
     after = (*st)[3];
     since_ms = (*st)[4];
     top = static_cast<int>((*st)[5]);
+    expand = (*st)[6] != 0;
   } else if (!r.Query("$deltatoken").empty()) {
     auto st = Decode(r.Query("$deltatoken"));
-    if (!st || st->size() != 3 || (*st)[0] != c.id)
+    if (!st || st->size() != 4 || (*st)[0] != c.id)
       return GraphError(410, "resyncRequired",
                         "The delta token is no longer valid; start a new round.", now);
     seq_lo = (*st)[1];
     top = static_cast<int>((*st)[2]);
-  } else if (!r.Query("$filter").empty()) {
+    expand = (*st)[3] != 0;
+  }
+  if (r.Query("$skiptoken").empty() && r.Query("$deltatoken").empty() &&
+      !r.Query("$filter").empty()) {
     const std::string f = r.Query("$filter");
     const std::string prefix = "lastModifiedDateTime gt ";
     auto t = f.rfind(prefix, 0) == 0 ? ParseIso(f.substr(prefix.size())) : std::nullopt;
@@ -466,13 +472,15 @@ SimReply GraphApi::Delta(const SimRequest& r, const Community& c, const std::str
       .String("https://graph.microsoft.com/v1.0/$metadata#Collection(chatMessage)");
   if (more)
     w.Key("@odata.nextLink")
-        .String(base + "?$skiptoken=" +
-                Encode(Join({c.id, seq_lo, seq_hi,
-                             static_cast<int64_t>(msgs[roots.back()].change_seq), since_ms, top})));
+        .String(
+            base + "?$skiptoken=" +
+            Encode(Join({c.id, seq_lo, seq_hi, static_cast<int64_t>(msgs[roots.back()].change_seq),
+                         since_ms, top, expand ? 1 : 0})));
   else
-    w.Key("@odata.deltaLink").String(base + "?$deltatoken=" + Encode(Join({c.id, seq_hi, top})));
+    w.Key("@odata.deltaLink")
+        .String(base + "?$deltatoken=" + Encode(Join({c.id, seq_hi, top, expand ? 1 : 0})));
   w.Key("value").BeginArray();
-  for (size_t idx : roots) WriteMessage(w, msgs[idx], c, false);
+  for (size_t idx : roots) WriteMessage(w, msgs[idx], c, expand);
   w.EndArray().EndObject();
   return Ok(w.Take());
 }

@@ -58,12 +58,14 @@ Faults (reference §5.1; also at run time through POST /_sim/faults)
   --truncate-rate X     share answered 200 with the JSON cut in half (default 0)
   --reset-rate X        share not answered: the connection is reset after the request took
                         effect (default 0)
+  --throttle-rate X     share answered 429 although no limit was reached, without effect,
+                        with Retry-After as each service gives it (default 0)
   --noise               unknown extra fields and another key order in messages
   --help                this text
 
 Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
 GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
-GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "reset_rate",
+GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "reset_rate", "throttle_rate",
   "retry_after", "noise", "graph_retry_after_rate"},
 POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "revoke_refresh": true,
   "lifetime_seconds": N},
@@ -160,6 +162,8 @@ int main(int argc, char** argv) {
         o.faults.truncate_rate = std::stod(value());
       else if (a == "--reset-rate")
         o.faults.reset_rate = std::stod(value());
+      else if (a == "--throttle-rate")
+        o.faults.throttle_rate = std::stod(value());
       else if (a == "--noise")
         o.noise = true;
       else if (a == "--no-retry-after")

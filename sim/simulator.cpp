@@ -191,6 +191,20 @@ SimReply Simulator::Handle(const SimRequest& r) {
         ++world_.stats().faults;
       }
     }
+    if (api && reply.status < 400 && opt_.faults.throttle_rate > 0 &&
+        std::uniform_real_distribution<double>(0, 1)(fault_rng_) < opt_.faults.throttle_rate) {
+      // Refused as if busy (the request had no effect: in the real services a throttled call
+      // is not carried out). Retry-After as each service gives it.
+      bool graph = r.path.rfind("/api/", 0) != 0;
+      reply = graph ? GraphError(429, "TooManyRequests", "Too many requests.", world_.Now())
+                    : YammerError(429, 33, "Rate limited due to excessive requests.");
+      bool with_header = graph ? std::uniform_real_distribution<double>(0, 1)(fault_rng_) <
+                                     graph_.options().retry_after_rate
+                               : opt_.retry_after;
+      if (with_header) reply.headers.push_back({"Retry-After", "2"});
+      ++world_.stats().faults;
+      ++world_.stats().throttled;
+    }
     if (r.path.rfind("/_sim/", 0) != 0) {
       std::string target = r.path;
       char sep = '?';
@@ -569,7 +583,8 @@ SimReply Simulator::Control(const SimRequest& r) {
       for (auto [key, target] : {std::pair{"error_rate", &f.error_rate},
                                  {"slow_rate", &f.slow_rate},
                                  {"truncate_rate", &f.truncate_rate},
-                                 {"reset_rate", &f.reset_rate}})
+                                 {"reset_rate", &f.reset_rate},
+                                 {"throttle_rate", &f.throttle_rate}})
         if (auto x = json::GetDouble(*v, key)) *target = std::clamp(*x, 0.0, 1.0);
       if (auto ms = json::GetInt64(*v, "slow_ms")) f.slow_for = Millis{std::max<int64_t>(0, *ms)};
       if (auto b = json::GetBool(*v, "retry_after")) opt_.retry_after = *b;
@@ -581,7 +596,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     const Faults& f = opt_.faults;
     w.BeginObject().Key("error_rate").Fixed(f.error_rate, 4).Key("slow_rate").Fixed(f.slow_rate, 4);
     w.Key("slow_ms").Int(f.slow_for.count()).Key("truncate_rate").Fixed(f.truncate_rate, 4);
-    w.Key("reset_rate").Fixed(f.reset_rate, 4);
+    w.Key("reset_rate").Fixed(f.reset_rate, 4).Key("throttle_rate").Fixed(f.throttle_rate, 4);
     w.Key("retry_after").Bool(opt_.retry_after).Key("noise").Bool(opt_.noise).EndObject();
     return Json(200, w.Take());
   }
@@ -648,6 +663,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     json::Writer w;
     w.BeginObject().Key("now").String(FormatIso(world_.Now()));
     w.Key("bot_user_id").Int(world_.bot().id);
+    w.Key("bot_app_id").String(opt_.identity.client_id);
     w.Key("users").BeginArray();
     for (const auto& u : world_.people()) {
       w.BeginObject().Key("id").Int(u.id).Key("name").String(u.first + " " + u.last);
@@ -657,7 +673,8 @@ SimReply Simulator::Control(const SimRequest& r) {
           .String(u.department)
           .Key("state")
           .String(u.state);
-      w.Key("activated_at").String(FormatIso(u.activated_at)).Key("bot").Bool(u.bot).EndObject();
+      w.Key("activated_at").String(FormatIso(u.activated_at)).Key("bot").Bool(u.bot);
+      w.Key("aad_id").String(u.aad_id).EndObject();
     }
     w.EndArray().Key("groups").BeginArray();
     for (const auto& c : world_.communities()) {

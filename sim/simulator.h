@@ -25,6 +25,7 @@ struct Faults {
   Millis slow_for{std::chrono::milliseconds{1500}};
   double truncate_rate = 0;  // status 200 with the JSON body cut in half
   double reset_rate = 0;     // no answer: the connection is reset (after the request took effect)
+  double throttle_rate = 0;  // 429 answers although no limit was reached (before any effect)
 };
 
 struct SimOptions {

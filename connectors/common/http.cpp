@@ -165,8 +165,9 @@ Result<Response> Requester::Send(const Request& req, const std::string& bucket) 
     } else if (res->status == 401 && tokens_ && tokens_->Renewable() && !renewed) {
       // The token expired early or was revoked: a new one, at once.
       ++counters_.unauthorized, ++cls.unauthorized;
-      log->info("{} {}: 401, renewing the token (request id {})", req.method, path,
-                RequestIdOf(*res));
+      std::string id = RequestIdOf(*res);
+      log->info("{} {}: 401, renewing the token{}", req.method, path,
+                id.empty() ? "" : " (request id " + id + ")");
       tokens_->Invalidate();
       renewed = true;
       continue;

@@ -85,6 +85,10 @@ class Requester {
   Requester(Client& client, Clock& clock, int limit, Millis window, RetryPolicy policy,
             uint64_t seed, std::string log_name);
   void set_token_source(TokenSource* t) { tokens_ = t; }
+  // A bucket with its own limit (others use the limit given to the constructor).
+  void SetBudget(const std::string& bucket, int limit, Millis window) {
+    budgets_.insert_or_assign(bucket, RateBudget(limit, window));
+  }
   // `bucket` is the rate budget the request draws from and the class it is counted under.
   Result<Response> Send(const Request& r, const std::string& bucket);
   const Counters& counters() const { return counters_; }

@@ -32,11 +32,17 @@ campaigns:
 TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
   it::SimRun run;
   Time start = *ParseIso("2026-11-02T06:00:00Z");
-  ASSERT_EQ(run.Start(start, {"--people",       "80",   "--seed",          "3",
-                              "--history-days", "7",    "--horizon-days",  "20",
-                              "--error-rate",   "0.1",  "--truncate-rate", "0.05",
-                              "--slow-rate",    "0.05", "--slow-ms",       "10",
-                              "--reset-rate",   "0.03", "--noise",         "--no-retry-after"},
+  ASSERT_EQ(run.Start(start, {"--people",        "80",
+                              "--seed",          "3",
+                              "--history-days",  "7",
+                              "--horizon-days",  "20",
+                              "--error-rate",    "0.1",
+                              "--truncate-rate", "0.05",
+                              "--slow-rate",     "0.05",
+                              "--slow-ms",       "10",
+                              "--reset-rate",    "0.03",
+                              "--throttle-rate", "0.03",
+                              "--noise",         "--no-retry-after"},
                       kYaml),
             "");
   {
@@ -47,7 +53,8 @@ TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
     connectors::http::Request off;
     off.method = "POST";
     off.url = run.sim.base_url() + "/_sim/faults";
-    off.body = R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0})";
+    off.body =
+        R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})";
     ASSERT_TRUE(run.http->Send(off).ok());
     d.Tick();  // posts what a failed attempt left in the outbox
     ASSERT_TRUE(d.SyncUntilCaughtUp().ok());

@@ -9,10 +9,26 @@ namespace learnloop::it {
 
 std::string Y(int64_t native) { return "yammer:" + std::to_string(native); }
 
+std::string MessageId(const Truth& t, const TruthMsg& m, int64_t message_id) {
+  if (m.network != "teams") return Y(message_id);
+  return "teams:" + t.channel_of.at(m.group) + "/" + std::to_string(message_id);
+}
+
+std::string UserId(const Truth& t, const std::string& network, int64_t person) {
+  if (network != "teams") return Y(person);
+  if (person == t.bot) return "teams:" + t.bot_app_id;
+  return "teams:" + t.aad_of.at(person);
+}
+
 Truth ReadTruth(const json::Value& v) {
   Truth t;
   t.raw = v;
   t.bot = *json::GetInt64(v, "bot_user_id");
+  t.bot_app_id = json::GetString(v, "bot_app_id").value_or("");
+  for (const auto& u : v.at("users").as_array())
+    t.aad_of[*json::GetInt64(u, "id")] = json::GetString(u, "aad_id").value_or("");
+  for (const auto& g : v.at("groups").as_array())
+    if (auto ch = json::GetString(g, "channel_id")) t.channel_of[*json::GetInt64(g, "id")] = *ch;
   for (const auto& m : v.at("messages").as_array()) {
     TruthMsg x;
     x.id = *json::GetInt64(m, "id");
@@ -35,11 +51,15 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store) {
   std::ostringstream problems;
   std::map<std::string, const TruthMsg*> expected;
   std::set<std::pair<std::string, std::string>> likes;
+  // Only the networks learnloop reads: those of the stored groups.
+  std::set<std::string> networks;
+  for (const auto& g : store.AllGroups()) networks.insert(g.network);
   for (const auto& m : truth.messages) {
-    if (m.system || m.network != "yammer") continue;
-    expected[Y(m.id)] = &m;
+    if (m.system || !networks.count(m.network)) continue;
+    expected[MessageId(truth, m, m.id)] = &m;
     if (!m.deleted)  // likes on deleted messages are not shown any more, and do not count
-      for (int64_t u : m.likes) likes.insert({Y(m.id), Y(u)});
+      for (int64_t u : m.likes)
+        likes.insert({MessageId(truth, m, m.id), UserId(truth, m.network, u)});
   }
   auto stored = store.AllMessages();
   std::set<std::string> ids;
@@ -53,9 +73,11 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store) {
     const TruthMsg& t = *it->second;
     if (m.deleted != t.deleted)
       problems << m.id << (t.deleted ? " was deleted" : " is not deleted") << "\n";
-    if (m.thread_id != Y(t.thread) || m.reply_to_id.value_or("") != (t.parent ? Y(t.parent) : "") ||
-        m.author_id != Y(t.sender) || m.created_at != t.created ||
-        m.group_id.value_or("") != Y(t.group))
+    std::string group = t.network == "teams" ? "teams:" + truth.channel_of.at(t.group) : Y(t.group);
+    if (m.thread_id != MessageId(truth, t, t.thread) ||
+        m.reply_to_id.value_or("") != (t.parent ? MessageId(truth, t, t.parent) : "") ||
+        m.author_id != UserId(truth, t.network, t.sender) || m.created_at != t.created ||
+        m.group_id.value_or("") != group)
       problems << m.id << " differs from the simulator's message\n";
   }
   for (const auto& [id, m] : expected)  // a message deleted before it was ever read may be absent
@@ -88,6 +110,22 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
     yaml.replace(p, 8, sim.base_url() + "/api/v1");
   for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
     yaml.replace(p, 7, sim.base_url());
+  if (yaml.find("TEAM_IDS") != std::string::npos || yaml.find("CHANNEL_0") != std::string::npos) {
+    std::set<std::string> teams;
+    std::string first_channel;
+    json::Value truth = Get("/_sim/truth");
+    for (const auto& g : truth.at("groups").as_array())
+      if (auto team = json::GetString(g, "team_id")) {
+        teams.insert(*team);
+        if (first_channel.empty()) first_channel = *json::GetString(g, "channel_id");
+      }
+    std::string list = "[";
+    for (const auto& t : teams) list += (list.size() > 1 ? ", " : "") + t;
+    list += "]";
+    for (size_t p; (p = yaml.find("TEAM_IDS")) != std::string::npos;) yaml.replace(p, 8, list);
+    for (size_t p; (p = yaml.find("CHANNEL_0")) != std::string::npos;)
+      yaml.replace(p, 9, "\"" + first_channel + "\"");
+  }
   for (size_t p; (p = yaml.find("DIR")) != std::string::npos;) yaml.replace(p, 3, dir);
   auto loaded = config::LoadString(yaml, "it.yaml");
   if (!loaded.config) return loaded.errors.at(0).ToString();

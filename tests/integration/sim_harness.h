@@ -1,6 +1,7 @@
 #pragma once
 // Runs learnloop against esn-sim on a free loopback port, on a manual clock that the
 // simulator follows, exactly as the demo does.
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct TruthMsg {
 
 struct Truth {
   int64_t bot = 0;
+  std::string bot_app_id;
+  std::map<int64_t, std::string> aad_of;      // person → Entra object id
+  std::map<int64_t, std::string> channel_of;  // group → Teams channel id
   std::vector<TruthMsg> messages;
   json::Value raw;
 };
@@ -32,6 +36,9 @@ struct Truth {
 Truth ReadTruth(const json::Value& v);
 
 std::string Y(int64_t native);
+// The learnloop id of a simulator message, author or group, whichever network it is on.
+std::string MessageId(const Truth& t, const TruthMsg& m, int64_t message_id);
+std::string UserId(const Truth& t, const std::string& network, int64_t person);
 // "" when the store holds every non-system message and like of the simulator exactly once
 // (same thread, parent, author, time and group); otherwise what differs.
 std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store);
@@ -46,7 +53,8 @@ struct SimRun {
   std::string dir;
 
   // Starts esn-sim at `start` with extra options and loads `yaml` (BASE_URL becomes the Yammer
-  // API's URL, SIM_URL the simulator's, DIR a fresh temporary folder).
+  // API's URL, SIM_URL the simulator's, DIR a fresh temporary folder, TEAM_IDS the list of
+  // the simulated Teams teams, CHANNEL_0 the first Teams channel).
   std::string Start(Time start, const std::vector<std::string>& sim_args, std::string yaml);
   json::Value Get(const std::string& path);  // from the simulator, parsed
   ~SimRun();

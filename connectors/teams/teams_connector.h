@@ -1,0 +1,58 @@
+#pragma once
+// Microsoft Teams: channels of the configured teams read through Graph with an app-only token
+// (reference §2): `messages/delta` rounds with replies expanded, the links kept verbatim, an
+// expired delta token restarted from a `lastModifiedDateTime` filter with overlap, and the
+// replies of every open prompt thread read on each poll. Posts go through the Bot Framework
+// (§3.2), since Graph does not let an application post.
+#include <map>
+#include <memory>
+#include <set>
+
+#include "config/config.h"
+#include "connectors/common/http.h"
+#include "connectors/common/oauth.h"
+#include "connectors/connector.h"
+#include "connectors/teams/graph_parse.h"
+#include "core/clock.h"
+
+namespace learnloop::connectors::teams {
+
+class TeamsConnector final : public Connector, public Poster {
+ public:
+  TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
+                 std::unique_ptr<http::Client> client);
+
+  const std::string& network() const override { return cfg_.name; }
+  Status SyncDirectory(EventSink& sink) override;
+  PollStats Poll(EventSink& sink, bool refresh_now = false) override;
+  Cursors GetCursors() const override { return cursors_; }
+  void RestoreCursors(const Cursors& c) override { cursors_ = c; }
+  std::optional<std::string> SelfUserId() const override;
+  void FollowThreads(const std::vector<std::string>& thread_ids) override;
+
+  Result<Posted> Post(const PostRequest& r) override;
+  Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) override;
+
+  const http::Counters& graph_counters() const { return graph_.counters(); }
+
+ private:
+  // A GET against Graph whose answer must be JSON (a cut body is read again).
+  Result<http::Response> Get(const std::string& url, PollStats* stats = nullptr);
+  Status DeltaRound(const std::string& channel, EventSink& sink, PollStats& stats);
+  Status ReadReplies(const std::string& channel, const std::string& url, EventSink& sink,
+                     PollStats& stats);
+  void Emit(const MessagePage& page, EventSink& sink, PollStats& stats);
+  std::string ChannelUrl(const std::string& channel) const;
+
+  config::NetworkConfig cfg_;
+  Clock& clock_;
+  std::unique_ptr<http::Client> client_;
+  http::OAuthTokenSource graph_token_, bot_token_;
+  http::Requester graph_, bot_;
+  std::string base_, service_url_;
+  std::map<std::string, std::string> team_of_;  // channel id → team id
+  std::set<std::string> follow_;                // native ids of open prompt threads
+  Cursors cursors_;
+};
+
+}  // namespace learnloop::connectors::teams

@@ -1,0 +1,108 @@
+// The Teams connector against esn-sim: Graph delta rounds with an app-only token, prompts
+// posted through the Bot Framework, answers read from the prompt threads; every message,
+// reply and reaction of the simulated channels in the store exactly once, also with faults.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "daemon/run_loop.h"
+#include "sim_harness.h"
+
+using namespace learnloop;
+
+namespace {
+
+const char* kYaml = R"(timezone: Europe/Berlin
+store: {path: DIR/teams.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: teams
+    base_url: SIM_URL/v1.0
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      client_secret: ${LEARNLOOP_IT_SECRET}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+    teams: TEAM_IDS
+    bot:
+      service_url: SIM_URL/bf/
+      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
+    poll_interval: 30m
+campaigns:
+  - name: daily
+    network: teams
+    community: CHANNEL_0
+    schedule: "0 10 * * MON-FRI"
+    open_for: 48h
+    prompts: ["What is one thing you learned today?", "Who helped you this week, and how?"]
+)";
+
+void RunTeams(const std::vector<std::string>& faults, bool clear_faults) {
+  setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");
+  std::vector<std::string> args{"--people",       "150", "--seed",           "21",
+                                "--history-days", "10",  "--horizon-days",   "12",
+                                "--teams",        "2",   "--token-lifetime", "45m"};
+  args.insert(args.end(), faults.begin(), faults.end());
+  ASSERT_EQ(run.Start(start, args, kYaml), "");
+  {
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
+    if (clear_faults) {
+      connectors::http::Request off;
+      off.method = "POST";
+      off.url = run.sim.base_url() + "/_sim/faults";
+      off.body =
+          R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})";
+      ASSERT_TRUE(run.http->Send(off).ok());
+      d.Tick();
+    }
+    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+  }
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
+  int teams_messages = 0;
+  for (const auto& m : run.store->AllMessages()) teams_messages += m.network == "teams";
+  EXPECT_GT(teams_messages, 100);
+  auto stats = run.Get("/_sim/stats");
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
+  if (!faults.empty()) {
+    EXPECT_GT(*json::GetInt64(stats, "faults"), 20);
+  }
+  // Five weekdays at 10:00 Berlin: each prompt posted once, through the Bot Framework.
+  auto posts = run.Get("/_sim/bot_posts").as_array();
+  std::set<std::string> days;
+  for (const auto& p : posts) days.insert(json::GetString(p, "created_at")->substr(0, 10));
+  EXPECT_EQ(posts.size(), 5u);
+  EXPECT_EQ(days.size(), posts.size());
+  auto prompts = run.store->AllPrompts();
+  EXPECT_EQ(prompts.size(), posts.size());
+  // Answers: the people's replies in each prompt thread before it closed.
+  std::map<std::string, int> expected;
+  for (const auto& p : prompts) {
+    std::string root = p.message_id.substr(p.message_id.rfind('/') + 1);
+    for (const auto& m : truth.messages)
+      if (std::to_string(m.thread) == root && m.parent && !m.by_bot && !m.deleted &&
+          m.created < *p.closes_at)
+        ++expected[p.id];
+  }
+  std::map<std::string, int> answered;
+  for (const auto& a : run.store->AllAnswers()) ++answered[a.prompt_id];
+  EXPECT_EQ(answered, expected);
+  int total = 0;
+  for (const auto& [id, n] : answered) total += n;
+  EXPECT_GT(total, 3);
+}
+
+}  // namespace
+
+TEST(Teams, ReadsChannelsThroughDeltaAndPostsThroughTheBotFramework) { RunTeams({}, false); }
+
+TEST(Teams, SurvivesOneAnswerInFiveGoingWrong) {
+  RunTeams(
+      {"--error-rate", "0.06", "--truncate-rate", "0.03", "--slow-rate", "0.03", "--slow-ms", "10",
+       "--reset-rate", "0.03", "--throttle-rate", "0.05", "--graph-retry-after-rate", "0.3"},
+      true);
+}

@@ -1,0 +1,260 @@
+// The Teams connector on recorded Graph and Bot Framework payloads: delta rounds followed
+// verbatim, an expired delta token, 401/429/5xx/truncated answers, and posting.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "connectors/teams/graph_parse.h"
+#include "connectors/teams/teams_connector.h"
+#include "core/json.h"
+#include "fake_client.h"
+
+using namespace learnloop;
+using namespace learnloop::connectors;
+using learnloop::testing::FakeClient;
+
+namespace {
+
+const std::string kTeam = "fbe2bf47-16c8-47cf-b4a5-4b9b187c508b";
+const std::string kChannel = "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2";
+
+std::string Testdata(const std::string& name) {
+  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/connectors/teams/testdata/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Sink : EventSink {
+  std::vector<User> users;
+  std::vector<Group> groups;
+  std::vector<Message> messages;
+  std::map<std::pair<std::string, std::string>, std::vector<Reaction>> reactions;
+  void OnUser(const User& u) override { users.push_back(u); }
+  void OnGroup(const Group& g) override { groups.push_back(g); }
+  void OnMessage(const Message& m) override { messages.push_back(m); }
+  void OnReactionSnapshot(const std::string& id, const std::string& kind,
+                          const std::vector<Reaction>& r) override {
+    reactions[{id, kind}] = r;
+  }
+};
+
+config::NetworkConfig Net() {
+  config::NetworkConfig n;
+  n.name = "teams";
+  n.type = "teams";
+  n.base_url = "https://graph.example/v1.0";
+  n.auth.enabled = true;
+  n.auth.tenant = "contoso.example";
+  n.auth.client_id = "app-1";
+  n.auth.client_secret = Secret::FromValue("s3cret");
+  n.auth.token_url = "https://login.example/t/oauth2/v2.0/token";
+  n.bot.app_id = "app-1";
+  n.bot.service_url = "https://smba.example/emea";
+  n.bot.token_url = "https://login.example/botframework.com/oauth2/v2.0/token";
+  n.teams = {kTeam};
+  return n;
+}
+
+std::string Token(const std::string& t) {
+  return R"({"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":")" + t +
+         "\"}";
+}
+
+std::string Channels() {
+  return R"({"value":[{"id":")" + kChannel +
+         R"(","displayName":"General","membershipType":"standard"}]})";
+}
+
+std::string Members() {
+  return R"({"value":[{"userId":"8ea0e38b-efb3-4757-924a-5f94061cf8c2","displayName":"Robin Kline","email":"robin@contoso.example"}]})";
+}
+
+std::string LastPage(const std::string& delta_link) {
+  return R"({"@odata.deltaLink":")" + delta_link + R"(","value":[]})";
+}
+
+// A connector that has synced its directory (token, members, channels).
+struct Fixture {
+  FakeClient* client = nullptr;
+  ManualClock clock{*ParseIso("2026-03-01T08:00:00Z")};
+  std::unique_ptr<teams::TeamsConnector> c;
+  Sink sink;
+  Fixture() {
+    auto fake = std::make_unique<FakeClient>();
+    client = fake.get();
+    fake->Add(200, Token("g1"));
+    fake->Add(200, Members());
+    fake->Add(200, Channels());
+    c = std::make_unique<teams::TeamsConnector>(Net(), clock, std::move(fake));
+    EXPECT_TRUE(c->SyncDirectory(sink).ok());
+    client->seen.clear();
+  }
+};
+
+}  // namespace
+
+TEST(TeamsParse, RecordedDeltaPageBecomesCoreMessages) {
+  auto page = teams::ParseMessagePage(Testdata("graph_channel_messages_delta_page1.json"), "teams",
+                                      kChannel);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->messages.size(), 2u);
+  const Message& m = page->messages[0].message;
+  EXPECT_EQ(m.id, "teams:" + kChannel + "/1606515483514");
+  EXPECT_EQ(m.thread_id, m.id);
+  EXPECT_FALSE(m.reply_to_id);
+  EXPECT_EQ(m.group_id.value_or(""), "teams:" + kChannel);
+  EXPECT_EQ(m.author_id.rfind("teams:", 0), 0u);
+  EXPECT_EQ(FormatIsoMillis(m.created_at), "2020-11-27T22:18:03.514Z");
+  ASSERT_TRUE(page->next_link);
+  EXPECT_NE(page->next_link->find("$skiptoken="), std::string::npos);
+  EXPECT_FALSE(page->delta_link);
+}
+
+TEST(TeamsParse, RepliesHtmlMentionsAndReactions) {
+  auto page =
+      teams::ParseMessagePage(Testdata("graph_channel_message_replies.json"), "teams", kChannel);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->messages.empty());
+  for (const auto& p : page->messages) {
+    EXPECT_EQ(p.message.kind, "reply");
+    EXPECT_TRUE(p.message.reply_to_id);
+    EXPECT_EQ(p.message.text.find('<'), std::string::npos) << p.message.text;
+  }
+  EXPECT_EQ(teams::TextOfHtml("<p>Hi <at id=\"0\">Ann</at> &amp; team</p><p>next</p>"),
+            "Hi Ann & team next");
+  std::string body = R"({"id":"2","replyToId":"1","messageType":"message",)"
+                     R"("createdDateTime":"2026-03-01T09:00:00.000Z","deletedDateTime":null,)"
+                     R"("from":{"user":{"id":"u1"}},"body":{"contentType":"text","content":"x"},)"
+                     R"("mentions":[{"id":0,"mentioned":{"user":{"id":"u2"}}}],)"
+                     R"("reactions":[{"reactionType":"heart","createdDateTime":)"
+                     R"("2026-03-01T09:05:00.000Z","user":{"user":{"id":"u3"}}}]})";
+  auto one = teams::ParseOneMessage(body, "teams", kChannel);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->message.mentions, std::vector<std::string>{"teams:u2"});
+  ASSERT_EQ(one->reactions.size(), 1u);
+  EXPECT_EQ(one->reactions[0].kind, "heart");
+  EXPECT_EQ(one->reactions[0].user_id, "teams:u3");
+  EXPECT_EQ(FormatIso(*one->reactions[0].created_at), "2026-03-01T09:05:00Z");
+  EXPECT_FALSE(one->message.deleted);
+  auto system = teams::ParseOneMessage(
+      R"({"id":"3","messageType":"systemEventMessage","createdDateTime":"2026-03-01T09:00:00Z"})",
+      "teams", kChannel);
+  EXPECT_FALSE(system.ok());
+}
+
+TEST(TeamsConnector, DirectoryGivesChannelsMembersAndTheBot) {
+  Fixture f;
+  ASSERT_EQ(f.sink.groups.size(), 1u);
+  EXPECT_EQ(f.sink.groups[0].id, "teams:" + kChannel);
+  EXPECT_EQ(f.sink.groups[0].kind, "channel");
+  EXPECT_EQ(f.sink.groups[0].members,
+            std::vector<std::string>{"teams:8ea0e38b-efb3-4757-924a-5f94061cf8c2"});
+  bool bot = false;
+  for (const auto& u : f.sink.users) bot |= u.id == "teams:app-1" && u.is_bot;
+  EXPECT_TRUE(bot);
+  EXPECT_EQ(*f.c->SelfUserId(), "teams:app-1");
+}
+
+TEST(TeamsConnector, FollowsTheLinksVerbatimAndKeepsTheDeltaLink) {
+  Fixture f;
+  std::string page1 = Testdata("graph_channel_messages_delta_page1.json");
+  std::string next = *json::GetString(*json::Parse(page1), "@odata.nextLink");
+  f.client->Add(200, page1);
+  f.client->Add(200, LastPage("https://graph.example/v1.0/delta?$deltatoken=abc"));
+  auto stats = f.c->Poll(f.sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(f.client->seen.size(), 2u);
+  EXPECT_EQ(f.client->seen[0].url, "https://graph.example/v1.0/teams/" + kTeam + "/channels/" +
+                                       kChannel + "/messages/delta?$top=50&$expand=replies");
+  EXPECT_EQ(f.client->seen[1].url, next);  // as given, not rebuilt
+  EXPECT_EQ(f.sink.messages.size(), 2u);
+  EXPECT_EQ(f.c->GetCursors().at("delta:" + kChannel),
+            "https://graph.example/v1.0/delta?$deltatoken=abc");
+  // The next poll starts from the stored link.
+  f.client->Add(200, LastPage("https://graph.example/v1.0/delta?$deltatoken=def"));
+  f.c->Poll(f.sink);
+  EXPECT_EQ(f.client->seen[2].url, "https://graph.example/v1.0/delta?$deltatoken=abc");
+}
+
+TEST(TeamsConnector, AnExpiredDeltaTokenRestartsWithAnOverlappingFilter) {
+  Fixture f;
+  f.c->RestoreCursors({{"delta:" + kChannel, "https://graph.example/v1.0/delta?$deltatoken=old"},
+                       {"round:" + kChannel, "2026-02-28T12:00:00.000Z"}});
+  f.client->Add(410, R"({"error":{"code":"resyncRequired","message":"gone"}})");
+  f.client->Add(200, LastPage("https://graph.example/v1.0/delta?$deltatoken=new"));
+  auto stats = f.c->Poll(f.sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(f.client->seen.size(), 2u);
+  EXPECT_NE(f.client->seen[1].url.find(
+                "&$filter=lastModifiedDateTime%20gt%202026-02-28T11%3A00%3A00.000Z"),
+            std::string::npos)
+      << f.client->seen[1].url;
+}
+
+TEST(TeamsConnector, RenewsTheTokenOnA401AndWaitsOut429s) {
+  Fixture f;
+  f.client->Add(401, Testdata("graph_error_response.json"));
+  f.client->Add(200, Token("g2"));
+  f.client->Add(429, R"({"error":{"code":"TooManyRequests"}})");  // no Retry-After
+  f.client->Add(429, R"({"error":{"code":"TooManyRequests"}})", {{"retry-after", "7"}});
+  f.client->Add(503, "");
+  f.client->Add(200, R"({"@odata.deltaLink":"https://graph.example/v1.0/d?$deltatoken=x","val)");
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=x"));
+  Time before = f.clock.Now();
+  auto stats = f.c->Poll(f.sink);
+  EXPECT_TRUE(stats.errors.empty()) << stats.errors.front();
+  EXPECT_EQ(f.client->seen.size(), 7u);
+  EXPECT_EQ(f.client->seen[1].url, "https://login.example/t/oauth2/v2.0/token");
+  bool renewed = false;
+  for (const auto& [k, v] : f.client->seen[2].headers) renewed |= v == "Bearer g2";
+  EXPECT_TRUE(renewed);
+  EXPECT_GE(f.clock.Now() - before, std::chrono::seconds{30 + 7});
+  EXPECT_EQ(f.c->graph_counters().throttled, 2);
+  EXPECT_EQ(f.c->graph_counters().server_errors, 1);
+  EXPECT_EQ(f.c->GetCursors().at("delta:" + kChannel),
+            "https://graph.example/v1.0/d?$deltatoken=x");
+}
+
+TEST(TeamsConnector, PostsThreadsAndRepliesThroughTheBotFramework) {
+  Fixture f;
+  f.client->Add(200, Token("b1"));
+  f.client->Add(201, Testdata("teams_bot_create_conversation_response.json"));
+  PostRequest r;
+  r.group_id = kChannel;
+  r.body = "What did you learn this week? ll-1";
+  r.marker = "ll-1";
+  auto posted = f.c->Post(r);
+  ASSERT_TRUE(posted.ok()) << posted.error().message;
+  auto response = *json::Parse(Testdata("teams_bot_create_conversation_response.json"));
+  EXPECT_EQ(posted->native_id, kChannel + "/" + *json::GetString(response, "activityId"));
+  ASSERT_EQ(f.client->seen.size(), 2u);
+  EXPECT_NE(f.client->seen[0].body.find("scope=https%3A%2F%2Fapi.botframework.com%2F.default"),
+            std::string::npos);
+  const auto& create = f.client->seen[1];
+  EXPECT_EQ(create.url, "https://smba.example/emea/v3/conversations");
+  EXPECT_FALSE(create.idempotent);
+  auto sent = *json::Parse(create.body);
+  auto documented = *json::Parse(Testdata("teams_bot_create_channel_conversation_request.json"));
+  for (const auto& [k, v] : documented.as_object()) EXPECT_TRUE(json::Find(sent, k.c_str())) << k;
+  EXPECT_EQ(*json::GetString(sent.at("channelData").at("channel"), "id"), kChannel);
+  EXPECT_EQ(*json::GetString(sent.at("activity"), "text"), r.body);
+
+  f.client->Add(201, R"({"id":"1700000000001"})");
+  PostRequest reply;
+  reply.group_id = kChannel;
+  reply.reply_to = kChannel + "/1700000000000";
+  reply.body = "Reminder ll-2";
+  auto rp = f.c->Post(reply);
+  ASSERT_TRUE(rp.ok());
+  EXPECT_EQ(rp->native_id, kChannel + "/1700000000001");
+  EXPECT_EQ(f.client->seen[2].url,
+            "https://smba.example/emea/v3/conversations/"
+            "19%3A4a95f7d8db4c4e7fae857bcebe0623e6%40thread.tacv2%3Bmessageid%3D1700000000000/"
+            "activities/1700000000000");
+  // A failed post is reported and not sent again (it may have gone through).
+  f.client->Add(502, "");
+  EXPECT_FALSE(f.c->Post(reply).ok());
+  EXPECT_EQ(f.client->seen.size(), 4u);
+}
