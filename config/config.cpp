@@ -216,6 +216,18 @@ Config Build(Loader& l, const YAML::Node& root) {
     m.String("path", c.store_path, true);
     m.Finish();
   });
+  top.Field("server", false, [&](const YAML::Node& n) {
+    if (!l.ExpectMap(n, "'server'")) return;
+    Loader::Map m(l, n, "server");
+    m.String("listen", c.listen, true);
+    m.String("public_url", c.public_url);
+    m.Finish();
+    auto colon = c.listen.rfind(':');
+    if (!c.listen.empty() &&
+        (colon == std::string::npos || colon + 1 == c.listen.size() ||
+         c.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos))
+      l.Error(n["listen"], "'listen' must be host:port, e.g. 127.0.0.1:8080");
+  });
   top.Field("report", false, [&](const YAML::Node& n) {
     if (!l.ExpectMap(n, "'report'")) return;
     Loader::Map m(l, n, "report");
@@ -297,6 +309,7 @@ Config Build(Loader& l, const YAML::Node& root) {
         l.Error(e, "network '" + nc.name + "': give either 'token' or 'auth', not both");
       m.StringList("communities", nc.communities);
       m.StringList("teams", nc.teams);
+      m.Bool("push", nc.push);
       m.StringList("channels", nc.channels);
       if (teams && nc.teams.empty())
         l.Error(e, "network '" + nc.name + "': list the team ids to read under 'teams'");

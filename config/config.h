@@ -53,6 +53,7 @@ struct NetworkConfig {
   std::vector<std::string> teams;     // Teams: team ids (GUIDs) whose channels are read
   std::vector<std::string> channels;  // Teams: only these channel ids (empty: every channel)
   BotConfig bot;
+  bool push = true;  // Teams: subscribe to change notifications when the daemon listens
   std::vector<std::string> communities;  // native group ids; empty = every group of the account
   Millis poll_interval{std::chrono::minutes{5}};
   Millis refresh_window{std::chrono::hours{24 * 7}};
@@ -87,6 +88,9 @@ struct Config {
   std::vector<std::string> report_formats{"json", "md", "html"};
   int min_group_size = 5;
   std::string log_level = "info";
+  // The daemon's HTTP listener (change notifications, bot activities); off when empty.
+  std::string listen;      // host:port; port 0 picks a free one
+  std::string public_url;  // how the ESN reaches the listener; default http://<listen>
   std::vector<NetworkConfig> networks;
   std::vector<CampaignConfig> campaigns;
 

@@ -9,6 +9,7 @@
 
 #include "core/model.h"
 #include "core/result.h"
+#include "net/http_server.h"
 
 namespace learnloop::connectors {
 
@@ -77,6 +78,25 @@ class Poster {
   // Looks for a post of ours carrying r.marker, made at or after `since`; used before
   // re-posting an item whose earlier attempt may have gone through.
   virtual Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) = 0;
+};
+
+// Optional ability: being told of changes (reference §2.12) instead of finding them by polling.
+class PushReceiver {
+ public:
+  virtual ~PushReceiver() = default;
+  // Called from the daemon loop with the listener's public URL: creates, renews or replaces
+  // the subscriptions.
+  virtual Status MaintainSubscriptions(const std::string& public_url) = 0;
+  // The listener's paths this connector answers, e.g. "/teams/notify".
+  virtual std::vector<std::string> PushPaths() const = 0;
+  // Called on the listener's threads: must be quick (the sender waits at most 3 s).
+  virtual net::Reply OnPush(const net::Request& r) = 0;
+  // Something was pushed that PollPushed has not read yet.
+  virtual bool PushPending() const = 0;
+  // Reads what the pushes pointed at.
+  virtual PollStats PollPushed(EventSink& sink) = 0;
+  // When the subscriptions next need the daemon (renewal).
+  virtual std::optional<Time> NextMaintenance() const = 0;
 };
 
 }  // namespace learnloop::connectors

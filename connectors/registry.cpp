@@ -22,7 +22,8 @@ const Entry kRegistry[] = {
      [](const config::NetworkConfig& c, Clock& clock, std::unique_ptr<http::Client> client) {
        auto t = std::make_unique<teams::TeamsConnector>(c, clock, std::move(client));
        Poster* p = t.get();
-       return Built{std::move(t), p};
+       PushReceiver* push = c.push ? t.get() : nullptr;
+       return Built{std::move(t), p, push};
      }},
 };
 }  // namespace

@@ -13,7 +13,8 @@ namespace learnloop::connectors {
 
 struct Built {
   std::unique_ptr<Connector> connector;
-  Poster* poster = nullptr;  // the same object, when it can post
+  Poster* poster = nullptr;      // the same object, when it can post
+  PushReceiver* push = nullptr;  // the same object, when it takes pushes
 };
 
 std::vector<std::string> RegisteredTypes();

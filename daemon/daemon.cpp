@@ -64,6 +64,47 @@ std::string CursorPrefix(const std::string& network) { return network + ":cursor
 Daemon::Daemon(const config::Config& cfg, store::Store& store, Clock& clock)
     : cfg_(cfg), store_(store), clock_(clock) {}
 
+Daemon::~Daemon() {
+  if (server_) server_->Stop();  // before the connectors it calls into go away
+}
+
+Status Daemon::Listen() {
+  auto colon = cfg_.listen.rfind(':');
+  std::string host = cfg_.listen.substr(0, colon);
+  int port = std::stoi(cfg_.listen.substr(colon + 1));
+  server_ = std::make_unique<net::HttpServer>();
+  auto bound = server_->Start(
+      port, [this](const net::Request& r) { return OnRequest(r); }, host);
+  if (!bound.ok()) return Status::Fail("listen " + cfg_.listen + ": " + bound.error().message);
+  public_url_ =
+      cfg_.public_url.empty() ? "http://" + host + ":" + std::to_string(*bound) : cfg_.public_url;
+  while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+  Logger("daemon")->info("listening on {}:{} (public URL {})", host, *bound, public_url_);
+  return Status::Ok();
+}
+
+net::Reply Daemon::OnRequest(const net::Request& r) {
+  net::Reply rep;
+  if (r.path == "/healthz") {
+    rep.content_type = "text/plain";
+    rep.body = "ok\n";
+    return rep;
+  }
+  for (auto& n : networks_) {
+    if (!n.built.push) continue;
+    for (const auto& p : n.built.push->PushPaths()) {
+      if (r.path != p || r.method != "POST") continue;
+      rep = n.built.push->OnPush(r);
+      std::lock_guard lock(on_push_mu_);
+      if (on_push_ && n.built.push->PushPending()) on_push_();
+      return rep;
+    }
+  }
+  rep.status = 404;
+  rep.body = R"({"error":"not found"})";
+  return rep;
+}
+
 Status Daemon::Start() {
   std::map<std::string, connectors::Poster*> posters;
   for (const auto& nc : cfg_.networks) {
@@ -85,6 +126,12 @@ Status Daemon::Start() {
     auto s = SyncDirectory(n);
     if (!s.ok()) return Status::Fail("network " + n.cfg->name + ": " + s.message());
   }
+  if (!cfg_.listen.empty()) {
+    // The listener goes up after the directory sync: pushes name channels it must know.
+    if (auto s = Listen(); !s.ok()) return s;
+  } else {
+    for (auto& n : networks_) n.built.push = nullptr;  // nowhere to be told: polling only
+  }
   return Status::Ok();
 }
 
@@ -98,7 +145,7 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   return s;
 }
 
-connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now) {
+connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, bool pushed_only) {
   // Prompt threads still open (or closed less than a day ago) are followed reply by reply.
   std::vector<std::string> open_threads;
   Time now = clock_.Now();
@@ -108,7 +155,8 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now) {
       open_threads.push_back(p.message_id);
   n.built.connector->FollowThreads(open_threads);
   StoreSink sink(store_);
-  auto stats = n.built.connector->Poll(sink, refresh_now);
+  auto stats =
+      pushed_only ? n.built.push->PollPushed(sink) : n.built.connector->Poll(sink, refresh_now);
   sink.Flush();
   messages_ingested_ += sink.messages();
   // Events are stored before the cursors move: a crash in between only re-reads a page.
@@ -116,7 +164,7 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now) {
     for (const auto& [k, v] : n.built.connector->GetCursors())
       store_.SetCursor(CursorPrefix(n.cfg->name) + k, v);
   });
-  n.next_poll = clock_.Now() + n.cfg->poll_interval;
+  if (!pushed_only) n.next_poll = clock_.Now() + n.cfg->poll_interval;
   return stats;
 }
 
@@ -129,7 +177,19 @@ void Daemon::Tick() {
       if (!s.ok())
         Logger("daemon")->warn("network {}: directory sync: {}", n.cfg->name, s.message());
     }
-    if (now >= n.next_poll) PollNetwork(n);
+    if (n.built.push && now >= n.next_maintenance) {
+      auto s = n.built.push->MaintainSubscriptions(public_url_);
+      if (!s.ok())
+        Logger("daemon")->warn("network {}: subscriptions: {}", n.cfg->name, s.message());
+      auto next = n.built.push->NextMaintenance();
+      // A failure is tried again in five minutes.
+      n.next_maintenance = s.ok() && next ? std::max(*next, now + std::chrono::minutes{1})
+                                          : now + std::chrono::minutes{5};
+    }
+    if (now >= n.next_poll)
+      PollNetwork(n);
+    else if (n.built.push && n.built.push->PushPending())
+      PollNetwork(n, false, true);
   }
   if (clock_.Interrupted()) return;
   bot_->Schedule();
@@ -155,7 +215,13 @@ Status Daemon::SyncUntilCaughtUp() {
 Time Daemon::NextWakeup() const {
   Time now = clock_.Now();
   Time next = now + std::chrono::hours{1};
-  for (const auto& n : networks_) next = std::min({next, n.next_poll, n.next_directory_sync});
+  for (const auto& n : networks_) {
+    next = std::min({next, n.next_poll, n.next_directory_sync});
+    if (n.built.push) {
+      next = std::min(next, n.next_maintenance);
+      if (n.built.push->PushPending()) next = now;
+    }
+  }
   if (auto due = bot_->NextDue()) next = std::min(next, *due);
   for (const auto& item : store_.UnfinishedOutbox())
     next = std::min(next, std::max(item.due_at, now + std::chrono::minutes{1}));

@@ -2,8 +2,10 @@
 // The daemon's work, one step at a time: poll the networks that are due, run the campaigns,
 // recognise answers, and write the report of every week that has ended. The loops that drive
 // it (real time with Boost.Asio, or simulated time) live in run_loop.h.
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "config/config.h"
 #include "connectors/registry.h"
 #include "core/clock.h"
+#include "net/http_server.h"
 #include "store/store.h"
 
 namespace learnloop::daemon {
@@ -21,11 +24,13 @@ struct NetworkState {
   connectors::Built built;
   Time next_poll{};
   Time next_directory_sync{};
+  Time next_maintenance{};  // subscriptions, when the connector takes pushes
 };
 
 class Daemon {
  public:
   Daemon(const config::Config& cfg, store::Store& store, Clock& clock);
+  ~Daemon();
 
   // Builds the connectors, restores their cursors and syncs users and groups.
   Status Start();
@@ -37,10 +42,20 @@ class Daemon {
   const std::vector<std::string>& written_reports() const { return written_reports_; }
   const bot::Bot& bot() const { return *bot_; }
   int64_t messages_ingested() const { return messages_ingested_; }
+  // Where the ESN reaches the listener ("" when the daemon does not listen).
+  const std::string& public_url() const { return public_url_; }
+  // Called on the listener's threads after a push, so that a waiting loop can run a tick.
+  void SetOnPush(std::function<void()> f) {
+    std::lock_guard lock(on_push_mu_);
+    on_push_ = std::move(f);
+  }
 
  private:
   Status SyncDirectory(NetworkState& n);
-  connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false);
+  connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false,
+                                    bool pushed_only = false);
+  Status Listen();
+  net::Reply OnRequest(const net::Request& r);
   void WriteDueReports();
 
   const config::Config& cfg_;
@@ -50,6 +65,10 @@ class Daemon {
   std::unique_ptr<bot::Bot> bot_;
   std::vector<std::string> written_reports_;
   int64_t messages_ingested_ = 0;
+  std::unique_ptr<net::HttpServer> server_;
+  std::string public_url_;
+  std::mutex on_push_mu_;
+  std::function<void()> on_push_;
 };
 
 // Writes the report of `week` in every configured format into the report folder.

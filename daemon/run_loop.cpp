@@ -16,6 +16,8 @@ int RunRealtime(Daemon& d, Clock& clock) {
   // free to take a signal at any time.
   asio::thread_pool worker(1);
   bool stopping = false;
+  bool armed = false;  // the timer waits for the next wake-up
+  bool woken = false;  // a push cut that wait short
   std::function<void()> arm;
   auto work = [&] {
     asio::post(worker, [&] {
@@ -31,11 +33,25 @@ int RunRealtime(Daemon& d, Clock& clock) {
     });
   };
   arm = [&] {
+    armed = true;
     timer.expires_at(std::chrono::system_clock::time_point(d.NextWakeup()));
     timer.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec && !stopping) work();
+      armed = false;
+      bool run = (!ec || woken) && !stopping;
+      woken = false;
+      if (run) work();
     });
   };
+  // A push (a change notification, a bot activity) runs a tick now instead of at the next
+  // wake-up; one that comes during a tick is seen by NextWakeup after it.
+  d.SetOnPush([&] {
+    asio::post(io, [&] {
+      if (armed && !stopping) {
+        woken = true;
+        timer.cancel();
+      }
+    });
+  });
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     Logger("daemon")->info("signal {}: stopping", sig);
@@ -46,6 +62,7 @@ int RunRealtime(Daemon& d, Clock& clock) {
   work();
   io.run();  // returns once stopped: nothing is left to wait for
   worker.join();
+  d.SetOnPush(nullptr);
   return 0;
 }
 

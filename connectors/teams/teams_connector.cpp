@@ -14,6 +14,24 @@ const char* const kGraph = "graph";
 const char* const kBot = "bot";
 
 std::string DeltaKey(const std::string& channel) { return "delta:" + channel; }
+std::string SubscriptionKey(const std::string& channel) { return "subscription:" + channel; }
+const char* const kClientStateKey = "push.client_state";
+// Subscriptions live 55 minutes (chatMessage allows an hour, §2.12) and are renewed when fewer
+// than 15 are left.
+constexpr auto kSubscriptionLife = std::chrono::minutes{55};
+constexpr auto kRenewBefore = std::chrono::minutes{15};
+const char* const kNotifyPath = "/teams/notify";
+const char* const kLifecyclePath = "/teams/lifecycle";
+
+// "teams('…')/channels('19:…')/messages('…')" → the channel id.
+std::string ChannelOfResource(const std::string& resource) {
+  const std::string open = "channels('";
+  auto a = resource.find(open);
+  if (a == std::string::npos) return "";
+  a += open.size();
+  auto b = resource.find("')", a);
+  return b == std::string::npos ? "" : resource.substr(a, b - a);
+}
 std::string RoundKey(const std::string& channel) { return "round:" + channel; }
 
 std::string WithSlash(std::string s) {
@@ -101,6 +119,7 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
   self.is_bot = true;
   sink.OnUser(self);
   std::set<std::string> wanted(cfg_.channels.begin(), cfg_.channels.end());
+  std::map<std::string, std::string> found;  // channel → team
   for (const auto& team : cfg_.teams) {
     std::vector<std::string> members;
     for (std::string url = base_ + "/teams/" + team + "/members"; !url.empty();) {
@@ -132,7 +151,7 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
       for (const auto& c : value->as_array()) {
         auto id = json::GetString(c, "id");
         if (!id || (!wanted.empty() && !wanted.count(*id))) continue;
-        team_of_[*id] = team;
+        found[*id] = team;
         Group g;
         g.id = MakeId(cfg_.name, *id);
         g.network = cfg_.name;
@@ -142,6 +161,8 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
         sink.OnGroup(g);
       }
   }
+  std::lock_guard lock(push_mu_);  // OnPush reads it on the listener's threads
+  team_of_ = std::move(found);
   return Status::Ok();
 }
 
@@ -240,6 +261,190 @@ PollStats TeamsConnector::Poll(EventSink& sink, bool refresh_now) {
     if (slash == std::string::npos) continue;
     std::string channel = thread.substr(0, slash);
     if (!team_of_.count(channel)) continue;
+    auto s = ReadReplies(channel,
+                         ChannelUrl(channel) + "/messages/" + thread.substr(slash + 1) +
+                             "/replies?$top=" + std::to_string(kPageSize),
+                         sink, stats);
+    if (!s.ok()) stats.errors.push_back(s.message());
+  }
+  return stats;
+}
+
+void TeamsConnector::RestoreCursors(const Cursors& c) {
+  cursors_ = c;
+  std::lock_guard lock(push_mu_);
+  subscription_of_.clear();
+  for (const auto& [k, v] : c) {
+    if (k.rfind("subscription:", 0) == 0 && !v.empty())
+      subscription_of_[v.substr(0, v.find(' '))] = k.substr(13);
+    if (k == kClientStateKey) client_state_ = v;
+  }
+}
+
+std::vector<std::string> TeamsConnector::PushPaths() const { return {kNotifyPath, kLifecyclePath}; }
+
+bool TeamsConnector::PushPending() const {
+  std::lock_guard lock(push_mu_);
+  return !pushed_.empty();
+}
+
+std::optional<Time> TeamsConnector::NextMaintenance() const {
+  std::optional<Time> next;
+  {
+    std::lock_guard lock(push_mu_);
+    if (!renew_.empty()) return clock_.Now();
+  }
+  for (const auto& [channel, team] : team_of_) {
+    (void)team;
+    auto it = cursors_.find(SubscriptionKey(channel));
+    std::optional<Time> expires;
+    if (it != cursors_.end() && it->second.find(' ') != std::string::npos)
+      expires = ParseIso(it->second.substr(it->second.find(' ') + 1));
+    Time due = expires ? *expires - kRenewBefore : clock_.Now();
+    if (!next || due < *next) next = due;
+  }
+  return next;
+}
+
+Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
+  Time now = clock_.Now();
+  std::set<std::string> renew_now;
+  {
+    std::lock_guard lock(push_mu_);
+    if (client_state_.empty()) {
+      // A secret of ours that every notification must carry back (§2.12).
+      std::random_device rd;
+      char buf[33];
+      std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
+      client_state_ = buf;
+    }
+    cursors_[kClientStateKey] = client_state_;
+    renew_now.swap(renew_);
+  }
+  Status result = Status::Ok();
+  for (const auto& [channel, team] : team_of_) {
+    std::string id;
+    std::optional<Time> expires;
+    if (auto it = cursors_.find(SubscriptionKey(channel)); it != cursors_.end()) {
+      id = it->second.substr(0, it->second.find(' '));
+      if (it->second.find(' ') != std::string::npos)
+        expires = ParseIso(it->second.substr(it->second.find(' ') + 1));
+    }
+    if (!id.empty() && expires && *expires - kRenewBefore > now && !renew_now.count(id)) continue;
+    Time until = now + kSubscriptionLife;
+    json::Writer when;
+    when.BeginObject().Key("expirationDateTime").String(FormatIsoMillis(until)).EndObject();
+    if (!id.empty() && expires && *expires > now) {
+      http::Request patch;
+      patch.method = "PATCH";
+      patch.url = base_ + "/subscriptions/" + id;
+      patch.body = when.Take();
+      auto res = graph_.Send(patch, kGraph);
+      if (res.ok() && res->status == 200) {
+        cursors_[SubscriptionKey(channel)] = id + " " + FormatIsoMillis(until);
+        continue;
+      }
+      if (!res.ok() || res->status != 404) {
+        result =
+            Status::Fail("renewing the subscription of channel " + channel + ": " +
+                         (res.ok() ? "HTTP " + std::to_string(res->status) : res.error().message));
+        continue;
+      }
+    }
+    // Gone or never made: a new subscription, and a delta round for what came in between.
+    json::Writer w;
+    w.BeginObject().Key("changeType").String("created,updated,deleted");
+    w.Key("notificationUrl").String(public_url + kNotifyPath);
+    w.Key("lifecycleNotificationUrl").String(public_url + kLifecyclePath);
+    w.Key("resource").String("/teams/" + team + "/channels/" + channel + "/messages");
+    w.Key("includeResourceData").Bool(false);
+    w.Key("expirationDateTime").String(FormatIsoMillis(until));
+    w.Key("clientState").String(client_state_).EndObject();
+    http::Request post;
+    post.method = "POST";
+    post.idempotent = false;  // a second one would double every notification
+    post.url = base_ + "/subscriptions";
+    post.body = w.Take();
+    auto res = graph_.Send(post, kGraph);
+    auto v = res.ok() ? json::Parse(res->body) : Result<json::Value>::Fail("");
+    if (!res.ok() || res->status != 201 || !v.ok() || !json::GetString(*v, "id")) {
+      result = Status::Fail(
+          "subscribing to channel " + channel + ": " +
+          (res.ok() ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 200)
+                    : res.error().message));
+      continue;
+    }
+    std::string new_id = *json::GetString(*v, "id");
+    cursors_[SubscriptionKey(channel)] = new_id + " " + FormatIsoMillis(until);
+    std::lock_guard lock(push_mu_);
+    if (!id.empty()) subscription_of_.erase(id);
+    subscription_of_[new_id] = channel;
+    pushed_.insert(channel);
+  }
+  return result;
+}
+
+net::Reply TeamsConnector::OnPush(const net::Request& r) {
+  net::Reply rep;
+  // The validation handshake: the token comes back as plain text, at once (§2.12).
+  if (auto it = r.query.find("validationToken"); it != r.query.end()) {
+    rep.content_type = "text/plain";
+    rep.body = it->second;
+    return rep;
+  }
+  auto v = json::Parse(r.body);
+  const json::Value* items = v.ok() ? json::Find(*v, "value") : nullptr;
+  if (!items || !items->is_array()) {
+    rep.status = 400;
+    return rep;
+  }
+  bool lifecycle = r.path == kLifecyclePath;
+  std::lock_guard lock(push_mu_);
+  for (const auto& item : items->as_array()) {
+    // Not ours (no or another clientState): ignored.
+    if (client_state_.empty() || json::GetString(item, "clientState") != client_state_) {
+      Logger("connector.teams")->warn("a notification with a wrong clientState was ignored");
+      continue;
+    }
+    std::string sub = json::GetString(item, "subscriptionId").value_or("");
+    auto known = subscription_of_.find(sub);
+    std::string channel = known != subscription_of_.end()
+                              ? known->second
+                              : ChannelOfResource(json::GetString(item, "resource").value_or(""));
+    if (!team_of_.count(channel)) continue;
+    if (!lifecycle) {
+      pushed_.insert(channel);
+      continue;
+    }
+    std::string event = json::GetString(item, "lifecycleEvent").value_or("");
+    Logger("connector.teams")->info("channel {}: lifecycle event {}", channel, event);
+    if (event == "reauthorizationRequired") renew_.insert(sub);
+    if (event == "subscriptionRemoved") renew_.insert(sub), subscription_of_.erase(sub);
+    pushed_.insert(channel);  // missed or not, a delta round catches up
+  }
+  rep.status = 202;
+  return rep;
+}
+
+PollStats TeamsConnector::PollPushed(EventSink& sink) {
+  std::set<std::string> channels;
+  {
+    std::lock_guard lock(push_mu_);
+    channels.swap(pushed_);
+  }
+  PollStats stats;
+  for (const auto& channel : channels) {
+    auto s = DeltaRound(channel, sink, stats);
+    if (!s.ok()) {
+      stats.errors.push_back(s.message());
+      std::lock_guard lock(push_mu_);
+      pushed_.insert(channel);  // tried again at the next tick
+    }
+  }
+  for (const auto& thread : follow_) {
+    auto slash = thread.rfind('/');
+    if (slash == std::string::npos || !channels.count(thread.substr(0, slash))) continue;
+    std::string channel = thread.substr(0, slash);
     auto s = ReadReplies(channel,
                          ChannelUrl(channel) + "/messages/" + thread.substr(slash + 1) +
                              "/replies?$top=" + std::to_string(kPageSize),

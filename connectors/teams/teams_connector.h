@@ -6,6 +6,7 @@
 // (§3.2), since Graph does not let an application post.
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 
 #include "config/config.h"
@@ -17,7 +18,7 @@
 
 namespace learnloop::connectors::teams {
 
-class TeamsConnector final : public Connector, public Poster {
+class TeamsConnector final : public Connector, public Poster, public PushReceiver {
  public:
   TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
                  std::unique_ptr<http::Client> client);
@@ -26,12 +27,22 @@ class TeamsConnector final : public Connector, public Poster {
   Status SyncDirectory(EventSink& sink) override;
   PollStats Poll(EventSink& sink, bool refresh_now = false) override;
   Cursors GetCursors() const override { return cursors_; }
-  void RestoreCursors(const Cursors& c) override { cursors_ = c; }
+  void RestoreCursors(const Cursors& c) override;
   std::optional<std::string> SelfUserId() const override;
   void FollowThreads(const std::vector<std::string>& thread_ids) override;
 
   Result<Posted> Post(const PostRequest& r) override;
   Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) override;
+
+  // Change notifications (§2.12): one subscription per channel, renewed before it expires,
+  // clientState checked; a notification or a `missed` event makes the channel's next delta
+  // round due at once.
+  Status MaintainSubscriptions(const std::string& public_url) override;
+  std::vector<std::string> PushPaths() const override;
+  net::Reply OnPush(const net::Request& r) override;
+  bool PushPending() const override;
+  PollStats PollPushed(EventSink& sink) override;
+  std::optional<Time> NextMaintenance() const override;
 
   const http::Counters& graph_counters() const { return graph_.counters(); }
 
@@ -50,9 +61,15 @@ class TeamsConnector final : public Connector, public Poster {
   http::OAuthTokenSource graph_token_, bot_token_;
   http::Requester graph_, bot_;
   std::string base_, service_url_;
-  std::map<std::string, std::string> team_of_;  // channel id → team id
+  std::map<std::string, std::string> team_of_;  // channel id → team id (written under push_mu_)
   std::set<std::string> follow_;                // native ids of open prompt threads
   Cursors cursors_;
+  // Pushes: written on the listener's threads.
+  mutable std::mutex push_mu_;
+  std::set<std::string> pushed_;  // channels to read
+  std::set<std::string> renew_;   // subscriptions to renew at once (reauthorizationRequired)
+  std::map<std::string, std::string> subscription_of_;  // subscription id → channel
+  std::string client_state_;
 };
 
 }  // namespace learnloop::connectors::teams

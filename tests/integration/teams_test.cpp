@@ -37,15 +37,22 @@ campaigns:
     prompts: ["What is one thing you learned today?", "Who helped you this week, and how?"]
 )";
 
-void RunTeams(const std::vector<std::string>& faults, bool clear_faults) {
+// push: the daemon listens for change notifications and the poller is off (one poll a week);
+// everything must then arrive by push.
+void RunTeams(const std::vector<std::string>& faults, bool clear_faults, bool push = false) {
   setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
   it::SimRun run;
+  std::string yaml = kYaml;
+  if (push) {
+    yaml = "server: {listen: \"127.0.0.1:0\"}\n" + yaml;
+    yaml.replace(yaml.find("poll_interval: 30m"), 18, "poll_interval: 7d");
+  }
   Time start = *ParseIso("2026-11-02T06:00:00Z");
   std::vector<std::string> args{"--people",       "150", "--seed",           "21",
                                 "--history-days", "10",  "--horizon-days",   "12",
                                 "--teams",        "2",   "--token-lifetime", "45m"};
   args.insert(args.end(), faults.begin(), faults.end());
-  ASSERT_EQ(run.Start(start, args, kYaml), "");
+  ASSERT_EQ(run.Start(start, args, yaml), "");
   {
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());
@@ -59,7 +66,11 @@ void RunTeams(const std::vector<std::string>& faults, bool clear_faults) {
       ASSERT_TRUE(run.http->Send(off).ok());
       d.Tick();
     }
-    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+    if (push) {
+      EXPECT_FALSE(d.public_url().empty());
+    } else {
+      ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+    }
   }
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
   EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
@@ -70,6 +81,13 @@ void RunTeams(const std::vector<std::string>& faults, bool clear_faults) {
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
   if (!faults.empty()) {
     EXPECT_GT(*json::GetInt64(stats, "faults"), 20);
+  }
+  if (push) {
+    const auto& requests = stats.at("requests");
+    EXPECT_GT(json::GetInt64(requests, "notifications_sent").value_or(0), 50);
+    EXPECT_EQ(json::GetInt64(requests, "notifications_failed").value_or(0), 0);
+    // One subscription per channel, renewed (PATCH) well before each expiry.
+    EXPECT_GE(json::GetInt64(requests, "graph_subscriptions").value_or(0), 5 * 24);
   }
   // Five weekdays at 10:00 Berlin: each prompt posted once, through the Bot Framework.
   auto posts = run.Get("/_sim/bot_posts").as_array();
@@ -106,3 +124,5 @@ TEST(Teams, SurvivesOneAnswerInFiveGoingWrong) {
        "--reset-rate", "0.03", "--throttle-rate", "0.05", "--graph-retry-after-rate", "0.3"},
       true);
 }
+
+TEST(Teams, AnswersArriveByPushWithThePollerOff) { RunTeams({}, false, true); }

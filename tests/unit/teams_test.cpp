@@ -258,3 +258,61 @@ TEST(TeamsConnector, PostsThreadsAndRepliesThroughTheBotFramework) {
   EXPECT_FALSE(f.c->Post(reply).ok());
   EXPECT_EQ(f.client->seen.size(), 4u);
 }
+
+TEST(TeamsConnector, SubscribesAndTakesOnlyItsOwnNotifications) {
+  Fixture f;
+  f.client->Add(201, R"({"id":"sub-1","expirationDateTime":"2026-03-01T08:55:00.000Z"})");
+  ASSERT_TRUE(f.c->MaintainSubscriptions("https://learnloop.example").ok());
+  ASSERT_EQ(f.client->seen.size(), 1u);
+  auto req = *json::Parse(f.client->seen[0].body);
+  EXPECT_EQ(f.client->seen[0].url, "https://graph.example/v1.0/subscriptions");
+  EXPECT_FALSE(f.client->seen[0].idempotent);
+  EXPECT_EQ(*json::GetString(req, "notificationUrl"), "https://learnloop.example/teams/notify");
+  EXPECT_EQ(*json::GetString(req, "resource"),
+            "/teams/" + kTeam + "/channels/" + kChannel + "/messages");
+  std::string state = *json::GetString(req, "clientState");
+  EXPECT_EQ(state.size(), 32u);
+  EXPECT_TRUE(f.c->PushPending());  // a new subscription: catch up on what came before it
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=1"));
+  f.c->PollPushed(f.sink);
+  EXPECT_FALSE(f.c->PushPending());
+
+  net::Request validation;
+  validation.method = "POST";
+  validation.path = "/teams/notify";
+  validation.query["validationToken"] = "Validation: Testing client application reachability";
+  auto echo = f.c->OnPush(validation);
+  EXPECT_EQ(echo.status, 200);
+  EXPECT_EQ(echo.content_type, "text/plain");
+  EXPECT_EQ(echo.body, "Validation: Testing client application reachability");
+
+  auto note = [&](const std::string& client_state) {
+    net::Request r;
+    r.method = "POST";
+    r.path = "/teams/notify";
+    r.body = R"({"value":[{"subscriptionId":"sub-1","changeType":"created","clientState":")" +
+             client_state + R"(","resource":"teams('x')/channels(')" + kChannel +
+             R"x(')/messages('1')"}]})x";
+    return f.c->OnPush(r);
+  };
+  EXPECT_EQ(note("forged").status, 202);
+  EXPECT_FALSE(f.c->PushPending());  // ignored
+  EXPECT_EQ(note(state).status, 202);
+  EXPECT_TRUE(f.c->PushPending());
+
+  // reauthorizationRequired: renewed at once, by PATCH.
+  net::Request life;
+  life.method = "POST";
+  life.path = "/teams/lifecycle";
+  life.body = R"({"value":[{"subscriptionId":"sub-1","clientState":")" + state +
+              R"(","lifecycleEvent":"reauthorizationRequired"}]})";
+  EXPECT_EQ(f.c->OnPush(life).status, 202);
+  EXPECT_EQ(*f.c->NextMaintenance(), f.clock.Now());
+  f.client->Add(200, R"({"id":"sub-1"})");
+  ASSERT_TRUE(f.c->MaintainSubscriptions("https://learnloop.example").ok());
+  EXPECT_EQ(f.client->seen.back().method, "PATCH");
+  EXPECT_EQ(f.client->seen.back().url, "https://graph.example/v1.0/subscriptions/sub-1");
+  // Next: 15 minutes before the new expiry, 55 minutes after the renewal.
+  EXPECT_GT(*f.c->NextMaintenance(), f.clock.Now() + std::chrono::minutes{39});
+  EXPECT_LE(*f.c->NextMaintenance(), f.clock.Now() + std::chrono::minutes{40});
+}

@@ -1,4 +1,4 @@
-#include "sim/http_server.h"
+#include "net/http_server.h"
 
 #include <cpprest/http_client.h>
 #include <cpprest/uri.h>
@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-namespace learnloop::sim {
+namespace learnloop::net {
 
 namespace {
 
@@ -113,7 +113,7 @@ struct HttpServer::Impl {
       http::read(socket, buffer, parser, ec);
       if (ec) break;
       const auto& req = parser.get();
-      SimReply rep = Answer(req);
+      Reply rep = Answer(req);
       if (rep.reset) {
         reset = true;
         break;
@@ -145,8 +145,8 @@ struct HttpServer::Impl {
     if (--connections == 0) idle.notify_all();
   }
 
-  SimReply Answer(const http::request<http::string_body>& req) {
-    SimRequest r;
+  Reply Answer(const http::request<http::string_body>& req) {
+    Request r;
     r.method = std::string(req.method_string());
     std::string target(req.target());
     size_t q = target.find('?');
@@ -162,7 +162,7 @@ struct HttpServer::Impl {
     try {
       return handler(r);
     } catch (const std::exception& e) {
-      SimReply rep;
+      Reply rep;
       rep.status = 500;
       rep.body = std::string("{\"error\":\"") + e.what() + "\"}";
       return rep;
@@ -173,11 +173,11 @@ struct HttpServer::Impl {
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {}
 HttpServer::~HttpServer() { Stop(); }
 
-Result<int> HttpServer::Start(int port, Handler handler) {
+Result<int> HttpServer::Start(int port, Handler handler, const std::string& host) {
   if (impl_->acceptor) return Result<int>::Fail("already listening");
   try {
     impl_->handler = std::move(handler);
-    tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port));
+    tcp::endpoint ep(boost::asio::ip::make_address(host), static_cast<uint16_t>(port));
     impl_->acceptor.emplace(impl_->io);
     impl_->acceptor->open(ep.protocol());
     impl_->acceptor->set_option(boost::asio::socket_base::reuse_address(true));
@@ -189,7 +189,7 @@ Result<int> HttpServer::Start(int port, Handler handler) {
     return bound;
   } catch (const std::exception& e) {
     impl_->acceptor.reset();
-    return Result<int>::Fail("cannot listen on 127.0.0.1:" + std::to_string(port) + ": " +
+    return Result<int>::Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                              e.what());
   }
 }
@@ -213,4 +213,4 @@ void HttpServer::Stop() {
   impl_->acceptor.reset();
 }
 
-}  // namespace learnloop::sim
+}  // namespace learnloop::net

@@ -1,0 +1,68 @@
+#pragma once
+// A small HTTP/1.1 server (Boost.Beast behind this interface) for the simulator and for the
+// daemon's listener, plus a one-shot POST client.
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace learnloop::net {
+
+struct Request {
+  std::string method;
+  std::string path;  // decoded, without the query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string Query(const std::string& k, const std::string& def = "") const {
+    auto it = query.find(k);
+    return it == query.end() ? def : it->second;
+  }
+  std::string Header(const std::string& k) const {
+    auto it = headers.find(k);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json; charset=utf-8";
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool reset = false;  // no answer: the connection is closed with a TCP reset
+};
+
+class HttpServer {
+ public:
+  using Handler = std::function<Reply(const Request&)>;
+  HttpServer();
+  ~HttpServer();
+  // Listens on host:port (0: a free port is chosen). Returns the port.
+  Result<int> Start(int port, Handler handler, const std::string& host = "127.0.0.1");
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A POST that returns the status and body, or an error when the peer cannot be reached in
+// `timeout` (the simulator's notifications and validation calls).
+struct PostResult {
+  int status = 0;
+  std::string body;
+};
+Result<PostResult> HttpPost(const std::string& url, const std::string& content_type,
+                            const std::string& body, std::chrono::milliseconds timeout,
+                            const std::vector<std::pair<std::string, std::string>>& headers = {});
+
+std::string UrlEncode(const std::string& s);  // for a query value
+
+// Decodes application/x-www-form-urlencoded text.
+std::map<std::string, std::string> ParseForm(const std::string& body);
+
+}  // namespace learnloop::net
