@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <set>
 
+#include "core/json.h"
 #include "core/log.h"
 
 namespace learnloop::bot {
@@ -178,6 +179,22 @@ void Bot::RecognizeAnswers() {
         a.user_id = m.author_id;
         a.message_id = m.id;
         a.answered_at = m.created_at;
+        a.points = 1;
+        store_.UpsertAnswer(a);
+      }
+      // Buttons pressed on the prompt's card are answers too; the choice is the button's
+      // "choice" (or its whole data).
+      for (const auto& ca : store_.CardActionsOn(p.message_id)) {
+        if (bots.count(ca.user_id) || ca.at < p.posted_at) continue;
+        if (p.closes_at && ca.at >= *p.closes_at) continue;
+        Answer a;
+        a.prompt_id = p.id;
+        a.user_id = ca.user_id;
+        a.message_id = ca.id;
+        a.answered_at = ca.at;
+        auto data = json::Parse(ca.value);
+        a.choice = data.ok() && json::GetString(*data, "choice") ? *json::GetString(*data, "choice")
+                                                                 : ca.value;
         a.points = 1;
         store_.UpsertAnswer(a);
       }

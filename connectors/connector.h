@@ -22,6 +22,8 @@ class EventSink {
   // The complete current set of reactions of one kind on a message (e.g. Yammer's liked_by).
   virtual void OnReactionSnapshot(const std::string& message_id, const std::string& kind,
                                   const std::vector<Reaction>& reactions) = 0;
+  // A card button pressed (an answer without a message).
+  virtual void OnCardAction(const CardAction& a) { (void)a; }
   // Every message of the group created in [from, to) that the ESN still has: any other one
   // seen before has been deleted (feeds just stop showing deleted messages).
   virtual void OnPresent(const std::string& group_id, Time from, Time to,

@@ -51,6 +51,17 @@ struct Reaction {
   std::optional<Time> created_at;
 };
 
+// A press of an Adaptive Card button (Teams, Action.Submit or Action.Execute): an answer that
+// is not a channel message.
+struct CardAction {
+  std::string id;  // "<network>:<activity id>"
+  std::string network;
+  std::string message_id;  // the card's message
+  std::string user_id;
+  std::string value;  // the button's data, JSON text
+  Time at{};
+};
+
 struct Prompt {
   std::string id, campaign;
   int step = 0;

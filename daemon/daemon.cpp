@@ -32,6 +32,9 @@ class StoreSink final : public connectors::EventSink {
                           const std::vector<Reaction>& r) override {
     Add([id, kind, r](store::Store& s) { s.ReplaceReactions(id, kind, r); });
   }
+  void OnCardAction(const CardAction& a) override {
+    Add([a](store::Store& s) { s.UpsertCardAction(a); });
+  }
   void OnPresent(const std::string& group_id, Time from, Time to,
                  const std::vector<std::string>& ids) override {
     Add([group_id, from, to, ids](store::Store& s) {

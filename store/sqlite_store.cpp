@@ -44,6 +44,12 @@ CREATE TABLE answers (
   answered_at INTEGER NOT NULL, choice TEXT, correct INTEGER, points INTEGER NOT NULL,
   PRIMARY KEY (prompt_id, message_id));
 )sql",
+    R"sql(
+CREATE TABLE card_actions (
+  id TEXT PRIMARY KEY, network TEXT NOT NULL, message_id TEXT NOT NULL, user_id TEXT NOT NULL,
+  value TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX card_actions_message ON card_actions(message_id);
+)sql",
 };
 
 class Stmt {
@@ -383,6 +389,24 @@ class SqliteStore final : public Store {
       s.Bind(1, a.prompt_id).Bind(2, a.user_id).Bind(3, a.message_id).Bind(4, a.answered_at);
       s.Bind(5, a.choice).Bind(6, a.correct).Bind(7, a.points).Run();
     });
+  }
+
+  void UpsertCardAction(const CardAction& a) override {
+    Locked([&] {
+      Stmt s(db_, "INSERT OR REPLACE INTO card_actions VALUES (?1,?2,?3,?4,?5,?6)");
+      s.Bind(1, a.id).Bind(2, a.network).Bind(3, a.message_id).Bind(4, a.user_id);
+      s.Bind(5, a.value).Bind(6, a.at).Run();
+    });
+  }
+
+  std::vector<CardAction> CardActionsOn(const std::string& message_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM card_actions WHERE message_id=?1 ORDER BY at, id");
+    s.Bind(1, message_id);
+    std::vector<CardAction> out;
+    while (s.Step())
+      out.push_back(CardAction{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.TimeAt(5)});
+    return out;
   }
 
   void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) override {

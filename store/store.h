@@ -65,6 +65,8 @@ class Store {
   virtual void UpsertPrompt(const Prompt& p) = 0;
   virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
   virtual void UpsertAnswer(const Answer& a) = 0;
+  virtual void UpsertCardAction(const CardAction& a) = 0;
+  virtual std::vector<CardAction> CardActionsOn(const std::string& message_id) = 0;
   virtual void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
 
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;

@@ -22,6 +22,7 @@ constexpr auto kSubscriptionLife = std::chrono::minutes{55};
 constexpr auto kRenewBefore = std::chrono::minutes{15};
 const char* const kNotifyPath = "/teams/notify";
 const char* const kLifecyclePath = "/teams/lifecycle";
+const char* const kActivityPath = "/api/messages";
 
 // "teams('…')/channels('19:…')/messages('…')" → the channel id.
 std::string ChannelOfResource(const std::string& resource) {
@@ -77,6 +78,8 @@ TeamsConnector::TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
   // At most 4 requests a second on a team or channel (§2.10): one budget for all Graph reads
   // keeps that and every per-app limit above it. Posting: well under a thread's 7 a second.
   graph_.SetBudget(kGraph, 4, std::chrono::seconds{1});
+  bot_auth_ =
+      std::make_unique<BotTokenValidator>(*client_, clock, cfg.bot.openid_url, cfg.bot.app_id);
 }
 
 std::optional<std::string> TeamsConnector::SelfUserId() const {
@@ -281,11 +284,86 @@ void TeamsConnector::RestoreCursors(const Cursors& c) {
   }
 }
 
-std::vector<std::string> TeamsConnector::PushPaths() const { return {kNotifyPath, kLifecyclePath}; }
+std::vector<std::string> TeamsConnector::PushPaths() const {
+  return {kNotifyPath, kLifecyclePath, kActivityPath};
+}
 
 bool TeamsConnector::PushPending() const {
   std::lock_guard lock(push_mu_);
-  return !pushed_.empty();
+  return !pushed_.empty() || !inbound_messages_.empty() || !inbound_actions_.empty();
+}
+
+net::Reply TeamsConnector::OnActivity(const net::Request& r) {
+  net::Reply rep;
+  auto v = json::Parse(r.body);
+  if (!v.ok() || !v->is_object()) {
+    rep.status = 400;
+    return rep;
+  }
+  std::string service_url = json::GetString(*v, "serviceUrl").value_or("");
+  if (auto s = bot_auth_->Validate(r.Header("authorization"), service_url); !s.ok()) {
+    Logger("connector.teams")->warn("bot activity refused: {}", s.message());
+    rep.status = 403;
+    rep.body = R"({"error":"forbidden"})";
+    return rep;
+  }
+  // "<channel>;messageid=<root>" names the thread; the sender by Entra object id.
+  std::string type = json::GetString(*v, "type").value_or("");
+  const json::Value* conv = json::Find(*v, "conversation");
+  std::string conversation = conv ? json::GetString(*conv, "id").value_or("") : "";
+  auto mark = conversation.find(";messageid=");
+  const json::Value* from = json::Find(*v, "from");
+  std::string aad = from ? json::GetString(*from, "aadObjectId").value_or("") : "";
+  auto at = ParseIso(json::GetString(*v, "timestamp").value_or(""));
+  std::string id = json::GetString(*v, "id").value_or("");
+  if (mark == std::string::npos || aad.empty() || !at || id.empty()) {
+    rep.status = 200;  // not a channel thread activity we read (e.g. a personal chat)
+    return rep;
+  }
+  std::string channel = conversation.substr(0, mark);
+  std::string root = conversation.substr(mark + 11);
+  const json::Value* value = json::Find(*v, "value");
+  bool invoke = type == "invoke" && json::GetString(*v, "name") == "adaptiveCard/action";
+  std::lock_guard lock(push_mu_);
+  if (!team_of_.count(channel)) {
+    rep.status = 200;
+    return rep;
+  }
+  if ((type == "message" && value) || invoke) {
+    // A card button (Action.Submit: message with value; Action.Execute: invoke).
+    const json::Value* data = value;
+    if (invoke)
+      if (const json::Value* action = json::Find(*value, "action"))
+        data = json::Find(*action, "data");
+    CardAction a;
+    a.id = MakeId(cfg_.name, id);
+    a.network = cfg_.name;
+    std::string card = json::GetString(*v, "replyToId").value_or(root);
+    a.message_id = MakeId(cfg_.name, MessageNativeId(channel, card));
+    a.user_id = MakeId(cfg_.name, aad);
+    a.value = data ? json::Dump(*data) : "{}";
+    a.at = *at;
+    inbound_actions_.push_back(std::move(a));
+    if (invoke) {
+      rep.body = R"({"statusCode":200,"type":"application/vnd.microsoft.activity.message",)"
+                 R"("value":"Thanks, your answer is in."})";
+    }
+    return rep;
+  }
+  if (type == "message") {
+    Message m;
+    m.network = cfg_.name;
+    m.id = MakeId(cfg_.name, MessageNativeId(channel, id));
+    m.thread_id = MakeId(cfg_.name, MessageNativeId(channel, root));
+    if (id != root) m.reply_to_id = m.thread_id;
+    m.kind = id == root ? "post" : "reply";
+    m.group_id = MakeId(cfg_.name, channel);
+    m.author_id = MakeId(cfg_.name, aad);
+    m.created_at = *at;
+    m.text = json::GetString(*v, "text").value_or("");
+    inbound_messages_.push_back(std::move(m));
+  }
+  return rep;
 }
 
 std::optional<Time> TeamsConnector::NextMaintenance() const {
@@ -385,6 +463,7 @@ Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
 }
 
 net::Reply TeamsConnector::OnPush(const net::Request& r) {
+  if (r.path == kActivityPath) return OnActivity(r);
   net::Reply rep;
   // The validation handshake: the token comes back as plain text, at once (§2.12).
   if (auto it = r.query.find("validationToken"); it != r.query.end()) {
@@ -428,11 +507,22 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
 
 PollStats TeamsConnector::PollPushed(EventSink& sink) {
   std::set<std::string> channels;
+  std::vector<Message> messages;
+  std::vector<CardAction> actions;
   {
     std::lock_guard lock(push_mu_);
     channels.swap(pushed_);
+    messages.swap(inbound_messages_);
+    actions.swap(inbound_actions_);
   }
   PollStats stats;
+  // What the bot was told comes first; a delta round may bring the same messages again, in
+  // full (reactions, edits), under the same ids.
+  for (const auto& m : messages) {
+    sink.OnMessage(m);
+    ++stats.messages;
+  }
+  for (const auto& a : actions) sink.OnCardAction(a);
   for (const auto& channel : channels) {
     auto s = DeltaRound(channel, sink, stats);
     if (!s.ok()) {

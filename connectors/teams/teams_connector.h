@@ -13,6 +13,7 @@
 #include "connectors/common/http.h"
 #include "connectors/common/oauth.h"
 #include "connectors/connector.h"
+#include "connectors/teams/bot_auth.h"
 #include "connectors/teams/graph_parse.h"
 #include "core/clock.h"
 
@@ -54,6 +55,8 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
                      PollStats& stats);
   void Emit(const MessagePage& page, EventSink& sink, PollStats& stats);
   std::string ChannelUrl(const std::string& channel) const;
+  // POST /api/messages: an activity from the Bot Connector (§3.3), token checked first.
+  net::Reply OnActivity(const net::Request& r);
 
   config::NetworkConfig cfg_;
   Clock& clock_;
@@ -70,6 +73,9 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::set<std::string> renew_;   // subscriptions to renew at once (reauthorizationRequired)
   std::map<std::string, std::string> subscription_of_;  // subscription id → channel
   std::string client_state_;
+  std::vector<Message> inbound_messages_;    // from bot activities, for the next PollPushed
+  std::vector<CardAction> inbound_actions_;  // card buttons pressed
+  std::unique_ptr<BotTokenValidator> bot_auth_;
 };
 
 }  // namespace learnloop::connectors::teams

@@ -27,6 +27,7 @@ networks:
     bot:
       service_url: SIM_URL/bf/
       token_url: SIM_URL/botframework.com/oauth2/v2.0/token
+      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration
     poll_interval: 30m
 campaigns:
   - name: daily
@@ -56,6 +57,14 @@ void RunTeams(const std::vector<std::string>& faults, bool clear_faults, bool pu
   {
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());
+    if (push) {
+      // People's replies in the bot's threads also reach the bot, as signed activities.
+      connectors::http::Request reg;
+      reg.method = "POST";
+      reg.url = run.sim.base_url() + "/_sim/bot";
+      reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
+      ASSERT_TRUE(run.http->Send(reg).ok());
+    }
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
     if (clear_faults) {
       connectors::http::Request off;
@@ -86,6 +95,9 @@ void RunTeams(const std::vector<std::string>& faults, bool clear_faults, bool pu
     const auto& requests = stats.at("requests");
     EXPECT_GT(json::GetInt64(requests, "notifications_sent").value_or(0), 50);
     EXPECT_EQ(json::GetInt64(requests, "notifications_failed").value_or(0), 0);
+    // Every activity the bot was sent passed the token check.
+    EXPECT_GT(json::GetInt64(requests, "bot_activitys_sent").value_or(0), 10);
+    EXPECT_EQ(json::GetInt64(requests, "bot_activitys_failed").value_or(0), 0);
     // One subscription per channel, renewed (PATCH) well before each expiry.
     EXPECT_GE(json::GetInt64(requests, "graph_subscriptions").value_or(0), 5 * 24);
   }

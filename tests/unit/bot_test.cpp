@@ -144,3 +144,26 @@ TEST_F(BotFixture, RepliesFromPeopleBeforeTheCloseAreAnswers) {
   EXPECT_EQ(answers[0].user_id, "yammer:1");
   EXPECT_EQ(answers[0].message_id, "yammer:2001");
 }
+
+TEST_F(BotFixture, CardButtonsPressedBeforeTheCloseAreAnswersWithTheirChoice) {
+  ManualClock clock(*ParseIso("2026-10-19T07:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();
+  b.Dispatch();
+  auto p = store->AllPrompts().at(0);
+  auto press = [&](const char* id, const char* user, const char* value, Time at) {
+    store->UpsertCardAction(CardAction{id, "yammer", p.message_id, user, value, at});
+  };
+  press("yammer:f1", "yammer:1", R"({"choice":"B"})", p.posted_at + std::chrono::hours{1});
+  press("yammer:f2", "yammer:2", R"({"rating":4})", p.posted_at + std::chrono::hours{2});
+  press("yammer:f3", "yammer:3", R"({"choice":"A"})", p.posted_at + std::chrono::hours{90});
+  clock.Advance(std::chrono::hours{100});
+  b.RecognizeAnswers();
+  auto answers = store->AllAnswers();
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[0].message_id, "yammer:f1");
+  EXPECT_EQ(answers[0].choice.value_or(""), "B");
+  EXPECT_EQ(answers[1].choice.value_or(""), R"({"rating":4})");
+}

@@ -9,6 +9,7 @@
 #include "connectors/teams/teams_connector.h"
 #include "core/json.h"
 #include "fake_client.h"
+#include "sim/jwt_signer.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -31,6 +32,8 @@ struct Sink : EventSink {
   std::vector<Group> groups;
   std::vector<Message> messages;
   std::map<std::pair<std::string, std::string>, std::vector<Reaction>> reactions;
+  std::vector<CardAction> actions;
+  void OnCardAction(const CardAction& a) override { actions.push_back(a); }
   void OnUser(const User& u) override { users.push_back(u); }
   void OnGroup(const Group& g) override { groups.push_back(g); }
   void OnMessage(const Message& m) override { messages.push_back(m); }
@@ -315,4 +318,83 @@ TEST(TeamsConnector, SubscribesAndTakesOnlyItsOwnNotifications) {
   // Next: 15 minutes before the new expiry, 55 minutes after the renewal.
   EXPECT_GT(*f.c->NextMaintenance(), f.clock.Now() + std::chrono::minutes{39});
   EXPECT_LE(*f.c->NextMaintenance(), f.clock.Now() + std::chrono::minutes{40});
+}
+
+namespace {
+
+// An activity as the Bot Connector sends it, with its signed token.
+net::Request Activity(const sim::JwtSigner& signer, Time now, const std::string& body,
+                      const std::string& aud = "app-1",
+                      const std::string& service_url = "https://smba.example/emea/",
+                      int64_t lifetime = 3600) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  std::string claims = R"({"serviceUrl":")" + service_url + R"(","nbf":)" +
+                       std::to_string(s - 300) + R"(,"exp":)" + std::to_string(s + lifetime) +
+                       R"(,"iss":"https://api.botframework.com","aud":")" + aud + R"("})";
+  net::Request r;
+  r.method = "POST";
+  r.path = "/api/messages";
+  r.headers["authorization"] = "Bearer " + signer.Sign(claims);
+  r.body = body;
+  return r;
+}
+
+std::string Submit(const std::string& type, const std::string& extra) {
+  return R"({"type":")" + type +
+         R"(","id":"f:1","timestamp":"2026-03-01T08:30:00.000Z","serviceUrl":"https://smba.example/emea/",)"
+         R"("from":{"id":"29:x","aadObjectId":"8ea0e38b-efb3-4757-924a-5f94061cf8c2"},)"
+         R"("conversation":{"isGroup":true,"conversationType":"channel","id":")" +
+         kChannel + R"(;messageid=1700000000000"},"replyToId":"1700000000000")" + extra + "}";
+}
+
+}  // namespace
+
+TEST(TeamsConnector, BotActivitiesNeedAValidTokenAndCardPressesAreAnswers) {
+  Fixture f;
+  sim::JwtSigner signer;
+  f.client->Add(200, R"({"jwks_uri":"https://login.example/keys"})");
+  f.client->Add(200, signer.Jwks());
+  Time now = f.clock.Now();
+  auto ok = f.c->OnPush(Activity(signer, now, Submit("message", R"(,"value":{"choice":"B"})")));
+  EXPECT_EQ(ok.status, 200);
+  auto invoke = f.c->OnPush(Activity(
+      signer, now,
+      Submit(
+          "invoke",
+          R"(,"name":"adaptiveCard/action","value":{"action":{"type":"Action.Execute","data":{"choice":"4"}}})")));
+  EXPECT_EQ(invoke.status, 200);
+  EXPECT_NE(invoke.body.find("\"statusCode\":200"), std::string::npos);
+  auto reply = f.c->OnPush(Activity(signer, now, Submit("message", R"(,"text":"Pairing helps")")));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(f.client->seen.size(), 2u);  // the keys were fetched once
+  // Refused: another audience, another service, expired, tampered, none.
+  EXPECT_EQ(f.c->OnPush(Activity(signer, now, Submit("message", ""), "someone-else")).status, 403);
+  EXPECT_EQ(
+      f.c->OnPush(Activity(signer, now, Submit("message", ""), "app-1", "https://evil.example/"))
+          .status,
+      403);
+  EXPECT_EQ(f.c->OnPush(Activity(signer, now - std::chrono::hours{3}, Submit("message", ""),
+                                 "app-1", "https://smba.example/emea/", 60))
+                .status,
+            403);
+  auto tampered = Activity(signer, now, Submit("message", ""));
+  std::string& auth = tampered.headers["authorization"];
+  char& c = auth[auth.size() - 5];  // inside the signature (the last symbol is partly padding)
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(f.c->OnPush(tampered).status, 403);
+  auto none = Activity(signer, now, Submit("message", ""));
+  none.headers.clear();
+  EXPECT_EQ(f.c->OnPush(none).status, 403);
+
+  ASSERT_TRUE(f.c->PushPending());
+  f.c->PollPushed(f.sink);
+  ASSERT_EQ(f.sink.actions.size(), 2u);
+  EXPECT_EQ(f.sink.actions[0].message_id, "teams:" + kChannel + "/1700000000000");
+  EXPECT_EQ(f.sink.actions[0].user_id, "teams:8ea0e38b-efb3-4757-924a-5f94061cf8c2");
+  EXPECT_EQ(f.sink.actions[0].value, R"({"choice":"B"})");
+  EXPECT_EQ(f.sink.actions[1].value, R"({"choice":"4"})");
+  ASSERT_EQ(f.sink.messages.size(), 1u);
+  EXPECT_EQ(f.sink.messages[0].text, "Pairing helps");
+  EXPECT_EQ(f.sink.messages[0].thread_id, "teams:" + kChannel + "/1700000000000");
+  EXPECT_EQ(f.sink.messages[0].kind, "reply");
 }
