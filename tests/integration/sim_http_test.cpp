@@ -1,9 +1,6 @@
 // esn-sim over HTTP: the Entra token endpoint, Microsoft Graph for Teams, and its payloads
 // against the recorded fixtures (same fields, same types, same formats).
 #include <gtest/gtest.h>
-#include <openssl/bn.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
@@ -13,6 +10,7 @@
 #include <sstream>
 
 #include "connectors/common/http.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "daemon/sim_process.h"
 #include "sim/http_server.h"
@@ -500,57 +498,15 @@ TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndSendLifecycleEvents) {
 namespace {
 
 std::string FromBase64Url(const std::string& in) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char ch : in) {
-    int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
-            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
-            : ch >= '0' && ch <= '9' ? ch - '0' + 52
-            : ch == '-'              ? 62
-            : ch == '_'              ? 63
-                                     : -1;
-    if (v < 0) continue;
-    buf = (buf << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xff));
-    }
-  }
-  return out;
+  return crypto::Base64UrlDecode(in).value_or("");
 }
 
-// Checks an RS256 JWT against an RSA key given as JWK n and e (OpenSSL 3).
+// Checks an RS256 JWT against an RSA key given as JWK n and e.
 bool VerifyRs256(const std::string& jwt, const std::string& n64, const std::string& e64) {
-  auto dot1 = jwt.find('.'), dot2 = jwt.rfind('.');
-  std::string input = jwt.substr(0, dot2), sig = FromBase64Url(jwt.substr(dot2 + 1));
-  if (dot1 == dot2) return false;
-  std::string n = FromBase64Url(n64), e = FromBase64Url(e64);
-  BIGNUM* bn_n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()),
-                           static_cast<int>(n.size()), nullptr);
-  BIGNUM* bn_e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()),
-                           static_cast<int>(e.size()), nullptr);
-  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
-  OSSL_PARAM_BLD_push_BN(bld, "n", bn_n);
-  OSSL_PARAM_BLD_push_BN(bld, "e", bn_e);
-  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
-  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr);
-  EVP_PKEY* key = nullptr;
-  bool ok = EVP_PKEY_fromdata_init(pctx) == 1 &&
-            EVP_PKEY_fromdata(pctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  ok = ok && EVP_DigestVerifyInit(md, nullptr, EVP_sha256(), nullptr, key) == 1 &&
-       EVP_DigestVerify(md, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                        reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
-  EVP_MD_CTX_free(md);
-  EVP_PKEY_free(key);
-  EVP_PKEY_CTX_free(pctx);
-  OSSL_PARAM_free(params);
-  OSSL_PARAM_BLD_free(bld);
-  BN_free(bn_n);
-  BN_free(bn_e);
-  return ok;
+  auto dot = jwt.rfind('.');
+  return dot != std::string::npos &&
+         crypto::VerifyRs256(jwt.substr(0, dot), FromBase64Url(jwt.substr(dot + 1)),
+                             FromBase64Url(n64), FromBase64Url(e64));
 }
 
 }  // namespace
