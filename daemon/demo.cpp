@@ -7,7 +7,6 @@
 
 #include "analytics/report.h"
 #include "config/config.h"
-#include "connectors/common/http.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
@@ -65,15 +64,7 @@ int RunDemo(const DemoOptions& o) {
             << sim.base_url() << "\n";
 
   ManualClock clock(start);
-  auto http = connectors::http::MakeClient(std::chrono::seconds{10});
-  clock.SetOnAdvance([&](Time t) {
-    connectors::http::Request r;
-    r.method = "POST";
-    r.url = sim.base_url() + "/_sim/clock";
-    r.body = "{\"now\":\"" + FormatIso(t) + "\"}";
-    auto res = http->Send(r);
-    if (!res.ok() || res->status != 200) Logger("demo")->error("cannot move the simulator's clock");
-  });
+  KeepInStep(clock, sim);
 
   auto store = store::OpenSqlite(cfg.store_path);
   if (!store.ok()) {

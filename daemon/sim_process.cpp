@@ -6,10 +6,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <thread>
+
+#include "connectors/common/http.h"
+#include "core/log.h"
 
 namespace learnloop::daemon {
 
@@ -32,6 +37,7 @@ Status SimProcess::Start(const std::string& binary, const std::vector<std::strin
   std::string port_file = dir_ + "/port";
   std::vector<std::string> argv_s{binary, "--port", "0", "--port-file", port_file};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::fflush(nullptr);  // the child must not write our buffered output a second time
   pid_ = fork();
   if (pid_ < 0) return Status::Fail("cannot start esn-sim: fork failed");
   if (pid_ == 0) {
@@ -76,6 +82,21 @@ void SimProcess::Stop() {
     fs::remove_all(dir_, ec);
     dir_.clear();
   }
+}
+
+void KeepInStep(ManualClock& clock, const SimProcess& sim) {
+  std::shared_ptr<connectors::http::Client> http =
+      connectors::http::MakeClient(std::chrono::seconds{30});
+  std::string url = sim.base_url() + "/_sim/clock";
+  clock.SetOnAdvance([http, url](Time t) {
+    connectors::http::Request r;
+    r.method = "POST";
+    r.url = url;
+    r.body = "{\"now\":\"" + FormatIso(t) + "\"}";
+    auto res = http->Send(r);
+    if (!res.ok() || res->status != 200)
+      Logger("sim")->error("cannot move the simulator's clock to {}", FormatIso(t));
+  });
 }
 
 }  // namespace learnloop::daemon

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/result.h"
 
 namespace learnloop::daemon {
@@ -27,6 +28,10 @@ class SimProcess {
   int port_ = 0;
   std::string dir_;
 };
+
+// Makes the simulator's clock follow `clock`: each jump of the manual clock is sent to it, so
+// the simulated organisation lives exactly as far as the daemon's time has gone.
+void KeepInStep(ManualClock& clock, const SimProcess& sim);
 
 // The esn-sim next to the running executable (or $LEARNLOOP_ESN_SIM when set).
 std::string FindSimBinary();

@@ -134,13 +134,7 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
   if (!st.ok()) return st.error().message;
   store = std::move(*st);
   clock = std::make_unique<ManualClock>(start);
-  clock->SetOnAdvance([this](Time at) {
-    connectors::http::Request r;
-    r.method = "POST";
-    r.url = sim.base_url() + "/_sim/clock";
-    r.body = "{\"now\":\"" + FormatIso(at) + "\"}";
-    http->Send(r);
-  });
+  daemon::KeepInStep(*clock, sim);
   return "";
 }
 
