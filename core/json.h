@@ -53,6 +53,12 @@ class Writer {
   Writer& Raw(std::string_view json);
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
+  // What was written so far, leaving the writer where it is (for output sent in pieces).
+  std::string TakeChunk() {
+    std::string s;
+    s.swap(out_);
+    return s;
+  }
 
  private:
   void Separate();

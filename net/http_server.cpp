@@ -102,6 +102,31 @@ struct HttpServer::Impl {
     });
   }
 
+  static bool WriteChunked(tcp::socket& socket, const http::request<http::string_body>& req,
+                           Reply& rep) {
+    http::response<http::empty_body> res;
+    res.result(static_cast<unsigned>(rep.status));
+    res.version(req.version());
+    for (const auto& [k, v] : rep.headers) res.set(k, v);
+    res.set(http::field::content_type, rep.content_type);
+    res.keep_alive(req.keep_alive());
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    beast::error_code ec;
+    http::write_header(socket, sr, ec);
+    if (ec) return false;
+    std::string chunk;
+    for (bool more = true; more;) {
+      chunk.clear();
+      more = rep.stream(chunk);
+      if (!chunk.empty())
+        boost::asio::write(socket, http::make_chunk(boost::asio::buffer(chunk)), ec);
+      if (ec) return false;
+    }
+    boost::asio::write(socket, http::make_chunk_last(), ec);
+    return !ec && res.keep_alive();
+  }
+
   void Serve(tcp::socket socket) {
     int fd = socket.native_handle();
     beast::flat_buffer buffer;
@@ -117,6 +142,10 @@ struct HttpServer::Impl {
       if (rep.reset) {
         reset = true;
         break;
+      }
+      if (rep.stream) {
+        if (!WriteChunked(socket, req, rep)) break;
+        continue;
       }
       http::response<http::string_body> res;
       res.result(static_cast<unsigned>(rep.status));

@@ -34,6 +34,10 @@ struct Reply {
   std::string content_type = "application/json; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
   bool reset = false;  // no answer: the connection is closed with a TCP reset
+  // Set: the body is sent in chunks (chunked transfer encoding), each produced on demand by a
+  // call that fills `chunk` and returns false once there is nothing more. For answers too big
+  // to hold in memory at once.
+  std::function<bool(std::string& chunk)> stream;
 };
 
 class HttpServer {

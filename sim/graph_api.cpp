@@ -52,7 +52,10 @@ std::optional<std::vector<int64_t>> Decode(const std::string& token) {
 
 std::string Join(std::initializer_list<int64_t> v) {
   std::string s;
-  for (int64_t x : v) s += (s.empty() ? "" : "|") + std::to_string(x);
+  for (int64_t x : v) {
+    if (!s.empty()) s += '|';
+    s += std::to_string(x);
+  }
   return s;
 }
 

@@ -660,63 +660,89 @@ SimReply Simulator::Control(const SimRequest& r) {
     return Json(200, w.Take());
   }
   if (p == "/_sim/truth") {
-    json::Writer w;
-    w.BeginObject().Key("now").String(FormatIso(world_.Now()));
-    w.Key("bot_user_id").Int(world_.bot().id);
-    w.Key("bot_app_id").String(opt_.identity.client_id);
-    w.Key("users").BeginArray();
-    for (const auto& u : world_.people()) {
-      w.BeginObject().Key("id").Int(u.id).Key("name").String(u.first + " " + u.last);
-      w.Key("email")
-          .String(u.email)
-          .Key("department")
-          .String(u.department)
-          .Key("state")
-          .String(u.state);
-      w.Key("activated_at").String(FormatIso(u.activated_at)).Key("bot").Bool(u.bot);
-      w.Key("aad_id").String(u.aad_id).EndObject();
-    }
-    w.EndArray().Key("groups").BeginArray();
-    for (const auto& c : world_.communities()) {
-      w.BeginObject().Key("id").Int(c.id).Key("name").String(c.full_name);
-      w.Key("network").String(c.IsChannel() ? "teams" : "yammer");
-      if (c.IsChannel()) w.Key("team_id").String(c.team_id).Key("channel_id").String(c.channel_id);
-      w.Key("members").BeginArray();
-      for (int64_t id : c.members) w.Int(id);
-      w.EndArray().EndObject();
-    }
-    w.EndArray().Key("messages").BeginArray();
-    for (size_t idx : world_.AllVisible()) {
-      const Msg& m = msgs[idx];
-      const Community* mc = world_.FindCommunity(m.group);
-      w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group);
-      w.Key("network").String(mc && mc->IsChannel() ? "teams" : "yammer");
-      w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
-      if (m.parent == SIZE_MAX)
-        w.Null();
-      else
-        w.Int(msgs[m.parent].id);
-      w.Key("sender_id").Int(m.sender).Key("created_at").String(FormatIso(m.created_at));
-      w.Key("system").Bool(m.system).Key("deleted").Bool(m.deleted).Key("by_bot").Bool(m.by_bot);
-      w.Key("mentions").BeginArray();
-      if (m.mention) w.Int(m.mention);
-      w.EndArray().Key("liked_by").BeginArray();
-      for (int64_t id : m.liked_by) w.Int(id);
-      w.EndArray().EndObject();
-    }
-    // Card buttons pressed so far: seen by the bot only, never as channel messages.
-    w.EndArray().Key("card_actions").BeginArray();
-    for (const CardClick& c : world_.clicks()) {
-      const auto* actions = world_.CardActions(c.card);
-      if (!c.done || !actions) continue;
-      const CardAction& a = (*actions)[c.action];
-      w.BeginObject().Key("message_id").Int(msgs[c.card].id).Key("user_id").Int(c.user);
-      w.Key("at").String(FormatIso(c.at)).Key("title").String(a.title);
-      w.Key("type").String(a.execute ? "Action.Execute" : "Action.Submit");
-      w.Key("data").Raw(a.data).EndObject();
-    }
-    w.EndArray().EndObject();
-    return Json(200, w.Take());
+    // Everything visible now. Streamed in pieces of 20,000 messages, each written under the
+    // lock: a 100,000-person organisation gives gigabytes of JSON, never held at once.
+    struct State {
+      json::Writer w;
+      int phase = 0;
+      size_t next = 0;
+    };
+    auto st = std::make_shared<State>();
+    SimReply rep = Json(200, "");
+    rep.stream = [this, st](std::string& chunk) {
+      std::lock_guard lock(world_.mu());
+      json::Writer& w = st->w;
+      const auto& msgs = world_.messages();
+      if (st->phase == 0) {
+        w.BeginObject().Key("now").String(FormatIso(world_.Now()));
+        w.Key("bot_user_id").Int(world_.bot().id);
+        w.Key("bot_app_id").String(opt_.identity.client_id);
+        w.Key("users").BeginArray();
+        for (const auto& u : world_.people()) {
+          w.BeginObject().Key("id").Int(u.id).Key("name").String(u.first + " " + u.last);
+          w.Key("email")
+              .String(u.email)
+              .Key("department")
+              .String(u.department)
+              .Key("state")
+              .String(u.state);
+          w.Key("activated_at").String(FormatIso(u.activated_at)).Key("bot").Bool(u.bot);
+          w.Key("aad_id").String(u.aad_id).EndObject();
+        }
+        w.EndArray().Key("groups").BeginArray();
+        for (const auto& c : world_.communities()) {
+          w.BeginObject().Key("id").Int(c.id).Key("name").String(c.full_name);
+          w.Key("network").String(c.IsChannel() ? "teams" : "yammer");
+          if (c.IsChannel())
+            w.Key("team_id").String(c.team_id).Key("channel_id").String(c.channel_id);
+          w.Key("members").BeginArray();
+          for (int64_t id : c.members) w.Int(id);
+          w.EndArray().EndObject();
+        }
+        w.EndArray().Key("messages").BeginArray();
+        st->phase = 1;
+        chunk = w.TakeChunk();
+        return true;
+      }
+      const auto& visible = world_.AllVisible();
+      size_t end = std::min(visible.size(), st->next + 20000);
+      for (; st->next < end; ++st->next) {
+        const Msg& m = msgs[visible[st->next]];
+        const Community* mc = world_.FindCommunity(m.group);
+        w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group);
+        w.Key("network").String(mc && mc->IsChannel() ? "teams" : "yammer");
+        w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
+        if (m.parent == SIZE_MAX)
+          w.Null();
+        else
+          w.Int(msgs[m.parent].id);
+        w.Key("sender_id").Int(m.sender).Key("created_at").String(FormatIso(m.created_at));
+        w.Key("system").Bool(m.system).Key("deleted").Bool(m.deleted).Key("by_bot").Bool(m.by_bot);
+        w.Key("mentions").BeginArray();
+        if (m.mention) w.Int(m.mention);
+        w.EndArray().Key("liked_by").BeginArray();
+        for (int64_t id : m.liked_by) w.Int(id);
+        w.EndArray().EndObject();
+      }
+      bool more = st->next < visible.size();
+      if (!more) {
+        // Card buttons pressed so far: seen by the bot only, never as channel messages.
+        w.EndArray().Key("card_actions").BeginArray();
+        for (const CardClick& c : world_.clicks()) {
+          const auto* actions = world_.CardActions(c.card);
+          if (!c.done || !actions) continue;
+          const CardAction& a = (*actions)[c.action];
+          w.BeginObject().Key("message_id").Int(msgs[c.card].id).Key("user_id").Int(c.user);
+          w.Key("at").String(FormatIso(c.at)).Key("title").String(a.title);
+          w.Key("type").String(a.execute ? "Action.Execute" : "Action.Submit");
+          w.Key("data").Raw(a.data).EndObject();
+        }
+        w.EndArray().EndObject();
+      }
+      chunk = w.TakeChunk();
+      return more;
+    };
+    return rep;
   }
   if (p == "/_sim/react" && r.method == "POST") {
     // A reaction (a like on Yammer) by a given person, now; "remove": true takes it back.
