@@ -165,6 +165,17 @@ void Bot::RecognizeAnswers() {
   for (const auto& p : store_.AllPrompts()) {
     // Replies written before the close may be fetched a little later: look a while past it.
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24 * 7}) continue;
+    auto answer = [&](const std::string& user, const std::string& id, Time at,
+                      std::optional<std::string> choice) {
+      Answer a;
+      a.prompt_id = p.id;
+      a.user_id = user;
+      a.message_id = id;
+      a.answered_at = at;
+      a.choice = std::move(choice);
+      a.points = 1;
+      store_.UpsertAnswer(a);
+    };
     store_.Transaction([&] {
       for (const auto& m : store_.MessagesInThread(p.message_id)) {
         if (m.deleted) {  // a deleted reply withdraws its answer
@@ -174,29 +185,16 @@ void Bot::RecognizeAnswers() {
         if (m.id == p.message_id || bots.count(m.author_id)) continue;
         if (m.created_at < p.posted_at) continue;
         if (p.closes_at && m.created_at >= *p.closes_at) continue;
-        Answer a;
-        a.prompt_id = p.id;
-        a.user_id = m.author_id;
-        a.message_id = m.id;
-        a.answered_at = m.created_at;
-        a.points = 1;
-        store_.UpsertAnswer(a);
+        answer(m.author_id, m.id, m.created_at, std::nullopt);
       }
       // Buttons pressed on the prompt's card are answers too; the choice is the button's
       // "choice" (or its whole data).
       for (const auto& ca : store_.CardActionsOn(p.message_id)) {
         if (bots.count(ca.user_id) || ca.at < p.posted_at) continue;
         if (p.closes_at && ca.at >= *p.closes_at) continue;
-        Answer a;
-        a.prompt_id = p.id;
-        a.user_id = ca.user_id;
-        a.message_id = ca.id;
-        a.answered_at = ca.at;
         auto data = json::Parse(ca.value);
-        a.choice = data.ok() && json::GetString(*data, "choice") ? *json::GetString(*data, "choice")
-                                                                 : ca.value;
-        a.points = 1;
-        store_.UpsertAnswer(a);
+        auto choice = data.ok() ? json::GetString(*data, "choice") : std::nullopt;
+        answer(ca.user_id, ca.id, ca.at, choice.value_or(ca.value));
       }
     });
   }

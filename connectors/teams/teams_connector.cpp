@@ -114,6 +114,15 @@ Result<http::Response> TeamsConnector::Get(const std::string& url, PollStats* st
   }
 }
 
+Result<json::Value> TeamsConnector::GetJson(const std::string& url) {
+  auto res = Get(url);
+  if (!res.ok()) return Result<json::Value>::Fail(res.error().message);
+  if (res->status != 200)
+    return Result<json::Value>::Fail("GET " + url.substr(0, url.find('?')) + ": HTTP " +
+                                     std::to_string(res->status));
+  return json::Parse(res->body);  // Get made sure it parses
+}
+
 Status TeamsConnector::SyncDirectory(EventSink& sink) {
   User self;
   self.id = *SelfUserId();
@@ -126,11 +135,9 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
   for (const auto& team : cfg_.teams) {
     std::vector<std::string> members;
     for (std::string url = base_ + "/teams/" + team + "/members"; !url.empty();) {
-      auto res = Get(url);
-      if (!res.ok()) return res.status();
-      if (res->status != 200)
-        return Status::Fail("GET /teams/" + team + "/members: HTTP " + std::to_string(res->status));
-      auto v = *json::Parse(res->body);
+      auto got = GetJson(url);
+      if (!got.ok()) return got.status();
+      const json::Value& v = *got;
       if (const json::Value* value = json::Find(v, "value"); value && value->is_array())
         for (const auto& m : value->as_array()) {
           auto uid = json::GetString(m, "userId");
@@ -145,11 +152,9 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
         }
       url = json::GetString(v, "@odata.nextLink").value_or("");
     }
-    auto res = Get(base_ + "/teams/" + team + "/channels");
-    if (!res.ok()) return res.status();
-    if (res->status != 200)
-      return Status::Fail("GET /teams/" + team + "/channels: HTTP " + std::to_string(res->status));
-    auto v = *json::Parse(res->body);
+    auto got = GetJson(base_ + "/teams/" + team + "/channels");
+    if (!got.ok()) return got.status();
+    const json::Value& v = *got;
     if (const json::Value* value = json::Find(v, "value"); value && value->is_array())
       for (const auto& c : value->as_array()) {
         auto id = json::GetString(c, "id");
@@ -249,6 +254,22 @@ Status TeamsConnector::DeltaRound(const std::string& channel, EventSink& sink, P
   return Status::Fail("channel " + channel + ": a delta page with neither next nor delta link");
 }
 
+std::string TeamsConnector::RepliesUrl(const std::string& thread) const {
+  auto slash = thread.rfind('/');
+  return ChannelUrl(thread.substr(0, slash)) + "/messages/" + thread.substr(slash + 1) +
+         "/replies?$top=" + std::to_string(kPageSize);
+}
+
+void TeamsConnector::ReadFollowedThreads(const std::function<bool(const std::string&)>& in_scope,
+                                         EventSink& sink, PollStats& stats) {
+  for (const auto& thread : follow_) {
+    auto slash = thread.rfind('/');
+    if (slash == std::string::npos || !in_scope(thread.substr(0, slash))) continue;
+    auto s = ReadReplies(thread.substr(0, slash), RepliesUrl(thread), sink, stats);
+    if (!s.ok()) stats.errors.push_back(s.message());
+  }
+}
+
 PollStats TeamsConnector::Poll(EventSink& sink, bool refresh_now) {
   (void)refresh_now;  // changes come through the delta rounds
   PollStats stats;
@@ -259,17 +280,8 @@ PollStats TeamsConnector::Poll(EventSink& sink, bool refresh_now) {
   }
   // Replies of open prompts, whether or not their thread came back in the delta round
   // (the reference does not promise that it does, §2.6).
-  for (const auto& thread : follow_) {
-    auto slash = thread.rfind('/');
-    if (slash == std::string::npos) continue;
-    std::string channel = thread.substr(0, slash);
-    if (!team_of_.count(channel)) continue;
-    auto s = ReadReplies(channel,
-                         ChannelUrl(channel) + "/messages/" + thread.substr(slash + 1) +
-                             "/replies?$top=" + std::to_string(kPageSize),
-                         sink, stats);
-    if (!s.ok()) stats.errors.push_back(s.message());
-  }
+  ReadFollowedThreads([&](const std::string& channel) { return team_of_.count(channel) > 0; }, sink,
+                      stats);
   return stats;
 }
 
@@ -531,16 +543,8 @@ PollStats TeamsConnector::PollPushed(EventSink& sink) {
       pushed_.insert(channel);  // tried again at the next tick
     }
   }
-  for (const auto& thread : follow_) {
-    auto slash = thread.rfind('/');
-    if (slash == std::string::npos || !channels.count(thread.substr(0, slash))) continue;
-    std::string channel = thread.substr(0, slash);
-    auto s = ReadReplies(channel,
-                         ChannelUrl(channel) + "/messages/" + thread.substr(slash + 1) +
-                             "/replies?$top=" + std::to_string(kPageSize),
-                         sink, stats);
-    if (!s.ok()) stats.errors.push_back(s.message());
-  }
+  ReadFollowedThreads([&](const std::string& channel) { return channels.count(channel) > 0; }, sink,
+                      stats);
   return stats;
 }
 
@@ -597,8 +601,7 @@ Result<std::optional<Posted>> TeamsConnector::FindPosted(const PostRequest& r, T
   if (r.reply_to) {
     auto slash = r.reply_to->rfind('/');
     channel = r.reply_to->substr(0, slash);
-    url = ChannelUrl(channel) + "/messages/" + r.reply_to->substr(slash + 1) +
-          "/replies?$top=" + std::to_string(kPageSize);
+    url = RepliesUrl(*r.reply_to);
   } else {
     url = ChannelUrl(channel) + "/messages?$top=" + std::to_string(kPageSize);
   }

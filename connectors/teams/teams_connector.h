@@ -4,6 +4,7 @@
 // expired delta token restarted from a `lastModifiedDateTime` filter with overlap, and the
 // replies of every open prompt thread read on each poll. Posts go through the Bot Framework
 // (§3.2), since Graph does not let an application post.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "connectors/teams/bot_auth.h"
 #include "connectors/teams/graph_parse.h"
 #include "core/clock.h"
+#include "core/json.h"
 
 namespace learnloop::connectors::teams {
 
@@ -50,7 +52,13 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
  private:
   // A GET against Graph whose answer must be JSON (a cut body is read again).
   Result<http::Response> Get(const std::string& url, PollStats* stats = nullptr);
+  // Get, and the answer must be a 200.
+  Result<json::Value> GetJson(const std::string& url);
   Status DeltaRound(const std::string& channel, EventSink& sink, PollStats& stats);
+  std::string RepliesUrl(const std::string& thread) const;  // thread: "<channel>/<root>"
+  // The replies of the followed prompt threads in the channels `in_scope` accepts.
+  void ReadFollowedThreads(const std::function<bool(const std::string&)>& in_scope, EventSink& sink,
+                           PollStats& stats);
   Status ReadReplies(const std::string& channel, const std::string& url, EventSink& sink,
                      PollStats& stats);
   void Emit(const MessagePage& page, EventSink& sink, PollStats& stats);
