@@ -1,0 +1,115 @@
+#include "core/compress.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/csv.h"
+
+using namespace learnloop;
+
+TEST(Csv, QuotesOnlyWhatNeedsIt) {
+  EXPECT_EQ(csv::Row({"1", "plain", ""}), "1,plain,\r\n");
+  EXPECT_EQ(csv::Row({"a,b", "say \"hi\"", "two\nlines"}),
+            "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n");
+}
+
+TEST(Csv, ParsesQuotedFieldsLineEndsAndEmptyFields) {
+  std::string text =
+      "\xEF\xBB\xBFid,body,group_id\r\n"
+      "1,\"hello, \"\"world\"\"\",7\r\n"
+      "2,\"line one\nline two\",\n"
+      "3,,\r\n"
+      "\n"
+      "4,last";  // no line end at the very end
+  std::vector<std::vector<std::string>> rows;
+  ASSERT_TRUE(csv::Parse(text, [&](std::vector<std::string>& r) {
+                rows.push_back(r);
+                return true;
+              }).ok());
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{"id", "body", "group_id"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{"1", "hello, \"world\"", "7"}));
+  EXPECT_EQ(rows[2], (std::vector<std::string>{"2", "line one\nline two", ""}));
+  EXPECT_EQ(rows[3], (std::vector<std::string>{"3", "", ""}));
+  EXPECT_EQ(rows[4], (std::vector<std::string>{"4", "last"}));
+}
+
+TEST(Csv, RoundTripAndUnterminatedQuote) {
+  std::vector<std::string> f{"x", "a\"b", "c,d", "e\r\nf", " g "};
+  std::vector<std::string> back;
+  ASSERT_TRUE(csv::Parse(csv::Row(f), [&](std::vector<std::string>& r) {
+                back = r;
+                return true;
+              }).ok());
+  EXPECT_EQ(back, f);
+  auto s = csv::Parse("id,body\n1,ok\n2,\"never\nclosed\n", [](auto&) { return true; });
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("line 3"), std::string::npos) << s.message();
+}
+
+TEST(Csv, TableByColumnName) {
+  auto t = csv::Table::Read("b,a, c \n1,2,3\n4\n", {"a", "c"});
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  ASSERT_EQ(t->size(), 2u);
+  EXPECT_EQ(t->Get(0, "a"), "2");
+  EXPECT_EQ(t->Get(0, "c"), "3");
+  EXPECT_EQ(t->Get(1, "b"), "4");
+  EXPECT_EQ(t->Get(1, "a"), "");  // a short row
+  EXPECT_EQ(t->Get(0, "nope"), "");
+  auto missing = csv::Table::Read("a,b\n1,2\n", {"id"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("'id'"), std::string::npos);
+}
+
+TEST(Zip, RoundTripsEntriesAndRejectsDamage) {
+  std::string big(300000, 'x');
+  for (size_t i = 0; i < big.size(); i += 7) big[i] = static_cast<char>('a' + i % 26);
+  auto zip =
+      MakeZip({{"Messages.csv", "id,body\r\n1,hi\r\n"}, {"Users.csv", big}, {"Empty.csv", ""}});
+  ASSERT_TRUE(zip.ok()) << zip.error().message;
+  EXPECT_EQ(zip->substr(0, 2), "PK");
+  EXPECT_LT(zip->size(), big.size());  // deflated
+  auto back = ReadZip(*zip);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->size(), 3u);
+  EXPECT_EQ((*back)[0].name, "Messages.csv");
+  EXPECT_EQ((*back)[0].data, "id,body\r\n1,hi\r\n");
+  EXPECT_EQ((*back)[1].data, big);
+  EXPECT_EQ((*back)[2].data, "");
+
+  EXPECT_FALSE(ReadZip(zip->substr(0, zip->size() / 2)).ok());  // cut short
+  EXPECT_FALSE(ReadZip("{\"error\":\"not a zip\"}").ok());
+  std::string bad = *zip;
+  bad[bad.size() / 2] ^= 0x55;  // a flipped byte inside the compressed data
+  auto damaged = ReadZip(bad);
+  EXPECT_FALSE(damaged.ok() && damaged->size() == 3 && (*damaged)[1].data == big);
+}
+
+TEST(Gzip, AppendsMembersAndReadsThemAsOneStream) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("learnloop-gz-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "pages.jsonl.gz").string();
+  ASSERT_TRUE(GzipAppend(path, "first\n").ok());
+  ASSERT_TRUE(GzipAppend(path, std::string(100000, 'z') + "\n").ok());
+  ASSERT_TRUE(GzipAppend(path, "third\n").ok());
+  auto all = GzipRead(path);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(*all, "first\n" + std::string(100000, 'z') + "\nthird\n");
+
+  // A writer stopped in the middle of the last member: an error, or what was whole.
+  auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size - 10);
+  EXPECT_FALSE(GzipRead(path).ok());
+  bool truncated = false;
+  auto part = GzipRead(path, &truncated);
+  ASSERT_TRUE(part.ok());
+  EXPECT_TRUE(truncated);
+  EXPECT_EQ(part->substr(0, 6), "first\n");
+  EXPECT_FALSE(GzipRead((dir / "missing.gz").string()).ok());
+  std::filesystem::remove_all(dir);
+}
