@@ -327,6 +327,18 @@ Config Build(Loader& l, const YAML::Node& root) {
       m.Duration("refresh_window", nc.refresh_window);
       m.Duration("refresh_interval", nc.refresh_interval);
       m.Date("backfill_since", nc.backfill_since);
+      std::string source = "feeds";
+      m.String("backfill_source", source);
+      if (source == "export")
+        nc.export_backfill = true;
+      else if (source != "feeds")
+        l.Error(e["backfill_source"], "network '" + nc.name +
+                                          "': 'backfill_source' is 'feeds' or 'export', not '" +
+                                          source + "'");
+      if (teams && nc.export_backfill)
+        l.Error(e["backfill_source"],
+                "network '" + nc.name + "': the Data Export exists only for Viva Engage");
+      m.String("export_url", nc.export_url);
       m.Duration("request_timeout", nc.request_timeout);
       m.Int("rate_limit_requests", nc.rate_limit_requests, 1, 10000);
       m.Duration("rate_limit_window", nc.rate_limit_window);

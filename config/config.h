@@ -59,6 +59,11 @@ struct NetworkConfig {
   Millis refresh_window{std::chrono::hours{24 * 7}};
   Millis refresh_interval{std::chrono::hours{24}};
   std::optional<Time> backfill_since;
+  // Viva Engage: backfill from the Data Export (one ZIP of CSVs for the whole network, admin
+  // token) instead of paging every community feed. It has no likes: those come from the feeds'
+  // re-read of the recent window.
+  bool export_backfill = false;
+  std::string export_url;  // default: https://export.yammer.com/api/v1/export, or <base_url>/export
   Millis request_timeout{std::chrono::seconds{30}};
   int rate_limit_requests = 10;
   Millis rate_limit_window{std::chrono::seconds{30}};

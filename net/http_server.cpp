@@ -180,7 +180,10 @@ struct HttpServer::Impl {
     std::string target(req.target());
     size_t q = target.find('?');
     r.path = Decode(target.substr(0, q), false);
-    if (q != std::string::npos) r.query = ParseForm(target.substr(q + 1));
+    if (q != std::string::npos) {
+      r.raw_query = target.substr(q + 1);
+      r.query = ParseForm(r.raw_query);
+    }
     for (const auto& field : req) {
       std::string lk(field.name_string());
       std::transform(lk.begin(), lk.end(), lk.begin(),

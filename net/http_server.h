@@ -16,6 +16,7 @@ struct Request {
   std::string method;
   std::string path;  // decoded, without the query
   std::map<std::string, std::string> query;
+  std::string raw_query;                       // as sent (a parameter may repeat)
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string Query(const std::string& k, const std::string& def = "") const {

@@ -41,6 +41,8 @@ Rate limits (reference §1.9)
   --rate-limit N        requests per window, per token and bucket (default 10)
   --rate-window DUR     window length, e.g. 30s (default 30s)
   --no-retry-after      answer 429 without a Retry-After header
+  --no-export-admin     the service account is no verified admin: the Data Export
+                        (GET /api/v1/export) answers 403
 Microsoft Graph and Entra (reference §2)
   --teams N             Teams teams, each with 1-3 channels (default: one per 150 people)
   --tenant ID           the tenant in /{tenant}/oauth2/v2.0/token
@@ -168,6 +170,8 @@ int main(int argc, char** argv) {
         o.noise = true;
       else if (a == "--no-retry-after")
         o.retry_after = false;
+      else if (a == "--no-export-admin")
+        o.export_admin = false;
       else
         return Fail("unknown option " + a);
     } catch (const std::exception& e) {

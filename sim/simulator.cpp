@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "sim/data_export.h"
 
 namespace learnloop::sim {
 
@@ -262,7 +263,8 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
     ++world_.stats().requests["openid"];
     return bot_.OpenId(r);
   }
-  if (r.path.rfind("/api/v1/", 0) != 0 || !EndsWith(r.path, ".json")) {
+  const bool is_export = r.path == "/api/v1/export";
+  if (r.path.rfind("/api/v1/", 0) != 0 || (!EndsWith(r.path, ".json") && !is_export)) {
     ++world_.stats().requests["not_found"];
     return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
   }
@@ -271,6 +273,11 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
   if (!valid_tokens_.count(token) && identity_.Validate(token, "yammer") != Identity::Check::kOk) {
     ++world_.stats().unauthorized;
     return YammerError(401, 16, "Token not found.");
+  }
+  if (is_export) {
+    // Admin-only and heavy; its limits are not published, so none is enforced here.
+    ++world_.stats().requests["export"];
+    return DataExport(world_, r, opt_.export_admin);
   }
   std::string bucket = r.path.rfind("/api/v1/messages", 0) == 0 ? "messages" : "other";
   ++world_.stats().requests[bucket];

@@ -41,6 +41,7 @@ struct SimOptions {
   Millis rate_window{std::chrono::seconds{30}};
   bool manual_clock = true;  // false: the clock follows wall time from the start
   bool new_yammer = true;    // posts must name a group, a parent or recipients
+  bool export_admin = true;  // the service account is a verified admin (Data Export, §1.10)
 };
 
 class Simulator {

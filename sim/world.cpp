@@ -499,7 +499,10 @@ void World::Apply(const Event& e) {
   } else if (e.kind == EventKind::kLike) {
     Like(e.msg, e.user, true);
   } else {
-    if (e.kind == EventKind::kDelete) m.deleted = true;
+    if (e.kind == EventKind::kDelete) {
+      m.deleted = true;
+      m.deleted_at = now_;
+    }
     if (e.kind == EventKind::kEdit) m.edited_at = now_;
     m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
     m.modified_at = msgs_[m.thread].modified_at = now_;

@@ -70,6 +70,7 @@ struct Msg {
   uint64_t change_seq = 0;  // last change to the message or its thread (Graph delta rounds)
   Time modified_at{};       // when that change happened
   std::optional<Time> edited_at;
+  std::optional<Time> deleted_at;
   bool system = false;
   bool deleted = false;
   bool by_bot = false;

@@ -1,8 +1,12 @@
 #include "connectors/yammer/yammer_connector.h"
 
+#include <set>
+
+#include "connectors/yammer/data_export.h"
 #include "connectors/yammer/parse.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/time.h"
 
 namespace learnloop::connectors::yammer {
 
@@ -14,6 +18,9 @@ const char* const kMessages = "messages";
 const char* const kOther = "other";
 // The newest refresh token, kept with the cursors so that a restart uses it (Entra rotates it).
 const char* const kRefreshCursor = "auth.refresh_token";
+// The end of the Data Export's window, once the export backfill is done ("refused": it cannot be).
+const char* const kExportCursor = "export.until";
+const char* const kExport = "export";
 }  // namespace
 
 YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
@@ -236,8 +243,86 @@ Status YammerConnector::PollCommunity(const std::string& gid, EventSink& sink, P
   return Status::Ok();
 }
 
+Status YammerConnector::ExportBackfill(EventSink& sink, PollStats& stats) {
+  std::string url = cfg_.export_url;
+  if (url.empty())
+    url = base_ == "https://www.yammer.com/api/v1" ? "https://export.yammer.com/api/v1/export"
+                                                   : base_ + "/export";
+  Time until = clock_.Now();
+  Time since = cfg_.backfill_since.value_or(Time{});
+  http::Request r;
+  r.url = url + "?since=" + http::UrlEncode(FormatIso(since)) +
+          "&until=" + http::UrlEncode(FormatIso(until)) +
+          "&model=Message&model=User&model=Group&include=csv";
+  r.headers = {{"Accept", "application/zip"}};
+  auto log = Logger("connector.yammer");
+  for (int attempt = 1;; ++attempt) {
+    auto before = requester_.counters().requests;
+    auto res = requester_.Send(r, kExport);
+    stats.requests += static_cast<int>(requester_.counters().requests - before);
+    if (!res.ok()) return Status::Fail("Data Export: " + res.error().message);
+    if (res->status == 401 || res->status == 403) {
+      // Only a verified admin may export: go on with the feeds rather than fail every poll.
+      log->error(
+          "Data Export refused (HTTP {}): the service account must be a verified admin; "
+          "backfilling from the community feeds instead",
+          res->status);
+      cursors_[kExportCursor] = "refused";
+      return Status::Ok();
+    }
+    if (res->status != 200)
+      return Status::Fail("Data Export: HTTP " + std::to_string(res->status), res->status);
+    auto data = ParseExport(res->body, cfg_.name);
+    if (!data.ok()) {
+      // A cut or damaged archive is fetched again (the export is a read).
+      if (attempt < 3) {
+        log->warn("{}; fetching it again", data.error().message);
+        continue;
+      }
+      return data.status();
+    }
+    std::vector<std::string> wanted =
+        cfg_.communities.empty() ? discovered_groups_ : cfg_.communities;
+    std::set<std::string> keep;
+    for (const auto& g : wanted) keep.insert(MakeId(cfg_.name, g));
+    for (auto& u : data->users) {
+      if (self_native_ && u.id == MakeId(cfg_.name, *self_native_)) u.is_bot = true;
+      sink.OnUser(u);
+    }
+    for (const auto& m : data->messages) {
+      // Every community when none are listed; otherwise the listed ones.
+      if (!cfg_.communities.empty() && !keep.count(*m.group_id)) continue;
+      sink.OnMessage(m);
+      ++stats.messages;
+    }
+    if (data->max_message_id > 0) {
+      // Ids grow with time across the network: anything newer than the export's newest
+      // message came after `until`, so each feed goes on from there.
+      std::set<std::string> groups(wanted.begin(), wanted.end());
+      if (cfg_.communities.empty()) groups.insert(data->group_ids.begin(), data->group_ids.end());
+      for (const auto& g : groups)
+        if (CursorInt("newest:" + g) < data->max_message_id)
+          cursors_["newest:" + g] = std::to_string(data->max_message_id);
+      stats.advanced = true;
+    }
+    cursors_[kExportCursor] = FormatIso(until);
+    log->info("Data Export since {}: {} messages, {} users, {} rows left out", FormatIso(since),
+              data->messages.size(), data->users.size(), data->skipped);
+    return Status::Ok();
+  }
+}
+
 PollStats YammerConnector::Poll(EventSink& sink, bool refresh_now) {
   PollStats stats;
+  if (cfg_.export_backfill && !cursors_.count(kExportCursor)) {
+    auto s = ExportBackfill(sink, stats);
+    if (!s.ok()) {
+      // The feeds wait: backfilling them now would make the export pointless.
+      Logger("connector.yammer")->warn("{}", s.message());
+      stats.errors.push_back(s.message());
+      return stats;
+    }
+  }
   const auto& groups = cfg_.communities.empty() ? discovered_groups_ : cfg_.communities;
   for (const auto& gid : groups) {
     Time now = clock_.Now();

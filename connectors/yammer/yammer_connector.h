@@ -34,6 +34,9 @@ class YammerConnector final : public Connector, public Poster {
  private:
   Result<http::Response> Get(const std::string& path, const std::string& bucket,
                              int* requests = nullptr);
+  // The first backfill from the Data Export: one request for the whole network; the community
+  // cursors then start at its newest message.
+  Status ExportBackfill(EventSink& sink, PollStats& stats);
   Status PollCommunity(const std::string& gid, EventSink& sink, PollStats& stats, bool refresh_now);
   // Pages a community feed newest-first from `newer_than` (0: from the beginning), stopping
   // at messages older than `stop_before`. Returns the highest id seen.

@@ -47,7 +47,8 @@ Truth ReadTruth(const json::Value& v) {
   return t;
 }
 
-std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store) {
+std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
+                                     std::optional<Time> likes_since) {
   std::ostringstream problems;
   std::map<std::string, const TruthMsg*> expected;
   std::set<std::pair<std::string, std::string>> likes;
@@ -91,8 +92,10 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store) {
       problems << "like " << r.message_id << " by " << r.user_id << " is not in the simulator\n";
     seen.insert({r.message_id, r.user_id});
   }
-  for (const auto& l : likes)
+  for (const auto& l : likes) {
+    if (likes_since && expected.at(l.first)->created < *likes_since) continue;
     if (!seen.count(l)) problems << "like " << l.first << " by " << l.second << " is missing\n";
+  }
   std::string out = problems.str();
   return out.size() > 4000 ? out.substr(0, 4000) + "..." : out;
 }

@@ -3,6 +3,7 @@
 // simulator follows, exactly as the demo does.
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +41,10 @@ std::string Y(int64_t native);
 std::string MessageId(const Truth& t, const TruthMsg& m, int64_t message_id);
 std::string UserId(const Truth& t, const std::string& network, int64_t person);
 // "" when the store holds every non-system message and like of the simulator exactly once
-// (same thread, parent, author, time and group); otherwise what differs.
-std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store);
+// (same thread, parent, author, time and group); otherwise what differs. With `likes_since`,
+// likes of older messages need not be there (a source without likes fed those).
+std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
+                                     std::optional<Time> likes_since = std::nullopt);
 
 struct SimRun {
   daemon::SimProcess sim;

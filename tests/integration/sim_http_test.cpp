@@ -10,7 +10,9 @@
 #include <sstream>
 
 #include "connectors/common/http.h"
+#include "core/compress.h"
 #include "core/crypto.h"
+#include "core/csv.h"
 #include "core/json.h"
 #include "daemon/sim_process.h"
 #include "sim/http_server.h"
@@ -300,6 +302,55 @@ TEST_F(SimHttp, YammerPayloadsMatchTheRecordings) {
   SameShape(
       Fixture("yammer/testdata/yammer_post_message_response.json").at("messages").as_array().at(0),
       Json(posted).at("messages").as_array().at(0), "posted");
+}
+
+TEST_F(SimHttp, TheDataExportIsAZipOfCsvFilesForAWindow) {
+  const std::string since = "2026-10-20T00:00:00Z", until = "2026-10-27T00:00:00Z";
+  auto res = Send("GET",
+                  "/api/v1/export?since=" + since + "&until=" + until +
+                      "&model=Message&model=User&model=Group&include=csv",
+                  "", "sim-token");
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(res.headers["content-type"], "application/zip");
+  auto files = ReadZip(res.body);
+  ASSERT_TRUE(files.ok()) << files.error().message;
+  std::map<std::string, std::string> by_name;
+  for (auto& f : *files) by_name[f.name] = f.data;
+  EXPECT_EQ(by_name.size(), 3u);  // only the models asked for
+  auto messages = csv::Table::Read(by_name["Messages.csv"], {"id", "created_at", "deleted_at"});
+  ASSERT_TRUE(messages.ok()) << messages.error().message;
+  // Exactly the Viva Engage messages created in the window, deleted ones with their time.
+  auto truth = Json(Send("GET", "/_sim/truth"));
+  std::map<std::string, bool> expected;  // id → deleted
+  for (const auto& m : truth.at("messages").as_array()) {
+    if (json::GetString(m, "network").value_or("yammer") != "yammer" || *json::GetBool(m, "system"))
+      continue;
+    auto created = *json::GetString(m, "created_at");
+    if (*ParseIso(created) < *ParseIso(since) || *ParseIso(created) >= *ParseIso(until)) continue;
+    expected[std::to_string(*json::GetInt64(m, "id"))] = *json::GetBool(m, "deleted");
+  }
+  ASSERT_EQ(messages->size(), expected.size());
+  ASSERT_GT(expected.size(), 50u);
+  for (size_t i = 0; i < messages->size(); ++i) {
+    auto it = expected.find(messages->Get(i, "id"));
+    ASSERT_NE(it, expected.end()) << messages->Get(i, "id");
+    EXPECT_EQ(!messages->Get(i, "deleted_at").empty(), it->second) << it->first;
+    auto t = ParseIso(messages->Get(i, "created_at"));
+    ASSERT_TRUE(t.has_value());
+    EXPECT_GE(*t, *ParseIso(since));
+  }
+  auto users = csv::Table::Read(by_name["Users.csv"], {"id", "name", "email"});
+  ASSERT_TRUE(users.ok());
+  EXPECT_EQ(users->size(), truth.at("users").as_array().size());
+
+  auto only_users = Send("GET", "/api/v1/export?since=" + since + "&model=User", "", "sim-token");
+  ASSERT_EQ(only_users.status, 200);
+  auto uf = ReadZip(only_users.body);
+  ASSERT_TRUE(uf.ok());
+  ASSERT_EQ(uf->size(), 1u);
+  EXPECT_EQ((*uf)[0].name, "Users.csv");
+  EXPECT_EQ(Send("GET", "/api/v1/export?since=" + since).status, 401);
+  EXPECT_EQ(Send("GET", "/api/v1/export?since=last%20week", "", "sim-token").status, 400);
 }
 
 TEST_F(SimHttp, TheBotFrameworkOpensAThreadRepliesAndIsLimitedPerThread) {

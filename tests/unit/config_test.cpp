@@ -165,3 +165,39 @@ TEST_F(ConfigTest, AuthBlocksAndTeamsNetworks) {
             std::string::npos)
       << e;
 }
+
+TEST_F(ConfigTest, BackfillSourceIsFeedsOrTheVivaEngageExport) {
+  setenv("LL_TEST_SECRET", "s3cret", 1);
+  auto ok = config::LoadString(R"(networks:
+  - type: yammer
+    token: "${LL_TEST_SECRET}"
+    backfill_source: export
+    export_url: https://export.example/api/v1/export
+  - type: yammer
+    name: y2
+    token: "${LL_TEST_SECRET}"
+)",
+                               "ok.yaml");
+  ASSERT_TRUE(ok.config) << Errors(ok);
+  EXPECT_TRUE(ok.config->networks[0].export_backfill);
+  EXPECT_EQ(ok.config->networks[0].export_url, "https://export.example/api/v1/export");
+  EXPECT_FALSE(ok.config->networks[1].export_backfill);
+  auto bad = config::LoadString(R"(networks:
+  - type: yammer
+    token: "${LL_TEST_SECRET}"
+    backfill_source: dump
+  - type: teams
+    auth: {tenant: c, client_id: app, client_secret: x}
+    teams: [x]
+    backfill_source: export
+)",
+                                "bad.yaml");
+  std::string e = Errors(bad);
+  EXPECT_NE(e.find("bad.yaml:4:22: network 'yammer': 'backfill_source' is 'feeds' or 'export', "
+                   "not 'dump'"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("bad.yaml:8:22: network 'teams': the Data Export exists only for Viva Engage"),
+            std::string::npos)
+      << e;
+}

@@ -6,8 +6,10 @@
 
 #include "connectors/common/http.h"
 #include "connectors/registry.h"
+#include "connectors/yammer/data_export.h"
 #include "connectors/yammer/parse.h"
 #include "connectors/yammer/yammer_connector.h"
+#include "core/compress.h"
 #include "fake_client.h"
 
 using namespace learnloop;
@@ -238,4 +240,137 @@ TEST(Requester, APostIsNotRetriedAfterA5xx) {
   ASSERT_TRUE(res.ok());
   EXPECT_EQ(res->status, 503);  // the caller decides (the outbox looks for the post first)
   EXPECT_EQ(client.seen.size(), 1u);
+}
+
+namespace {
+// The recorded-shape CSV files of testdata/export, zipped as the Data Export answers them.
+std::string ExportZip(bool with_messages = true) {
+  std::vector<ZipEntry> files;
+  for (const char* f : {"Messages.csv", "Users.csv", "Groups.csv", "Topics.csv"}) {
+    if (!with_messages && std::string(f) == "Messages.csv") continue;
+    files.push_back({std::string("export/") + f, Testdata(std::string("export/") + f)});
+  }
+  return *MakeZip(files);
+}
+}  // namespace
+
+TEST(YammerExport, ReadsMessagesUsersAndGroupsByColumnName) {
+  auto data = yammer::ParseExport(ExportZip(), "yammer");
+  ASSERT_TRUE(data.ok()) << data.error().message;
+  ASSERT_EQ(data->messages.size(), 4u);
+  const Message& post = data->messages[0];
+  EXPECT_EQ(post.id, "yammer:1690245398339584");  // 64-bit ids
+  EXPECT_EQ(post.thread_id, post.id);
+  EXPECT_EQ(post.kind, "post");
+  EXPECT_EQ(post.group_id, "yammer:77410512");
+  EXPECT_EQ(post.author_id, "yammer:1558849124");
+  EXPECT_EQ(FormatIso(post.created_at), "2024-03-04T08:00:00Z");
+  const Message& reply = data->messages[1];
+  EXPECT_EQ(reply.kind, "reply");
+  EXPECT_EQ(*reply.reply_to_id, post.id);
+  EXPECT_EQ(reply.thread_id, post.id);
+  EXPECT_EQ(FormatIso(reply.created_at), "2024-03-04T09:15:00Z");  // the REST time format
+  EXPECT_EQ(reply.text,
+            "From @Ada Lovelace, mostly: \"ship it, then learn\"\nand a second line, with a comma");
+  EXPECT_EQ(reply.mentions, std::vector<std::string>{"yammer:1558849124"});
+  const Message& gone = data->messages[2];
+  EXPECT_TRUE(gone.deleted);
+  EXPECT_EQ(FormatIso(gone.created_at), "2024-03-04T10:00:00Z");  // "… UTC"
+  EXPECT_EQ(gone.thread_id, post.id);
+  EXPECT_FALSE(post.deleted);
+  EXPECT_EQ(data->messages[3].group_id, "yammer:99000001");
+  // The private message and the one without a time are left out, but count for the cursor.
+  EXPECT_EQ(data->skipped, 2);
+  EXPECT_EQ(data->max_message_id, 1690245398339800);
+
+  ASSERT_EQ(data->users.size(), 3u);
+  EXPECT_EQ(data->users[0].name, "Ada Lovelace");
+  EXPECT_EQ(*data->users[0].department, "Engineering");
+  EXPECT_EQ(data->users[2].state, "deleted");
+  EXPECT_EQ(data->group_ids, (std::vector<std::string>{"77410512", "99000001"}));
+}
+
+TEST(YammerExport, DamagedArchivesAreErrors) {
+  std::string zip = ExportZip();
+  EXPECT_FALSE(yammer::ParseExport(zip.substr(0, zip.size() - 100), "yammer").ok());
+  auto no_messages = yammer::ParseExport(ExportZip(false), "yammer");
+  ASSERT_FALSE(no_messages.ok());
+  EXPECT_NE(no_messages.error().message.find("Messages.csv"), std::string::npos);
+  auto no_id =
+      yammer::ParseExport(*MakeZip({{"Messages.csv", "body,created_at\r\nx,y\r\n"}}), "yammer");
+  ASSERT_FALSE(no_id.ok());
+  EXPECT_NE(no_id.error().message.find("'id'"), std::string::npos);
+}
+
+TEST(YammerConnector, BackfillsFromTheExportThenPollsTheFeedsFromItsNewestMessage) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2024-03-10T00:00:00Z"));
+  auto cfg = Net();
+  cfg.export_backfill = true;
+  cfg.backfill_since = *ParseIso("2024-03-01T00:00:00Z");
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  std::string zip = ExportZip();
+  raw->Add(200, zip.substr(0, zip.size() / 2));  // cut short: fetched again
+  raw->Add(200, zip);
+  raw->Add(200, R"({"messages":[],"meta":{"older_available":false}})");  // the feed after it
+  raw->Add(200, R"({"messages":[],"meta":{"older_available":false}})");  // recent window (likes)
+  Sink sink;
+  auto stats = c.Poll(sink);
+  EXPECT_TRUE(stats.errors.empty()) << stats.errors[0];
+  ASSERT_GE(raw->seen.size(), 3u);
+  EXPECT_EQ(
+      raw->seen[0].url,
+      "http://127.0.0.1:1/api/v1/export?since=2024-03-01T00%3A00%3A00Z&until=2024-03-10T00%3A00%"
+      "3A00Z&model=Message&model=User&model=Group&include=csv");
+  // Only the configured community (7 here) is kept: the fixture's messages are elsewhere.
+  EXPECT_TRUE(sink.messages.empty());
+  EXPECT_EQ(sink.users.size(), 3u);
+  EXPECT_EQ(c.GetCursors().at("newest:7"), "1690245398339800");
+  EXPECT_EQ(c.GetCursors().at("export.until"), "2024-03-10T00:00:00Z");
+  EXPECT_EQ(raw->seen[2].url,
+            "http://127.0.0.1:1/api/v1/messages/in_group/7.json?newer_than=1690245398339800");
+
+  // Every community (none listed): all group messages of the export.
+  auto client2 = std::make_unique<FakeClient>();
+  FakeClient* raw2 = client2.get();
+  cfg.communities.clear();
+  yammer::YammerConnector all(cfg, clock, std::move(client2));
+  raw2->Add(200, zip);
+  for (int i = 0; i < 4; ++i) raw2->Add(200, R"({"messages":[]})");
+  Sink sink2;
+  all.Poll(sink2);
+  EXPECT_EQ(sink2.messages.size(), 4u);
+  EXPECT_EQ(all.GetCursors().at("newest:77410512"), "1690245398339800");
+  EXPECT_EQ(all.GetCursors().at("newest:99000001"), "1690245398339800");
+}
+
+TEST(YammerConnector, AnExportRefusedToANonAdminFallsBackToTheFeeds) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2024-03-10T00:00:00Z"));
+  auto cfg = Net();
+  cfg.export_backfill = true;
+  cfg.export_url = "http://127.0.0.1:1/custom/export";
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  raw->Add(403, R"({"response":{"message":"Only verified admins","stat":"fail"}})");
+  raw->Add(200, R"({"messages":[],"meta":{"older_available":false}})");
+  Sink sink;
+  auto stats = c.Poll(sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(raw->seen.size(), 2u);
+  EXPECT_EQ(raw->seen[0].url.rfind("http://127.0.0.1:1/custom/export?since=1970-01-01", 0), 0u);
+  EXPECT_EQ(raw->seen[1].url, "http://127.0.0.1:1/api/v1/messages/in_group/7.json");
+  EXPECT_EQ(c.GetCursors().at("export.until"), "refused");
+
+  // A 5xx is not a refusal: the feeds wait and the export is tried again on the next poll.
+  auto client2 = std::make_unique<FakeClient>();
+  FakeClient* raw2 = client2.get();
+  yammer::YammerConnector again(cfg, clock, std::move(client2));
+  for (int i = 0; i < 6; ++i) raw2->Add(503, "");
+  Sink sink2;
+  auto s2 = again.Poll(sink2);
+  EXPECT_EQ(s2.errors.size(), 1u);
+  EXPECT_EQ(again.GetCursors().count("export.until"), 0u);
+  for (const auto& r : raw2->seen) EXPECT_NE(r.url.find("/custom/export"), std::string::npos);
 }
