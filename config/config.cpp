@@ -339,6 +339,7 @@ Config Build(Loader& l, const YAML::Node& root) {
         l.Error(e["backfill_source"],
                 "network '" + nc.name + "': the Data Export exists only for Viva Engage");
       m.String("export_url", nc.export_url);
+      m.String("archive", nc.archive);
       m.Duration("request_timeout", nc.request_timeout);
       m.Int("rate_limit_requests", nc.rate_limit_requests, 1, 10000);
       m.Duration("rate_limit_window", nc.rate_limit_window);

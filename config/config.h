@@ -64,6 +64,8 @@ struct NetworkConfig {
   // re-read of the recent window.
   bool export_backfill = false;
   std::string export_url;  // default: https://export.yammer.com/api/v1/export, or <base_url>/export
+  // A folder for the raw archive of every page read (compressed, without credentials); "" is off.
+  std::string archive;
   Millis request_timeout{std::chrono::seconds{30}};
   int rate_limit_requests = 10;
   Millis rate_limit_window{std::chrono::seconds{30}};

@@ -95,8 +95,11 @@ class PushReceiver {
   virtual net::Reply OnPush(const net::Request& r) = 0;
   // Something was pushed that PollPushed has not read yet.
   virtual bool PushPending() const = 0;
-  // Reads what the pushes pointed at.
-  virtual PollStats PollPushed(EventSink& sink) = 0;
+  // Takes what the pushes brought since the last call (as text, so that the raw archive can
+  // keep it and a replay can read it again), and reads what it points at.
+  virtual std::string TakePushed() = 0;
+  virtual PollStats ReadPushed(const std::string& pushed, EventSink& sink) = 0;
+  PollStats PollPushed(EventSink& sink) { return ReadPushed(TakePushed(), sink); }
   // When the subscriptions next need the daemon (renewal).
   virtual std::optional<Time> NextMaintenance() const = 0;
 };

@@ -32,6 +32,25 @@ std::optional<std::string> Base64UrlDecode(std::string_view in) {
   return out;
 }
 
+std::string Base64UrlEncode(std::string_view in) {
+  static const char* const kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  uint32_t buf = 0;
+  int bits = 0;
+  for (char ch : in) {
+    buf = (buf << 8) | static_cast<unsigned char>(ch);
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kAlphabet[(buf >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(buf << (6 - bits)) & 0x3f]);
+  return out;
+}
+
 bool VerifyRs256(std::string_view data, std::string_view signature, std::string_view modulus,
                  std::string_view exponent) {
   auto bn = [](std::string_view s) {

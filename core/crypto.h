@@ -9,6 +9,7 @@ namespace learnloop::crypto {
 
 // Base64url without padding (RFC 4648 §5), as JWTs and JWKs use it; nullopt on a bad symbol.
 std::optional<std::string> Base64UrlDecode(std::string_view in);
+std::string Base64UrlEncode(std::string_view in);
 
 // RSASSA-PKCS1-v1_5 with SHA-256 over `data`, with the public key given as the raw big-endian
 // modulus and exponent (the decoded JWK "n" and "e").

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
+#include "daemon/replay.h"
 #include "daemon/run_loop.h"
 #include "store/exchange.h"
 
@@ -32,6 +33,8 @@ Commands
   export --config FILE --out DIR
                                 write the store as JSON Lines (the exchange format)
   import --config FILE DIR      read an exported folder into the store
+  replay --config FILE --archive DIR [--store PATH]
+                                rebuild a store from the raw archive, without the ESN
   check-config FILE             validate a configuration file
   demo [--weeks N] [--people N] [--seed N] [--out DIR] [--config FILE]
                                 run against the built-in simulated network
@@ -59,6 +62,12 @@ const std::map<std::string, std::string>& CommandHelp() {
       {"export",
        "Usage: learnloop export --config FILE --out DIR\n\n"
        "Writes users, groups, messages, reactions, prompts and answers as JSON Lines.\n"},
+      {"replay",
+       "Usage: learnloop replay --config FILE --archive DIR [--store PATH]\n\n"
+       "Rebuilds the users, groups, messages and reactions of every configured network from\n"
+       "the raw archive in DIR (the `archive` folder of the networks), without calling the\n"
+       "ESN: the connectors read the archived pages again, call by call. Into an empty store:\n"
+       "--store PATH, or the configured one when it is still empty.\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
        "Reads a folder written by export into the store (idempotent).\n"},
@@ -184,6 +193,33 @@ int Main(int argc, char** argv) {
     return Usage(a.command, "--config FILE is required");
   auto cfg = LoadConfig(a.options["config"]);
   if (!cfg) return 2;
+  if (a.command == "replay") {
+    if (int rc = CheckOptions(a, {"config", "archive", "store"})) return rc;
+    if (!a.options.count("archive") || a.options["archive"].empty())
+      return Usage(a.command, "--archive DIR is required");
+    std::string path = a.options.count("store") ? a.options["store"] : cfg->store_path;
+    auto target = store::OpenSqlite(path);
+    if (!target.ok()) {
+      std::cerr << "learnloop replay: " << target.error().message << "\n";
+      return 1;
+    }
+    if (!(*target)->AllMessages().empty()) {
+      std::cerr << "learnloop replay: " << path
+                << " already holds messages; replay rebuilds a store: give an empty one with "
+                   "--store PATH\n";
+      return 1;
+    }
+    auto r = ReplayArchive(*cfg, **target, a.options["archive"]);
+    if (!r.ok()) {
+      std::cerr << "learnloop replay: " << r.error().message << "\n";
+      return 1;
+    }
+    for (const auto& w : r->warnings) std::cerr << "learnloop replay: " << w << "\n";
+    std::cout << "replayed " << r->calls << " calls, " << r->pages << " pages, " << r->messages
+              << " messages into " << path << "\n";
+    return 0;
+  }
+
   auto store = store::OpenSqlite(cfg->store_path);
   if (!store.ok()) {
     std::cerr << "learnloop: " << store.error().message << "\n";

@@ -5,6 +5,7 @@
 
 #include "analytics/report.h"
 #include "core/log.h"
+#include "daemon/store_sink.h"
 
 namespace learnloop::daemon {
 
@@ -12,55 +13,6 @@ namespace {
 
 constexpr auto kDirectoryEvery = std::chrono::hours{24};
 constexpr auto kDirectoryRetry = std::chrono::minutes{10};
-
-// Buffers a poll's events and writes them in batches, one transaction each.
-class StoreSink final : public connectors::EventSink {
- public:
-  explicit StoreSink(store::Store& s) : store_(s) {}
-  ~StoreSink() override { Flush(); }
-  void OnUser(const User& u) override {
-    Add([u](store::Store& s) { s.UpsertUser(u); });
-  }
-  void OnGroup(const Group& g) override {
-    Add([g](store::Store& s) { s.UpsertGroup(g); });
-  }
-  void OnMessage(const Message& m) override {
-    ++messages_;
-    Add([m](store::Store& s) { s.UpsertMessage(m); });
-  }
-  void OnReactionSnapshot(const std::string& id, const std::string& kind,
-                          const std::vector<Reaction>& r) override {
-    Add([id, kind, r](store::Store& s) { s.ReplaceReactions(id, kind, r); });
-  }
-  void OnCardAction(const CardAction& a) override {
-    Add([a](store::Store& s) { s.UpsertCardAction(a); });
-  }
-  void OnPresent(const std::string& group_id, Time from, Time to,
-                 const std::vector<std::string>& ids) override {
-    Add([group_id, from, to, ids](store::Store& s) {
-      s.MarkDeletedExcept(group_id, from, to, ids);
-    });
-  }
-  void Flush() {
-    if (pending_.empty()) return;
-    store_.Transaction([&] {
-      for (auto& f : pending_) f(store_);
-    });
-    pending_.clear();
-  }
-  int64_t messages() const { return messages_; }
-
- private:
-  void Add(std::function<void(store::Store&)> f) {
-    pending_.push_back(std::move(f));
-    if (pending_.size() >= 5000) Flush();
-  }
-  store::Store& store_;
-  std::vector<std::function<void(store::Store&)>> pending_;
-  int64_t messages_ = 0;
-};
-
-std::string CursorPrefix(const std::string& network) { return network + ":cursor:"; }
 
 }  // namespace
 
@@ -111,16 +63,23 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
 Status Daemon::Start() {
   std::map<std::string, connectors::Poster*> posters;
   for (const auto& nc : cfg_.networks) {
-    auto built = connectors::Create(nc, clock_);
-    if (!built.ok()) return built.status();
     NetworkState n;
     n.cfg = &nc;
+    std::unique_ptr<connectors::http::Client> client;
+    if (!nc.archive.empty()) {
+      // Every page read from the ESN is kept too (raw archive).
+      n.recorder = std::make_unique<connectors::archive::Recorder>(nc.archive, nc.name, clock_);
+      client = std::make_unique<connectors::archive::RecordingClient>(
+          connectors::http::MakeClient(nc.request_timeout), *n.recorder);
+    }
+    auto built = connectors::Create(nc, clock_, std::move(client));
+    if (!built.ok()) return built.status();
     n.built = std::move(*built);
-    connectors::Cursors cursors;
-    std::string prefix = CursorPrefix(nc.name);
-    for (const auto& [k, v] : store_.CursorsWithPrefix(prefix))
-      cursors[k.substr(prefix.size())] = v;
-    n.built.connector->RestoreCursors(cursors);
+    n.built.connector->RestoreCursors(LoadCursors(store_, nc.name));
+    if (n.recorder) {
+      n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
+      if (auto s = n.recorder->End(); !s.ok()) return s;
+    }
     posters[nc.name] = n.built.poster;
     networks_.push_back(std::move(n));
   }
@@ -140,8 +99,10 @@ Status Daemon::Start() {
 
 Status Daemon::SyncDirectory(NetworkState& n) {
   StoreSink sink(store_);
+  if (n.recorder) n.recorder->Begin({"sync", clock_.Now(), false, {}, ""});
   auto s = n.built.connector->SyncDirectory(sink);
   sink.Flush();
+  EndArchivedCall(n);
   // A failed sync is tried again soon; a good one once a day.
   n.next_directory_sync =
       clock_.Now() + (s.ok() ? Millis{kDirectoryEvery} : Millis{kDirectoryRetry});
@@ -158,17 +119,29 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
       open_threads.push_back(p.message_id);
   n.built.connector->FollowThreads(open_threads);
   StoreSink sink(store_);
-  auto stats =
-      pushed_only ? n.built.push->PollPushed(sink) : n.built.connector->Poll(sink, refresh_now);
+  connectors::PollStats stats;
+  if (pushed_only) {
+    std::string pushed = n.built.push->TakePushed();
+    if (n.recorder) n.recorder->Begin({"pushed", clock_.Now(), false, open_threads, pushed});
+    stats = n.built.push->ReadPushed(pushed, sink);
+  } else {
+    if (n.recorder) n.recorder->Begin({"poll", clock_.Now(), refresh_now, open_threads, ""});
+    stats = n.built.connector->Poll(sink, refresh_now);
+  }
   sink.Flush();
+  EndArchivedCall(n);
   messages_ingested_ += sink.messages();
   // Events are stored before the cursors move: a crash in between only re-reads a page.
-  store_.Transaction([&] {
-    for (const auto& [k, v] : n.built.connector->GetCursors())
-      store_.SetCursor(CursorPrefix(n.cfg->name) + k, v);
-  });
+  SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
   if (!pushed_only) n.next_poll = clock_.Now() + n.cfg->poll_interval;
   return stats;
+}
+
+void Daemon::EndArchivedCall(NetworkState& n) {
+  if (!n.recorder) return;
+  // The archive is a copy: failing to write it does not stop the daemon, but it is said.
+  if (auto s = n.recorder->End(); !s.ok())
+    Logger("daemon")->error("network {}: raw archive: {}", n.cfg->name, s.message());
 }
 
 void Daemon::Tick() {

@@ -12,6 +12,7 @@
 
 #include "bot/bot.h"
 #include "config/config.h"
+#include "connectors/common/archive.h"
 #include "connectors/registry.h"
 #include "core/clock.h"
 #include "net/http_server.h"
@@ -21,6 +22,7 @@ namespace learnloop::daemon {
 
 struct NetworkState {
   const config::NetworkConfig* cfg = nullptr;
+  std::unique_ptr<connectors::archive::Recorder> recorder;  // before `built`: outlives it
   connectors::Built built;
   Time next_poll{};
   Time next_directory_sync{};
@@ -54,6 +56,7 @@ class Daemon {
   Status SyncDirectory(NetworkState& n);
   connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false,
                                     bool pushed_only = false);
+  void EndArchivedCall(NetworkState& n);
   Status Listen();
   net::Reply OnRequest(const net::Request& r);
   void WriteDueReports();

@@ -517,7 +517,7 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
   return rep;
 }
 
-PollStats TeamsConnector::PollPushed(EventSink& sink) {
+std::string TeamsConnector::TakePushed() {
   std::set<std::string> channels;
   std::vector<Message> messages;
   std::vector<CardAction> actions;
@@ -527,7 +527,67 @@ PollStats TeamsConnector::PollPushed(EventSink& sink) {
     messages.swap(inbound_messages_);
     actions.swap(inbound_actions_);
   }
+  json::Writer w;
+  w.BeginObject().Key("channels").BeginArray();
+  for (const auto& c : channels) w.String(c);
+  w.EndArray().Key("messages").BeginArray();
+  for (const auto& m : messages) {
+    w.BeginObject().Key("id").String(m.id).Key("thread_id").String(m.thread_id);
+    w.Key("reply_to_id").OptString(m.reply_to_id).Key("kind").String(m.kind);
+    w.Key("group_id").OptString(m.group_id).Key("author_id").String(m.author_id);
+    w.Key("created_at").String(FormatIso(m.created_at)).Key("text").String(m.text);
+    w.EndObject();
+  }
+  w.EndArray().Key("actions").BeginArray();
+  for (const auto& a : actions) {
+    w.BeginObject().Key("id").String(a.id).Key("message_id").String(a.message_id);
+    w.Key("user_id").String(a.user_id).Key("value").String(a.value);
+    w.Key("at").String(FormatIso(a.at)).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+PollStats TeamsConnector::ReadPushed(const std::string& pushed, EventSink& sink) {
+  std::set<std::string> channels;
+  std::vector<Message> messages;
+  std::vector<CardAction> actions;
   PollStats stats;
+  auto in = json::Parse(pushed);
+  if (!in.ok() || !in->is_object()) {
+    stats.errors.push_back("pushed input is not valid: " +
+                           (in.ok() ? std::string("not an object") : in.error().message));
+    return stats;
+  }
+  for (const auto& c : json::GetStringArray(*in, "channels").value_or(std::vector<std::string>{}))
+    channels.insert(c);
+  if (const json::Value* ms = json::Find(*in, "messages"); ms && ms->is_array()) {
+    for (const auto& o : ms->as_array()) {
+      Message m;
+      m.network = cfg_.name;
+      m.id = json::GetString(o, "id").value_or("");
+      m.thread_id = json::GetString(o, "thread_id").value_or("");
+      m.reply_to_id = json::GetString(o, "reply_to_id");
+      m.kind = json::GetString(o, "kind").value_or("post");
+      m.group_id = json::GetString(o, "group_id");
+      m.author_id = json::GetString(o, "author_id").value_or("");
+      m.created_at = ParseIso(json::GetString(o, "created_at").value_or("")).value_or(Time{});
+      m.text = json::GetString(o, "text").value_or("");
+      messages.push_back(std::move(m));
+    }
+  }
+  if (const json::Value* as = json::Find(*in, "actions"); as && as->is_array()) {
+    for (const auto& o : as->as_array()) {
+      CardAction a;
+      a.network = cfg_.name;
+      a.id = json::GetString(o, "id").value_or("");
+      a.message_id = json::GetString(o, "message_id").value_or("");
+      a.user_id = json::GetString(o, "user_id").value_or("");
+      a.value = json::GetString(o, "value").value_or("{}");
+      a.at = ParseIso(json::GetString(o, "at").value_or("")).value_or(Time{});
+      actions.push_back(std::move(a));
+    }
+  }
   // What the bot was told comes first; a delta round may bring the same messages again, in
   // full (reactions, edits), under the same ids.
   for (const auto& m : messages) {

@@ -44,7 +44,8 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::vector<std::string> PushPaths() const override;
   net::Reply OnPush(const net::Request& r) override;
   bool PushPending() const override;
-  PollStats PollPushed(EventSink& sink) override;
+  std::string TakePushed() override;
+  PollStats ReadPushed(const std::string& pushed, EventSink& sink) override;
   std::optional<Time> NextMaintenance() const override;
 
   const http::Counters& graph_counters() const { return graph_.counters(); }

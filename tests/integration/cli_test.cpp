@@ -48,7 +48,8 @@ TEST(Cli, ExampleConfigIsValidAndEveryCommandHasHelp) {
   auto ok =
       RunCli(std::string("check-config ") + LEARNLOOP_SOURCE_DIR + "/config/examples/demo.yaml");
   EXPECT_EQ(ok.code, 0) << ok.text;
-  for (const char* c : {"run", "sync", "report", "export", "import", "check-config", "demo"}) {
+  for (const char* c :
+       {"run", "sync", "report", "export", "import", "replay", "check-config", "demo"}) {
     auto h = RunCli(std::string(c) + " --help");
     EXPECT_EQ(h.code, 0) << c;
     EXPECT_NE(h.text.find("Usage: learnloop"), std::string::npos) << c;
@@ -78,6 +79,15 @@ TEST(Cli, DemoRunsAndWritesReports) {
   EXPECT_EQ(a.code, 0) << a.text;
   EXPECT_EQ(a.text, b.text);
   EXPECT_NE(a.text.find("\"definitions_version\":1"), std::string::npos);
+  // A replay rebuilds a store: it refuses one that holds messages, and needs the archive.
+  EXPECT_EQ(RunCli("replay --config " + cfg.string()).code, 2);
+  auto refused = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string());
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.text.find("already holds messages"), std::string::npos) << refused.text;
+  auto nothing = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string() +
+                        " --store " + (out / "new.db").string());
+  EXPECT_EQ(nothing.code, 0) << nothing.text;
+  EXPECT_NE(nothing.text.find("nothing archived under"), std::string::npos) << nothing.text;
   fs::remove_all(out);
 }
 

@@ -1,0 +1,149 @@
+// The raw archive: with `archive` set, every page the connectors read is kept (compressed,
+// without credentials), and `learnloop replay` rebuilds the same store from it without the
+// ESN — across a restart, with faults, posting and pushes going on.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/compress.h"
+#include "daemon/replay.h"
+#include "daemon/run_loop.h"
+#include "sim_harness.h"
+#include "store/exchange.h"
+
+using namespace learnloop;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kYaml = R"(timezone: Europe/Berlin
+server: {listen: "127.0.0.1:0"}
+store: {path: DIR/live.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: yammer
+    base_url: BASE_URL
+    token: ${LEARNLOOP_IT_TOKEN}
+    poll_interval: 20m
+    archive: DIR/archive
+  - type: teams
+    base_url: SIM_URL/v1.0
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      client_secret: ${LEARNLOOP_IT_SECRET}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+    teams: TEAM_IDS
+    bot:
+      service_url: SIM_URL/bf/
+      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
+      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration
+    poll_interval: 2h
+    archive: DIR/archive
+campaigns:
+  - name: daily-engage
+    network: yammer
+    community: "13114941440"
+    schedule: "0 10 * * MON-FRI"
+    open_for: 48h
+    prompts: ["What is one thing you learned today?"]
+  - name: daily-teams
+    network: teams
+    community: CHANNEL_0
+    schedule: "0 11 * * MON-FRI"
+    open_for: 48h
+    prompts: ["Who helped you this week, and how?"]
+)";
+
+std::string ReadFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
+  setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");
+  ASSERT_EQ(run.Start(start, {"--people",       "120",  "--seed",           "8",
+                              "--history-days", "6",    "--horizon-days",   "8",
+                              "--teams",        "2",    "--token-lifetime", "45m",
+                              "--error-rate",   "0.05", "--truncate-rate",  "0.03",
+                              "--reset-rate",   "0.02", "--throttle-rate",  "0.03"},
+                      kYaml),
+            "");
+  auto register_bot = [&](daemon::Daemon& d) {
+    connectors::http::Request reg;
+    reg.method = "POST";
+    reg.url = run.sim.base_url() + "/_sim/bot";
+    reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
+    ASSERT_TRUE(run.http->Send(reg).ok());
+  };
+  for (int part = 0; part < 2; ++part) {  // a restart in between
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    register_bot(d);
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{36 * (part + 1)});
+  }
+  ASSERT_GT(run.store->AllMessages().size(), 100u);
+
+  // The archive holds pages and no credential.
+  std::string all;
+  int files = 0;
+  for (const auto& e : fs::recursive_directory_iterator(run.dir + "/archive")) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    auto text = GzipRead(e.path().string());
+    ASSERT_TRUE(text.ok()) << text.error().message;
+    all += *text;
+  }
+  EXPECT_GE(files, 4);  // two networks, two days at least
+  EXPECT_NE(all.find("\"call\":\"poll\""), std::string::npos);
+  EXPECT_NE(all.find("\"call\":\"pushed\""), std::string::npos);
+  for (const char* secret : {"it-token", "sim-secret", "Bearer", "\"access_token\":\"ey"})
+    EXPECT_EQ(all.find(secret), std::string::npos) << secret;
+
+  // Rebuilt without the ESN: the simulator is gone.
+  run.sim.Stop();
+  auto replayed = store::OpenSqlite(run.dir + "/replayed.db");
+  ASSERT_TRUE(replayed.ok());
+  auto r = daemon::ReplayArchive(*run.cfg, **replayed, run.dir + "/archive");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->warnings.empty()) << r->warnings[0];
+  EXPECT_GT(r->pages, 100);
+  std::printf("replayed %lld calls, %lld pages, %lld messages\n", static_cast<long long>(r->calls),
+              static_cast<long long>(r->pages), static_cast<long long>(r->messages));
+
+  ASSERT_TRUE(store::Export(*run.store, run.dir + "/live-export").ok());
+  ASSERT_TRUE(store::Export(**replayed, run.dir + "/replayed-export").ok());
+  for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl"}) {
+    std::string live = ReadFile(fs::path(run.dir) / "live-export" / f);
+    EXPECT_FALSE(live.empty()) << f;
+    EXPECT_TRUE(live == ReadFile(fs::path(run.dir) / "replayed-export" / f)) << f << " differs";
+  }
+
+  // An archive that lacks a page is not replayed into something else: the replay says where.
+  fs::path cut = fs::path(run.dir) / "cut";
+  fs::copy(run.dir + "/archive", cut, fs::copy_options::recursive);
+  fs::path day;
+  for (const auto& e : fs::directory_iterator(cut / "yammer")) day = std::max(day, e.path());
+  auto text = GzipRead(day.string());
+  ASSERT_TRUE(text.ok());
+  size_t page = text->find("{\"t\":");
+  ASSERT_NE(page, std::string::npos);
+  std::string without = text->substr(0, page) + text->substr(text->find('\n', page) + 1);
+  fs::remove(day);
+  ASSERT_TRUE(GzipAppend(day.string(), without).ok());
+  auto other = store::OpenSqlite(run.dir + "/cut.db");
+  ASSERT_TRUE(other.ok());
+  auto bad = daemon::ReplayArchive(*run.cfg, **other, cut.string());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("network yammer, call "), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("left the archive"), std::string::npos);
+}
