@@ -1,5 +1,5 @@
 #pragma once
-// Weekly figures exactly as METRICS.md (definitions version 1) defines them: totals with trend
+// Weekly figures exactly as METRICS.md (definitions version 2) defines them: totals with trend
 // and delta (§3), prompts and campaigns (§6), with the privacy rules of §7 on the prompt rows.
 #include <map>
 #include <optional>
@@ -13,7 +13,7 @@
 
 namespace learnloop::analytics {
 
-constexpr int kDefinitionsVersion = 1;
+constexpr int kDefinitionsVersion = 2;
 
 // Everything a report needs, read from the store once.
 struct Dataset {
