@@ -80,6 +80,13 @@ class Poster {
   // Looks for a post of ours carrying r.marker, made at or after `since`; used before
   // re-posting an item whose earlier attempt may have gone through.
   virtual Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) = 0;
+  // Acknowledges a message (an answer) the way the ESN lets an app: a like on Viva Engage.
+  // Saying it again is harmless. Where the ESN offers apps nothing of the kind (Teams: no
+  // reactions for apps), an error with code 501.
+  virtual Status Acknowledge(const std::string& native_message_id) {
+    (void)native_message_id;
+    return Status::Fail("this network offers apps no way to acknowledge a message", 501);
+  }
 };
 
 // Optional ability: being told of changes (reference §2.12) instead of finding them by polling.

@@ -369,6 +369,24 @@ Result<Posted> YammerConnector::Post(const PostRequest& req) {
   return Posted{NativeId(page->messages[0].id), page->messages[0].created_at};
 }
 
+Status YammerConnector::Acknowledge(const std::string& native_message_id) {
+  json::Writer w;
+  w.BeginObject().Key("message_id").String(native_message_id).EndObject();
+  http::Request r;
+  r.method = "POST";
+  r.url = base_ + "/messages/liked_by/current.json";
+  r.headers = {{"Accept", "application/json"}};
+  r.body = w.Take();
+  r.content_type = "application/json";
+  r.idempotent = true;  // a like is a set: liking twice leaves one like
+  auto res = requester_.Send(r, kMessages);
+  if (!res.ok()) return res.status();
+  if (res->status < 200 || res->status >= 300)
+    return Status::Fail("like " + native_message_id + ": HTTP " + std::to_string(res->status),
+                        res->status);
+  return Status::Ok();
+}
+
 Result<std::optional<Posted>> YammerConnector::FindPosted(const PostRequest& req, Time since) {
   if (!self_native_) {
     auto me = Get("/users/current.json", kOther);

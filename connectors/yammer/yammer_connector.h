@@ -28,6 +28,8 @@ class YammerConnector final : public Connector, public Poster {
 
   Result<Posted> Post(const PostRequest& r) override;
   Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) override;
+  // A like by the service account (POST messages/liked_by/current.json, §1.6).
+  Status Acknowledge(const std::string& native_message_id) override;
 
   const http::Counters& counters() const { return requester_.counters(); }
 

@@ -374,3 +374,21 @@ TEST(YammerConnector, AnExportRefusedToANonAdminFallsBackToTheFeeds) {
   EXPECT_EQ(again.GetCursors().count("export.until"), 0u);
   for (const auto& r : raw2->seen) EXPECT_NE(r.url.find("/custom/export"), std::string::npos);
 }
+
+TEST(YammerConnector, AcknowledgesAnAnswerWithALike) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  yammer::YammerConnector c(Net(), clock, std::move(client));
+  raw->Add(503, "");  // a like may be sent again: it is a set
+  raw->Add(201, "");
+  raw->Add(404, R"({"base":["Message not found"]})");
+  EXPECT_TRUE(c.Acknowledge("1690245398339590").ok());
+  ASSERT_EQ(raw->seen.size(), 2u);
+  EXPECT_EQ(raw->seen[1].method, "POST");
+  EXPECT_EQ(raw->seen[1].url, "http://127.0.0.1:1/api/v1/messages/liked_by/current.json");
+  EXPECT_EQ(raw->seen[1].body, R"({"message_id":"1690245398339590"})");
+  auto gone = c.Acknowledge("1");
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().code, 404);
+}
