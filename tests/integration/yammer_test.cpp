@@ -17,21 +17,24 @@ TEST(YammerWrites, AnAcknowledgementIsALikeOfTheServiceAccount) {
                       "    token: ${LEARNLOOP_IT_TOKEN}\nstore: {path: DIR/y.db}\n"),
             "");
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
-  const it::TruthMsg* target = nullptr;
+  int64_t target = 0;
   for (const auto& m : truth.messages)
     if (m.network == "yammer" && !m.system && !m.deleted &&
         std::find(m.likes.begin(), m.likes.end(), truth.bot) == m.likes.end())
-      target = &m;
-  ASSERT_NE(target, nullptr);
+      target = m.id;
+  ASSERT_NE(target, 0);
   auto built = connectors::Create(run.cfg->networks[0], *run.clock);
   ASSERT_TRUE(built.ok());
   ASSERT_NE(built->poster, nullptr);
-  ASSERT_TRUE(built->poster->Acknowledge(std::to_string(target->id)).ok());
-  ASSERT_TRUE(built->poster->Acknowledge(std::to_string(target->id)).ok());
-  truth = it::ReadTruth(run.Get("/_sim/truth"));
-  for (const auto& m : truth.messages)
-    if (m.id == target->id) {
-      EXPECT_EQ(std::count(m.likes.begin(), m.likes.end(), truth.bot), 1);
+  ASSERT_TRUE(built->poster->Acknowledge(std::to_string(target)).ok());
+  ASSERT_TRUE(built->poster->Acknowledge(std::to_string(target)).ok());
+  auto after = it::ReadTruth(run.Get("/_sim/truth"));  // `truth` stays as it was
+  int found = 0;
+  for (const auto& m : after.messages)
+    if (m.id == target) {
+      ++found;
+      EXPECT_EQ(std::count(m.likes.begin(), m.likes.end(), after.bot), 1);
     }
+  EXPECT_EQ(found, 1);
   EXPECT_FALSE(built->poster->Acknowledge("999").ok());  // no such message
 }
