@@ -1,8 +1,12 @@
 #include "bot/bot.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <set>
 
+#include "bot/answers.h"
+#include "bot/schedule.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -31,10 +35,20 @@ std::string Bot::MarkerFor(const std::string& key) {
   return buf;
 }
 
-std::string Bot::PromptBody(const config::CampaignConfig& c, const std::string& text, Time closes,
-                            const std::string& marker) {
-  return text + "\n\nReply in this thread to answer - open until " + FormatLocal(c.tz, closes) +
-         ". (" + c.name + " · " + marker + ")";
+std::string Bot::PromptBody(const config::CampaignConfig& c, const config::StepConfig& step,
+                            Time closes, const std::string& marker) {
+  std::string body = step.text;
+  std::string how = "Reply in this thread to answer";
+  if (step.kind == "choice" || step.kind == "poll") {
+    body += "\n";
+    for (size_t i = 0; i < step.options.size(); ++i)
+      body += "\n" + OptionLabel(static_cast<int>(i)) + ") " + step.options[i];
+    how = "Reply in this thread with the letter of your answer";
+  } else if (step.kind == "rating") {
+    how = "Reply in this thread with a number from 1 to 5";
+  }
+  return body + "\n\n" + how + " - open until " + FormatLocal(c.tz, closes) + ". (" + c.name +
+         " · " + marker + ")";
 }
 
 std::optional<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now) const {
@@ -43,6 +57,12 @@ std::optional<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now)
   if (auto last = store_.GetCursor(CursorKey(c.name, "last")))
     if (auto t = ParseIso(*last); t && *t > from) from = *t;
   return from;
+}
+
+const config::CampaignConfig* Bot::FindCampaign(const std::string& name) const {
+  for (const auto& c : cfg_.campaigns)
+    if (c.name == name) return &c;
+  return nullptr;
 }
 
 void Bot::Schedule() {
@@ -54,30 +74,46 @@ void Bot::Schedule() {
     for (auto t = c.schedule.Next(c.tz, from); t && *t <= now; t = c.schedule.Next(c.tz, *t)) {
       if (c.end && *t >= *c.end) break;
       store_.Transaction([&] {
+        std::string why;
+        std::optional<Time> post;
         if (now - *t > c.catch_up) {
           log->warn("campaign {}: prompt of {} skipped, more than {} min late", c.name,
                     FormatIso(*t),
                     std::chrono::duration_cast<std::chrono::minutes>(c.catch_up).count());
+        } else if (!(post = PostTime(c, *t, &why))) {
+          log->info("campaign {}: prompt of {} skipped ({})", c.name, FormatIso(*t), why);
         } else {
           auto step_text = store_.GetCursor(CursorKey(c.name, "steps")).value_or("0");
           int step = std::stoi(step_text);
-          std::string key = "prompt:" + c.name + ":" + FormatIso(*t);
-          Prompt p;
-          p.id = key;
-          p.campaign = c.name;
-          p.step = step + 1;
-          p.network = c.network;
-          p.group_id = MakeId(c.network, c.community);
-          p.posted_at = *t;
-          p.closes_at = *t + c.open_for;
-          store::OutboxItem item;
-          item.key = key;
-          item.network = c.network;
-          item.group_id = c.community;
-          item.body = c.prompts[step % c.prompts.size()];
-          item.due_at = *t;
-          if (store_.EnqueueOutbox(item)) {
-            store_.UpsertPrompt(p);
+          const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
+          bool any = false;
+          for (const auto& community : c.communities) {
+            // One prompt per community; a single-community key stays as it always was.
+            std::string key = c.communities.size() == 1
+                                  ? "prompt:" + c.name + ":" + FormatIso(*t)
+                                  : "prompt:" + c.name + ":" + community + ":" + FormatIso(*t);
+            Prompt p;
+            p.id = key;
+            p.campaign = c.name;
+            p.step = step + 1;
+            p.network = c.network;
+            p.group_id = MakeId(c.network, community);
+            p.type = st.kind;
+            if (st.correct) p.correct = OptionLabel(*st.correct);
+            p.posted_at = *post;
+            p.closes_at = *post + c.open_for;
+            store::OutboxItem item;
+            item.key = key;
+            item.network = c.network;
+            item.group_id = community;
+            item.body = st.text;
+            item.due_at = *post;  // later than t when deferred past quiet hours or a holiday
+            if (store_.EnqueueOutbox(item)) {
+              store_.UpsertPrompt(p);
+              any = true;
+            }
+          }
+          if (any) {
             store_.SetCursor(CursorKey(c.name, "steps"), std::to_string(step + 1));
             ++stats_.enqueued;
           }
@@ -101,17 +137,21 @@ void Bot::Dispatch() {
     }
     connectors::Poster& poster = *pit->second;
     auto prompt = store_.GetPrompt(item.key);
-    const config::CampaignConfig* campaign = nullptr;
-    if (prompt)
-      for (const auto& c : cfg_.campaigns)
-        if (c.name == prompt->campaign) campaign = &c;
+    const config::CampaignConfig* campaign = prompt ? FindCampaign(prompt->campaign) : nullptr;
     connectors::PostRequest req;
     req.group_id = item.group_id;
     req.reply_to = item.reply_to;
     req.marker = MarkerFor(item.key);
     Millis open_for = campaign ? campaign->open_for : Millis{std::chrono::hours{72}};
-    req.body = campaign ? PromptBody(*campaign, item.body, now + open_for, req.marker)
-                        : item.body + " (" + req.marker + ")";
+    if (campaign) {
+      config::StepConfig step =
+          campaign
+              ->steps[static_cast<size_t>(std::max(0, prompt->step - 1)) % campaign->steps.size()];
+      step.text = item.body;  // what was scheduled, even if the file changed since
+      req.body = PromptBody(*campaign, step, now + open_for, req.marker);
+    } else {
+      req.body = item.body + " (" + req.marker + ")";
+    }
 
     auto record = [&](const connectors::Posted& posted) {
       store_.Transaction([&] {
@@ -165,36 +205,85 @@ void Bot::RecognizeAnswers() {
   for (const auto& p : store_.AllPrompts()) {
     // Replies written before the close may be fetched a little later: look a while past it.
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24 * 7}) continue;
-    auto answer = [&](const std::string& user, const std::string& id, Time at,
-                      std::optional<std::string> choice) {
-      Answer a;
-      a.prompt_id = p.id;
-      a.user_id = user;
-      a.message_id = id;
-      a.answered_at = at;
-      a.choice = std::move(choice);
-      a.points = 1;
-      store_.UpsertAnswer(a);
+    const config::CampaignConfig* c = FindCampaign(p.campaign);
+    const config::StepConfig* step =
+        c ? &c->steps[static_cast<size_t>(std::max(0, p.step - 1)) % c->steps.size()] : nullptr;
+    std::string kind = step ? step->kind : "free_text";
+    int points_answer = c ? c->points_answer : 1, points_correct = c ? c->points_correct : 0;
+
+    // What an answer chose, and whether that is right.
+    auto read = [&](Answer& a, const std::string& text, std::optional<std::string> pressed) {
+      std::optional<int> option;
+      if (kind == "choice" || kind == "poll") {
+        if (pressed && pressed->size() == 1 &&
+            std::isalpha(static_cast<unsigned char>((*pressed)[0])))
+          option = std::toupper(static_cast<unsigned char>((*pressed)[0])) - 'A';
+        else
+          option = ParseChoice(pressed.value_or(text), step->options);
+        if (option && (*option < 0 || *option >= static_cast<int>(step->options.size())))
+          option.reset();
+        if (option) a.choice = OptionLabel(*option);
+        if (option && kind == "choice" && step->correct) a.correct = *option == *step->correct;
+      } else if (kind == "rating") {
+        if (auto r = ParseRating(pressed.value_or(text))) a.choice = std::to_string(*r);
+      } else if (pressed) {
+        a.choice = pressed;
+      }
     };
+
     store_.Transaction([&] {
+      std::map<std::string, Answer> before;  // what was recognised earlier, by message
+      for (auto& a : store_.AnswersTo(p.id)) before[a.message_id] = a;
+      std::vector<Answer> answers;
       for (const auto& m : store_.MessagesInThread(p.message_id)) {
         if (m.deleted) {  // a deleted reply withdraws its answer
-          store_.DeleteAnswer(p.id, m.id);
+          if (before.count(m.id)) store_.DeleteAnswer(p.id, m.id);
           continue;
         }
         if (m.id == p.message_id || bots.count(m.author_id)) continue;
         if (m.created_at < p.posted_at) continue;
-        if (p.closes_at && m.created_at >= *p.closes_at) continue;
-        answer(m.author_id, m.id, m.created_at, std::nullopt);
+        Answer a;
+        a.prompt_id = p.id;
+        a.user_id = m.author_id;
+        a.message_id = m.id;
+        a.answered_at = m.created_at;
+        bool late = p.closes_at && m.created_at >= *p.closes_at;
+        auto was = before.find(m.id);
+        if (was != before.end() && p.closes_at && m.edited_at && *m.edited_at >= *p.closes_at) {
+          answers.push_back(was->second);  // edited after the close: the answer stays as it was
+          continue;
+        }
+        if (!late) read(a, m.text, std::nullopt);
+        answers.push_back(std::move(a));
       }
       // Buttons pressed on the prompt's card are answers too; the choice is the button's
       // "choice" (or its whole data).
       for (const auto& ca : store_.CardActionsOn(p.message_id)) {
         if (bots.count(ca.user_id) || ca.at < p.posted_at) continue;
-        if (p.closes_at && ca.at >= *p.closes_at) continue;
+        Answer a;
+        a.prompt_id = p.id;
+        a.user_id = ca.user_id;
+        a.message_id = ca.id;
+        a.answered_at = ca.at;
         auto data = json::Parse(ca.value);
         auto choice = data.ok() ? json::GetString(*data, "choice") : std::nullopt;
-        answer(ca.user_id, ca.id, ca.at, choice.value_or(ca.value));
+        if (!(p.closes_at && ca.at >= *p.closes_at)) read(a, "", choice.value_or(ca.value));
+        answers.push_back(std::move(a));
+      }
+      // Points: each person's first answer in time that says something readable (any reply
+      // for free text); later, late and unreadable ones score nothing.
+      std::sort(answers.begin(), answers.end(), [](const Answer& x, const Answer& y) {
+        return x.answered_at != y.answered_at ? x.answered_at < y.answered_at
+                                              : x.message_id < y.message_id;
+      });
+      std::set<std::string> scored;
+      for (auto& a : answers) {
+        bool late = p.closes_at && a.answered_at >= *p.closes_at;
+        bool readable = kind == "free_text" || a.choice.has_value();
+        a.points = 0;
+        if (!late && readable && scored.insert(a.user_id).second)
+          a.points = points_answer + (a.correct.value_or(false) ? points_correct : 0);
+        store_.UpsertAnswer(a);
       }
     });
   }
@@ -208,6 +297,10 @@ std::optional<Time> Bot::NextDue() const {
     auto t = c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
   }
+  // A prompt deferred past quiet hours or a holiday waits in the outbox.
+  // (Items already due are retried at the daemon's regular ticks.)
+  for (const auto& item : store_.UnfinishedOutbox())
+    if (item.due_at > now && (!best || item.due_at < *best)) best = item.due_at;
   return best;
 }
 

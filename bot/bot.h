@@ -34,10 +34,13 @@ class Bot {
   const BotStats& stats() const { return stats_; }
 
   static std::string MarkerFor(const std::string& key);
-  static std::string PromptBody(const config::CampaignConfig& c, const std::string& text,
+  // The prompt as posted: its text, the options (A, B, …) of a choice or poll, how to answer,
+  // when it closes, and the marker that finds it again.
+  static std::string PromptBody(const config::CampaignConfig& c, const config::StepConfig& step,
                                 Time closes, const std::string& marker);
 
  private:
+  const config::CampaignConfig* FindCampaign(const std::string& name) const;
   std::optional<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
 
   const config::Config& cfg_;

@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -200,8 +203,182 @@ class Loader {
       out = *s;
   }
 
+  const std::string& file() const { return file_; }
+
+ private:
   std::string file_;
 };
+
+// The campaigns of a `campaigns` list (in the configuration or a campaign file) into c;
+// `names` catches a name used twice across files.
+void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::string>& names,
+                    bool check_networks) {
+  if (!n.IsSequence()) {
+    l.Error(n, "'campaigns' must be a list");
+    return;
+  }
+  for (const auto& e : n) {
+    if (!l.ExpectMap(e, "a campaign")) continue;
+    CampaignConfig cc;
+    cc.timezone = c.timezone;
+    cc.tz = c.tz;
+    Loader::Map m(l, e, "campaign");
+    m.String("name", cc.name, true);
+    if (!cc.name.empty() && !names.insert(cc.name).second)
+      l.Error(e["name"], "duplicate campaign name '" + cc.name + "'");
+    m.String("network", cc.network, true);
+    if (check_networks && !cc.network.empty() && !c.FindNetwork(cc.network))
+      l.Error(e["network"],
+              "campaign '" + cc.name + "' names unknown network '" + cc.network + "'");
+    std::string one;
+    m.String("community", one);
+    m.StringList("communities", cc.communities);
+    if (!one.empty()) cc.communities.insert(cc.communities.begin(), one);
+    if (cc.communities.empty())
+      l.Error(e, "campaign '" + cc.name + "': give 'community' or 'communities'");
+    m.Field("schedule", true, [&](const YAML::Node& s) {
+      auto parsed = s.IsScalar() ? CronSchedule::Parse(s.Scalar())
+                                 : Result<CronSchedule>::Fail("'schedule' must be a string");
+      if (!parsed.ok())
+        l.Error(s, parsed.error().message);
+      else {
+        cc.schedule = *parsed;
+        cc.schedule_text = s.Scalar();
+      }
+    });
+    m.Zone("timezone", cc.timezone, cc.tz);
+    m.Duration("open_for", cc.open_for);
+    m.Duration("catch_up", cc.catch_up);
+    std::vector<std::string> texts;
+    m.StringList("prompts", texts);
+    for (auto& t : texts) cc.steps.push_back(StepConfig{std::move(t), "free_text", {}, {}, ""});
+    m.Field("steps", false, [&](const YAML::Node& list) {
+      if (!list.IsSequence()) {
+        l.Error(list, "'steps' must be a list");
+        return;
+      }
+      for (const auto& st : list) {
+        if (!l.ExpectMap(st, "a step")) continue;
+        StepConfig step;
+        Loader::Map sm(l, st, "step");
+        sm.String("text", step.text, true);
+        sm.String("kind", step.kind);
+        if (step.kind == "text") step.kind = "free_text";
+        if (step.kind != "free_text" && step.kind != "choice" && step.kind != "poll" &&
+            step.kind != "rating")
+          l.Error(st["kind"], "'kind' is text, choice, poll or rating, not '" + step.kind + "'");
+        sm.StringList("options", step.options);
+        bool needs_options = step.kind == "choice" || step.kind == "poll";
+        if (needs_options && (step.options.size() < 2 || step.options.size() > 26))
+          l.Error(st, "a " + step.kind + " step needs 2 to 26 'options'");
+        if (!needs_options && !step.options.empty())
+          l.Error(st["options"], "only choice and poll steps have 'options'");
+        sm.Field("correct", false, [&](const YAML::Node& v) {
+          std::string c = v.IsScalar() ? v.Scalar() : "";
+          int i = c.size() == 1 ? std::toupper(static_cast<unsigned char>(c[0])) - 'A' : -1;
+          if (step.kind != "choice")
+            l.Error(v, "only a choice step has a 'correct' option");
+          else if (i < 0 || i >= static_cast<int>(step.options.size()))
+            l.Error(v, "'correct' must be the letter of one of the options (A-" +
+                           std::string(1, static_cast<char>(
+                                              'A' + std::max<int>(0, step.options.size() - 1))) +
+                           ")");
+          else
+            step.correct = i;
+        });
+        sm.String("explanation", step.explanation);
+        sm.Finish();
+        cc.steps.push_back(std::move(step));
+      }
+    });
+    if (cc.steps.empty())
+      l.Error(e, "campaign '" + cc.name + "' needs at least one of 'prompts' or 'steps'");
+    m.Date("start", cc.start);
+    m.Date("end", cc.end);
+    m.Bool("paused", cc.paused);
+    m.Field("quiet_hours", false, [&](const YAML::Node& v) {
+      // "20:00-08:00"
+      int h1, m1, h2, m2;
+      char tail;
+      if (!v.IsScalar() ||
+          std::sscanf(v.Scalar().c_str(), "%d:%d-%d:%d%c", &h1, &m1, &h2, &m2, &tail) != 4 ||
+          h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59 ||
+          h1 * 60 + m1 == h2 * 60 + m2)
+        l.Error(v, "'quiet_hours' must look like 20:00-08:00 (local time, from-to)");
+      else
+        cc.quiet_hours = std::make_pair(h1 * 60 + m1, h2 * 60 + m2);
+    });
+    m.Field("quiet_action", false, [&](const YAML::Node& v) {
+      if (v.IsScalar() && (v.Scalar() == "defer" || v.Scalar() == "skip"))
+        cc.quiet_skip = v.Scalar() == "skip";
+      else
+        l.Error(v, "'quiet_action' is defer or skip");
+    });
+    m.Field("holidays", false, [&](const YAML::Node& v) {
+      if (!v.IsSequence()) {
+        l.Error(v, "'holidays' must be a list of dates (2026-12-24)");
+        return;
+      }
+      for (const auto& d : v) {
+        auto t = d.IsScalar() && d.Scalar().size() == 10 ? ParseIso(d.Scalar()) : std::nullopt;
+        if (!t)
+          l.Error(d, "a holiday must be a date such as 2026-12-24");
+        else
+          cc.holidays.push_back(d.Scalar());
+      }
+    });
+    m.Field("reminders", false, [&](const YAML::Node& v) {
+      if (!l.ExpectMap(v, "'reminders'")) return;
+      cc.reminders.enabled = true;
+      Loader::Map rm(l, v, "reminders");
+      rm.Duration("after", cc.reminders.after);
+      rm.Int("max", cc.reminders.max, 0, 10);
+      std::string how = "mention";
+      rm.String("mode", how);
+      if (how != "mention" && how != "none")
+        l.Error(v["mode"], "reminder 'mode' is mention or none");
+      cc.reminders.mention = how == "mention";
+      rm.Finish();
+    });
+    m.Field("scoring", false, [&](const YAML::Node& v) {
+      if (!l.ExpectMap(v, "'scoring'")) return;
+      Loader::Map sm(l, v, "scoring");
+      sm.Int("answer", cc.points_answer, 0, 1000);
+      sm.Int("correct", cc.points_correct, 0, 1000);
+      sm.Finish();
+    });
+    m.Bool("answers_public", cc.answers_public);
+    m.Bool("feedback", cc.feedback);
+    m.Bool("acknowledge", cc.acknowledge);
+    m.Finish();
+    c.campaigns.push_back(std::move(cc));
+  }
+}
+
+// A campaign file: a list of campaigns, or a mapping with `campaigns:` (a whole configuration
+// file is read for its campaigns too). Errors name that file.
+std::vector<Diagnostic> ReadCampaignFile(const std::string& path, Config& c,
+                                         std::set<std::string>& names, bool check_networks) {
+  Loader l(path);
+  std::ifstream in(path);
+  if (!in) return {Diagnostic{path, 1, 1, "cannot read the file"}};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(ss.str());
+  } catch (const YAML::Exception& e) {
+    return {Diagnostic{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg}};
+  }
+  if (root.IsSequence()) {
+    ParseCampaigns(l, root, c, names, check_networks);
+  } else if (root.IsMap() && root["campaigns"].IsDefined()) {
+    ParseCampaigns(l, root["campaigns"], c, names, check_networks);
+  } else {
+    l.Error(root, "a campaign file is a list of campaigns, or has a 'campaigns' list");
+  }
+  return l.errors;
+}
 
 Config Build(Loader& l, const YAML::Node& root) {
   Config c;
@@ -347,47 +524,31 @@ Config Build(Loader& l, const YAML::Node& root) {
       c.networks.push_back(std::move(nc));
     }
   });
-  top.Field("campaigns", false, [&](const YAML::Node& n) {
-    if (!n.IsSequence()) {
-      l.Error(n, "'campaigns' must be a list");
+  std::set<std::string> campaign_names;
+  top.Field("campaigns", false,
+            [&](const YAML::Node& n) { ParseCampaigns(l, n, c, campaign_names, true); });
+  top.Field("campaigns_dir", false, [&](const YAML::Node& n) {
+    if (!n.IsScalar()) {
+      l.Error(n, "'campaigns_dir' must be a folder");
       return;
     }
-    std::set<std::string> names;
-    for (const auto& e : n) {
-      if (!l.ExpectMap(e, "a campaign")) continue;
-      CampaignConfig cc;
-      cc.timezone = c.timezone;
-      cc.tz = c.tz;
-      Loader::Map m(l, e, "campaign");
-      m.String("name", cc.name, true);
-      if (!cc.name.empty() && !names.insert(cc.name).second)
-        l.Error(e["name"], "duplicate campaign name '" + cc.name + "'");
-      m.String("network", cc.network, true);
-      if (!cc.network.empty() && !c.FindNetwork(cc.network))
-        l.Error(e["network"],
-                "campaign '" + cc.name + "' names unknown network '" + cc.network + "'");
-      m.String("community", cc.community, true);
-      m.Field("schedule", true, [&](const YAML::Node& s) {
-        auto parsed = s.IsScalar() ? CronSchedule::Parse(s.Scalar())
-                                   : Result<CronSchedule>::Fail("'schedule' must be a string");
-        if (!parsed.ok())
-          l.Error(s, parsed.error().message);
-        else {
-          cc.schedule = *parsed;
-          cc.schedule_text = s.Scalar();
-        }
-      });
-      m.Zone("timezone", cc.timezone, cc.tz);
-      m.Duration("open_for", cc.open_for);
-      m.Duration("catch_up", cc.catch_up);
-      m.StringList("prompts", cc.prompts, true);
-      if (e["prompts"].IsSequence() && cc.prompts.empty())
-        l.Error(e["prompts"], "campaign '" + cc.name + "' needs at least one prompt");
-      m.Date("start", cc.start);
-      m.Date("end", cc.end);
-      m.Bool("paused", cc.paused);
-      m.Finish();
-      c.campaigns.push_back(std::move(cc));
+    // Relative to the configuration file.
+    std::filesystem::path dir = n.Scalar();
+    if (dir.is_relative() && !l.file().empty())
+      dir = std::filesystem::path(l.file()).parent_path() / dir;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+      l.Error(n, "'campaigns_dir': " + dir.string() + " is not a folder");
+      return;
+    }
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".yaml" || e.path().extension() == ".yml")
+        files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      auto more = ReadCampaignFile(f.string(), c, campaign_names, true);
+      l.errors.insert(l.errors.end(), more.begin(), more.end());
     }
   });
   top.Finish();
@@ -424,6 +585,21 @@ LoadResult LoadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return LoadString(ss.str(), path);
+}
+
+CampaignFileResult LoadCampaignFile(const std::string& path, const Config* base) {
+  CampaignFileResult r;
+  Config c;
+  if (base) c = *base;
+  c.campaigns.clear();
+  if (c.timezone.empty() || !c.tz) {
+    c.timezone = "UTC";
+    c.tz = *FindZone("UTC");
+  }
+  std::set<std::string> names;
+  r.errors = ReadCampaignFile(path, c, names, base != nullptr);
+  r.campaigns = std::move(c.campaigns);
+  return r;
 }
 
 }  // namespace learnloop::config

@@ -71,19 +71,47 @@ struct NetworkConfig {
   Millis rate_limit_window{std::chrono::seconds{30}};
 };
 
+// One prompt of a campaign.
+struct StepConfig {
+  std::string text;
+  std::string kind = "free_text";    // free_text | choice | poll | rating
+  std::vector<std::string> options;  // choice and poll, shown as A), B), …
+  std::optional<int> correct;        // choice: the right option (0-based); none: not scored
+  std::string explanation;           // choice: why, shown in the feedback at close
+};
+
+struct ReminderConfig {
+  bool enabled = false;  // a `reminders` block was given
+  Millis after{std::chrono::hours{2}};
+  int max = 1;
+  bool mention = true;  // mention who has not answered; false: no reminder is posted
+};
+
 struct CampaignConfig {
   std::string name;
   std::string network;
-  std::string community;  // native group id
+  std::vector<std::string> communities;  // native group ids (`community` or `communities`)
   std::string schedule_text;
   CronSchedule schedule;
   std::string timezone;
   TimeZone tz = nullptr;
   Millis open_for{std::chrono::hours{72}};
   Millis catch_up{std::chrono::hours{6}};
-  std::vector<std::string> prompts;  // posted in turn, one per scheduled time
+  std::vector<StepConfig> steps;  // posted in turn, one per scheduled time (`steps` or `prompts`)
   std::optional<Time> start, end;
   bool paused = false;
+  // Local minutes of the day [from, to) when nothing is posted (wraps midnight when from > to);
+  // a prompt or reminder due then is deferred to its end, or skipped.
+  std::optional<std::pair<int, int>> quiet_hours;
+  bool quiet_skip = false;
+  std::vector<std::string> holidays;  // local dates (YYYY-MM-DD): nothing is posted
+  ReminderConfig reminders;
+  int points_answer = 1, points_correct = 1;
+  bool answers_public = false;  // feedback may say who answered what
+  bool feedback = false;        // post the right answer / the poll's results at close
+  bool acknowledge = false;     // like each answer (where the ESN lets apps)
+
+  const std::string& community() const { return communities.front(); }
 };
 
 struct Config {
@@ -110,6 +138,15 @@ struct LoadResult {
 };
 
 LoadResult LoadFile(const std::string& path);
+
+// The campaigns of a campaign file (a list of campaigns, a mapping with `campaigns:`, or a
+// whole configuration), checked as the configuration checks them; network names only against
+// `base` when it is given, which also gives the default time zone.
+struct CampaignFileResult {
+  std::vector<CampaignConfig> campaigns;
+  std::vector<Diagnostic> errors;
+};
+CampaignFileResult LoadCampaignFile(const std::string& path, const Config* base = nullptr);
 LoadResult LoadString(const std::string& text, const std::string& name);
 
 }  // namespace learnloop::config

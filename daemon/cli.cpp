@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "daemon/campaigns_cli.h"
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
 #include "daemon/replay.h"
@@ -36,6 +37,8 @@ Commands
   replay --config FILE --archive DIR [--store PATH]
                                 rebuild a store from the raw archive, without the ESN
   check-config FILE             validate a configuration file
+  campaigns validate|list|show|preview FILE [--config F] [--weeks N] [--from TIME]
+                                check campaign definitions before they go live
   demo [--weeks N] [--people N] [--seed N] [--out DIR] [--config FILE]
                                 run against the built-in simulated network
   help COMMAND                  help on one command
@@ -68,6 +71,15 @@ const std::map<std::string, std::string>& CommandHelp() {
        "the raw archive in DIR (the `archive` folder of the networks), without calling the\n"
        "ESN: the connectors read the archived pages again, call by call. Into an empty store:\n"
        "--store PATH, or the configured one when it is still empty.\n"},
+      {"campaigns",
+       "Usage: learnloop campaigns validate|list|show|preview FILE [--config F] [--weeks N]\n"
+       "                [--from TIME]\n\n"
+       "FILE is a campaign file (a list of campaigns, or a `campaigns:` list) or a whole\n"
+       "configuration. validate reports every problem as FILE:LINE:COL; list gives one line\n"
+       "per campaign; show gives each campaign with its steps and options; preview prints\n"
+       "every prompt of the next N weeks (default 4, from now or --from) in the campaign's\n"
+       "local time and in UTC, with the ones that quiet hours or holidays defer or skip.\n"
+       "--config names the configuration whose networks the campaigns use.\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
        "Reads a folder written by export into the store (idempotent).\n"},
@@ -170,6 +182,29 @@ int Main(int argc, char** argv) {
     std::cout << a.positional[0] << ": OK (" << r.config->networks.size() << " network(s), "
               << r.config->campaigns.size() << " campaign(s))\n";
     return 0;
+  }
+
+  if (a.command == "campaigns") {
+    if (int rc = CheckOptions(a, {"config", "weeks", "from"})) return rc;
+    if (a.positional.size() != 2) return Usage(a.command, "give an action and a file");
+    CampaignsCommand cmd;
+    cmd.action = a.positional[0];
+    cmd.file = a.positional[1];
+    if (a.options.count("config")) cmd.config = a.options["config"];
+    try {
+      if (a.options.count("weeks")) cmd.weeks = std::stoi(a.options["weeks"]);
+    } catch (const std::exception&) {
+      return Usage(a.command, "--weeks takes a number");
+    }
+    if (cmd.weeks < 1 || cmd.weeks > 104) return Usage(a.command, "--weeks is 1..104");
+    SystemClock now;
+    cmd.from = now.Now();
+    if (a.options.count("from")) {
+      auto t = ParseIso(a.options["from"]);
+      if (!t) return Usage(a.command, "--from must be an ISO 8601 time");
+      cmd.from = *t;
+    }
+    return RunCampaigns(cmd, std::cout, std::cerr);
   }
 
   if (a.command == "demo") {

@@ -499,19 +499,29 @@ class SqliteStore final : public Store {
                    ReadPrompt);
   }
 
+  static Answer ReadAnswer(Stmt& s) {
+    Answer a{s.Text(0),
+             s.Text(1),
+             s.Text(2),
+             s.TimeAt(3),
+             s.OptText(4),
+             std::nullopt,
+             static_cast<int>(s.Int(6))};
+    if (!s.IsNull(5)) a.correct = s.Int(5) != 0;
+    return a;
+  }
+
   std::vector<Answer> AllAnswers() override {
-    return ReadAll("SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id",
-                   [](Stmt& s) {
-                     Answer a{s.Text(0),
-                              s.Text(1),
-                              s.Text(2),
-                              s.TimeAt(3),
-                              s.OptText(4),
-                              std::nullopt,
-                              static_cast<int>(s.Int(6))};
-                     if (!s.IsNull(5)) a.correct = s.Int(5) != 0;
-                     return a;
-                   });
+    return ReadAll("SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id", ReadAnswer);
+  }
+
+  std::vector<Answer> AnswersTo(const std::string& prompt_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM answers WHERE prompt_id=?1 ORDER BY answered_at, message_id");
+    s.Bind(1, prompt_id);
+    std::vector<Answer> out;
+    while (s.Step()) out.push_back(ReadAnswer(s));
+    return out;
   }
 
  private:

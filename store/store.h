@@ -68,6 +68,7 @@ class Store {
   virtual void UpsertCardAction(const CardAction& a) = 0;
   virtual std::vector<CardAction> CardActionsOn(const std::string& message_id) = 0;
   virtual void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
+  virtual std::vector<Answer> AnswersTo(const std::string& prompt_id) = 0;  // by time
 
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
   virtual std::optional<User> GetUser(const std::string& id) = 0;

@@ -48,8 +48,8 @@ TEST(Cli, ExampleConfigIsValidAndEveryCommandHasHelp) {
   auto ok =
       RunCli(std::string("check-config ") + LEARNLOOP_SOURCE_DIR + "/config/examples/demo.yaml");
   EXPECT_EQ(ok.code, 0) << ok.text;
-  for (const char* c :
-       {"run", "sync", "report", "export", "import", "replay", "check-config", "demo"}) {
+  for (const char* c : {"run", "sync", "report", "export", "import", "replay", "campaigns",
+                        "check-config", "demo"}) {
     auto h = RunCli(std::string(c) + " --help");
     EXPECT_EQ(h.code, 0) << c;
     EXPECT_NE(h.text.find("Usage: learnloop"), std::string::npos) << c;
@@ -139,5 +139,72 @@ TEST(Cli, RunStopsCleanlyOnSigterm) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   kill(sim, SIGTERM);
   waitpid(sim, &status, 0);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
+  fs::path dir = fs::temp_directory_path() / "learnloop-cli-campaigns";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "campaigns");
+  std::ofstream(dir / "campaigns" / "quiz.yaml") << R"(- name: quiz
+  network: yammer
+  community: "42"
+  schedule: "0 9 * * MON"
+  timezone: Europe/Berlin
+  holidays: [2026-11-02]
+  quiet_action: skip
+  steps:
+    - text: "Where is the travel policy?"
+      kind: choice
+      options: ["Intranet", "Ask HR"]
+      correct: A
+)";
+  std::ofstream(dir / "bad.yaml") << R"(campaigns:
+  - name: broken
+    network: yammer
+    community: "42"
+    schedule: "0 25 * * MON"
+    steps:
+      - {text: q, kind: poll, options: [only one]}
+)";
+  std::ofstream(dir / "config.yaml") << "timezone: Europe/Berlin\nnetworks: [{type: yammer, token: "
+                                        "\"${LEARNLOOP_DEMO_TOKEN}\"}]\ncampaigns_dir: campaigns\n";
+  setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
+  std::string quiz = (dir / "campaigns" / "quiz.yaml").string();
+  auto ok = RunCli("campaigns validate " + quiz);
+  EXPECT_EQ(ok.code, 0) << ok.text;
+  EXPECT_NE(ok.text.find("OK (1 campaign(s)"), std::string::npos) << ok.text;
+  // The configuration reads the folder: the campaign is checked against its networks.
+  auto whole = RunCli("check-config " + (dir / "config.yaml").string());
+  EXPECT_EQ(whole.code, 0) << whole.text;
+  EXPECT_NE(whole.text.find("1 campaign(s)"), std::string::npos) << whole.text;
+
+  auto bad = RunCli("campaigns validate " + (dir / "bad.yaml").string());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.text.find("bad.yaml:5:15: schedule '0 25 * * MON'"), std::string::npos) << bad.text;
+  EXPECT_NE(bad.text.find("bad.yaml:7:9: a poll step needs 2 to 26 'options'"), std::string::npos)
+      << bad.text;
+
+  auto list = RunCli("campaigns list " + quiz + " --from 2026-10-19T00:00:00Z");
+  EXPECT_NE(list.text.find("quiz"), std::string::npos);
+  auto show = RunCli("campaigns show " + quiz);
+  EXPECT_NE(show.text.find("A) Intranet   (correct)"), std::string::npos) << show.text;
+
+  // Mondays 09:00 Berlin: 07:00 UTC in summer time, 08:00 after 25 October; the holiday is
+  // skipped, as the campaign says.
+  auto preview = RunCli("campaigns preview " + quiz + " --from 2026-10-18T00:00:00Z --weeks 4");
+  EXPECT_EQ(preview.code, 0) << preview.text;
+  EXPECT_NE(preview.text.find("2026-10-19 09:00 CEST  (2026-10-19T07:00:00Z)  step 1"),
+            std::string::npos)
+      << preview.text;
+  EXPECT_NE(preview.text.find("2026-10-26 09:00 CET  (2026-10-26T08:00:00Z)  step 1"),
+            std::string::npos)
+      << preview.text;
+  EXPECT_NE(preview.text.find("2026-11-02 09:00 CET  (2026-11-02T08:00:00Z)  skipped: holiday "
+                              "2026-11-02"),
+            std::string::npos)
+      << preview.text;
+  EXPECT_NE(preview.text.find("2026-11-09 09:00 CET"), std::string::npos) << preview.text;
+  EXPECT_EQ(RunCli("campaigns frobnicate " + quiz).code, 2);
   fs::remove_all(dir);
 }

@@ -140,9 +140,14 @@ TEST_F(BotFixture, RepliesFromPeopleBeforeTheCloseAreAnswers) {
   b.RecognizeAnswers();
   b.RecognizeAnswers();  // idempotent
   auto answers = store->AllAnswers();
-  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_EQ(answers.size(), 2u);  // the bot's reply is none
   EXPECT_EQ(answers[0].user_id, "yammer:1");
   EXPECT_EQ(answers[0].message_id, "yammer:2001");
+  EXPECT_EQ(answers[0].points, 1);
+  // The late reply is recorded as late (after closes_at) and scores nothing.
+  EXPECT_EQ(answers[1].message_id, "yammer:2003");
+  EXPECT_GE(answers[1].answered_at, *p.closes_at);
+  EXPECT_EQ(answers[1].points, 0);
 }
 
 TEST_F(BotFixture, CardButtonsPressedBeforeTheCloseAreAnswersWithTheirChoice) {
@@ -162,8 +167,174 @@ TEST_F(BotFixture, CardButtonsPressedBeforeTheCloseAreAnswersWithTheirChoice) {
   clock.Advance(std::chrono::hours{100});
   b.RecognizeAnswers();
   auto answers = store->AllAnswers();
-  ASSERT_EQ(answers.size(), 2u);
+  ASSERT_EQ(answers.size(), 3u);
   EXPECT_EQ(answers[0].message_id, "yammer:f1");
   EXPECT_EQ(answers[0].choice.value_or(""), "B");
   EXPECT_EQ(answers[1].choice.value_or(""), R"({"rating":4})");
+  EXPECT_EQ(answers[2].points, 0);  // pressed after the close: late
+  EXPECT_FALSE(answers[2].choice.has_value());
+}
+
+namespace {
+
+config::Config Load(const std::string& campaigns) {
+  setenv("LEARNLOOP_BOT_TOKEN", "x", 1);
+  auto r = config::LoadString(
+      "timezone: Europe/Berlin\nnetworks: [{type: yammer, token: "
+      "\"${LEARNLOOP_BOT_TOKEN}\"}]\ncampaigns:\n" +
+          campaigns,
+      "c.yaml");
+  EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].ToString());
+  return r.config ? *r.config : config::Config{};
+}
+
+Message Reply(const Prompt& p, const std::string& id, const std::string& author, Time at,
+              const std::string& text) {
+  Message m;
+  m.id = id;
+  m.network = "yammer";
+  m.group_id = p.group_id;
+  m.thread_id = p.message_id;
+  m.reply_to_id = p.message_id;
+  m.author_id = author;
+  m.created_at = at;
+  m.kind = "reply";
+  m.text = text;
+  return m;
+}
+
+}  // namespace
+
+TEST_F(BotFixture, ChoiceAnswersAreReadScoredOncePerPersonAndFrozenAtTheClose) {
+  cfg = Load(R"(  - name: quiz
+    network: yammer
+    community: "42"
+    schedule: "0 9 * * MON"
+    open_for: 48h
+    scoring: {answer: 1, correct: 2}
+    steps:
+      - text: "A colleague asks how to share a large file. Best first step?"
+        kind: choice
+        options: ["Email it", "Share a link from OneDrive", "Print it"]
+        correct: B
+        explanation: "A link keeps one version."
+)");
+  ManualClock clock(*ParseIso("2026-10-19T07:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();
+  b.Dispatch();
+  ASSERT_EQ(poster.posts.size(), 1u);
+  const std::string& body = poster.posts[0].body;
+  EXPECT_NE(body.find("\nA) Email it\nB) Share a link from OneDrive\nC) Print it"),
+            std::string::npos)
+      << body;
+  EXPECT_NE(body.find("with the letter of your answer"), std::string::npos);
+  auto p = store->AllPrompts().at(0);
+  EXPECT_EQ(p.type, "choice");
+  EXPECT_EQ(p.correct.value_or(""), "B");
+  Time t0 = p.posted_at;
+  using std::chrono::hours;
+  store->UpsertMessage(Reply(p, "yammer:1", "yammer:ada", t0 + hours{1}, "Good one, let me think"));
+  store->UpsertMessage(Reply(p, "yammer:2", "yammer:ada", t0 + hours{2}, "b) a link"));
+  store->UpsertMessage(Reply(p, "yammer:3", "yammer:ada", t0 + hours{3}, "or maybe C"));
+  store->UpsertMessage(Reply(p, "yammer:4", "yammer:bob", t0 + hours{4}, "A"));
+  Message edited = Reply(p, "yammer:5", "yammer:cy", t0 + hours{5}, "share a link from onedrive");
+  store->UpsertMessage(edited);
+  b.RecognizeAnswers();
+  std::map<std::string, Answer> by_id;
+  for (const auto& a : store->AllAnswers()) by_id[a.message_id] = a;
+  ASSERT_EQ(by_id.size(), 5u);
+  EXPECT_FALSE(by_id["yammer:1"].choice.has_value());  // a comment: recorded, not scored
+  EXPECT_EQ(by_id["yammer:1"].points, 0);
+  EXPECT_EQ(by_id["yammer:2"].choice.value_or(""), "B");
+  EXPECT_TRUE(by_id["yammer:2"].correct.value_or(false));
+  EXPECT_EQ(by_id["yammer:2"].points, 3);  // the first readable answer: 1 + 2 for correct
+  EXPECT_EQ(by_id["yammer:3"].choice.value_or(""), "C");
+  EXPECT_EQ(by_id["yammer:3"].points, 0);  // not the first
+  EXPECT_FALSE(by_id["yammer:4"].correct.value_or(true));
+  EXPECT_EQ(by_id["yammer:4"].points, 1);
+  EXPECT_EQ(by_id["yammer:5"].choice.value_or(""), "B");  // the option's words
+
+  // Bob edits his answer before the close: it counts as edited. Cy edits after: it does not.
+  Message bob = Reply(p, "yammer:4", "yammer:bob", t0 + hours{4}, "B!");
+  bob.edited_at = t0 + hours{20};
+  store->UpsertMessage(bob);
+  clock.SleepUntil(t0 + hours{50});
+  edited.text = "A";
+  edited.edited_at = t0 + hours{49};
+  store->UpsertMessage(edited);
+  // Ada deletes her first readable answer: it is withdrawn, and her next one scores.
+  Message gone = Reply(p, "yammer:2", "yammer:ada", t0 + hours{2}, "b) a link");
+  gone.deleted = true;
+  store->UpsertMessage(gone);
+  b.RecognizeAnswers();
+  by_id.clear();
+  for (const auto& a : store->AllAnswers()) by_id[a.message_id] = a;
+  EXPECT_EQ(by_id.count("yammer:2"), 0u);
+  EXPECT_EQ(by_id["yammer:3"].points, 1);  // C, wrong: 1
+  EXPECT_EQ(by_id["yammer:4"].choice.value_or(""), "B");
+  EXPECT_EQ(by_id["yammer:4"].points, 3);
+  EXPECT_EQ(by_id["yammer:5"].choice.value_or(""), "B");  // frozen at the close
+}
+
+TEST_F(BotFixture, PollsAndRatingsAreTalliedNotScoredForCorrectness) {
+  cfg = Load(R"(  - name: pulse
+    network: yammer
+    community: "42"
+    schedule: "0 9 * * MON"
+    steps:
+      - {text: "How useful was this week's session?", kind: rating}
+)");
+  ManualClock clock(*ParseIso("2026-10-19T07:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();
+  b.Dispatch();
+  EXPECT_NE(poster.posts.at(0).body.find("a number from 1 to 5"), std::string::npos);
+  auto p = store->AllPrompts().at(0);
+  store->UpsertMessage(
+      Reply(p, "yammer:1", "yammer:ada", p.posted_at + std::chrono::hours{1}, "4/5 - good"));
+  store->UpsertMessage(Reply(p, "yammer:2", "yammer:bob", p.posted_at + std::chrono::hours{1},
+                             "\xE2\x98\x85\xE2\x98\x85"));
+  b.RecognizeAnswers();
+  auto answers = store->AllAnswers();
+  ASSERT_EQ(answers.size(), 2u);
+  std::set<std::string> choices{answers[0].choice.value_or(""), answers[1].choice.value_or("")};
+  EXPECT_EQ(choices, (std::set<std::string>{"4", "2"}));
+  EXPECT_FALSE(answers[0].correct.has_value());
+}
+
+TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
+  cfg = Load(R"(  - name: cop
+    network: yammer
+    communities: ["42", "43"]
+    schedule: "30 21 * * *"
+    quiet_hours: "21:00-07:30"
+    holidays: [2026-10-21]
+    prompts: ["Question of the day"]
+)");
+  ManualClock clock(*ParseIso("2026-10-19T12:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  for (Time t = clock.Now(); t < *ParseIso("2026-10-24T12:00:00Z"); t += std::chrono::minutes{15}) {
+    clock.SleepUntil(t);
+    b.Schedule();
+    b.Dispatch();
+  }
+  // 21:30 Berlin is quiet: each day's prompt goes out at 07:30 the next morning, in both
+  // communities; the one whose morning is the holiday (21 Oct) waits for the 22nd.
+  std::map<std::string, std::set<std::string>> local_posts;  // community → local times
+  for (const auto& p : store->AllPrompts())
+    local_posts[p.group_id].insert(FormatLocal(*FindZone("Europe/Berlin"), p.posted_at));
+  ASSERT_EQ(local_posts.size(), 2u);
+  EXPECT_EQ(local_posts["yammer:42"], local_posts["yammer:43"]);
+  std::set<std::string> expected{"2026-10-20 07:30 CEST", "2026-10-22 07:30 CEST",
+                                 "2026-10-23 07:30 CEST", "2026-10-24 07:30 CEST"};
+  EXPECT_EQ(local_posts["yammer:42"], expected);
+  EXPECT_EQ(local_posts["yammer:42"].count("2026-10-21 07:30 CEST"), 0u);  // the holiday
+  EXPECT_EQ(poster.posts.size(), 2u * 5u);  // five days, two of them on the 22nd
 }

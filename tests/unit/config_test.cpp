@@ -79,7 +79,8 @@ campaigns:
   EXPECT_NE(e.find("bad.yaml:12:15: schedule '0 9 * * MONDAYS': day-of-week field"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("bad.yaml:13:14: campaign 'q' needs at least one prompt"), std::string::npos)
+  EXPECT_NE(e.find("bad.yaml:9:5: campaign 'q' needs at least one of 'prompts' or 'steps'"),
+            std::string::npos)
       << e;
 }
 

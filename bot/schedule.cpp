@@ -1,0 +1,65 @@
+#include "bot/schedule.h"
+
+#include <algorithm>
+
+namespace learnloop::bot {
+
+namespace {
+
+std::string LocalDate(TimeZone tz, Time t) { return FormatLocal(tz, t).substr(0, 10); }
+
+int LocalMinute(TimeZone tz, Time t) {
+  std::string s = FormatLocal(tz, t);  // "2026-11-23 09:00 CET"
+  return std::stoi(s.substr(11, 2)) * 60 + std::stoi(s.substr(14, 2));
+}
+
+bool InQuiet(const std::pair<int, int>& q, int minute) {
+  return q.first < q.second ? minute >= q.first && minute < q.second
+                            : minute >= q.first || minute < q.second;
+}
+
+}  // namespace
+
+std::optional<Time> PostTime(const config::CampaignConfig& c, Time t, std::string* why) {
+  // Each step moves t forward (to the next minute boundary that may be free); a week of
+  // holidays and quiet hours is crossed within a few thousand steps at most.
+  for (int guard = 0; guard < 60 * 24 * 40; ++guard) {
+    std::string day = LocalDate(c.tz, t);
+    bool holiday = std::find(c.holidays.begin(), c.holidays.end(), day) != c.holidays.end();
+    bool quiet = c.quiet_hours && InQuiet(*c.quiet_hours, LocalMinute(c.tz, t));
+    if (!holiday && !quiet) return t;
+    if (c.quiet_skip) {
+      if (why) *why = holiday ? "holiday " + day : "quiet hours";
+      return std::nullopt;
+    }
+    // Deferred: try again a minute later, on the minute (cheap next to a day's minutes, and
+    // correct across DST changes since every instant is read in the zone).
+    t = std::chrono::floor<std::chrono::minutes>(t) + std::chrono::minutes{1};
+    if (holiday && LocalDate(c.tz, t) == day) {
+      // Still the holiday: jump close to its end rather than walking the whole day.
+      int minute = LocalMinute(c.tz, t);
+      if (minute < 23 * 60) t += std::chrono::minutes{23 * 60 - minute};
+    }
+  }
+  if (why) *why = "no free time within 40 days";
+  return std::nullopt;
+}
+
+std::vector<Occurrence> Occurrences(const config::CampaignConfig& c, Time from, Time to,
+                                    int first_step) {
+  std::vector<Occurrence> out;
+  int step = first_step;
+  for (auto t = c.schedule.Next(c.tz, from); t && *t <= to; t = c.schedule.Next(c.tz, *t)) {
+    if (c.start && *t < *c.start) continue;
+    if (c.end && *t >= *c.end) break;
+    Occurrence o;
+    o.scheduled = *t;
+    o.post_at = PostTime(c, *t, &o.why_skipped);
+    o.step = step % static_cast<int>(std::max<size_t>(1, c.steps.size()));
+    if (o.post_at) ++step;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace learnloop::bot

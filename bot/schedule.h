@@ -1,0 +1,28 @@
+#pragma once
+// When a campaign's prompts go out: its cron times in its time zone, moved past quiet hours
+// and holidays (or skipped, as the campaign says).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace learnloop::bot {
+
+// When a prompt scheduled at `t` is posted: `t` itself, the end of the quiet hours or holiday
+// it falls in (defer), or nullopt (skip; `why` says which).
+std::optional<Time> PostTime(const config::CampaignConfig& c, Time t, std::string* why = nullptr);
+
+struct Occurrence {
+  Time scheduled{};
+  std::optional<Time> post_at;  // nullopt: skipped
+  std::string why_skipped;
+  int step = 0;  // 0-based index into the campaign's steps (what would be posted)
+};
+
+// The campaign's occurrences scheduled in (from, to], as the daemon would post them (a skipped
+// occurrence does not use up a step).
+std::vector<Occurrence> Occurrences(const config::CampaignConfig& c, Time from, Time to,
+                                    int first_step = 0);
+
+}  // namespace learnloop::bot
