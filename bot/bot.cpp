@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "bot/answers.h"
 #include "bot/schedule.h"
+#include "connectors/common/mentions.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -289,6 +291,164 @@ void Bot::RecognizeAnswers() {
   }
 }
 
+void Bot::Remind() {
+  Time now = clock_.Now();
+  constexpr size_t kMaxMentions = 25;  // a reminder names a few people, not a whole community
+  std::optional<std::map<std::string, User>> users;
+  std::optional<std::map<std::string, Group>> groups;
+  for (const auto& p : store_.AllPrompts()) {
+    const config::CampaignConfig* c = FindCampaign(p.campaign);
+    if (!c || !c->reminders.enabled || !c->reminders.mention || c->reminders.max <= 0) continue;
+    if (p.closes_at && now >= *p.closes_at) continue;
+    for (int k = 1; k <= c->reminders.max; ++k) {
+      Time due = p.posted_at + c->reminders.after * k;
+      if (due > now) break;
+      std::string key = "reminder:" + p.id + ":" + std::to_string(k);
+      if (store_.GetOutbox(key)) continue;
+      std::optional<Time> at = PostTime(*c, due);
+      if (!at || (p.closes_at && *at >= *p.closes_at)) continue;  // quiet until the close
+      if (!users) {
+        users.emplace();
+        for (auto& u : store_.AllUsers()) (*users)[u.id] = u;
+        groups.emplace();
+        for (auto& g : store_.AllGroups()) (*groups)[g.id] = g;
+      }
+      std::set<std::string> answered;
+      for (const auto& a : store_.AnswersTo(p.id)) answered.insert(a.user_id);
+      std::vector<const User*> missing;
+      if (auto g = groups->find(p.group_id); g != groups->end())
+        for (const auto& uid : g->second.members) {
+          auto u = users->find(uid);
+          if (u == users->end() || u->second.is_bot || u->second.state != "active") continue;
+          if (!answered.count(uid)) missing.push_back(&u->second);
+        }
+      if (missing.empty()) continue;  // everyone has answered: nothing to remind
+      std::sort(missing.begin(), missing.end(),
+                [](const User* a, const User* b) { return a->id < b->id; });
+      std::string body = "Reminder: this question is open until " +
+                         FormatLocal(c->tz, p.closes_at.value_or(now)) + " - ";
+      for (size_t i = 0; i < missing.size() && i < kMaxMentions; ++i)
+        body +=
+            (i ? ", " : "") + connectors::MentionToken(NativeId(missing[i]->id), missing[i]->name);
+      if (missing.size() > kMaxMentions)
+        body += " and " + std::to_string(missing.size() - kMaxMentions) + " more colleagues";
+      body += ", we would love to read your answer.";
+      store::OutboxItem item;
+      item.key = key;
+      item.network = p.network;
+      item.group_id = NativeId(p.group_id);
+      item.reply_to = NativeId(p.message_id);
+      item.body = body;
+      item.due_at = *at;
+      if (store_.EnqueueOutbox(item)) ++stats_.reminders;
+    }
+  }
+}
+
+void Bot::Feedback() {
+  Time now = clock_.Now();
+  std::optional<std::map<std::string, User>> users;
+  for (const auto& p : store_.AllPrompts()) {
+    const config::CampaignConfig* c = FindCampaign(p.campaign);
+    if (!c || !c->feedback || !p.closes_at || now < *p.closes_at) continue;
+    if (now > *p.closes_at + std::chrono::hours{24 * 7}) continue;  // long over: not now
+    std::string key = "feedback:" + p.id;
+    if (store_.GetOutbox(key)) continue;
+    std::optional<Time> at = PostTime(*c, *p.closes_at);
+    if (!at) at = *p.closes_at;  // skipped quiet hours: the feedback still goes, at once
+    const config::StepConfig& step =
+        c->steps[static_cast<size_t>(std::max(0, p.step - 1)) % c->steps.size()];
+    // Each person's first scored answer (points > 0), or first answer for free text.
+    std::map<std::string, Answer> first;
+    for (const auto& a : store_.AnswersTo(p.id)) {
+      if (a.answered_at >= *p.closes_at) continue;
+      bool readable = step.kind == "free_text" || a.choice.has_value();
+      if (readable) first.emplace(a.user_id, a);
+    }
+    if (c->answers_public && !users) {
+      users.emplace();
+      for (auto& u : store_.AllUsers()) (*users)[u.id] = u;
+    }
+    auto names = [&](const std::vector<std::string>& ids) {
+      std::string out;
+      for (const auto& id : ids) {
+        auto u = users->find(id);
+        out += (out.empty() ? "" : ", ") + (u != users->end() ? u->second.name : id);
+      }
+      return out;
+    };
+    size_t n = first.size();
+    std::string body = "This question is now closed. ";
+    if (step.kind == "choice" || step.kind == "poll") {
+      std::vector<std::vector<std::string>> by_option(step.options.size());
+      for (const auto& [uid, a] : first) {
+        int i = std::toupper(static_cast<unsigned char>((*a.choice)[0])) - 'A';
+        if (i >= 0 && i < static_cast<int>(by_option.size())) by_option[i].push_back(uid);
+      }
+      if (step.kind == "choice" && step.correct) {
+        body +=
+            "The answer: " + OptionLabel(*step.correct) + ") " + step.options[*step.correct] + ".";
+        if (!step.explanation.empty()) body += " " + step.explanation;
+        size_t right = by_option[static_cast<size_t>(*step.correct)].size();
+        body += "\n" + std::to_string(n) + " answer(s)";
+        if (n) body += ", " + std::to_string(right * 100 / n) + "% right";
+        body += ".";
+      } else {
+        body += "Results from " + std::to_string(n) + " answer(s):";
+      }
+      for (size_t i = 0; i < by_option.size(); ++i) {
+        body += "\n" + OptionLabel(static_cast<int>(i)) + ") " + step.options[i] + ": " +
+                std::to_string(by_option[i].size());
+        if (c->answers_public && !by_option[i].empty()) body += " (" + names(by_option[i]) + ")";
+      }
+    } else if (step.kind == "rating") {
+      double sum = 0;
+      for (const auto& [uid, a] : first) sum += std::stod(*a.choice);
+      char avg[32];
+      std::snprintf(avg, sizeof avg, "%.1f", n ? sum / static_cast<double>(n) : 0.0);
+      body += std::to_string(n) + " rating(s)" + (n ? std::string(", on average ") + avg : "") +
+              " out of 5.";
+    } else {
+      body += "Thank you to the " + std::to_string(n) + " colleague(s) who answered" +
+              (n ? " - do read each other's answers above." : ".");
+    }
+    store::OutboxItem item;
+    item.key = key;
+    item.network = p.network;
+    item.group_id = NativeId(p.group_id);
+    item.reply_to = NativeId(p.message_id);
+    item.body = body;
+    item.due_at = *at;
+    if (store_.EnqueueOutbox(item)) ++stats_.feedback;
+  }
+}
+
+void Bot::Acknowledge() {
+  Time now = clock_.Now();
+  auto log = Logger("bot");
+  for (const auto& p : store_.AllPrompts()) {
+    const config::CampaignConfig* c = FindCampaign(p.campaign);
+    if (!c || !c->acknowledge) continue;
+    if (p.closes_at && now > *p.closes_at + std::chrono::hours{24}) continue;
+    auto poster = posters_.find(p.network);
+    if (poster == posters_.end() || !poster->second) continue;
+    for (const auto& a : store_.AnswersTo(p.id)) {
+      if (a.points <= 0) continue;  // only each person's scored answer
+      std::string key = "ack:" + a.message_id;
+      if (store_.GetCursor(key)) continue;
+      auto s = poster->second->Acknowledge(NativeId(a.message_id));
+      if (s.ok()) {
+        store_.SetCursor(key, FormatIso(now));
+        ++stats_.acknowledged;
+      } else if (s.error().code == 501 || (s.error().code >= 400 && s.error().code < 500 &&
+                                           s.error().code != 429 && s.error().code != 401)) {
+        store_.SetCursor(key, "not possible: " + s.message());  // not tried again
+        log->info("answer {} not acknowledged: {}", a.message_id, s.message());
+      }  // otherwise tried again at the next tick
+    }
+  }
+}
+
 std::optional<Time> Bot::NextDue() const {
   Time now = clock_.Now();
   std::optional<Time> best;
@@ -296,6 +456,19 @@ std::optional<Time> Bot::NextDue() const {
     if (c.paused) continue;
     auto t = c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
+  }
+  // The next reminder of an open prompt.
+  for (const auto& p : store_.AllPrompts()) {
+    const config::CampaignConfig* c = FindCampaign(p.campaign);
+    if (!c || !c->reminders.enabled || !c->reminders.mention) continue;
+    if (p.closes_at && now >= *p.closes_at) continue;
+    for (int k = 1; k <= c->reminders.max; ++k) {
+      Time due = p.posted_at + c->reminders.after * k;
+      if (due > now && (!p.closes_at || due < *p.closes_at)) {
+        if (!best || due < *best) best = due;
+        break;
+      }
+    }
   }
   // A prompt deferred past quiet hours or a holiday waits in the outbox.
   // (Items already due are retried at the daemon's regular ticks.)

@@ -13,7 +13,8 @@
 namespace learnloop::bot {
 
 struct BotStats {
-  int enqueued = 0, posted = 0, reconciled = 0, failed = 0;
+  int enqueued = 0, posted = 0, reconciled = 0, failed = 0, reminders = 0, feedback = 0,
+      acknowledged = 0;
 };
 
 class Bot {
@@ -29,6 +30,17 @@ class Bot {
   void Dispatch();
   // Replies in the thread of an open prompt, by people, before it closes, are answers.
   void RecognizeAnswers();
+  // Reminders of open prompts (campaigns with `reminders`): a reply in the thread that
+  // mentions the people of the community who have not answered, after the configured delay,
+  // at most the configured number, never in quiet hours or on holidays, never after the close.
+  void Remind();
+  // At a prompt's close (campaigns with `feedback`): the right answer and why, the poll's
+  // tally, the average rating, or the number of answers, as a reply in the thread — who
+  // answered what only when the campaign's answers are public.
+  void Feedback();
+  // Likes each person's scored answer (campaigns with `acknowledge`), once; where the ESN
+  // offers apps no such thing (Teams), nothing.
+  void Acknowledge();
   // The next time a campaign has a prompt due (nullopt: none).
   std::optional<Time> NextDue() const;
   const BotStats& stats() const { return stats_; }

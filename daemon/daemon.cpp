@@ -169,8 +169,11 @@ void Daemon::Tick() {
   }
   if (clock_.Interrupted()) return;
   bot_->Schedule();
-  bot_->Dispatch();
   bot_->RecognizeAnswers();
+  bot_->Remind();  // after the answers are read: nobody who answered is reminded
+  bot_->Feedback();
+  bot_->Acknowledge();
+  bot_->Dispatch();
   WriteDueReports();
 }
 

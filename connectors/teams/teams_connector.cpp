@@ -1,5 +1,6 @@
 #include "connectors/teams/teams_connector.h"
 
+#include "connectors/common/mentions.h"
 #include "core/json.h"
 #include "core/log.h"
 
@@ -617,6 +618,20 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
   json::Writer w;
   std::string channel = r.group_id;
   std::string root;
+  // Mentions: <at>Name</at> in the text and a mention entity each (Bot Framework schema).
+  std::vector<MentionRef> mentioned;
+  std::string text = RenderMentions(
+      r.body, [](const MentionRef& m) { return "<at>" + m.name + "</at>"; }, &mentioned);
+  auto entities = [&](json::Writer& out) {
+    if (mentioned.empty()) return;
+    out.Key("entities").BeginArray();
+    for (const auto& m : mentioned) {
+      out.BeginObject().Key("type").String("mention").Key("text").String("<at>" + m.name + "</at>");
+      out.Key("mentioned").BeginObject().Key("id").String(m.native_id).Key("name").String(m.name);
+      out.EndObject().EndObject();
+    }
+    out.EndArray();
+  };
   if (r.reply_to) {
     auto slash = r.reply_to->rfind('/');
     if (slash == std::string::npos)
@@ -626,7 +641,8 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     std::string conversation = channel + ";messageid=" + root;
     req.url =
         service_url_ + "v3/conversations/" + http::UrlEncode(conversation) + "/activities/" + root;
-    w.BeginObject().Key("type").String("message").Key("text").String(r.body);
+    w.BeginObject().Key("type").String("message").Key("text").String(text);
+    entities(w);
     w.Key("replyToId").String(root).EndObject();
   } else {
     // The shape of the documented request (§3.2): the bot, the tenant, the channel.
@@ -637,7 +653,8 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     w.Key("teamsChannelId").String(channel);
     w.Key("channel").BeginObject().Key("id").String(channel).EndObject();
     w.Key("tenant").BeginObject().Key("id").String(cfg_.auth.tenant).EndObject().EndObject();
-    w.Key("activity").BeginObject().Key("type").String("message").Key("text").String(r.body);
+    w.Key("activity").BeginObject().Key("type").String("message").Key("text").String(text);
+    entities(w);
     w.EndObject().EndObject();
   }
   req.body = w.Take();

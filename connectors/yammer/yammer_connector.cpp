@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "connectors/common/mentions.h"
 #include "connectors/yammer/data_export.h"
 #include "connectors/yammer/parse.h"
 #include "core/json.h"
@@ -344,7 +345,9 @@ PollStats YammerConnector::Poll(EventSink& sink, bool refresh_now) {
 
 Result<Posted> YammerConnector::Post(const PostRequest& req) {
   json::Writer w;
-  w.BeginObject().Key("body").String(req.body);
+  // A post names people as @Name (the API documents no mention field for posting).
+  w.BeginObject().Key("body").String(
+      RenderMentions(req.body, [](const MentionRef& m) { return "@" + m.name; }));
   if (req.reply_to)
     w.Key("replied_to_id").String(*req.reply_to);
   else

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "connectors/common/mentions.h"
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -20,6 +21,16 @@ struct FakePoster : connectors::Poster {
     posts.push_back(r);
     if (fail_after_posting) return Result<connectors::Posted>::Fail("HTTP 503", 503);
     return connectors::Posted{std::to_string(1000 + posts.size()), clock->Now()};
+  }
+  std::vector<std::string> liked;
+  int fail_likes = 0;  // the next likes answer a 503
+  Status Acknowledge(const std::string& id) override {
+    if (fail_likes > 0) {
+      --fail_likes;
+      return Status::Fail("HTTP 503", 503);
+    }
+    liked.push_back(id);
+    return Status::Ok();
   }
   Result<std::optional<connectors::Posted>> FindPosted(const connectors::PostRequest& r,
                                                        Time) override {
@@ -337,4 +348,156 @@ TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
   EXPECT_EQ(local_posts["yammer:42"], expected);
   EXPECT_EQ(local_posts["yammer:42"].count("2026-10-21 07:30 CEST"), 0u);  // the holiday
   EXPECT_EQ(poster.posts.size(), 2u * 5u);  // five days, two of them on the 22nd
+}
+
+TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeverInQuietHours) {
+  cfg = Load(R"(  - name: daily
+    network: yammer
+    community: "42"
+    schedule: "0 16 * * MON"
+    open_for: 24h
+    quiet_hours: "20:00-08:00"
+    reminders: {after: 2h, max: 2}
+    prompts: ["What did you learn today?"]
+)");
+  Group g;
+  g.id = "yammer:42";
+  g.network = "yammer";
+  g.name = "CoP";
+  for (const char* who : {"yammer:1", "yammer:2", "yammer:3", "yammer:9"}) {
+    g.members.push_back(who);
+    store->UpsertUser(User{who, "yammer", std::string("Person ") + who, std::nullopt, std::nullopt,
+                           "active", std::string(who) == "yammer:9", std::nullopt});
+  }
+  store->UpsertGroup(g);
+  ManualClock clock(*ParseIso("2026-10-19T13:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  auto tick = [&] {
+    b.Schedule();
+    b.RecognizeAnswers();
+    b.Remind();
+    b.Dispatch();
+  };
+  tick();
+  clock.SleepUntil(*ParseIso("2026-10-19T14:00:00Z"));  // 16:00 Berlin (CEST)
+  tick();
+  ASSERT_EQ(poster.posts.size(), 1u);
+  auto p = store->AllPrompts().at(0);
+  store->UpsertMessage(Reply(p, "yammer:501", "yammer:1", p.posted_at + std::chrono::minutes{30},
+                             "I learned to ask earlier"));
+  for (Time t = clock.Now(); t < *ParseIso("2026-10-20T15:00:00Z"); t += std::chrono::minutes{10}) {
+    clock.SleepUntil(t);
+    tick();
+  }
+  // 18:00 Berlin: the first reminder, naming the two who have not answered (not the bot, not
+  // the one who answered). 20:00 is quiet: the second waits until 08:00 the next morning.
+  ASSERT_EQ(poster.posts.size(), 3u);
+  const auto& first = poster.posts[1];
+  EXPECT_EQ(first.reply_to.value_or(""), NativeId(p.message_id));
+  EXPECT_NE(first.body.find("{{mention:2|Person yammer:2}}, {{mention:3|Person yammer:3}}"),
+            std::string::npos)
+      << first.body;
+  EXPECT_EQ(first.body.find("mention:1|"), std::string::npos);
+  EXPECT_EQ(first.body.find("mention:9|"), std::string::npos);
+  auto zone = *FindZone("Europe/Berlin");
+  std::vector<std::string> sent;
+  for (const auto& key : {"reminder:" + p.id + ":1", "reminder:" + p.id + ":2"}) {
+    auto item = store->GetOutbox(key);
+    ASSERT_TRUE(item.has_value()) << key;
+    sent.push_back(FormatLocal(zone, *item->posted_at));
+  }
+  EXPECT_EQ(sent[0], "2026-10-19 18:00 CEST");
+  EXPECT_EQ(sent[1], "2026-10-20 08:00 CEST");
+  // After everyone answered, no reminder would be posted: a third is not allowed anyway.
+  EXPECT_FALSE(store->GetOutbox("reminder:" + p.id + ":3").has_value());
+}
+
+TEST(Mentions, TokensRenderPerNetwork) {
+  std::string body = "Hi " + connectors::MentionToken("7", "Ada L{o}vel|ace") + " and " +
+                     connectors::MentionToken("8", "Bo") + "!";
+  std::vector<connectors::MentionRef> refs;
+  EXPECT_EQ(connectors::RenderMentions(
+                body, [](const connectors::MentionRef& m) { return "@" + m.name; }, &refs),
+            "Hi @Ada Lovelace and @Bo!");
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(refs[0].native_id, "7");
+  EXPECT_EQ(connectors::RenderMentions("no tokens {{mention:x", [](auto&) { return "?"; }),
+            "no tokens {{mention:x");
+}
+
+TEST_F(BotFixture, FeedbackAtTheCloseGivesTheAnswerAndTheTallyWithoutNames) {
+  cfg = Load(R"(  - name: quiz
+    network: yammer
+    community: "42"
+    schedule: "0 9 * * MON"
+    open_for: 24h
+    feedback: true
+    steps:
+      - text: "Best first step?"
+        kind: choice
+        options: ["Email it", "Share a link"]
+        correct: B
+        explanation: "A link keeps one version."
+)");
+  ManualClock clock(*ParseIso("2026-10-19T07:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();
+  b.Dispatch();
+  auto p = store->AllPrompts().at(0);
+  using std::chrono::hours;
+  store->UpsertMessage(Reply(p, "yammer:1", "yammer:ada", p.posted_at + hours{1}, "B"));
+  store->UpsertMessage(Reply(p, "yammer:2", "yammer:bob", p.posted_at + hours{2}, "a)"));
+  store->UpsertMessage(Reply(p, "yammer:3", "yammer:cy", p.posted_at + hours{3}, "b, a link"));
+  store->UpsertMessage(Reply(p, "yammer:4", "yammer:dee", p.posted_at + hours{30}, "B"));  // late
+  auto tick = [&] {
+    b.RecognizeAnswers();
+    b.Feedback();
+    b.Dispatch();
+  };
+  tick();
+  EXPECT_EQ(poster.posts.size(), 1u);  // not before the close
+  clock.SleepUntil(*p.closes_at + std::chrono::minutes{1});
+  tick();
+  tick();  // once
+  ASSERT_EQ(poster.posts.size(), 2u);
+  const std::string& body = poster.posts[1].body;
+  EXPECT_NE(body.find("The answer: B) Share a link. A link keeps one version."), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("3 answer(s), 66% right."), std::string::npos) << body;
+  EXPECT_NE(body.find("A) Email it: 1\nB) Share a link: 2"), std::string::npos) << body;
+  EXPECT_EQ(body.find("ada"), std::string::npos);  // answers are not public
+  EXPECT_EQ(poster.posts[1].reply_to.value_or(""), NativeId(p.message_id));
+}
+
+TEST_F(BotFixture, ScoredAnswersAreLikedOnceWhenTheCampaignAcknowledges) {
+  cfg = Load(R"(  - name: daily
+    network: yammer
+    community: "42"
+    schedule: "0 9 * * MON"
+    acknowledge: true
+    prompts: ["What did you learn?"]
+)");
+  ManualClock clock(*ParseIso("2026-10-19T07:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();
+  b.Dispatch();
+  auto p = store->AllPrompts().at(0);
+  using std::chrono::hours;
+  store->UpsertMessage(Reply(p, "yammer:11", "yammer:ada", p.posted_at + hours{1}, "a thing"));
+  store->UpsertMessage(Reply(p, "yammer:12", "yammer:ada", p.posted_at + hours{2}, "and more"));
+  store->UpsertMessage(Reply(p, "yammer:13", "yammer:bob", p.posted_at + hours{2}, "another"));
+  poster.fail_likes = 1;
+  for (int i = 0; i < 3; ++i) {
+    b.RecognizeAnswers();
+    b.Acknowledge();
+  }
+  // Ada's first answer and Bob's, once each; the failed like was tried again.
+  std::sort(poster.liked.begin(), poster.liked.end());
+  EXPECT_EQ(poster.liked, (std::vector<std::string>{"11", "13"}));
 }

@@ -1,0 +1,37 @@
+#include "connectors/common/mentions.h"
+
+namespace learnloop::connectors {
+
+namespace {
+const char* const kOpen = "{{mention:";
+}
+
+std::string MentionToken(const std::string& native_id, const std::string& name) {
+  std::string clean;  // a name never closes the token early
+  for (char c : name)
+    if (c != '|' && c != '}' && c != '{') clean += c;
+  return kOpen + native_id + "|" + clean + "}}";
+}
+
+std::string RenderMentions(const std::string& body,
+                           const std::function<std::string(const MentionRef&)>& render,
+                           std::vector<MentionRef>* refs) {
+  std::string out;
+  size_t at = 0;
+  for (;;) {
+    size_t open = body.find(kOpen, at);
+    size_t close = open == std::string::npos ? open : body.find("}}", open);
+    if (close == std::string::npos) {
+      out += body.substr(at);
+      return out;
+    }
+    std::string inner = body.substr(open + 10, close - open - 10);
+    size_t bar = inner.find('|');
+    MentionRef ref{inner.substr(0, bar), bar == std::string::npos ? "" : inner.substr(bar + 1)};
+    out += body.substr(at, open - at) + render(ref);
+    if (refs) refs->push_back(ref);
+    at = close + 2;
+  }
+}
+
+}  // namespace learnloop::connectors

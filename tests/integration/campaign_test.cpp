@@ -1,0 +1,132 @@
+// A campaign of choice and rating questions against esn-sim over eight days: each prompt,
+// reminder and feedback posted once at its time, and every simulated answer read as its
+// author meant it.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "daemon/run_loop.h"
+#include "sim_harness.h"
+
+using namespace learnloop;
+
+namespace {
+
+const char* kYaml = R"(timezone: Europe/Berlin
+store: {path: DIR/campaign.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: yammer
+    base_url: BASE_URL
+    token: ${LEARNLOOP_IT_TOKEN}
+    poll_interval: 10m
+campaigns:
+  - name: scenarios
+    network: yammer
+    community: "13114941440"
+    schedule: "0 17 * * MON-FRI"
+    open_for: 48h
+    quiet_hours: "20:00-08:00"
+    reminders: {after: 2h, max: 2}
+    feedback: true
+    steps:
+      - text: "A customer asks for a feature you cannot build this quarter. Your first move?"
+        kind: choice
+        options: ["Say no right away", "Ask what problem it solves", "Promise it for next quarter"]
+        correct: B
+        explanation: "Understanding the problem often shows a simpler way."
+      - text: "How useful were this week's scenarios? Rate 1 to 5."
+        kind: rating
+)";
+
+// What each of the simulator's answer texts means (its fixed list, read by hand).
+const std::map<std::string, std::string> kMeant = {{"B", "B"},
+                                                   {"b)", "B"},
+                                                   {"I think B", "B"},
+                                                   {"option b", "B"},
+                                                   {"A", "A"},
+                                                   {"C) because it scales", "C"},
+                                                   {"b) - we did that last year", "B"},
+                                                   {"4", "4"},
+                                                   {"5", "5"},
+                                                   {"3", "3"},
+                                                   {"4/5", "4"},
+                                                   {"5 - very useful", "5"},
+                                                   {"2", "2"}};
+
+}  // namespace
+
+TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");  // a Monday
+  ASSERT_EQ(
+      run.Start(start,
+                {"--people", "150", "--seed", "12", "--history-days", "3", "--horizon-days", "10"},
+                kYaml),
+      "");
+  {
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 8});
+    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+  }
+  auto zone = *FindZone("Europe/Berlin");
+  auto posts = run.Get("/_sim/bot_posts").as_array();
+  std::map<int64_t, Time> prompt_at;  // prompt id → when posted
+  std::map<int64_t, std::vector<std::pair<Time, std::string>>> replies;  // by prompt
+  for (const auto& p : posts) {
+    Time at = *ParseIso(*json::GetString(p, "created_at"));
+    std::string body = *json::GetString(p, "body");
+    if (auto parent = json::GetInt64(p, "replied_to_id"))
+      replies[*parent].push_back({at, body});
+    else
+      prompt_at[*json::GetInt64(p, "id")] = at;
+  }
+  // Monday to Friday of the first week and Monday of the second: six prompts at 17:00.
+  ASSERT_EQ(prompt_at.size(), 6u);
+  for (const auto& [id, at] : prompt_at) {
+    EXPECT_EQ(FormatLocal(zone, at).substr(11, 5), "17:00");
+    Time closes = at + std::chrono::hours{48};
+    int reminders = 0, feedback = 0;
+    for (const auto& [when, body] : replies[id]) {
+      std::string local = FormatLocal(zone, when);
+      if (body.rfind("Reminder:", 0) == 0) {
+        ++reminders;
+        EXPECT_LT(when, closes);
+        // 19:00 the same day, then 08:00 the next morning (21:00 is quiet).
+        EXPECT_TRUE(local.substr(11, 5) == "19:00" || local.substr(11, 5) == "08:00") << local;
+      } else if (body.rfind("This question is now closed.", 0) == 0) {
+        ++feedback;
+        EXPECT_GE(when, closes);
+        EXPECT_LT(when, closes + std::chrono::minutes{15});
+      }
+    }
+    EXPECT_LE(reminders, 2) << id;
+    EXPECT_GE(reminders, 1) << id;
+    EXPECT_EQ(feedback, at + std::chrono::hours{48} < run.clock->Now() ? 1 : 0) << id;
+  }
+
+  // Every reply by a person before the close is an answer, read as its author meant it.
+  std::map<std::string, Answer> answers;
+  for (const auto& a : run.store->AllAnswers()) answers[a.message_id] = a;
+  int checked = 0;
+  for (const auto& p : run.store->AllPrompts()) {
+    for (const auto& m : run.store->MessagesInThread(p.message_id)) {
+      if (m.id == p.message_id || m.deleted) continue;
+      if (m.created_at >= *p.closes_at) continue;
+      auto meant = kMeant.find(m.text);
+      if (meant == kMeant.end()) continue;  // a bot reply or a comment
+      auto a = answers.find(m.id);
+      ASSERT_NE(a, answers.end()) << m.id << " '" << m.text << "'";
+      EXPECT_EQ(a->second.choice.value_or("?"), meant->second) << "'" << m.text << "'";
+      if (p.type == "choice") {
+        EXPECT_EQ(a->second.correct.value_or(false), meant->second == "B");
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 20);
+  auto stats = run.Get("/_sim/stats");
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
+}
