@@ -67,63 +67,111 @@ const config::CampaignConfig* Bot::FindCampaign(const std::string& name) const {
   return nullptr;
 }
 
+bool Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post) {
+  auto step_text = store_.GetCursor(CursorKey(c.name, "steps")).value_or("0");
+  int step = std::stoi(step_text);
+  const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
+  bool any = false;
+  for (const auto& community : c.communities) {
+    // One prompt per community; a single-community key stays as it always was.
+    std::string key = c.communities.size() == 1
+                          ? "prompt:" + c.name + ":" + key_time
+                          : "prompt:" + c.name + ":" + community + ":" + key_time;
+    Prompt p;
+    p.id = key;
+    p.campaign = c.name;
+    p.step = step + 1;
+    p.network = c.network;
+    p.group_id = MakeId(c.network, community);
+    p.type = st.kind;
+    if (st.correct) p.correct = OptionLabel(*st.correct);
+    p.posted_at = post;
+    p.closes_at = post + c.open_for;
+    store::OutboxItem item;
+    item.key = key;
+    item.network = c.network;
+    item.group_id = community;
+    item.body = st.text;
+    item.due_at = post;  // later than scheduled when deferred past quiet hours or a holiday
+    if (store_.EnqueueOutbox(item)) {
+      store_.UpsertPrompt(p);
+      any = true;
+    }
+  }
+  if (any) {
+    store_.SetCursor(CursorKey(c.name, "steps"), std::to_string(step + 1));
+    ++stats_.enqueued;
+  }
+  return any;
+}
+
+bool Bot::Paused(const config::CampaignConfig& c) const {
+  // An operator's pause (learnloop campaigns pause) lasts until resumed, whatever the file says.
+  auto state = store_.GetCursor(CursorKey(c.name, "operator"));
+  if (state == "paused") return true;
+  if (state == "resumed") return false;
+  return c.paused;
+}
+
 void Bot::Schedule() {
   auto log = Logger("bot");
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
-    if (c.paused) continue;
+    if (Paused(c)) continue;
     Time from = *ScheduleFrom(c, now);
+    std::optional<Time> skip_through;
+    if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
     for (auto t = c.schedule.Next(c.tz, from); t && *t <= now; t = c.schedule.Next(c.tz, *t)) {
       if (c.end && *t >= *c.end) break;
       store_.Transaction([&] {
         std::string why;
         std::optional<Time> post;
-        if (now - *t > c.catch_up) {
+        if (skip_through && *t <= *skip_through) {
+          log->info("campaign {}: prompt of {} skipped by an operator", c.name, FormatIso(*t));
+        } else if (now - *t > c.catch_up) {
           log->warn("campaign {}: prompt of {} skipped, more than {} min late", c.name,
                     FormatIso(*t),
                     std::chrono::duration_cast<std::chrono::minutes>(c.catch_up).count());
         } else if (!(post = PostTime(c, *t, &why))) {
           log->info("campaign {}: prompt of {} skipped ({})", c.name, FormatIso(*t), why);
         } else {
-          auto step_text = store_.GetCursor(CursorKey(c.name, "steps")).value_or("0");
-          int step = std::stoi(step_text);
-          const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
-          bool any = false;
-          for (const auto& community : c.communities) {
-            // One prompt per community; a single-community key stays as it always was.
-            std::string key = c.communities.size() == 1
-                                  ? "prompt:" + c.name + ":" + FormatIso(*t)
-                                  : "prompt:" + c.name + ":" + community + ":" + FormatIso(*t);
-            Prompt p;
-            p.id = key;
-            p.campaign = c.name;
-            p.step = step + 1;
-            p.network = c.network;
-            p.group_id = MakeId(c.network, community);
-            p.type = st.kind;
-            if (st.correct) p.correct = OptionLabel(*st.correct);
-            p.posted_at = *post;
-            p.closes_at = *post + c.open_for;
-            store::OutboxItem item;
-            item.key = key;
-            item.network = c.network;
-            item.group_id = community;
-            item.body = st.text;
-            item.due_at = *post;  // later than t when deferred past quiet hours or a holiday
-            if (store_.EnqueueOutbox(item)) {
-              store_.UpsertPrompt(p);
-              any = true;
-            }
-          }
-          if (any) {
-            store_.SetCursor(CursorKey(c.name, "steps"), std::to_string(step + 1));
-            ++stats_.enqueued;
-          }
+          EnqueuePrompt(c, FormatIso(*t), *post);
         }
         store_.SetCursor(CursorKey(c.name, "last"), FormatIso(*t));
       });
     }
   }
+}
+
+Status Bot::SetPaused(const std::string& campaign, bool paused) {
+  if (!FindCampaign(campaign)) return Status::Fail("no campaign named '" + campaign + "'");
+  store_.SetCursor(CursorKey(campaign, "operator"), paused ? "paused" : "resumed");
+  return Status::Ok();
+}
+
+Result<Time> Bot::SkipNext(const std::string& campaign) {
+  const config::CampaignConfig* c = FindCampaign(campaign);
+  if (!c) return Result<Time>::Fail("no campaign named '" + campaign + "'");
+  Time now = clock_.Now();
+  Time from = std::max(*ScheduleFrom(*c, now), now);
+  if (auto s = store_.GetCursor(CursorKey(campaign, "skip_through")))
+    if (auto t = ParseIso(*s); t && *t > from) from = *t;
+  auto next = c->schedule.Next(c->tz, from);
+  if (!next || (c->end && *next >= *c->end))
+    return Result<Time>::Fail("campaign '" + campaign + "' has no prompt left to skip");
+  store_.SetCursor(CursorKey(campaign, "skip_through"), FormatIso(*next));
+  return *next;
+}
+
+Result<std::string> Bot::PostNow(const std::string& campaign) {
+  const config::CampaignConfig* c = FindCampaign(campaign);
+  if (!c) return Result<std::string>::Fail("no campaign named '" + campaign + "'");
+  Time now = clock_.Now();
+  std::string key_time = "now:" + FormatIsoMillis(now);
+  bool any = false;
+  store_.Transaction([&] { any = EnqueuePrompt(*c, key_time, now); });
+  if (!any) return Result<std::string>::Fail("nothing was queued");
+  return "prompt:" + c->name + ":" + key_time;
 }
 
 void Bot::Dispatch() {
@@ -291,6 +339,10 @@ void Bot::RecognizeAnswers() {
   }
 }
 
+bool Bot::OptedOut(const std::string& user_id) const {
+  return store_.GetCursor("optout:" + user_id).value_or("") == "out";
+}
+
 void Bot::Remind() {
   Time now = clock_.Now();
   constexpr size_t kMaxMentions = 25;  // a reminder names a few people, not a whole community
@@ -320,6 +372,7 @@ void Bot::Remind() {
         for (const auto& uid : g->second.members) {
           auto u = users->find(uid);
           if (u == users->end() || u->second.is_bot || u->second.state != "active") continue;
+          if (OptedOut(uid)) continue;  // never named again
           if (!answered.count(uid)) missing.push_back(&u->second);
         }
       if (missing.empty()) continue;  // everyone has answered: nothing to remind
@@ -453,7 +506,7 @@ std::optional<Time> Bot::NextDue() const {
   Time now = clock_.Now();
   std::optional<Time> best;
   for (const auto& c : cfg_.campaigns) {
-    if (c.paused) continue;
+    if (Paused(c)) continue;
     auto t = c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
   }

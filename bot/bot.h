@@ -41,6 +41,15 @@ class Bot {
   // Likes each person's scored answer (campaigns with `acknowledge`), once; where the ESN
   // offers apps no such thing (Teams), nothing.
   void Acknowledge();
+  // Operator actions, kept in the store so the running daemon follows them at its next tick.
+  Status SetPaused(const std::string& campaign, bool paused);
+  Result<Time> SkipNext(const std::string& campaign);        // the skipped time
+  Result<std::string> PostNow(const std::string& campaign);  // the prompt's key
+  static void SetOptOut(store::Store& store, const std::string& user_id, bool out) {
+    store.SetCursor("optout:" + user_id, out ? "out" : "in");
+  }
+  bool OptedOut(const std::string& user_id) const;
+
   // The next time a campaign has a prompt due (nullopt: none).
   std::optional<Time> NextDue() const;
   const BotStats& stats() const { return stats_; }
@@ -53,6 +62,8 @@ class Bot {
 
  private:
   const config::CampaignConfig* FindCampaign(const std::string& name) const;
+  bool Paused(const config::CampaignConfig& c) const;
+  bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);
   std::optional<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
 
   const config::Config& cfg_;

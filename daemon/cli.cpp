@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "analytics/report.h"
+#include "bot/bot.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -39,6 +40,10 @@ Commands
   check-config FILE             validate a configuration file
   campaigns validate|list|show|preview FILE [--config F] [--weeks N] [--from TIME]
                                 check campaign definitions before they go live
+  campaigns pause|resume|skip|post-now NAME --config F
+                                steer a running campaign (the daemon follows at once)
+  people opt-out|opt-in USER --config F
+                                a person (id or email) is never named by the bot, or again
   demo [--weeks N] [--people N] [--seed N] [--out DIR] [--config FILE]
                                 run against the built-in simulated network
   help COMMAND                  help on one command
@@ -79,7 +84,15 @@ const std::map<std::string, std::string>& CommandHelp() {
        "per campaign; show gives each campaign with its steps and options; preview prints\n"
        "every prompt of the next N weeks (default 4, from now or --from) in the campaign's\n"
        "local time and in UTC, with the ones that quiet hours or holidays defer or skip.\n"
-       "--config names the configuration whose networks the campaigns use.\n"},
+       "--config names the configuration whose networks the campaigns use.\n\n"
+       "       learnloop campaigns pause|resume|skip|post-now NAME --config F\n\n"
+       "Steers a campaign on the store the running daemon uses, without a restart: pause and\n"
+       "resume it (an operator's pause wins over the file), skip its next prompt, or queue its\n"
+       "next step now.\n"},
+      {"people",
+       "Usage: learnloop people opt-out|opt-in USER --config F\n\n"
+       "USER is a learnloop id (yammer:123) or an email address. An opted-out person is never\n"
+       "named in reminders or leaderboards.\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
        "Reads a folder written by export into the store (idempotent).\n"},
@@ -181,6 +194,81 @@ int Main(int argc, char** argv) {
     if (!r.config) return 2;
     std::cout << a.positional[0] << ": OK (" << r.config->networks.size() << " network(s), "
               << r.config->campaigns.size() << " campaign(s))\n";
+    return 0;
+  }
+
+  if (a.command == "campaigns" && a.positional.size() == 2 &&
+      (a.positional[0] == "pause" || a.positional[0] == "resume" || a.positional[0] == "skip" ||
+       a.positional[0] == "post-now")) {
+    // Operator actions: on the store the running daemon uses; it follows at its next tick.
+    if (int rc = CheckOptions(a, {"config"})) return rc;
+    if (!a.options.count("config")) return Usage(a.command, "--config FILE is required");
+    auto cfg = LoadConfig(a.options["config"]);
+    if (!cfg) return 2;
+    auto store = store::OpenSqlite(cfg->store_path);
+    if (!store.ok()) {
+      std::cerr << "learnloop: " << store.error().message << "\n";
+      return 1;
+    }
+    SystemClock clock;
+    bot::Bot b(*cfg, **store, clock, {});
+    const std::string& action = a.positional[0];
+    const std::string& name = a.positional[1];
+    Status s;
+    if (action == "pause" || action == "resume") {
+      s = b.SetPaused(name, action == "pause");
+      if (s.ok())
+        std::cout << "campaign " << name << (action == "pause" ? " paused" : " resumed") << "\n";
+    } else if (action == "skip") {
+      auto t = b.SkipNext(name);
+      s = t.status();
+      if (t.ok()) {
+        const config::CampaignConfig* c = nullptr;
+        for (const auto& x : cfg->campaigns)
+          if (x.name == name) c = &x;
+        std::cout << "campaign " << name << ": the prompt of " << FormatLocal(c->tz, *t) << " ("
+                  << FormatIso(*t) << ") will not be posted\n";
+      }
+    } else {
+      auto key = b.PostNow(name);
+      s = key.status();
+      if (key.ok())
+        std::cout << "campaign " << name << ": " << *key
+                  << " queued, posted at the daemon's next tick\n";
+    }
+    if (!s.ok()) {
+      std::cerr << "learnloop campaigns " << action << ": " << s.message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+
+  if (a.command == "people") {
+    if (int rc = CheckOptions(a, {"config"})) return rc;
+    if (a.positional.size() != 2 || (a.positional[0] != "opt-out" && a.positional[0] != "opt-in"))
+      return Usage(a.command, "give opt-in or opt-out and a person (id or email)");
+    if (!a.options.count("config")) return Usage(a.command, "--config FILE is required");
+    auto cfg = LoadConfig(a.options["config"]);
+    if (!cfg) return 2;
+    auto store = store::OpenSqlite(cfg->store_path);
+    if (!store.ok()) {
+      std::cerr << "learnloop: " << store.error().message << "\n";
+      return 1;
+    }
+    const std::string& who = a.positional[1];
+    std::vector<User> found;
+    for (const auto& u : (*store)->AllUsers())
+      if (u.id == who || (u.email && *u.email == who)) found.push_back(u);
+    if (found.empty()) {
+      std::cerr << "learnloop people: nobody in the store is '" << who << "'\n";
+      return 1;
+    }
+    bool out = a.positional[0] == "opt-out";
+    for (const auto& u : found) {
+      bot::Bot::SetOptOut(**store, u.id, out);
+      std::cout << u.id
+                << (out ? " opted out: never named in reminders or leaderboards\n" : " opted in\n");
+    }
     return 0;
   }
 

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "store/store.h"
+
+using namespace learnloop;
 namespace fs = std::filesystem;
 
 namespace {
@@ -206,5 +209,42 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
       << preview.text;
   EXPECT_NE(preview.text.find("2026-11-09 09:00 CET"), std::string::npos) << preview.text;
   EXPECT_EQ(RunCli("campaigns frobnicate " + quiz).code, 2);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, OperatorsSteerACampaignOnTheDaemonsStore) {
+  fs::path dir = fs::temp_directory_path() / "learnloop-cli-operator";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "config.yaml")
+      << "timezone: Europe/Berlin\nstore: {path: " << (dir / "s.db").string()
+      << "}\nnetworks: [{type: yammer, token: \"${LEARNLOOP_DEMO_TOKEN}\"}]\n"
+         "campaigns:\n  - {name: quiz, network: yammer, community: \"42\", schedule: \"0 9 * * "
+         "MON\", prompts: [one, two]}\n";
+  setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
+  std::string cfg = " --config " + (dir / "config.yaml").string();
+  auto paused = RunCli("campaigns pause quiz" + cfg);
+  EXPECT_EQ(paused.code, 0) << paused.text;
+  EXPECT_NE(paused.text.find("campaign quiz paused"), std::string::npos);
+  EXPECT_EQ(RunCli("campaigns resume quiz" + cfg).code, 0);
+  auto skip = RunCli("campaigns skip quiz" + cfg);
+  EXPECT_EQ(skip.code, 0) << skip.text;
+  EXPECT_NE(skip.text.find("09:00"), std::string::npos) << skip.text;  // the next Monday, local
+  auto now = RunCli("campaigns post-now quiz" + cfg);
+  EXPECT_EQ(now.code, 0) << now.text;
+  EXPECT_NE(now.text.find("prompt:quiz:now:"), std::string::npos) << now.text;
+  auto unknown = RunCli("campaigns pause nope" + cfg);
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.text.find("no campaign named 'nope'"), std::string::npos) << unknown.text;
+  EXPECT_EQ(RunCli("campaigns pause quiz").code, 2);  // --config is needed
+  auto nobody = RunCli("people opt-out ada@contoso.example" + cfg);
+  EXPECT_EQ(nobody.code, 1);
+  EXPECT_NE(nobody.text.find("nobody in the store"), std::string::npos) << nobody.text;
+  // The store holds what the running daemon will follow.
+  auto store = store::OpenSqlite((dir / "s.db").string());
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->GetCursor("campaign:quiz:operator").value_or(""), "resumed");
+  EXPECT_TRUE((*store)->GetCursor("campaign:quiz:skip_through").has_value());
+  EXPECT_EQ((*store)->UnfinishedOutbox().size(), 1u);
   fs::remove_all(dir);
 }

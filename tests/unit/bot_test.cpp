@@ -387,10 +387,17 @@ TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeve
   auto p = store->AllPrompts().at(0);
   store->UpsertMessage(Reply(p, "yammer:501", "yammer:1", p.posted_at + std::chrono::minutes{30},
                              "I learned to ask earlier"));
-  for (Time t = clock.Now(); t < *ParseIso("2026-10-20T15:00:00Z"); t += std::chrono::minutes{10}) {
-    clock.SleepUntil(t);
-    tick();
-  }
+  auto run_until = [&](const char* iso) {
+    for (Time t = clock.Now(); t < *ParseIso(iso); t += std::chrono::minutes{10}) {
+      clock.SleepUntil(t);
+      tick();
+    }
+  };
+  run_until("2026-10-19T17:00:00Z");  // 19:00 Berlin: after the first reminder
+  // Who opts out is never named again.
+  bot::Bot::SetOptOut(*store, "yammer:3", true);
+  EXPECT_TRUE(b.OptedOut("yammer:3"));
+  run_until("2026-10-20T15:00:00Z");
   // 18:00 Berlin: the first reminder, naming the two who have not answered (not the bot, not
   // the one who answered). 20:00 is quiet: the second waits until 08:00 the next morning.
   ASSERT_EQ(poster.posts.size(), 3u);
@@ -410,6 +417,9 @@ TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeve
   }
   EXPECT_EQ(sent[0], "2026-10-19 18:00 CEST");
   EXPECT_EQ(sent[1], "2026-10-20 08:00 CEST");
+  auto second = store->GetOutbox("reminder:" + p.id + ":2");
+  EXPECT_EQ(second->body.find("mention:3|"), std::string::npos) << second->body;
+  EXPECT_NE(second->body.find("mention:2|"), std::string::npos) << second->body;
   // After everyone answered, no reminder would be posted: a third is not allowed anyway.
   EXPECT_FALSE(store->GetOutbox("reminder:" + p.id + ":3").has_value());
 }
@@ -500,4 +510,37 @@ TEST_F(BotFixture, ScoredAnswersAreLikedOnceWhenTheCampaignAcknowledges) {
   // Ada's first answer and Bob's, once each; the failed like was tried again.
   std::sort(poster.liked.begin(), poster.liked.end());
   EXPECT_EQ(poster.liked, (std::vector<std::string>{"11", "13"}));
+}
+
+TEST_F(BotFixture, OperatorsPauseResumeSkipAndPostNowThroughTheStore) {
+  ManualClock clock(*ParseIso("2026-10-18T12:00:00Z"));  // a Sunday; prompts Mondays 09:00
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot daemon_bot(cfg, *store, clock, {{"yammer", &poster}});
+  bot::Bot operator_bot(cfg, *store, clock, {});  // another process, the same store
+  auto run_until = [&](const char* iso) {
+    for (Time t = clock.Now(); t < *ParseIso(iso); t += std::chrono::minutes{30}) {
+      clock.SleepUntil(t);
+      daemon_bot.Schedule();
+      daemon_bot.Dispatch();
+    }
+  };
+  EXPECT_FALSE(operator_bot.SetPaused("nope", true).ok());
+  ASSERT_TRUE(operator_bot.SetPaused("weekly", true).ok());
+  run_until("2026-10-20T00:00:00Z");
+  EXPECT_TRUE(poster.posts.empty());  // paused over Monday 19 Oct
+  ASSERT_TRUE(operator_bot.SetPaused("weekly", false).ok());
+  auto skipped = operator_bot.SkipNext("weekly");
+  ASSERT_TRUE(skipped.ok());
+  EXPECT_EQ(FormatIso(*skipped), "2026-10-26T08:00:00Z");  // Monday 09:00 CET
+  run_until("2026-10-27T00:00:00Z");
+  EXPECT_TRUE(poster.posts.empty());  // the 26th was skipped
+  auto now_key = operator_bot.PostNow("weekly");
+  ASSERT_TRUE(now_key.ok()) << now_key.error().message;
+  run_until("2026-10-27T01:00:00Z");
+  ASSERT_EQ(poster.posts.size(), 1u);  // posted at the daemon's next tick
+  EXPECT_EQ(poster.posts[0].body.rfind("one", 0), 0u);
+  run_until("2026-11-03T00:00:00Z");
+  ASSERT_EQ(poster.posts.size(), 2u);  // Monday 2 Nov, the next step
+  EXPECT_EQ(poster.posts[1].body.rfind("two", 0), 0u);
 }
