@@ -199,6 +199,10 @@ void Bot::Dispatch() {
               ->steps[static_cast<size_t>(std::max(0, prompt->step - 1)) % campaign->steps.size()];
       step.text = item.body;  // what was scheduled, even if the file changed since
       req.body = PromptBody(*campaign, step, now + open_for, req.marker);
+      if (!item.reply_to && (step.kind == "choice" || step.kind == "poll"))
+        for (size_t i = 0; i < step.options.size(); ++i)
+          req.choices.push_back({OptionLabel(static_cast<int>(i)),
+                                 OptionLabel(static_cast<int>(i)) + ") " + step.options[i]});
     } else {
       req.body = item.body + " (" + req.marker + ")";
     }
@@ -336,6 +340,85 @@ void Bot::RecognizeAnswers() {
         store_.UpsertAnswer(a);
       }
     });
+  }
+}
+
+std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
+                                          const std::string& community) {
+  std::vector<Prompt> prompts;  // of the campaign, oldest first
+  for (auto& p : store_.AllPrompts())
+    if (p.campaign == c.name) prompts.push_back(std::move(p));
+  std::map<std::string, int> points;
+  std::vector<std::set<std::string>> answered_here;  // per prompt of this community
+  std::string group = MakeId(c.network, community);
+  for (const auto& p : prompts) {
+    std::set<std::string> who;
+    for (const auto& a : store_.AnswersTo(p.id)) {
+      if (a.points <= 0) continue;
+      points[a.user_id] += a.points;
+      who.insert(a.user_id);
+    }
+    if (p.group_id == group) answered_here.push_back(std::move(who));
+  }
+  std::vector<Standing> out;
+  for (const auto& [uid, pts] : points) {
+    if (store_.GetCursor("optout:" + uid).value_or("") != "in") continue;  // opted in only
+    Standing s;
+    s.user_id = uid;
+    auto u = store_.GetUser(uid);
+    s.name = u ? u->name : uid;
+    s.points = pts;
+    for (auto it = answered_here.rbegin(); it != answered_here.rend() && it->count(uid); ++it)
+      ++s.streak;
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const Standing& a, const Standing& b) {
+    if (a.points != b.points) return a.points > b.points;
+    if (a.streak != b.streak) return a.streak > b.streak;
+    return a.name < b.name;
+  });
+  return out;
+}
+
+void Bot::Leaderboards() {
+  auto log = Logger("bot");
+  Time now = clock_.Now();
+  for (const auto& c : cfg_.campaigns) {
+    if (!c.leaderboard.enabled || Paused(c)) continue;
+    std::string last_key = CursorKey(c.name, "leaderboard_last");
+    Time from = now - c.catch_up;
+    if (auto last = store_.GetCursor(last_key))
+      if (auto t = ParseIso(*last); t && *t > from) from = *t;
+    for (auto t = c.leaderboard.schedule.Next(c.tz, from); t && *t <= now;
+         t = c.leaderboard.schedule.Next(c.tz, *t)) {
+      store_.Transaction([&] {
+        std::string why;
+        auto at = PostTime(c, *t, &why);
+        if (!at) {
+          log->info("campaign {}: leaderboard of {} skipped ({})", c.name, FormatIso(*t), why);
+        } else {
+          for (const auto& community : c.communities) {
+            auto standings = Standings(c, community);
+            std::string body = "Leaderboard - " + c.name +
+                               " (only colleagues who chose to be "
+                               "shown here):";
+            if (standings.empty()) body += "\nNobody has joined the leaderboard yet.";
+            for (size_t i = 0; i < standings.size() && static_cast<int>(i) < c.leaderboard.top; ++i)
+              body += "\n" + std::to_string(i + 1) + ". " + standings[i].name + " - " +
+                      std::to_string(standings[i].points) + " points, " +
+                      std::to_string(standings[i].streak) + " in a row";
+            store::OutboxItem item;
+            item.key = "leaderboard:" + c.name + ":" + community + ":" + FormatIso(*t);
+            item.network = c.network;
+            item.group_id = community;
+            item.body = body;
+            item.due_at = *at;
+            store_.EnqueueOutbox(item);
+          }
+        }
+        store_.SetCursor(last_key, FormatIso(*t));
+      });
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "connectors/connector.h"
@@ -41,10 +42,23 @@ class Bot {
   // Likes each person's scored answer (campaigns with `acknowledge`), once; where the ESN
   // offers apps no such thing (Teams), nothing.
   void Acknowledge();
+  // Points and streaks of a campaign in one community, for the people who opted in: points of
+  // every scored answer in the campaign, streak = how many of the community's latest prompts
+  // in a row the person answered. Best first.
+  struct Standing {
+    std::string user_id, name;
+    int points = 0, streak = 0;
+  };
+  std::vector<Standing> Standings(const config::CampaignConfig& c, const std::string& community);
+  // Leaderboards at their scheduled times (campaigns with `leaderboard`), a new post in each
+  // community, naming only people who opted in.
+  void Leaderboards();
+
   // Operator actions, kept in the store so the running daemon follows them at its next tick.
   Status SetPaused(const std::string& campaign, bool paused);
   Result<Time> SkipNext(const std::string& campaign);        // the skipped time
   Result<std::string> PostNow(const std::string& campaign);  // the prompt's key
+  // Opting out: never named by the bot; opting in: also shown on leaderboards.
   static void SetOptOut(store::Store& store, const std::string& user_id, bool out) {
     store.SetCursor("optout:" + user_id, out ? "out" : "in");
   }

@@ -340,6 +340,23 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
       cc.reminders.mention = how == "mention";
       rm.Finish();
     });
+    m.Field("leaderboard", false, [&](const YAML::Node& v) {
+      if (!l.ExpectMap(v, "'leaderboard'")) return;
+      cc.leaderboard.enabled = true;
+      Loader::Map lm(l, v, "leaderboard");
+      lm.Field("schedule", true, [&](const YAML::Node& sv) {
+        auto parsed = sv.IsScalar() ? CronSchedule::Parse(sv.Scalar())
+                                    : Result<CronSchedule>::Fail("'schedule' must be a string");
+        if (!parsed.ok()) {
+          l.Error(sv, parsed.error().message);
+        } else {
+          cc.leaderboard.schedule = *parsed;
+          cc.leaderboard.schedule_text = sv.Scalar();
+        }
+      });
+      lm.Int("top", cc.leaderboard.top, 1, 100);
+      lm.Finish();
+    });
     m.Field("scoring", false, [&](const YAML::Node& v) {
       if (!l.ExpectMap(v, "'scoring'")) return;
       Loader::Map sm(l, v, "scoring");

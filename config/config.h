@@ -87,6 +87,13 @@ struct ReminderConfig {
   bool mention = true;  // mention who has not answered; false: no reminder is posted
 };
 
+struct LeaderboardConfig {
+  bool enabled = false;  // a `leaderboard` block was given
+  std::string schedule_text;
+  CronSchedule schedule;
+  int top = 10;
+};
+
 struct CampaignConfig {
   std::string name;
   std::string network;
@@ -106,6 +113,7 @@ struct CampaignConfig {
   bool quiet_skip = false;
   std::vector<std::string> holidays;  // local dates (YYYY-MM-DD): nothing is posted
   ReminderConfig reminders;
+  LeaderboardConfig leaderboard;  // posted only with people who opted in
   int points_answer = 1, points_correct = 1;
   bool answers_public = false;  // feedback may say who answered what
   bool feedback = false;        // post the right answer / the poll's results at close

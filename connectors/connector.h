@@ -65,6 +65,9 @@ struct PostRequest {
   std::optional<std::string> reply_to;  // native id of the message to reply to
   std::string body;
   std::string marker;  // unique text inside body, used to find the post after a crash
+  // Buttons of a question, as (value, title): where the ESN has them (Teams: an Adaptive Card
+  // whose Action.Submit data is {"choice": value}); elsewhere the body lists the options.
+  std::vector<std::pair<std::string, std::string>> choices;
 };
 
 struct Posted {

@@ -92,7 +92,8 @@ const std::map<std::string, std::string>& CommandHelp() {
       {"people",
        "Usage: learnloop people opt-out|opt-in USER --config F\n\n"
        "USER is a learnloop id (yammer:123) or an email address. An opted-out person is never\n"
-       "named in reminders or leaderboards.\n"},
+       "named in reminders or leaderboards; an opted-in one is shown on leaderboards (nobody is\n"
+       "shown there otherwise).\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
        "Reads a folder written by export into the store (idempotent).\n"},
@@ -267,7 +268,8 @@ int Main(int argc, char** argv) {
     for (const auto& u : found) {
       bot::Bot::SetOptOut(**store, u.id, out);
       std::cout << u.id
-                << (out ? " opted out: never named in reminders or leaderboards\n" : " opted in\n");
+                << (out ? " opted out: never named in reminders or leaderboards\n"
+                        : " opted in: shown on the leaderboards of campaigns that post one\n");
     }
     return 0;
   }

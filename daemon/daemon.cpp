@@ -173,6 +173,7 @@ void Daemon::Tick() {
   bot_->Remind();  // after the answers are read: nobody who answered is reminded
   bot_->Feedback();
   bot_->Acknowledge();
+  bot_->Leaderboards();
   bot_->Dispatch();
   WriteDueReports();
 }

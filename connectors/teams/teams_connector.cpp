@@ -655,6 +655,22 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     w.Key("tenant").BeginObject().Key("id").String(cfg_.auth.tenant).EndObject().EndObject();
     w.Key("activity").BeginObject().Key("type").String("message").Key("text").String(text);
     entities(w);
+    if (!r.choices.empty()) {
+      // A question with buttons: an Adaptive Card under the text; a press comes back as a
+      // message activity with value {"choice": …} (§3.2).
+      w.Key("attachments").BeginArray().BeginObject();
+      w.Key("contentType").String("application/vnd.microsoft.card.adaptive");
+      w.Key("content").BeginObject().Key("type").String("AdaptiveCard");
+      w.Key("version").String("1.4").Key("body").BeginArray().BeginObject();
+      w.Key("type").String("TextBlock").Key("wrap").Bool(true);
+      w.Key("text").String(text.substr(0, text.find('\n'))).EndObject().EndArray();
+      w.Key("actions").BeginArray();
+      for (const auto& [value, title] : r.choices) {
+        w.BeginObject().Key("type").String("Action.Submit").Key("title").String(title);
+        w.Key("data").BeginObject().Key("choice").String(value).EndObject().EndObject();
+      }
+      w.EndArray().EndObject().EndObject().EndArray();
+    }
     w.EndObject().EndObject();
   }
   req.body = w.Take();

@@ -130,3 +130,84 @@ TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
   auto stats = run.Get("/_sim/stats");
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
 }
+
+namespace {
+
+const char* kTeamsYaml = R"(timezone: Europe/Berlin
+server: {listen: "127.0.0.1:0"}
+store: {path: DIR/teams-campaign.db}
+report: {out_dir: DIR/reports}
+networks:
+  - type: teams
+    base_url: SIM_URL/v1.0
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      client_secret: ${LEARNLOOP_IT_SECRET}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+    teams: TEAM_IDS
+    bot:
+      service_url: SIM_URL/bf/
+      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
+      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration
+    poll_interval: 2h
+campaigns:
+  - name: scenarios
+    network: teams
+    community: CHANNEL_0
+    schedule: "0 10 * * MON-WED"
+    open_for: 48h
+    steps:
+      - text: "A colleague shares a draft with an error. What do you do first?"
+        kind: choice
+        options: ["Fix it silently", "Tell them privately", "Point it out in the channel"]
+        correct: B
+)";
+
+}  // namespace
+
+TEST(Campaign, TeamsQuestionsComeWithButtonsAndEveryPressIsAnAnswer) {
+  setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");
+  ASSERT_EQ(run.Start(start,
+                      {"--people", "150", "--seed", "21", "--history-days", "2", "--horizon-days",
+                       "8", "--teams", "2"},
+                      kTeamsYaml),
+            "");
+  {
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    connectors::http::Request reg;
+    reg.method = "POST";
+    reg.url = run.sim.base_url() + "/_sim/bot";
+    reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
+    ASSERT_TRUE(run.http->Send(reg).ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
+  }
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  std::map<std::string, Prompt> prompt_of_message;
+  for (const auto& p : run.store->AllPrompts()) prompt_of_message[p.message_id] = p;
+  ASSERT_EQ(prompt_of_message.size(), 3u);
+  std::map<std::pair<std::string, std::string>, std::string> stored;  // (prompt, user) → choice
+  for (const auto& a : run.store->AllAnswers())
+    if (a.choice) stored[{a.prompt_id, a.user_id}] = *a.choice;
+  int presses = 0;
+  for (const auto& c : truth.raw.at("card_actions").as_array()) {
+    int64_t card = *json::GetInt64(c, "message_id");
+    std::string msg;
+    for (const auto& m : truth.messages)
+      if (m.id == card) msg = it::MessageId(truth, m, m.id);
+    auto p = prompt_of_message.find(msg);
+    ASSERT_NE(p, prompt_of_message.end()) << card;
+    if (*ParseIso(*json::GetString(c, "at")) >= *p->second.closes_at) continue;
+    std::string user = it::UserId(truth, "teams", *json::GetInt64(c, "user_id"));
+    std::string choice = *json::GetString(c.at("data"), "choice");
+    auto got = stored.find({p->second.id, user});
+    ASSERT_NE(got, stored.end()) << user << " pressed " << choice;
+    EXPECT_EQ(got->second, choice);
+    ++presses;
+  }
+  EXPECT_GT(presses, 5);
+  EXPECT_EQ(*json::GetInt64(run.Get("/_sim/stats"), "violations"), 0);
+}

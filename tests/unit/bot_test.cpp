@@ -544,3 +544,49 @@ TEST_F(BotFixture, OperatorsPauseResumeSkipAndPostNowThroughTheStore) {
   ASSERT_EQ(poster.posts.size(), 2u);  // Monday 2 Nov, the next step
   EXPECT_EQ(poster.posts[1].body.rfind("two", 0), 0u);
 }
+
+TEST_F(BotFixture, LeaderboardsShowOnlyWhoOptedInWithPointsAndStreaks) {
+  cfg = Load(R"(  - name: daily
+    network: yammer
+    community: "42"
+    schedule: "0 9 * * MON-FRI"
+    open_for: 8h
+    leaderboard: {schedule: "0 16 * * FRI", top: 5}
+    prompts: ["What did you learn?"]
+)");
+  for (const char* who : {"yammer:ada", "yammer:bob", "yammer:cy"})
+    store->UpsertUser(User{who, "yammer", std::string(who).substr(7), std::nullopt, std::nullopt,
+                           "active", false, std::nullopt});
+  bot::Bot::SetOptOut(*store, "yammer:ada", false);  // opted in
+  bot::Bot::SetOptOut(*store, "yammer:bob", false);  // opted in; cy did not
+  ManualClock clock(*ParseIso("2026-10-19T06:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  // Monday to Friday: ada answers every day, bob Monday to Wednesday, cy every day.
+  for (int day = 0; day < 5; ++day) {
+    clock.SleepUntil(*ParseIso("2026-10-19T07:30:00Z") + std::chrono::hours{24 * day});
+    b.Schedule();
+    b.Dispatch();
+    auto prompts = store->AllPrompts();
+    const Prompt& p = prompts.back();
+    for (const char* who : {"yammer:ada", "yammer:bob", "yammer:cy"}) {
+      if (std::string(who) == "yammer:bob" && day >= 3) continue;
+      store->UpsertMessage(Reply(p, std::string(who) + ":" + std::to_string(day), who,
+                                 p.posted_at + std::chrono::minutes{30}, "something"));
+    }
+    clock.SleepUntil(clock.Now() + std::chrono::hours{1});
+    b.RecognizeAnswers();
+  }
+  clock.SleepUntil(*ParseIso("2026-10-23T14:30:00Z"));  // Friday 16:30 Berlin
+  b.Leaderboards();
+  b.Leaderboards();  // once
+  b.Dispatch();
+  ASSERT_EQ(poster.posts.size(), 6u);
+  const std::string& board = poster.posts.back().body;
+  EXPECT_NE(board.find("1. ada - 5 points, 5 in a row\n2. bob - 3 points, 0 in a row"),
+            std::string::npos)
+      << board;
+  EXPECT_EQ(board.find("cy"), std::string::npos) << board;  // did not opt in
+  EXPECT_FALSE(poster.posts.back().reply_to.has_value());   // a post of its own
+}

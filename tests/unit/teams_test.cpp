@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "connectors/common/mentions.h"
 #include "connectors/teams/graph_parse.h"
 #include "connectors/teams/teams_connector.h"
 #include "core/json.h"
@@ -392,9 +393,49 @@ TEST(TeamsConnector, BotActivitiesNeedAValidTokenAndCardPressesAreAnswers) {
   EXPECT_EQ(f.sink.actions[0].message_id, "teams:" + kChannel + "/1700000000000");
   EXPECT_EQ(f.sink.actions[0].user_id, "teams:8ea0e38b-efb3-4757-924a-5f94061cf8c2");
   EXPECT_EQ(f.sink.actions[0].value, R"({"choice":"B"})");
-  EXPECT_EQ(f.sink.actions[1].value, R"({"choice":"4"})");
+  EXPECT_EQ(f.sink.actions.at(1).value, R"({"choice":"4"})");
   ASSERT_EQ(f.sink.messages.size(), 1u);
   EXPECT_EQ(f.sink.messages[0].text, "Pairing helps");
   EXPECT_EQ(f.sink.messages[0].thread_id, "teams:" + kChannel + "/1700000000000");
   EXPECT_EQ(f.sink.messages[0].kind, "reply");
+}
+
+TEST(TeamsConnector, AQuestionGetsACardWithButtonsAndRemindersMentionPeople) {
+  Fixture f;
+  f.client->Add(200, Token("b1"));
+  f.client->Add(201, Testdata("teams_bot_create_conversation_response.json"));
+  PostRequest r;
+  r.group_id = kChannel;
+  r.body = "Best first step?\n\nA) Email it\nB) Share a link\n\nReply with the letter ll-3";
+  r.marker = "ll-3";
+  r.choices = {{"A", "A) Email it"}, {"B", "B) Share a link"}};
+  ASSERT_TRUE(f.c->Post(r).ok());
+  auto sent = *json::Parse(f.client->seen[1].body);
+  const auto& activity = sent.at("activity");
+  EXPECT_EQ(*json::GetString(activity, "text"), r.body);  // the marker stays findable
+  const auto& att = activity.at("attachments").as_array().at(0);
+  EXPECT_EQ(*json::GetString(att, "contentType"), "application/vnd.microsoft.card.adaptive");
+  const auto& card = att.at("content");
+  EXPECT_EQ(*json::GetString(card, "type"), "AdaptiveCard");
+  EXPECT_EQ(*json::GetString(card.at("body").as_array().at(0), "text"), "Best first step?");
+  const auto& actions = card.at("actions").as_array();
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(*json::GetString(actions.at(1), "type"), "Action.Submit");
+  EXPECT_EQ(*json::GetString(actions.at(1), "title"), "B) Share a link");
+  EXPECT_EQ(*json::GetString(actions.at(1).at("data"), "choice"), "B");
+
+  f.client->Add(201, R"({"id":"1700000000002"})");
+  PostRequest reminder;
+  reminder.group_id = kChannel;
+  reminder.reply_to = kChannel + "/1700000000000";
+  reminder.body = "Reminder: " + MentionToken("8b081ef6-4792-4def-b2c9-c363a1bf41d5", "Ada L") +
+                  ", we would love your answer";
+  ASSERT_TRUE(f.c->Post(reminder).ok());
+  auto sent2 = *json::Parse(f.client->seen[2].body);
+  EXPECT_EQ(*json::GetString(sent2, "text"), "Reminder: <at>Ada L</at>, we would love your answer");
+  const auto& mention = sent2.at("entities").as_array().at(0);
+  EXPECT_EQ(*json::GetString(mention, "type"), "mention");
+  EXPECT_EQ(*json::GetString(mention, "text"), "<at>Ada L</at>");
+  EXPECT_EQ(*json::GetString(mention.at("mentioned"), "id"),
+            "8b081ef6-4792-4def-b2c9-c363a1bf41d5");
 }
