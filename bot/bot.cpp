@@ -455,7 +455,8 @@ void Bot::Remind() {
         for (const auto& uid : g->second.members) {
           auto u = users->find(uid);
           if (u == users->end() || u->second.is_bot || u->second.state != "active") continue;
-          if (OptedOut(uid)) continue;  // never named again
+          if (OptedOut(uid)) continue;                      // never named again
+          if (!c->InCohort(u->second.joined_at)) continue;  // not in the campaign's cohort
           if (!answered.count(uid)) missing.push_back(&u->second);
         }
       if (missing.empty()) continue;  // everyone has answered: nothing to remind

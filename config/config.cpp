@@ -340,6 +340,15 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
       cc.reminders.mention = how == "mention";
       rm.Finish();
     });
+    m.Field("audience", false, [&](const YAML::Node& v) {
+      if (!l.ExpectMap(v, "'audience'")) return;
+      Loader::Map am(l, v, "audience");
+      am.Date("joined_from", cc.joined_from);
+      am.Date("joined_to", cc.joined_to);
+      am.Finish();
+      if (cc.joined_from && cc.joined_to && *cc.joined_to <= *cc.joined_from)
+        l.Error(v, "'audience': 'joined_to' must come after 'joined_from'");
+    });
     m.Field("leaderboard", false, [&](const YAML::Node& v) {
       if (!l.ExpectMap(v, "'leaderboard'")) return;
       cc.leaderboard.enabled = true;

@@ -114,6 +114,14 @@ struct CampaignConfig {
   std::vector<std::string> holidays;  // local dates (YYYY-MM-DD): nothing is posted
   ReminderConfig reminders;
   LeaderboardConfig leaderboard;  // posted only with people who opted in
+  // A cohort within the communities: only people who joined in [joined_from, joined_to) are
+  // the campaign's audience (reminders name only them). Either end may be open.
+  std::optional<Time> joined_from, joined_to;
+  bool InCohort(const std::optional<Time>& joined) const {
+    if (!joined_from && !joined_to) return true;
+    if (!joined) return false;
+    return (!joined_from || *joined >= *joined_from) && (!joined_to || *joined < *joined_to);
+  }
   int points_answer = 1, points_correct = 1;
   bool answers_public = false;  // feedback may say who answered what
   bool feedback = false;        // post the right answer / the poll's results at close

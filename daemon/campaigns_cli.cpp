@@ -97,6 +97,12 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
       if (c.start || c.end)
         out << "  from " << (c.start ? FormatIso(*c.start) : "the start") << " to "
             << (c.end ? FormatIso(*c.end) : "no end") << "\n";
+      if (c.joined_from || c.joined_to)
+        out << "  audience: people who joined "
+            << (c.joined_from ? "from " + FormatIso(*c.joined_from).substr(0, 10) : std::string())
+            << (c.joined_from && c.joined_to ? " " : "")
+            << (c.joined_to ? "before " + FormatIso(*c.joined_to).substr(0, 10) : std::string())
+            << "\n";
       if (c.quiet_hours)
         out << "  quiet hours " << Hhmm(c.quiet_hours->first) << "-" << Hhmm(c.quiet_hours->second)
             << " (" << (c.quiet_skip ? "skipped" : "deferred") << ")\n";

@@ -590,3 +590,55 @@ TEST_F(BotFixture, LeaderboardsShowOnlyWhoOptedInWithPointsAndStreaks) {
   EXPECT_EQ(board.find("cy"), std::string::npos) << board;  // did not opt in
   EXPECT_FALSE(poster.posts.back().reply_to.has_value());   // a post of its own
 }
+
+TEST_F(BotFixture, ACohortCampaignRemindsOnlyPeopleWhoJoinedInItsRange) {
+  cfg = Load(R"(  - name: onboarding
+    network: yammer
+    community: "42"
+    schedule: "0 10 * * MON"
+    audience: {joined_from: 2026-10-01, joined_to: 2026-11-01}
+    reminders: {after: 2h, max: 1}
+    prompts: ["Welcome! What surprised you in your first weeks?"]
+)");
+  Group g;
+  g.id = "yammer:42";
+  g.network = "yammer";
+  g.name = "New joiners";
+  auto person = [&](const char* id, const char* joined) {
+    g.members.push_back(id);
+    store->UpsertUser(User{id, "yammer", id, std::nullopt, std::nullopt, "active", false,
+                           joined ? ParseIso(joined) : std::nullopt});
+  };
+  person("yammer:new1", "2026-10-05");
+  person("yammer:new2", "2026-10-31T23:00:00Z");
+  person("yammer:old", "2025-03-01");
+  person("yammer:later", "2026-11-01");
+  person("yammer:unknown", nullptr);
+  store->UpsertGroup(g);
+  ManualClock clock(*ParseIso("2026-11-02T08:30:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  for (Time t = clock.Now(); t < *ParseIso("2026-11-02T13:00:00Z"); t += std::chrono::minutes{15}) {
+    clock.SleepUntil(t);
+    b.Schedule();
+    b.RecognizeAnswers();
+    b.Remind();
+    b.Dispatch();
+  }
+  ASSERT_EQ(poster.posts.size(), 2u);
+  const std::string& reminder = poster.posts[1].body;
+  EXPECT_NE(reminder.find("{{mention:new1|yammer:new1}}, {{mention:new2|yammer:new2}}"),
+            std::string::npos)
+      << reminder;
+  for (const char* other : {"mention:old|", "mention:later|", "mention:unknown|"})
+    EXPECT_EQ(reminder.find(other), std::string::npos) << other;
+  auto bad = config::LoadString(
+      "networks: [{type: yammer, token: \"${LEARNLOOP_BOT_TOKEN}\"}]\ncampaigns:\n  - {name: x, "
+      "network: yammer, community: \"1\", schedule: \"0 9 * * MON\", prompts: [q], audience: "
+      "{joined_from: 2026-11-01, joined_to: 2026-10-01}}\n",
+      "bad.yaml");
+  ASSERT_FALSE(bad.errors.empty());
+  EXPECT_NE(bad.errors[0].message.find("'joined_to' must come after 'joined_from'"),
+            std::string::npos);
+}
