@@ -422,6 +422,17 @@ void Bot::Leaderboards() {
   }
 }
 
+bool Bot::EnqueueReply(const Prompt& p, const std::string& key, const std::string& body, Time at) {
+  store::OutboxItem item;
+  item.key = key;
+  item.network = p.network;
+  item.group_id = NativeId(p.group_id);
+  item.reply_to = NativeId(p.message_id);
+  item.body = body;
+  item.due_at = at;
+  return store_.EnqueueOutbox(item);
+}
+
 bool Bot::OptedOut(const std::string& user_id) const {
   return store_.GetCursor("optout:" + user_id).value_or("") == "out";
 }
@@ -470,14 +481,7 @@ void Bot::Remind() {
       if (missing.size() > kMaxMentions)
         body += " and " + std::to_string(missing.size() - kMaxMentions) + " more colleagues";
       body += ", we would love to read your answer.";
-      store::OutboxItem item;
-      item.key = key;
-      item.network = p.network;
-      item.group_id = NativeId(p.group_id);
-      item.reply_to = NativeId(p.message_id);
-      item.body = body;
-      item.due_at = *at;
-      if (store_.EnqueueOutbox(item)) ++stats_.reminders;
+      if (EnqueueReply(p, key, body, *at)) ++stats_.reminders;
     }
   }
 }
@@ -549,14 +553,7 @@ void Bot::Feedback() {
       body += "Thank you to the " + std::to_string(n) + " colleague(s) who answered" +
               (n ? " - do read each other's answers above." : ".");
     }
-    store::OutboxItem item;
-    item.key = key;
-    item.network = p.network;
-    item.group_id = NativeId(p.group_id);
-    item.reply_to = NativeId(p.message_id);
-    item.body = body;
-    item.due_at = *at;
-    if (store_.EnqueueOutbox(item)) ++stats_.feedback;
+    if (EnqueueReply(p, key, body, *at)) ++stats_.feedback;
   }
 }
 

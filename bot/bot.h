@@ -78,6 +78,9 @@ class Bot {
   const config::CampaignConfig* FindCampaign(const std::string& name) const;
   bool Paused(const config::CampaignConfig& c) const;
   bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);
+  // A reply of the bot in a prompt's thread (reminder, feedback) into the outbox; false when
+  // the key is there already.
+  bool EnqueueReply(const Prompt& p, const std::string& key, const std::string& body, Time at);
   std::optional<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
 
   const config::Config& cfg_;

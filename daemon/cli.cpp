@@ -153,6 +153,16 @@ std::optional<config::Config> LoadConfig(const std::string& path) {
   return r.config;
 }
 
+// The configured store, or nullptr after saying why.
+std::unique_ptr<store::Store> OpenStore(const std::string& path) {
+  auto store = store::OpenSqlite(path);
+  if (!store.ok()) {
+    std::cerr << "learnloop: " << store.error().message << "\n";
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
 int CheckOptions(const Args& a, const std::vector<std::string>& allowed) {
   for (const auto& [k, v] : a.options)
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
@@ -206,13 +216,10 @@ int Main(int argc, char** argv) {
     if (!a.options.count("config")) return Usage(a.command, "--config FILE is required");
     auto cfg = LoadConfig(a.options["config"]);
     if (!cfg) return 2;
-    auto store = store::OpenSqlite(cfg->store_path);
-    if (!store.ok()) {
-      std::cerr << "learnloop: " << store.error().message << "\n";
-      return 1;
-    }
+    auto store = OpenStore(cfg->store_path);
+    if (!store) return 1;
     SystemClock clock;
-    bot::Bot b(*cfg, **store, clock, {});
+    bot::Bot b(*cfg, *store, clock, {});
     const std::string& action = a.positional[0];
     const std::string& name = a.positional[1];
     Status s;
@@ -251,14 +258,11 @@ int Main(int argc, char** argv) {
     if (!a.options.count("config")) return Usage(a.command, "--config FILE is required");
     auto cfg = LoadConfig(a.options["config"]);
     if (!cfg) return 2;
-    auto store = store::OpenSqlite(cfg->store_path);
-    if (!store.ok()) {
-      std::cerr << "learnloop: " << store.error().message << "\n";
-      return 1;
-    }
+    auto store = OpenStore(cfg->store_path);
+    if (!store) return 1;
     const std::string& who = a.positional[1];
     std::vector<User> found;
-    for (const auto& u : (*store)->AllUsers())
+    for (const auto& u : store->AllUsers())
       if (u.id == who || (u.email && *u.email == who)) found.push_back(u);
     if (found.empty()) {
       std::cerr << "learnloop people: nobody in the store is '" << who << "'\n";
@@ -266,7 +270,7 @@ int Main(int argc, char** argv) {
     }
     bool out = a.positional[0] == "opt-out";
     for (const auto& u : found) {
-      bot::Bot::SetOptOut(**store, u.id, out);
+      bot::Bot::SetOptOut(*store, u.id, out);
       std::cout << u.id
                 << (out ? " opted out: never named in reminders or leaderboards\n"
                         : " opted in: shown on the leaderboards of campaigns that post one\n");
