@@ -15,9 +15,45 @@
 namespace learnloop::bot {
 
 namespace {
+
+constexpr size_t kMaxMentions = 25;  // a post names a few people, not a whole community
+
 std::string CursorKey(const std::string& campaign, const char* what) {
   return "campaign:" + campaign + ":" + what;
 }
+
+std::string LocalDay(TimeZone tz, Time t) { return FormatLocal(tz, t).substr(0, 10); }
+
+// "A, B, C and 3 more colleagues" as mention tokens, the first kMaxMentions by name.
+std::string MentionList(const std::vector<const User*>& people) {
+  std::string out;
+  for (size_t i = 0; i < people.size() && i < kMaxMentions; ++i)
+    out += (i ? ", " : "") + connectors::MentionToken(NativeId(people[i]->id), people[i]->name);
+  if (people.size() > kMaxMentions)
+    out += " and " + std::to_string(people.size() - kMaxMentions) + " more colleagues";
+  return out;
+}
+
+// Each person's first answer before the close that says something readable (any reply for
+// free text): the one that counts. `answers` in time order.
+std::map<std::string, Answer> FirstAnswers(const Prompt& p, const std::string& kind,
+                                           const std::vector<Answer>& answers) {
+  std::map<std::string, Answer> first;
+  for (const auto& a : answers) {
+    if (p.closes_at && a.answered_at >= *p.closes_at) continue;
+    bool readable = kind == "free_text" || a.choice.has_value();
+    if (readable) first.emplace(a.user_id, a);
+  }
+  return first;
+}
+
+// The prompt key for one community: a single-community campaign's keys stay as they always were.
+std::string PromptKey(const config::CampaignConfig& c, const std::string& community,
+                      const std::string& rest) {
+  return c.communities.size() == 1 ? "prompt:" + c.name + ":" + rest
+                                   : "prompt:" + c.name + ":" + community + ":" + rest;
+}
+
 }  // namespace
 
 Bot::Bot(const config::Config& cfg, store::Store& store, Clock& clock,
@@ -67,41 +103,185 @@ const config::CampaignConfig* Bot::FindCampaign(const std::string& name) const {
   return nullptr;
 }
 
+bool Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
+                          const std::string& community, int step, Time post,
+                          std::vector<std::string> audience, const std::string& lead) {
+  const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
+  Prompt p;
+  p.id = key;
+  p.campaign = c.name;
+  p.step = step + 1;
+  p.network = c.network;
+  p.group_id = MakeId(c.network, community);
+  p.type = st.kind;
+  if (st.correct) p.correct = OptionLabel(*st.correct);
+  p.posted_at = post;
+  p.closes_at = post + c.open_for;
+  p.audience = std::move(audience);
+  store::OutboxItem item;
+  item.key = key;
+  item.network = c.network;
+  item.group_id = community;
+  item.body = lead.empty() ? st.text : lead + "\n\n" + st.text;
+  item.due_at = post;  // later than scheduled when deferred past quiet hours or a holiday
+  if (!store_.EnqueueOutbox(item)) return false;
+  store_.UpsertPrompt(p);
+  return true;
+}
+
 bool Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post) {
+  if (c.spaced.enabled) return EnqueueRound(c, key_time, post);
   auto step_text = store_.GetCursor(CursorKey(c.name, "steps")).value_or("0");
   int step = std::stoi(step_text);
-  const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
   bool any = false;
-  for (const auto& community : c.communities) {
-    // One prompt per community; a single-community key stays as it always was.
-    std::string key = c.communities.size() == 1
-                          ? "prompt:" + c.name + ":" + key_time
-                          : "prompt:" + c.name + ":" + community + ":" + key_time;
-    Prompt p;
-    p.id = key;
-    p.campaign = c.name;
-    p.step = step + 1;
-    p.network = c.network;
-    p.group_id = MakeId(c.network, community);
-    p.type = st.kind;
-    if (st.correct) p.correct = OptionLabel(*st.correct);
-    p.posted_at = post;
-    p.closes_at = post + c.open_for;
-    store::OutboxItem item;
-    item.key = key;
-    item.network = c.network;
-    item.group_id = community;
-    item.body = st.text;
-    item.due_at = post;  // later than scheduled when deferred past quiet hours or a holiday
-    if (store_.EnqueueOutbox(item)) {
-      store_.UpsertPrompt(p);
-      any = true;
-    }
-  }
+  for (const auto& community : c.communities)  // one prompt per community
+    any |= EnqueuePromptIn(c, PromptKey(c, community, key_time), community, step, post, {}, "");
   if (any) {
     store_.SetCursor(CursorKey(c.name, "steps"), std::to_string(step + 1));
     ++stats_.enqueued;
   }
+  return any;
+}
+
+std::vector<User> Bot::Audience(const config::CampaignConfig& c, const std::string& community) {
+  std::vector<User> out;
+  std::string group = MakeId(c.network, community);
+  std::set<std::string> members;
+  for (auto& g : store_.AllGroups())
+    if (g.id == group) members.insert(g.members.begin(), g.members.end());
+  for (auto& u : store_.AllUsers())
+    if (members.count(u.id) && !u.is_bot && u.state == "active" && c.InCohort(u.joined_at))
+      out.push_back(std::move(u));
+  return out;  // by id
+}
+
+void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
+  auto log = Logger("bot");
+  Time from = now - c.catch_up;
+  if (c.start && *c.start > from) from = *c.start;
+  std::optional<Time> skip_through;
+  if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
+  for (const auto& community : c.communities) {
+    std::map<std::string, std::vector<const User*>> by_day;  // newcomers by local join date
+    auto people = Audience(c, community);
+    for (const auto& u : people)
+      if (u.joined_at) by_day[JoinDay(c, *u.joined_at)].push_back(&u);
+    for (const auto& [day, who] : by_day) {
+      for (size_t i = 0; i < c.after_joining.size(); ++i) {
+        Time t = DayAfterJoining(c, day, static_cast<int>(i));
+        if (t < from || t > now || (c.end && t >= *c.end)) continue;
+        std::string key =
+            PromptKey(c, community, "joined:" + day + ":day" + std::to_string(c.after_joining[i]));
+        if (store_.GetOutbox(key) || store_.GetCursor("skipped:" + key)) continue;
+        store_.Transaction([&] {
+          std::string why;
+          std::optional<Time> post;
+          if (skip_through && t <= *skip_through) {
+            why = "skipped by an operator";
+          } else if (!(post = PostTime(c, t, &why))) {
+            why = "skipped (" + why + ")";
+          } else {
+            std::vector<std::string> ids;
+            std::vector<const User*> named;
+            for (const User* u : who) {
+              ids.push_back(u->id);
+              if (!OptedOut(u->id)) named.push_back(u);
+            }
+            std::string lead = (named.empty() ? std::string("For those who joined on ") + day
+                                              : "For " + MentionList(named)) +
+                               " - day " + std::to_string(c.after_joining[i]) + " after joining:";
+            if (EnqueuePromptIn(c, key, community, static_cast<int>(i), *post, ids, lead))
+              ++stats_.enqueued;
+            return;
+          }
+          log->info("campaign {}: prompt {} of {} {}", c.name, key, FormatIso(t), why);
+          store_.SetCursor("skipped:" + key, why);
+        });
+      }
+    }
+  }
+}
+
+Bot::PracticeState Bot::Practices(const config::CampaignConfig& c, const std::string& community,
+                                  Time at) {
+  PracticeState s;
+  std::string group = MakeId(c.network, community);
+  for (const auto& p : store_.PromptsOf(c.name)) {
+    int q = p.step - 1;
+    if (p.group_id != group || p.audience.empty()) continue;
+    if (q < 0 || q >= static_cast<int>(c.steps.size())) continue;
+    std::map<std::string, Answer> first;
+    if (!p.message_id.empty()) first = FirstAnswers(p, "choice", store_.AnswersTo(p.id));
+    bool closed = p.closes_at && at >= *p.closes_at;
+    std::string day = LocalDay(c.tz, p.posted_at);
+    for (const auto& uid : p.audience) {
+      ++s.asked_per_day[uid][day];
+      Practice& pr = s.by_user[uid][q];
+      pr.asked = true;
+      pr.open = false;
+      if (auto a = first.find(uid); a != first.end()) {
+        bool right = a->second.correct.value_or(false);
+        pr.right_in_a_row = right ? pr.right_in_a_row + 1 : 0;
+        pr.due = a->second.answered_at + (right ? c.spaced.right_after : c.spaced.wrong_after);
+      } else if (closed) {  // not answered: as if wrong, back after the short interval
+        pr.right_in_a_row = 0;
+        pr.due = std::max(*p.closes_at, p.posted_at + c.spaced.wrong_after);
+      } else {
+        pr.open = true;
+      }
+      pr.retired = pr.right_in_a_row >= c.spaced.retire_after;
+    }
+  }
+  return s;
+}
+
+std::optional<int> Bot::NextQuestion(const config::CampaignConfig& c, const PracticeState& s,
+                                     const std::string& user_id, Time at) {
+  if (auto d = s.asked_per_day.find(user_id); d != s.asked_per_day.end()) {
+    auto n = d->second.find(LocalDay(c.tz, at));
+    if (n != d->second.end() && n->second >= c.spaced.daily_cap) return std::nullopt;
+  }
+  static const std::map<int, Practice> kNone;
+  auto u = s.by_user.find(user_id);
+  const auto& mine = u == s.by_user.end() ? kNone : u->second;
+  std::optional<int> best;
+  for (const auto& [q, pr] : mine)  // a due repeat, the longest due first
+    if (!pr.retired && !pr.open && pr.due <= at && (!best || pr.due < mine.at(*best).due)) best = q;
+  if (best) return best;
+  for (int q = 0; q < static_cast<int>(c.steps.size()); ++q)  // a question never asked
+    if (!mine.count(q)) return q;
+  return std::nullopt;
+}
+
+bool Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_time, Time post) {
+  bool any = false;
+  for (const auto& community : c.communities) {
+    PracticeState state = Practices(c, community, post);
+    std::map<int, std::vector<const User*>> by_question;
+    auto people = Audience(c, community);
+    for (const auto& u : people) {
+      if (OptedOut(u.id)) continue;  // never named, so never asked
+      if (auto q = NextQuestion(c, state, u.id, post)) by_question[*q].push_back(&u);
+    }
+    for (const auto& [q, who] : by_question) {
+      // One post per question, naming its people (in parts, so everyone is named).
+      for (size_t part = 0; part * kMaxMentions < who.size(); ++part) {
+        std::vector<const User*> named(
+            who.begin() + static_cast<std::ptrdiff_t>(part * kMaxMentions),
+            who.begin() +
+                static_cast<std::ptrdiff_t>(std::min(who.size(), (part + 1) * kMaxMentions)));
+        std::vector<std::string> ids;
+        for (const User* u : named) ids.push_back(u->id);
+        std::string key = PromptKey(
+            c, community,
+            key_time + ":q" + std::to_string(q + 1) + (part ? ":" + std::to_string(part + 1) : ""));
+        std::string lead = "For " + MentionList(named) + " - practice question " +
+                           std::to_string(q + 1) + " of " + std::to_string(c.steps.size()) + ":";
+        any |= EnqueuePromptIn(c, key, community, q, post, std::move(ids), lead);
+      }
+    }
+  }
+  if (any) ++stats_.enqueued;
   return any;
 }
 
@@ -113,11 +293,30 @@ bool Bot::Paused(const config::CampaignConfig& c) const {
   return c.paused;
 }
 
+std::vector<Prompt> Bot::RecentPrompts() {
+  return store_.PromptsOpenAfter(clock_.Now() - std::chrono::hours{24 * 7});
+}
+
+void Bot::Tick() {
+  auto prompts = RecentPrompts();  // posted ones: Schedule only adds to the outbox
+  RecognizeAnswers(prompts);
+  Schedule();       // after the answers: a spaced round sees the latest
+  Remind(prompts);  // after the answers are read: nobody who answered is reminded
+  Feedback(prompts);
+  Acknowledge(prompts);
+  Leaderboards();
+  Dispatch();
+}
+
 void Bot::Schedule() {
   auto log = Logger("bot");
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
     if (Paused(c)) continue;
+    if (c.relative()) {
+      ScheduleAfterJoining(c, now);
+      continue;
+    }
     Time from = *ScheduleFrom(c, now);
     std::optional<Time> skip_through;
     if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
@@ -156,7 +355,7 @@ Result<Time> Bot::SkipNext(const std::string& campaign) {
   Time from = std::max(*ScheduleFrom(*c, now), now);
   if (auto s = store_.GetCursor(CursorKey(campaign, "skip_through")))
     if (auto t = ParseIso(*s); t && *t > from) from = *t;
-  auto next = c->schedule.Next(c->tz, from);
+  auto next = c->relative() ? NextAfterJoining(*c, from) : c->schedule.Next(c->tz, from);
   if (!next || (c->end && *next >= *c->end))
     return Result<Time>::Fail("campaign '" + campaign + "' has no prompt left to skip");
   store_.SetCursor(CursorKey(campaign, "skip_through"), FormatIso(*next));
@@ -166,6 +365,10 @@ Result<Time> Bot::SkipNext(const std::string& campaign) {
 Result<std::string> Bot::PostNow(const std::string& campaign) {
   const config::CampaignConfig* c = FindCampaign(campaign);
   if (!c) return Result<std::string>::Fail("no campaign named '" + campaign + "'");
+  if (c->relative())
+    return Result<std::string>::Fail("campaign '" + campaign +
+                                     "' posts on days after joining, to each day's newcomers: "
+                                     "there is no next prompt to post now");
   Time now = clock_.Now();
   std::string key_time = "now:" + FormatIsoMillis(now);
   bool any = false;
@@ -251,12 +454,13 @@ void Bot::Dispatch() {
   }
 }
 
-void Bot::RecognizeAnswers() {
+void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
+  if (prompts.empty()) return;
   std::set<std::string> bots;
   for (const auto& u : store_.AllUsers())
     if (u.is_bot) bots.insert(u.id);
-  for (const auto& p : store_.AllPrompts()) {
+  for (const auto& p : prompts) {
     // Replies written before the close may be fetched a little later: look a while past it.
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24 * 7}) continue;
     const config::CampaignConfig* c = FindCampaign(p.campaign);
@@ -437,12 +641,11 @@ bool Bot::OptedOut(const std::string& user_id) const {
   return store_.GetCursor("optout:" + user_id).value_or("") == "out";
 }
 
-void Bot::Remind() {
+void Bot::Remind(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
-  constexpr size_t kMaxMentions = 25;  // a reminder names a few people, not a whole community
   std::optional<std::map<std::string, User>> users;
   std::optional<std::map<std::string, Group>> groups;
-  for (const auto& p : store_.AllPrompts()) {
+  for (const auto& p : prompts) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->reminders.enabled || !c->reminders.mention || c->reminders.max <= 0) continue;
     if (p.closes_at && now >= *p.closes_at) continue;
@@ -462,34 +665,35 @@ void Bot::Remind() {
       std::set<std::string> answered;
       for (const auto& a : store_.AnswersTo(p.id)) answered.insert(a.user_id);
       std::vector<const User*> missing;
-      if (auto g = groups->find(p.group_id); g != groups->end())
-        for (const auto& uid : g->second.members) {
-          auto u = users->find(uid);
-          if (u == users->end() || u->second.is_bot || u->second.state != "active") continue;
-          if (OptedOut(uid)) continue;                      // never named again
-          if (!c->InCohort(u->second.joined_at)) continue;  // not in the campaign's cohort
-          if (!answered.count(uid)) missing.push_back(&u->second);
-        }
+      // Those it was addressed to (a cohort's day, a practice round), else its community.
+      const std::vector<std::string>* audience = &p.audience;
+      if (p.audience.empty()) {
+        auto g = groups->find(p.group_id);
+        static const std::vector<std::string> kNobody;
+        audience = g != groups->end() ? &g->second.members : &kNobody;
+      }
+      for (const auto& uid : *audience) {
+        auto u = users->find(uid);
+        if (u == users->end() || u->second.is_bot || u->second.state != "active") continue;
+        if (OptedOut(uid)) continue;                      // never named again
+        if (!c->InCohort(u->second.joined_at)) continue;  // not in the campaign's cohort
+        if (!answered.count(uid)) missing.push_back(&u->second);
+      }
       if (missing.empty()) continue;  // everyone has answered: nothing to remind
       std::sort(missing.begin(), missing.end(),
                 [](const User* a, const User* b) { return a->id < b->id; });
       std::string body = "Reminder: this question is open until " +
-                         FormatLocal(c->tz, p.closes_at.value_or(now)) + " - ";
-      for (size_t i = 0; i < missing.size() && i < kMaxMentions; ++i)
-        body +=
-            (i ? ", " : "") + connectors::MentionToken(NativeId(missing[i]->id), missing[i]->name);
-      if (missing.size() > kMaxMentions)
-        body += " and " + std::to_string(missing.size() - kMaxMentions) + " more colleagues";
-      body += ", we would love to read your answer.";
+                         FormatLocal(c->tz, p.closes_at.value_or(now)) + " - " +
+                         MentionList(missing) + ", we would love to read your answer.";
       if (EnqueueReply(p, key, body, *at)) ++stats_.reminders;
     }
   }
 }
 
-void Bot::Feedback() {
+void Bot::Feedback(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   std::optional<std::map<std::string, User>> users;
-  for (const auto& p : store_.AllPrompts()) {
+  for (const auto& p : prompts) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->feedback || !p.closes_at || now < *p.closes_at) continue;
     if (now > *p.closes_at + std::chrono::hours{24 * 7}) continue;  // long over: not now
@@ -499,13 +703,7 @@ void Bot::Feedback() {
     if (!at) at = *p.closes_at;  // skipped quiet hours: the feedback still goes, at once
     const config::StepConfig& step =
         c->steps[static_cast<size_t>(std::max(0, p.step - 1)) % c->steps.size()];
-    // Each person's first scored answer (points > 0), or first answer for free text.
-    std::map<std::string, Answer> first;
-    for (const auto& a : store_.AnswersTo(p.id)) {
-      if (a.answered_at >= *p.closes_at) continue;
-      bool readable = step.kind == "free_text" || a.choice.has_value();
-      if (readable) first.emplace(a.user_id, a);
-    }
+    std::map<std::string, Answer> first = FirstAnswers(p, step.kind, store_.AnswersTo(p.id));
     if (c->answers_public && !users) {
       users.emplace();
       for (auto& u : store_.AllUsers()) (*users)[u.id] = u;
@@ -557,10 +755,10 @@ void Bot::Feedback() {
   }
 }
 
-void Bot::Acknowledge() {
+void Bot::Acknowledge(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   auto log = Logger("bot");
-  for (const auto& p : store_.AllPrompts()) {
+  for (const auto& p : prompts) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->acknowledge) continue;
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24}) continue;
@@ -583,16 +781,31 @@ void Bot::Acknowledge() {
   }
 }
 
+std::optional<Time> Bot::NextAfterJoining(const config::CampaignConfig& c, Time after) const {
+  std::optional<Time> best;
+  std::set<std::string> days;
+  for (const auto& u : store_.AllUsers())
+    if (u.joined_at && !u.is_bot && u.state == "active" && c.InCohort(u.joined_at))
+      days.insert(JoinDay(c, *u.joined_at));
+  for (const auto& day : days)
+    for (size_t i = 0; i < c.after_joining.size(); ++i) {
+      Time t = DayAfterJoining(c, day, static_cast<int>(i));
+      if (t > after && (!c.end || t < *c.end) && (!best || t < *best)) best = t;
+    }
+  return best;
+}
+
 std::optional<Time> Bot::NextDue() const {
   Time now = clock_.Now();
   std::optional<Time> best;
   for (const auto& c : cfg_.campaigns) {
     if (Paused(c)) continue;
-    auto t = c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
+    auto t = c.relative() ? NextAfterJoining(c, now)
+                          : c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
   }
   // The next reminder of an open prompt.
-  for (const auto& p : store_.AllPrompts()) {
+  for (const auto& p : store_.PromptsOpenAfter(now)) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->reminders.enabled || !c->reminders.mention) continue;
     if (p.closes_at && now >= *p.closes_at) continue;

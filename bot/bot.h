@@ -23,25 +23,30 @@ class Bot {
   Bot(const config::Config& cfg, store::Store& store, Clock& clock,
       std::map<std::string, connectors::Poster*> posters);
 
+  // One tick of the daemon: answers, the prompts due, reminders, feedback, likes,
+  // leaderboards, then the outbox — reading the open prompts once.
+  void Tick();
   // Writes every prompt that is due into the outbox (a missed time within the campaign's
-  // catch-up window is still posted; older ones are skipped and logged).
+  // catch-up window is still posted; older ones are skipped and logged). Campaigns of days
+  // after joining post each day's prompt to that day's newcomers; spaced campaigns post, at
+  // each round, every person's next due question (one post per question, naming its people).
   void Schedule();
   // Posts what the outbox holds. An item whose earlier attempt may have gone out is first
   // looked for on the ESN, so it is never posted twice.
   void Dispatch();
   // Replies in the thread of an open prompt, by people, before it closes, are answers.
-  void RecognizeAnswers();
+  void RecognizeAnswers() { RecognizeAnswers(RecentPrompts()); }
   // Reminders of open prompts (campaigns with `reminders`): a reply in the thread that
   // mentions the people of the community who have not answered, after the configured delay,
   // at most the configured number, never in quiet hours or on holidays, never after the close.
-  void Remind();
+  void Remind() { Remind(RecentPrompts()); }
   // At a prompt's close (campaigns with `feedback`): the right answer and why, the poll's
   // tally, the average rating, or the number of answers, as a reply in the thread — who
   // answered what only when the campaign's answers are public.
-  void Feedback();
+  void Feedback() { Feedback(RecentPrompts()); }
   // Likes each person's scored answer (campaigns with `acknowledge`), once; where the ESN
   // offers apps no such thing (Teams), nothing.
-  void Acknowledge();
+  void Acknowledge() { Acknowledge(RecentPrompts()); }
   // Points and streaks of a campaign in one community, for the people who opted in: points of
   // every scored answer in the campaign, streak = how many of the community's latest prompts
   // in a row the person answered. Best first.
@@ -64,6 +69,25 @@ class Bot {
   }
   bool OptedOut(const std::string& user_id) const;
 
+  // Spaced repetition: where one person stands with one question of the pool.
+  struct Practice {
+    bool asked = false, open = false, retired = false;  // open: asked, not answered, not closed
+    int right_in_a_row = 0;
+    Time due{};
+  };
+  // Each person's state per question (index into the steps) of a spaced campaign in one
+  // community, at time `at`, from the prompts and answers in the store; and how many
+  // questions each person was asked per local day.
+  struct PracticeState {
+    std::map<std::string, std::map<int, Practice>> by_user;
+    std::map<std::string, std::map<std::string, int>> asked_per_day;  // user → day → count
+  };
+  PracticeState Practices(const config::CampaignConfig& c, const std::string& community, Time at);
+  // The question a person is asked next at `at` (nullopt: none due, or the daily cap is
+  // reached): due repeats first (earliest due, then pool order), then questions never asked.
+  static std::optional<int> NextQuestion(const config::CampaignConfig& c, const PracticeState& s,
+                                         const std::string& user_id, Time at);
+
   // The next time a campaign has a prompt due (nullopt: none).
   std::optional<Time> NextDue() const;
   const BotStats& stats() const { return stats_; }
@@ -78,6 +102,22 @@ class Bot {
   const config::CampaignConfig* FindCampaign(const std::string& name) const;
   bool Paused(const config::CampaignConfig& c) const;
   bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);
+  // One prompt into the outbox (and the prompts table); false when its key is there already.
+  bool EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
+                       const std::string& community, int step, Time post,
+                       std::vector<std::string> audience, const std::string& lead);
+  void ScheduleAfterJoining(const config::CampaignConfig& c, Time now);
+  // The first time after `after` a campaign of days after joining has a prompt for someone.
+  std::optional<Time> NextAfterJoining(const config::CampaignConfig& c, Time after) const;
+  bool EnqueueRound(const config::CampaignConfig& c, const std::string& key_time, Time post);
+  // The people of a community a campaign speaks to: active, not bots, in its cohort.
+  std::vector<User> Audience(const config::CampaignConfig& c, const std::string& community);
+  // Posted prompts that are open or closed within the last week (what the steps look at).
+  std::vector<Prompt> RecentPrompts();
+  void RecognizeAnswers(const std::vector<Prompt>& prompts);
+  void Remind(const std::vector<Prompt>& prompts);
+  void Feedback(const std::vector<Prompt>& prompts);
+  void Acknowledge(const std::vector<Prompt>& prompts);
   // A reply of the bot in a prompt's thread (reminder, feedback) into the outbox; false when
   // the key is there already.
   bool EnqueueReply(const Prompt& p, const std::string& key, const std::string& body, Time at);

@@ -45,9 +45,35 @@ std::optional<Time> PostTime(const config::CampaignConfig& c, Time t, std::strin
   return std::nullopt;
 }
 
+std::string JoinDay(const config::CampaignConfig& c, Time joined) {
+  return LocalDate(c.tz, joined);
+}
+
+Time DayAfterJoining(const config::CampaignConfig& c, const std::string& join_day, int step) {
+  auto day = ParseIso(join_day);  // midnight UTC of that date: its day number
+  auto days = std::chrono::floor<std::chrono::days>(day.value_or(Time{}).time_since_epoch());
+  days += std::chrono::days{c.after_joining.at(static_cast<size_t>(step))};
+  std::chrono::local_seconds local{std::chrono::duration_cast<std::chrono::seconds>(days) +
+                                   std::chrono::minutes{c.at_minute}};
+  return LocalToUtc(c.tz, local);
+}
+
 std::vector<Occurrence> Occurrences(const config::CampaignConfig& c, Time from, Time to,
                                     int first_step) {
   std::vector<Occurrence> out;
+  if (c.relative()) {
+    std::string day = JoinDay(c, from);
+    for (size_t i = 0; i < c.after_joining.size(); ++i) {
+      Time t = DayAfterJoining(c, day, static_cast<int>(i));
+      if (t < from || t > to || (c.end && t >= *c.end)) continue;
+      Occurrence o;
+      o.scheduled = t;
+      o.post_at = PostTime(c, t, &o.why_skipped);
+      o.step = static_cast<int>(i);
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
   int step = first_step;
   for (auto t = c.schedule.Next(c.tz, from); t && *t <= to; t = c.schedule.Next(c.tz, *t)) {
     if (c.start && *t < *c.start) continue;

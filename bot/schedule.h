@@ -20,8 +20,15 @@ struct Occurrence {
   int step = 0;  // 0-based index into the campaign's steps (what would be posted)
 };
 
+// Days after joining: the local date (YYYY-MM-DD, the campaign's zone) someone joined, and
+// when step `step` is due for the people who joined that day (that many days later, at the
+// campaign's `at` local time; a time in a DST gap moves to the gap's end).
+std::string JoinDay(const config::CampaignConfig& c, Time joined);
+Time DayAfterJoining(const config::CampaignConfig& c, const std::string& join_day, int step);
+
 // The campaign's occurrences scheduled in (from, to], as the daemon would post them (a skipped
-// occurrence does not use up a step).
+// occurrence does not use up a step). A campaign of days after joining shows them for someone
+// who joins on the local date of `from`.
 std::vector<Occurrence> Occurrences(const config::CampaignConfig& c, Time from, Time to,
                                     int first_step = 0);
 

@@ -236,9 +236,50 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
     if (!one.empty()) cc.communities.insert(cc.communities.begin(), one);
     if (cc.communities.empty())
       l.Error(e, "campaign '" + cc.name + "': give 'community' or 'communities'");
+    const YAML::Node relative_node = e["schedule"];
     m.Field("schedule", true, [&](const YAML::Node& s) {
-      auto parsed = s.IsScalar() ? CronSchedule::Parse(s.Scalar())
-                                 : Result<CronSchedule>::Fail("'schedule' must be a string");
+      if (s.IsMap()) {  // days after joining
+        Loader::Map rm(l, s, "schedule");
+        rm.Field("after_joining", true, [&](const YAML::Node& v) {
+          if (!v.IsSequence() || v.size() == 0) {
+            l.Error(v, "'after_joining' must be a list of days (0 = the day of joining)");
+            return;
+          }
+          for (const auto& d : v) {
+            int day = -1;
+            try {
+              day = d.IsScalar() ? d.as<int>() : -1;
+            } catch (const YAML::Exception&) {
+            }
+            if (day < 0 || day > 3650)
+              l.Error(d, "a day after joining is a whole number from 0 to 3650");
+            else if (!cc.after_joining.empty() && day <= cc.after_joining.back())
+              l.Error(d, "days after joining must grow (each later than the one before)");
+            else
+              cc.after_joining.push_back(day);
+          }
+        });
+        rm.Field("at", false, [&](const YAML::Node& v) {
+          int h = -1, mi = -1;
+          char tail;
+          if (!v.IsScalar() || std::sscanf(v.Scalar().c_str(), "%d:%d%c", &h, &mi, &tail) != 2 ||
+              h < 0 || h > 23 || mi < 0 || mi > 59)
+            l.Error(v, "'at' must be a local time of day such as 09:30");
+          else
+            cc.at_minute = h * 60 + mi;
+        });
+        rm.Finish();
+        char at[16];
+        std::snprintf(at, sizeof at, "%02d:%02d", cc.at_minute / 60, cc.at_minute % 60);
+        std::string days;
+        for (int d : cc.after_joining) days += (days.empty() ? "" : ", ") + std::to_string(d);
+        cc.schedule_text = "days " + days + " after joining, at " + at;
+        return;
+      }
+      auto parsed =
+          s.IsScalar() ? CronSchedule::Parse(s.Scalar())
+                       : Result<CronSchedule>::Fail(
+                             "'schedule' must be a cron rule or {after_joining: [...], at: HH:MM}");
       if (!parsed.ok())
         l.Error(s, parsed.error().message);
       else {
@@ -293,6 +334,37 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
     });
     if (cc.steps.empty())
       l.Error(e, "campaign '" + cc.name + "' needs at least one of 'prompts' or 'steps'");
+    if (cc.relative() && cc.after_joining.size() != cc.steps.size())
+      l.Error(relative_node, "campaign '" + cc.name + "' has " +
+                                 std::to_string(cc.after_joining.size()) +
+                                 " days after joining for " + std::to_string(cc.steps.size()) +
+                                 " steps: give one day per step");
+    std::string mode = "sequence";
+    m.String("mode", mode);
+    if (mode != "sequence" && mode != "spaced")
+      l.Error(e["mode"], "'mode' is sequence or spaced, not '" + mode + "'");
+    cc.spaced.enabled = mode == "spaced";
+    m.Field("spacing", false, [&](const YAML::Node& v) {
+      if (!cc.spaced.enabled) l.Error(v, "'spacing' is for campaigns with 'mode: spaced'");
+      if (!l.ExpectMap(v, "'spacing'")) return;
+      Loader::Map sm(l, v, "spacing");
+      sm.Int("daily_cap", cc.spaced.daily_cap, 1, 50);
+      sm.Duration("wrong_after", cc.spaced.wrong_after);
+      sm.Duration("right_after", cc.spaced.right_after);
+      sm.Int("retire_after", cc.spaced.retire_after, 1, 20);
+      sm.Finish();
+    });
+    if (cc.spaced.enabled) {
+      if (cc.relative())
+        l.Error(relative_node, "a spaced campaign's 'schedule' is a cron rule (its rounds)");
+      for (const auto& st : cc.steps)
+        if (st.kind != "choice" || !st.correct) {
+          l.Error(e, "campaign '" + cc.name +
+                         "': every question of a spaced campaign is a choice step with a "
+                         "'correct' option");
+          break;
+        }
+    }
     m.Date("start", cc.start);
     m.Date("end", cc.end);
     m.Bool("paused", cc.paused);

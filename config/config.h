@@ -122,6 +122,23 @@ struct CampaignConfig {
     if (!joined) return false;
     return (!joined_from || *joined >= *joined_from) && (!joined_to || *joined < *joined_to);
   }
+  // Days after joining (`schedule: {after_joining: [1, 3, 7], at: "09:30"}`): step i goes to
+  // the people who joined on a local date D, in their communities, on D + after_joining[i] at
+  // `at_minute` local time. Empty: `schedule` is a cron rule.
+  std::vector<int> after_joining;
+  int at_minute = 9 * 60;
+  bool relative() const { return !after_joining.empty(); }
+  // Spaced repetition (`mode: spaced`): the steps are a pool of questions; each scheduled round
+  // asks each person of the audience the question due next for them, at most `daily_cap` a
+  // local day. A wrong (or missing) answer brings it back after `wrong_after`, a right one
+  // after `right_after`; `retire_after` right answers in a row retire it.
+  struct Spacing {
+    bool enabled = false;
+    int daily_cap = 2;
+    Millis wrong_after{std::chrono::hours{48}};
+    Millis right_after{std::chrono::hours{24 * 7}};
+    int retire_after = 2;
+  } spaced;
   int points_answer = 1, points_correct = 1;
   bool answers_public = false;  // feedback may say who answered what
   bool feedback = false;        // post the right answer / the poll's results at close

@@ -70,6 +70,9 @@ struct Prompt {
   Time posted_at{};
   std::optional<Time> closes_at;
   std::optional<std::string> correct;
+  // Who the prompt was addressed to (user ids) when it names people — a cohort's day, a
+  // spaced-repetition round; empty: the members of its group.
+  std::vector<std::string> audience;
 };
 
 struct Answer {

@@ -94,6 +94,12 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
       out << "  network " << c.network << ", communities " << Communities(c) << "\n";
       out << "  schedule \"" << c.schedule_text << "\" in " << c.timezone << ", each prompt open "
           << Duration(c.open_for) << "\n";
+      if (c.spaced.enabled)
+        out << "  spaced repetition over " << c.steps.size() << " questions: each round asks "
+            << "each person the question due next for them, at most " << c.spaced.daily_cap
+            << " a day; wrong or unanswered comes back after " << Duration(c.spaced.wrong_after)
+            << ", right after " << Duration(c.spaced.right_after) << "; retired after "
+            << c.spaced.retire_after << " right in a row\n";
       if (c.start || c.end)
         out << "  from " << (c.start ? FormatIso(*c.start) : "the start") << " to "
             << (c.end ? FormatIso(*c.end) : "no end") << "\n";
@@ -138,6 +144,9 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
         out << "  paused: nothing is posted\n\n";
         continue;
       }
+      if (c.relative())
+        out << "  for people who join on " << FormatLocal(c.tz, cmd.from).substr(0, 10)
+            << " (each day's newcomers get their own prompts, in each community)\n";
       auto occ = bot::Occurrences(c, cmd.from, to);
       if (occ.empty()) out << "  nothing scheduled\n";
       for (const auto& o : occ) {
@@ -146,8 +155,13 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
               << ")  skipped: " << o.why_skipped << "\n";
           continue;
         }
-        out << "  " << FormatLocal(c.tz, *o.post_at) << "  (" << FormatIso(*o.post_at) << ")  step "
-            << o.step + 1 << ": " << FirstLine(c.steps[static_cast<size_t>(o.step)].text, 50);
+        out << "  " << FormatLocal(c.tz, *o.post_at) << "  (" << FormatIso(*o.post_at) << ")  ";
+        if (c.spaced.enabled)
+          out << "round: each person's next due question";
+        else
+          out << (c.relative() ? "day " + std::to_string(c.after_joining[o.step]) + ", " : "")
+              << "step " << o.step + 1 << ": "
+              << FirstLine(c.steps[static_cast<size_t>(o.step)].text, 50);
         if (*o.post_at != o.scheduled)
           out << "  [deferred from " << FormatLocal(c.tz, o.scheduled) << "]";
         out << "\n";

@@ -168,13 +168,7 @@ void Daemon::Tick() {
       PollNetwork(n, false, true);
   }
   if (clock_.Interrupted()) return;
-  bot_->Schedule();
-  bot_->RecognizeAnswers();
-  bot_->Remind();  // after the answers are read: nobody who answered is reminded
-  bot_->Feedback();
-  bot_->Acknowledge();
-  bot_->Leaderboards();
-  bot_->Dispatch();
+  bot_->Tick();
   WriteDueReports();
 }
 

@@ -50,6 +50,11 @@ CREATE TABLE card_actions (
   value TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE INDEX card_actions_message ON card_actions(message_id);
 )sql",
+    R"sql(
+ALTER TABLE prompts ADD COLUMN audience TEXT;
+CREATE INDEX prompts_campaign ON prompts(campaign);
+CREATE INDEX prompts_closes ON prompts(closes_at);
+)sql",
 };
 
 class Stmt {
@@ -344,16 +349,23 @@ class SqliteStore final : public Store {
     Locked([&] {
       Stmt s(
           db_,
-          "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(id) DO UPDATE "
+          "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT(id) DO "
+          "UPDATE "
           "SET campaign=excluded.campaign, step=excluded.step, network=excluded.network, "
           "group_id=excluded.group_id, message_id=excluded.message_id, type=excluded.type, "
-          "posted_at=excluded.posted_at, closes_at=excluded.closes_at, correct=excluded.correct");
+          "posted_at=excluded.posted_at, closes_at=excluded.closes_at, correct=excluded.correct, "
+          "audience=excluded.audience");
       s.Bind(1, p.id).Bind(2, p.campaign).Bind(3, p.step).Bind(4, p.network).Bind(5, p.group_id);
       if (p.message_id.empty())
         s.BindNull(6);
       else
         s.Bind(6, p.message_id);
-      s.Bind(7, p.type).Bind(8, p.posted_at).Bind(9, p.closes_at).Bind(10, p.correct).Run();
+      s.Bind(7, p.type).Bind(8, p.posted_at).Bind(9, p.closes_at).Bind(10, p.correct);
+      if (p.audience.empty())
+        s.BindNull(11);
+      else
+        s.Bind(11, EncodeList(p.audience));
+      s.Run();
     });
   }
 
@@ -369,6 +381,7 @@ class SqliteStore final : public Store {
     p.posted_at = s.TimeAt(7);
     p.closes_at = s.OptTime(8);
     p.correct = s.OptText(9);
+    if (auto a = s.OptText(10)) p.audience = DecodeList(*a);
     return p;
   }
 
@@ -497,6 +510,26 @@ class SqliteStore final : public Store {
   std::vector<Prompt> AllPrompts() override {
     return ReadAll("SELECT * FROM prompts WHERE message_id IS NOT NULL ORDER BY posted_at, id",
                    ReadPrompt);
+  }
+
+  std::vector<Prompt> PromptsOf(const std::string& campaign) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT * FROM prompts WHERE campaign=?1 ORDER BY posted_at, id");
+    s.Bind(1, campaign);
+    std::vector<Prompt> out;
+    while (s.Step()) out.push_back(ReadPrompt(s));
+    return out;
+  }
+
+  std::vector<Prompt> PromptsOpenAfter(Time t) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "SELECT * FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
+           "closes_at >= ?1) ORDER BY posted_at, id");
+    s.Bind(1, t);
+    std::vector<Prompt> out;
+    while (s.Step()) out.push_back(ReadPrompt(s));
+    return out;
   }
 
   static Answer ReadAnswer(Stmt& s) {

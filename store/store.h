@@ -79,6 +79,10 @@ class Store {
   virtual std::vector<Message> AllMessages() = 0;
   virtual std::vector<Reaction> AllReactions() = 0;
   virtual std::vector<Prompt> AllPrompts() = 0;  // posted prompts only (message_id set)
+  // A campaign's prompts, posted or still in the outbox, by time.
+  virtual std::vector<Prompt> PromptsOf(const std::string& campaign) = 0;
+  // Posted prompts still open at t (or never closing), by time.
+  virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
   virtual std::vector<Answer> AllAnswers() = 0;
 };
 

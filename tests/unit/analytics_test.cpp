@@ -58,8 +58,17 @@ Dataset HandData() {
       {"y:p3", "y:b", "like", std::nullopt},               // on a deleted message
       {"y:p5", "y:a", "like", T("2026-11-24T12:00:00Z")},  // this week, on an old post
   };
-  d.prompts = {{"prompt:q:1", "q", 1, "y", "y:g", "y:p4", "free_text", T("2026-11-25T09:00:00Z"),
-                T("2026-11-28T09:00:00Z"), std::nullopt}};
+  d.prompts = {{"prompt:q:1",
+                "q",
+                1,
+                "y",
+                "y:g",
+                "y:p4",
+                "free_text",
+                T("2026-11-25T09:00:00Z"),
+                T("2026-11-28T09:00:00Z"),
+                std::nullopt,
+                {}}};
   d.answers = {
       {"prompt:q:1", "y:c", "y:r3", T("2026-11-25T10:00:00Z"), std::nullopt, std::nullopt, 1}};
   return d;

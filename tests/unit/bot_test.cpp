@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "bot/schedule.h"
 #include "config/config.h"
 #include "connectors/common/mentions.h"
 
@@ -641,4 +642,171 @@ TEST_F(BotFixture, ACohortCampaignRemindsOnlyPeopleWhoJoinedInItsRange) {
   ASSERT_FALSE(bad.errors.empty());
   EXPECT_NE(bad.errors[0].message.find("'joined_to' must come after 'joined_from'"),
             std::string::npos);
+}
+
+namespace {
+
+void AddPerson(store::Store& st, Group& g, const std::string& id, std::optional<Time> joined) {
+  g.members.push_back(id);
+  st.UpsertUser(User{id, "yammer", id, std::nullopt, std::nullopt, "active", false, joined});
+  st.UpsertGroup(g);
+}
+
+}  // namespace
+
+TEST_F(BotFixture, DaysAfterJoiningGoToEachDaysNewcomersAtLocalTimeAcrossDst) {
+  cfg = Load(R"(  - name: onboarding
+    network: yammer
+    community: "42"
+    schedule: {after_joining: [1, 3, 7], at: "09:30"}
+    reminders: {after: 2h, max: 1}
+    steps:
+      - {text: "Who showed you around on your first day?"}
+      - {text: "Which community did you join first?"}
+      - {text: "What would you tell the next newcomer?"}
+)");
+  const auto& c = cfg.campaigns.front();
+  EXPECT_EQ(c.schedule_text, "days 1, 3, 7 after joining, at 09:30");
+  Group g{"yammer:42", "yammer", "Newcomers", "community", {}};
+  AddPerson(*store, g, "yammer:a", ParseIso("2026-10-22T08:00:00Z"));
+  AddPerson(*store, g, "yammer:b", ParseIso("2026-10-22T20:00:00Z"));
+  AddPerson(*store, g, "yammer:c", ParseIso("2026-10-23T22:30:00Z"));  // 00:30 on the 24th, local
+  AddPerson(*store, g, "yammer:old", ParseIso("2025-03-01T08:00:00Z"));
+  AddPerson(*store, g, "yammer:unknown", std::nullopt);
+
+  ManualClock clock(*ParseIso("2026-10-22T00:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  auto b = std::make_unique<bot::Bot>(
+      cfg, *store, clock, std::map<std::string, connectors::Poster*>{{"yammer", &poster}});
+  for (Time t = clock.Now(); t < *ParseIso("2026-11-03T00:00:00Z"); t += std::chrono::minutes{15}) {
+    clock.SleepUntil(t);
+    if (t == *ParseIso("2026-10-27T12:00:00Z"))  // a newcomer the directory sync brings late
+      AddPerson(*store, g, "yammer:d", ParseIso("2026-10-26T07:00:00Z"));
+    if (t == *ParseIso("2026-10-25T08:30:00Z"))  // a restart just as two prompts are due
+      b = std::make_unique<bot::Bot>(
+          cfg, *store, clock, std::map<std::string, connectors::Poster*>{{"yammer", &poster}});
+    b->Tick();
+  }
+  std::vector<std::string> got;
+  for (const auto& p : store->AllPrompts()) {
+    std::string who;
+    for (const auto& id : p.audience) who += (who.empty() ? "" : "+") + NativeId(id);
+    got.push_back(FormatIso(p.posted_at) + " step " + std::to_string(p.step) + " " + who);
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{
+                     "2026-10-23T07:30:00Z step 1 a+b",  // 09:30 CEST
+                     "2026-10-25T08:30:00Z step 2 a+b",  // 09:30 CET, the day summer time ends
+                     "2026-10-25T08:30:00Z step 1 c",
+                     "2026-10-27T08:30:00Z step 2 c",
+                     "2026-10-27T12:00:00Z step 1 d",  // late, within the catch-up window
+                     "2026-10-29T08:30:00Z step 3 a+b",
+                     "2026-10-29T08:30:00Z step 2 d",
+                     "2026-10-31T08:30:00Z step 3 c",
+                     "2026-11-02T08:30:00Z step 3 d",
+                 }));
+  // Each prompt names its newcomers; reminders name only those of them who have not answered.
+  size_t prompts = 0, reminders = 0;
+  for (const auto& post : poster.posts) {
+    if (post.reply_to) {
+      ++reminders;
+      EXPECT_EQ(post.body.find("mention:old|"), std::string::npos);
+      continue;
+    }
+    ++prompts;
+    EXPECT_NE(post.body.find("after joining:"), std::string::npos) << post.body;
+  }
+  EXPECT_EQ(prompts, 9u);
+  EXPECT_EQ(reminders, 9u);
+  EXPECT_EQ(poster.posts[0].body.rfind("For {{mention:a|yammer:a}}, {{mention:b|yammer:b}} - day 1 "
+                                       "after joining:\n\nWho showed you around",
+                                       0),
+            0u)
+      << poster.posts[0].body;
+
+  // The preview shows the days for someone joining on its first day.
+  auto occ =
+      bot::Occurrences(c, *ParseIso("2026-10-22T22:00:00Z"), *ParseIso("2026-12-01T00:00:00Z"));
+  ASSERT_EQ(occ.size(), 3u);
+  EXPECT_EQ(FormatIso(occ[0].scheduled), "2026-10-24T07:30:00Z");  // the 23rd + 1, in CEST
+  EXPECT_EQ(FormatIso(occ[1].scheduled), "2026-10-26T08:30:00Z");  // + 3 days, in CET
+
+  auto bad = config::LoadString(
+      "networks: [{type: yammer, token: \"${LEARNLOOP_BOT_TOKEN}\"}]\ncampaigns:\n  - {name: x, "
+      "network: yammer, community: \"1\", schedule: {after_joining: [1, 3], at: \"25:00\"}, "
+      "prompts: [q]}\n",
+      "bad.yaml");
+  ASSERT_EQ(bad.errors.size(), 2u);
+  EXPECT_NE(bad.errors[0].message.find("'at' must be a local time"), std::string::npos);
+  EXPECT_NE(bad.errors[1].message.find("2 days after joining for 1 steps"), std::string::npos);
+}
+
+TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresMasteredOnes) {
+  cfg = Load(R"(  - name: practice
+    network: yammer
+    community: "42"
+    timezone: UTC
+    mode: spaced
+    schedule: "0 9,14,18 * * *"
+    open_for: 3h
+    spacing: {daily_cap: 2, wrong_after: 1d, right_after: 3d, retire_after: 2}
+    steps:
+      - {text: "Q1", kind: choice, options: [x, y], correct: A}
+      - {text: "Q2", kind: choice, options: [x, y], correct: B}
+      - {text: "Q3", kind: choice, options: [x, y, z], correct: C}
+)");
+  Group g{"yammer:42", "yammer", "Practice", "community", {}};
+  AddPerson(*store, g, "yammer:p", std::nullopt);    // answers an hour after each question
+  AddPerson(*store, g, "yammer:q", std::nullopt);    // never answers
+  AddPerson(*store, g, "yammer:out", std::nullopt);  // opted out: never named, never asked
+  bot::Bot::SetOptOut(*store, "yammer:out", true);
+
+  ManualClock clock(*ParseIso("2026-11-02T08:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  const std::vector<bool> p_right = {true, false, true, true, true, true, true};
+  std::map<std::string, std::vector<std::string>> asked;  // person → "day hour qN"
+  std::set<std::string> seen;
+  int reply = 0;
+  for (Time t = clock.Now(); t < *ParseIso("2026-11-10T00:00:00Z"); t += std::chrono::minutes{30}) {
+    clock.SleepUntil(t);
+    b.Tick();
+    for (const auto& p : store->AllPrompts()) {
+      if (seen.count(p.id)) continue;
+      for (const auto& uid : p.audience)
+        asked[uid].push_back(FormatIso(p.posted_at).substr(8, 5) + " q" + std::to_string(p.step));
+      seen.insert(p.id);
+    }
+    // P answers each question an hour after it is posted: right or wrong, as scripted.
+    for (const auto& p : store->AllPrompts()) {
+      if (std::find(p.audience.begin(), p.audience.end(), "yammer:p") == p.audience.end()) continue;
+      if (clock.Now() != p.posted_at + std::chrono::hours{1}) continue;
+      size_t n = static_cast<size_t>(reply++);
+      bool right = n < p_right.size() && p_right[n];
+      std::string letter = right ? *p.correct : (*p.correct == "A" ? "B" : "A");
+      store->UpsertMessage(
+          Reply(p, "yammer:r" + std::to_string(n), "yammer:p", clock.Now(), letter));
+    }
+  }
+  EXPECT_EQ(asked["yammer:p"], (std::vector<std::string>{
+                                   "02T09 q1", "02T14 q2",  // two a day at most: none at 18:00
+                                   "03T09 q3",              // q2 (wrong) is not due yet
+                                   "03T18 q2",              // q2, a day after the wrong answer
+                                   "05T14 q1",              // q1, three days after; retired
+                                   "06T14 q3",              // retired
+                                   "07T09 q2",  // 3 days after 03T19: right twice, retired
+                               }));
+  // Not answering counts as wrong: the two first questions come back, two a day, every day.
+  const auto& q = asked["yammer:q"];
+  EXPECT_EQ(q.size(), 16u);
+  for (size_t i = 0; i < q.size(); ++i)
+    EXPECT_EQ(q[i].substr(q[i].size() - 2), i % 2 ? "q2" : "q1") << q[i];
+  EXPECT_FALSE(asked.count("yammer:out"));
+  // One post per question and round, naming its people.
+  EXPECT_NE(poster.posts[0].body.find("For {{mention:p|yammer:p}}, {{mention:q|yammer:q}} - "
+                                      "practice question 1 of 3:"),
+            std::string::npos)
+      << poster.posts[0].body;
+  EXPECT_EQ(poster.posts[0].choices.size(), 2u);
 }

@@ -138,7 +138,8 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
            "free_text",
            *ParseIso("2026-11-23T09:00:00Z"),
            *ParseIso("2026-11-26T09:00:00Z"),
-           std::nullopt};
+           std::nullopt,
+           {}};
   st.UpsertPrompt(p);
   st.UpsertAnswer(Answer{"prompt:q:1", "yammer:1", "yammer:11", *ParseIso("2026-11-23T10:00:00Z"),
                          std::nullopt, std::nullopt, 1});
@@ -173,4 +174,47 @@ TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
             std::string::npos)
       << r.error().message;
   EXPECT_TRUE((*s)->AllUsers().empty());
+}
+
+TEST(Store, PromptsKeepTheirAudienceAndAreFoundByCampaignAndByClose) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(s.ok());
+  auto& st = **s;
+  auto prompt = [](const std::string& id, const std::string& campaign, const char* posted,
+                   std::optional<Time> closes, bool sent, std::vector<std::string> audience) {
+    Prompt p;
+    p.id = id;
+    p.campaign = campaign;
+    p.step = 1;
+    p.network = "yammer";
+    p.group_id = "yammer:1";
+    if (sent) p.message_id = "yammer:" + id;
+    p.posted_at = *ParseIso(posted);
+    p.closes_at = closes;
+    p.audience = std::move(audience);
+    return p;
+  };
+  st.UpsertPrompt(prompt("a", "x", "2026-11-02T09:00:00Z", ParseIso("2026-11-03T09:00:00Z"), true,
+                         {"yammer:7", "yammer:3"}));
+  st.UpsertPrompt(
+      prompt("b", "x", "2026-11-09T09:00:00Z", ParseIso("2026-11-10T09:00:00Z"), false, {}));
+  st.UpsertPrompt(prompt("c", "y", "2026-11-01T09:00:00Z", std::nullopt, true, {}));
+  st.UpsertPrompt(
+      prompt("d", "y", "2026-11-09T09:00:00Z", ParseIso("2026-11-12T09:00:00Z"), true, {}));
+
+  auto x = st.PromptsOf("x");  // the one still in the outbox too
+  ASSERT_EQ(x.size(), 2u);
+  EXPECT_EQ(x[0].id, "a");
+  EXPECT_EQ(x[0].audience, (std::vector<std::string>{"yammer:7", "yammer:3"}));
+  EXPECT_EQ(x[1].id, "b");
+  EXPECT_TRUE(x[1].audience.empty());
+  EXPECT_EQ(st.GetPrompt("a")->audience.size(), 2u);
+
+  // Posted, and open at the time (or never closing): c and d, not a (closed), not b (unsent).
+  auto open = st.PromptsOpenAfter(*ParseIso("2026-11-05T00:00:00Z"));
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0].id, "c");
+  EXPECT_EQ(open[1].id, "d");
+  EXPECT_EQ(st.PromptsOpenAfter(*ParseIso("2026-11-03T09:00:00Z")).size(), 3u);  // a closes then
 }
