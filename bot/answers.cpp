@@ -13,10 +13,12 @@ namespace {
 // everything that is not a letter, a digit or ASCII punctuation becomes a space.
 std::string Normalize(std::string_view in) {
   std::string s(in);
-  s = std::regex_replace(s, std::regex(R"(\[\[user:\d+\]\])"), " ");
-  s = std::regex_replace(s, std::regex(R"(<at>[^<]*</at>)"), " ");
-  s = std::regex_replace(s, std::regex(R"(<[^>]*>)"), " ");
-  s = std::regex_replace(s, std::regex(R"((^|\s)@\w+)"), " ");
+  static const std::regex user_ref(R"(\[\[user:\d+\]\])"), at_tag(R"(<at>[^<]*</at>)"),
+      tag(R"(<[^>]*>)"), handle(R"((^|\s)@\w+)");
+  s = std::regex_replace(s, user_ref, " ");
+  s = std::regex_replace(s, at_tag, " ");
+  s = std::regex_replace(s, tag, " ");
+  s = std::regex_replace(s, handle, " ");
   std::string out;
   for (unsigned char c : s) {
     if (c >= 0x80 || std::isspace(c))
@@ -146,7 +148,8 @@ std::optional<int> ParseRating(std::string_view reply, int max) {
     // "4/5", "4 out of 5", "4 of 5": the scale is not a second rating.
     size_t end = static_cast<size_t>(it->position(2) + it->length(2));
     std::string before = s.substr(0, static_cast<size_t>(it->position(2)));
-    bool is_scale = v == max && (std::regex_search(before, std::regex(R"((/|out of|of)\s*$)")));
+    static const std::regex scale(R"((/|out of|of)\s*$)");
+    bool is_scale = v == max && std::regex_search(before, scale);
     if (is_scale) continue;
     (void)end;
     numbers.insert(v);

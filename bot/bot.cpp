@@ -147,11 +147,11 @@ std::vector<User> Bot::Audience(const config::CampaignConfig& c, const std::stri
   std::vector<User> out;
   std::string group = MakeId(c.network, community);
   std::set<std::string> members;
-  for (auto& g : store_.AllGroups())
+  for (const auto& g : Groups())
     if (g.id == group) members.insert(g.members.begin(), g.members.end());
-  for (auto& u : store_.AllUsers())
+  for (const auto& u : Users())
     if (members.count(u.id) && !u.is_bot && u.state == "active" && c.InCohort(u.joined_at))
-      out.push_back(std::move(u));
+      out.push_back(u);
   return out;  // by id
 }
 
@@ -208,10 +208,16 @@ Bot::PracticeState Bot::Practices(const config::CampaignConfig& c, const std::st
   std::string group = MakeId(c.network, community);
   for (const auto& p : store_.PromptsOf(c.name)) {
     int q = p.step - 1;
-    if (p.group_id != group || p.audience.empty()) continue;
+    if (p.group_id != group || p.audience.empty() || p.posted_at > at) continue;
     if (q < 0 || q >= static_cast<int>(c.steps.size())) continue;
     std::map<std::string, Answer> first;
-    if (!p.message_id.empty()) first = FirstAnswers(p, "choice", store_.AnswersTo(p.id));
+    if (!p.message_id.empty()) {
+      auto answers = store_.AnswersTo(p.id);  // as they stood at `at`
+      answers.erase(std::remove_if(answers.begin(), answers.end(),
+                                   [&](const Answer& a) { return a.answered_at > at; }),
+                    answers.end());
+      first = FirstAnswers(p, "choice", answers);
+    }
     bool closed = p.closes_at && at >= *p.closes_at;
     std::string day = LocalDay(c.tz, p.posted_at);
     for (const auto& uid : p.audience) {
@@ -297,7 +303,27 @@ std::vector<Prompt> Bot::RecentPrompts() {
   return store_.PromptsOpenAfter(clock_.Now() - std::chrono::hours{24 * 7});
 }
 
+const std::vector<User>& Bot::Users() {
+  if (!in_tick_ || !tick_users_) tick_users_ = store_.AllUsers();
+  return *tick_users_;
+}
+
+const std::vector<Group>& Bot::Groups() {
+  if (!in_tick_ || !tick_groups_) tick_groups_ = store_.AllGroups();
+  return *tick_groups_;
+}
+
 void Bot::Tick() {
+  // The directory changes only with a sync, between ticks: read it once for the whole tick.
+  struct Forget {
+    Bot& b;
+    ~Forget() {
+      b.tick_users_.reset();
+      b.tick_groups_.reset();
+      b.in_tick_ = false;
+    }
+  } forget{*this};
+  in_tick_ = true;
   auto prompts = RecentPrompts();  // posted ones: Schedule only adds to the outbox
   RecognizeAnswers(prompts);
   Schedule();       // after the answers: a spaced round sees the latest
@@ -458,7 +484,7 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   if (prompts.empty()) return;
   std::set<std::string> bots;
-  for (const auto& u : store_.AllUsers())
+  for (const auto& u : Users())
     if (u.is_bot) bots.insert(u.id);
   for (const auto& p : prompts) {
     // Replies written before the close may be fetched a little later: look a while past it.
@@ -541,7 +567,11 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
         a.points = 0;
         if (!late && readable && scored.insert(a.user_id).second)
           a.points = points_answer + (a.correct.value_or(false) ? points_correct : 0);
-        store_.UpsertAnswer(a);
+        auto was = before.find(a.message_id);
+        bool same = was != before.end() && was->second.user_id == a.user_id &&
+                    was->second.answered_at == a.answered_at && was->second.choice == a.choice &&
+                    was->second.correct == a.correct && was->second.points == a.points;
+        if (!same) store_.UpsertAnswer(a);  // written only when something changed
       }
     });
   }
@@ -658,9 +688,9 @@ void Bot::Remind(const std::vector<Prompt>& prompts) {
       if (!at || (p.closes_at && *at >= *p.closes_at)) continue;  // quiet until the close
       if (!users) {
         users.emplace();
-        for (auto& u : store_.AllUsers()) (*users)[u.id] = u;
+        for (const auto& u : Users()) (*users)[u.id] = u;
         groups.emplace();
-        for (auto& g : store_.AllGroups()) (*groups)[g.id] = g;
+        for (const auto& g : Groups()) (*groups)[g.id] = g;
       }
       std::set<std::string> answered;
       for (const auto& a : store_.AnswersTo(p.id)) answered.insert(a.user_id);
@@ -706,7 +736,7 @@ void Bot::Feedback(const std::vector<Prompt>& prompts) {
     std::map<std::string, Answer> first = FirstAnswers(p, step.kind, store_.AnswersTo(p.id));
     if (c->answers_public && !users) {
       users.emplace();
-      for (auto& u : store_.AllUsers()) (*users)[u.id] = u;
+      for (const auto& u : Users()) (*users)[u.id] = u;
     }
     auto names = [&](const std::vector<std::string>& ids) {
       std::string out;

@@ -76,8 +76,8 @@ class Bot {
     Time due{};
   };
   // Each person's state per question (index into the steps) of a spaced campaign in one
-  // community, at time `at`, from the prompts and answers in the store; and how many
-  // questions each person was asked per local day.
+  // community at time `at`, from the prompts posted and answers given until then; and how
+  // many questions each person was asked per local day.
   struct PracticeState {
     std::map<std::string, std::map<int, Practice>> by_user;
     std::map<std::string, std::map<std::string, int>> asked_per_day;  // user → day → count
@@ -123,11 +123,18 @@ class Bot {
   bool EnqueueReply(const Prompt& p, const std::string& key, const std::string& body, Time at);
   std::optional<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
 
+  // The directory, read once per tick (outside a tick: at each use).
+  const std::vector<User>& Users();
+  const std::vector<Group>& Groups();
+
   const config::Config& cfg_;
   store::Store& store_;
   Clock& clock_;
   std::map<std::string, connectors::Poster*> posters_;
   BotStats stats_;
+  std::optional<std::vector<User>> tick_users_;
+  std::optional<std::vector<Group>> tick_groups_;
+  bool in_tick_ = false;
 };
 
 }  // namespace learnloop::bot

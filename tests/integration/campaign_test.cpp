@@ -138,18 +138,7 @@ server: {listen: "127.0.0.1:0"}
 store: {path: DIR/teams-campaign.db}
 report: {out_dir: DIR/reports}
 networks:
-  - type: teams
-    base_url: SIM_URL/v1.0
-    auth:
-      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
-      client_id: sim-app
-      client_secret: ${LEARNLOOP_IT_SECRET}
-      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
-    teams: TEAM_IDS
-    bot:
-      service_url: SIM_URL/bf/
-      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
-      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration
+  - TEAMS_NETWORK
     poll_interval: 2h
 campaigns:
   - name: scenarios

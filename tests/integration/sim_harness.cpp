@@ -109,6 +109,21 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
   auto s = sim.Start(daemon::FindSimBinary(), args);
   if (!s.ok()) return s.message();
   setenv("LEARNLOOP_IT_TOKEN", "it-token", 1);
+  // The Teams network as the simulator serves it (an item of `networks`; more keys may follow).
+  const std::string teams_network = R"(type: teams
+    base_url: SIM_URL/v1.0
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      client_secret: ${LEARNLOOP_IT_SECRET}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+    teams: TEAM_IDS
+    bot:
+      service_url: SIM_URL/bf/
+      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
+      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration)";
+  for (size_t p; (p = yaml.find("TEAMS_NETWORK")) != std::string::npos;)
+    yaml.replace(p, 13, teams_network);
   for (size_t p; (p = yaml.find("BASE_URL")) != std::string::npos;)
     yaml.replace(p, 8, sim.base_url() + "/api/v1");
   for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
