@@ -339,6 +339,11 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
                                  std::to_string(cc.after_joining.size()) +
                                  " days after joining for " + std::to_string(cc.steps.size()) +
                                  " steps: give one day per step");
+    if (cc.relative() && check_networks)
+      if (const NetworkConfig* n = c.FindNetwork(cc.network); n && n->type == "teams")
+        l.Error(relative_node, "campaign '" + cc.name +
+                                   "': days after joining need the date people joined, which "
+                                   "Teams does not give (Viva Engage does)");
     std::string mode = "sequence";
     m.String("mode", mode);
     if (mode != "sequence" && mode != "spaced")

@@ -81,7 +81,7 @@ TEST(Cli, DemoRunsAndWritesReports) {
       RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
   EXPECT_EQ(a.code, 0) << a.text;
   EXPECT_EQ(a.text, b.text);
-  EXPECT_NE(a.text.find("\"definitions_version\":2"), std::string::npos);
+  EXPECT_NE(a.text.find("\"definitions_version\":3"), std::string::npos);
   // A replay rebuilds a store: it refuses one that holds messages, and needs the archive.
   EXPECT_EQ(RunCli("replay --config " + cfg.string()).code, 2);
   auto refused = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string());
@@ -209,6 +209,42 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
       << preview.text;
   EXPECT_NE(preview.text.find("2026-11-09 09:00 CET"), std::string::npos) << preview.text;
   EXPECT_EQ(RunCli("campaigns frobnicate " + quiz).code, 2);
+
+  // Days after joining, previewed for someone joining on the --from date; a spaced campaign's
+  // rounds and its rules.
+  std::ofstream(dir / "more.yaml") << R"(- name: onboarding
+  network: yammer
+  community: "7"
+  timezone: Europe/Berlin
+  schedule: {after_joining: [1, 3], at: "09:30"}
+  prompts: ["Who showed you around?", "Which community helped most?"]
+- name: practice
+  network: yammer
+  community: "7"
+  timezone: Europe/Berlin
+  mode: spaced
+  schedule: "0 9 * * MON-FRI"
+  steps: [{text: q, kind: choice, options: [a, b], correct: A}]
+)";
+  std::string more = (dir / "more.yaml").string();
+  auto days = RunCli("campaigns preview " + more + " --from 2026-10-23T08:00:00Z --weeks 1");
+  EXPECT_EQ(days.code, 0) << days.text;
+  EXPECT_NE(days.text.find("for people who join on 2026-10-23"), std::string::npos) << days.text;
+  EXPECT_NE(days.text.find("2026-10-24 09:30 CEST  (2026-10-24T07:30:00Z)  day 1, step 1: Who "
+                           "showed you around?"),
+            std::string::npos)
+      << days.text;
+  EXPECT_NE(days.text.find("2026-10-26 09:30 CET  (2026-10-26T08:30:00Z)  day 3, step 2"),
+            std::string::npos)
+      << days.text;
+  EXPECT_NE(days.text.find("2026-10-26 09:00 CET  (2026-10-26T08:00:00Z)  round: each person's "
+                           "next due question"),
+            std::string::npos)
+      << days.text;
+  auto rules = RunCli("campaigns show " + more);
+  EXPECT_NE(rules.text.find("schedule \"days 1, 3 after joining, at 09:30\""), std::string::npos)
+      << rules.text;
+  EXPECT_NE(rules.text.find("spaced repetition over 1 questions"), std::string::npos) << rules.text;
   fs::remove_all(dir);
 }
 

@@ -202,3 +202,71 @@ TEST_F(ConfigTest, BackfillSourceIsFeedsOrTheVivaEngageExport) {
             std::string::npos)
       << e;
 }
+
+TEST_F(ConfigTest, SpacedCampaignsAndDaysAfterJoiningAreChecked) {
+  auto ok = config::LoadString(R"(networks:
+  - type: yammer
+    token: ${LEARNLOOP_CFG_TOKEN}
+campaigns:
+  - name: practice
+    network: yammer
+    community: "1"
+    mode: spaced
+    schedule: "0 9,14 * * MON-FRI"
+    spacing: {daily_cap: 3, wrong_after: 1d, right_after: 10d, retire_after: 3}
+    steps: [{text: q, kind: choice, options: [a, b], correct: A}]
+  - name: onboarding
+    network: yammer
+    community: "1"
+    schedule: {after_joining: [0, 2, 9], at: "08:15"}
+    prompts: [a, b, c]
+)",
+                               "ok.yaml");
+  ASSERT_TRUE(ok.config) << Errors(ok);
+  const auto& p = ok.config->campaigns[0];
+  EXPECT_TRUE(p.spaced.enabled);
+  EXPECT_EQ(p.spaced.daily_cap, 3);
+  EXPECT_EQ(p.spaced.wrong_after, std::chrono::hours{24});
+  EXPECT_EQ(p.spaced.right_after, std::chrono::hours{240});
+  EXPECT_EQ(p.spaced.retire_after, 3);
+  const auto& o = ok.config->campaigns[1];
+  EXPECT_EQ(o.after_joining, (std::vector<int>{0, 2, 9}));
+  EXPECT_EQ(o.at_minute, 8 * 60 + 15);
+  EXPECT_FALSE(o.spaced.enabled);
+
+  auto bad = config::LoadString(R"(networks:
+  - type: yammer
+    token: ${LEARNLOOP_CFG_TOKEN}
+  - type: teams
+    auth: {tenant: c, client_id: app, client_secret: x}
+    teams: [x]
+campaigns:
+  - name: a
+    network: yammer
+    community: "1"
+    mode: spaced
+    schedule: "0 9 * * *"
+    prompts: [free text cannot be right or wrong]
+  - name: b
+    network: yammer
+    community: "1"
+    mode: drip
+    schedule: "0 9 * * *"
+    spacing: {daily_cap: 2}
+    prompts: [q]
+  - name: c
+    network: teams
+    community: "19:x"
+    schedule: {after_joining: [3, 1]}
+    prompts: [q, r]
+)",
+                                "bad.yaml");
+  std::string e = Errors(bad);
+  for (const char* want :
+       {"bad.yaml:8:5: campaign 'a': every question of a spaced campaign is a choice step",
+        "bad.yaml:17:11: 'mode' is sequence or spaced, not 'drip'",
+        "bad.yaml:19:14: 'spacing' is for campaigns with 'mode: spaced'",
+        "bad.yaml:24:35: days after joining must grow",
+        "bad.yaml:24:15: campaign 'c': days after joining need the date people joined"})
+    EXPECT_NE(e.find(want), std::string::npos) << want << "\n" << e;
+}
