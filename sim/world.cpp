@@ -622,6 +622,13 @@ std::string AnswerText(PromptKind kind, std::mt19937_64& rng) {
 
 }  // namespace
 
+bool World::Names(const std::string& text, const Person& p) {
+  // "@First Last" (Viva Engage), "<at>First Last</at>" (Teams), or the id in a mention entity.
+  return text.find("@" + p.first + " " + p.last) != std::string::npos ||
+         text.find("<at>" + p.first + " " + p.last + "</at>") != std::string::npos ||
+         text.find(std::to_string(p.id)) != std::string::npos;
+}
+
 void World::ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_64& rng) {
   answering_[prompt].insert(person);
   if (auto it = cards_.find(prompt); it != cards_.end()) {
@@ -659,13 +666,17 @@ void World::ScheduleAnswers(size_t prompt) {
   std::lognormal_distribution<double> delay(std::log(3 * 3600.0), 1.1);
   const Community* c = FindCommunity(msgs_[prompt].group);
   if (!c) return;
-  double kind_factor =
-      KindOf(Text(msgs_[prompt])) == PromptKind::kFreeText && !cards_.count(prompt) ? 1.0 : 1.5;
+  const std::string& text = Text(msgs_[prompt]);
+  double kind_factor = KindOf(text) == PromptKind::kFreeText && !cards_.count(prompt) ? 1.0 : 1.5;
+  // A prompt that names people (newcomers, a practice round) is answered by them; others
+  // seldom answer a question put to someone else.
+  bool names_people = text.find('@') != std::string::npos || text.find("<at>") != std::string::npos;
   for (int64_t id : c->members) {
     const Person& p = people_[person_index_.at(id)];
     if (p.bot || p.state != "active") continue;
     double chance = std::min(
         0.85, kind_factor * (p.activity > 0 ? std::min(0.75, 0.25 + 0.05 * p.activity) : 0.03));
+    if (names_people && !Names(text, p)) chance *= 0.05;
     if (uni(rng) >= chance) continue;
     ScheduleAnswer(prompt, id, Plus(now_, std::clamp(delay(rng), 120.0, 6 * 86400.0)), rng);
     if (uni(rng) < 0.1)
@@ -688,9 +699,7 @@ void World::Remind(size_t reminder) {
   for (int64_t id : c->members) {
     const Person& p = people_[person_index_.at(id)];
     if (p.bot || p.state != "active" || done.count(id)) continue;
-    std::string handle = "@" + p.first + " " + p.last;
-    bool named = text.find(handle) != std::string::npos ||
-                 text.find(std::to_string(id)) != std::string::npos;
+    bool named = Names(text, p);
     bool nobody_named = text.find('@') == std::string::npos;
     if (!named && !nobody_named) continue;
     double chance = named ? 0.3 : 0.12;

@@ -164,6 +164,7 @@ class World {
   // hour >= 0: the thread starter is drawn towards people whose working hours these are.
   void GenerateThread(size_t group_index, Time at, std::mt19937_64& rng, int hour = -1);
   void ScheduleAnswers(size_t prompt);
+  static bool Names(const std::string& text, const Person& p);  // the text mentions p
   void ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_64& rng);
   void Remind(size_t reminder);
   // Generated events go to the timeline (sorted once); events born at run time (answers to a
