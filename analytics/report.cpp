@@ -196,10 +196,15 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
                                               : a->message_id < b->message_id;
     });
   auto audience_of = [&](const Prompt& p) {
+    // The people it names, or else its group's members; members of the network for W.
     std::set<std::string> out;
-    auto g = ix.groups.find(p.group_id);
-    if (g == ix.groups.end()) return out;
-    for (const auto& uid : g->second->members) {
+    const std::vector<std::string>* who = &p.audience;
+    if (p.audience.empty()) {
+      auto g = ix.groups.find(p.group_id);
+      if (g == ix.groups.end()) return out;
+      who = &g->second->members;
+    }
+    for (const auto& uid : *who) {
       auto u = ix.users.find(uid);
       if (u != ix.users.end() && ix.IsMember(*u->second, w.to)) out.insert(uid);
     }

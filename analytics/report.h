@@ -13,7 +13,7 @@
 
 namespace learnloop::analytics {
 
-constexpr int kDefinitionsVersion = 2;
+constexpr int kDefinitionsVersion = 3;
 
 // Everything a report needs, read from the store once.
 struct Dataset {

@@ -106,6 +106,11 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
         .String(p.message_id);
     w.Key("type").String(p.type).Key("posted_at").String(FormatIso(p.posted_at));
     w.Key("closes_at").OptString(OptTimeStr(p.closes_at)).Key("correct").OptString(p.correct);
+    w.Key("audience");
+    if (p.audience.empty())
+      w.Null();
+    else
+      w.StringArray(p.audience);
     prompts.Write(w.EndObject().Take());
     ++n.prompts;
   }
@@ -257,6 +262,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             p.posted_at = ReqTime(o, "posted_at");
             p.closes_at = OptTime(o, "closes_at");
             p.correct = json::GetString(o, "correct");
+            p.audience = json::GetStringArray(o, "audience").value_or(std::vector<std::string>{});
             s.UpsertPrompt(p);
           },
           n.prompts);

@@ -112,7 +112,7 @@ TEST(Weekly, TotalsCountedByHand) {
       << json;
   EXPECT_EQ(
       json.rfind(
-          R"({"definitions_version":2,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
+          R"({"definitions_version":3,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
           0),
       0u)
       << json;
@@ -161,4 +161,15 @@ TEST(Weekly, HtmlIsSelfContainedAndEscaped) {
   EXPECT_NE(html.find("&lt;script&gt;"), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
+}
+
+TEST(Weekly, APromptThatNamesItsPeopleHasThemAsItsAudience) {
+  Dataset d = HandData();
+  // Put to C and D (D is suspended: not a member of the network) and to E, who joins later.
+  d.prompts[0].audience = {"y:c", "y:d", "y:e"};
+  auto r = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-01T00:00:00Z"), Utc(1));
+  ASSERT_EQ(r.prompts.size(), 1u);
+  EXPECT_EQ(*r.prompts[0].audience, 1);  // C only
+  EXPECT_EQ(*r.prompts[0].answerers, 1);
+  EXPECT_DOUBLE_EQ(*r.prompts[0].response_rate, 1.0);
 }

@@ -139,7 +139,7 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
            *ParseIso("2026-11-23T09:00:00Z"),
            *ParseIso("2026-11-26T09:00:00Z"),
            std::nullopt,
-           {}};
+           {"yammer:1"}};
   st.UpsertPrompt(p);
   st.UpsertAnswer(Answer{"prompt:q:1", "yammer:1", "yammer:11", *ParseIso("2026-11-23T10:00:00Z"),
                          std::nullopt, std::nullopt, 1});
@@ -149,6 +149,7 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(n->messages, 2);
   ASSERT_TRUE(store::Export(**b, (d.path / "e2").string()).ok());
+  EXPECT_EQ((*b)->GetPrompt("prompt:q:1")->audience, std::vector<std::string>{"yammer:1"});
   for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
                         "prompts.jsonl", "answers.jsonl"}) {
     std::ifstream x(d.path / "e1" / f), y(d.path / "e2" / f);
