@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "core/clock.h"
 #include "core/cron.h"
 #include "core/json.h"
@@ -94,6 +96,36 @@ TEST(Cron, GapRunsOnceAfterItAndRepeatedHourRunsOnce) {
   auto a = autumn.Next(berlin, Iso("2026-10-24T12:00:00Z"));
   EXPECT_EQ(FormatIso(*a), "2026-10-25T00:30:00Z");
   EXPECT_EQ(FormatIso(*autumn.Next(berlin, *a)), "2026-10-26T01:30:00Z");
+}
+
+TEST(Cron, OnceADayEveryDayOfAYearInZonesOnBothHemispheres) {
+  // Zones whose clocks change at 02:00 (Berlin, New York), 03:00 in autumn (Sydney), at
+  // midnight (Santiago, where the day itself starts in the gap) and half-hour zones that never
+  // change (Kolkata): a daily prompt in the changing hour and one at 09:00 go out exactly once
+  // on every local day of two years, 09:00 always at 09:00.
+  for (const char* name : {"Europe/Berlin", "America/New_York", "Australia/Sydney",
+                           "America/Santiago", "Asia/Kolkata"}) {
+    TimeZone z = Zone(name);
+    for (const char* rule : {"30 2 * * *", "0 0 * * *", "0 9 * * *"}) {
+      auto c = *CronSchedule::Parse(rule);
+      std::map<std::string, int> per_day;
+      Time from = Iso("2026-01-01T00:00:00Z"), to = Iso("2027-12-31T00:00:00Z");
+      for (auto t = c.Next(z, from); t && *t < to; t = c.Next(z, *t)) {
+        std::string local = FormatLocal(z, *t);
+        ++per_day[local.substr(0, 10)];
+        if (std::string(rule) == "0 9 * * *") {
+          EXPECT_EQ(local.substr(11, 5), "09:00") << name;
+        }
+      }
+      // 728 local days lie wholly in [from, to) in every zone; each has its prompt, once.
+      int days = 0;
+      for (const auto& [day, n] : per_day) {
+        EXPECT_EQ(n, 1) << name << " " << rule << " " << day;
+        if (day > "2026-01-01" && day < "2027-12-30") ++days;
+      }
+      EXPECT_EQ(days, 727) << name << " " << rule;
+    }
+  }
 }
 
 TEST(Cron, LeapDayAndDayFieldsOr) {
