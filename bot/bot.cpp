@@ -583,7 +583,8 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
   for (auto& p : store_.AllPrompts())
     if (p.campaign == c.name) prompts.push_back(std::move(p));
   std::map<std::string, int> points;
-  std::vector<std::set<std::string>> answered_here;  // per prompt of this community
+  // Per prompt of this community: who answered, and whom it was put to (empty: everyone).
+  std::vector<std::pair<std::set<std::string>, std::set<std::string>>> answered_here;
   std::string group = MakeId(c.network, community);
   for (const auto& p : prompts) {
     std::set<std::string> who;
@@ -592,7 +593,9 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
       points[a.user_id] += a.points;
       who.insert(a.user_id);
     }
-    if (p.group_id == group) answered_here.push_back(std::move(who));
+    if (p.group_id == group)
+      answered_here.emplace_back(std::move(who),
+                                 std::set<std::string>(p.audience.begin(), p.audience.end()));
   }
   std::vector<Standing> out;
   for (const auto& [uid, pts] : points) {
@@ -602,8 +605,11 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
     auto u = store_.GetUser(uid);
     s.name = u ? u->name : uid;
     s.points = pts;
-    for (auto it = answered_here.rbegin(); it != answered_here.rend() && it->count(uid); ++it)
+    for (auto it = answered_here.rbegin(); it != answered_here.rend(); ++it) {
+      if (!it->second.empty() && !it->second.count(uid)) continue;  // not put to them
+      if (!it->first.count(uid)) break;
       ++s.streak;
+    }
     out.push_back(std::move(s));
   }
   std::sort(out.begin(), out.end(), [](const Standing& a, const Standing& b) {

@@ -49,7 +49,7 @@ class Bot {
   void Acknowledge() { Acknowledge(RecentPrompts()); }
   // Points and streaks of a campaign in one community, for the people who opted in: points of
   // every scored answer in the campaign, streak = how many of the community's latest prompts
-  // in a row the person answered. Best first.
+  // put to them (all, or those naming them) the person answered in a row. Best first.
   struct Standing {
     std::string user_id, name;
     int points = 0, streak = 0;

@@ -803,6 +803,13 @@ TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresM
   for (size_t i = 0; i < q.size(); ++i)
     EXPECT_EQ(q[i].substr(q[i].size() - 2), i % 2 ? "q2" : "q1") << q[i];
   EXPECT_FALSE(asked.count("yammer:out"));
+  // P's streak counts the questions put to P (all seven answered), not Q's.
+  bot::Bot::SetOptOut(*store, "yammer:p", false);
+  auto standings = b.Standings(cfg.campaigns[0], "42");
+  ASSERT_EQ(standings.size(), 1u);
+  EXPECT_EQ(standings[0].user_id, "yammer:p");
+  EXPECT_EQ(standings[0].streak, 7);
+  EXPECT_EQ(standings[0].points, 7 + 6);  // a point per answer, one more for each right one
   // One post per question and round, naming its people.
   EXPECT_NE(poster.posts[0].body.find("For {{mention:p|yammer:p}}, {{mention:q|yammer:q}} - "
                                       "practice question 1 of 3:"),
