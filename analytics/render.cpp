@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "analytics/report.h"
+#include "core/csv.h"
 #include "core/json.h"
 
 namespace learnloop::analytics {
@@ -127,6 +128,120 @@ const Field& FieldNamed(const char* key) {
   return TotalsFields().front();
 }
 
+// A bar per week: active people over the 12 weeks ending with this one, the engagement rate
+// above each bar. Inline SVG, scaled with the page.
+void TrendChart(std::ostringstream& o, const Report& r) {
+  if (r.history.empty()) return;
+  int64_t top = 1;
+  for (const auto& t : r.history) top = std::max(top, t.active_users);
+  const int W = 720, H = 200, pad = 28;
+  double step = static_cast<double>(W - 2 * pad) / static_cast<double>(r.history.size());
+  o << "<h2>Active people, last " << r.history.size()
+    << " weeks</h2>\n<svg id=\"trend\" viewBox=\"0 0 " << W << " " << H
+    << "\" width=\"100%\" role=\"img\" aria-label=\"active people per week\">\n";
+  for (size_t i = 0; i < r.history.size(); ++i) {
+    const Totals& t = r.history[i];
+    double h = static_cast<double>(H - 2 * pad) * static_cast<double>(t.active_users) /
+               static_cast<double>(top);
+    double x = pad + step * static_cast<double>(i) + step * 0.15;
+    double y = H - pad - h;
+    bool now = i + 1 == r.history.size();
+    o << "<rect x=\"" << json::FormatFixed(x, 1) << "\" y=\"" << json::FormatFixed(y, 1)
+      << "\" width=\"" << json::FormatFixed(step * 0.7, 1) << "\" height=\""
+      << json::FormatFixed(h, 1) << "\" fill=\"" << (now ? "#2f6fde" : "#a9c1ee") << "\"><title>"
+      << Esc(r.history_weeks[i]) << ": " << t.active_users << " active</title></rect>\n";
+    o << "<text x=\"" << json::FormatFixed(x + step * 0.35, 1) << "\" y=\""
+      << json::FormatFixed(y - 4, 1)
+      << "\" font-size=\"10\" text-anchor=\"middle\" fill=\"#1d2330\">" << t.active_users
+      << "</text>\n";
+    o << "<text x=\"" << json::FormatFixed(x + step * 0.35, 1) << "\" y=\"" << H - pad + 14
+      << "\" font-size=\"10\" text-anchor=\"middle\" fill=\"#5a6475\">"
+      << Esc(r.history_weeks[i].substr(5)) << "</text>\n";
+    o << "<text x=\"" << json::FormatFixed(x + step * 0.35, 1) << "\" y=\"" << H - 4
+      << "\" font-size=\"9\" text-anchor=\"middle\" fill=\"#5a6475\">"
+      << Esc(Pct(t.engagement_rate)) << "</text>\n";
+  }
+  o << "</svg>\n";
+}
+
+// The members by persona as one bar, with the counts in the legend.
+void PersonasBar(std::ostringstream& o, const Report& r) {
+  const Personas& p = r.personas;
+  const std::pair<const char*, int64_t> parts[] = {{"catalyst", p.catalyst},
+                                                   {"engager", p.engager},
+                                                   {"responder", p.responder},
+                                                   {"broadcaster", p.broadcaster},
+                                                   {"observer", p.observer}};
+  const char* colors[] = {"#1a7f37", "#2f6fde", "#7c4dff", "#d97706", "#c3c9d4"};
+  int64_t total = 0;
+  for (const auto& [k, v] : parts) total += v;
+  o << "<h2>How people take part (28 days)</h2>\n";
+  if (total == 0) {
+    o << "<p class=\"sub\">No members.</p>\n";
+    return;
+  }
+  o << "<svg id=\"personas\" viewBox=\"0 0 720 28\" width=\"100%\" role=\"img\" "
+       "aria-label=\"members by persona\">\n";
+  double x = 0;
+  for (size_t i = 0; i < 5; ++i) {
+    double wdt = 720.0 * static_cast<double>(parts[i].second) / static_cast<double>(total);
+    if (wdt > 0)
+      o << "<rect x=\"" << json::FormatFixed(x, 1) << "\" y=\"0\" width=\""
+        << json::FormatFixed(wdt, 1) << "\" height=\"28\" fill=\"" << colors[i] << "\"><title>"
+        << parts[i].first << ": " << parts[i].second << "</title></rect>\n";
+    x += wdt;
+  }
+  o << "</svg>\n<p class=\"sub\">";
+  for (size_t i = 0; i < 5; ++i)
+    o << (i ? " · " : "") << "<span style=\"color:" << colors[i] << "\">■</span> " << parts[i].first
+      << " <b data-persona=\"" << parts[i].first << "\">" << parts[i].second << "</b>";
+  o << "<br>Catalysts draw more responses than they make; engagers give and receive alike; "
+       "responders and broadcasters mostly give (replies or posts); observers only read.</p>\n";
+}
+
+void GroupsTable(std::ostringstream& o, const Report& r) {
+  o << "<h2>Communities and channels</h2>\n";
+  if (r.groups.empty()) {
+    o << "<p class=\"sub\">No groups.</p>\n";
+    return;
+  }
+  o << "<div class=\"scroll\"><table id=\"groups\"><tr><th>group</th><th "
+       "class=\"n\">members</th><th class=\"n\">active</th><th class=\"n\">engagement</th><th "
+       "class=\"n\">posts</th><th class=\"n\">replies</th><th "
+       "class=\"n\">reactions</th></tr>\n";
+  for (const auto& g : r.groups) {
+    o << "<tr data-group=\"" << Esc(g.group_id) << "\"><td>" << Esc(g.name) << "</td>";
+    if (g.suppressed) {
+      o << "<td class=\"sup\" colspan=\"6\">suppressed: fewer than " << r.min_group_size
+        << " people here or in another small group</td></tr>\n";
+      continue;
+    }
+    o << "<td class=\"n\">" << *g.members << "</td><td class=\"n\">" << *g.active_users
+      << "</td><td class=\"n\">" << Esc(Pct(g.engagement_rate)) << "</td><td class=\"n\">"
+      << *g.posts << "</td><td class=\"n\">" << *g.replies << "</td><td class=\"n\">"
+      << *g.reactions << "</td></tr>\n";
+  }
+  o << "</table></div>\n";
+}
+
+void NetworkSection(std::ostringstream& o, const Report& r) {
+  const NetworkFigures& n = r.network;
+  o << "<h2>Who works with whom (28 days)</h2>\n<div class=\"scroll\"><table "
+       "id=\"network\"><tr><th>people connected</th><th class=\"n\">"
+    << n.nodes << "</th></tr><tr><td>connections</td><td class=\"n\">" << n.edges
+    << "</td></tr><tr><td>returned (reciprocity)</td><td class=\"n\">" << Esc(Pct(n.reciprocity))
+    << "</td></tr><tr><td>density</td><td class=\"n\">"
+    << (n.density ? json::FormatFixed(*n.density, 4) : "–")
+    << "</td></tr><tr><td>across communities</td><td class=\"n\">" << Esc(Pct(n.cross_group_share))
+    << "</td></tr></table></div>\n";
+  if (!n.top_connectors.empty()) {
+    o << "<p class=\"sub\">Top connectors (pseudonymous): ";
+    for (size_t i = 0; i < n.top_connectors.size(); ++i)
+      o << (i ? ", " : "") << "<code>" << Esc(n.top_connectors[i]) << "</code>";
+    o << "</p>\n";
+  }
+}
+
 }  // namespace
 
 std::string RenderJson(const Report& r) {
@@ -146,6 +261,24 @@ std::string RenderJson(const Report& r) {
     WriteValue(w, f.kind, Delta(f, r.totals, r.trend));
   }
   w.EndObject();
+  const Personas& pe = r.personas;
+  w.Key("personas").BeginObject().Key("observer").Int(pe.observer).Key("catalyst").Int(pe.catalyst);
+  w.Key("engager").Int(pe.engager).Key("broadcaster").Int(pe.broadcaster);
+  w.Key("responder").Int(pe.responder).EndObject();
+  const NetworkFigures& n = r.network;
+  w.Key("network").BeginObject().Key("nodes").Int(n.nodes).Key("edges").Int(n.edges);
+  w.Key("reciprocity").OptFixed(n.reciprocity, 4).Key("density").OptFixed(n.density, 4);
+  w.Key("cross_group_share").OptFixed(n.cross_group_share, 4);
+  w.Key("top_connectors").StringArray(n.top_connectors).EndObject();
+  w.Key("groups").BeginArray();
+  for (const auto& g : r.groups) {
+    w.BeginObject().Key("group_id").String(g.group_id).Key("name").String(g.name);
+    w.Key("members").OptInt(g.members).Key("active_users").OptInt(g.active_users);
+    w.Key("posts").OptInt(g.posts).Key("replies").OptInt(g.replies);
+    w.Key("reactions").OptInt(g.reactions).Key("engagement_rate").OptFixed(g.engagement_rate, 4);
+    w.Key("suppressed").Bool(g.suppressed).EndObject();
+  }
+  w.EndArray();
   w.Key("prompts").BeginArray();
   for (const auto& p : r.prompts) {
     w.BeginObject().Key("prompt_id").String(p.prompt_id).Key("campaign").String(p.campaign);
@@ -195,6 +328,25 @@ std::string RenderMarkdown(const Report& r) {
           << Show(Field::kMedian, p.median_minutes_to_answer) << " |\n";
     }
   }
+  if (!r.groups.empty()) {
+    o << "\n**Communities and channels**\n\n| group | members | active | engagement |\n"
+         "|---|---:|---:|---:|\n";
+    for (const auto& g : r.groups) {
+      std::string name = g.name;
+      for (auto& ch : name)
+        if (ch == '|' || ch == '\n') ch = ' ';
+      o << "| " << name << " | ";
+      if (g.suppressed)
+        o << "suppressed (small group) | – | – |\n";
+      else
+        o << *g.members << " | " << *g.active_users << " | " << Pct(g.engagement_rate) << " |\n";
+    }
+  }
+  const Personas& pe = r.personas;
+  o << "\nOver 28 days: " << pe.catalyst << " catalysts, " << pe.engager << " engagers, "
+    << pe.responder << " responders, " << pe.broadcaster << " broadcasters, " << pe.observer
+    << " observers; " << r.network.nodes << " people connected, " << Pct(r.network.reciprocity)
+    << " of connections returned, " << Pct(r.network.cross_group_share) << " across communities.\n";
   o << "\nWeek " << r.week << " in " << r.timezone << ", definitions version "
     << kDefinitionsVersion << "; groups under " << r.min_group_size << " people are not shown.\n";
   return o.str();
@@ -243,7 +395,9 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
       << "</div><div class=\"v\">" << Esc(Show(f.kind, f.get(r.totals))) << "</div><div class=\""
       << cls << "\">" << Esc(Show(f.kind, d, true)) << " since last week</div></div>\n";
   }
-  o << "</section>\n<h2>Activity</h2>\n<div class=\"scroll\"><table><tr><th>figure</th><th "
+  o << "</section>\n";
+  TrendChart(o, r);
+  o << "<h2>Activity</h2>\n<div class=\"scroll\"><table><tr><th>figure</th><th "
        "class=\"n\">this week</th><th "
        "class=\"n\">last week</th><th class=\"n\">change</th></tr>\n";
   for (const auto& f : TotalsFields()) {
@@ -254,7 +408,9 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
       << "</td><td class=\"n\">" << Esc(Show(f.kind, f.get(r.trend))) << "</td><td class=\"n\">"
       << Esc(Show(f.kind, Delta(f, r.totals, r.trend), true)) << "</td></tr>\n";
   }
-  o << "</table></div>\n<h2>Prompts of the week</h2>\n";
+  o << "</table></div>\n";
+  PersonasBar(o, r);
+  o << "<h2>Prompts of the week</h2>\n";
   if (r.prompts.empty()) {
     o << "<p class=\"sub\">No prompt was posted this week.</p>\n";
   } else {
@@ -288,14 +444,92 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
         << "</td><td class=\"n\">" << Esc(Pct(c.completion_rate)) << "</td></tr>\n";
     o << "</table></div>\n";
   }
-  o << "<footer><p>Figures follow learnloop's metric definitions, version " << kDefinitionsVersion
-    << ". Week: Monday 00:00 to Monday 00:00 in " << Esc(r.timezone)
-    << ". A response is a reply or a reaction by someone else within 7 days. "
-    << "Computed at " << Esc(FormatIso(r.as_of)) << ". Privacy: rows about fewer than "
-    << r.min_group_size
-    << " people are suppressed (with one complementary row); no person is named.</p></footer>\n";
+  GroupsTable(o, r);
+  NetworkSection(o, r);
+  o << "<footer><h2>How these figures are made</h2><p>Figures follow learnloop's metric "
+       "definitions, version "
+    << kDefinitionsVersion << " (docs/metrics.md). Week " << Esc(r.week) << ": "
+    << Esc(LocalDays(r)) << ", Monday 00:00 to Monday 00:00 in " << Esc(r.timezone) << " ("
+    << Esc(FormatIso(r.from)) << " to " << Esc(FormatIso(r.to))
+    << " UTC). Personas and the network use the 28 days ending with the week. "
+    << "A response is a reply or a reaction by someone else within 7 days. Computed at "
+    << Esc(FormatIso(r.as_of)) << (r.provisional ? " (provisional)" : "") << ".</p>"
+    << "<p>Privacy: rows about fewer than " << r.min_group_size
+    << " people are suppressed, with one complementary row; people appear only as "
+       "pseudonymous ids (a keyed hash), people who opted out not at all; no message text "
+       "and no name is shown.</p></footer>\n";
   o << "</main></body></html>\n";
   return o.str();
+}
+
+}  // namespace learnloop::analytics
+
+namespace learnloop::analytics {
+
+namespace {
+std::string Num(std::optional<int64_t> v) { return v ? std::to_string(*v) : ""; }
+std::string Dec(std::optional<double> v, int decimals) {
+  return v ? json::FormatFixed(*v, decimals) : "";
+}
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> RenderCsv(const Report& r) {
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string t = csv::Row({"figure", "this_week", "last_week", "delta"});
+  for (const auto& f : TotalsFields()) {
+    auto cell = [&](std::optional<double> v) {
+      return !v                        ? std::string()
+             : f.kind == Field::kCount ? std::to_string(std::llround(*v))
+                                       : json::FormatFixed(*v, Decimals(f.kind));
+    };
+    t += csv::Row(
+        {f.key, cell(f.get(r.totals)), cell(f.get(r.trend)), cell(Delta(f, r.totals, r.trend))});
+  }
+  files.emplace_back("totals", t);
+  const Personas& p = r.personas;
+  std::string pe = csv::Row({"persona", "members"});
+  for (const auto& [k, v] :
+       std::vector<std::pair<const char*, int64_t>>{{"observer", p.observer},
+                                                    {"catalyst", p.catalyst},
+                                                    {"engager", p.engager},
+                                                    {"broadcaster", p.broadcaster},
+                                                    {"responder", p.responder}})
+    pe += csv::Row({k, std::to_string(v)});
+  files.emplace_back("personas", pe);
+  const NetworkFigures& n = r.network;
+  std::string ne = csv::Row({"figure", "value"});
+  ne += csv::Row({"nodes", std::to_string(n.nodes)});
+  ne += csv::Row({"edges", std::to_string(n.edges)});
+  ne += csv::Row({"reciprocity", Dec(n.reciprocity, 4)});
+  ne += csv::Row({"density", Dec(n.density, 4)});
+  ne += csv::Row({"cross_group_share", Dec(n.cross_group_share, 4)});
+  files.emplace_back("network", ne);
+  std::string tc = csv::Row({"rank", "pseudonymous_id"});
+  for (size_t i = 0; i < n.top_connectors.size(); ++i)
+    tc += csv::Row({std::to_string(i + 1), n.top_connectors[i]});
+  files.emplace_back("top_connectors", tc);
+  std::string g = csv::Row({"group_id", "name", "members", "active_users", "posts", "replies",
+                            "reactions", "engagement_rate", "suppressed"});
+  for (const auto& row : r.groups)
+    g += csv::Row({row.group_id, row.name, Num(row.members), Num(row.active_users), Num(row.posts),
+                   Num(row.replies), Num(row.reactions), Dec(row.engagement_rate, 4),
+                   row.suppressed ? "true" : "false"});
+  files.emplace_back("groups", g);
+  std::string pr =
+      csv::Row({"prompt_id", "campaign", "step", "group_id", "type", "audience", "answerers",
+                "response_rate", "median_minutes_to_answer", "correct_rate", "suppressed"});
+  for (const auto& row : r.prompts)
+    pr += csv::Row({row.prompt_id, row.campaign, std::to_string(row.step), row.group_id, row.type,
+                    Num(row.audience), Num(row.answerers), Dec(row.response_rate, 4),
+                    Dec(row.median_minutes_to_answer, 2), Dec(row.correct_rate, 4),
+                    row.suppressed ? "true" : "false"});
+  files.emplace_back("prompts", pr);
+  std::string c = csv::Row({"campaign", "prompts", "participants", "answers", "completion_rate"});
+  for (const auto& row : r.campaigns)
+    c += csv::Row({row.campaign, std::to_string(row.prompts), std::to_string(row.participants),
+                   std::to_string(row.answers), Dec(row.completion_rate, 4)});
+  files.emplace_back("campaigns", c);
+  return files;
 }
 
 }  // namespace learnloop::analytics

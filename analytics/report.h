@@ -1,6 +1,7 @@
 #pragma once
-// Weekly figures exactly as METRICS.md (definitions version 2) defines them: totals with trend
-// and delta (§3), prompts and campaigns (§6), with the privacy rules of §7 on the prompt rows.
+// Weekly figures exactly as docs/metrics.md (definitions version 3) defines them: totals with
+// trend and delta (§3), personas (§4), the interaction network (§5), prompts and campaigns (§6)
+// and groups (§8), with the privacy rules of §7 on every breakdown.
 #include <map>
 #include <optional>
 #include <set>
@@ -23,6 +24,7 @@ struct Dataset {
   std::vector<Reaction> reactions;
   std::vector<Prompt> prompts;
   std::vector<Answer> answers;
+  std::set<std::string> opted_out;  // user ids (`learnloop people opt-out`)
   static Dataset Load(store::Store& s);
 };
 
@@ -31,6 +33,23 @@ struct Totals {
           new_contributors = 0;
   std::optional<double> engagement_rate, replies_per_post, response_rate,
       median_first_response_minutes;
+};
+
+struct Personas {
+  int64_t observer = 0, catalyst = 0, engager = 0, broadcaster = 0, responder = 0;
+};
+
+struct NetworkFigures {
+  int64_t nodes = 0, edges = 0;
+  std::optional<double> reciprocity, density, cross_group_share;
+  std::vector<std::string> top_connectors;  // pseudonymous ids, highest PageRank first
+};
+
+struct GroupRow {
+  std::string group_id, name;
+  bool suppressed = false;
+  std::optional<int64_t> members, active_users, posts, replies, reactions;
+  std::optional<double> engagement_rate;
 };
 
 struct PromptRow {
@@ -53,6 +72,11 @@ struct Report {
   Time from{}, to{}, as_of{};
   bool provisional = false;
   Totals totals, trend;
+  std::vector<Totals> history;  // the 12 weeks ending with W, oldest first (the trend chart)
+  std::vector<std::string> history_weeks;
+  Personas personas;
+  NetworkFigures network;
+  std::vector<GroupRow> groups;
   std::vector<PromptRow> prompts;
   std::vector<CampaignRow> campaigns;
   int min_group_size = 5;
@@ -63,12 +87,20 @@ struct ReportOptions {
   TimeZone tz = nullptr;
   std::string timezone_name;
   int min_group_size = 5;
+  // The key of the pseudonymous ids (HMAC-SHA-256 of the user id, first 12 hex digits).
+  std::string pseudonym_key;
 };
+
+// A person's pseudonymous id in leader reports.
+std::string Pseudonym(const std::string& key, const std::string& user_id);
 
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o);
 
 std::string RenderJson(const Report& r);
 std::string RenderMarkdown(const Report& r);
 std::string RenderHtml(const Report& r);
+// One CSV per table (totals, personas, network, top_connectors, groups, prompts, campaigns):
+// (table name, content), with the JSON's keys as column names; suppressed cells empty.
+std::vector<std::pair<std::string, std::string>> RenderCsv(const Report& r);
 
 }  // namespace learnloop::analytics

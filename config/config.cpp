@@ -515,12 +515,12 @@ Config Build(Loader& l, const YAML::Node& root) {
     m.Field("formats", false, [&](const YAML::Node& f) {
       std::vector<std::string> formats;
       if (!f.IsSequence()) {
-        l.Error(f, "'formats' must be a list of json, md, html");
+        l.Error(f, "'formats' must be a list of json, md, html, csv");
         return;
       }
       for (const auto& e : f) {
         std::string s = e.IsScalar() ? e.Scalar() : "";
-        if (s != "json" && s != "md" && s != "html")
+        if (s != "json" && s != "md" && s != "html" && s != "csv")
           l.Error(e, "unknown report format '" + s + "' (json, md, html)");
         else
           formats.push_back(s);
@@ -533,6 +533,7 @@ Config Build(Loader& l, const YAML::Node& root) {
     if (!l.ExpectMap(n, "'privacy'")) return;
     Loader::Map m(l, n, "privacy");
     m.Int("min_group_size", c.min_group_size, 1, 1000);
+    l.Secret(m, "pseudonym_key", c.pseudonym_key);
     m.Finish();
   });
   top.Field("networks", true, [&](const YAML::Node& n) {

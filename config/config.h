@@ -155,6 +155,8 @@ struct Config {
   std::string report_dir = "reports";
   std::vector<std::string> report_formats{"json", "md", "html"};
   int min_group_size = 5;
+  // The key of pseudonymous ids in reports; empty: one is made and kept in the store.
+  Secret pseudonym_key;
   std::string log_level = "info";
   // The daemon's HTTP listener (change notifications, bot activities); off when empty.
   std::string listen;      // host:port; port 0 picks a free one

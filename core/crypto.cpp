@@ -3,9 +3,12 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/param_build.h>
+#include <openssl/rand.h>
 
 #include <memory>
+#include <stdexcept>
 
 namespace learnloop::crypto {
 
@@ -79,6 +82,38 @@ bool VerifyRs256(std::string_view data, std::string_view signature, std::string_
          EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
                           data.size()) == 1;
+}
+
+}  // namespace learnloop::crypto
+
+namespace learnloop::crypto {
+
+namespace {
+std::string Hex(const unsigned char* p, size_t n) {
+  static const char* const kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[p[i] >> 4]);
+    out.push_back(kDigits[p[i] & 15]);
+  }
+  return out;
+}
+}  // namespace
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+  return Hex(out, len);
+}
+
+std::string RandomHex(size_t n) {
+  std::string bytes(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1)
+    throw std::runtime_error("the system's random generator failed");
+  return Hex(reinterpret_cast<const unsigned char*>(bytes.data()), n);
 }
 
 }  // namespace learnloop::crypto

@@ -378,8 +378,10 @@ int Main(int argc, char** argv) {
     auto week = IsoWeek::Parse(a.options["week"]);
     if (!week) return Usage(a.command, "--week must look like 2026-W47");
     std::string format = a.options.count("format") ? a.options["format"] : "json";
-    if (format != "json" && format != "md" && format != "html")
-      return Usage(a.command, "--format is json, md or html");
+    if (format != "json" && format != "md" && format != "html" && format != "csv")
+      return Usage(a.command, "--format is json, md, html or csv");
+    if (format == "csv" && !a.options.count("out"))
+      return Usage(a.command, "--format csv writes one file per table: give --out DIR");
     Time as_of = clock.Now();
     if (a.options.count("as-of")) {
       auto t = ParseIso(a.options["as-of"]);
@@ -387,8 +389,22 @@ int Main(int argc, char** argv) {
       as_of = *t;
     }
     auto data = analytics::Dataset::Load(**store);
-    auto report =
-        analytics::ComputeWeekly(data, *week, as_of, {cfg->tz, cfg->timezone, cfg->min_group_size});
+    auto report = analytics::ComputeWeekly(data, *week, as_of, ReportOptionsFor(*cfg, **store));
+    if (format == "csv") {
+      std::error_code ec;
+      std::filesystem::create_directories(a.options["out"], ec);
+      for (const auto& [table, text] : analytics::RenderCsv(report)) {
+        auto path = std::filesystem::path(a.options["out"]) /
+                    ("learnloop-" + week->ToString() + "-" + table + ".csv");
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) {
+          std::cerr << "learnloop report: cannot write " << path.string() << "\n";
+          return 1;
+        }
+      }
+      return 0;
+    }
     std::string text = format == "json" ? analytics::RenderJson(report)
                        : format == "md" ? analytics::RenderMarkdown(report)
                                         : analytics::RenderHtml(report);

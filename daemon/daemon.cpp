@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "analytics/report.h"
+#include "core/crypto.h"
 #include "core/log.h"
 #include "daemon/store_sink.h"
 
@@ -223,6 +224,24 @@ void Daemon::WriteDueReports() {
   }
 }
 
+analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Store& store) {
+  analytics::ReportOptions o;
+  o.tz = cfg.tz;
+  o.timezone_name = cfg.timezone;
+  o.min_group_size = cfg.min_group_size;
+  if (!cfg.pseudonym_key.empty()) {
+    o.pseudonym_key = cfg.pseudonym_key.Reveal();
+  } else {
+    auto kept = store.GetCursor("privacy:pseudonym_key");
+    if (!kept) {
+      kept = crypto::RandomHex(32);
+      store.SetCursor("privacy:pseudonym_key", *kept);
+    }
+    o.pseudonym_key = *kept;
+  }
+  return o;
+}
+
 Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,
                                                     IsoWeek week, Time as_of) {
   namespace fs = std::filesystem;
@@ -232,14 +251,22 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
     return Result<std::vector<std::string>>::Fail("cannot create " + cfg.report_dir + ": " +
                                                   ec.message());
   auto data = analytics::Dataset::Load(store);
-  analytics::ReportOptions o{cfg.tz, cfg.timezone, cfg.min_group_size};
-  auto report = analytics::ComputeWeekly(data, week, as_of, o);
-  std::vector<std::string> paths;
+  auto report = analytics::ComputeWeekly(data, week, as_of, ReportOptionsFor(cfg, store));
+  std::vector<std::pair<std::string, std::string>> files;  // name → text
   for (const auto& f : cfg.report_formats) {
-    std::string text = f == "json" ? analytics::RenderJson(report)
-                       : f == "md" ? analytics::RenderMarkdown(report)
-                                   : analytics::RenderHtml(report);
-    fs::path p = fs::path(cfg.report_dir) / ("learnloop-" + week.ToString() + "." + f);
+    std::string base = "learnloop-" + week.ToString();
+    if (f == "csv") {
+      for (auto& [table, text] : analytics::RenderCsv(report))
+        files.emplace_back(base + "-" + table + ".csv", std::move(text));
+      continue;
+    }
+    files.emplace_back(base + "." + f, f == "json" ? analytics::RenderJson(report)
+                                       : f == "md" ? analytics::RenderMarkdown(report)
+                                                   : analytics::RenderHtml(report));
+  }
+  std::vector<std::string> paths;
+  for (const auto& [name, text] : files) {
+    fs::path p = fs::path(cfg.report_dir) / name;
     fs::path tmp = p;
     tmp += ".tmp";
     {

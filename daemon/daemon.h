@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/report.h"
 #include "bot/bot.h"
 #include "config/config.h"
 #include "connectors/common/archive.h"
@@ -75,6 +76,10 @@ class Daemon {
 };
 
 // Writes the report of `week` in every configured format into the report folder.
+// How reports are made for this configuration: zone, privacy, and the pseudonym key (the
+// configured one, or one made once and kept in the store so ids stay the same week to week).
+analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Store& store);
+
 Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,
                                                     IsoWeek week, Time as_of);
 

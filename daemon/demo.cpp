@@ -81,7 +81,7 @@ int RunDemo(const DemoOptions& o) {
   RunSimulated(d, clock, end);
 
   auto data = analytics::Dataset::Load(**store);
-  analytics::ReportOptions ro{cfg.tz, cfg.timezone, cfg.min_group_size};
+  analytics::ReportOptions ro = ReportOptionsFor(cfg, **store);
   std::cout
       << "\n week      members  active  engaged  posts  replies  reactions  prompts  answered\n";
   for (IsoWeek w = WeekOf(cfg.tz, start); BoundsOf(cfg.tz, w).to <= clock.Now(); w = w.Next()) {

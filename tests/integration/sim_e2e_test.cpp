@@ -157,8 +157,8 @@ TEST_F(SimEndToEnd, WeeklyTotalsMatchACountFromTheSimulator) {
           active.insert(u);
         }
     }
-    auto report =
-        analytics::ComputeWeekly(data, w, run->clock->Now(), {berlin, "Europe/Berlin", 5});
+    auto report = analytics::ComputeWeekly(data, w, run->clock->Now(),
+                                           {berlin, "Europe/Berlin", 5, "report-key"});
     auto json = json::Parse(analytics::RenderJson(report));
     ASSERT_TRUE(json.ok());
     const auto& t = json->at("totals");

@@ -74,7 +74,9 @@ Dataset HandData() {
   return d;
 }
 
-ReportOptions Utc(int min_group = 5) { return ReportOptions{*FindZone("UTC"), "UTC", min_group}; }
+ReportOptions Utc(int min_group = 5) {
+  return ReportOptions{*FindZone("UTC"), "UTC", min_group, "test-key"};
+}
 
 }  // namespace
 
@@ -172,4 +174,132 @@ TEST(Weekly, APromptThatNamesItsPeopleHasThemAsItsAudience) {
   EXPECT_EQ(*r.prompts[0].audience, 1);  // C only
   EXPECT_EQ(*r.prompts[0].answerers, 1);
   EXPECT_DOUBLE_EQ(*r.prompts[0].response_rate, 1.0);
+}
+
+TEST(Weekly, PersonasAndTheNetworkCountedByHand) {
+  // 28 days ending with W48. A: posts p5, p1, replies r2, likes own p5 (made 4), B replies to
+  // p1 (received 1): broadcaster (2 posts > 1 reply). B: r1, p2 (made 2), A replies to r1 and C
+  // likes p2 (received 2): engager. C: r3, a like (made 2; p3 is deleted), received nothing:
+  // responder (no posts).
+  auto r =
+      ComputeWeekly(HandData(), *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(2));
+  EXPECT_EQ(r.personas.observer, 0);
+  EXPECT_EQ(r.personas.catalyst, 0);
+  EXPECT_EQ(r.personas.engager, 1);
+  EXPECT_EQ(r.personas.broadcaster, 1);
+  EXPECT_EQ(r.personas.responder, 1);
+  // Edges: B→A (r1), A→B (r2), C→B (like on p2); the reply to the bot, the bot's like, the
+  // self-like and the like on a deleted post make none.
+  EXPECT_EQ(r.network.nodes, 3);
+  EXPECT_EQ(r.network.edges, 3);
+  EXPECT_NEAR(*r.network.reciprocity, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(*r.network.density, 0.5, 1e-12);
+  EXPECT_NEAR(*r.network.cross_group_share, 0.0, 1e-12);  // one home group for all
+  // PageRank: c = 0.05, a = 0.05 + 0.85 b, b = 0.05 + 0.85 (a + c) → b 0.4865 > a 0.4635 > c.
+  ASSERT_EQ(r.network.top_connectors.size(), 3u);
+  EXPECT_EQ(r.network.top_connectors[0], Pseudonym("test-key", "y:b"));
+  EXPECT_EQ(r.network.top_connectors[1], Pseudonym("test-key", "y:a"));
+  EXPECT_EQ(r.network.top_connectors[2], Pseudonym("test-key", "y:c"));
+  EXPECT_EQ(Pseudonym("test-key", "y:b").size(), 12u);
+  EXPECT_NE(Pseudonym("other-key", "y:b"), Pseudonym("test-key", "y:b"));
+  // Groups of the week: y:g's members A, B, C; posts p1, p2; replies r1-r3; two reactions.
+  ASSERT_EQ(r.groups.size(), 1u);
+  const GroupRow& g = r.groups[0];
+  EXPECT_FALSE(g.suppressed);
+  EXPECT_EQ(*g.members, 3);
+  EXPECT_EQ(*g.active_users, 3);
+  EXPECT_EQ(*g.posts, 2);
+  EXPECT_EQ(*g.replies, 3);
+  EXPECT_EQ(*g.reactions, 2);
+  EXPECT_DOUBLE_EQ(*g.engagement_rate, 1.0);
+  auto json = RenderJson(r);
+  EXPECT_NE(
+      json.find(
+          R"("personas":{"observer":0,"catalyst":0,"engager":1,"broadcaster":1,"responder":1},"network":{"nodes":3,"edges":3,"reciprocity":0.6667,"density":0.5,"cross_group_share":0,"top_connectors":[)"),
+      std::string::npos)
+      << json;
+
+  // Opted out: B leaves the top connectors after ranking; the next move up.
+  Dataset d = HandData();
+  d.opted_out = {"y:b"};
+  auto o = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(2));
+  EXPECT_EQ(o.network.top_connectors,
+            (std::vector<std::string>{Pseudonym("test-key", "y:a"), Pseudonym("test-key", "y:c")}));
+}
+
+TEST(Weekly, ASmallGroupAndTheNextSmallestAreSuppressedInEveryFormat) {
+  Dataset d;
+  auto add_group = [&](const std::string& id, const std::string& name, int n) {
+    Group g{id, "y", name, "community", {}};
+    for (int i = 0; i < n; ++i) {
+      std::string uid = id + "-u" + std::to_string(i);
+      d.users.push_back({uid,
+                         "y",
+                         "Person " + uid,
+                         "p" + std::to_string(i) + "@example.com",
+                         {},
+                         "active",
+                         false,
+                         {}});
+      g.members.push_back(uid);
+      Message m;
+      m.id = uid + "-post";
+      m.network = "y";
+      m.group_id = id;
+      m.thread_id = m.id;
+      m.author_id = uid;
+      m.created_at = T("2026-11-24T10:00:00Z");
+      d.messages.push_back(m);
+    }
+    d.groups.push_back(g);
+  };
+  add_group("y:four", "Four people", 4);
+  add_group("y:six", "Six people", 6);
+  add_group("y:nine", "Nine people", 9);
+  auto r = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(5));
+  std::map<std::string, const GroupRow*> by_id;
+  for (const auto& g : r.groups) by_id[g.group_id] = &g;
+  EXPECT_TRUE(by_id["y:four"]->suppressed);
+  EXPECT_TRUE(by_id["y:six"]->suppressed);  // complementary: the next-smallest
+  EXPECT_FALSE(by_id["y:nine"]->suppressed);
+  EXPECT_FALSE(by_id["y:four"]->members);
+  EXPECT_EQ(*by_id["y:nine"]->members, 9);
+
+  auto json = RenderJson(r);
+  EXPECT_NE(
+      json.find(
+          R"({"group_id":"y:four","name":"Four people","members":null,"active_users":null,"posts":null,"replies":null,"reactions":null,"engagement_rate":null,"suppressed":true})"),
+      std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"({"group_id":"y:six","name":"Six people","members":null)"),
+            std::string::npos);
+  EXPECT_NE(
+      json.find(
+          R"({"group_id":"y:nine","name":"Nine people","members":9,"active_users":9,"posts":9)"),
+      std::string::npos);
+  auto md = RenderMarkdown(r);
+  EXPECT_NE(md.find("| Four people | suppressed (small group) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Six people | suppressed (small group) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Nine people | 9 | 9 | 100 % |"), std::string::npos) << md;
+  auto html = RenderHtml(r);
+  for (const char* id : {"y:four", "y:six"}) {
+    auto row = html.find(std::string("<tr data-group=\"") + id + "\">");
+    ASSERT_NE(row, std::string::npos) << id;
+    auto end = html.find("</tr>", row);
+    EXPECT_NE(html.substr(row, end - row).find("suppressed: fewer than 5 people"),
+              std::string::npos)
+        << id;
+  }
+  std::string groups_csv;
+  for (const auto& [table, text] : RenderCsv(r))
+    if (table == "groups") groups_csv = text;
+  EXPECT_NE(groups_csv.find("y:four,Four people,,,,,,,true\r\n"), std::string::npos) << groups_csv;
+  EXPECT_NE(groups_csv.find("y:six,Six people,,,,,,,true\r\n"), std::string::npos);
+  EXPECT_NE(groups_csv.find("y:nine,Nine people,9,9,9,0,0,1,false\r\n"), std::string::npos)
+      << groups_csv;
+  // No name or email of a person anywhere in a leader report.
+  for (const std::string& text : {json, md, html, groups_csv}) {
+    EXPECT_EQ(text.find("Person "), std::string::npos);
+    EXPECT_EQ(text.find("@example.com"), std::string::npos);
+  }
 }
