@@ -521,11 +521,27 @@ Config Build(Loader& l, const YAML::Node& root) {
       for (const auto& e : f) {
         std::string s = e.IsScalar() ? e.Scalar() : "";
         if (s != "json" && s != "md" && s != "html" && s != "csv")
-          l.Error(e, "unknown report format '" + s + "' (json, md, html)");
+          l.Error(e, "unknown report format '" + s + "' (json, md, html, csv)");
         else
           formats.push_back(s);
       }
       c.report_formats = formats;
+    });
+    m.Field("post_to", false, [&](const YAML::Node& v) {
+      if (!l.ExpectMap(v, "'post_to'")) return;
+      Loader::Map pm(l, v, "post_to");
+      pm.String("network", c.digest_network, true);
+      pm.String("community", c.digest_community, true);
+      pm.Field("at", false, [&](const YAML::Node& a) {
+        int h = -1, mi = -1;
+        char tail;
+        if (!a.IsScalar() || std::sscanf(a.Scalar().c_str(), "%d:%d%c", &h, &mi, &tail) != 2 ||
+            h < 0 || h > 23 || mi < 0 || mi > 59)
+          l.Error(a, "'at' must be a local time of day such as 08:00");
+        else
+          c.digest_minute = h * 60 + mi;
+      });
+      pm.Finish();
     });
     m.Finish();
   });
@@ -655,6 +671,9 @@ Config Build(Loader& l, const YAML::Node& root) {
       l.errors.insert(l.errors.end(), more.begin(), more.end());
     }
   });
+  if (!c.digest_network.empty() && !c.FindNetwork(c.digest_network))
+    l.Error(root["report"]["post_to"]["network"],
+            "'post_to' names unknown network '" + c.digest_network + "'");
   top.Finish();
   return c;
 }

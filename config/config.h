@@ -154,6 +154,10 @@ struct Config {
   std::string store_path = "learnloop.db";
   std::string report_dir = "reports";
   std::vector<std::string> report_formats{"json", "md", "html"};
+  // Where the weekly Markdown digest is posted (through the outbox), at `digest_minute` local
+  // time on the Monday after the week; empty network: not posted.
+  std::string digest_network, digest_community;
+  int digest_minute = 8 * 60;
   int min_group_size = 5;
   // The key of pseudonymous ids in reports; empty: one is made and kept in the store.
   Secret pseudonym_key;

@@ -214,13 +214,28 @@ void Daemon::WriteDueReports() {
       from = w->Next();
     }
   for (IsoWeek w = from; w <= last_ended; w = w.Next()) {
-    auto paths = WriteWeeklyReports(cfg_, store_, w, now);
+    std::string digest;
+    auto paths = WriteWeeklyReports(cfg_, store_, w, now, &digest);
     if (!paths.ok()) {
       Logger("daemon")->error("report {}: {}", w.ToString(), paths.error().message);
       return;
     }
     written_reports_.insert(written_reports_.end(), paths->begin(), paths->end());
-    store_.SetCursor("report:last_week", w.ToString());
+    store_.Transaction([&] {
+      if (!cfg_.digest_network.empty()) {
+        // The digest for the leaders' community: posted once (its own key), in the morning.
+        store::OutboxItem item;
+        item.key = "digest:" + w.ToString();
+        item.network = cfg_.digest_network;
+        item.group_id = cfg_.digest_community;
+        item.body = digest;
+        Time monday = BoundsOf(cfg_.tz, w).to;
+        item.due_at = LocalToUtc(
+            cfg_.tz, UtcToLocal(cfg_.tz, monday) + std::chrono::minutes{cfg_.digest_minute});
+        store_.EnqueueOutbox(item);
+      }
+      store_.SetCursor("report:last_week", w.ToString());
+    });
   }
 }
 
@@ -243,7 +258,7 @@ analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Stor
 }
 
 Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,
-                                                    IsoWeek week, Time as_of) {
+                                                    IsoWeek week, Time as_of, std::string* digest) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(cfg.report_dir, ec);
@@ -252,6 +267,7 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
                                                   ec.message());
   auto data = analytics::Dataset::Load(store);
   auto report = analytics::ComputeWeekly(data, week, as_of, ReportOptionsFor(cfg, store));
+  if (digest) *digest = analytics::RenderMarkdown(report);
   std::vector<std::pair<std::string, std::string>> files;  // name → text
   for (const auto& f : cfg.report_formats) {
     std::string base = "learnloop-" + week.ToString();

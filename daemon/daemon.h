@@ -80,7 +80,9 @@ class Daemon {
 // configured one, or one made once and kept in the store so ids stay the same week to week).
 analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Store& store);
 
+// The week's report files in the configured formats; `digest`, when given, gets the Markdown.
 Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,
-                                                    IsoWeek week, Time as_of);
+                                                    IsoWeek week, Time as_of,
+                                                    std::string* digest = nullptr);
 
 }  // namespace learnloop::daemon

@@ -20,7 +20,10 @@ namespace {
 
 const char* kYaml = R"(timezone: Europe/Berlin
 store: {path: DIR/it.db}
-report: {out_dir: DIR/reports}
+report:
+  out_dir: DIR/reports
+  formats: [json, md, html, csv]
+  post_to: {network: yammer, community: "13114942471", at: "08:30"}
 networks:
   - type: yammer
     base_url: BASE_URL
@@ -92,7 +95,10 @@ TEST_F(SimEndToEnd, IngestsEveryMessageAndLikeExactlyOnce) {
 }
 
 TEST_F(SimEndToEnd, PromptsArePostedOnceAtNineLocalAcrossTheDstChange) {
-  auto posts = run->Get("/_sim/bot_posts").as_array();
+  std::vector<json::Value> posts;  // the prompts (the weekly digests go elsewhere)
+  const json::Value all = run->Get("/_sim/bot_posts");
+  for (const auto& p : all.as_array())
+    if (json::GetInt64(p, "group_id") == 13114941440) posts.push_back(p);
   std::vector<std::string> due = {"2026-10-12T07:00:00Z", "2026-10-19T07:00:00Z",
                                   "2026-10-26T08:00:00Z", "2026-11-02T08:00:00Z"};
   ASSERT_EQ(posts.size(), due.size());
@@ -179,6 +185,32 @@ TEST_F(SimEndToEnd, TheDaemonWroteEachEndedWeeksReport) {
       EXPECT_TRUE(fs::exists(fs::path(run->dir) / "reports" /
                              (std::string("learnloop-") + week + "." + ext)))
           << week << "." << ext;
+}
+
+TEST_F(SimEndToEnd, TheDigestOfEachEndedWeekIsPostedOnceOnMondayMorning) {
+  ASSERT_EQ(setup_error, "");
+  auto berlin = *FindZone("Europe/Berlin");
+  std::map<std::string, std::vector<Time>> digests;  // week → when posted
+  const json::Value posts = run->Get("/_sim/bot_posts");
+  for (const auto& p : posts.as_array()) {
+    std::string body = *json::GetString(p, "body");
+    const std::string head = "**Learning on the network — week ";
+    if (body.rfind(head, 0) != 0) continue;
+    EXPECT_EQ(*json::GetInt64(p, "group_id"), 13114942471);
+    EXPECT_FALSE(json::GetInt64(p, "replied_to_id").has_value());
+    digests[body.substr(head.size(), 8)].push_back(*ParseIso(*json::GetString(p, "created_at")));
+  }
+  for (const char* week : {"2026-W41", "2026-W42", "2026-W43", "2026-W44"}) {
+    ASSERT_EQ(digests[week].size(), 1u) << week;
+    std::string local = FormatLocal(berlin, digests[week][0]);
+    EXPECT_EQ(local.substr(11, 5), "08:30") << week << " " << local;  // Monday, 08:30 local
+    EXPECT_EQ(WeekOf(berlin, digests[week][0]).ToString(), IsoWeek::Parse(week)->Next().ToString());
+  }
+  EXPECT_EQ(digests.size(), 4u);
+  for (const char* table : {"totals", "personas", "network", "groups", "prompts", "campaigns"})
+    EXPECT_TRUE(fs::exists(fs::path(run->dir) / "reports" /
+                           (std::string("learnloop-2026-W44-") + table + ".csv")))
+        << table;
 }
 
 TEST_F(SimEndToEnd, ExportImportExportGivesTheSameFiles) {
