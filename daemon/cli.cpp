@@ -10,6 +10,7 @@
 #include "analytics/report.h"
 #include "bot/bot.h"
 #include "config/config.h"
+#include "connectors/common/archive.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "daemon/campaigns_cli.h"
@@ -30,8 +31,8 @@ Usage: learnloop COMMAND [options]
 Commands
   run --config FILE             run the daemon: poll, post prompts, write weekly reports
   sync --config FILE            poll every network until caught up, then exit
-  report --config FILE --week YYYY-Www [--format json|md|html] [--out FILE] [--as-of TIME]
-                                compute the report of one ISO week
+  report --config FILE --week YYYY-Www [--format json|md|html|csv] [--out FILE|DIR]
+         [--as-of TIME]         compute the report of one ISO week
   export --config FILE --out DIR
                                 write the store as JSON Lines (the exchange format)
   import --config FILE DIR      read an exported folder into the store
@@ -44,6 +45,7 @@ Commands
                                 steer a running campaign (the daemon follows at once)
   people opt-out|opt-in USER --config F
                                 a person (id or email) is never named by the bot, or again
+  forget USER --config F        erase a person from the store, the archive and every report
   demo [--weeks N] [--people N] [--seed N] [--out DIR] [--config FILE]
                                 run against the built-in simulated network
   help COMMAND                  help on one command
@@ -62,11 +64,12 @@ const std::map<std::string, std::string>& CommandHelp() {
        "Usage: learnloop sync --config FILE\n\n"
        "Polls every configured network until a poll brings nothing new, then exits.\n"},
       {"report",
-       "Usage: learnloop report --config FILE --week YYYY-Www [--format json|md|html]\n"
+       "Usage: learnloop report --config FILE --week YYYY-Www [--format json|md|html|csv]\n"
        "                        [--out FILE] [--as-of TIME]\n\n"
        "Computes the weekly report of one ISO week (in the configured time zone) from the\n"
        "store. --as-of fixes the computation time (ISO 8601, default now): the same store\n"
-       "and --as-of give byte-identical output. Without --out the report goes to stdout.\n"},
+       "and --as-of give byte-identical output. Without --out the report goes to stdout;\n"
+       "csv writes one file per table into the folder --out names.\n"},
       {"export",
        "Usage: learnloop export --config FILE --out DIR\n\n"
        "Writes users, groups, messages, reactions, prompts and answers as JSON Lines.\n"},
@@ -94,6 +97,12 @@ const std::map<std::string, std::string>& CommandHelp() {
        "USER is a learnloop id (yammer:123) or an email address. An opted-out person is never\n"
        "named in reminders or leaderboards; an opted-in one is shown on leaderboards (nobody is\n"
        "shown there otherwise).\n"},
+      {"forget",
+       "Usage: learnloop forget USER --config F\n\n"
+       "Erases a person (a learnloop id such as yammer:123, or an email address): from the\n"
+       "store (their messages, reactions, answers, memberships, mentions of them), from the\n"
+       "raw archive of the networks that keep one, and so from every report made from now on.\n"
+       "They are not stored again, whatever a sync, an import or a replay brings.\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
        "Reads a folder written by export into the store (idempotent).\n"},
@@ -154,6 +163,14 @@ std::optional<config::Config> LoadConfig(const std::string& path) {
 }
 
 // The configured store, or nullptr after saying why.
+// The people a command names: by learnloop id or by email address.
+std::vector<User> FindPeople(store::Store& store, const std::string& who) {
+  std::vector<User> found;
+  for (const auto& u : store.AllUsers())
+    if (u.id == who || (u.email && *u.email == who)) found.push_back(u);
+  return found;
+}
+
 std::unique_ptr<store::Store> OpenStore(const std::string& path) {
   auto store = store::OpenSqlite(path);
   if (!store.ok()) {
@@ -251,6 +268,42 @@ int Main(int argc, char** argv) {
     return 0;
   }
 
+  if (a.command == "forget") {
+    if (int rc = CheckOptions(a, {"config"})) return rc;
+    if (a.positional.size() != 1) return Usage(a.command, "give one person (id or email)");
+    if (!a.options.count("config")) return Usage(a.command, "--config FILE is required");
+    auto cfg = LoadConfig(a.options["config"]);
+    if (!cfg) return 2;
+    auto store = OpenStore(cfg->store_path);
+    if (!store) return 1;
+    auto found = FindPeople(*store, a.positional[0]);
+    if (found.empty() && a.positional[0].find(':') != std::string::npos)
+      found.push_back(User{a.positional[0], "", "", {}, {}, "", false, {}});  // only traces left
+    if (found.empty()) {
+      std::cerr << "learnloop forget: nobody in the store is '" << a.positional[0] << "'\n";
+      return 1;
+    }
+    SystemClock now;
+    for (const auto& u : found) {
+      auto n = store->ForgetUser(u.id, now.Now());
+      std::cout << u.id << " forgotten: " << n.messages << " message(s), " << n.reactions
+                << " reaction(s), " << n.answers << " answer(s), " << n.memberships
+                << " membership(s), " << n.mentions << " mention(s) by others\n";
+      for (const auto& net : cfg->networks) {
+        if (net.archive.empty() || u.id.rfind(net.name + ":", 0) != 0) continue;
+        auto r = connectors::archive::Forget(net.archive, net.name, NativeId(u.id),
+                                             {u.name, u.email.value_or("")});
+        if (!r.ok()) {
+          std::cerr << "learnloop forget: archive of " << net.name << ": " << r.error().message
+                    << "\n";
+          return 1;
+        }
+        std::cout << "  archive of " << net.name << ": " << *r << " file(s) rewritten\n";
+      }
+    }
+    return 0;
+  }
+
   if (a.command == "people") {
     if (int rc = CheckOptions(a, {"config"})) return rc;
     if (a.positional.size() != 2 || (a.positional[0] != "opt-out" && a.positional[0] != "opt-in"))
@@ -260,12 +313,9 @@ int Main(int argc, char** argv) {
     if (!cfg) return 2;
     auto store = OpenStore(cfg->store_path);
     if (!store) return 1;
-    const std::string& who = a.positional[1];
-    std::vector<User> found;
-    for (const auto& u : store->AllUsers())
-      if (u.id == who || (u.email && *u.email == who)) found.push_back(u);
+    auto found = FindPeople(*store, a.positional[1]);
     if (found.empty()) {
-      std::cerr << "learnloop people: nobody in the store is '" << who << "'\n";
+      std::cerr << "learnloop people: nobody in the store is '" << a.positional[1] << "'\n";
       return 1;
     }
     bool out = a.positional[0] == "opt-out";

@@ -21,6 +21,9 @@ Result<ReplayStats> ReplayArchive(const config::Config& cfg, store::Store& store
       stats.warnings.push_back("network " + nc.name + ": nothing archived under " + dir);
       continue;
     }
+    // People erased from the archive stay erased: their tombstone id is refused.
+    for (const auto& id : archive::ForgottenIds(dir, nc.name))
+      store.ForgetUser(MakeId(nc.name, id), calls->front().call.t);
     ManualClock clock(calls->front().call.t);
     archive::ReplayClient replies(&clock);
     connectors::Built built;

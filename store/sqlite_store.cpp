@@ -1,5 +1,6 @@
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
@@ -54,6 +55,11 @@ CREATE INDEX card_actions_message ON card_actions(message_id);
 ALTER TABLE prompts ADD COLUMN audience TEXT;
 CREATE INDEX prompts_campaign ON prompts(campaign);
 CREATE INDEX prompts_closes ON prompts(closes_at);
+)sql",
+    R"sql(
+CREATE TABLE forgotten (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE INDEX reactions_user ON reactions(user_id);
+CREATE INDEX messages_author ON messages(author_id);
 )sql",
 };
 
@@ -177,8 +183,91 @@ class SqliteStore final : public Store {
     if (--depth_ == 0) Exec("COMMIT");
   }
 
+  // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
+  // brings.
+  bool Forgotten(const std::string& user_id) {
+    Stmt s(db_, "SELECT 1 FROM forgotten WHERE user_id=?1");
+    s.Bind(1, user_id);
+    return s.Step();
+  }
+
+  bool IsForgotten(const std::string& user_id) override {
+    std::lock_guard lock(mu_);
+    return Forgotten(user_id);
+  }
+
+  ForgetCounts ForgetUser(const std::string& user_id, Time at) override {
+    ForgetCounts n;
+    Transaction([&] {
+      auto run = [&](const char* sql) {
+        Stmt s(db_, sql);
+        s.Bind(1, user_id).Run();
+        return sqlite3_changes(db_);
+      };
+      // Their name and email in anyone's text (an @-mention, a greeting) become "[forgotten]".
+      std::vector<std::string> words;
+      {
+        Stmt u(db_, "SELECT name, email FROM users WHERE id=?1");
+        u.Bind(1, user_id);
+        if (u.Step()) {
+          words.push_back(u.Text(0));
+          if (auto e = u.OptText(1)) words.push_back(*e);
+        }
+      }
+      for (const auto& w : words) {
+        if (w.size() < 3) continue;  // too short to be theirs alone
+        Stmt t(
+            db_,
+            "UPDATE messages SET text=replace(text, ?1, '[forgotten]') WHERE instr(text, ?1) > 0");
+        t.Bind(1, w).Run();
+      }
+      n.users = run("DELETE FROM users WHERE id=?1");
+      n.memberships = run("DELETE FROM memberships WHERE user_id=?1");
+      n.messages = run("DELETE FROM messages WHERE author_id=?1");
+      n.reactions = run("DELETE FROM reactions WHERE user_id=?1");
+      n.answers = run("DELETE FROM answers WHERE user_id=?1");
+      run("DELETE FROM card_actions WHERE user_id=?1");
+      run("DELETE FROM cursors WHERE key='optout:' || ?1");
+      // Mentions of them in other people's messages (lists are stored as JSON arrays).
+      std::string quoted = EncodeList({user_id});
+      quoted = quoted.substr(1, quoted.size() - 2);
+      std::vector<Message> mentioning;
+      {
+        Stmt s(db_, "SELECT * FROM messages WHERE instr(mentions, ?1) > 0");
+        s.Bind(1, quoted);
+        while (s.Step()) mentioning.push_back(ReadMessage(s));
+      }
+      for (auto& m : mentioning) {
+        auto before = m.mentions.size();
+        m.mentions.erase(std::remove(m.mentions.begin(), m.mentions.end(), user_id),
+                         m.mentions.end());
+        if (m.mentions.size() == before) continue;
+        Stmt u(db_, "UPDATE messages SET mentions=?2 WHERE id=?1");
+        u.Bind(1, m.id).Bind(2, EncodeList(m.mentions)).Run();
+        ++n.mentions;
+      }
+      // Prompts put to them by name.
+      std::vector<Prompt> addressed;
+      {
+        Stmt s(db_, "SELECT * FROM prompts WHERE instr(audience, ?1) > 0");
+        s.Bind(1, quoted);
+        while (s.Step()) addressed.push_back(ReadPrompt(s));
+      }
+      for (auto& p : addressed) {
+        p.audience.erase(std::remove(p.audience.begin(), p.audience.end(), user_id),
+                         p.audience.end());
+        Stmt u(db_, "UPDATE prompts SET audience=?2 WHERE id=?1");
+        u.Bind(1, p.id).Bind(2, EncodeList(p.audience)).Run();
+      }
+      Stmt f(db_, "INSERT OR REPLACE INTO forgotten VALUES (?1, ?2)");
+      f.Bind(1, user_id).Bind(2, at).Run();
+    });
+    return n;
+  }
+
   void UpsertUser(const User& u) override {
     Locked([&] {
+      if (Forgotten(u.id)) return;
       Stmt s(db_,
              "INSERT INTO users VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET "
              "network=excluded.network, name=excluded.name, email=excluded.email, "
@@ -198,12 +287,18 @@ class SqliteStore final : public Store {
       Stmt d(db_, "DELETE FROM memberships WHERE group_id=?1");
       d.Bind(1, g.id).Run();
       Stmt m(db_, "INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
-      for (const auto& u : g.members) m.Bind(1, g.id).Bind(2, u).Run();
+      for (const auto& u : g.members)
+        if (!Forgotten(u)) m.Bind(1, g.id).Bind(2, u).Run();
     });
   }
 
-  void UpsertMessage(const Message& m) override {
+  void UpsertMessage(const Message& given) override {
     Locked([&] {
+      if (Forgotten(given.author_id)) return;
+      Message m = given;
+      m.mentions.erase(std::remove_if(m.mentions.begin(), m.mentions.end(),
+                                      [&](const std::string& id) { return Forgotten(id); }),
+                       m.mentions.end());
       Stmt s(db_,
              "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
              "ON CONFLICT(id) DO UPDATE SET network=excluded.network, group_id=excluded.group_id, "
@@ -228,6 +323,7 @@ class SqliteStore final : public Store {
 
   void UpsertReaction(const Reaction& r) override {
     Locked([&] {
+      if (Forgotten(r.user_id)) return;
       Stmt s(db_,
              "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_id,user_id,kind) "
              "DO UPDATE SET created_at=excluded.created_at");
@@ -395,6 +491,7 @@ class SqliteStore final : public Store {
 
   void UpsertAnswer(const Answer& a) override {
     Locked([&] {
+      if (Forgotten(a.user_id)) return;
       Stmt s(db_,
              "INSERT INTO answers VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(prompt_id,message_id) "
              "DO UPDATE SET user_id=excluded.user_id, answered_at=excluded.answered_at, "
@@ -406,6 +503,7 @@ class SqliteStore final : public Store {
 
   void UpsertCardAction(const CardAction& a) override {
     Locked([&] {
+      if (Forgotten(a.user_id)) return;
       Stmt s(db_, "INSERT OR REPLACE INTO card_actions VALUES (?1,?2,?3,?4,?5,?6)");
       s.Bind(1, a.id).Bind(2, a.network).Bind(3, a.message_id).Bind(4, a.user_id);
       s.Bind(5, a.value).Bind(6, a.at).Run();

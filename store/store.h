@@ -70,6 +70,16 @@ class Store {
   virtual void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
   virtual std::vector<Answer> AnswersTo(const std::string& prompt_id) = 0;  // by time
 
+  // Erases a person: their user row, memberships, messages, reactions, answers and card
+  // presses, their id from others' mentions and from prompts put to them, their name and email
+  // from anyone's text; from then on
+  // nothing about them is stored again (a sync, import or replay brings them back no more).
+  struct ForgetCounts {
+    int users = 0, memberships = 0, messages = 0, reactions = 0, answers = 0, mentions = 0;
+  };
+  virtual ForgetCounts ForgetUser(const std::string& user_id, Time at) = 0;
+  virtual bool IsForgotten(const std::string& user_id) = 0;
+
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
   virtual std::optional<User> GetUser(const std::string& id) = 0;
 

@@ -1,10 +1,13 @@
 #include "connectors/common/archive.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <fstream>
 
 #include "core/compress.h"
 #include "core/crypto.h"
+#include "core/csv.h"
 #include "core/time.h"
 
 namespace learnloop::connectors::archive {
@@ -230,6 +233,198 @@ Result<http::Response> ReplayClient::Send(const http::Request& r) {
   else
     res.body = json::GetString(p, "body").value_or("");
   return res;
+}
+
+namespace {
+
+// What erasing one person does to archived pages, keeping each page's shape (the same items,
+// ids and times, so a replay makes the same requests): the person's id becomes the tombstone
+// id (which the replay's store refuses), what they wrote and their profile (texts of anything
+// that is theirs or about them: an object with their id among its values, or whose
+// `from`/`user`/`sender`/`mentioned` is) become "[forgotten]", and their id, name and email
+// in anyone's text are replaced.
+struct Eraser {
+  std::string id, tombstone;
+  std::vector<std::string> words;
+
+  bool Is(const json::Value& v) const {
+    return (v.is_string() || v.is_number()) && json::AsIdString(v) == id;
+  }
+  bool About(const json::Value& v, int depth = 0) const {
+    if (!v.is_object() || depth > 4) return false;
+    for (const auto& [k, x] : v.as_object()) {
+      if (Is(x)) return true;
+      if ((k == "from" || k == "user" || k == "sender" || k == "mentioned") && About(x, depth + 1))
+        return true;
+    }
+    return false;
+  }
+  static bool Word(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }
+  std::string Text(std::string s) const {
+    for (const auto& w : words) {
+      if (w.size() < 3) continue;
+      for (size_t at; (at = s.find(w)) != std::string::npos;)
+        s.replace(at, w.size(), "[forgotten]");
+    }
+    for (size_t at = 0; (at = s.find(id, at)) != std::string::npos;) {
+      bool alone =
+          (at == 0 || !Word(s[at - 1])) && (at + id.size() == s.size() || !Word(s[at + id.size()]));
+      if (alone) {
+        s.replace(at, id.size(), tombstone);
+        at += tombstone.size();
+      } else {
+        at += id.size();
+      }
+    }
+    return s;
+  }
+  // Fields that hold what a person wrote or who they are.
+  static bool Personal(const std::string& k) {
+    static const char* const kKeys[] = {"body",
+                                        "plain",
+                                        "parsed",
+                                        "rich",
+                                        "content",
+                                        "full_name",
+                                        "first_name",
+                                        "last_name",
+                                        "name",
+                                        "displayName",
+                                        "email",
+                                        "mail",
+                                        "userPrincipalName",
+                                        "job_title",
+                                        "mugshot_url",
+                                        "web_url",
+                                        "summary",
+                                        "title"};
+    for (const char* key : kKeys)
+      if (k == key) return true;
+    return false;
+  }
+  json::Value Clean(const json::Value& v, bool theirs = false) const {
+    if (Is(v))
+      return v.is_number() && tombstone.find_first_not_of("0123456789") == std::string::npos
+                 ? json::Value::number(static_cast<int64_t>(std::stoll(tombstone)))
+                 : json::Value::string(tombstone);
+    if (v.is_string()) return json::Value::string(theirs ? "[forgotten]" : Text(v.as_string()));
+    if (v.is_array()) {
+      json::Value out = json::Value::array();
+      size_t n = 0;
+      for (const auto& e : v.as_array()) out[n++] = Clean(e, theirs);
+      return out;
+    }
+    if (v.is_object()) {
+      bool about = theirs || About(v);
+      json::Value out = json::Value::object();
+      for (const auto& [k, x] : v.as_object()) out[k] = Clean(x, about && Personal(k));
+      return out;
+    }
+    return v;
+  }
+  // A page body: JSON cleaned as a tree, anything else as text.
+  std::string Body(const std::string& body) const {
+    auto v = json::Parse(body);
+    if (!v.ok()) return Text(body);
+    return json::Dump(Clean(*v));
+  }
+  // A ZIP of CSV files (the Data Export): rows naming their id go, the rest is cleaned as text.
+  std::optional<std::string> Zip(const std::string& bytes) const {
+    auto entries = ReadZip(bytes);
+    if (!entries.ok()) return std::nullopt;
+    for (auto& e : *entries) {
+      if (e.name.size() < 4 || e.name.substr(e.name.size() - 4) != ".csv") continue;
+      std::string out;
+      std::vector<std::string> header;
+      auto st = csv::Parse(e.data, [&](std::vector<std::string>& row) {
+        if (header.empty()) {
+          header = row;
+        } else if (std::find(row.begin(), row.end(), id) != row.end()) {
+          for (size_t i = 0; i < row.size(); ++i)  // theirs: ids kept in shape, texts gone
+            row[i] = row[i] == id                               ? tombstone
+                     : i < header.size() && Personal(header[i]) ? "[forgotten]"
+                                                                : Text(row[i]);
+        } else {
+          for (auto& f : row) f = Text(f);
+        }
+        out += csv::Row(row);
+        return true;
+      });
+      if (!st.ok()) return std::nullopt;
+      e.data = out;
+    }
+    auto zip = MakeZip(*entries);
+    if (!zip.ok()) return std::nullopt;
+    return *zip;
+  }
+};
+
+}  // namespace
+
+Result<int> Forget(const std::string& dir, const std::string& network, const std::string& native_id,
+                   const std::vector<std::string>& words) {
+  fs::path folder = fs::path(dir) / network;
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return 0;
+  // The tombstone has the id's shape: a number for numeric ids, the nil GUID otherwise.
+  bool numeric =
+      !native_id.empty() && native_id.find_first_not_of("0123456789") == std::string::npos;
+  Eraser e{native_id, numeric ? "0" : "00000000-0000-0000-0000-000000000000", words};
+  int rewritten = 0;
+  {
+    // The replay's store refuses the tombstone id (see ReplayArchive).
+    std::ofstream list(folder / "forgotten", std::ios::app);
+    list << e.tombstone << "\n";
+    if (!list) return Result<int>::Fail("archive: cannot write " + (folder / "forgotten").string());
+  }
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    const std::string path = entry.path().string();
+    if (path.size() <= 9 || path.substr(path.size() - 9) != ".jsonl.gz") continue;
+    bool truncated = false;
+    auto text = GzipRead(path, &truncated);
+    if (!text.ok()) return Result<int>::Fail("archive: " + text.error().message);
+    std::string out;
+    for (size_t at = 0; at < text->size();) {
+      size_t nl = text->find('\n', at);
+      if (nl == std::string::npos) break;  // a cut last call: dropped with the rewrite
+      auto v = json::Parse(std::string_view(text->data() + at, nl - at));
+      at = nl + 1;
+      if (!v.ok() || !v->is_object()) return Result<int>::Fail("archive: " + path + " is damaged");
+      if (auto body = json::GetString(*v, "body"))
+        (*v)["body"] = json::Value::string(e.Body(*body));
+      if (auto pushed = json::GetString(*v, "pushed"); pushed && !pushed->empty())
+        (*v)["pushed"] = json::Value::string(e.Body(*pushed));
+      if (auto b64 = json::GetString(*v, "body_base64")) {
+        auto bytes = crypto::Base64UrlDecode(*b64);
+        if (auto zip = bytes ? e.Zip(*bytes) : std::nullopt)
+          (*v)["body_base64"] = json::Value::string(crypto::Base64UrlEncode(*zip));
+      }
+      out += json::Dump(*v) + "\n";
+    }
+    // Written beside the file, then moved over it: a crash leaves the old file or the new one.
+    std::string tmp = path + ".forget";
+    fs::remove(tmp, ec);
+    if (!out.empty()) {
+      auto st = GzipAppend(tmp, out);
+      if (!st.ok()) return Result<int>::Fail("archive: " + st.message());
+    }
+    fs::rename(tmp, path, ec);
+    if (ec) return Result<int>::Fail("archive: cannot replace " + path + ": " + ec.message());
+    ++rewritten;
+  }
+  return rewritten;
+}
+
+}  // namespace learnloop::connectors::archive
+
+namespace learnloop::connectors::archive {
+
+std::vector<std::string> ForgottenIds(const std::string& dir, const std::string& network) {
+  std::vector<std::string> out;
+  std::ifstream in(fs::path(dir) / network / "forgotten");
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && std::find(out.begin(), out.end(), line) == out.end()) out.push_back(line);
+  return out;
 }
 
 }  // namespace learnloop::connectors::archive

@@ -71,6 +71,18 @@ struct ArchivedCall {
   std::vector<json::Value> pages;
 };
 
+// Erases one person (their native id; `words`: their name and email) from every archived page
+// of `network` under `dir`, keeping each page's shape so that a replay makes the same requests:
+// their id becomes a tombstone id (0, or the nil GUID) that `ForgottenIds` lists and a replay's
+// store refuses; what they wrote and their profile become "[forgotten]", in pages and in
+// archived Data Export files; their name and email in anyone's text too. Returns how many
+// files were rewritten.
+Result<int> Forget(const std::string& dir, const std::string& network, const std::string& native_id,
+                   const std::vector<std::string>& words);
+
+// The tombstone ids `Forget` left in the archive of `network` (native ids).
+std::vector<std::string> ForgottenIds(const std::string& dir, const std::string& network);
+
 // Every call archived for `network` under `dir`, oldest first. `warnings` gets the files whose
 // last call was cut short (a crash while appending): what came before it is kept.
 Result<std::vector<ArchivedCall>> Read(const std::string& dir, const std::string& network,

@@ -3,8 +3,12 @@
 // ESN — across a restart, with faults, posting and pushes going on.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "core/compress.h"
@@ -135,4 +139,57 @@ TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
   EXPECT_NE(bad.error().message.find("network yammer, call "), std::string::npos)
       << bad.error().message;
   EXPECT_NE(bad.error().message.find("left the archive"), std::string::npos);
+
+  // `learnloop forget`: the busiest Viva Engage author leaves the store and the archive; a
+  // replay of the archive then knows nothing of them either, and everything else is as before.
+  std::map<std::string, int> written;
+  for (const auto& m : run.store->AllMessages())
+    if (m.network == "yammer") ++written[m.author_id];
+  std::string who;
+  for (const auto& [id, n] : written)
+    if (auto u = run.store->GetUser(id); u && !u->is_bot && (who.empty() || n > written[who]))
+      who = id;
+  ASSERT_FALSE(who.empty());
+  std::string person_name = run.store->GetUser(who)->name;
+  std::set<std::string> others_before;
+  for (const auto& m : run.store->AllMessages())
+    if (m.author_id != who) others_before.insert(m.id);
+  fs::path cfg = fs::path(run.dir) / "forget.yaml";
+  {
+    std::ofstream(cfg) << "store: {path: " << run.dir << "/live.db}\nnetworks:\n  - {type: yammer, "
+                       << "token: \"${LEARNLOOP_IT_TOKEN}\", archive: " << run.dir << "/archive}\n";
+  }
+  std::string cmd = std::string(LEARNLOOP_BIN) + " forget " + who + " --config " + cfg.string() +
+                    " > " + run.dir + "/forget.out 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << ReadFile(fs::path(run.dir) / "forget.out");
+  std::string said = ReadFile(fs::path(run.dir) / "forget.out");
+  EXPECT_NE(said.find(who + " forgotten: " + std::to_string(written[who]) + " message(s)"),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("archive of yammer: "), std::string::npos) << said;
+  auto after = store::OpenSqlite(run.dir + "/after.db");
+  ASSERT_TRUE(after.ok());
+  auto again = daemon::ReplayArchive(*run.cfg, **after, run.dir + "/archive");
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  for (store::Store* st : {run.store.get(), after->get()}) {
+    EXPECT_FALSE(st->GetUser(who));
+    std::set<std::string> others;
+    for (const auto& m : st->AllMessages()) {
+      EXPECT_NE(m.author_id, who);
+      EXPECT_EQ(std::find(m.mentions.begin(), m.mentions.end(), who), m.mentions.end());
+      if (m.network == "yammer") {  // (on Teams the same name may be someone else's)
+        EXPECT_EQ(m.text.find(person_name), std::string::npos) << m.id << ": " << m.text;
+      }
+      others.insert(m.id);
+    }
+    EXPECT_EQ(others, others_before);  // everyone else's messages are all still there
+    for (const auto& r : st->AllReactions()) EXPECT_NE(r.user_id, who);
+    for (const auto& g : st->AllGroups())
+      EXPECT_EQ(std::find(g.members.begin(), g.members.end(), who), g.members.end());
+  }
+  std::string archived;
+  for (const auto& e : fs::recursive_directory_iterator(run.dir + "/archive/yammer"))
+    if (e.is_regular_file()) archived += *GzipRead(e.path().string());
+  EXPECT_EQ(archived.find(NativeId(who)), std::string::npos);
+  EXPECT_EQ(archived.find(person_name), std::string::npos);
 }

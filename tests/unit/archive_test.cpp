@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "core/compress.h"
+#include "core/crypto.h"
+#include "core/json.h"
 #include "core/time.h"
 #include "fake_client.h"
 
@@ -113,5 +115,75 @@ TEST(Archive, RecordsCallsAndPagesWithoutCredentialsAndReplaysThem) {
   EXPECT_EQ(again->size(), 1u);
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_NE(warnings[0].find("ends in the middle of a call"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(Archive, ForgettingAPersonTakesTheirPagesMessagesLikesAndNamesOut) {
+  char tmpl[] = "/tmp/learnloop-forget-XXXXXX";
+  fs::path dir = mkdtemp(tmpl);
+  fs::create_directories(dir / "yammer");
+  // One call with a Yammer feed page: Anna (1490000013) wrote m2 and liked m1; Bert's m3
+  // mentions her; plus a Data Export ZIP with a row of hers.
+  std::string feed =
+      R"({"messages":[)"
+      R"({"id":1,"sender_id":1490000026,"body":{"plain":"Hello"},"liked_by":{"count":1,"names":[{"user_id":1490000013,"full_name":"Anna Berg"}]}},)"
+      R"({"id":2,"sender_id":1490000013,"body":{"plain":"My secret plan"}},)"
+      R"({"id":3,"sender_id":1490000026,"body":{"plain":"Thanks [[user:1490000013]], Anna Berg!"},"notified_user_ids":[1490000013,1490000039]}],)"
+      R"("references":[{"type":"user","id":1490000013,"full_name":"Anna Berg","email":"anna.berg@contoso.example"},)"
+      R"({"type":"user","id":1490000026,"full_name":"Bert Kahn"}]})";
+  auto zip = MakeZip({{"Messages.csv",
+                       "id,sender_id,body\r\n7,1490000013,mine\r\n8,1490000026,"
+                       "hi Anna Berg\r\n"}});
+  ASSERT_TRUE(zip.ok());
+  json::Writer call, page, export_page;
+  call.BeginObject().Key("call").String("poll").Key("t").String("2026-11-02T10:00:00Z").EndObject();
+  page.BeginObject().Key("t").String("2026-11-02T10:00:01Z").Key("method").String("GET");
+  page.Key("url").String("https://x/api/v1/messages.json").Key("status").Int(200);
+  page.Key("body").String(feed).EndObject();
+  export_page.BeginObject().Key("t").String("2026-11-02T10:00:02Z").Key("method").String("GET");
+  export_page.Key("url").String("https://x/api/v1/export").Key("status").Int(200);
+  export_page.Key("body_base64").String(crypto::Base64UrlEncode(*zip)).EndObject();
+  ASSERT_TRUE(GzipAppend((dir / "yammer" / "2026-11-02.jsonl.gz").string(),
+                         call.Take() + "\n" + page.Take() + "\n" + export_page.Take() + "\n")
+                  .ok());
+
+  auto n = archive::Forget(dir.string(), "yammer", "1490000013",
+                           {"Anna Berg", "anna.berg@contoso.example"});
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  auto calls = archive::Read(dir.string(), "yammer");
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 1u);
+  ASSERT_EQ((*calls)[0].pages.size(), 2u);
+  std::string body = *json::GetString((*calls)[0].pages[0], "body");
+  for (const char* gone : {"1490000013", "Anna Berg", "anna.berg@", "My secret plan"})
+    EXPECT_EQ(body.find(gone), std::string::npos) << gone << " in " << body;
+  auto v = json::Parse(body);
+  ASSERT_TRUE(v.ok());
+  // The page keeps its shape (a replay asks the same next page): hers stays as a husk with the
+  // tombstone id 0 and no text; others keep their words, less her name.
+  const auto& messages = v->at("messages").as_array();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(*json::GetInt64(messages.at(1), "id"), 2);
+  EXPECT_EQ(*json::GetInt64(messages.at(1), "sender_id"), 0);
+  EXPECT_EQ(*json::GetString(messages.at(1).at("body"), "plain"), "[forgotten]");
+  const auto& like = messages.at(0).at("liked_by").at("names").as_array().at(0);
+  EXPECT_EQ(*json::GetInt64(like, "user_id"), 0);
+  EXPECT_EQ(*json::GetString(like, "full_name"), "[forgotten]");
+  EXPECT_EQ(*json::GetString(messages.at(0).at("body"), "plain"), "Hello");
+  EXPECT_EQ(*json::GetString(messages.at(2).at("body"), "plain"),
+            "Thanks [[user:0]], [forgotten]!");
+  EXPECT_EQ(json::AsIdString(messages.at(2).at("notified_user_ids").as_array().at(0)), "0");
+  EXPECT_EQ(json::AsIdString(messages.at(2).at("notified_user_ids").as_array().at(1)),
+            "1490000039");
+  ASSERT_EQ(v->at("references").as_array().size(), 2u);
+  EXPECT_EQ(*json::GetString(v->at("references").as_array().at(1), "full_name"), "Bert Kahn");
+  auto bytes = crypto::Base64UrlDecode(*json::GetString((*calls)[0].pages[1], "body_base64"));
+  ASSERT_TRUE(bytes);
+  auto entries = ReadZip(*bytes);
+  ASSERT_TRUE(entries.ok());
+  EXPECT_EQ((*entries)[0].data,
+            "id,sender_id,body\r\n7,0,[forgotten]\r\n8,1490000026,hi [forgotten]\r\n");
+  EXPECT_EQ(archive::ForgottenIds(dir.string(), "yammer"), std::vector<std::string>{"0"});
   fs::remove_all(dir);
 }

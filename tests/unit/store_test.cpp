@@ -219,3 +219,52 @@ TEST(Store, PromptsKeepTheirAudienceAndAreFoundByCampaignAndByClose) {
   EXPECT_EQ(open[1].id, "d");
   EXPECT_EQ(st.PromptsOpenAfter(*ParseIso("2026-11-03T09:00:00Z")).size(), 3u);  // a closes then
 }
+
+TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(s.ok());
+  auto& st = **s;
+  for (const char* id : {"yammer:1", "yammer:2"})
+    st.UpsertUser(User{id, "yammer", id, std::string(id) + "@x", std::nullopt, "active", false,
+                       std::nullopt});
+  st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:1", "yammer:2"}});
+  Message mine = Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z");
+  Message theirs = Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10");
+  theirs.mentions = {"yammer:1"};
+  theirs.text = "thanks @yammer:1, see yammer:1@x";
+  st.UpsertMessage(mine);
+  st.UpsertMessage(theirs);
+  st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt});
+  st.UpsertReaction(Reaction{"yammer:10", "yammer:2", "like", std::nullopt});
+  st.SetCursor("optout:yammer:1", "out");
+
+  auto n = st.ForgetUser("yammer:1", *ParseIso("2026-11-28T00:00:00Z"));
+  EXPECT_EQ(n.users, 1);
+  EXPECT_EQ(n.messages, 1);
+  EXPECT_EQ(n.reactions, 1);
+  EXPECT_EQ(n.memberships, 1);
+  EXPECT_EQ(n.mentions, 1);
+  EXPECT_TRUE(st.IsForgotten("yammer:1"));
+  EXPECT_FALSE(st.GetUser("yammer:1"));
+  ASSERT_EQ(st.AllMessages().size(), 1u);
+  EXPECT_TRUE(st.AllMessages()[0].mentions.empty());
+  EXPECT_EQ(st.AllMessages()[0].text, "thanks @[forgotten], see [forgotten]@x");
+  EXPECT_EQ(st.AllGroups()[0].members, std::vector<std::string>{"yammer:2"});
+  EXPECT_FALSE(st.GetCursor("optout:yammer:1"));
+
+  // A later sync brings them again: nothing of them is stored.
+  st.UpsertUser(User{"yammer:1", "yammer", "Again", std::nullopt, std::nullopt, "active", false,
+                     std::nullopt});
+  st.UpsertMessage(mine);
+  st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt});
+  st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:1", "yammer:2"}});
+  theirs.text = "edited";
+  st.UpsertMessage(theirs);
+  EXPECT_FALSE(st.GetUser("yammer:1"));
+  ASSERT_EQ(st.AllMessages().size(), 1u);
+  EXPECT_TRUE(st.AllMessages()[0].mentions.empty());
+  ASSERT_EQ(st.AllReactions().size(), 1u);
+  EXPECT_EQ(st.AllReactions()[0].user_id, "yammer:2");
+  EXPECT_EQ(st.AllGroups()[0].members, std::vector<std::string>{"yammer:2"});
+}
