@@ -357,6 +357,7 @@ std::string RenderHtml(const Report& r) {
   o << R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>learnloop weekly report )"
     << Esc(r.week) << R"(</title>
 <style>
