@@ -303,3 +303,35 @@ TEST(Weekly, ASmallGroupAndTheNextSmallestAreSuppressedInEveryFormat) {
     EXPECT_EQ(text.find("@example.com"), std::string::npos);
   }
 }
+
+TEST(Weekly, AWeekAcrossTheEndOfSummerTimeHas169HoursInBerlin) {
+  // W43 of 2026 in Berlin: Monday 19 October 00:00 CEST (18 Oct 22:00 UTC) to Monday 26
+  // October 00:00 CET (25 Oct 23:00 UTC). A post at 22:30 UTC on the 25th is 23:30 local on
+  // Sunday (W43); one at 23:30 UTC is 00:30 on Monday (W44).
+  Dataset d;
+  d.users = {{"y:a", "y", "A", {}, {}, "active", false, {}},
+             {"y:b", "y", "B", {}, {}, "active", false, {}}};
+  d.groups = {{"y:g", "y", "G", "community", {"y:a", "y:b"}}};
+  auto post = [&](const char* id, const char* author, const char* at) {
+    Message m = M(id, author, at);
+    d.messages.push_back(m);
+  };
+  post("y:1", "y:a", "2026-10-18T21:30:00Z");  // Sunday 18th 23:30 CEST: W42
+  post("y:2", "y:a", "2026-10-18T22:00:00Z");  // Monday 19th 00:00 CEST: W43
+  post("y:3", "y:b", "2026-10-25T22:30:00Z");  // Sunday 25th 23:30 CET: W43
+  post("y:4", "y:b", "2026-10-25T23:30:00Z");  // Monday 26th 00:30 CET: W44
+  ReportOptions berlin{*FindZone("Europe/Berlin"), "Europe/Berlin", 1, "k"};
+  auto w43 = ComputeWeekly(d, *IsoWeek::Parse("2026-W43"), T("2026-11-30T00:00:00Z"), berlin);
+  EXPECT_EQ(FormatIso(w43.from), "2026-10-18T22:00:00Z");
+  EXPECT_EQ(FormatIso(w43.to), "2026-10-25T23:00:00Z");
+  EXPECT_EQ(w43.totals.posts, 2);
+  EXPECT_EQ(w43.trend.posts, 1);
+  auto w44 = ComputeWeekly(d, *IsoWeek::Parse("2026-W44"), T("2026-11-30T00:00:00Z"), berlin);
+  EXPECT_EQ(w44.totals.posts, 1);
+  // Personas over the 28 local days ending with W44 (5 Oct 00:00 CEST to 2 Nov 00:00 CET):
+  // every post is in, so both are broadcasters (posts only, nobody answered).
+  EXPECT_EQ(w44.personas.broadcaster, 2);
+  EXPECT_EQ(w44.history_weeks.back(), "2026-W44");
+  EXPECT_EQ(w44.history.size(), 12u);
+  EXPECT_EQ(w44.history[10].posts, 2);  // W43 in the trend chart
+}
