@@ -231,13 +231,8 @@ class SqliteStore final : public Store {
       // Mentions of them in other people's messages (lists are stored as JSON arrays).
       std::string quoted = EncodeList({user_id});
       quoted = quoted.substr(1, quoted.size() - 2);
-      std::vector<Message> mentioning;
-      {
-        Stmt s(db_, "SELECT * FROM messages WHERE instr(mentions, ?1) > 0");
-        s.Bind(1, quoted);
-        while (s.Step()) mentioning.push_back(ReadMessage(s));
-      }
-      for (auto& m : mentioning) {
+      for (auto& m :
+           ReadAll("SELECT * FROM messages WHERE instr(mentions, ?1) > 0", ReadMessage, quoted)) {
         auto before = m.mentions.size();
         m.mentions.erase(std::remove(m.mentions.begin(), m.mentions.end(), user_id),
                          m.mentions.end());
@@ -247,13 +242,8 @@ class SqliteStore final : public Store {
         ++n.mentions;
       }
       // Prompts put to them by name.
-      std::vector<Prompt> addressed;
-      {
-        Stmt s(db_, "SELECT * FROM prompts WHERE instr(audience, ?1) > 0");
-        s.Bind(1, quoted);
-        while (s.Step()) addressed.push_back(ReadPrompt(s));
-      }
-      for (auto& p : addressed) {
+      for (auto& p :
+           ReadAll("SELECT * FROM prompts WHERE instr(audience, ?1) > 0", ReadPrompt, quoted)) {
         p.audience.erase(std::remove(p.audience.begin(), p.audience.end(), user_id),
                          p.audience.end());
         Stmt u(db_, "UPDATE prompts SET audience=?2 WHERE id=?1");
@@ -545,12 +535,8 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Message> MessagesInThread(const std::string& thread_id) override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM messages WHERE thread_id=?1 ORDER BY created_at, id");
-    s.Bind(1, thread_id);
-    std::vector<Message> out;
-    while (s.Step()) out.push_back(ReadMessage(s));
-    return out;
+    return ReadAll("SELECT * FROM messages WHERE thread_id=?1 ORDER BY created_at, id", ReadMessage,
+                   thread_id);
   }
 
   static User ReadUser(Stmt& s) {
@@ -611,23 +597,15 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Prompt> PromptsOf(const std::string& campaign) override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM prompts WHERE campaign=?1 ORDER BY posted_at, id");
-    s.Bind(1, campaign);
-    std::vector<Prompt> out;
-    while (s.Step()) out.push_back(ReadPrompt(s));
-    return out;
+    return ReadAll("SELECT * FROM prompts WHERE campaign=?1 ORDER BY posted_at, id", ReadPrompt,
+                   campaign);
   }
 
   std::vector<Prompt> PromptsOpenAfter(Time t) override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_,
-           "SELECT * FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
-           "closes_at >= ?1) ORDER BY posted_at, id");
-    s.Bind(1, t);
-    std::vector<Prompt> out;
-    while (s.Step()) out.push_back(ReadPrompt(s));
-    return out;
+    return ReadAll(
+        "SELECT * FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
+        "closes_at >= ?1) ORDER BY posted_at, id",
+        ReadPrompt, t);
   }
 
   static Answer ReadAnswer(Stmt& s) {
@@ -647,19 +625,19 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Answer> AnswersTo(const std::string& prompt_id) override {
-    std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT * FROM answers WHERE prompt_id=?1 ORDER BY answered_at, message_id");
-    s.Bind(1, prompt_id);
-    std::vector<Answer> out;
-    while (s.Step()) out.push_back(ReadAnswer(s));
-    return out;
+    return ReadAll("SELECT * FROM answers WHERE prompt_id=?1 ORDER BY answered_at, message_id",
+                   ReadAnswer, prompt_id);
   }
 
  private:
-  template <typename Read>
-  std::vector<std::invoke_result_t<Read&, Stmt&>> ReadAll(const char* sql, Read read) {
+  // Every row of `sql`, with `args` bound to ?1, ?2, …, read by `read`.
+  template <typename Read, typename... Args>
+  std::vector<std::invoke_result_t<Read&, Stmt&>> ReadAll(const char* sql, Read read,
+                                                          const Args&... args) {
     std::lock_guard lock(mu_);
     Stmt s(db_, sql);
+    int i = 0;
+    (s.Bind(++i, args), ...);
     std::vector<std::invoke_result_t<Read&, Stmt&>> out;
     while (s.Step()) out.push_back(read(s));
     return out;

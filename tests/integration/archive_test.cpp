@@ -70,17 +70,10 @@ TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
                               "--reset-rate",   "0.02", "--throttle-rate",  "0.03"},
                       kYaml),
             "");
-  auto register_bot = [&](daemon::Daemon& d) {
-    connectors::http::Request reg;
-    reg.method = "POST";
-    reg.url = run.sim.base_url() + "/_sim/bot";
-    reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
-    ASSERT_TRUE(run.http->Send(reg).ok());
-  };
   for (int part = 0; part < 2; ++part) {  // a restart in between
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());
-    register_bot(d);
+    ASSERT_EQ(run.RegisterBot(d), "");
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{36 * (part + 1)});
   }
   ASSERT_GT(run.store->AllMessages().size(), 100u);

@@ -83,21 +83,6 @@ campaigns:
       - text: "What is one thing you learned from a colleague this week?"
 )";
 
-// What each of the simulator's answer texts means (its fixed list, read by hand).
-const std::map<std::string, std::string> kMeant = {{"B", "B"},
-                                                   {"b)", "B"},
-                                                   {"I think B", "B"},
-                                                   {"option b", "B"},
-                                                   {"A", "A"},
-                                                   {"C) because it scales", "C"},
-                                                   {"b) - we did that last year", "B"},
-                                                   {"4", "4"},
-                                                   {"5", "5"},
-                                                   {"3", "3"},
-                                                   {"4/5", "4"},
-                                                   {"5 - very useful", "5"},
-                                                   {"2", "2"}};
-
 struct Post {
   Time at;
   std::string body;
@@ -136,18 +121,11 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());
     ++starts;
-    connectors::http::Request reg;  // where the simulator's Teams sends card presses now
-    reg.method = "POST";
-    reg.url = run.sim.base_url() + "/_sim/bot";
-    reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
-    ASSERT_TRUE(run.http->Send(reg).ok());
+    ASSERT_EQ(run.RegisterBot(d), "");  // where the simulator's Teams sends card presses now
     daemon::RunSimulated(d, *run.clock, stop);
     if (stop == end) {
-      connectors::http::Request off;  // a quiet end, so the last poll reads everything
-      off.method = "POST";
-      off.url = run.sim.base_url() + "/_sim/faults";
-      off.body = R"({"error_rate": 0, "truncate_rate": 0, "reset_rate": 0})";
-      ASSERT_TRUE(run.http->Send(off).ok());
+      // A quiet end, so the last poll reads everything.
+      ASSERT_EQ(run.SetFaults(R"({"error_rate": 0, "truncate_rate": 0, "reset_rate": 0})"), "");
       ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
     }
   }
@@ -308,10 +286,8 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
   for (const auto& u : run.store->AllUsers())
     if (u.is_bot) bots.insert(u.id);
   int replies = 0, presses = 0;
-  std::map<std::string, Prompt> prompt_of_message;
   for (const auto& [name, list] : prompts)
     for (const auto& p : list) {
-      prompt_of_message[p.message_id] = p;
       for (const auto& m : run.store->MessagesInThread(p.message_id)) {
         if (m.id == p.message_id || m.deleted || bots.count(m.author_id)) continue;
         auto a = answers.find(m.id);
@@ -322,30 +298,13 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
           EXPECT_EQ(a->second.points, 0) << "late, not scored";
           continue;
         }
-        auto meant = kMeant.find(m.text);
-        if (meant != kMeant.end() && p.type != "free_text") {
+        auto meant = it::kSimAnswerMeaning.find(m.text);
+        if (meant != it::kSimAnswerMeaning.end() && p.type != "free_text") {
           EXPECT_EQ(a->second.choice.value_or("?"), meant->second) << "'" << m.text << "'";
         }
       }
     }
-  std::map<std::pair<std::string, std::string>, std::vector<std::string>> stored;
-  for (const auto& a : run.store->AllAnswers())
-    if (a.choice) stored[{a.prompt_id, a.user_id}].push_back(*a.choice);
-  for (const auto& c : truth.raw.at("card_actions").as_array()) {
-    int64_t card = *json::GetInt64(c, "message_id");
-    std::string msg;
-    for (const auto& m : truth.messages)
-      if (m.id == card) msg = it::MessageId(truth, m, m.id);
-    auto p = prompt_of_message.find(msg);
-    ASSERT_NE(p, prompt_of_message.end()) << card;
-    if (*ParseIso(*json::GetString(c, "at")) >= *p->second.closes_at) continue;
-    std::string user = it::UserId(truth, "teams", *json::GetInt64(c, "user_id"));
-    std::string choice = *json::GetString(c.at("data"), "choice");
-    auto got = stored.find({p->second.id, user});
-    ASSERT_NE(got, stored.end()) << user << " pressed " << choice;
-    EXPECT_NE(std::find(got->second.begin(), got->second.end(), choice), got->second.end());
-    ++presses;
-  }
+  EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses), "");
   EXPECT_GT(replies, 200);
   EXPECT_GT(presses, 10);
   auto stats = run.Get("/_sim/stats");

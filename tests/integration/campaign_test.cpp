@@ -40,21 +40,6 @@ campaigns:
         kind: rating
 )";
 
-// What each of the simulator's answer texts means (its fixed list, read by hand).
-const std::map<std::string, std::string> kMeant = {{"B", "B"},
-                                                   {"b)", "B"},
-                                                   {"I think B", "B"},
-                                                   {"option b", "B"},
-                                                   {"A", "A"},
-                                                   {"C) because it scales", "C"},
-                                                   {"b) - we did that last year", "B"},
-                                                   {"4", "4"},
-                                                   {"5", "5"},
-                                                   {"3", "3"},
-                                                   {"4/5", "4"},
-                                                   {"5 - very useful", "5"},
-                                                   {"2", "2"}};
-
 }  // namespace
 
 TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
@@ -115,8 +100,8 @@ TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
     for (const auto& m : run.store->MessagesInThread(p.message_id)) {
       if (m.id == p.message_id || m.deleted) continue;
       if (m.created_at >= *p.closes_at) continue;
-      auto meant = kMeant.find(m.text);
-      if (meant == kMeant.end()) continue;  // a bot reply or a comment
+      auto meant = it::kSimAnswerMeaning.find(m.text);
+      if (meant == it::kSimAnswerMeaning.end()) continue;  // a bot reply or a comment
       auto a = answers.find(m.id);
       ASSERT_NE(a, answers.end()) << m.id << " '" << m.text << "'";
       EXPECT_EQ(a->second.choice.value_or("?"), meant->second) << "'" << m.text << "'";
@@ -167,36 +152,13 @@ TEST(Campaign, TeamsQuestionsComeWithButtonsAndEveryPressIsAnAnswer) {
   {
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());
-    connectors::http::Request reg;
-    reg.method = "POST";
-    reg.url = run.sim.base_url() + "/_sim/bot";
-    reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
-    ASSERT_TRUE(run.http->Send(reg).ok());
+    ASSERT_EQ(run.RegisterBot(d), "");
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
   }
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
-  std::map<std::string, Prompt> prompt_of_message;
-  for (const auto& p : run.store->AllPrompts()) prompt_of_message[p.message_id] = p;
-  ASSERT_EQ(prompt_of_message.size(), 3u);
-  std::map<std::pair<std::string, std::string>, std::string> stored;  // (prompt, user) → choice
-  for (const auto& a : run.store->AllAnswers())
-    if (a.choice) stored[{a.prompt_id, a.user_id}] = *a.choice;
+  ASSERT_EQ(run.store->AllPrompts().size(), 3u);
   int presses = 0;
-  for (const auto& c : truth.raw.at("card_actions").as_array()) {
-    int64_t card = *json::GetInt64(c, "message_id");
-    std::string msg;
-    for (const auto& m : truth.messages)
-      if (m.id == card) msg = it::MessageId(truth, m, m.id);
-    auto p = prompt_of_message.find(msg);
-    ASSERT_NE(p, prompt_of_message.end()) << card;
-    if (*ParseIso(*json::GetString(c, "at")) >= *p->second.closes_at) continue;
-    std::string user = it::UserId(truth, "teams", *json::GetInt64(c, "user_id"));
-    std::string choice = *json::GetString(c.at("data"), "choice");
-    auto got = stored.find({p->second.id, user});
-    ASSERT_NE(got, stored.end()) << user << " pressed " << choice;
-    EXPECT_EQ(got->second, choice);
-    ++presses;
-  }
+  EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses), "");
   EXPECT_GT(presses, 5);
   EXPECT_EQ(*json::GetInt64(run.Get("/_sim/stats"), "violations"), 0);
 }

@@ -1,5 +1,6 @@
 #include "sim_harness.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -98,6 +99,65 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   }
   std::string out = problems.str();
   return out.size() > 4000 ? out.substr(0, 4000) + "..." : out;
+}
+
+const std::map<std::string, std::string> kSimAnswerMeaning = {{"B", "B"},
+                                                              {"b)", "B"},
+                                                              {"I think B", "B"},
+                                                              {"option b", "B"},
+                                                              {"A", "A"},
+                                                              {"C) because it scales", "C"},
+                                                              {"b) - we did that last year", "B"},
+                                                              {"4", "4"},
+                                                              {"5", "5"},
+                                                              {"3", "3"},
+                                                              {"4/5", "4"},
+                                                              {"5 - very useful", "5"},
+                                                              {"2", "2"}};
+
+std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses) {
+  std::map<std::string, Prompt> prompt_of_message;
+  for (const auto& p : store.AllPrompts()) prompt_of_message[p.message_id] = p;
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> stored;
+  for (const auto& a : store.AllAnswers())
+    if (a.choice) stored[{a.prompt_id, a.user_id}].push_back(*a.choice);
+  std::map<int64_t, std::string> message_id;  // simulator id → learnloop id
+  for (const auto& m : truth.messages) message_id[m.id] = MessageId(truth, m, m.id);
+  int n = 0;
+  for (const auto& c : truth.raw.at("card_actions").as_array()) {
+    int64_t card = *json::GetInt64(c, "message_id");
+    auto p = prompt_of_message.find(message_id[card]);
+    if (p == prompt_of_message.end()) return "a press on " + std::to_string(card) + ", no prompt";
+    if (p->second.closes_at && *ParseIso(*json::GetString(c, "at")) >= *p->second.closes_at)
+      continue;
+    std::string user = UserId(truth, "teams", *json::GetInt64(c, "user_id"));
+    std::string choice = *json::GetString(c.at("data"), "choice");
+    auto got = stored.find({p->second.id, user});
+    if (got == stored.end() ||
+        std::find(got->second.begin(), got->second.end(), choice) == got->second.end())
+      return user + " pressed " + choice + " on " + p->second.id + ": not stored";
+    ++n;
+  }
+  if (presses) *presses = n;
+  return "";
+}
+
+std::string SimRun::RegisterBot(const daemon::Daemon& d) {
+  connectors::http::Request reg;
+  reg.method = "POST";
+  reg.url = sim.base_url() + "/_sim/bot";
+  reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
+  auto r = http->Send(reg);
+  return r.ok() ? "" : r.error().message;
+}
+
+std::string SimRun::SetFaults(const std::string& faults) {
+  connectors::http::Request req;
+  req.method = "POST";
+  req.url = sim.base_url() + "/_sim/faults";
+  req.body = faults;
+  auto r = http->Send(req);
+  return r.ok() ? "" : r.error().message;
 }
 
 std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, std::string yaml) {

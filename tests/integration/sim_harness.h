@@ -46,6 +46,14 @@ std::string UserId(const Truth& t, const std::string& network, int64_t person);
 std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
                                      std::optional<Time> likes_since = std::nullopt);
 
+// What each of the simulator's fixed answer texts means (read by hand): the option or rating.
+extern const std::map<std::string, std::string> kSimAnswerMeaning;
+
+// "" when every card button the simulator's people pressed before the prompt's close is stored
+// as an answer of that person to that prompt with the pressed choice; otherwise the first that
+// is not. `presses` gets how many were checked.
+std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses = nullptr);
+
 struct SimRun {
   daemon::SimProcess sim;
   std::unique_ptr<connectors::http::Client> http =
@@ -61,6 +69,10 @@ struct SimRun {
   // Teams network on the simulator: `  - TEAMS_NETWORK` then any further keys of that network).
   std::string Start(Time start, const std::vector<std::string>& sim_args, std::string yaml);
   json::Value Get(const std::string& path);  // from the simulator, parsed
+  // Tells the simulator's Teams where the daemon's bot endpoint listens now ("" or an error).
+  std::string RegisterBot(const daemon::Daemon& d);
+  // Sets the simulator's faults (a JSON object as /_sim/faults takes it); "" or an error.
+  std::string SetFaults(const std::string& faults);
   ~SimRun();
 };
 

@@ -48,20 +48,14 @@ void RunTeams(const std::vector<std::string>& faults, bool clear_faults, bool pu
     ASSERT_TRUE(d.Start().ok());
     if (push) {
       // People's replies in the bot's threads also reach the bot, as signed activities.
-      connectors::http::Request reg;
-      reg.method = "POST";
-      reg.url = run.sim.base_url() + "/_sim/bot";
-      reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
-      ASSERT_TRUE(run.http->Send(reg).ok());
+      ASSERT_EQ(run.RegisterBot(d), "");
     }
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
     if (clear_faults) {
-      connectors::http::Request off;
-      off.method = "POST";
-      off.url = run.sim.base_url() + "/_sim/faults";
-      off.body =
-          R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})";
-      ASSERT_TRUE(run.http->Send(off).ok());
+      ASSERT_EQ(
+          run.SetFaults(
+              R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})"),
+          "");
       d.Tick();
     }
     if (push) {
