@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "core/crypto.h"
 
@@ -29,104 +30,106 @@ std::optional<double> Ratio(int64_t num, int64_t den) {
   return static_cast<double>(num) / static_cast<double>(den);
 }
 
-// The indexes every figure uses, built once per report.
-struct Index {
-  std::unordered_set<std::string> bots;
-  std::unordered_map<std::string, const User*> users;
-  std::unordered_map<std::string, const Message*> messages;     // non-deleted only
-  std::unordered_map<std::string, const Message*> any_message;  // deleted ones too
-  std::unordered_map<std::string, std::vector<const Message*>> thread_replies;
-  std::unordered_map<std::string, std::vector<const Reaction*>> reactions_on;
-  std::unordered_map<std::string, Time> first_message;  // author → earliest non-deleted message
-  std::unordered_map<std::string, const Group*> groups;
 
-  explicit Index(const Dataset& d) {
-    for (const auto& u : d.users) {
-      users[u.id] = &u;
-      if (u.is_bot) bots.insert(u.id);
-    }
-    for (const auto& g : d.groups) groups[g.id] = &g;
-    for (const auto& m : d.messages) {
-      any_message[m.id] = &m;
-      if (m.deleted) continue;
-      messages[m.id] = &m;
-      if (m.reply_to_id) thread_replies[m.thread_id].push_back(&m);
-      if (bots.count(m.author_id)) continue;
-      auto it = first_message.find(m.author_id);
-      if (it == first_message.end() || m.created_at < it->second)
-        first_message[m.author_id] = m.created_at;
-    }
-    for (const auto& r : d.reactions) reactions_on[r.message_id].push_back(&r);
-  }
+constexpr int64_t kNoTime = Columns::kNoTime;
+constexpr uint32_t kNone = Columns::kNone;
+constexpr int64_t kResponseWindowMs = 168LL * 3600 * 1000;
 
-  bool IsMember(const User& u, Time end) const {
-    return !u.is_bot && u.state == "active" && (!u.joined_at || *u.joined_at < end);
-  }
-  Time ReactionTime(const Reaction& r, const Message& on) const {
-    return r.created_at.value_or(on.created_at);
-  }
+int64_t Ms(Time t) { return t.time_since_epoch().count(); }
+double MinutesBetween(int64_t a_ms, int64_t b_ms) { return static_cast<double>(b_ms - a_ms) / 60000.0; }
+
+struct Span {
+  int64_t from, to;
+  bool Has(int64_t t) const { return from <= t && t < to; }
 };
+Span SpanOf(WeekBounds w) { return {Ms(w.from), Ms(w.to)}; }
 
-Totals ComputeTotals(const Dataset& d, const Index& ix, WeekBounds w) {
-  Totals t;
-  auto in = [&](Time x) { return w.from <= x && x < w.to; };
-  for (const auto& u : d.users)
-    if (ix.IsMember(u, w.to)) ++t.members;
-  std::unordered_set<std::string> active, contributors;
-  std::vector<const Message*> posts;
-  for (const auto& [id, m] : ix.messages) {
-    if (ix.bots.count(m->author_id) || !in(m->created_at)) continue;
-    if (m->reply_to_id)
-      ++t.replies;
-    else {
-      ++t.posts;
-      posts.push_back(m);
+// A reaction's time (§2): its own, or its message's.
+int64_t ReactionMs(const Columns& c, size_t i) {
+  return c.react_ms[i] != kNoTime ? c.react_ms[i] : c.msg_ms[c.react_msg[i]];
+}
+
+// §3 for consecutive weeks in one pass over the messages and one over the reactions: week k
+// is [bounds[k], bounds[k + 1]).
+std::vector<Totals> ComputeTotals(const Columns& c, const std::vector<int64_t>& bounds) {
+  const size_t K = bounds.size() - 1, U = c.users.size(), M = c.msg_ms.size();
+  auto week_of = [&](int64_t t) -> int {
+    if (t < bounds[0] || t >= bounds[K]) return -1;
+    return static_cast<int>(std::upper_bound(bounds.begin(), bounds.end(), t) - bounds.begin()) -
+           1;
+  };
+  std::vector<Totals> t(K);
+  std::vector<uint16_t> active(U), contributed(U);  // bit k: in week k
+  std::vector<int64_t> first(U, std::numeric_limits<int64_t>::max());
+  std::vector<std::vector<uint32_t>> posts(K);
+  for (uint32_t m = 0; m < M; ++m) {
+    if (!c.Counts(m)) continue;
+    uint32_t a = c.msg_author[m];
+    if (c.IsBot(a)) continue;
+    first[a] = std::min(first[a], c.msg_ms[m]);
+    int k = week_of(c.msg_ms[m]);
+    if (k < 0) continue;
+    if (c.msg_parent[m] == kNone) {
+      ++t[k].posts;
+      posts[k].push_back(m);
+    } else {
+      ++t[k].replies;
     }
-    active.insert(m->author_id);
-    contributors.insert(m->author_id);
+    active[a] |= static_cast<uint16_t>(1u << k);
+    contributed[a] |= static_cast<uint16_t>(1u << k);
   }
-  for (const auto& r : d.reactions) {
-    auto it = ix.messages.find(r.message_id);
-    if (it == ix.messages.end() || ix.bots.count(r.user_id)) continue;
-    if (!in(ix.ReactionTime(r, *it->second))) continue;
-    ++t.reactions;
-    active.insert(r.user_id);
+  // Responses (§2, §9) to the posts of the weeks: replies in the thread and reactions on the post
+  // by someone else within 168 h.
+  std::vector<int64_t> first_reply(M, kNoTime);
+  std::vector<uint8_t> responded(M);
+  auto is_counted_post = [&](uint32_t p) {
+    return p != kNone && c.Counts(p) && c.msg_parent[p] == kNone && week_of(c.msg_ms[p]) >= 0;
+  };
+  for (uint32_t r = 0; r < M; ++r) {
+    if (!c.Counts(r) || c.msg_parent[r] == kNone || c.IsBot(c.msg_author[r])) continue;
+    uint32_t p = c.msg_thread[r];
+    if (!is_counted_post(p) || c.msg_author[r] == c.msg_author[p]) continue;
+    int64_t dt = c.msg_ms[r] - c.msg_ms[p];
+    if (dt < 0 || dt > kResponseWindowMs) continue;
+    responded[p] = 1;
+    if (first_reply[p] == kNoTime || c.msg_ms[r] < first_reply[p]) first_reply[p] = c.msg_ms[r];
   }
-  t.active_users = static_cast<int64_t>(active.size());
-  t.contributors = static_cast<int64_t>(contributors.size());
-  for (const auto& c : contributors) {
-    auto it = ix.first_message.find(c);
-    if (it != ix.first_message.end() && in(it->second)) ++t.new_contributors;
+  for (size_t i = 0; i < c.react_msg.size(); ++i) {
+    uint32_t m = c.react_msg[i], u = c.react_user[i];
+    if (!c.Counts(m) || c.IsBot(u)) continue;
+    int64_t at = ReactionMs(c, i);
+    int k = week_of(at);
+    if (k >= 0) {
+      ++t[k].reactions;
+      active[u] |= static_cast<uint16_t>(1u << k);
+    }
+    if (c.msg_parent[m] == kNone && u != c.msg_author[m] && is_counted_post(m)) {
+      int64_t dt = at - c.msg_ms[m];
+      if (dt >= 0 && dt <= kResponseWindowMs) responded[m] = 1;
+    }
   }
-  t.engagement_rate = Ratio(t.active_users, t.members);
-  t.replies_per_post = Ratio(t.replies, t.posts);
-  int64_t responded = 0;
-  std::vector<double> first_reply;
-  const Millis window = hours{168};
-  for (const Message* p : posts) {
-    bool any = false;
-    std::optional<Time> first;
-    if (auto it = ix.thread_replies.find(p->id); it != ix.thread_replies.end()) {
-      for (const Message* r : it->second) {
-        if (r->author_id == p->author_id || ix.bots.count(r->author_id)) continue;
-        auto dt = r->created_at - p->created_at;
-        if (dt < Millis{0} || dt > window) continue;
-        any = true;
-        if (!first || r->created_at < *first) first = r->created_at;
+  for (size_t k = 0; k < K; ++k) {
+    Totals& w = t[k];
+    const uint16_t bit = static_cast<uint16_t>(1u << k);
+    for (uint32_t u = 0; u < U; ++u) {
+      if (c.IsMember(u, bounds[k + 1])) ++w.members;
+      if (active[u] & bit) ++w.active_users;
+      if (contributed[u] & bit) {
+        ++w.contributors;
+        if (week_of(first[u]) == static_cast<int>(k)) ++w.new_contributors;
       }
     }
-    if (auto it = ix.reactions_on.find(p->id); it != ix.reactions_on.end()) {
-      for (const Reaction* r : it->second) {
-        if (r->user_id == p->author_id || ix.bots.count(r->user_id)) continue;
-        auto dt = ix.ReactionTime(*r, *p) - p->created_at;
-        if (dt >= Millis{0} && dt <= window) any = true;
-      }
+    w.engagement_rate = Ratio(w.active_users, w.members);
+    w.replies_per_post = Ratio(w.replies, w.posts);
+    int64_t with_response = 0;
+    std::vector<double> minutes;
+    for (uint32_t p : posts[k]) {
+      if (responded[p]) ++with_response;
+      if (first_reply[p] != kNoTime) minutes.push_back(MinutesBetween(c.msg_ms[p], first_reply[p]));
     }
-    if (any) ++responded;
-    if (first) first_reply.push_back(Minutes(p->created_at, *first));
+    w.response_rate = Ratio(with_response, w.posts);
+    w.median_first_response_minutes = Median(std::move(minutes));
   }
-  t.response_rate = Ratio(responded, t.posts);
-  t.median_first_response_minutes = Median(first_reply);
   return t;
 }
 
@@ -159,123 +162,148 @@ WeekBounds Window28(TimeZone tz, IsoWeek week) {
   return {BoundsOf(tz, week.Previous().Previous().Previous()).from, BoundsOf(tz, week).to};
 }
 
-Personas ComputePersonas(const Dataset& d, const Index& ix, WeekBounds w28, Time members_at) {
-  auto in = [&](Time x) { return w28.from <= x && x < w28.to; };
-  struct Counts {
-    int64_t made = 0, received = 0, posts = 0, replies = 0;
-  };
-  std::unordered_map<std::string, Counts> c;
-  for (const auto& [id, m] : ix.messages) {
-    if (ix.bots.count(m->author_id) || !in(m->created_at)) continue;
-    auto& me = c[m->author_id];
-    ++me.made;
-    ++(m->reply_to_id ? me.replies : me.posts);
-    if (!m->reply_to_id) continue;
-    auto parent = ix.any_message.find(*m->reply_to_id);  // a deleted parent still receives
-    if (parent != ix.any_message.end() && parent->second->author_id != m->author_id)
-      ++c[parent->second->author_id].received;
+
+Personas ComputePersonas(const Columns& c, Span w28, int64_t members_at) {
+  const size_t U = c.users.size();
+  std::vector<int64_t> made(U), received(U), posts(U), replies(U);
+  for (uint32_t m = 0; m < c.msg_ms.size(); ++m) {
+    if (!c.Counts(m) || !w28.Has(c.msg_ms[m])) continue;
+    uint32_t a = c.msg_author[m];
+    if (c.IsBot(a)) continue;
+    ++made[a];
+    uint32_t parent = c.msg_parent[m];
+    ++(parent == kNone ? posts : replies)[a];
+    // A deleted parent still receives.
+    if (parent != kNone && (c.msg_flags[parent] & Columns::kStored) && c.msg_author[parent] != a)
+      ++received[c.msg_author[parent]];
   }
-  for (const auto& r : d.reactions) {
-    auto on = ix.messages.find(r.message_id);
-    if (on == ix.messages.end() || ix.bots.count(r.user_id)) continue;
-    if (!in(ix.ReactionTime(r, *on->second))) continue;
-    ++c[r.user_id].made;
-    if (on->second->author_id != r.user_id) ++c[on->second->author_id].received;
+  for (size_t i = 0; i < c.react_msg.size(); ++i) {
+    uint32_t m = c.react_msg[i], u = c.react_user[i];
+    if (!c.Counts(m) || c.IsBot(u) || !w28.Has(ReactionMs(c, i))) continue;
+    ++made[u];
+    if (c.msg_author[m] != u) ++received[c.msg_author[m]];
   }
   Personas p;
-  for (const auto& u : d.users) {
-    if (!ix.IsMember(u, members_at)) continue;
-    auto it = c.find(u.id);
-    Counts k = it == c.end() ? Counts{} : it->second;
-    if (k.made == 0)
+  for (uint32_t u = 0; u < U; ++u) {
+    if (!c.IsMember(u, members_at)) continue;
+    if (made[u] == 0)
       ++p.observer;
-    else if (k.received + 1 >= 2 * (k.made + 1))
+    else if (received[u] + 1 >= 2 * (made[u] + 1))
       ++p.catalyst;
-    else if (2 * (k.received + 1) <= k.made + 1)
-      ++(k.posts > k.replies ? p.broadcaster : p.responder);
+    else if (2 * (received[u] + 1) <= made[u] + 1)
+      ++(posts[u] > replies[u] ? p.broadcaster : p.responder);
     else
       ++p.engager;
   }
   return p;
 }
 
-NetworkFigures ComputeNetwork(const Dataset& d, const Index& ix, WeekBounds w28,
-                              const ReportOptions& o) {
-  auto in = [&](Time x) { return w28.from <= x && x < w28.to; };
-  std::map<std::pair<std::string, std::string>, int64_t> weight;  // (u, v) → interactions
-  auto add = [&](const std::string& u, const std::string& v) {
-    if (u == v || ix.bots.count(u) || ix.bots.count(v)) return;
-    ++weight[{u, v}];
+NetworkFigures ComputeNetwork(const Columns& c, Span w28, const ReportOptions& o) {
+  std::vector<uint64_t> pairs;  // (u << 32 | v), one per interaction
+  auto add = [&](uint32_t u, uint32_t v) {
+    if (u == v || c.IsBot(u) || c.IsBot(v)) return;
+    pairs.push_back(static_cast<uint64_t>(u) << 32 | v);
   };
-  for (const auto& [id, m] : ix.messages) {
-    if (!in(m->created_at)) continue;
-    if (m->reply_to_id)
-      if (auto parent = ix.any_message.find(*m->reply_to_id); parent != ix.any_message.end())
-        add(m->author_id, parent->second->author_id);
-    std::set<std::string> mentioned(m->mentions.begin(), m->mentions.end());
-    for (const auto& v : mentioned) add(m->author_id, v);
+  for (uint32_t m = 0; m < c.msg_ms.size(); ++m) {
+    if (!c.Counts(m) || !w28.Has(c.msg_ms[m])) continue;
+    uint32_t parent = c.msg_parent[m];
+    if (parent != kNone && (c.msg_flags[parent] & Columns::kStored))
+      add(c.msg_author[m], c.msg_author[parent]);
   }
-  for (const auto& r : d.reactions) {
-    auto on = ix.messages.find(r.message_id);
-    if (on == ix.messages.end() || !in(ix.ReactionTime(r, *on->second))) continue;
-    add(r.user_id, on->second->author_id);
+  for (size_t i = 0; i < c.mention_msg.size(); ++i) {
+    uint32_t m = c.mention_msg[i];
+    if (c.Counts(m) && w28.Has(c.msg_ms[m])) add(c.msg_author[m], c.mention_user[i]);
   }
+  for (size_t i = 0; i < c.react_msg.size(); ++i) {
+    uint32_t m = c.react_msg[i];
+    if (c.Counts(m) && w28.Has(ReactionMs(c, i))) add(c.react_user[i], c.msg_author[m]);
+  }
+  std::sort(pairs.begin(), pairs.end());
+  struct Edge {
+    uint32_t u, v;
+    int64_t weight;
+  };
+  std::vector<Edge> edges;
+  for (size_t i = 0; i < pairs.size();) {
+    size_t j = i;
+    while (j < pairs.size() && pairs[j] == pairs[i]) ++j;
+    edges.push_back({static_cast<uint32_t>(pairs[i] >> 32), static_cast<uint32_t>(pairs[i]),
+                     static_cast<int64_t>(j - i)});
+    i = j;
+  }
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+
   NetworkFigures n;
-  std::vector<std::string> nodes;
-  {
-    std::set<std::string> set;
-    for (const auto& [e, wt] : weight) {
-      set.insert(e.first);
-      set.insert(e.second);
-    }
-    nodes.assign(set.begin(), set.end());  // by id
+  // Nodes in id order (PageRank's ties go by id).
+  std::vector<uint32_t> nodes;
+  for (const auto& e : edges) {
+    nodes.push_back(e.u);
+    nodes.push_back(e.v);
   }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  std::sort(nodes.begin(), nodes.end(), [&](uint32_t a, uint32_t b) { return c.users[a] < c.users[b]; });
+  std::vector<uint32_t> node_of(c.users.size(), kNone);
+  for (uint32_t i = 0; i < nodes.size(); ++i) node_of[nodes[i]] = i;
+
   n.nodes = static_cast<int64_t>(nodes.size());
-  n.edges = static_cast<int64_t>(weight.size());
+  n.edges = static_cast<int64_t>(edges.size());
   int64_t mutual = 0;
-  for (const auto& [e, wt] : weight)
-    if (weight.count({e.second, e.first})) ++mutual;
+  for (const auto& e : edges)
+    if (std::binary_search(pairs.begin(), pairs.end(), static_cast<uint64_t>(e.v) << 32 | e.u))
+      ++mutual;
   n.reciprocity = Ratio(mutual, n.edges);
   if (n.nodes > 1)
     n.density = static_cast<double>(n.edges) / (static_cast<double>(n.nodes) * (n.nodes - 1));
 
-  // Home groups: the group of most of a user's messages created before the end of W.
-  std::unordered_map<std::string, std::map<std::string, int64_t>> per_group;
-  for (const auto& [id, m] : ix.messages)
-    if (m->group_id && !m->group_id->empty() && m->created_at < w28.to)
-      ++per_group[m->author_id][*m->group_id];
-  std::unordered_map<std::string, std::string> home;
-  for (const auto& [u, groups] : per_group) {
-    const std::string* best = nullptr;
+  // Home groups of the nodes: the group of most of their messages created before the end of W;
+  // ties: the smallest group id.
+  std::vector<std::vector<std::pair<uint32_t, int64_t>>> per_group(nodes.size());
+  for (uint32_t m = 0; m < c.msg_ms.size(); ++m) {
+    if (!c.Counts(m) || c.msg_group[m] == kNone || c.msg_ms[m] >= w28.to) continue;
+    uint32_t node = node_of[c.msg_author[m]];
+    if (node == kNone) continue;
+    auto& mine = per_group[node];
+    auto it = std::find_if(mine.begin(), mine.end(),
+                           [&](const auto& gc) { return gc.first == c.msg_group[m]; });
+    if (it == mine.end())
+      mine.push_back({c.msg_group[m], 1});
+    else
+      ++it->second;
+  }
+  std::vector<uint32_t> home(nodes.size(), kNone);
+  for (size_t i = 0; i < nodes.size(); ++i) {
     int64_t most = 0;
-    for (const auto& [g, k] : groups)  // by id: the first of equals is the smallest
-      if (k > most) {
+    for (const auto& [g, k] : per_group[i])
+      if (k > most || (k == most && c.groups[g] < c.groups[home[i]])) {
         most = k;
-        best = &g;
+        home[i] = g;
       }
-    if (best) home[u] = *best;
   }
   int64_t across = 0, both = 0;
-  for (const auto& [e, wt] : weight) {
-    auto a = home.find(e.first), b = home.find(e.second);
-    if (a == home.end() || b == home.end()) continue;
-    both += wt;
-    if (a->second != b->second) across += wt;
+  for (const auto& e : edges) {
+    uint32_t a = home[node_of[e.u]], b = home[node_of[e.v]];
+    if (a == kNone || b == kNone) continue;
+    both += e.weight;
+    if (a != b) across += e.weight;
   }
   n.cross_group_share = Ratio(across, both);
 
-  // PageRank on the weighted graph.
-  size_t N = nodes.size();
+  // PageRank on the weighted graph; in-edges of each node in id order of their source.
+  const size_t N = nodes.size();
   if (N > 0) {
-    std::unordered_map<std::string, size_t> index;
-    for (size_t i = 0; i < N; ++i) index[nodes[i]] = i;
     std::vector<double> out_weight(N, 0);
-    std::vector<std::vector<std::pair<size_t, double>>> in_edges(N);
-    for (const auto& [e, wt] : weight) {
-      size_t u = index[e.first], v = index[e.second];
-      out_weight[u] += static_cast<double>(wt);
-      in_edges[v].push_back({u, static_cast<double>(wt)});
+    std::vector<std::tuple<uint32_t, uint32_t, double>> in;  // (v, u, weight) by node
+    in.reserve(edges.size());
+    for (const auto& e : edges) {
+      uint32_t u = node_of[e.u], v = node_of[e.v];
+      out_weight[u] += static_cast<double>(e.weight);
+      in.emplace_back(v, u, static_cast<double>(e.weight));
     }
+    std::sort(in.begin(), in.end());
+    std::vector<size_t> start(N + 1, 0);
+    for (const auto& [v, u, w] : in) ++start[v + 1];
+    for (size_t i = 0; i < N; ++i) start[i + 1] += start[i];
     const double damping = 0.85, n_d = static_cast<double>(N);
     std::vector<double> rank(N, 1.0 / n_d), next(N);
     for (int iter = 0; iter < 100; ++iter) {
@@ -285,7 +313,10 @@ NetworkFigures ComputeNetwork(const Dataset& d, const Index& ix, WeekBounds w28,
       double change = 0;
       for (size_t v = 0; v < N; ++v) {
         double sum = 0;
-        for (const auto& [u, wt] : in_edges[v]) sum += rank[u] * wt / out_weight[u];
+        for (size_t j = start[v]; j < start[v + 1]; ++j) {
+          const auto& [to, u, w] = in[j];
+          sum += rank[u] * w / out_weight[u];
+        }
         next[v] = (1 - damping) / n_d + damping * (sum + dangling / n_d);
         change += std::abs(next[v] - rank[v]);
       }
@@ -298,54 +329,51 @@ NetworkFigures ComputeNetwork(const Dataset& d, const Index& ix, WeekBounds w28,
                      [&](size_t a, size_t b) { return rank[a] > rank[b]; });  // ties: by id
     for (size_t i : order) {
       if (n.top_connectors.size() == 10) break;
-      if (d.opted_out.count(nodes[i])) continue;  // after ranking: the next moves up
-      n.top_connectors.push_back(Pseudonym(o.pseudonym_key, nodes[i]));
+      if (c.opted_out[nodes[i]]) continue;  // after ranking: the next moves up
+      n.top_connectors.push_back(Pseudonym(o.pseudonym_key, std::string(c.users[nodes[i]])));
     }
   }
   return n;
 }
 
-std::vector<GroupRow> ComputeGroups(const Dataset& d, const Index& ix, WeekBounds w, int min_size) {
-  auto in = [&](Time x) { return w.from <= x && x < w.to; };
-  struct Acc {
-    int64_t posts = 0, replies = 0, reactions = 0;
-    std::unordered_set<std::string> active;
-  };
-  std::unordered_map<std::string, Acc> acc;
-  for (const auto& [id, m] : ix.messages) {
-    if (!m->group_id || ix.bots.count(m->author_id) || !in(m->created_at)) continue;
-    auto& a = acc[*m->group_id];
-    ++(m->reply_to_id ? a.replies : a.posts);
-    a.active.insert(m->author_id);
+std::vector<GroupRow> ComputeGroups(const Columns& c, Span w, int min_size) {
+  const size_t G = c.groups.size();
+  std::vector<int64_t> posts(G), replies(G), reactions(G);
+  std::vector<uint64_t> active;  // (group << 32 | person)
+  for (uint32_t m = 0; m < c.msg_ms.size(); ++m) {
+    uint32_t g = c.msg_group[m], a = c.msg_author[m];
+    if (!c.Counts(m) || g == kNone || c.IsBot(a) || !w.Has(c.msg_ms[m])) continue;
+    ++(c.msg_parent[m] == kNone ? posts : replies)[g];
+    active.push_back(static_cast<uint64_t>(g) << 32 | a);
   }
-  for (const auto& r : d.reactions) {
-    auto on = ix.messages.find(r.message_id);
-    if (on == ix.messages.end() || !on->second->group_id || ix.bots.count(r.user_id)) continue;
-    if (!in(ix.ReactionTime(r, *on->second))) continue;
-    auto& a = acc[*on->second->group_id];
-    ++a.reactions;
-    a.active.insert(r.user_id);
+  for (size_t i = 0; i < c.react_msg.size(); ++i) {
+    uint32_t m = c.react_msg[i], u = c.react_user[i], g = c.msg_group[m];
+    if (!c.Counts(m) || g == kNone || c.IsBot(u) || !w.Has(ReactionMs(c, i))) continue;
+    ++reactions[g];
+    active.push_back(static_cast<uint64_t>(g) << 32 | u);
   }
+  std::sort(active.begin(), active.end());
+  active.erase(std::unique(active.begin(), active.end()), active.end());
   std::vector<GroupRow> rows;
-  for (const auto& g : d.groups) {
+  for (uint32_t g = 0; g < G; ++g) {
+    if (!c.group_known[g]) continue;
     GroupRow row;
-    row.group_id = g.id;
-    row.name = g.name;
-    std::unordered_set<std::string> members;
-    for (const auto& uid : g.members) {
-      auto u = ix.users.find(uid);
-      if (u != ix.users.end() && ix.IsMember(*u->second, w.to)) members.insert(uid);
-    }
+    row.group_id = std::string(c.groups[g]);
+    row.name = c.group_names[g];
+    std::vector<uint32_t> members;  // sorted
+    for (uint32_t u : c.group_members[g])
+      if (c.IsMember(u, w.to)) members.push_back(u);
     row.members = static_cast<int64_t>(members.size());
-    const Acc& a = acc[g.id];
-    int64_t active = 0;
-    for (const auto& uid : a.active)
-      if (members.count(uid)) ++active;
-    row.active_users = active;
-    row.posts = a.posts;
-    row.replies = a.replies;
-    row.reactions = a.reactions;
-    row.engagement_rate = Ratio(active, *row.members);
+    int64_t n_active = 0;
+    auto from = std::lower_bound(active.begin(), active.end(), static_cast<uint64_t>(g) << 32);
+    for (auto it = from; it != active.end() && (*it >> 32) == g; ++it)
+      if (std::binary_search(members.begin(), members.end(), static_cast<uint32_t>(*it)))
+        ++n_active;
+    row.active_users = n_active;
+    row.posts = posts[g];
+    row.replies = replies[g];
+    row.reactions = reactions[g];
+    row.engagement_rate = Ratio(n_active, *row.members);
     rows.push_back(std::move(row));
   }
   std::sort(rows.begin(), rows.end(),
@@ -366,25 +394,15 @@ std::vector<GroupRow> ComputeGroups(const Dataset& d, const Index& ix, WeekBound
 
 }  // namespace
 
-Dataset Dataset::Load(store::Store& s) {
-  Dataset d;
-  d.users = s.AllUsers();
-  d.groups = s.AllGroups();
-  d.messages = s.AllMessages();
-  d.reactions = s.AllReactions();
-  d.prompts = s.AllPrompts();
-  d.answers = s.AllAnswers();
-  for (const auto& [key, value] : s.CursorsWithPrefix("optout:"))
-    if (value == "out") d.opted_out.insert(key.substr(7));
-  return d;
-}
-
 std::string Pseudonym(const std::string& key, const std::string& user_id) {
   return crypto::HmacSha256Hex(key, user_id).substr(0, 12);
 }
 
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o) {
-  Index ix(d);
+  return ComputeWeekly(Columns::From(d), week, as_of, o);
+}
+
+Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o) {
   Report r;
   WeekBounds w = BoundsOf(o.tz, week);
   r.week = week.ToString();
@@ -394,29 +412,44 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
   r.as_of = as_of;
   r.provisional = w.to + hours{24 * 7} > as_of;
   r.min_group_size = o.min_group_size;
-  r.totals = ComputeTotals(d, ix, w);
-  r.trend = ComputeTotals(d, ix, BoundsOf(o.tz, week.Previous()));
-  // The 12 weeks ending with W, for the trend chart (the last two are computed already).
+  // The 12 weeks ending with W (the trend chart), in one pass.
   std::vector<IsoWeek> weeks{week};
   while (weeks.size() < 12) weeks.push_back(weeks.back().Previous());
-  for (size_t i = weeks.size(); i-- > 0;) {
-    r.history_weeks.push_back(weeks[i].ToString());
-    r.history.push_back(i == 0   ? r.totals
-                        : i == 1 ? r.trend
-                                 : ComputeTotals(d, ix, BoundsOf(o.tz, weeks[i])));
+  std::reverse(weeks.begin(), weeks.end());
+  std::vector<int64_t> bounds;
+  for (const auto& k : weeks) {
+    bounds.push_back(Ms(BoundsOf(o.tz, k).from));
+    r.history_weeks.push_back(k.ToString());
   }
-  WeekBounds w28 = Window28(o.tz, week);
-  r.personas = ComputePersonas(d, ix, w28, w.to);
-  r.network = ComputeNetwork(d, ix, w28, o);
-  r.groups = ComputeGroups(d, ix, w, o.min_group_size);
+  bounds.push_back(Ms(w.to));
+  r.history = ComputeTotals(c, bounds);
+  r.totals = r.history[11];
+  r.trend = r.history[10];
+  Span w28 = SpanOf(Window28(o.tz, week));
+  r.personas = ComputePersonas(c, w28, Ms(w.to));
+  r.network = ComputeNetwork(c, w28, o);
+  r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
 
+  auto is_bot = [&](const std::string& id) {
+    auto u = c.users.Find(id);
+    return u && c.IsBot(*u);
+  };
+  auto is_member = [&](const std::string& id) {
+    auto u = c.users.Find(id);
+    return u && c.IsMember(*u, Ms(w.to));
+  };
+  auto known_group = [&](const std::string& id) -> std::optional<uint32_t> {
+    auto g = c.groups.Find(id);
+    if (!g || !c.group_known[*g]) return std::nullopt;
+    return g;
+  };
   // Answers before close by non-bots, per prompt, in time order.
   std::unordered_map<std::string, std::vector<const Answer*>> answers_of;
   std::unordered_map<std::string, const Prompt*> prompt_by_id;
-  for (const auto& p : d.prompts) prompt_by_id[p.id] = &p;
-  for (const auto& a : d.answers) {
+  for (const auto& p : c.prompts) prompt_by_id[p.id] = &p;
+  for (const auto& a : c.answers) {
     auto it = prompt_by_id.find(a.prompt_id);
-    if (it == prompt_by_id.end() || ix.bots.count(a.user_id)) continue;
+    if (it == prompt_by_id.end() || is_bot(a.user_id)) continue;
     if (it->second->closes_at && !(a.answered_at < *it->second->closes_at)) continue;
     answers_of[a.prompt_id].push_back(&a);
   }
@@ -430,19 +463,19 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
     std::set<std::string> out;
     const std::vector<std::string>* who = &p.audience;
     if (p.audience.empty()) {
-      auto g = ix.groups.find(p.group_id);
-      if (g == ix.groups.end()) return out;
-      who = &g->second->members;
+      auto g = known_group(p.group_id);
+      if (!g) return out;
+      for (uint32_t u : c.group_members[*g])
+        if (c.IsMember(u, Ms(w.to))) out.insert(std::string(c.users[u]));
+      return out;
     }
-    for (const auto& uid : *who) {
-      auto u = ix.users.find(uid);
-      if (u != ix.users.end() && ix.IsMember(*u->second, w.to)) out.insert(uid);
-    }
+    for (const auto& uid : *who)
+      if (is_member(uid)) out.insert(uid);
     return out;
   };
 
   std::map<std::string, std::vector<const Prompt*>> campaign_prompts;
-  for (const auto& p : d.prompts) {
+  for (const auto& p : c.prompts) {
     if (p.posted_at < w.from || p.posted_at >= w.to) continue;
     campaign_prompts[p.campaign].push_back(&p);
     PromptRow row;
@@ -479,26 +512,25 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
         p.correct_rate.reset();
       });
   for (const auto& p : r.prompts)
-    if (auto g = ix.groups.find(p.group_id); g != ix.groups.end())
-      r.group_names[p.group_id] = g->second->name;
+    if (auto g = known_group(p.group_id)) r.group_names[p.group_id] = c.group_names[*g];
 
   for (const auto& [name, prompts] : campaign_prompts) {
-    CampaignRow c;
-    c.campaign = name;
-    c.prompts = static_cast<int64_t>(prompts.size());
+    CampaignRow line;
+    line.campaign = name;
+    line.prompts = static_cast<int64_t>(prompts.size());
     std::set<std::string> participants;
     for (const Prompt* p : prompts)
       for (const Answer* a : answers_of[p->id]) {
         participants.insert(a->user_id);
-        ++c.answers;
+        ++line.answers;
       }
-    c.participants = static_cast<int64_t>(participants.size());
+    line.participants = static_cast<int64_t>(participants.size());
     // Completed: answered every prompt of the campaign posted before the end of W whose
     // audience includes them (and at least one such prompt).
     int64_t completed = 0;
     std::vector<std::pair<std::set<std::string>, std::set<std::string>>>
         so_far;  // audience, answerers
-    for (const auto& p : d.prompts) {
+    for (const auto& p : c.prompts) {
       if (p.campaign != name || p.posted_at >= w.to) continue;
       std::set<std::string> who;
       for (const Answer* a : answers_of[p.id]) who.insert(a->user_id);
@@ -513,8 +545,8 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
       }
       if (in_any && all) ++completed;
     }
-    c.completion_rate = Ratio(completed, c.participants);
-    r.campaigns.push_back(std::move(c));
+    line.completion_rate = Ratio(completed, line.participants);
+    r.campaigns.push_back(std::move(line));
   }
   return r;
 }

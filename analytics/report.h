@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analytics/columns.h"
 #include "core/model.h"
 #include "core/time.h"
 #include "store/store.h"
@@ -16,7 +17,7 @@ namespace learnloop::analytics {
 
 constexpr int kDefinitionsVersion = 3;
 
-// Everything a report needs, read from the store once.
+// A data set built by hand (tests); reports read the store as Columns::Load.
 struct Dataset {
   std::vector<User> users;
   std::vector<Group> groups;
@@ -25,7 +26,6 @@ struct Dataset {
   std::vector<Prompt> prompts;
   std::vector<Answer> answers;
   std::set<std::string> opted_out;  // user ids (`learnloop people opt-out`)
-  static Dataset Load(store::Store& s);
 };
 
 struct Totals {
@@ -94,6 +94,7 @@ struct ReportOptions {
 // A person's pseudonymous id in leader reports.
 std::string Pseudonym(const std::string& key, const std::string& user_id);
 
+Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o);
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o);
 
 std::string RenderJson(const Report& r);

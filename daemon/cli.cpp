@@ -438,7 +438,7 @@ int Main(int argc, char** argv) {
       if (!t) return Usage(a.command, "--as-of must be an ISO 8601 time");
       as_of = *t;
     }
-    auto data = analytics::Dataset::Load(**store);
+    auto data = analytics::Columns::Load(**store);
     auto report = analytics::ComputeWeekly(data, *week, as_of, ReportOptionsFor(*cfg, **store));
     if (format == "csv") {
       std::error_code ec;

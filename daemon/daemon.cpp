@@ -265,7 +265,7 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
   if (ec)
     return Result<std::vector<std::string>>::Fail("cannot create " + cfg.report_dir + ": " +
                                                   ec.message());
-  auto data = analytics::Dataset::Load(store);
+  auto data = analytics::Columns::Load(store);
   auto report = analytics::ComputeWeekly(data, week, as_of, ReportOptionsFor(cfg, store));
   if (digest) *digest = analytics::RenderMarkdown(report);
   std::vector<std::pair<std::string, std::string>> files;  // name → text

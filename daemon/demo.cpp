@@ -80,7 +80,7 @@ int RunDemo(const DemoOptions& o) {
             << "...\n";
   RunSimulated(d, clock, end);
 
-  auto data = analytics::Dataset::Load(**store);
+  auto data = analytics::Columns::Load(**store);
   analytics::ReportOptions ro = ReportOptionsFor(cfg, **store);
   std::cout
       << "\n week      members  active  engaged  posts  replies  reactions  prompts  answered\n";
@@ -100,7 +100,7 @@ int RunDemo(const DemoOptions& o) {
               << "/" << audience << "\n";
   }
   const auto& bs = d.bot().stats();
-  std::cout << "\nIngested " << data.messages.size() << " messages and " << data.reactions.size()
+  std::cout << "\nIngested " << data.stored_messages << " messages and " << data.react_msg.size()
             << " likes; posted " << bs.posted << " prompts; recognised " << data.answers.size()
             << " answers.\n";
   std::string latest;

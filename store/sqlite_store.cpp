@@ -109,6 +109,12 @@ class Stmt {
     auto p = sqlite3_column_text(s_, c);
     return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, c)) : "";
   }
+  // Valid until the next Step.
+  std::string_view View(int c) {
+    auto p = sqlite3_column_text(s_, c);
+    return p ? std::string_view(reinterpret_cast<const char*>(p), sqlite3_column_bytes(s_, c))
+             : std::string_view();
+  }
   std::optional<std::string> OptText(int c) {
     if (IsNull(c)) return std::nullopt;
     return Text(c);
@@ -589,6 +595,43 @@ class SqliteStore final : public Store {
     return ReadAll("SELECT * FROM reactions ORDER BY message_id, user_id, kind", [](Stmt& s) {
       return Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)};
     });
+  }
+
+  void ScanMessages(const std::function<void(const MessageRow&)>& fn) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "SELECT id, thread_id, author_id, group_id, reply_to_id, created_at, deleted, mentions "
+           "FROM messages");
+    MessageRow row;
+    std::vector<std::string> mentions;
+    row.mentions = &mentions;
+    while (s.Step()) {
+      row.id = s.View(0);
+      row.thread_id = s.View(1);
+      row.author_id = s.View(2);
+      row.group_id = s.IsNull(3) ? std::nullopt : std::optional(s.View(3));
+      row.reply_to_id = s.IsNull(4) ? std::nullopt : std::optional(s.View(4));
+      row.created_at = s.TimeAt(5);
+      row.deleted = s.Int(6) != 0;
+      std::string_view m = s.View(7);
+      if (m == "[]")
+        mentions.clear();
+      else
+        mentions = DecodeList(std::string(m));
+      fn(row);
+    }
+  }
+
+  void ScanReactions(const std::function<void(const ReactionRow&)>& fn) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT message_id, user_id, created_at FROM reactions");
+    ReactionRow row;
+    while (s.Step()) {
+      row.message_id = s.View(0);
+      row.user_id = s.View(1);
+      row.created_at = s.OptTime(2);
+      fn(row);
+    }
   }
 
   std::vector<Prompt> AllPrompts() override {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model.h"
@@ -94,6 +95,22 @@ class Store {
   // Posted prompts still open at t (or never closing), by time.
   virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
   virtual std::vector<Answer> AllAnswers() = 0;
+
+  // Streaming reads of the two large tables, in no particular order, with only what analytics
+  // use (no text): each row is valid during its call only.
+  struct MessageRow {
+    std::string_view id, thread_id, author_id;
+    std::optional<std::string_view> group_id, reply_to_id;
+    Time created_at{};
+    bool deleted = false;
+    const std::vector<std::string>* mentions = nullptr;
+  };
+  virtual void ScanMessages(const std::function<void(const MessageRow&)>& fn) = 0;
+  struct ReactionRow {
+    std::string_view message_id, user_id;
+    std::optional<Time> created_at;
+  };
+  virtual void ScanReactions(const std::function<void(const ReactionRow&)>& fn) = 0;
 };
 
 // Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations.

@@ -139,7 +139,7 @@ TEST_F(SimEndToEnd, EveryAnswerInTheThreadBeforeTheCloseIsRecognised) {
 
 TEST_F(SimEndToEnd, WeeklyTotalsMatchACountFromTheSimulator) {
   TimeZone berlin = *FindZone("Europe/Berlin");
-  auto data = analytics::Dataset::Load(*run->store);
+  auto data = analytics::Columns::Load(*run->store);
   for (const char* week : {"2026-W42", "2026-W43", "2026-W44"}) {
     IsoWeek w = *IsoWeek::Parse(week);
     WeekBounds b = BoundsOf(berlin, w);
