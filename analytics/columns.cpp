@@ -1,11 +1,44 @@
 #include "analytics/columns.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "analytics/report.h"
 
 namespace learnloop::analytics {
+
+namespace {
+constexpr size_t kHugePage = 2 << 20;
+}
+
+template <typename T>
+void* BigAllocator<T>::AllocateBig(size_t bytes) {
+  if (bytes < kHugePage) {
+    void* p = std::malloc(bytes ? bytes : 1);
+    if (!p) throw std::bad_alloc();
+    return p;
+  }
+  size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (!p) throw std::bad_alloc();
+  madvise(p, rounded, MADV_HUGEPAGE);  // a hint: without it, ordinary pages
+  return p;
+}
+
+template <typename T>
+void BigAllocator<T>::FreeBig(void* p, size_t) {
+  std::free(p);
+}
+
+template struct BigAllocator<uint8_t>;
+template struct BigAllocator<uint32_t>;
+template struct BigAllocator<int64_t>;
+template struct BigAllocator<uint64_t>;
+template struct BigAllocator<std::string_view>;
 
 std::string_view Interner::Keep(std::string_view s) {
   if (used_ + s.size() > block_size_) {
@@ -19,25 +52,75 @@ std::string_view Interner::Keep(std::string_view s) {
   return {p, s.size()};
 }
 
-uint32_t Interner::Intern(std::string_view s) {
-  auto it = index_.find(s);
-  if (it != index_.end()) return it->second;
-  auto kept = Keep(s);
-  auto i = static_cast<uint32_t>(names_.size());
-  names_.push_back(kept);
-  index_.emplace(kept, i);
-  return i;
+uint64_t Interner::Hash(std::string_view s) {
+  // FNV-1a, then a final mix so that both halves are well spread.
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
 }
 
-std::optional<uint32_t> Interner::Find(std::string_view s) const {
-  auto it = index_.find(s);
-  if (it == index_.end()) return std::nullopt;
-  return it->second;
+size_t Interner::Slot(std::string_view s, uint64_t h) const {
+  const size_t mask = slots_.size() - 1;
+  const uint64_t tag = h >> 32;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    uint64_t e = slots_[i];
+    if (e == 0) return i;
+    if ((e >> 32) == tag && names_[static_cast<uint32_t>(e) - 1] == s) return i;
+  }
 }
 
 void Interner::Reserve(size_t n) {
   names_.reserve(n);
-  index_.reserve(n);
+  size_t want = 1024;
+  while (want < 2 * n) want *= 2;
+  if (want > slots_.size()) Grow(want);
+}
+
+void Interner::Grow(size_t size) {
+  Column<uint64_t> old = std::move(slots_);
+  slots_.assign(size ? size : std::max<size_t>(1024, old.size() * 2), 0);
+  const size_t mask = slots_.size() - 1;
+  for (uint64_t e : old) {
+    if (e == 0) continue;
+    size_t i = Hash(names_[static_cast<uint32_t>(e) - 1]) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = e;
+  }
+}
+
+uint32_t Interner::Intern(std::string_view s) {
+  if ((names_.size() + 1) * 2 > slots_.size()) Grow();  // at most half full
+  uint64_t h = Hash(s);
+  size_t i = Slot(s, h);
+  if (slots_[i] != 0) return static_cast<uint32_t>(slots_[i]) - 1;
+  auto index = static_cast<uint32_t>(names_.size());
+  names_.push_back(Keep(s));
+  slots_[i] = (h >> 32) << 32 | (static_cast<uint64_t>(index) + 1);
+  return index;
+}
+
+std::optional<uint32_t> Interner::Find(std::string_view s) const {
+  if (slots_.empty()) return std::nullopt;
+  size_t i = Slot(s, Hash(s));
+  if (slots_[i] == 0) return std::nullopt;
+  return static_cast<uint32_t>(slots_[i]) - 1;
+}
+
+void Columns::Reserve(int64_t n_users, int64_t n_messages, int64_t n_reactions) {
+  auto n = [](int64_t v) { return static_cast<size_t>(std::max<int64_t>(0, v)); };
+  users.Reserve(n(n_users));
+  user_flags.reserve(n(n_users));
+  joined_ms.reserve(n(n_users));
+  message_ids.Reserve(n(n_messages));
+  for (auto* col : {&msg_author, &msg_group, &msg_thread, &msg_parent}) col->reserve(n(n_messages));
+  msg_ms.reserve(n(n_messages));
+  msg_flags.reserve(n(n_messages));
+  react_msg.reserve(n(n_reactions));
+  react_user.reserve(n(n_reactions));
+  react_ms.reserve(n(n_reactions));
 }
 
 uint32_t Columns::User(std::string_view id) {
@@ -120,6 +203,11 @@ void Columns::AddReaction(const store::Store::ReactionRow& r) {
 }
 
 void Columns::Finish(const std::set<std::string>& opted_out_ids) {
+  for (const auto& p : prompts) {
+    prompt_audience.emplace_back();
+    for (const auto& id : p.audience) prompt_audience.back().push_back(User(id));
+  }
+  for (const auto& a : answers) answer_user.push_back(User(a.user_id));
   opted_out.assign(users.size(), 0);
   for (const auto& id : opted_out_ids)
     if (auto u = users.Find(id)) opted_out[*u] = 1;
@@ -127,6 +215,8 @@ void Columns::Finish(const std::set<std::string>& opted_out_ids) {
 
 Columns Columns::Load(store::Store& s) {
   Columns c;
+  auto sizes = s.ApproxSizes();
+  c.Reserve(sizes.users, sizes.messages, sizes.reactions);
   for (const auto& u : s.AllUsers()) c.AddUser(u);
   for (const auto& g : s.AllGroups()) c.AddGroup(g);
   s.ScanMessages([&](const store::Store::MessageRow& m) { c.AddMessage(m); });

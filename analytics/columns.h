@@ -4,10 +4,10 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/model.h"
@@ -17,7 +17,28 @@ namespace learnloop::analytics {
 
 struct Dataset;
 
-// Strings to dense indexes; the strings stay put (views into them remain valid).
+// An allocator for the large columns: blocks of 2 MiB and more are aligned so that the kernel
+// can back them with huge pages (fewer page faults and TLB misses on random access).
+template <typename T>
+struct BigAllocator {
+  using value_type = T;
+  BigAllocator() = default;
+  template <typename U>
+  BigAllocator(const BigAllocator<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(AllocateBig(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { FreeBig(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const BigAllocator<U>&) const {
+    return true;
+  }
+  static void* AllocateBig(size_t bytes);
+  static void FreeBig(void* p, size_t bytes);
+};
+template <typename T>
+using Column = std::vector<T, BigAllocator<T>>;
+
+// Strings to dense indexes, in an open-addressing table (the analytics look up millions of
+// ids); the strings stay put, so views of them remain valid.
 class Interner {
  public:
   uint32_t Intern(std::string_view s);
@@ -27,11 +48,15 @@ class Interner {
   void Reserve(size_t n);
 
  private:
+  static uint64_t Hash(std::string_view s);
+  // The slot of s: where it is, or the empty slot where it would go.
+  size_t Slot(std::string_view s, uint64_t h) const;
+  void Grow(size_t size = 0);  // 0: double
   std::string_view Keep(std::string_view s);
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t used_ = 0, block_size_ = 0;
-  std::vector<std::string_view> names_;
-  std::unordered_map<std::string_view, uint32_t> index_;
+  Column<std::string_view> names_;
+  Column<uint64_t> slots_;  // (hash high 32 bits << 32 | index + 1); 0: empty
 };
 
 struct Columns {
@@ -40,8 +65,8 @@ struct Columns {
 
   // People: everyone named anywhere (directory, authors, reactors, mentions, members).
   Interner users;
-  std::vector<uint8_t> user_flags;  // kKnown | kBot | kActive
-  std::vector<int64_t> joined_ms;   // kNoTime: not given
+  Column<uint8_t> user_flags;  // kKnown | kBot | kActive
+  Column<int64_t> joined_ms;   // kNoTime: not given
   std::vector<uint8_t> opted_out;
   static constexpr uint8_t kKnown = 1, kBot = 2, kActive = 4;
 
@@ -53,20 +78,22 @@ struct Columns {
 
   // Messages, including ones only referred to (a thread or parent not in the store).
   Interner message_ids;
-  std::vector<int64_t> msg_ms;
-  std::vector<uint32_t> msg_author, msg_group, msg_thread, msg_parent;  // kNone: none
-  std::vector<uint8_t> msg_flags;  // kStored | kDeleted
+  Column<int64_t> msg_ms;
+  Column<uint32_t> msg_author, msg_group, msg_thread, msg_parent;  // kNone: none
+  Column<uint8_t> msg_flags;                                       // kStored | kDeleted
   static constexpr uint8_t kStored = 1, kDeleted = 2;
   size_t stored_messages = 0;
   // Mentions: (message, person) pairs, each person once per message.
-  std::vector<uint32_t> mention_msg, mention_user;
+  Column<uint32_t> mention_msg, mention_user;
 
   // Reactions on stored messages; kNoTime when the ESN gave no time.
-  std::vector<uint32_t> react_msg, react_user;
-  std::vector<int64_t> react_ms;
+  Column<uint32_t> react_msg, react_user;
+  Column<int64_t> react_ms;
 
   std::vector<Prompt> prompts;
+  std::vector<std::vector<uint32_t>> prompt_audience;  // the people a prompt names
   std::vector<Answer> answers;
+  std::vector<uint32_t> answer_user;
 
   static Columns Load(store::Store& s);
   static Columns From(const Dataset& d);
@@ -88,6 +115,7 @@ struct Columns {
   void AddGroup(const learnloop::Group& g);
   void AddMessage(const store::Store::MessageRow& m);
   void AddReaction(const store::Store::ReactionRow& r);
+  void Reserve(int64_t users, int64_t messages, int64_t reactions);
   void Finish(const std::set<std::string>& opted_out_ids);
 };
 

@@ -30,13 +30,14 @@ std::optional<double> Ratio(int64_t num, int64_t den) {
   return static_cast<double>(num) / static_cast<double>(den);
 }
 
-
 constexpr int64_t kNoTime = Columns::kNoTime;
 constexpr uint32_t kNone = Columns::kNone;
 constexpr int64_t kResponseWindowMs = 168LL * 3600 * 1000;
 
 int64_t Ms(Time t) { return t.time_since_epoch().count(); }
-double MinutesBetween(int64_t a_ms, int64_t b_ms) { return static_cast<double>(b_ms - a_ms) / 60000.0; }
+double MinutesBetween(int64_t a_ms, int64_t b_ms) {
+  return static_cast<double>(b_ms - a_ms) / 60000.0;
+}
 
 struct Span {
   int64_t from, to;
@@ -55,8 +56,7 @@ std::vector<Totals> ComputeTotals(const Columns& c, const std::vector<int64_t>& 
   const size_t K = bounds.size() - 1, U = c.users.size(), M = c.msg_ms.size();
   auto week_of = [&](int64_t t) -> int {
     if (t < bounds[0] || t >= bounds[K]) return -1;
-    return static_cast<int>(std::upper_bound(bounds.begin(), bounds.end(), t) - bounds.begin()) -
-           1;
+    return static_cast<int>(std::upper_bound(bounds.begin(), bounds.end(), t) - bounds.begin()) - 1;
   };
   std::vector<Totals> t(K);
   std::vector<uint16_t> active(U), contributed(U);  // bit k: in week k
@@ -162,7 +162,6 @@ WeekBounds Window28(TimeZone tz, IsoWeek week) {
   return {BoundsOf(tz, week.Previous().Previous().Previous()).from, BoundsOf(tz, week).to};
 }
 
-
 Personas ComputePersonas(const Columns& c, Span w28, int64_t members_at) {
   const size_t U = c.users.size();
   std::vector<int64_t> made(U), received(U), posts(U), replies(U);
@@ -242,7 +241,8 @@ NetworkFigures ComputeNetwork(const Columns& c, Span w28, const ReportOptions& o
   }
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  std::sort(nodes.begin(), nodes.end(), [&](uint32_t a, uint32_t b) { return c.users[a] < c.users[b]; });
+  std::sort(nodes.begin(), nodes.end(),
+            [&](uint32_t a, uint32_t b) { return c.users[a] < c.users[b]; });
   std::vector<uint32_t> node_of(c.users.size(), kNone);
   for (uint32_t i = 0; i < nodes.size(); ++i) node_of[nodes[i]] = i;
 
@@ -430,73 +430,75 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
   r.network = ComputeNetwork(c, w28, o);
   r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
 
-  auto is_bot = [&](const std::string& id) {
-    auto u = c.users.Find(id);
-    return u && c.IsBot(*u);
-  };
-  auto is_member = [&](const std::string& id) {
-    auto u = c.users.Find(id);
-    return u && c.IsMember(*u, Ms(w.to));
-  };
+  const int64_t end_ms = Ms(w.to);
+  const size_t U = c.users.size();
   auto known_group = [&](const std::string& id) -> std::optional<uint32_t> {
     auto g = c.groups.Find(id);
     if (!g || !c.group_known[*g]) return std::nullopt;
     return g;
   };
+  std::unordered_map<std::string, uint32_t> prompt_index;
+  for (uint32_t i = 0; i < c.prompts.size(); ++i) prompt_index.emplace(c.prompts[i].id, i);
   // Answers before close by non-bots, per prompt, in time order.
-  std::unordered_map<std::string, std::vector<const Answer*>> answers_of;
-  std::unordered_map<std::string, const Prompt*> prompt_by_id;
-  for (const auto& p : c.prompts) prompt_by_id[p.id] = &p;
-  for (const auto& a : c.answers) {
-    auto it = prompt_by_id.find(a.prompt_id);
-    if (it == prompt_by_id.end() || is_bot(a.user_id)) continue;
-    if (it->second->closes_at && !(a.answered_at < *it->second->closes_at)) continue;
-    answers_of[a.prompt_id].push_back(&a);
+  std::vector<std::vector<uint32_t>> answers_of(c.prompts.size());
+  for (uint32_t i = 0; i < c.answers.size(); ++i) {
+    const Answer& a = c.answers[i];
+    auto it = prompt_index.find(a.prompt_id);
+    if (it == prompt_index.end() || c.IsBot(c.answer_user[i])) continue;
+    const Prompt& p = c.prompts[it->second];
+    if (p.closes_at && !(a.answered_at < *p.closes_at)) continue;
+    answers_of[it->second].push_back(i);
   }
-  for (auto& [id, v] : answers_of)
-    std::stable_sort(v.begin(), v.end(), [](const Answer* a, const Answer* b) {
-      return a->answered_at != b->answered_at ? a->answered_at < b->answered_at
-                                              : a->message_id < b->message_id;
+  for (auto& v : answers_of)
+    std::stable_sort(v.begin(), v.end(), [&](uint32_t x, uint32_t y) {
+      const Answer &a = c.answers[x], &b = c.answers[y];
+      return a.answered_at != b.answered_at ? a.answered_at < b.answered_at
+                                            : a.message_id < b.message_id;
     });
-  auto audience_of = [&](const Prompt& p) {
-    // The people it names, or else its group's members; members of the network for W.
-    std::set<std::string> out;
-    const std::vector<std::string>* who = &p.audience;
+  // The people it names, or else its group's members; members of the network for W.
+  auto audience_of = [&](uint32_t pi) {
+    std::vector<uint32_t> out;
+    const Prompt& p = c.prompts[pi];
     if (p.audience.empty()) {
-      auto g = known_group(p.group_id);
-      if (!g) return out;
-      for (uint32_t u : c.group_members[*g])
-        if (c.IsMember(u, Ms(w.to))) out.insert(std::string(c.users[u]));
+      if (auto g = known_group(p.group_id))
+        for (uint32_t u : c.group_members[*g])
+          if (c.IsMember(u, end_ms)) out.push_back(u);
       return out;
     }
-    for (const auto& uid : *who)
-      if (is_member(uid)) out.insert(uid);
+    for (uint32_t u : c.prompt_audience[pi])
+      if (c.IsMember(u, end_ms)) out.push_back(u);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
   };
 
-  std::map<std::string, std::vector<const Prompt*>> campaign_prompts;
-  for (const auto& p : c.prompts) {
+  std::vector<uint32_t> mark(U, kNone);  // mark[u] == prompt: u answered it
+  std::map<std::string, std::vector<uint32_t>> campaign_prompts;
+  for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
+    const Prompt& p = c.prompts[pi];
     if (p.posted_at < w.from || p.posted_at >= w.to) continue;
-    campaign_prompts[p.campaign].push_back(&p);
+    campaign_prompts[p.campaign].push_back(pi);
     PromptRow row;
     row.prompt_id = p.id;
     row.campaign = p.campaign;
     row.step = p.step;
     row.group_id = p.group_id;
     row.type = p.type;
-    row.audience = static_cast<int64_t>(audience_of(p).size());
-    std::map<std::string, const Answer*> first;
-    for (const Answer* a : answers_of[p.id]) first.emplace(a->user_id, a);
-    row.answerers = static_cast<int64_t>(first.size());
-    row.response_rate = Ratio(*row.answerers, *row.audience);
+    row.audience = static_cast<int64_t>(audience_of(pi).size());
+    int64_t answerers = 0, correct = 0;
     std::vector<double> minutes;
-    int64_t correct = 0;
-    for (const auto& [u, a] : first) {
-      minutes.push_back(Minutes(p.posted_at, a->answered_at));
-      if (a->correct.value_or(false)) ++correct;
+    for (uint32_t i : answers_of[pi]) {  // each person's first answer
+      uint32_t u = c.answer_user[i];
+      if (mark[u] == pi) continue;
+      mark[u] = pi;
+      ++answerers;
+      minutes.push_back(Minutes(p.posted_at, c.answers[i].answered_at));
+      if (c.answers[i].correct.value_or(false)) ++correct;
     }
-    row.median_minutes_to_answer = Median(minutes);
-    if (p.type == "choice" && p.correct) row.correct_rate = Ratio(correct, *row.answerers);
+    row.answerers = answerers;
+    row.response_rate = Ratio(answerers, *row.audience);
+    row.median_minutes_to_answer = Median(std::move(minutes));
+    if (p.type == "choice" && p.correct) row.correct_rate = Ratio(correct, answerers);
     r.prompts.push_back(std::move(row));
   }
   std::sort(r.prompts.begin(), r.prompts.end(),
@@ -514,36 +516,39 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
   for (const auto& p : r.prompts)
     if (auto g = known_group(p.group_id)) r.group_names[p.group_id] = c.group_names[*g];
 
-  for (const auto& [name, prompts] : campaign_prompts) {
+  std::vector<uint32_t> in_audience(U), answered(U);
+  std::vector<uint8_t> participant(U);
+  for (const auto& [name, pis] : campaign_prompts) {
     CampaignRow line;
     line.campaign = name;
-    line.prompts = static_cast<int64_t>(prompts.size());
-    std::set<std::string> participants;
-    for (const Prompt* p : prompts)
-      for (const Answer* a : answers_of[p->id]) {
-        participants.insert(a->user_id);
+    line.prompts = static_cast<int64_t>(pis.size());
+    std::vector<uint32_t> participants;
+    for (uint32_t pi : pis)
+      for (uint32_t i : answers_of[pi]) {
         ++line.answers;
+        uint32_t u = c.answer_user[i];
+        if (!participant[u]) participants.push_back(u);
+        participant[u] = 1;
       }
     line.participants = static_cast<int64_t>(participants.size());
     // Completed: answered every prompt of the campaign posted before the end of W whose
     // audience includes them (and at least one such prompt).
-    int64_t completed = 0;
-    std::vector<std::pair<std::set<std::string>, std::set<std::string>>>
-        so_far;  // audience, answerers
-    for (const auto& p : c.prompts) {
+    std::fill(in_audience.begin(), in_audience.end(), 0);
+    std::fill(answered.begin(), answered.end(), 0);
+    std::fill(mark.begin(), mark.end(), kNone);
+    for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
+      const Prompt& p = c.prompts[pi];
       if (p.campaign != name || p.posted_at >= w.to) continue;
-      std::set<std::string> who;
-      for (const Answer* a : answers_of[p.id]) who.insert(a->user_id);
-      so_far.emplace_back(audience_of(p), std::move(who));
-    }
-    for (const auto& u : participants) {
-      bool in_any = false, all = true;
-      for (const auto& [aud, who] : so_far) {
-        if (!aud.count(u)) continue;
-        in_any = true;
-        if (!who.count(u)) all = false;
+      for (uint32_t i : answers_of[pi]) mark[c.answer_user[i]] = pi;
+      for (uint32_t u : audience_of(pi)) {
+        ++in_audience[u];
+        if (mark[u] == pi) ++answered[u];
       }
-      if (in_any && all) ++completed;
+    }
+    int64_t completed = 0;
+    for (uint32_t u : participants) {
+      if (in_audience[u] > 0 && in_audience[u] == answered[u]) ++completed;
+      participant[u] = 0;
     }
     line.completion_rate = Ratio(completed, line.participants);
     r.campaigns.push_back(std::move(line));

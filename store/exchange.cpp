@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "core/json.h"
+#include "core/jsonl.h"
 
 namespace learnloop::store {
 
@@ -129,57 +130,44 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
 
 namespace {
 
-struct LineError {
-  std::string message;
-};
+using jsonl::LineError;
 struct Abort {};  // a file failed: leave the transaction, which rolls back
 
-std::string Req(const json::Value& o, const char* k) {
-  auto v = json::GetString(o, k);
+std::string Req(const jsonl::Object& o, const char* k) {
+  auto v = o.String(k);
   if (!v) throw LineError{std::string("missing or non-string '") + k + "'"};
-  return *v;
+  return std::string(*v);
 }
 
-Time ReqTime(const json::Value& o, const char* k) {
+std::optional<std::string> Opt(const jsonl::Object& o, const char* k) {
+  auto v = o.String(k);
+  if (!v) return std::nullopt;
+  return std::string(*v);
+}
+
+Time ReqTime(const jsonl::Object& o, const char* k) {
   auto t = ParseIso(Req(o, k));
   if (!t) throw LineError{std::string("'") + k + "' is not an ISO 8601 time"};
   return *t;
 }
 
-std::optional<Time> OptTime(const json::Value& o, const char* k) {
-  auto s = json::GetString(o, k);
+std::optional<Time> OptTime(const jsonl::Object& o, const char* k) {
+  auto s = o.String(k);
   if (!s) return std::nullopt;
   auto t = ParseIso(*s);
   if (!t) throw LineError{std::string("'") + k + "' is not an ISO 8601 time"};
   return t;
 }
 
-bool ReqBool(const json::Value& o, const char* k) {
-  auto b = json::GetBool(o, k);
+bool ReqBool(const jsonl::Object& o, const char* k) {
+  auto b = o.Bool(k);
   if (!b) throw LineError{std::string("missing or non-boolean '") + k + "'"};
   return *b;
 }
 
-Status ReadLines(const fs::path& p, const std::function<void(const json::Value&)>& fn,
+Status ReadLines(const fs::path& p, const std::function<void(const jsonl::Object&)>& fn,
                  int64_t& count) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Status::Ok();  // a missing file is an empty table
-  std::string line;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.empty()) continue;
-    auto v = json::Parse(line);
-    if (!v.ok() || !v->is_object())
-      return Status::Fail(p.string() + ":" + std::to_string(lineno) + ": not a JSON object");
-    try {
-      fn(*v);
-    } catch (const LineError& e) {
-      return Status::Fail(p.string() + ":" + std::to_string(lineno) + ": " + e.message);
-    }
-    ++count;
-  }
-  return Status::Ok();
+  return jsonl::ForEachLine(p.string(), fn, count);
 }
 
 }  // namespace
@@ -189,17 +177,17 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
   ExchangeCounts n;
   Status st;
   try {
-    s.Transaction([&] {
+    s.BulkTransaction([&] {
       st = ReadLines(
           fs::path(dir) / "users.jsonl",
-          [&](const json::Value& o) {
+          [&](const jsonl::Object& o) {
             User u;
             u.id = Req(o, "id");
             u.network = Req(o, "network");
-            u.name = json::GetString(o, "name").value_or("");
-            u.email = json::GetString(o, "email");
-            u.department = json::GetString(o, "department");
-            u.state = json::GetString(o, "state").value_or("active");
+            u.name = Opt(o, "name").value_or("");
+            u.email = Opt(o, "email");
+            u.department = Opt(o, "department");
+            u.state = Opt(o, "state").value_or("active");
             u.is_bot = ReqBool(o, "is_bot");
             u.joined_at = OptTime(o, "joined_at");
             s.UpsertUser(u);
@@ -208,76 +196,75 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
       if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "groups.jsonl",
-          [&](const json::Value& o) {
+          [&](const jsonl::Object& o) {
             Group g;
             g.id = Req(o, "id");
             g.network = Req(o, "network");
-            g.name = json::GetString(o, "name").value_or("");
-            g.kind = json::GetString(o, "kind").value_or("community");
-            g.members = json::GetStringArray(o, "members").value_or(std::vector<std::string>{});
+            g.name = Opt(o, "name").value_or("");
+            g.kind = Opt(o, "kind").value_or("community");
+            g.members = o.StringArray("members").value_or(std::vector<std::string>{});
             s.UpsertGroup(g);
           },
           n.groups);
       if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "messages.jsonl",
-          [&](const json::Value& o) {
+          [&](const jsonl::Object& o) {
             Message m;
             m.id = Req(o, "id");
             m.network = Req(o, "network");
-            m.group_id = json::GetString(o, "group_id");
+            m.group_id = Opt(o, "group_id");
             m.thread_id = Req(o, "thread_id");
-            m.reply_to_id = json::GetString(o, "reply_to_id");
+            m.reply_to_id = Opt(o, "reply_to_id");
             m.author_id = Req(o, "author_id");
             m.created_at = ReqTime(o, "created_at");
             m.edited_at = OptTime(o, "edited_at");
-            m.deleted = json::GetBool(o, "deleted").value_or(false);
-            m.text = json::GetString(o, "text").value_or("");
-            m.mentions = json::GetStringArray(o, "mentions").value_or(std::vector<std::string>{});
-            m.kind = json::GetString(o, "kind").value_or(m.reply_to_id ? "reply" : "post");
+            m.deleted = o.Bool("deleted").value_or(false);
+            m.text = Opt(o, "text").value_or("");
+            m.mentions = o.StringArray("mentions").value_or(std::vector<std::string>{});
+            m.kind = Opt(o, "kind").value_or(m.reply_to_id ? "reply" : "post");
             s.UpsertMessage(m);
           },
           n.messages);
       if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "reactions.jsonl",
-          [&](const json::Value& o) {
+          [&](const jsonl::Object& o) {
             s.UpsertReaction(Reaction{Req(o, "message_id"), Req(o, "user_id"),
-                                      json::GetString(o, "kind").value_or("like"),
-                                      OptTime(o, "created_at")});
+                                      Opt(o, "kind").value_or("like"), OptTime(o, "created_at")});
           },
           n.reactions);
       if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "prompts.jsonl",
-          [&](const json::Value& o) {
+          [&](const jsonl::Object& o) {
             Prompt p;
             p.id = Req(o, "id");
             p.campaign = Req(o, "campaign");
-            p.step = static_cast<int>(json::GetInt64(o, "step").value_or(0));
+            p.step = static_cast<int>(o.Int("step").value_or(0));
             p.network = Req(o, "network");
             p.group_id = Req(o, "group_id");
             p.message_id = Req(o, "message_id");
-            p.type = json::GetString(o, "type").value_or("free_text");
+            p.type = Opt(o, "type").value_or("free_text");
             p.posted_at = ReqTime(o, "posted_at");
             p.closes_at = OptTime(o, "closes_at");
-            p.correct = json::GetString(o, "correct");
-            p.audience = json::GetStringArray(o, "audience").value_or(std::vector<std::string>{});
+            p.correct = Opt(o, "correct");
+            p.audience = o.StringArray("audience").value_or(std::vector<std::string>{});
             s.UpsertPrompt(p);
           },
           n.prompts);
       if (!st.ok()) throw Abort{};
       st = ReadLines(
           fs::path(dir) / "answers.jsonl",
-          [&](const json::Value& o) {
+          [&](const jsonl::Object& o) {
             Answer a;
             a.prompt_id = Req(o, "prompt_id");
             a.user_id = Req(o, "user_id");
             a.message_id = Req(o, "message_id");
             a.answered_at = ReqTime(o, "answered_at");
-            a.choice = json::GetString(o, "choice");
-            a.correct = json::GetBool(o, "correct");
-            a.points = static_cast<int>(json::GetInt64(o, "points").value_or(0));
+            a.choice = Opt(o, "choice");
+            a.correct = o.Bool("correct");
+            a.points = static_cast<int>(o.Int("points").value_or(0));
             s.UpsertAnswer(a);
           },
           n.answers);

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <stdexcept>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "core/json.h"
 #include "store/store.h"
@@ -63,6 +65,14 @@ CREATE INDEX messages_author ON messages(author_id);
 )sql",
 };
 
+// The indexes only reads need (the same as the migrations create).
+const char* const kDropSecondaryIndexes =
+    "DROP INDEX messages_thread; DROP INDEX messages_author; DROP INDEX reactions_user;";
+const char* const kCreateSecondaryIndexes =
+    "CREATE INDEX messages_thread ON messages(thread_id); "
+    "CREATE INDEX messages_author ON messages(author_id); "
+    "CREATE INDEX reactions_user ON reactions(user_id);";
+
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
@@ -101,6 +111,9 @@ class Stmt {
   }
   void Run() {
     Step();
+    Reset();
+  }
+  void Reset() {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
   }
@@ -149,7 +162,10 @@ std::vector<std::string> DecodeList(const std::string& s) {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
-  ~SqliteStore() override { sqlite3_close(db_); }
+  ~SqliteStore() override {
+    cache_.clear();
+    sqlite3_close(db_);
+  }
 
   void Exec(const char* sql) {
     char* err = nullptr;
@@ -191,10 +207,42 @@ class SqliteStore final : public Store {
 
   // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
   // brings.
+  void BulkTransaction(const std::function<void()>& fn) override {
+    std::lock_guard lock(mu_);
+    // Up to 1 GiB of pages in memory, so that a long transaction does not spill them to the
+    // log before its commit.
+    Exec("PRAGMA cache_size=-1048576");
+    try {
+      Transaction([&] {
+        // Into an empty store, the secondary indexes are built once at the end (a sort)
+        // instead of row by row.
+        Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
+        bool empty = !any.Step();
+        any.Reset();
+        if (empty) Exec(kDropSecondaryIndexes);
+        // Nobody else can write meanwhile: the forgotten are read once.
+        bulk_forgotten_.emplace();
+        for (auto& id : ReadAll("SELECT user_id FROM forgotten", [](Stmt& s) { return s.Text(0); }))
+          bulk_forgotten_->insert(std::move(id));
+        fn();
+        bulk_forgotten_.reset();
+        if (empty) Exec(kCreateSecondaryIndexes);
+      });
+    } catch (...) {
+      bulk_forgotten_.reset();
+      Exec("PRAGMA cache_size=-2000");
+      throw;
+    }
+    Exec("PRAGMA cache_size=-2000");
+  }
+
   bool Forgotten(const std::string& user_id) {
-    Stmt s(db_, "SELECT 1 FROM forgotten WHERE user_id=?1");
+    if (bulk_forgotten_) return bulk_forgotten_->count(user_id) > 0;
+    Stmt& s = Cached("SELECT 1 FROM forgotten WHERE user_id=?1");
     s.Bind(1, user_id);
-    return s.Step();
+    bool found = s.Step();
+    s.Reset();
+    return found;
   }
 
   bool IsForgotten(const std::string& user_id) override {
@@ -264,11 +312,11 @@ class SqliteStore final : public Store {
   void UpsertUser(const User& u) override {
     Locked([&] {
       if (Forgotten(u.id)) return;
-      Stmt s(db_,
-             "INSERT INTO users VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET "
-             "network=excluded.network, name=excluded.name, email=excluded.email, "
-             "department=excluded.department, state=excluded.state, is_bot=excluded.is_bot, "
-             "joined_at=excluded.joined_at");
+      Stmt& s = Cached(
+          "INSERT INTO users VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET "
+          "network=excluded.network, name=excluded.name, email=excluded.email, "
+          "department=excluded.department, state=excluded.state, is_bot=excluded.is_bot, "
+          "joined_at=excluded.joined_at");
       s.Bind(1, u.id).Bind(2, u.network).Bind(3, u.name).Bind(4, u.email).Bind(5, u.department);
       s.Bind(6, u.state).Bind(7, u.is_bot).Bind(8, u.joined_at).Run();
     });
@@ -276,13 +324,13 @@ class SqliteStore final : public Store {
 
   void UpsertGroup(const Group& g) override {
     Transaction([&] {
-      Stmt s(db_,
-             "INSERT INTO groups VALUES (?1,?2,?3,?4) ON CONFLICT(id) DO UPDATE SET "
-             "network=excluded.network, name=excluded.name, kind=excluded.kind");
+      Stmt& s = Cached(
+          "INSERT INTO groups VALUES (?1,?2,?3,?4) ON CONFLICT(id) DO UPDATE SET "
+          "network=excluded.network, name=excluded.name, kind=excluded.kind");
       s.Bind(1, g.id).Bind(2, g.network).Bind(3, g.name).Bind(4, g.kind).Run();
-      Stmt d(db_, "DELETE FROM memberships WHERE group_id=?1");
+      Stmt& d = Cached("DELETE FROM memberships WHERE group_id=?1");
       d.Bind(1, g.id).Run();
-      Stmt m(db_, "INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
+      Stmt& m = Cached("INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
       for (const auto& u : g.members)
         if (!Forgotten(u)) m.Bind(1, g.id).Bind(2, u).Run();
     });
@@ -295,13 +343,13 @@ class SqliteStore final : public Store {
       m.mentions.erase(std::remove_if(m.mentions.begin(), m.mentions.end(),
                                       [&](const std::string& id) { return Forgotten(id); }),
                        m.mentions.end());
-      Stmt s(db_,
-             "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
-             "ON CONFLICT(id) DO UPDATE SET network=excluded.network, group_id=excluded.group_id, "
-             "thread_id=excluded.thread_id, reply_to_id=excluded.reply_to_id, "
-             "author_id=excluded.author_id, created_at=excluded.created_at, "
-             "edited_at=excluded.edited_at, deleted=excluded.deleted, text=excluded.text, "
-             "mentions=excluded.mentions, kind=excluded.kind");
+      Stmt& s = Cached(
+          "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+          "ON CONFLICT(id) DO UPDATE SET network=excluded.network, group_id=excluded.group_id, "
+          "thread_id=excluded.thread_id, reply_to_id=excluded.reply_to_id, "
+          "author_id=excluded.author_id, created_at=excluded.created_at, "
+          "edited_at=excluded.edited_at, deleted=excluded.deleted, text=excluded.text, "
+          "mentions=excluded.mentions, kind=excluded.kind");
       s.Bind(1, m.id).Bind(2, m.network).Bind(3, m.group_id).Bind(4, m.thread_id);
       s.Bind(5, m.reply_to_id).Bind(6, m.author_id).Bind(7, m.created_at).Bind(8, m.edited_at);
       s.Bind(9, m.deleted).Bind(10, m.text).Bind(11, EncodeList(m.mentions)).Bind(12, m.kind).Run();
@@ -320,9 +368,9 @@ class SqliteStore final : public Store {
   void UpsertReaction(const Reaction& r) override {
     Locked([&] {
       if (Forgotten(r.user_id)) return;
-      Stmt s(db_,
-             "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_id,user_id,kind) "
-             "DO UPDATE SET created_at=excluded.created_at");
+      Stmt& s = Cached(
+          "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_id,user_id,kind) "
+          "DO UPDATE SET created_at=excluded.created_at");
       s.Bind(1, r.message_id).Bind(2, r.user_id).Bind(3, r.kind).Bind(4, r.created_at).Run();
     });
   }
@@ -331,9 +379,9 @@ class SqliteStore final : public Store {
                         const std::vector<std::string>& present) override {
     int changed = 0;
     Locked([&] {
-      Stmt s(db_,
-             "UPDATE messages SET deleted=1 WHERE group_id=?1 AND created_at>=?2 AND created_at<?3 "
-             "AND deleted=0 AND id NOT IN (SELECT value FROM json_each(?4))");
+      Stmt& s = Cached(
+          "UPDATE messages SET deleted=1 WHERE group_id=?1 AND created_at>=?2 AND created_at<?3 "
+          "AND deleted=0 AND id NOT IN (SELECT value FROM json_each(?4))");
       s.Bind(1, group_id).Bind(2, from).Bind(3, to).Bind(4, EncodeList(present)).Run();
       changed = sqlite3_changes(db_);
     });
@@ -488,10 +536,10 @@ class SqliteStore final : public Store {
   void UpsertAnswer(const Answer& a) override {
     Locked([&] {
       if (Forgotten(a.user_id)) return;
-      Stmt s(db_,
-             "INSERT INTO answers VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(prompt_id,message_id) "
-             "DO UPDATE SET user_id=excluded.user_id, answered_at=excluded.answered_at, "
-             "choice=excluded.choice, correct=excluded.correct, points=excluded.points");
+      Stmt& s = Cached(
+          "INSERT INTO answers VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(prompt_id,message_id) "
+          "DO UPDATE SET user_id=excluded.user_id, answered_at=excluded.answered_at, "
+          "choice=excluded.choice, correct=excluded.correct, points=excluded.points");
       s.Bind(1, a.prompt_id).Bind(2, a.user_id).Bind(3, a.message_id).Bind(4, a.answered_at);
       s.Bind(5, a.choice).Bind(6, a.correct).Bind(7, a.points).Run();
     });
@@ -500,7 +548,7 @@ class SqliteStore final : public Store {
   void UpsertCardAction(const CardAction& a) override {
     Locked([&] {
       if (Forgotten(a.user_id)) return;
-      Stmt s(db_, "INSERT OR REPLACE INTO card_actions VALUES (?1,?2,?3,?4,?5,?6)");
+      Stmt& s = Cached("INSERT OR REPLACE INTO card_actions VALUES (?1,?2,?3,?4,?5,?6)");
       s.Bind(1, a.id).Bind(2, a.network).Bind(3, a.message_id).Bind(4, a.user_id);
       s.Bind(5, a.value).Bind(6, a.at).Run();
     });
@@ -595,6 +643,16 @@ class SqliteStore final : public Store {
     return ReadAll("SELECT * FROM reactions ORDER BY message_id, user_id, kind", [](Stmt& s) {
       return Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)};
     });
+  }
+
+  Sizes ApproxSizes() override {
+    std::lock_guard lock(mu_);
+    auto max_rowid = [&](const char* sql) {
+      Stmt s(db_, sql);
+      return s.Step() ? s.Int(0) : 0;
+    };
+    return {max_rowid("SELECT max(rowid) FROM users"), max_rowid("SELECT max(rowid) FROM messages"),
+            max_rowid("SELECT max(rowid) FROM reactions")};
   }
 
   void ScanMessages(const std::function<void(const MessageRow&)>& fn) override {
@@ -692,7 +750,17 @@ class SqliteStore final : public Store {
     f();
   }
 
+  // The statements of the frequent writes, prepared once (keyed by their SQL literal).
+  Stmt& Cached(const char* sql) {
+    auto& s = cache_[sql];
+    if (!s) s = std::make_unique<Stmt>(db_, sql);
+    s->Reset();
+    return *s;
+  }
+
   sqlite3* db_;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
+  std::optional<std::unordered_set<std::string>> bulk_forgotten_;  // during a bulk transaction
   std::recursive_mutex mu_;
   int depth_ = 0;
 };
@@ -704,7 +772,10 @@ Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   sqlite3* db = nullptr;
-  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) {
+  // The store serialises every use of its connection itself.
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
     std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Result<std::unique_ptr<Store>>::Fail("cannot open store " + path + ": " + msg);

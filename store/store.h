@@ -36,6 +36,8 @@ class Store {
 
   // Runs fn inside one transaction (rolled back when fn throws).
   virtual void Transaction(const std::function<void()>& fn) = 0;
+  // A transaction for a large load (an import): the store may use much more memory meanwhile.
+  virtual void BulkTransaction(const std::function<void()>& fn) = 0;
 
   virtual void UpsertUser(const User& u) = 0;
   virtual void UpsertGroup(const Group& g) = 0;  // replaces the group's members
@@ -95,6 +97,12 @@ class Store {
   // Posted prompts still open at t (or never closing), by time.
   virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
   virtual std::vector<Answer> AllAnswers() = 0;
+
+  // About how many rows the large tables hold (at least as many), for sizing buffers.
+  struct Sizes {
+    int64_t users = 0, messages = 0, reactions = 0;
+  };
+  virtual Sizes ApproxSizes() = 0;
 
   // Streaming reads of the two large tables, in no particular order, with only what analytics
   // use (no text): each row is valid during its call only.
