@@ -102,6 +102,30 @@ uint32_t Interner::Intern(std::string_view s) {
   return index;
 }
 
+void Interner::FindMany(const std::string_view* keys, size_t n, uint32_t* out) const {
+  if (slots_.empty()) {
+    std::fill(out, out + n, Columns::kNone);
+    return;
+  }
+  constexpr size_t kMax = 64;
+  uint64_t hash[kMax];
+  const size_t mask = slots_.size() - 1;
+  for (size_t done = 0; done < n; done += kMax) {
+    size_t k = std::min(kMax, n - done);
+    for (size_t i = 0; i < k; ++i) {
+      hash[i] = Hash(keys[done + i]);
+      __builtin_prefetch(&slots_[hash[i] & mask]);
+    }
+    for (size_t i = 0; i < k; ++i)
+      if (uint64_t e = slots_[hash[i] & mask])
+        __builtin_prefetch(&names_[static_cast<uint32_t>(e) - 1]);
+    for (size_t i = 0; i < k; ++i) {
+      size_t slot = Slot(keys[done + i], hash[i]);
+      out[done + i] = slots_[slot] ? static_cast<uint32_t>(slots_[slot]) - 1 : Columns::kNone;
+    }
+  }
+}
+
 std::optional<uint32_t> Interner::Find(std::string_view s) const {
   if (slots_.empty()) return std::nullopt;
   size_t i = Slot(s, Hash(s));
@@ -178,8 +202,11 @@ void Columns::AddMessage(const store::Store::MessageRow& r) {
   msg_ms[m] = r.created_at.time_since_epoch().count();
   msg_author[m] = User(r.author_id);
   msg_group[m] = r.group_id && !r.group_id->empty() ? Group(*r.group_id) : kNone;
-  msg_thread[m] = MessageRef(r.thread_id);
-  msg_parent[m] = r.reply_to_id ? MessageRef(*r.reply_to_id) : kNone;
+  // A post is its own thread; most replies answer the thread's post.
+  msg_thread[m] = r.thread_id == r.id ? m : MessageRef(r.thread_id);
+  msg_parent[m] = !r.reply_to_id                  ? kNone
+                  : *r.reply_to_id == r.thread_id ? msg_thread[m]
+                                                  : MessageRef(*r.reply_to_id);
   msg_flags[m] = kStored | (r.deleted ? kDeleted : 0);
   if (r.mentions && !r.mentions->empty()) {
     size_t first = mention_user.size();
@@ -195,14 +222,33 @@ void Columns::AddMessage(const store::Store::MessageRow& r) {
 }
 
 void Columns::AddReaction(const store::Store::ReactionRow& r) {
-  auto m = message_ids.Find(r.message_id);
-  if (!m || !(msg_flags[*m] & kStored)) return;  // on a message not in the store: ignored
-  react_msg.push_back(*m);
-  react_user.push_back(User(r.user_id));
-  react_ms.push_back(r.created_at ? r.created_at->time_since_epoch().count() : kNoTime);
+  // Looked up in batches: the message ids of a batch are fetched from memory together.
+  pending_.push_back({pending_keys_.size(), r.message_id.size(), User(r.user_id),
+                      r.created_at ? r.created_at->time_since_epoch().count() : kNoTime});
+  pending_keys_.append(r.message_id);
+  if (pending_.size() == kBatch) FlushReactions();
+}
+
+void Columns::FlushReactions() {
+  std::string_view keys[kBatch];
+  uint32_t found[kBatch];
+  size_t n = pending_.size();
+  for (size_t i = 0; i < n; ++i)
+    keys[i] = std::string_view(pending_keys_).substr(pending_[i].offset, pending_[i].size);
+  message_ids.FindMany(keys, n, found);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t m = found[i];
+    if (m == kNone || !(msg_flags[m] & kStored)) continue;  // on a message not in the store
+    react_msg.push_back(m);
+    react_user.push_back(pending_[i].user);
+    react_ms.push_back(pending_[i].ms);
+  }
+  pending_.clear();
+  pending_keys_.clear();
 }
 
 void Columns::Finish(const std::set<std::string>& opted_out_ids) {
+  FlushReactions();
   for (const auto& p : prompts) {
     prompt_audience.emplace_back();
     for (const auto& id : p.audience) prompt_audience.back().push_back(User(id));

@@ -43,6 +43,8 @@ class Interner {
  public:
   uint32_t Intern(std::string_view s);
   std::optional<uint32_t> Find(std::string_view s) const;
+  // Find for many keys at once (their memory fetched together); kNone where absent.
+  void FindMany(const std::string_view* keys, size_t n, uint32_t* out) const;
   const std::string_view& operator[](uint32_t i) const { return names_[i]; }
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
   void Reserve(size_t n);
@@ -117,6 +119,17 @@ struct Columns {
   void AddReaction(const store::Store::ReactionRow& r);
   void Reserve(int64_t users, int64_t messages, int64_t reactions);
   void Finish(const std::set<std::string>& opted_out_ids);
+
+ private:
+  static constexpr size_t kBatch = 256;
+  struct PendingReaction {
+    size_t offset, size;
+    uint32_t user;
+    int64_t ms;
+  };
+  std::vector<PendingReaction> pending_;
+  std::string pending_keys_;
+  void FlushReactions();
 };
 
 }  // namespace learnloop::analytics

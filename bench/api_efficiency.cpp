@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "bench/sim_session.h"
 #include "config/config.h"
 #include "connectors/common/http.h"
 #include "core/json.h"
@@ -18,23 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  daemon::SimProcess sim;
-  std::unique_ptr<connectors::http::Client> http =
-      connectors::http::MakeClient(std::chrono::seconds{60});
-  std::string dir;
-  json::Value Get(const std::string& path) {
-    connectors::http::Request r;
-    r.url = sim.base_url() + path;
-    auto res = http->Send(r);
-    auto v = res.ok() ? json::Parse(res->body) : Result<json::Value>::Fail("");
-    return v.ok() ? *v : json::Value();
-  }
-  ~Run() {
-    if (!dir.empty()) fs::remove_all(dir);
-  }
-};
-
 int64_t Stat(const json::Value& stats, const char* cls) {
   return json::GetInt64(stats.at("requests"), cls).value_or(0);
 }
@@ -44,9 +28,7 @@ ApiFigures Measure(const std::string& network, int people, int days, uint64_t se
                    const std::string& yaml_network, const std::vector<std::string>& extra) {
   ApiFigures f;
   f.network = network;
-  Run run;
-  char tmpl[] = "/tmp/learnloop-bench-XXXXXX";
-  run.dir = mkdtemp(tmpl);
+  SimSession run;
   Time start = *ParseIso("2026-11-02T06:00:00Z");
   std::vector<std::string> args{
       "--people",       std::to_string(people), "--seed",         std::to_string(seed),

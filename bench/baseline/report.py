@@ -25,12 +25,17 @@ import pandas as pd
 WINDOW = pd.Timedelta(hours=168)
 
 
-def read(folder, name, times):
+def read(folder, name, times, columns=None):
+    """One table of the export, read in chunks keeping only the columns the report uses."""
     path = f"{folder}/{name}.jsonl"
+    chunks = []
     try:
-        df = pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+        for chunk in pd.read_json(path, lines=True, dtype=False, convert_dates=False,
+                                  chunksize=500_000):
+            chunks.append(chunk[[c for c in columns if c in chunk]] if columns else chunk)
     except ValueError:  # an empty file
-        df = pd.DataFrame()
+        pass
+    df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=columns or [])
     for c in times:
         if c in df:
             df[c] = pd.to_datetime(df[c], utc=True)
@@ -79,8 +84,11 @@ class Data:
     def __init__(self, folder):
         self.users = read(folder, "users", ["joined_at"])
         self.groups = read(folder, "groups", [])
-        self.messages = read(folder, "messages", ["created_at"])
-        self.reactions = read(folder, "reactions", ["created_at"])
+        self.messages = read(folder, "messages", ["created_at"],
+                             ["id", "group_id", "thread_id", "reply_to_id", "author_id",
+                              "created_at", "deleted", "mentions"])
+        self.reactions = read(folder, "reactions", ["created_at"],
+                              ["message_id", "user_id", "created_at"])
         self.prompts = read(folder, "prompts", ["posted_at", "closes_at"])
         self.answers = read(folder, "answers", ["answered_at"])
         u = self.users

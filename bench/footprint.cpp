@@ -1,0 +1,167 @@
+#include "bench/footprint.h"
+
+#include <sys/resource.h>
+
+#include <fstream>
+#include <set>
+#include <vector>
+
+#include "bench/sim_session.h"
+#include "config/config.h"
+#include "daemon/daemon.h"
+#include "store/store.h"
+
+namespace learnloop::bench {
+
+namespace {
+
+double CpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+// VmRSS or VmHWM of this process, in MiB.
+double StatusMib(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024;
+  return 0;
+}
+
+// Four campaigns in `where` (communities or channels): a weekday question, a daily one,
+// a spaced practice twice a day and (Viva Engage) days after joining.
+std::string Campaigns(const std::string& network, const std::vector<std::string>& where,
+                      bool engage) {
+  auto at = [&](size_t i) { return "\"" + where[i % where.size()] + "\""; };
+  std::string y;
+  y += "  - {name: " + network + "-weekday, network: " + network + ", community: " + at(0) +
+       ", schedule: \"0 9 * * MON-FRI\", open_for: 48h, reminders: {after: 4h, max: 1}, "
+       "prompts: [\"What did a colleague teach you this week?\"]}\n";
+  y += "  - {name: " + network + "-daily, network: " + network + ", community: " + at(1) +
+       ", schedule: \"30 13 * * *\", open_for: 24h, "
+       "prompts: [\"One thing you learned today?\", \"Who helped you today?\"]}\n";
+  y +=
+      "  - name: " + network + "-practice\n    network: " + network + "\n    community: " + at(2) +
+      "\n    mode: spaced\n    schedule: \"0 10,15 * * *\"\n    open_for: 12h\n    steps:\n"
+      "      - {text: \"First check?\", kind: choice, options: [\"A\", \"B\", \"C\"], correct: B}\n"
+      "      - {text: \"Best plot?\", kind: choice, options: [\"A\", \"B\"], correct: A}\n";
+  if (engage)
+    y += "  - {name: " + network + "-onboarding, network: " + network + ", community: " + at(3) +
+         ", schedule: {after_joining: [1, 3], at: \"09:30\"}, "
+         "prompts: [\"Who showed you around?\", \"What would you tell the next newcomer?\"]}\n";
+  else
+    y += "  - {name: " + network + "-poll, network: " + network + ", community: " + at(3) +
+         ", schedule: \"0 16 * * MON,THU\", steps: [{text: \"How useful was this week?\", "
+         "kind: rating}]}\n";
+  return y;
+}
+
+}  // namespace
+
+FootprintFigures MeasureFootprint(int people) {
+  FootprintFigures f;
+  SimSession run;
+  Time start = *ParseIso("2026-11-02T00:00:00Z");
+  std::vector<std::string> args{"--people",       std::to_string(people),
+                                "--seed",         "3",
+                                "--history-days", "7",
+                                "--horizon-days", "2",
+                                "--start",        FormatIso(start),
+                                "--clock",        "manual",
+                                "--token",        "bench-token"};
+  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
+    f.error = s.message();
+    return f;
+  }
+  std::vector<std::string> communities;
+  std::vector<std::pair<std::string, std::string>> channels;  // (team, channel)
+  json::Value truth = run.Get("/_sim/truth");
+  for (const auto& g : truth.at("groups").as_array()) {
+    auto team = json::GetString(g, "team_id");
+    if (team)
+      channels.emplace_back(*team, *json::GetString(g, "channel_id"));
+    else
+      communities.push_back(std::to_string(*json::GetInt64(g, "id")));
+  }
+  std::set<std::string> team_set;
+  for (const auto& [t, c] : channels) team_set.insert(t);
+  std::vector<std::string> teams(team_set.begin(), team_set.end());
+  if (communities.empty() || teams.size() < 2) {
+    f.error = "the simulated organisation needs communities and two Teams teams";
+    return f;
+  }
+  std::string yaml = "timezone: Europe/Berlin\nlog_level: warn\nstore: {path: " + run.dir +
+                     "/footprint.db}\nreport: {out_dir: " + run.dir + "}\nnetworks:\n";
+  std::string campaigns = "campaigns:\n";
+  for (int k = 1; k <= 3; ++k) {  // Viva Engage networks (each the whole simulated network)
+    std::string name = "engage" + std::to_string(k);
+    yaml += "  - {name: " + name + ", type: yammer, base_url: \"SIM_URL/api/v1\", token: " +
+            "\"${LEARNLOOP_BENCH_TOKEN}\", poll_interval: 5m}\n";
+    std::vector<std::string> mine(communities.begin() + static_cast<long>(k - 1) % 2,
+                                  communities.end());
+    campaigns += Campaigns(name, mine, true);
+  }
+  for (int k = 1; k <= 2; ++k) {  // Teams networks: one team each
+    std::string name = "teams" + std::to_string(k);
+    const std::string& team = teams[static_cast<size_t>(k - 1)];
+    yaml += "  - name: " + name +
+            "\n    type: teams\n    base_url: SIM_URL/v1.0\n    poll_interval: 5m\n    auth:\n"
+            "      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f\n      client_id: sim-app\n"
+            "      client_secret: ${LEARNLOOP_BENCH_SECRET}\n"
+            "      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token\n"
+            "    teams: [" +
+            team +
+            "]\n    bot:\n      service_url: SIM_URL/bf/\n"
+            "      token_url: SIM_URL/botframework.com/oauth2/v2.0/token\n"
+            "      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration\n";
+    std::vector<std::string> mine;
+    for (const auto& [t, c] : channels)
+      if (t == team) mine.push_back(c);
+    campaigns += Campaigns(name, mine, false);
+  }
+  yaml += campaigns;
+  for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
+    yaml.replace(p, 7, run.sim.base_url());
+  setenv("LEARNLOOP_BENCH_TOKEN", "bench-token", 1);
+  setenv("LEARNLOOP_BENCH_SECRET", "sim-secret", 1);
+  auto loaded = config::LoadString(yaml, "footprint.yaml");
+  if (!loaded.config) {
+    f.error = loaded.errors.at(0).ToString();
+    return f;
+  }
+  f.networks = static_cast<int>(loaded.config->networks.size());
+  f.campaigns = static_cast<int>(loaded.config->campaigns.size());
+  auto store = store::OpenSqlite(loaded.config->store_path);
+  if (!store.ok()) {
+    f.error = store.error().message;
+    return f;
+  }
+  ManualClock clock(start);
+  daemon::KeepInStep(clock, run.sim);
+  daemon::Daemon d(*loaded.config, **store, clock);
+  if (auto s = d.Start(); !s.ok()) {
+    f.error = s.message();
+    return f;
+  }
+  d.Tick();  // the backfill: not part of the idle day
+  size_t prompts_before = (*store)->AllPrompts().size();
+  double cpu0 = CpuSeconds();
+  Time until = clock.Now() + std::chrono::hours{24};
+  while (clock.Now() < until) {
+    Time next = std::min(d.NextWakeup(), until);
+    if (!clock.SleepUntil(next)) break;
+    ++f.wakeups;
+    d.Tick();
+  }
+  f.cpu_seconds = CpuSeconds() - cpu0;
+  f.rss_mib = StatusMib("VmRSS");
+  f.peak_rss_mib = StatusMib("VmHWM");
+  f.messages = (*store)->ApproxSizes().messages;
+  f.prompts = static_cast<int64_t>((*store)->AllPrompts().size() - prompts_before);
+  return f;
+}
+
+}  // namespace learnloop::bench
