@@ -126,6 +126,29 @@ void Interner::FindMany(const std::string_view* keys, size_t n, uint32_t* out) c
   }
 }
 
+void Interner::InternMany(const std::string_view* keys, size_t n, uint32_t* out) {
+  while ((names_.size() + n + 1) * 2 > slots_.size()) Grow();
+  constexpr size_t kMax = 64;
+  uint64_t hash[kMax];
+  const size_t mask = slots_.size() - 1;
+  for (size_t done = 0; done < n; done += kMax) {
+    size_t k = std::min(kMax, n - done);
+    for (size_t i = 0; i < k; ++i) {
+      hash[i] = Hash(keys[done + i]);
+      __builtin_prefetch(&slots_[hash[i] & mask]);
+    }
+    for (size_t i = 0; i < k; ++i) {  // in order: a key twice in the batch is one index
+      size_t slot = Slot(keys[done + i], hash[i]);
+      if (!slots_[slot]) {
+        auto index = static_cast<uint32_t>(names_.size());
+        names_.push_back(Keep(keys[done + i]));
+        slots_[slot] = (hash[i] >> 32) << 32 | (static_cast<uint64_t>(index) + 1);
+      }
+      out[done + i] = static_cast<uint32_t>(slots_[slot]) - 1;
+    }
+  }
+}
+
 std::optional<uint32_t> Interner::Find(std::string_view s) const {
   if (slots_.empty()) return std::nullopt;
   size_t i = Slot(s, Hash(s));
@@ -168,15 +191,15 @@ uint32_t Columns::Group(std::string_view id) {
 
 uint32_t Columns::MessageRef(std::string_view id) {
   uint32_t m = message_ids.Intern(id);
-  if (m == msg_ms.size()) {
-    msg_ms.push_back(kNoTime);
-    msg_author.push_back(kNone);
-    msg_group.push_back(kNone);
-    msg_thread.push_back(kNone);
-    msg_parent.push_back(kNone);
-    msg_flags.push_back(0);
-  }
+  if (m >= msg_ms.size()) ExtendMessageColumns();
   return m;
+}
+
+void Columns::ExtendMessageColumns() {
+  size_t n = message_ids.size();
+  msg_ms.resize(n, kNoTime);
+  for (auto* col : {&msg_author, &msg_group, &msg_thread, &msg_parent}) col->resize(n, kNone);
+  msg_flags.resize(n, 0);
 }
 
 void Columns::AddUser(const learnloop::User& u) {
@@ -197,44 +220,85 @@ void Columns::AddGroup(const learnloop::Group& g) {
 }
 
 void Columns::AddMessage(const store::Store::MessageRow& r) {
-  uint32_t m = MessageRef(r.id);
-  if (!(msg_flags[m] & kStored)) ++stored_messages;
-  msg_ms[m] = r.created_at.time_since_epoch().count();
-  msg_author[m] = User(r.author_id);
-  msg_group[m] = r.group_id && !r.group_id->empty() ? Group(*r.group_id) : kNone;
-  // A post is its own thread; most replies answer the thread's post.
-  msg_thread[m] = r.thread_id == r.id ? m : MessageRef(r.thread_id);
-  msg_parent[m] = !r.reply_to_id                  ? kNone
-                  : *r.reply_to_id == r.thread_id ? msg_thread[m]
-                                                  : MessageRef(*r.reply_to_id);
-  msg_flags[m] = kStored | (r.deleted ? kDeleted : 0);
-  if (r.mentions && !r.mentions->empty()) {
-    size_t first = mention_user.size();
+  // Buffered: the ids of a batch are looked up with their memory fetched together.
+  auto keep = [&](std::string_view v) {
+    pending_keys_.append(v);
+    return std::pair{pending_keys_.size() - v.size(), v.size()};
+  };
+  PendingMessage p;
+  p.id = keep(r.id);
+  p.thread = r.thread_id == r.id ? p.id : keep(r.thread_id);
+  p.parent = !r.reply_to_id                  ? std::pair<size_t, size_t>{0, 0}
+             : *r.reply_to_id == r.thread_id ? p.thread
+                                             : keep(*r.reply_to_id);
+  p.has_parent = r.reply_to_id.has_value();
+  p.author = User(r.author_id);
+  p.group = r.group_id && !r.group_id->empty() ? Group(*r.group_id) : kNone;
+  p.ms = r.created_at.time_since_epoch().count();
+  p.deleted = r.deleted;
+  p.mentions_begin = pending_mentions_.size();
+  if (r.mentions)
     for (const auto& v : *r.mentions) {
       uint32_t u = User(v);
-      if (std::find(mention_user.begin() + static_cast<ptrdiff_t>(first), mention_user.end(), u) ==
-          mention_user.end()) {
-        mention_msg.push_back(m);
-        mention_user.push_back(u);
-      }
+      if (std::find(pending_mentions_.begin() + static_cast<ptrdiff_t>(p.mentions_begin),
+                    pending_mentions_.end(), u) == pending_mentions_.end())
+        pending_mentions_.push_back(u);
+    }
+  p.mentions_end = pending_mentions_.size();
+  pending_messages_.push_back(p);
+  if (pending_messages_.size() == kBatch) FlushMessages();
+}
+
+void Columns::FlushMessages() {
+  size_t n = pending_messages_.size();
+  if (n == 0) return;
+  auto view = [&](std::pair<size_t, size_t> at) {
+    return std::string_view(pending_keys_).substr(at.first, at.second);
+  };
+  std::string_view keys[kBatch];
+  uint32_t index[kBatch];
+  for (size_t i = 0; i < n; ++i) keys[i] = view(pending_messages_[i].id);
+  message_ids.InternMany(keys, n, index);
+  ExtendMessageColumns();
+  for (size_t i = 0; i < n; ++i) {
+    const PendingMessage& p = pending_messages_[i];
+    uint32_t m = index[i];
+    if (!(msg_flags[m] & kStored)) ++stored_messages;
+    msg_ms[m] = p.ms;
+    msg_author[m] = p.author;
+    msg_group[m] = p.group;
+    // A post is its own thread; most replies answer the thread's post.
+    msg_thread[m] = p.thread == p.id ? m : MessageRef(view(p.thread));
+    msg_parent[m] = !p.has_parent          ? kNone
+                    : p.parent == p.thread ? msg_thread[m]
+                                           : MessageRef(view(p.parent));
+    msg_flags[m] = kStored | (p.deleted ? kDeleted : 0);
+    for (size_t k = p.mentions_begin; k < p.mentions_end; ++k) {
+      mention_msg.push_back(m);
+      mention_user.push_back(pending_mentions_[k]);
     }
   }
+  pending_messages_.clear();
+  pending_mentions_.clear();
+  pending_keys_.clear();
 }
 
 void Columns::AddReaction(const store::Store::ReactionRow& r) {
+  FlushMessages();  // reactions look up every message before them
   // Looked up in batches: the message ids of a batch are fetched from memory together.
-  pending_.push_back({pending_keys_.size(), r.message_id.size(), User(r.user_id),
+  pending_.push_back({reaction_keys_.size(), r.message_id.size(), User(r.user_id),
                       r.created_at ? r.created_at->time_since_epoch().count() : kNoTime});
-  pending_keys_.append(r.message_id);
+  reaction_keys_.append(r.message_id);
   if (pending_.size() == kBatch) FlushReactions();
 }
 
 void Columns::FlushReactions() {
+  FlushMessages();
   std::string_view keys[kBatch];
   uint32_t found[kBatch];
   size_t n = pending_.size();
   for (size_t i = 0; i < n; ++i)
-    keys[i] = std::string_view(pending_keys_).substr(pending_[i].offset, pending_[i].size);
+    keys[i] = std::string_view(reaction_keys_).substr(pending_[i].offset, pending_[i].size);
   message_ids.FindMany(keys, n, found);
   for (size_t i = 0; i < n; ++i) {
     uint32_t m = found[i];
@@ -244,10 +308,11 @@ void Columns::FlushReactions() {
     react_ms.push_back(pending_[i].ms);
   }
   pending_.clear();
-  pending_keys_.clear();
+  reaction_keys_.clear();
 }
 
 void Columns::Finish(const std::set<std::string>& opted_out_ids) {
+  FlushMessages();
   FlushReactions();
   for (const auto& p : prompts) {
     prompt_audience.emplace_back();

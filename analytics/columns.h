@@ -43,6 +43,8 @@ class Interner {
  public:
   uint32_t Intern(std::string_view s);
   std::optional<uint32_t> Find(std::string_view s) const;
+  // Intern for many keys at once, in order (their memory fetched together).
+  void InternMany(const std::string_view* keys, size_t n, uint32_t* out);
   // Find for many keys at once (their memory fetched together); kNone where absent.
   void FindMany(const std::string_view* keys, size_t n, uint32_t* out) const;
   const std::string_view& operator[](uint32_t i) const { return names_[i]; }
@@ -128,8 +130,20 @@ struct Columns {
     int64_t ms;
   };
   std::vector<PendingReaction> pending_;
+  std::string reaction_keys_;
+  struct PendingMessage {
+    std::pair<size_t, size_t> id, thread, parent;  // (offset, size) in pending_keys_
+    bool has_parent = false, deleted = false;
+    uint32_t author = kNone, group = kNone;
+    int64_t ms = 0;
+    size_t mentions_begin = 0, mentions_end = 0;  // in pending_mentions_
+  };
+  std::vector<PendingMessage> pending_messages_;
+  std::vector<uint32_t> pending_mentions_;
   std::string pending_keys_;
+  void FlushMessages();
   void FlushReactions();
+  void ExtendMessageColumns();
 };
 
 }  // namespace learnloop::analytics
