@@ -15,8 +15,7 @@ namespace {
 constexpr size_t kHugePage = 2 << 20;
 }
 
-template <typename T>
-void* BigAllocator<T>::AllocateBig(size_t bytes) {
+void* AllocateBig(size_t bytes) {
   if (bytes < kHugePage) {
     void* p = std::malloc(bytes ? bytes : 1);
     if (!p) throw std::bad_alloc();
@@ -29,16 +28,7 @@ void* BigAllocator<T>::AllocateBig(size_t bytes) {
   return p;
 }
 
-template <typename T>
-void BigAllocator<T>::FreeBig(void* p, size_t) {
-  std::free(p);
-}
-
-template struct BigAllocator<uint8_t>;
-template struct BigAllocator<uint32_t>;
-template struct BigAllocator<int64_t>;
-template struct BigAllocator<uint64_t>;
-template struct BigAllocator<std::string_view>;
+void FreeBig(void* p) { std::free(p); }
 
 std::string_view Interner::Keep(std::string_view s) {
   if (used_ + s.size() > block_size_) {
@@ -62,14 +52,28 @@ uint64_t Interner::Hash(std::string_view s) {
   return h;
 }
 
+bool Interner::Matches(const Entry& e, std::string_view s, uint16_t tag) const {
+  if (e.tag != tag || e.size != std::min<size_t>(s.size(), 0xFFFF)) return false;
+  if (e.size == 0xFFFF) return names_[e.index1 - 1] == s;
+  return std::memcmp(e.bytes, s.data(), s.size()) == 0;
+}
+
 size_t Interner::Slot(std::string_view s, uint64_t h) const {
   const size_t mask = slots_.size() - 1;
-  const uint64_t tag = h >> 32;
+  const uint16_t tag = Tag(h);
   for (size_t i = h & mask;; i = (i + 1) & mask) {
-    uint64_t e = slots_[i];
-    if (e == 0) return i;
-    if ((e >> 32) == tag && names_[static_cast<uint32_t>(e) - 1] == s) return i;
+    const Entry& e = slots_[i];
+    if (e.index1 == 0 || Matches(e, s, tag)) return i;
   }
+}
+
+uint32_t Interner::Insert(size_t slot, std::string_view s, uint64_t h) {
+  auto index = static_cast<uint32_t>(names_.size());
+  std::string_view kept = Keep(s);
+  names_.push_back(kept);
+  slots_[slot] = {kept.data(), index + 1, static_cast<uint16_t>(std::min<size_t>(s.size(), 0xFFFF)),
+                  Tag(h)};
+  return index;
 }
 
 void Interner::Reserve(size_t n) {
@@ -80,13 +84,13 @@ void Interner::Reserve(size_t n) {
 }
 
 void Interner::Grow(size_t size) {
-  Column<uint64_t> old = std::move(slots_);
-  slots_.assign(size ? size : std::max<size_t>(1024, old.size() * 2), 0);
+  Column<Entry> old = std::move(slots_);
+  slots_.assign(size ? size : std::max<size_t>(1024, old.size() * 2), Entry{});
   const size_t mask = slots_.size() - 1;
-  for (uint64_t e : old) {
-    if (e == 0) continue;
-    size_t i = Hash(names_[static_cast<uint32_t>(e) - 1]) & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
+  for (const Entry& e : old) {
+    if (e.index1 == 0) continue;
+    size_t i = Hash(names_[e.index1 - 1]) & mask;
+    while (slots_[i].index1 != 0) i = (i + 1) & mask;
     slots_[i] = e;
   }
 }
@@ -95,11 +99,30 @@ uint32_t Interner::Intern(std::string_view s) {
   if ((names_.size() + 1) * 2 > slots_.size()) Grow();  // at most half full
   uint64_t h = Hash(s);
   size_t i = Slot(s, h);
-  if (slots_[i] != 0) return static_cast<uint32_t>(slots_[i]) - 1;
-  auto index = static_cast<uint32_t>(names_.size());
-  names_.push_back(Keep(s));
-  slots_[i] = (h >> 32) << 32 | (static_cast<uint64_t>(index) + 1);
-  return index;
+  return slots_[i].index1 ? slots_[i].index1 - 1 : Insert(i, s, h);
+}
+
+// Both batch look-ups fetch the slots of up to 64 keys, then the bytes of the strings those
+// slots point to, then compare: the memory of many keys is on its way at once.
+void Interner::InternMany(const std::string_view* keys, size_t n, uint32_t* out) {
+  while ((names_.size() + n + 1) * 2 > slots_.size()) Grow();
+  constexpr size_t kMax = 64;
+  uint64_t hash[kMax];
+  const size_t mask = slots_.size() - 1;
+  for (size_t done = 0; done < n; done += kMax) {
+    size_t k = std::min(kMax, n - done);
+    for (size_t i = 0; i < k; ++i) {
+      hash[i] = Hash(keys[done + i]);
+      __builtin_prefetch(&slots_[hash[i] & mask]);
+    }
+    for (size_t i = 0; i < k; ++i)
+      if (const Entry& e = slots_[hash[i] & mask]; e.index1) __builtin_prefetch(e.bytes);
+    for (size_t i = 0; i < k; ++i) {  // in order: a key twice in the batch is one index
+      size_t slot = Slot(keys[done + i], hash[i]);
+      out[done + i] =
+          slots_[slot].index1 ? slots_[slot].index1 - 1 : Insert(slot, keys[done + i], hash[i]);
+    }
+  }
 }
 
 void Interner::FindMany(const std::string_view* keys, size_t n, uint32_t* out) const {
@@ -117,43 +140,19 @@ void Interner::FindMany(const std::string_view* keys, size_t n, uint32_t* out) c
       __builtin_prefetch(&slots_[hash[i] & mask]);
     }
     for (size_t i = 0; i < k; ++i)
-      if (uint64_t e = slots_[hash[i] & mask])
-        __builtin_prefetch(&names_[static_cast<uint32_t>(e) - 1]);
+      if (const Entry& e = slots_[hash[i] & mask]; e.index1) __builtin_prefetch(e.bytes);
     for (size_t i = 0; i < k; ++i) {
-      size_t slot = Slot(keys[done + i], hash[i]);
-      out[done + i] = slots_[slot] ? static_cast<uint32_t>(slots_[slot]) - 1 : Columns::kNone;
-    }
-  }
-}
-
-void Interner::InternMany(const std::string_view* keys, size_t n, uint32_t* out) {
-  while ((names_.size() + n + 1) * 2 > slots_.size()) Grow();
-  constexpr size_t kMax = 64;
-  uint64_t hash[kMax];
-  const size_t mask = slots_.size() - 1;
-  for (size_t done = 0; done < n; done += kMax) {
-    size_t k = std::min(kMax, n - done);
-    for (size_t i = 0; i < k; ++i) {
-      hash[i] = Hash(keys[done + i]);
-      __builtin_prefetch(&slots_[hash[i] & mask]);
-    }
-    for (size_t i = 0; i < k; ++i) {  // in order: a key twice in the batch is one index
-      size_t slot = Slot(keys[done + i], hash[i]);
-      if (!slots_[slot]) {
-        auto index = static_cast<uint32_t>(names_.size());
-        names_.push_back(Keep(keys[done + i]));
-        slots_[slot] = (hash[i] >> 32) << 32 | (static_cast<uint64_t>(index) + 1);
-      }
-      out[done + i] = static_cast<uint32_t>(slots_[slot]) - 1;
+      const Entry& e = slots_[Slot(keys[done + i], hash[i])];
+      out[done + i] = e.index1 ? e.index1 - 1 : Columns::kNone;
     }
   }
 }
 
 std::optional<uint32_t> Interner::Find(std::string_view s) const {
   if (slots_.empty()) return std::nullopt;
-  size_t i = Slot(s, Hash(s));
-  if (slots_[i] == 0) return std::nullopt;
-  return static_cast<uint32_t>(slots_[i]) - 1;
+  const Entry& e = slots_[Slot(s, Hash(s))];
+  if (e.index1 == 0) return std::nullopt;
+  return e.index1 - 1;
 }
 
 void Columns::Reserve(int64_t n_users, int64_t n_messages, int64_t n_reactions) {
@@ -172,9 +171,9 @@ void Columns::Reserve(int64_t n_users, int64_t n_messages, int64_t n_reactions) 
 
 uint32_t Columns::User(std::string_view id) {
   uint32_t u = users.Intern(id);
-  if (u == user_flags.size()) {
-    user_flags.push_back(0);
-    joined_ms.push_back(kNoTime);
+  if (u >= user_flags.size()) {
+    user_flags.resize(users.size(), 0);
+    joined_ms.resize(users.size(), kNoTime);
   }
   return u;
 }
@@ -232,7 +231,7 @@ void Columns::AddMessage(const store::Store::MessageRow& r) {
              : *r.reply_to_id == r.thread_id ? p.thread
                                              : keep(*r.reply_to_id);
   p.has_parent = r.reply_to_id.has_value();
-  p.author = User(r.author_id);
+  p.author = keep(r.author_id);
   p.group = r.group_id && !r.group_id->empty() ? Group(*r.group_id) : kNone;
   p.ms = r.created_at.time_since_epoch().count();
   p.deleted = r.deleted;
@@ -260,12 +259,15 @@ void Columns::FlushMessages() {
   for (size_t i = 0; i < n; ++i) keys[i] = view(pending_messages_[i].id);
   message_ids.InternMany(keys, n, index);
   ExtendMessageColumns();
+  uint32_t authors[kBatch];
+  for (size_t i = 0; i < n; ++i) keys[i] = view(pending_messages_[i].author);
+  UsersMany(keys, n, authors);
   for (size_t i = 0; i < n; ++i) {
     const PendingMessage& p = pending_messages_[i];
     uint32_t m = index[i];
     if (!(msg_flags[m] & kStored)) ++stored_messages;
     msg_ms[m] = p.ms;
-    msg_author[m] = p.author;
+    msg_author[m] = authors[i];
     msg_group[m] = p.group;
     // A post is its own thread; most replies answer the thread's post.
     msg_thread[m] = p.thread == p.id ? m : MessageRef(view(p.thread));
@@ -285,30 +287,42 @@ void Columns::FlushMessages() {
 
 void Columns::AddReaction(const store::Store::ReactionRow& r) {
   FlushMessages();  // reactions look up every message before them
-  // Looked up in batches: the message ids of a batch are fetched from memory together.
-  pending_.push_back({reaction_keys_.size(), r.message_id.size(), User(r.user_id),
-                      r.created_at ? r.created_at->time_since_epoch().count() : kNoTime});
+  // Looked up in batches: the ids of a batch are fetched from memory together.
+  size_t at = reaction_keys_.size();
   reaction_keys_.append(r.message_id);
+  reaction_keys_.append(r.user_id);
+  pending_.push_back({at, r.message_id.size(), r.user_id.size(),
+                      r.created_at ? r.created_at->time_since_epoch().count() : kNoTime});
   if (pending_.size() == kBatch) FlushReactions();
 }
 
 void Columns::FlushReactions() {
   FlushMessages();
-  std::string_view keys[kBatch];
-  uint32_t found[kBatch];
+  std::string_view keys[kBatch], people[kBatch];
+  uint32_t found[kBatch], who[kBatch];
   size_t n = pending_.size();
-  for (size_t i = 0; i < n; ++i)
-    keys[i] = std::string_view(reaction_keys_).substr(pending_[i].offset, pending_[i].size);
+  for (size_t i = 0; i < n; ++i) {
+    const PendingReaction& p = pending_[i];
+    keys[i] = std::string_view(reaction_keys_).substr(p.offset, p.message_size);
+    people[i] = std::string_view(reaction_keys_).substr(p.offset + p.message_size, p.user_size);
+  }
   message_ids.FindMany(keys, n, found);
+  UsersMany(people, n, who);
   for (size_t i = 0; i < n; ++i) {
     uint32_t m = found[i];
     if (m == kNone || !(msg_flags[m] & kStored)) continue;  // on a message not in the store
     react_msg.push_back(m);
-    react_user.push_back(pending_[i].user);
+    react_user.push_back(who[i]);
     react_ms.push_back(pending_[i].ms);
   }
   pending_.clear();
   reaction_keys_.clear();
+}
+
+void Columns::UsersMany(const std::string_view* ids, size_t n, uint32_t* out) {
+  users.InternMany(ids, n, out);
+  user_flags.resize(users.size(), 0);
+  joined_ms.resize(users.size(), kNoTime);
 }
 
 void Columns::Finish(const std::set<std::string>& opted_out_ids) {

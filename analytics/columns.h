@@ -17,8 +17,10 @@ namespace learnloop::analytics {
 
 struct Dataset;
 
-// An allocator for the large columns: blocks of 2 MiB and more are aligned so that the kernel
-// can back them with huge pages (fewer page faults and TLB misses on random access).
+// Memory for the large columns: blocks of 2 MiB and more are aligned so that the kernel can back
+// them with huge pages (fewer page faults and TLB misses on random access).
+void* AllocateBig(size_t bytes);
+void FreeBig(void* p);
 template <typename T>
 struct BigAllocator {
   using value_type = T;
@@ -26,13 +28,11 @@ struct BigAllocator {
   template <typename U>
   BigAllocator(const BigAllocator<U>&) {}
   T* allocate(size_t n) { return static_cast<T*>(AllocateBig(n * sizeof(T))); }
-  void deallocate(T* p, size_t n) { FreeBig(p, n * sizeof(T)); }
+  void deallocate(T* p, size_t) { FreeBig(p); }
   template <typename U>
   bool operator==(const BigAllocator<U>&) const {
     return true;
   }
-  static void* AllocateBig(size_t bytes);
-  static void FreeBig(void* p, size_t bytes);
 };
 template <typename T>
 using Column = std::vector<T, BigAllocator<T>>;
@@ -52,15 +52,25 @@ class Interner {
   void Reserve(size_t n);
 
  private:
+  // A slot holds where its string is, so that a probe reads one slot and the string's bytes.
+  struct Entry {
+    const char* bytes = nullptr;
+    uint32_t index1 = 0;  // index + 1; 0: empty
+    uint16_t size = 0;    // of the string, 0xFFFF when longer
+    uint16_t tag = 0;     // 16 bits of the hash
+  };
   static uint64_t Hash(std::string_view s);
+  static uint16_t Tag(uint64_t h) { return static_cast<uint16_t>(h >> 48); }
+  bool Matches(const Entry& e, std::string_view s, uint16_t tag) const;
   // The slot of s: where it is, or the empty slot where it would go.
   size_t Slot(std::string_view s, uint64_t h) const;
+  uint32_t Insert(size_t slot, std::string_view s, uint64_t h);
   void Grow(size_t size = 0);  // 0: double
   std::string_view Keep(std::string_view s);
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t used_ = 0, block_size_ = 0;
   Column<std::string_view> names_;
-  Column<uint64_t> slots_;  // (hash high 32 bits << 32 | index + 1); 0: empty
+  Column<Entry> slots_;
 };
 
 struct Columns {
@@ -125,16 +135,15 @@ struct Columns {
  private:
   static constexpr size_t kBatch = 256;
   struct PendingReaction {
-    size_t offset, size;
-    uint32_t user;
+    size_t offset, message_size, user_size;  // in reaction_keys_: the message's id, the person's
     int64_t ms;
   };
   std::vector<PendingReaction> pending_;
   std::string reaction_keys_;
   struct PendingMessage {
-    std::pair<size_t, size_t> id, thread, parent;  // (offset, size) in pending_keys_
+    std::pair<size_t, size_t> id, thread, parent, author;  // (offset, size) in pending_keys_
     bool has_parent = false, deleted = false;
-    uint32_t author = kNone, group = kNone;
+    uint32_t group = kNone;
     int64_t ms = 0;
     size_t mentions_begin = 0, mentions_end = 0;  // in pending_mentions_
   };
@@ -143,6 +152,7 @@ struct Columns {
   std::string pending_keys_;
   void FlushMessages();
   void FlushReactions();
+  void UsersMany(const std::string_view* ids, size_t n, uint32_t* out);
   void ExtendMessageColumns();
 };
 

@@ -85,11 +85,11 @@ class Out {
   std::FILE* f_;
 };
 
-const char* const kWords[] = {"how",    "we",     "ship",   "the",    "new",     "onboarding",
-                              "flow",   "thanks", "great",  "idea",   "customer", "feedback",
-                              "review", "draft",  "who",    "knows",  "a",       "good",
-                              "guide",  "on",     "pricing", "demo",  "today",   "lesson",
-                              "learned", "from",  "project", "retro", "question", "answer"};
+const char* const kWords[] = {"how",     "we",     "ship",    "the",   "new",      "onboarding",
+                              "flow",    "thanks", "great",   "idea",  "customer", "feedback",
+                              "review",  "draft",  "who",     "knows", "a",        "good",
+                              "guide",   "on",     "pricing", "demo",  "today",    "lesson",
+                              "learned", "from",   "project", "retro", "question", "answer"};
 const char* const kDepartments[] = {"Sales",   "Marketing", "Engineering", "Support",
                                     "Finance", "People",    "Operations",  "Legal",
                                     "Product", "Design",    "Research",    "Facilities"};
@@ -138,8 +138,8 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
   auto users = open("users.jsonl"), groups = open("groups.jsonl"),
        messages = open("messages.jsonl"), reactions = open("reactions.jsonl"),
        prompts = open("prompts.jsonl"), answers = open("answers.jsonl");
-  for (auto* f : {users.get(), groups.get(), messages.get(), reactions.get(), prompts.get(),
-                  answers.get()})
+  for (auto* f :
+       {users.get(), groups.get(), messages.get(), reactions.get(), prompts.get(), answers.get()})
     if (!f->ok()) return Result<GenCounts>::Fail("cannot write into " + dir);
 
   // People: a third never act; the others' activity is Pareto-distributed (a few very active,
@@ -150,8 +150,9 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
     p.id = "yammer:" + std::to_string(1500000000 + i);
     if (!rng.Chance(0.33)) p.weight = std::min(200.0, 1 / std::pow(1 - rng.U01(), 1 / 1.3));
     p.joins_late = rng.Chance(0.1);
-    p.joined = p.joins_late ? start + Millis{static_cast<int64_t>(rng.U01() * (end - start).count())}
-                            : start - hours{24 * static_cast<int64_t>(30 + rng.Below(2000))};
+    p.joined = p.joins_late
+                   ? start + Millis{static_cast<int64_t>(rng.U01() * (end - start).count())}
+                   : start - hours{24 * static_cast<int64_t>(30 + rng.Below(2000))};
   }
   // Bots: the learning bot (prompts), an announcements bot, an integration that reacts.
   const std::vector<std::string> bots = {"yammer:1400000001", "yammer:1400000002",
@@ -256,10 +257,10 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
       const auto& pool = gs[g].members;
       std::string v = people[pool[rng.Below(pool.size())]].id;
       double kind = rng.U01();
-      if (kind < 0.02) v = bots[1];                  // a bot
-      if (kind > 0.98) v = name_of(m.author);        // oneself
+      if (kind < 0.02) v = bots[1];            // a bot
+      if (kind > 0.98) v = name_of(m.author);  // oneself
       w.String(v);
-      if (rng.Chance(0.05)) w.String(v);                                           // twice
+      if (rng.Chance(0.05)) w.String(v);                                       // twice
       if (rng.Chance(0.2)) w.String(people[pool[rng.Below(pool.size())]].id);  // two people
     }
     w.EndArray().Key("kind").String(parent ? "reply" : "post");
@@ -271,14 +272,13 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
     std::vector<std::pair<std::string, const char*>> given;
     for (int j = 0; j < k; ++j) {
       std::string who =
-          rng.Chance(0.005) ? bots[2]
-                            : people[gs[g].active.empty() ? authors.Pick(rng) : gs[g].active.Pick(rng)]
-                                  .id;
+          rng.Chance(0.005)
+              ? bots[2]
+              : people[gs[g].active.empty() ? authors.Pick(rng) : gs[g].active.Pick(rng)].id;
       double kd = rng.U01();
       const char* kind = kd < 0.7 ? "like" : kd < 0.9 ? "heart" : "laugh";
       if (m.author != kBot && who == people[m.author].id) continue;
-      if (std::find(given.begin(), given.end(), std::make_pair(who, kind)) != given.end())
-        continue;
+      if (std::find(given.begin(), given.end(), std::make_pair(who, kind)) != given.end()) continue;
       given.emplace_back(who, kind);
       json::Writer w;
       w.BeginObject().Key("message_id").String(m.id).Key("user_id").String(who);
@@ -351,8 +351,8 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
         // the members' replies in it.
         thread(kBot, g, posted, 0, 0, &msgs);
         const std::string& message_id = msgs[0].id;
-        std::string pid = "p-" + std::to_string(wk) + "-" + std::to_string(g) +
-                          (practice ? "-practice" : "");
+        std::string pid =
+            "p-" + std::to_string(wk) + "-" + std::to_string(g) + (practice ? "-practice" : "");
         std::vector<size_t> audience;
         if (practice)
           for (int q = 0; q < 20 && !gs[g].members.empty(); ++q)
@@ -403,8 +403,8 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
   for (const auto& l : answer_lines) answers->Line(l);
   n.prompts = static_cast<int64_t>(prompt_lines.size());
   n.answers = static_cast<int64_t>(answer_lines.size());
-  for (auto* f : {users.get(), groups.get(), messages.get(), reactions.get(), prompts.get(),
-                  answers.get()})
+  for (auto* f :
+       {users.get(), groups.get(), messages.get(), reactions.get(), prompts.get(), answers.get()})
     if (!f->Close()) return Result<GenCounts>::Fail("writing into " + dir + " failed");
   return n;
 }

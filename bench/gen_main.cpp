@@ -44,9 +44,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "learnloop-bench-gen: %s\n", n.error().message.c_str());
     return 1;
   }
-  std::printf("%lld users, %lld groups, %lld messages, %lld reactions, %lld prompts, %lld answers\n",
-              static_cast<long long>(n->users), static_cast<long long>(n->groups),
-              static_cast<long long>(n->messages), static_cast<long long>(n->reactions),
-              static_cast<long long>(n->prompts), static_cast<long long>(n->answers));
+  std::printf(
+      "%lld users, %lld groups, %lld messages, %lld reactions, %lld prompts, %lld answers\n",
+      static_cast<long long>(n->users), static_cast<long long>(n->groups),
+      static_cast<long long>(n->messages), static_cast<long long>(n->reactions),
+      static_cast<long long>(n->prompts), static_cast<long long>(n->answers));
   return 0;
 }
