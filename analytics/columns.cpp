@@ -79,7 +79,7 @@ uint32_t Interner::Insert(size_t slot, std::string_view s, uint64_t h) {
 void Interner::Reserve(size_t n) {
   names_.reserve(n);
   size_t want = 1024;
-  while (want < 2 * n) want *= 2;
+  while (want * 3 < n * 4) want *= 2;  // at most three quarters full
   if (want > slots_.size()) Grow(want);
 }
 
@@ -96,7 +96,7 @@ void Interner::Grow(size_t size) {
 }
 
 uint32_t Interner::Intern(std::string_view s) {
-  if ((names_.size() + 1) * 2 > slots_.size()) Grow();  // at most half full
+  if ((names_.size() + 1) * 4 > slots_.size() * 3) Grow();  // at most three quarters full
   uint64_t h = Hash(s);
   size_t i = Slot(s, h);
   return slots_[i].index1 ? slots_[i].index1 - 1 : Insert(i, s, h);
@@ -105,7 +105,7 @@ uint32_t Interner::Intern(std::string_view s) {
 // Both batch look-ups fetch the slots of up to 64 keys, then the bytes of the strings those
 // slots point to, then compare: the memory of many keys is on its way at once.
 void Interner::InternMany(const std::string_view* keys, size_t n, uint32_t* out) {
-  while ((names_.size() + n + 1) * 2 > slots_.size()) Grow();
+  while ((names_.size() + n + 1) * 4 > slots_.size() * 3) Grow();
   constexpr size_t kMax = 64;
   uint64_t hash[kMax];
   const size_t mask = slots_.size() - 1;
