@@ -1,9 +1,14 @@
 #include "bench/footprint.h"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <fstream>
 #include <set>
+#include <sstream>
+#include <thread>
 #include <vector>
 
 #include "bench/sim_session.h"
@@ -59,23 +64,9 @@ std::string Campaigns(const std::string& network, const std::vector<std::string>
   return y;
 }
 
-}  // namespace
-
-FootprintFigures MeasureFootprint(int people) {
-  FootprintFigures f;
-  SimSession run;
-  Time start = *ParseIso("2026-11-02T00:00:00Z");
-  std::vector<std::string> args{"--people",       std::to_string(people),
-                                "--seed",         "3",
-                                "--history-days", "7",
-                                "--horizon-days", "2",
-                                "--start",        FormatIso(start),
-                                "--clock",        "manual",
-                                "--token",        "bench-token"};
-  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
-    f.error = s.message();
-    return f;
-  }
+// The configuration of five networks and twenty campaigns on the simulator `run` ("" when
+// the simulated organisation lacks communities or two Teams teams).
+std::string FootprintYaml(SimSession& run) {
   std::vector<std::string> communities;
   std::vector<std::pair<std::string, std::string>> channels;  // (team, channel)
   json::Value truth = run.Get("/_sim/truth");
@@ -90,8 +81,7 @@ FootprintFigures MeasureFootprint(int people) {
   for (const auto& [t, c] : channels) team_set.insert(t);
   std::vector<std::string> teams(team_set.begin(), team_set.end());
   if (communities.empty() || teams.size() < 2) {
-    f.error = "the simulated organisation needs communities and two Teams teams";
-    return f;
+    return "";
   }
   std::string yaml = "timezone: Europe/Berlin\nlog_level: warn\nstore: {path: " + run.dir +
                      "/footprint.db}\nreport: {out_dir: " + run.dir + "}\nnetworks:\n";
@@ -125,6 +115,31 @@ FootprintFigures MeasureFootprint(int people) {
   yaml += campaigns;
   for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
     yaml.replace(p, 7, run.sim.base_url());
+  return yaml;
+}
+
+}  // namespace
+
+FootprintFigures MeasureFootprint(int people) {
+  FootprintFigures f;
+  SimSession run;
+  Time start = *ParseIso("2026-11-02T00:00:00Z");
+  std::vector<std::string> args{"--people",       std::to_string(people),
+                                "--seed",         "3",
+                                "--history-days", "7",
+                                "--horizon-days", "2",
+                                "--start",        FormatIso(start),
+                                "--clock",        "manual",
+                                "--token",        "bench-token"};
+  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
+    f.error = s.message();
+    return f;
+  }
+  std::string yaml = FootprintYaml(run);
+  if (yaml.empty()) {
+    f.error = "the simulated organisation needs communities and two Teams teams";
+    return f;
+  }
   setenv("LEARNLOOP_BENCH_TOKEN", "bench-token", 1);
   setenv("LEARNLOOP_BENCH_SECRET", "sim-secret", 1);
   auto loaded = config::LoadString(yaml, "footprint.yaml");
@@ -161,6 +176,91 @@ FootprintFigures MeasureFootprint(int people) {
   f.peak_rss_mib = StatusMib("VmHWM");
   f.messages = (*store)->ApproxSizes().messages;
   f.prompts = static_cast<int64_t>((*store)->AllPrompts().size() - prompts_before);
+  return f;
+}
+
+namespace {
+
+// CPU seconds and context switches of every thread of `pid`.
+std::pair<double, int64_t> ProcessUse(pid_t pid) {
+  double cpu = 0;
+  int64_t switches = 0;
+  std::string base = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(base, ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the command name (in parentheses): utime and stime are the 12th and 13th.
+    auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    for (int i = 1; i <= 13 && rest >> field; ++i)
+      if (i >= 12) cpu += std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.find("ctxt_switches:") != std::string::npos)
+        switches += std::stoll(line.substr(line.find(':') + 1));
+  }
+  return {cpu, switches};
+}
+
+double ProcessRssMib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024;
+  return 0;
+}
+
+}  // namespace
+
+IdleFigures MeasureIdleProcess(int people, int settle, int seconds) {
+  IdleFigures f;
+  SimSession run;
+  std::vector<std::string> args{
+      "--people", std::to_string(people), "--seed", "3",       "--history-days",
+      "7",        "--horizon-days",       "2",      "--clock", "real",
+      "--token",  "bench-token"};
+  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
+    f.error = s.message();
+    return f;
+  }
+  std::string yaml = FootprintYaml(run);
+  if (yaml.empty()) {
+    f.error = "the simulated organisation needs communities and two Teams teams";
+    return f;
+  }
+  std::string cfg = run.dir + "/footprint.yaml";
+  std::ofstream(cfg) << yaml;
+  std::string bin =
+      (std::filesystem::path(daemon::FindSimBinary()).parent_path() / "learnloop").string();
+  setenv("LEARNLOOP_BENCH_TOKEN", "bench-token", 1);
+  setenv("LEARNLOOP_BENCH_SECRET", "sim-secret", 1);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(bin.c_str(), bin.c_str(), "run", "--config", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (pid < 0) {
+    f.error = "cannot start " + bin;
+    return f;
+  }
+  std::this_thread::sleep_for(std::chrono::seconds{settle});
+  auto [cpu0, switches0] = ProcessUse(pid);
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds{seconds});
+  auto [cpu1, switches1] = ProcessUse(pid);
+  f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  f.rss_mib = ProcessRssMib(pid);
+  f.cpu_seconds = cpu1 - cpu0;
+  f.context_switches = switches1 - switches0;
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) == pid)
+    f.error = bin + " run stopped early (status " + std::to_string(status) + ")";
+  kill(pid, SIGTERM);
+  waitpid(pid, &status, 0);
   return f;
 }
 

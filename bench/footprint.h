@@ -22,4 +22,17 @@ struct FootprintFigures {
 // wakeup is one sleep of the daemon's loop until its next due time).
 FootprintFigures MeasureFootprint(int people);
 
+struct IdleFigures {
+  double seconds = 0;            // measured over
+  double cpu_seconds = 0;        // user + system CPU time of all its threads meanwhile
+  int64_t context_switches = 0;  // of all its threads meanwhile (each sleep that ends is one)
+  double rss_mib = 0;            // resident memory at the end
+  std::string error;
+};
+
+// The same five networks and twenty campaigns run by `learnloop run` as a process of its own,
+// against esn-sim following the wall clock: after `settle` seconds (its first polls), what it
+// uses over the next `seconds`.
+IdleFigures MeasureIdleProcess(int people, int settle, int seconds);
+
 }  // namespace learnloop::bench
