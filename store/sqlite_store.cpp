@@ -205,8 +205,6 @@ class SqliteStore final : public Store {
     if (--depth_ == 0) Exec("COMMIT");
   }
 
-  // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
-  // brings.
   void BulkTransaction(const std::function<void()>& fn) override {
     std::lock_guard lock(mu_);
     // Up to 1 GiB of pages in memory, so that a long transaction does not spill them to the
@@ -236,6 +234,8 @@ class SqliteStore final : public Store {
     Exec("PRAGMA cache_size=-2000");
   }
 
+  // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
+  // brings.
   bool Forgotten(const std::string& user_id) {
     if (bulk_forgotten_) return bulk_forgotten_->count(user_id) > 0;
     Stmt& s = Cached("SELECT 1 FROM forgotten WHERE user_id=?1");
