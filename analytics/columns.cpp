@@ -102,21 +102,25 @@ uint32_t Interner::Intern(std::string_view s) {
   return slots_[i].index1 ? slots_[i].index1 - 1 : Insert(i, s, h);
 }
 
-// Both batch look-ups fetch the slots of up to 64 keys, then the bytes of the strings those
-// slots point to, then compare: the memory of many keys is on its way at once.
+// Both batch look-ups work on up to kPrefetch keys at a time: fetch their slots, then the bytes
+// of the strings those slots point to, then compare — the memory of many keys is on its way at
+// once.
+void Interner::Prefetch(const std::string_view* keys, size_t k, uint64_t* hash) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = 0; i < k; ++i) {
+    hash[i] = Hash(keys[i]);
+    __builtin_prefetch(&slots_[hash[i] & mask]);
+  }
+  for (size_t i = 0; i < k; ++i)
+    if (const Entry& e = slots_[hash[i] & mask]; e.index1) __builtin_prefetch(e.bytes);
+}
+
 void Interner::InternMany(const std::string_view* keys, size_t n, uint32_t* out) {
   while ((names_.size() + n + 1) * 4 > slots_.size() * 3) Grow();
-  constexpr size_t kMax = 64;
-  uint64_t hash[kMax];
-  const size_t mask = slots_.size() - 1;
-  for (size_t done = 0; done < n; done += kMax) {
-    size_t k = std::min(kMax, n - done);
-    for (size_t i = 0; i < k; ++i) {
-      hash[i] = Hash(keys[done + i]);
-      __builtin_prefetch(&slots_[hash[i] & mask]);
-    }
-    for (size_t i = 0; i < k; ++i)
-      if (const Entry& e = slots_[hash[i] & mask]; e.index1) __builtin_prefetch(e.bytes);
+  uint64_t hash[kPrefetch];
+  for (size_t done = 0; done < n; done += kPrefetch) {
+    size_t k = std::min(kPrefetch, n - done);
+    Prefetch(keys + done, k, hash);
     for (size_t i = 0; i < k; ++i) {  // in order: a key twice in the batch is one index
       size_t slot = Slot(keys[done + i], hash[i]);
       out[done + i] =
@@ -130,17 +134,10 @@ void Interner::FindMany(const std::string_view* keys, size_t n, uint32_t* out) c
     std::fill(out, out + n, Columns::kNone);
     return;
   }
-  constexpr size_t kMax = 64;
-  uint64_t hash[kMax];
-  const size_t mask = slots_.size() - 1;
-  for (size_t done = 0; done < n; done += kMax) {
-    size_t k = std::min(kMax, n - done);
-    for (size_t i = 0; i < k; ++i) {
-      hash[i] = Hash(keys[done + i]);
-      __builtin_prefetch(&slots_[hash[i] & mask]);
-    }
-    for (size_t i = 0; i < k; ++i)
-      if (const Entry& e = slots_[hash[i] & mask]; e.index1) __builtin_prefetch(e.bytes);
+  uint64_t hash[kPrefetch];
+  for (size_t done = 0; done < n; done += kPrefetch) {
+    size_t k = std::min(kPrefetch, n - done);
+    Prefetch(keys + done, k, hash);
     for (size_t i = 0; i < k; ++i) {
       const Entry& e = slots_[Slot(keys[done + i], hash[i])];
       out[done + i] = e.index1 ? e.index1 - 1 : Columns::kNone;
@@ -286,7 +283,6 @@ void Columns::FlushMessages() {
 }
 
 void Columns::AddReaction(const store::Store::ReactionRow& r) {
-  FlushMessages();  // reactions look up every message before them
   // Looked up in batches: the ids of a batch are fetched from memory together.
   size_t at = reaction_keys_.size();
   reaction_keys_.append(r.message_id);
@@ -297,7 +293,7 @@ void Columns::AddReaction(const store::Store::ReactionRow& r) {
 }
 
 void Columns::FlushReactions() {
-  FlushMessages();
+  FlushMessages();  // reactions look up every message before them
   std::string_view keys[kBatch], people[kBatch];
   uint32_t found[kBatch], who[kBatch];
   size_t n = pending_.size();

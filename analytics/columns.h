@@ -65,6 +65,9 @@ class Interner {
   // The slot of s: where it is, or the empty slot where it would go.
   size_t Slot(std::string_view s, uint64_t h) const;
   uint32_t Insert(size_t slot, std::string_view s, uint64_t h);
+  static constexpr size_t kPrefetch = 64;
+  // Hashes k keys into `hash` and starts fetching their slots and strings.
+  void Prefetch(const std::string_view* keys, size_t k, uint64_t* hash) const;
   void Grow(size_t size = 0);  // 0: double
   std::string_view Keep(std::string_view s);
   std::vector<std::unique_ptr<char[]>> blocks_;

@@ -14,10 +14,6 @@ namespace {
 
 using std::chrono::hours;
 
-double Minutes(Time a, Time b) {
-  return std::chrono::duration_cast<Millis>(b - a).count() / 60000.0;
-}
-
 std::optional<double> Median(std::vector<double> v) {
   if (v.empty()) return std::nullopt;
   std::sort(v.begin(), v.end());
@@ -492,7 +488,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
       if (mark[u] == pi) continue;
       mark[u] = pi;
       ++answerers;
-      minutes.push_back(Minutes(p.posted_at, c.answers[i].answered_at));
+      minutes.push_back(MinutesBetween(Ms(p.posted_at), Ms(c.answers[i].answered_at)));
       if (c.answers[i].correct.value_or(false)) ++correct;
     }
     row.answerers = answerers;

@@ -33,17 +33,11 @@ ApiFigures Measure(const std::string& network, int people, int days, uint64_t se
   std::vector<std::string> args{
       "--people",       std::to_string(people), "--seed",         std::to_string(seed),
       "--history-days", std::to_string(days),   "--horizon-days", "1",
-      "--start",        FormatIso(start),       "--clock",        "manual",
-      "--token",        "bench-token"};
+      "--start",        FormatIso(start),       "--clock",        "manual"};
   args.insert(args.end(), extra.begin(), extra.end());
-  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
-    f.error = s.message();
-    return f;
-  }
+  if (f.error = run.Start(args); !f.error.empty()) return f;
   std::string yaml = "store: {path: " + run.dir + "/bench.db}\nreport: {out_dir: " + run.dir +
                      "}\nlog_level: warn\nnetworks:\n" + yaml_network;
-  for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
-    yaml.replace(p, 7, run.sim.base_url());
   json::Value truth = run.Get("/_sim/truth");
   std::string teams;
   for (const auto& g : truth.at("groups").as_array())
@@ -51,22 +45,11 @@ ApiFigures Measure(const std::string& network, int people, int days, uint64_t se
       teams += (teams.empty() ? "" : ", ") + *t;
   for (size_t p; (p = yaml.find("TEAM_IDS")) != std::string::npos;)
     yaml.replace(p, 8, "[" + teams + "]");
-  setenv("LEARNLOOP_BENCH_TOKEN", "bench-token", 1);
-  setenv("LEARNLOOP_BENCH_SECRET", "sim-secret", 1);
-  auto loaded = config::LoadString(yaml, "bench.yaml");
-  if (!loaded.config) {
-    f.error = loaded.errors.at(0).ToString();
-    return f;
-  }
-  auto store = store::OpenSqlite(loaded.config->store_path);
-  if (!store.ok()) {
-    f.error = store.error().message;
-    return f;
-  }
+  if (f.error = run.Load(yaml); !f.error.empty()) return f;
   ManualClock clock(start);
   daemon::KeepInStep(clock, run.sim);
   {
-    daemon::Daemon d(*loaded.config, **store, clock);
+    daemon::Daemon d(*run.cfg, *run.store, clock);
     if (auto s = d.Start(); !s.ok()) {
       f.error = s.message();
       return f;
@@ -82,7 +65,7 @@ ApiFigures Measure(const std::string& network, int people, int days, uint64_t se
     f.violations = json::GetInt64(after, "violations").value_or(0);
     f.throttled = json::GetInt64(after, "throttled").value_or(0);
   }
-  for (const auto& m : (*store)->AllMessages()) f.messages += m.network == network;
+  for (const auto& m : run.store->AllMessages()) f.messages += m.network == network;
   // The fewest requests: one per full or partial page of each feed.
   truth = run.Get("/_sim/truth");
   std::map<int64_t, int64_t> per_group;  // Yammer: messages; Teams: thread starters

@@ -14,6 +14,7 @@
 #include "bench/sim_session.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
+#include "daemon/run_loop.h"
 #include "store/store.h"
 
 namespace learnloop::bench {
@@ -64,8 +65,8 @@ std::string Campaigns(const std::string& network, const std::vector<std::string>
   return y;
 }
 
-// The configuration of five networks and twenty campaigns on the simulator `run` ("" when
-// the simulated organisation lacks communities or two Teams teams).
+// The configuration of five networks and twenty campaigns on the simulator `run`, SIM_URL for
+// its address ("" when the simulated organisation lacks communities or two Teams teams).
 std::string FootprintYaml(SimSession& run) {
   std::vector<std::string> communities;
   std::vector<std::pair<std::string, std::string>> channels;  // (team, channel)
@@ -113,9 +114,19 @@ std::string FootprintYaml(SimSession& run) {
     campaigns += Campaigns(name, mine, false);
   }
   yaml += campaigns;
-  for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
-    yaml.replace(p, 7, run.sim.base_url());
   return yaml;
+}
+
+// Starts esn-sim for the footprint (with `clock_args`) and gives the configuration of its five
+// networks and twenty campaigns: "" or why not.
+std::string StartFootprint(SimSession& run, int people, std::vector<std::string> clock_args,
+                           std::string& yaml) {
+  std::vector<std::string> args{"--people", std::to_string(people), "--seed", "3", "--history-days",
+                                "7",        "--horizon-days",       "2"};
+  args.insert(args.end(), clock_args.begin(), clock_args.end());
+  if (auto error = run.Start(args); !error.empty()) return error;
+  yaml = FootprintYaml(run);
+  return yaml.empty() ? "the simulated organisation needs communities and two Teams teams" : "";
 }
 
 }  // namespace
@@ -124,58 +135,28 @@ FootprintFigures MeasureFootprint(int people) {
   FootprintFigures f;
   SimSession run;
   Time start = *ParseIso("2026-11-02T00:00:00Z");
-  std::vector<std::string> args{"--people",       std::to_string(people),
-                                "--seed",         "3",
-                                "--history-days", "7",
-                                "--horizon-days", "2",
-                                "--start",        FormatIso(start),
-                                "--clock",        "manual",
-                                "--token",        "bench-token"};
-  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
-    f.error = s.message();
-    return f;
-  }
-  std::string yaml = FootprintYaml(run);
-  if (yaml.empty()) {
-    f.error = "the simulated organisation needs communities and two Teams teams";
-    return f;
-  }
-  setenv("LEARNLOOP_BENCH_TOKEN", "bench-token", 1);
-  setenv("LEARNLOOP_BENCH_SECRET", "sim-secret", 1);
-  auto loaded = config::LoadString(yaml, "footprint.yaml");
-  if (!loaded.config) {
-    f.error = loaded.errors.at(0).ToString();
-    return f;
-  }
-  f.networks = static_cast<int>(loaded.config->networks.size());
-  f.campaigns = static_cast<int>(loaded.config->campaigns.size());
-  auto store = store::OpenSqlite(loaded.config->store_path);
-  if (!store.ok()) {
-    f.error = store.error().message;
-    return f;
-  }
+  std::string yaml;
+  f.error = StartFootprint(run, people, {"--start", FormatIso(start), "--clock", "manual"}, yaml);
+  if (f.error.empty()) f.error = run.Load(yaml);
+  if (!f.error.empty()) return f;
+  f.networks = static_cast<int>(run.cfg->networks.size());
+  f.campaigns = static_cast<int>(run.cfg->campaigns.size());
   ManualClock clock(start);
   daemon::KeepInStep(clock, run.sim);
-  daemon::Daemon d(*loaded.config, **store, clock);
+  daemon::Daemon d(*run.cfg, *run.store, clock);
   if (auto s = d.Start(); !s.ok()) {
     f.error = s.message();
     return f;
   }
   d.Tick();  // the backfill: not part of the idle day
-  size_t prompts_before = (*store)->AllPrompts().size();
+  size_t prompts_before = run.store->AllPrompts().size();
   double cpu0 = CpuSeconds();
-  Time until = clock.Now() + std::chrono::hours{24};
-  while (clock.Now() < until) {
-    Time next = std::min(d.NextWakeup(), until);
-    if (!clock.SleepUntil(next)) break;
-    ++f.wakeups;
-    d.Tick();
-  }
+  f.wakeups = daemon::RunSimulated(d, clock, clock.Now() + std::chrono::hours{24});
   f.cpu_seconds = CpuSeconds() - cpu0;
   f.rss_mib = StatusMib("VmRSS");
   f.peak_rss_mib = StatusMib("VmHWM");
-  f.messages = (*store)->ApproxSizes().messages;
-  f.prompts = static_cast<int64_t>((*store)->AllPrompts().size() - prompts_before);
+  f.messages = static_cast<int64_t>(run.store->AllMessages().size());
+  f.prompts = static_cast<int64_t>(run.store->AllPrompts().size() - prompts_before);
   return f;
 }
 
@@ -219,25 +200,12 @@ double ProcessRssMib(pid_t pid) {
 IdleFigures MeasureIdleProcess(int people, int settle, int seconds) {
   IdleFigures f;
   SimSession run;
-  std::vector<std::string> args{
-      "--people", std::to_string(people), "--seed", "3",       "--history-days",
-      "7",        "--horizon-days",       "2",      "--clock", "real",
-      "--token",  "bench-token"};
-  if (auto s = run.sim.Start(daemon::FindSimBinary(), args); !s.ok()) {
-    f.error = s.message();
-    return f;
-  }
-  std::string yaml = FootprintYaml(run);
-  if (yaml.empty()) {
-    f.error = "the simulated organisation needs communities and two Teams teams";
-    return f;
-  }
+  std::string yaml;
+  if (f.error = StartFootprint(run, people, {"--clock", "real"}, yaml); !f.error.empty()) return f;
   std::string cfg = run.dir + "/footprint.yaml";
-  std::ofstream(cfg) << yaml;
+  std::ofstream(cfg) << run.Resolve(yaml);
   std::string bin =
       (std::filesystem::path(daemon::FindSimBinary()).parent_path() / "learnloop").string();
-  setenv("LEARNLOOP_BENCH_TOKEN", "bench-token", 1);
-  setenv("LEARNLOOP_BENCH_SECRET", "sim-secret", 1);
   pid_t pid = fork();
   if (pid == 0) {
     execl(bin.c_str(), bin.c_str(), "run", "--config", cfg.c_str(), static_cast<char*>(nullptr));

@@ -66,13 +66,16 @@ int RunRealtime(Daemon& d, Clock& clock) {
   return 0;
 }
 
-void RunSimulated(Daemon& d, ManualClock& clock, Time until) {
+int64_t RunSimulated(Daemon& d, ManualClock& clock, Time until) {
+  int64_t wakeups = 0;
   while (clock.Now() < until && !clock.Interrupted()) {
     d.Tick();
     Time next = std::min(d.NextWakeup(), until);
     if (!clock.SleepUntil(next)) break;
+    ++wakeups;
   }
   if (!clock.Interrupted()) d.Tick();
+  return wakeups;
 }
 
 }  // namespace learnloop::daemon

@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+
 #include "core/clock.h"
 #include "daemon/daemon.h"
 
@@ -8,7 +10,8 @@ namespace learnloop::daemon {
 // SIGINT interrupt whatever is waiting and stop the loop cleanly. Returns the exit code.
 int RunRealtime(Daemon& d, Clock& clock);
 
-// Simulated time: jumps the manual clock from one due time to the next until `until`.
-void RunSimulated(Daemon& d, ManualClock& clock, Time until);
+// Simulated time: jumps the manual clock from one due time to the next until `until`. Returns
+// the number of jumps (the daemon's wakeups).
+int64_t RunSimulated(Daemon& d, ManualClock& clock, Time until);
 
 }  // namespace learnloop::daemon
