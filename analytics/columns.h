@@ -2,6 +2,7 @@
 // The store as compact in-memory columns, read once per report: people, groups and messages
 // become dense indexes, times integers, and every figure is computed from these arrays.
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -10,71 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/interner.h"
 #include "core/model.h"
 #include "store/store.h"
 
 namespace learnloop::analytics {
 
 struct Dataset;
-
-// Memory for the large columns: blocks of 2 MiB and more are aligned so that the kernel can back
-// them with huge pages (fewer page faults and TLB misses on random access).
-void* AllocateBig(size_t bytes);
-void FreeBig(void* p);
-template <typename T>
-struct BigAllocator {
-  using value_type = T;
-  BigAllocator() = default;
-  template <typename U>
-  BigAllocator(const BigAllocator<U>&) {}
-  T* allocate(size_t n) { return static_cast<T*>(AllocateBig(n * sizeof(T))); }
-  void deallocate(T* p, size_t) { FreeBig(p); }
-  template <typename U>
-  bool operator==(const BigAllocator<U>&) const {
-    return true;
-  }
-};
-template <typename T>
-using Column = std::vector<T, BigAllocator<T>>;
-
-// Strings to dense indexes, in an open-addressing table (the analytics look up millions of
-// ids); the strings stay put, so views of them remain valid.
-class Interner {
- public:
-  uint32_t Intern(std::string_view s);
-  std::optional<uint32_t> Find(std::string_view s) const;
-  // Intern for many keys at once, in order (their memory fetched together).
-  void InternMany(const std::string_view* keys, size_t n, uint32_t* out);
-  // Find for many keys at once (their memory fetched together); kNone where absent.
-  void FindMany(const std::string_view* keys, size_t n, uint32_t* out) const;
-  const std::string_view& operator[](uint32_t i) const { return names_[i]; }
-  uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
-  void Reserve(size_t n);
-
- private:
-  // A slot holds where its string is, so that a probe reads one slot and the string's bytes.
-  struct Entry {
-    const char* bytes = nullptr;
-    uint32_t index1 = 0;  // index + 1; 0: empty
-    uint16_t size = 0;    // of the string, 0xFFFF when longer
-    uint16_t tag = 0;     // 16 bits of the hash
-  };
-  static uint64_t Hash(std::string_view s);
-  static uint16_t Tag(uint64_t h) { return static_cast<uint16_t>(h >> 48); }
-  bool Matches(const Entry& e, std::string_view s, uint16_t tag) const;
-  // The slot of s: where it is, or the empty slot where it would go.
-  size_t Slot(std::string_view s, uint64_t h) const;
-  uint32_t Insert(size_t slot, std::string_view s, uint64_t h);
-  static constexpr size_t kPrefetch = 64;
-  // Hashes k keys into `hash` and starts fetching their slots and strings.
-  void Prefetch(const std::string_view* keys, size_t k, uint64_t* hash) const;
-  void Grow(size_t size = 0);  // 0: double
-  std::string_view Keep(std::string_view s);
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  size_t used_ = 0, block_size_ = 0;
-  Column<std::string_view> names_;
-  Column<Entry> slots_;
-};
 
 struct Columns {
   static constexpr int64_t kNoTime = std::numeric_limits<int64_t>::min();
@@ -93,8 +36,8 @@ struct Columns {
   std::vector<std::string> group_names;
   std::vector<std::vector<uint32_t>> group_members;  // sorted user indexes
 
-  // Messages, including ones only referred to (a thread or parent not in the store).
-  Interner message_ids;
+  // Messages, by the store's key of their id (docs: store keys); a key that is not a stored
+  // message (a person's, a group's, a thread or parent not in the store) has no kStored flag.
   Column<int64_t> msg_ms;
   Column<uint32_t> msg_author, msg_group, msg_thread, msg_parent;  // kNone: none
   Column<uint8_t> msg_flags;                                       // kStored | kDeleted
@@ -109,8 +52,14 @@ struct Columns {
 
   std::vector<Prompt> prompts;
   std::vector<std::vector<uint32_t>> prompt_audience;  // the people a prompt names
-  std::vector<Answer> answers;
-  std::vector<uint32_t> answer_user;
+  struct AnswerFact {
+    uint32_t prompt = kNone;  // index in prompts; kNone: not a posted prompt
+    uint32_t user = kNone;
+    int64_t ms = 0;
+    std::string_view message_id;  // ties of time go by it
+    bool correct = false;
+  };
+  std::vector<AnswerFact> answers;
 
   static Columns Load(store::Store& s);
   static Columns From(const Dataset& d);
@@ -124,39 +73,38 @@ struct Columns {
   // A message that counts: in the store and not deleted.
   bool Counts(uint32_t m) const { return (msg_flags[m] & (kStored | kDeleted)) == kStored; }
 
-  // Building (used by Load and From).
+  // Building (used by Load and From): Begin, the directory and the prompts, then the messages,
+  // reactions and answers, then Finish. Messages may be added by several threads at once (each
+  // with its own part, and distinct messages) once the directory is in, reactions and answers by
+  // one other thread at any time.
+  struct Part {
+    std::vector<uint64_t> mentions;                         // message << 32 | person
+    std::vector<std::pair<uint32_t, std::string>> unknown;  // (message, id): not in the directory
+  };
+  void Begin(int64_t max_key);
   uint32_t User(std::string_view id);
   uint32_t Group(std::string_view id);
-  uint32_t MessageRef(std::string_view id);
-  void AddUser(const learnloop::User& u);
-  void AddGroup(const learnloop::Group& g);
-  void AddMessage(const store::Store::MessageRow& m);
+  void AddUser(const store::Store::UserRow& u);
+  void AddGroup(const learnloop::Group& g, int64_t key);
+  void AddMessage(const store::Store::MessageRow& m, Part& part);
   void AddReaction(const store::Store::ReactionRow& r);
-  void Reserve(int64_t users, int64_t messages, int64_t reactions);
-  void Finish(const std::set<std::string>& opted_out_ids);
+  void AddAnswer(const store::Store::AnswerRow& a);
+  // ids_of gives the ids of keys (of people and groups named only by messages and reactions).
+  using IdsOf = std::function<std::vector<std::string>(const std::vector<int64_t>&)>;
+  void Finish(const IdsOf& ids_of, std::vector<Part> parts,
+              const std::set<std::string>& opted_out_ids);
 
  private:
-  static constexpr size_t kBatch = 256;
-  struct PendingReaction {
-    size_t offset, message_size, user_size;  // in reaction_keys_: the message's id, the person's
-    int64_t ms;
-  };
-  std::vector<PendingReaction> pending_;
-  std::string reaction_keys_;
-  struct PendingMessage {
-    std::pair<size_t, size_t> id, thread, parent, author;  // (offset, size) in pending_keys_
-    bool has_parent = false, deleted = false;
-    uint32_t group = kNone;
-    int64_t ms = 0;
-    size_t mentions_begin = 0, mentions_end = 0;  // in pending_mentions_
-  };
-  std::vector<PendingMessage> pending_messages_;
-  std::vector<uint32_t> pending_mentions_;
-  std::string pending_keys_;
-  void FlushMessages();
-  void FlushReactions();
-  void UsersMany(const std::string_view* ids, size_t n, uint32_t* out);
-  void ExtendMessageColumns();
+  // While building: the person and the group of a key (kNone: not yet known); messages and
+  // reactions hold keys of people and groups until Finish turns them into indexes.
+  Column<uint32_t> user_of_key_, group_of_key_;
+  uint32_t max_key_ = 0;
+  // Answers as read, until Finish: their ids are kept here.
+  Interner answer_ids_;
+  std::vector<std::pair<std::string_view, std::string_view>> answer_refs_;  // (prompt, person)
+  void LoadFrom(store::Store& s);
+  void ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys, const IdsOf& ids_of,
+                   bool people);
 };
 
 }  // namespace learnloop::analytics

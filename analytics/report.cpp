@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/crypto.h"
+#include "core/parallel.h"
 
 namespace learnloop::analytics {
 
@@ -418,13 +419,17 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     r.history_weeks.push_back(k.ToString());
   }
   bounds.push_back(Ms(w.to));
-  r.history = ComputeTotals(c, bounds);
+  // The trend on a second thread, the rest of the week's figures on this one.
+  Span w28 = SpanOf(Window28(o.tz, week));
+  InParallel(
+      [&] {
+        r.personas = ComputePersonas(c, w28, Ms(w.to));
+        r.network = ComputeNetwork(c, w28, o);
+        r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
+      },
+      [&] { r.history = ComputeTotals(c, bounds); });
   r.totals = r.history[11];
   r.trend = r.history[10];
-  Span w28 = SpanOf(Window28(o.tz, week));
-  r.personas = ComputePersonas(c, w28, Ms(w.to));
-  r.network = ComputeNetwork(c, w28, o);
-  r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
 
   const int64_t end_ms = Ms(w.to);
   const size_t U = c.users.size();
@@ -433,23 +438,19 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     if (!g || !c.group_known[*g]) return std::nullopt;
     return g;
   };
-  std::unordered_map<std::string, uint32_t> prompt_index;
-  for (uint32_t i = 0; i < c.prompts.size(); ++i) prompt_index.emplace(c.prompts[i].id, i);
   // Answers before close by non-bots, per prompt, in time order.
   std::vector<std::vector<uint32_t>> answers_of(c.prompts.size());
   for (uint32_t i = 0; i < c.answers.size(); ++i) {
-    const Answer& a = c.answers[i];
-    auto it = prompt_index.find(a.prompt_id);
-    if (it == prompt_index.end() || c.IsBot(c.answer_user[i])) continue;
-    const Prompt& p = c.prompts[it->second];
-    if (p.closes_at && !(a.answered_at < *p.closes_at)) continue;
-    answers_of[it->second].push_back(i);
+    const Columns::AnswerFact& a = c.answers[i];
+    if (a.prompt == kNone || c.IsBot(a.user)) continue;
+    const Prompt& p = c.prompts[a.prompt];
+    if (p.closes_at && !(a.ms < Ms(*p.closes_at))) continue;
+    answers_of[a.prompt].push_back(i);
   }
   for (auto& v : answers_of)
     std::stable_sort(v.begin(), v.end(), [&](uint32_t x, uint32_t y) {
-      const Answer &a = c.answers[x], &b = c.answers[y];
-      return a.answered_at != b.answered_at ? a.answered_at < b.answered_at
-                                            : a.message_id < b.message_id;
+      const Columns::AnswerFact &a = c.answers[x], &b = c.answers[y];
+      return a.ms != b.ms ? a.ms < b.ms : a.message_id < b.message_id;
     });
   // The people it names, or else its group's members; members of the network for W.
   auto audience_of = [&](uint32_t pi) {
@@ -484,12 +485,12 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     int64_t answerers = 0, correct = 0;
     std::vector<double> minutes;
     for (uint32_t i : answers_of[pi]) {  // each person's first answer
-      uint32_t u = c.answer_user[i];
+      uint32_t u = c.answers[i].user;
       if (mark[u] == pi) continue;
       mark[u] = pi;
       ++answerers;
-      minutes.push_back(MinutesBetween(Ms(p.posted_at), Ms(c.answers[i].answered_at)));
-      if (c.answers[i].correct.value_or(false)) ++correct;
+      minutes.push_back(MinutesBetween(Ms(p.posted_at), c.answers[i].ms));
+      if (c.answers[i].correct) ++correct;
     }
     row.answerers = answerers;
     row.response_rate = Ratio(answerers, *row.audience);
@@ -522,7 +523,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     for (uint32_t pi : pis)
       for (uint32_t i : answers_of[pi]) {
         ++line.answers;
-        uint32_t u = c.answer_user[i];
+        uint32_t u = c.answers[i].user;
         if (!participant[u]) participants.push_back(u);
         participant[u] = 1;
       }
@@ -535,7 +536,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
       const Prompt& p = c.prompts[pi];
       if (p.campaign != name || p.posted_at >= w.to) continue;
-      for (uint32_t i : answers_of[pi]) mark[c.answer_user[i]] = pi;
+      for (uint32_t i : answers_of[pi]) mark[c.answers[i].user] = pi;
       for (uint32_t u : audience_of(pi)) {
         ++in_audience[u];
         if (mark[u] == pi) ++answered[u];

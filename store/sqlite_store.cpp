@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/interner.h"
 #include "core/json.h"
 #include "store/store.h"
 
@@ -63,15 +65,70 @@ CREATE TABLE forgotten (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE INDEX reactions_user ON reactions(user_id);
 CREATE INDEX messages_author ON messages(author_id);
 )sql",
+    // Integer keys: every id of a person, group or message gets one when first written, and
+    // the two large tables refer to each other by them (smaller rows and indexes, and reports
+    // that read integers only). Ids are kept once, in `ids`; what reports do not read of a
+    // message (its text) is in `message_bodies`; the views show whole rows with their ids.
+    R"sql(
+CREATE TABLE ids (key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
+INSERT OR IGNORE INTO ids(id) SELECT id FROM users ORDER BY rowid;
+INSERT OR IGNORE INTO ids(id) SELECT id FROM groups ORDER BY rowid;
+INSERT OR IGNORE INTO ids(id) SELECT id FROM messages ORDER BY rowid;
+INSERT OR IGNORE INTO ids(id) SELECT thread_id FROM messages;
+INSERT OR IGNORE INTO ids(id) SELECT reply_to_id FROM messages WHERE reply_to_id IS NOT NULL;
+INSERT OR IGNORE INTO ids(id) SELECT author_id FROM messages;
+INSERT OR IGNORE INTO ids(id) SELECT group_id FROM messages WHERE group_id IS NOT NULL;
+INSERT OR IGNORE INTO ids(id) SELECT message_id FROM reactions;
+INSERT OR IGNORE INTO ids(id) SELECT user_id FROM reactions;
+CREATE TABLE keyed_messages (
+  key INTEGER PRIMARY KEY, thread_key INTEGER NOT NULL, parent_key INTEGER,
+  author_key INTEGER NOT NULL, group_key INTEGER, created_at INTEGER NOT NULL,
+  deleted INTEGER NOT NULL, mentions TEXT NOT NULL);
+INSERT INTO keyed_messages
+  SELECT k.key, t.key, p.key, a.key, g.key, m.created_at, m.deleted, m.mentions
+  FROM messages m JOIN ids k ON k.id = m.id JOIN ids t ON t.id = m.thread_id
+       JOIN ids a ON a.id = m.author_id LEFT JOIN ids p ON p.id = m.reply_to_id
+       LEFT JOIN ids g ON g.id = m.group_id;
+CREATE TABLE message_bodies (
+  key INTEGER PRIMARY KEY, network TEXT NOT NULL, edited_at INTEGER, kind TEXT NOT NULL,
+  text TEXT NOT NULL);
+INSERT INTO message_bodies
+  SELECT k.key, m.network, m.edited_at, m.kind, m.text FROM messages m JOIN ids k ON k.id = m.id;
+DROP TABLE messages;
+ALTER TABLE keyed_messages RENAME TO messages;
+CREATE INDEX messages_thread ON messages(thread_key);
+CREATE INDEX messages_author ON messages(author_key);
+CREATE TABLE keyed_reactions (
+  message_key INTEGER NOT NULL, user_key INTEGER NOT NULL, kind TEXT NOT NULL, created_at INTEGER,
+  PRIMARY KEY (message_key, user_key, kind)) WITHOUT ROWID;
+INSERT INTO keyed_reactions
+  SELECT m.key, u.key, r.kind, r.created_at
+  FROM reactions r JOIN ids m ON m.id = r.message_id JOIN ids u ON u.id = r.user_id;
+DROP TABLE reactions;
+ALTER TABLE keyed_reactions RENAME TO reactions;
+CREATE INDEX reactions_user ON reactions(user_key);
+CREATE VIEW message_rows AS
+  SELECT (SELECT id FROM ids WHERE key = m.key) AS id, b.network,
+         (SELECT id FROM ids WHERE key = m.group_key) AS group_id,
+         (SELECT id FROM ids WHERE key = m.thread_key) AS thread_id,
+         (SELECT id FROM ids WHERE key = m.parent_key) AS reply_to_id,
+         (SELECT id FROM ids WHERE key = m.author_key) AS author_id,
+         m.created_at, b.edited_at, m.deleted, b.text, m.mentions, b.kind, m.key, m.thread_key
+  FROM messages m JOIN message_bodies b ON b.key = m.key;
+CREATE VIEW reaction_rows AS
+  SELECT (SELECT id FROM ids WHERE key = r.message_key) AS message_id,
+         (SELECT id FROM ids WHERE key = r.user_key) AS user_id, r.kind, r.created_at
+  FROM reactions r;
+)sql",
 };
 
 // The indexes only reads need (the same as the migrations create).
 const char* const kDropSecondaryIndexes =
     "DROP INDEX messages_thread; DROP INDEX messages_author; DROP INDEX reactions_user;";
 const char* const kCreateSecondaryIndexes =
-    "CREATE INDEX messages_thread ON messages(thread_id); "
-    "CREATE INDEX messages_author ON messages(author_id); "
-    "CREATE INDEX reactions_user ON reactions(user_id);";
+    "CREATE INDEX messages_thread ON messages(thread_key); "
+    "CREATE INDEX messages_author ON messages(author_key); "
+    "CREATE INDEX reactions_user ON reactions(user_key);";
 
 class Stmt {
  public:
@@ -88,6 +145,11 @@ class Stmt {
     return *this;
   }
   Stmt& Bind(int i, const char* v) { return Bind(i, std::string(v)); }
+  // The text must stay put until the statement is reset.
+  Stmt& BindView(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   Stmt& Bind(int i, int64_t v) {
     sqlite3_bind_int64(s_, i, v);
     return *this;
@@ -159,6 +221,26 @@ std::vector<std::string> DecodeList(const std::string& s) {
   return out;
 }
 
+// DecodeList into `out` (reused), without a JSON parser for the usual lists of plain ids.
+void DecodeIds(std::string_view s, std::vector<std::string>& out) {
+  out.clear();
+  if (s == "[]") return;
+  if (s.size() < 4 || s.front() != '[' || s.back() != ']' || s.find('\\') != s.npos) {
+    out = DecodeList(std::string(s));
+    return;
+  }
+  // ["a","b",...]: plain strings between quotes, separated by commas.
+  size_t i = 1;
+  while (i < s.size() && s[i] == '"') {
+    size_t end = s.find('"', i + 1);
+    if (end == s.npos) break;
+    out.emplace_back(s.substr(i + 1, end - i - 1));
+    i = end + 1;
+    if (i < s.size() && s[i] == ',') ++i;
+  }
+  if (i != s.size() - 1) out = DecodeList(std::string(s));  // not the plain shape after all
+}
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
@@ -205,6 +287,18 @@ class SqliteStore final : public Store {
     if (--depth_ == 0) Exec("COMMIT");
   }
 
+  void ReadTransaction(const std::function<void()>& fn) override {
+    std::lock_guard lock(mu_);
+    if (depth_++ == 0) Exec("BEGIN DEFERRED");
+    try {
+      fn();
+    } catch (...) {
+      if (--depth_ == 0) Exec("ROLLBACK");
+      throw;
+    }
+    if (--depth_ == 0) Exec("COMMIT");
+  }
+
   void BulkTransaction(const std::function<void()>& fn) override {
     std::lock_guard lock(mu_);
     // Up to 1 GiB of pages in memory, so that a long transaction does not spill them to the
@@ -218,16 +312,26 @@ class SqliteStore final : public Store {
         bool empty = !any.Step();
         any.Reset();
         if (empty) Exec(kDropSecondaryIndexes);
-        // Nobody else can write meanwhile: the forgotten are read once.
+        // Nobody else can write meanwhile: the forgotten are read once, and keys are handed out
+        // from memory.
         bulk_forgotten_.emplace();
         for (auto& id : ReadAll("SELECT user_id FROM forgotten", [](Stmt& s) { return s.Text(0); }))
           bulk_forgotten_->insert(std::move(id));
+        bulk_keys_.emplace();
+        Stmt& max = Cached("SELECT max(key) FROM ids");
+        if (max.Step() && !max.IsNull(0)) {
+          bulk_keys_->next = max.Int(0) + 1;
+          bulk_keys_->table_empty = false;
+        }
+        max.Reset();
         fn();
         bulk_forgotten_.reset();
+        bulk_keys_.reset();
         if (empty) Exec(kCreateSecondaryIndexes);
       });
     } catch (...) {
       bulk_forgotten_.reset();
+      bulk_keys_.reset();
       Exec("PRAGMA cache_size=-2000");
       throw;
     }
@@ -250,6 +354,40 @@ class SqliteStore final : public Store {
     return Forgotten(user_id);
   }
 
+  // The key of an id, given to it now when it has none.
+  int64_t KeyOf(std::string_view id) {
+    if (bulk_keys_) {
+      BulkKeys& b = *bulk_keys_;
+      uint32_t i = b.ids.Intern(id);
+      if (i < b.keys.size()) return b.keys[i];
+      int64_t key = 0;
+      if (!b.table_empty) {
+        Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+        q.BindView(1, id);
+        if (q.Step()) key = q.Int(0);
+        q.Reset();
+      }
+      if (key == 0) {
+        key = b.next++;
+        Stmt& add = Cached("INSERT INTO ids(key, id) VALUES (?1, ?2)");
+        add.Bind(1, key).BindView(2, id).Run();
+      }
+      b.keys.push_back(key);
+      return key;
+    }
+    Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+    q.BindView(1, id);
+    if (q.Step()) {
+      int64_t key = q.Int(0);
+      q.Reset();
+      return key;
+    }
+    q.Reset();
+    Stmt& add = Cached("INSERT INTO ids(id) VALUES (?1)");
+    add.BindView(1, id).Run();
+    return sqlite3_last_insert_rowid(db_);
+  }
+
   ForgetCounts ForgetUser(const std::string& user_id, Time at) override {
     ForgetCounts n;
     Transaction([&] {
@@ -270,28 +408,30 @@ class SqliteStore final : public Store {
       }
       for (const auto& w : words) {
         if (w.size() < 3) continue;  // too short to be theirs alone
-        Stmt t(
-            db_,
-            "UPDATE messages SET text=replace(text, ?1, '[forgotten]') WHERE instr(text, ?1) > 0");
+        Stmt t(db_,
+               "UPDATE message_bodies SET text=replace(text, ?1, '[forgotten]') WHERE "
+               "instr(text, ?1) > 0");
         t.Bind(1, w).Run();
       }
       n.users = run("DELETE FROM users WHERE id=?1");
       n.memberships = run("DELETE FROM memberships WHERE user_id=?1");
-      n.messages = run("DELETE FROM messages WHERE author_id=?1");
-      n.reactions = run("DELETE FROM reactions WHERE user_id=?1");
+      run("DELETE FROM message_bodies WHERE key IN (SELECT key FROM messages WHERE "
+          "author_key=(SELECT key FROM ids WHERE id=?1))");
+      n.messages = run("DELETE FROM messages WHERE author_key=(SELECT key FROM ids WHERE id=?1)");
+      n.reactions = run("DELETE FROM reactions WHERE user_key=(SELECT key FROM ids WHERE id=?1)");
       n.answers = run("DELETE FROM answers WHERE user_id=?1");
       run("DELETE FROM card_actions WHERE user_id=?1");
       run("DELETE FROM cursors WHERE key='optout:' || ?1");
       // Mentions of them in other people's messages (lists are stored as JSON arrays).
       std::string quoted = EncodeList({user_id});
       quoted = quoted.substr(1, quoted.size() - 2);
-      for (auto& m :
-           ReadAll("SELECT * FROM messages WHERE instr(mentions, ?1) > 0", ReadMessage, quoted)) {
+      for (auto& m : ReadAll("SELECT * FROM message_rows WHERE instr(mentions, ?1) > 0",
+                             ReadMessage, quoted)) {
         auto before = m.mentions.size();
         m.mentions.erase(std::remove(m.mentions.begin(), m.mentions.end(), user_id),
                          m.mentions.end());
         if (m.mentions.size() == before) continue;
-        Stmt u(db_, "UPDATE messages SET mentions=?2 WHERE id=?1");
+        Stmt u(db_, "UPDATE messages SET mentions=?2 WHERE key=(SELECT key FROM ids WHERE id=?1)");
         u.Bind(1, m.id).Bind(2, EncodeList(m.mentions)).Run();
         ++n.mentions;
       }
@@ -303,6 +443,11 @@ class SqliteStore final : public Store {
         Stmt u(db_, "UPDATE prompts SET audience=?2 WHERE id=?1");
         u.Bind(1, p.id).Bind(2, EncodeList(p.audience)).Run();
       }
+      // Their key goes too, unless the same id also names a group or a message.
+      run("DELETE FROM ids WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM groups WHERE id=?1) AND "
+          "NOT EXISTS (SELECT 1 FROM messages m WHERE ids.key IN (m.key, m.thread_key, "
+          "m.parent_key, m.group_key)) AND NOT EXISTS (SELECT 1 FROM reactions r WHERE "
+          "r.message_key=ids.key)");
       Stmt f(db_, "INSERT OR REPLACE INTO forgotten VALUES (?1, ?2)");
       f.Bind(1, user_id).Bind(2, at).Run();
     });
@@ -319,6 +464,7 @@ class SqliteStore final : public Store {
           "joined_at=excluded.joined_at");
       s.Bind(1, u.id).Bind(2, u.network).Bind(3, u.name).Bind(4, u.email).Bind(5, u.department);
       s.Bind(6, u.state).Bind(7, u.is_bot).Bind(8, u.joined_at).Run();
+      KeyOf(u.id);
     });
   }
 
@@ -328,6 +474,7 @@ class SqliteStore final : public Store {
           "INSERT INTO groups VALUES (?1,?2,?3,?4) ON CONFLICT(id) DO UPDATE SET "
           "network=excluded.network, name=excluded.name, kind=excluded.kind");
       s.Bind(1, g.id).Bind(2, g.network).Bind(3, g.name).Bind(4, g.kind).Run();
+      KeyOf(g.id);
       Stmt& d = Cached("DELETE FROM memberships WHERE group_id=?1");
       d.Bind(1, g.id).Run();
       Stmt& m = Cached("INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
@@ -343,23 +490,32 @@ class SqliteStore final : public Store {
       m.mentions.erase(std::remove_if(m.mentions.begin(), m.mentions.end(),
                                       [&](const std::string& id) { return Forgotten(id); }),
                        m.mentions.end());
+      const int64_t key = KeyOf(m.id), thread = KeyOf(m.thread_id), author = KeyOf(m.author_id);
+      std::optional<int64_t> parent, group;
+      if (m.reply_to_id) parent = KeyOf(*m.reply_to_id);
+      if (m.group_id) group = KeyOf(*m.group_id);
       Stmt& s = Cached(
-          "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
-          "ON CONFLICT(id) DO UPDATE SET network=excluded.network, group_id=excluded.group_id, "
-          "thread_id=excluded.thread_id, reply_to_id=excluded.reply_to_id, "
-          "author_id=excluded.author_id, created_at=excluded.created_at, "
-          "edited_at=excluded.edited_at, deleted=excluded.deleted, text=excluded.text, "
-          "mentions=excluded.mentions, kind=excluded.kind");
-      s.Bind(1, m.id).Bind(2, m.network).Bind(3, m.group_id).Bind(4, m.thread_id);
-      s.Bind(5, m.reply_to_id).Bind(6, m.author_id).Bind(7, m.created_at).Bind(8, m.edited_at);
-      s.Bind(9, m.deleted).Bind(10, m.text).Bind(11, EncodeList(m.mentions)).Bind(12, m.kind).Run();
+          "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
+          "ON CONFLICT(key) DO UPDATE SET thread_key=excluded.thread_key, "
+          "parent_key=excluded.parent_key, author_key=excluded.author_key, "
+          "group_key=excluded.group_key, created_at=excluded.created_at, "
+          "deleted=excluded.deleted, mentions=excluded.mentions");
+      s.Bind(1, key).Bind(2, thread).Bind(3, parent).Bind(4, author).Bind(5, group);
+      s.Bind(6, m.created_at).Bind(7, m.deleted).Bind(8, EncodeList(m.mentions)).Run();
+      Stmt& b = Cached(
+          "INSERT INTO message_bodies VALUES (?1,?2,?3,?4,?5) ON CONFLICT(key) DO UPDATE SET "
+          "network=excluded.network, edited_at=excluded.edited_at, kind=excluded.kind, "
+          "text=excluded.text");
+      b.Bind(1, key).Bind(2, m.network).Bind(3, m.edited_at).Bind(4, m.kind).Bind(5, m.text).Run();
     });
   }
 
   void ReplaceReactions(const std::string& message_id, const std::string& kind,
                         const std::vector<Reaction>& reactions) override {
     Transaction([&] {
-      Stmt d(db_, "DELETE FROM reactions WHERE message_id=?1 AND kind=?2");
+      Stmt d(db_,
+             "DELETE FROM reactions WHERE message_key=(SELECT key FROM ids WHERE id=?1) AND "
+             "kind=?2");
       d.Bind(1, message_id).Bind(2, kind).Run();
       for (const auto& r : reactions) UpsertReaction(r);
     });
@@ -368,10 +524,11 @@ class SqliteStore final : public Store {
   void UpsertReaction(const Reaction& r) override {
     Locked([&] {
       if (Forgotten(r.user_id)) return;
+      const int64_t message = KeyOf(r.message_id), user = KeyOf(r.user_id);
       Stmt& s = Cached(
-          "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_id,user_id,kind) "
+          "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_key,user_key,kind) "
           "DO UPDATE SET created_at=excluded.created_at");
-      s.Bind(1, r.message_id).Bind(2, r.user_id).Bind(3, r.kind).Bind(4, r.created_at).Run();
+      s.Bind(1, message).Bind(2, user).Bind(3, r.kind).Bind(4, r.created_at).Run();
     });
   }
 
@@ -380,8 +537,9 @@ class SqliteStore final : public Store {
     int changed = 0;
     Locked([&] {
       Stmt& s = Cached(
-          "UPDATE messages SET deleted=1 WHERE group_id=?1 AND created_at>=?2 AND created_at<?3 "
-          "AND deleted=0 AND id NOT IN (SELECT value FROM json_each(?4))");
+          "UPDATE messages SET deleted=1 WHERE group_key=(SELECT key FROM ids WHERE id=?1) AND "
+          "created_at>=?2 AND created_at<?3 AND deleted=0 AND key NOT IN (SELECT k.key FROM "
+          "json_each(?4) j JOIN ids k ON k.id=j.value)");
       s.Bind(1, group_id).Bind(2, from).Bind(3, to).Bind(4, EncodeList(present)).Run();
       changed = sqlite3_changes(db_);
     });
@@ -589,8 +747,10 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Message> MessagesInThread(const std::string& thread_id) override {
-    return ReadAll("SELECT * FROM messages WHERE thread_id=?1 ORDER BY created_at, id", ReadMessage,
-                   thread_id);
+    return ReadAll(
+        "SELECT * FROM message_rows WHERE thread_key=(SELECT key FROM ids WHERE id=?1) "
+        "ORDER BY created_at, id",
+        ReadMessage, thread_id);
   }
 
   static User ReadUser(Stmt& s) {
@@ -636,58 +796,123 @@ class SqliteStore final : public Store {
   }
 
   std::vector<Message> AllMessages() override {
-    return ReadAll("SELECT * FROM messages ORDER BY created_at, id", ReadMessage);
+    return ReadAll("SELECT * FROM message_rows ORDER BY created_at, id", ReadMessage);
   }
 
   std::vector<Reaction> AllReactions() override {
-    return ReadAll("SELECT * FROM reactions ORDER BY message_id, user_id, kind", [](Stmt& s) {
+    return ReadAll("SELECT * FROM reaction_rows ORDER BY message_id, user_id, kind", [](Stmt& s) {
       return Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)};
     });
   }
 
-  Sizes ApproxSizes() override {
+  int64_t MaxKey() override {
     std::lock_guard lock(mu_);
-    auto max_rowid = [&](const char* sql) {
-      Stmt s(db_, sql);
-      return s.Step() ? s.Int(0) : 0;
-    };
-    return {max_rowid("SELECT max(rowid) FROM users"), max_rowid("SELECT max(rowid) FROM messages"),
-            max_rowid("SELECT max(rowid) FROM reactions")};
+    Stmt s(db_, "SELECT max(key) FROM ids");
+    return s.Step() ? s.Int(0) : 0;
   }
 
-  void ScanMessages(const std::function<void(const MessageRow&)>& fn) override {
+  std::vector<int64_t> KeysOf(const std::vector<std::string>& ids) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_,
-           "SELECT id, thread_id, author_id, group_id, reply_to_id, created_at, deleted, mentions "
-           "FROM messages");
+    std::vector<int64_t> out;
+    out.reserve(ids.size());
+    Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+    for (const auto& id : ids) {
+      q.BindView(1, id);
+      out.push_back(q.Step() ? q.Int(0) : 0);
+      q.Reset();
+    }
+    return out;
+  }
+
+  std::vector<std::string> IdsOf(const std::vector<int64_t>& keys) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    out.reserve(keys.size());
+    Stmt& q = Cached("SELECT id FROM ids WHERE key=?1");
+    for (int64_t key : keys) {
+      q.Bind(1, key);
+      out.push_back(q.Step() ? q.Text(0) : std::string());
+      q.Reset();
+    }
+    return out;
+  }
+
+  std::unique_ptr<Store> OpenReader() override {
+    std::lock_guard lock(mu_);
+    const char* file = sqlite3_db_filename(db_, "main");
+    sqlite3* db = nullptr;
+    if (!file || !*file ||
+        sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) !=
+            SQLITE_OK) {
+      sqlite3_close(db);
+      return nullptr;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    return std::make_unique<SqliteStore>(db);
+  }
+
+  void ScanMessages(int64_t from_key, int64_t to_key,
+                    const std::function<void(const MessageRow&)>& fn) override {
+    std::lock_guard lock(mu_);
+    Stmt& s = Cached(
+        "SELECT key, thread_key, parent_key, author_key, group_key, created_at, deleted, "
+        "mentions FROM messages WHERE key >= ?1 AND key < ?2");
+    s.Bind(1, from_key).Bind(2, to_key);
     MessageRow row;
     std::vector<std::string> mentions;
     row.mentions = &mentions;
     while (s.Step()) {
-      row.id = s.View(0);
-      row.thread_id = s.View(1);
-      row.author_id = s.View(2);
-      row.group_id = s.IsNull(3) ? std::nullopt : std::optional(s.View(3));
-      row.reply_to_id = s.IsNull(4) ? std::nullopt : std::optional(s.View(4));
+      row.key = s.Int(0);
+      row.thread = s.Int(1);
+      row.parent = s.Int(2);  // 0 when NULL
+      row.author = s.Int(3);
+      row.group = s.Int(4);
       row.created_at = s.TimeAt(5);
       row.deleted = s.Int(6) != 0;
-      std::string_view m = s.View(7);
-      if (m == "[]")
-        mentions.clear();
-      else
-        mentions = DecodeList(std::string(m));
+      DecodeIds(s.View(7), mentions);
+      fn(row);
+    }
+    s.Reset();
+  }
+
+  void ScanUsers(const std::function<void(const UserRow&)>& fn) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_,
+           "SELECT k.key, u.id, u.state, u.is_bot, u.joined_at FROM users u LEFT JOIN ids k ON "
+           "k.id = u.id ORDER BY u.id");
+    UserRow row;
+    while (s.Step()) {
+      row.key = s.Int(0);
+      row.id = s.View(1);
+      row.state = s.View(2);
+      row.is_bot = s.Int(3) != 0;
+      row.joined_at = s.OptTime(4);
       fn(row);
     }
   }
 
   void ScanReactions(const std::function<void(const ReactionRow&)>& fn) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT message_id, user_id, created_at FROM reactions");
+    Stmt s(db_, "SELECT message_key, user_key, created_at FROM reactions");
     ReactionRow row;
     while (s.Step()) {
-      row.message_id = s.View(0);
-      row.user_id = s.View(1);
+      row.message = s.Int(0);
+      row.user = s.Int(1);
       row.created_at = s.OptTime(2);
+      fn(row);
+    }
+  }
+
+  void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT prompt_id, user_id, message_id, answered_at, correct FROM answers");
+    AnswerRow row;
+    while (s.Step()) {
+      row.prompt_id = s.View(0);
+      row.user_id = s.View(1);
+      row.message_id = s.View(2);
+      row.answered_at = s.TimeAt(3);
+      row.correct = s.IsNull(4) ? std::nullopt : std::optional<bool>(s.Int(4) != 0);
       fn(row);
     }
   }
@@ -761,6 +986,13 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
   std::optional<std::unordered_set<std::string>> bulk_forgotten_;  // during a bulk transaction
+  struct BulkKeys {
+    Interner ids;               // every id looked up or given a key during the bulk transaction
+    std::vector<int64_t> keys;  // by index in `ids`
+    int64_t next = 1;           // the next key to give
+    bool table_empty = true;    // `ids` was empty: an id not in memory has no key yet
+  };
+  std::optional<BulkKeys> bulk_keys_;
   std::recursive_mutex mu_;
   int depth_ = 0;
 };

@@ -36,6 +36,9 @@ class Store {
 
   // Runs fn inside one transaction (rolled back when fn throws).
   virtual void Transaction(const std::function<void()>& fn) = 0;
+  // Runs fn with one view of the store: reads inside see the same data, and cost no locking
+  // each.
+  virtual void ReadTransaction(const std::function<void()>& fn) = 0;
   // A transaction for a large load (an import): the store may use much more memory meanwhile.
   virtual void BulkTransaction(const std::function<void()>& fn) = 0;
 
@@ -98,27 +101,44 @@ class Store {
   virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
   virtual std::vector<Answer> AllAnswers() = 0;
 
-  // About how many rows the large tables hold (at least as many), for sizing buffers.
-  struct Sizes {
-    int64_t users = 0, messages = 0, reactions = 0;
-  };
-  virtual Sizes ApproxSizes() = 0;
+  // Integer keys: every id of a person, group or message the store holds has one, given when
+  // first written and never changed; keys are 1, 2, 3, … (0: none).
+  virtual int64_t MaxKey() = 0;
+  virtual std::vector<int64_t> KeysOf(const std::vector<std::string>& ids) = 0;  // 0: none
+  virtual std::vector<std::string> IdsOf(const std::vector<int64_t>& keys) = 0;  // "": none
 
-  // Streaming reads of the two large tables, in no particular order, with only what analytics
-  // use (no text): each row is valid during its call only.
+  // Reads for analytics, with only what they use (no text), in no particular order; each row
+  // is valid during its call only.
   struct MessageRow {
-    std::string_view id, thread_id, author_id;
-    std::optional<std::string_view> group_id, reply_to_id;
+    int64_t key = 0, thread = 0, parent = 0, author = 0, group = 0;  // 0: none
     Time created_at{};
     bool deleted = false;
-    const std::vector<std::string>* mentions = nullptr;
+    const std::vector<std::string>* mentions = nullptr;  // ids
   };
-  virtual void ScanMessages(const std::function<void(const MessageRow&)>& fn) = 0;
+  struct UserRow {
+    int64_t key = 0;
+    std::string_view id, state;
+    bool is_bot = false;
+    std::optional<Time> joined_at;
+  };
+  virtual void ScanUsers(const std::function<void(const UserRow&)>& fn) = 0;  // by id
+  // The messages whose key is in [from_key, to_key).
+  virtual void ScanMessages(int64_t from_key, int64_t to_key,
+                            const std::function<void(const MessageRow&)>& fn) = 0;
   struct ReactionRow {
-    std::string_view message_id, user_id;
+    int64_t message = 0, user = 0;
     std::optional<Time> created_at;
   };
   virtual void ScanReactions(const std::function<void(const ReactionRow&)>& fn) = 0;
+  struct AnswerRow {
+    std::string_view prompt_id, user_id, message_id;
+    Time answered_at{};
+    std::optional<bool> correct;
+  };
+  virtual void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) = 0;
+  // A second handle on the same store, for reading at the same time on another thread (its
+  // own view of the data); nullptr when there cannot be one.
+  virtual std::unique_ptr<Store> OpenReader() = 0;
 };
 
 // Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations.
