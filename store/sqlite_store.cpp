@@ -258,7 +258,7 @@ class SqliteStore final : public Store {
     }
   }
 
-  void Migrate() {
+  void Migrate(int up_to) {
     Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     sqlite3_busy_timeout(db_, 5000);
     int64_t version = 0;
@@ -266,7 +266,8 @@ class SqliteStore final : public Store {
       Stmt s(db_, "PRAGMA user_version");
       if (s.Step()) version = s.Int(0);
     }
-    const int64_t target = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    int64_t target = sizeof(kMigrations) / sizeof(kMigrations[0]);
+    if (up_to > 0 && up_to < target) target = up_to;
     for (int64_t v = version; v < target; ++v) {
       Transaction([&] {
         Exec(kMigrations[v]);
@@ -999,7 +1000,7 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, int up_to) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -1014,7 +1015,7 @@ Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path) {
   }
   auto store = std::make_unique<SqliteStore>(db);
   try {
-    store->Migrate();
+    store->Migrate(up_to);
   } catch (const std::exception& e) {
     return Result<std::unique_ptr<Store>>::Fail("cannot migrate store " + path + ": " + e.what());
   }

@@ -141,7 +141,8 @@ class Store {
   virtual std::unique_ptr<Store> OpenReader() = 0;
 };
 
-// Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations.
-Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path);
+// Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations — all of
+// them, or (tests of a migration) those up to schema version `up_to`.
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, int up_to = 0);
 
 }  // namespace learnloop::store

@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -92,6 +93,93 @@ TEST(SqliteStore, ReopensAtTheSameSchemaVersionAndKeepsCursors) {
   EXPECT_EQ(*(*s)->GetCursor("yammer:cursor:newest:1"), "42");
   EXPECT_EQ((*s)->CursorsWithPrefix("yammer:cursor:").size(), 1u);
   EXPECT_TRUE((*s)->CursorsWithPrefix("teams:").empty());
+}
+
+TEST(SqliteStore, AStoreOfSchemaVersion3MovesToIntegerKeysKeepingEveryRow) {
+  TempDir d;
+  std::string path = (d.path / "s.db").string();
+  ASSERT_TRUE(store::OpenSqlite(path, 3).ok());
+  {  // rows as version 3 kept them, written without the store
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* rows = R"sql(
+INSERT INTO users VALUES ('yammer:1','yammer','Ann','ann@x',NULL,'active',0,NULL);
+INSERT INTO users VALUES ('yammer:2','yammer','Bo',NULL,NULL,'active',0,NULL);
+INSERT INTO groups VALUES ('yammer:1','yammer','G','community');
+INSERT INTO memberships VALUES ('yammer:1','yammer:1');
+INSERT INTO messages VALUES ('yammer:10','yammer','yammer:1','yammer:10',NULL,'yammer:1',
+  1700000000000,NULL,0,'hello','["yammer:2"]','post');
+INSERT INTO messages VALUES ('yammer:11','yammer','yammer:1','yammer:10','yammer:10','yammer:2',
+  1700000060000,1700000070000,1,'reply','[]','reply');
+INSERT INTO messages VALUES ('yammer:12','yammer',NULL,'yammer:99','yammer:98','yammer:3',
+  1700000120000,NULL,0,'a reply to messages never seen','[]','reply');
+INSERT INTO reactions VALUES ('yammer:10','yammer:2','like',1700000090000);
+INSERT INTO reactions VALUES ('yammer:11','yammer:1','like',NULL);
+)sql";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, rows, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  auto s = store::OpenSqlite(path);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  auto& st = **s;
+  auto messages = st.AllMessages();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].id, "yammer:10");
+  EXPECT_EQ(messages[0].group_id, "yammer:1");
+  EXPECT_EQ(messages[0].mentions, std::vector<std::string>{"yammer:2"});
+  EXPECT_EQ(messages[0].text, "hello");
+  EXPECT_EQ(messages[1].reply_to_id, "yammer:10");
+  EXPECT_EQ(messages[1].author_id, "yammer:2");
+  EXPECT_TRUE(messages[1].deleted);
+  EXPECT_EQ(messages[1].edited_at, FromUnixMillis(1700000070000));
+  EXPECT_EQ(messages[1].kind, "reply");
+  EXPECT_EQ(messages[2].group_id, std::nullopt);
+  EXPECT_EQ(messages[2].thread_id, "yammer:99");
+  EXPECT_EQ(messages[2].reply_to_id, "yammer:98");
+  EXPECT_EQ(st.MessagesInThread("yammer:10").size(), 2u);
+  auto reactions = st.AllReactions();
+  ASSERT_EQ(reactions.size(), 2u);
+  EXPECT_EQ(reactions[0].message_id, "yammer:10");
+  EXPECT_EQ(reactions[0].user_id, "yammer:2");
+  EXPECT_EQ(reactions[1].created_at, std::nullopt);
+  // The analytics read the same rows by key.
+  auto keys = st.KeysOf({"yammer:10", "yammer:11", "yammer:2", "yammer:99", "nobody"});
+  EXPECT_EQ(keys[4], 0);
+  EXPECT_EQ(st.IdsOf({keys[3]}), std::vector<std::string>{"yammer:99"});
+  std::map<int64_t, store::Store::MessageRow> rows;
+  st.ScanMessages(0, st.MaxKey() + 1, [&](const store::Store::MessageRow& r) { rows[r.key] = r; });
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[keys[1]].thread, keys[0]);
+  EXPECT_EQ(rows[keys[1]].parent, keys[0]);
+  EXPECT_EQ(rows[keys[1]].author, keys[2]);
+  EXPECT_EQ(rows[keys[0]].parent, 0);
+  int reactions_seen = 0;
+  st.ScanReactions([&](const store::Store::ReactionRow& r) {
+    reactions_seen += r.message == keys[0] && r.user == keys[2];
+  });
+  EXPECT_EQ(reactions_seen, 1);
+  // And the store goes on from there.
+  st.UpsertMessage(Msg("yammer:13", "yammer:1", "2026-11-23T09:00:00Z", "yammer:10"));
+  EXPECT_EQ(st.AllMessages().size(), 4u);
+}
+
+TEST(SqliteStore, MentionListsOfAnyIdsReadBackForAnalytics) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  auto& st = **s;
+  Message m = Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z");
+  m.mentions = {"yammer:7", "odd \"id\" \\ here", "yammer:8"};
+  st.UpsertMessage(m);
+  std::vector<std::string> seen;
+  st.ScanMessages(0, st.MaxKey() + 1,
+                  [&](const store::Store::MessageRow& r) { seen = *r.mentions; });
+  EXPECT_EQ(seen, m.mentions);
+  m.mentions = {"yammer:7", "yammer:8"};
+  st.UpsertMessage(m);
+  st.ScanMessages(0, st.MaxKey() + 1,
+                  [&](const store::Store::MessageRow& r) { seen = *r.mentions; });
+  EXPECT_EQ(seen, m.mentions);
 }
 
 TEST(SqliteStore, OutboxKeepsIntentAndState) {
