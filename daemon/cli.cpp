@@ -105,7 +105,8 @@ const std::map<std::string, std::string>& CommandHelp() {
        "They are not stored again, whatever a sync, an import or a replay brings.\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
-       "Reads a folder written by export into the store (idempotent).\n"},
+       "Reads a folder written by export into the store (idempotent). A store that does not\n"
+       "exist yet is built aside (FILE.importing) and put in place only when complete.\n"},
       {"check-config",
        "Usage: learnloop check-config FILE\n\n"
        "Validates a configuration. Problems are printed as FILE:LINE:COL: message and\n"
@@ -184,6 +185,22 @@ int CheckOptions(const Args& a, const std::vector<std::string>& allowed) {
   for (const auto& [k, v] : a.options)
     if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
       return Usage(a.command, "unknown option --" + k);
+  return 0;
+}
+
+// learnloop import: into the open store, or (none) into a new one at store_path.
+int Import(Args& a, store::Store* into, const std::string& store_path) {
+  if (int rc = CheckOptions(a, {"config"})) return rc;
+  if (a.positional.size() != 1) return Usage(a.command, "give the folder to import");
+  auto n = into ? store::Import(*into, a.positional[0])
+                : store::ImportIntoNewSqlite(store_path, a.positional[0]);
+  if (!n.ok()) {
+    std::cerr << "learnloop import: " << n.error().message << "\n";
+    return 1;
+  }
+  std::cout << "imported " << n->users << " users, " << n->groups << " groups, " << n->messages
+            << " messages, " << n->reactions << " reactions, " << n->prompts << " prompts, "
+            << n->answers << " answers\n";
   return 0;
 }
 
@@ -399,6 +416,10 @@ int Main(int argc, char** argv) {
     return 0;
   }
 
+  // Into a store that does not exist yet, an import builds it aside and puts it in place whole.
+  if (a.command == "import" && !std::filesystem::exists(cfg->store_path))
+    return Import(a, nullptr, cfg->store_path);
+
   auto store = store::OpenSqlite(cfg->store_path);
   if (!store.ok()) {
     std::cerr << "learnloop: " << store.error().message << "\n";
@@ -485,19 +506,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
 
-  if (a.command == "import") {
-    if (int rc = CheckOptions(a, {"config"})) return rc;
-    if (a.positional.size() != 1) return Usage(a.command, "give the folder to import");
-    auto n = store::Import(**store, a.positional[0]);
-    if (!n.ok()) {
-      std::cerr << "learnloop import: " << n.error().message << "\n";
-      return 1;
-    }
-    std::cout << "imported " << n->users << " users, " << n->groups << " groups, " << n->messages
-              << " messages, " << n->reactions << " reactions, " << n->prompts << " prompts, "
-              << n->answers << " answers\n";
-    return 0;
-  }
+  if (a.command == "import") return Import(a, &**store, cfg->store_path);
   return Usage(a.command, "not handled");
 }
 

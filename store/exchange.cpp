@@ -1,5 +1,9 @@
 #include "store/exchange.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -273,6 +277,28 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
   } catch (const Abort&) {
     return st.error();  // the transaction was rolled back: nothing of the folder was imported
   }
+  return n;
+}
+
+Result<ExchangeCounts> ImportIntoNewSqlite(const std::string& store_path, const std::string& dir) {
+  const std::string building = store_path + ".importing";
+  std::error_code ec;
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(building + suffix, ec);
+  auto fail = [&](const std::string& message) {
+    for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(building + suffix, ec);
+    return Result<ExchangeCounts>::Fail(message);
+  };
+  Result<ExchangeCounts> n = Result<ExchangeCounts>::Fail("");
+  {
+    auto s = OpenSqlite(building, {.building = true});
+    if (!s.ok()) return fail(s.error().message);
+    n = Import(**s, dir);
+  }  // closed: back in WAL mode
+  if (!n.ok()) return fail(n.error().message);
+  // Into place only if nobody has made a store there meanwhile (a link never replaces a file).
+  if (link(building.c_str(), store_path.c_str()) != 0)
+    return fail("cannot put the new store at " + store_path + ": " + std::strerror(errno));
+  fs::remove(building, ec);
   return n;
 }
 

@@ -15,5 +15,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir);
 // Lines are upserted, so importing the same folder twice changes nothing. An error names the
 // file and line.
 Result<ExchangeCounts> Import(Store& s, const std::string& dir);
+// Import into a SQLite store that does not exist yet: built aside, without a log, and put at
+// `store_path` only when complete (a failure leaves no store behind).
+Result<ExchangeCounts> ImportIntoNewSqlite(const std::string& store_path, const std::string& dir);
 
 }  // namespace learnloop::store

@@ -97,7 +97,6 @@ INSERT INTO message_bodies
 DROP TABLE messages;
 ALTER TABLE keyed_messages RENAME TO messages;
 CREATE INDEX messages_thread ON messages(thread_key);
-CREATE INDEX messages_author ON messages(author_key);
 CREATE TABLE keyed_reactions (
   message_key INTEGER NOT NULL, user_key INTEGER NOT NULL, kind TEXT NOT NULL, created_at INTEGER,
   PRIMARY KEY (message_key, user_key, kind)) WITHOUT ROWID;
@@ -106,7 +105,6 @@ INSERT INTO keyed_reactions
   FROM reactions r JOIN ids m ON m.id = r.message_id JOIN ids u ON u.id = r.user_id;
 DROP TABLE reactions;
 ALTER TABLE keyed_reactions RENAME TO reactions;
-CREATE INDEX reactions_user ON reactions(user_key);
 CREATE VIEW message_rows AS
   SELECT (SELECT id FROM ids WHERE key = m.key) AS id, b.network,
          (SELECT id FROM ids WHERE key = m.group_key) AS group_id,
@@ -122,13 +120,11 @@ CREATE VIEW reaction_rows AS
 )sql",
 };
 
-// The indexes only reads need (the same as the migrations create).
-const char* const kDropSecondaryIndexes =
-    "DROP INDEX messages_thread; DROP INDEX messages_author; DROP INDEX reactions_user;";
+// The indexes only reads need (the same as the migrations create). A person's messages and
+// reactions have none: only forgetting them looks for those, and reads the tables whole.
+const char* const kDropSecondaryIndexes = "DROP INDEX messages_thread;";
 const char* const kCreateSecondaryIndexes =
-    "CREATE INDEX messages_thread ON messages(thread_key); "
-    "CREATE INDEX messages_author ON messages(author_key); "
-    "CREATE INDEX reactions_user ON reactions(user_key);";
+    "PRAGMA threads=2; CREATE INDEX messages_thread ON messages(thread_key);";
 
 class Stmt {
  public:
@@ -243,9 +239,10 @@ void DecodeIds(std::string_view s, std::vector<std::string>& out) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  explicit SqliteStore(sqlite3* db, bool building = false) : db_(db), building_(building) {}
   ~SqliteStore() override {
     cache_.clear();
+    if (building_) sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
     sqlite3_close(db_);
   }
 
@@ -259,7 +256,10 @@ class SqliteStore final : public Store {
   }
 
   void Migrate(int up_to) {
-    Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+    if (building_)
+      Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON;");
+    else
+      Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     sqlite3_busy_timeout(db_, 5000);
     int64_t version = 0;
     {
@@ -304,7 +304,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     // Up to 1 GiB of pages in memory, so that a long transaction does not spill them to the
     // log before its commit.
-    Exec("PRAGMA cache_size=-1048576");
+    Exec("PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY");
     try {
       Transaction([&] {
         // Into an empty store, the secondary indexes are built once at the end (a sort)
@@ -319,6 +319,7 @@ class SqliteStore final : public Store {
         for (auto& id : ReadAll("SELECT user_id FROM forgotten", [](Stmt& s) { return s.Text(0); }))
           bulk_forgotten_->insert(std::move(id));
         bulk_keys_.emplace();
+        bulk_keys_->ids.Reserve(1 << 20);
         Stmt& max = Cached("SELECT max(key) FROM ids");
         if (max.Step() && !max.IsNull(0)) {
           bulk_keys_->next = max.Int(0) + 1;
@@ -333,10 +334,10 @@ class SqliteStore final : public Store {
     } catch (...) {
       bulk_forgotten_.reset();
       bulk_keys_.reset();
-      Exec("PRAGMA cache_size=-2000");
+      Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT");
       throw;
     }
-    Exec("PRAGMA cache_size=-2000");
+    Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT");
   }
 
   // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
@@ -359,8 +360,13 @@ class SqliteStore final : public Store {
   int64_t KeyOf(std::string_view id) {
     if (bulk_keys_) {
       BulkKeys& b = *bulk_keys_;
+      // Rows about one message come together (its reactions, the replies of a thread).
+      if (b.last_key && id == b.last_id) return b.last_key;
       uint32_t i = b.ids.Intern(id);
-      if (i < b.keys.size()) return b.keys[i];
+      if (i < b.keys.size()) {
+        b.last_id = b.ids[i];
+        return b.last_key = b.keys[i];
+      }
       int64_t key = 0;
       if (!b.table_empty) {
         Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
@@ -374,6 +380,8 @@ class SqliteStore final : public Store {
         add.Bind(1, key).BindView(2, id).Run();
       }
       b.keys.push_back(key);
+      b.last_id = b.ids[i];
+      b.last_key = key;
       return key;
     }
     Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
@@ -992,15 +1000,18 @@ class SqliteStore final : public Store {
     std::vector<int64_t> keys;  // by index in `ids`
     int64_t next = 1;           // the next key to give
     bool table_empty = true;    // `ids` was empty: an id not in memory has no key yet
+    std::string_view last_id;   // the id given a key last, and its key
+    int64_t last_key = 0;
   };
   std::optional<BulkKeys> bulk_keys_;
   std::recursive_mutex mu_;
   int depth_ = 0;
+  const bool building_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, int up_to) {
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteOptions& o) {
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
@@ -1013,9 +1024,9 @@ Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, int up_to) {
     sqlite3_close(db);
     return Result<std::unique_ptr<Store>>::Fail("cannot open store " + path + ": " + msg);
   }
-  auto store = std::make_unique<SqliteStore>(db);
+  auto store = std::make_unique<SqliteStore>(db, o.building);
   try {
-    store->Migrate(up_to);
+    store->Migrate(o.up_to_version);
   } catch (const std::exception& e) {
     return Result<std::unique_ptr<Store>>::Fail("cannot migrate store " + path + ": " + e.what());
   }

@@ -141,8 +141,13 @@ class Store {
   virtual std::unique_ptr<Store> OpenReader() = 0;
 };
 
-// Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations — all of
-// them, or (tests of a migration) those up to schema version `up_to`.
-Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, int up_to = 0);
+struct SqliteOptions {
+  int up_to_version = 0;  // 0: every migration; otherwise those up to it (tests of a migration)
+  // A store being built aside by its only writer (a load into a new store, moved into place
+  // when complete): no log meanwhile, so every page is written once; in WAL mode when closed.
+  bool building = false;
+};
+// Opens (creating if needed) a SQLite store in WAL mode and applies pending migrations.
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteOptions& o = {});
 
 }  // namespace learnloop::store

@@ -98,7 +98,7 @@ TEST(SqliteStore, ReopensAtTheSameSchemaVersionAndKeepsCursors) {
 TEST(SqliteStore, AStoreOfSchemaVersion3MovesToIntegerKeysKeepingEveryRow) {
   TempDir d;
   std::string path = (d.path / "s.db").string();
-  ASSERT_TRUE(store::OpenSqlite(path, 3).ok());
+  ASSERT_TRUE(store::OpenSqlite(path, {.up_to_version = 3}).ok());
   {  // rows as version 3 kept them, written without the store
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
@@ -246,6 +246,37 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
     EXPECT_FALSE(sx.empty()) << f;
     EXPECT_EQ(sx, sy) << f;
   }
+
+  // Into a store that does not exist yet: built aside, then in place, in WAL mode.
+  std::string c = (d.path / "c.db").string();
+  auto m = store::ImportIntoNewSqlite(c, (d.path / "e1").string());
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->reactions, 1);
+  EXPECT_FALSE(fs::exists(c + ".importing"));
+  {
+    auto cs = store::OpenSqlite(c);
+    ASSERT_TRUE(cs.ok());
+    ASSERT_TRUE(store::Export(**cs, (d.path / "e3").string()).ok());
+  }
+  for (const char* f : {"users.jsonl", "messages.jsonl", "reactions.jsonl", "answers.jsonl"}) {
+    std::ifstream x(d.path / "e1" / f), y(d.path / "e3" / f);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(x)), {}),
+              std::string((std::istreambuf_iterator<char>(y)), {}))
+        << f;
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(c.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, nullptr);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)), "wal");
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  // A store there already is never replaced.
+  auto again = store::ImportIntoNewSqlite(c, (d.path / "e1").string());
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("cannot put the new store at"), std::string::npos);
+  EXPECT_FALSE(fs::exists(c + ".importing"));
 }
 
 TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
@@ -263,6 +294,11 @@ TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
             std::string::npos)
       << r.error().message;
   EXPECT_TRUE((*s)->AllUsers().empty());
+  // Into a new store: none is left behind.
+  std::string fresh = (d.path / "fresh.db").string();
+  ASSERT_FALSE(store::ImportIntoNewSqlite(fresh, (d.path / "in").string()).ok());
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_FALSE(fs::exists(fresh + ".importing"));
 }
 
 TEST(Store, PromptsKeepTheirAudienceAndAreFoundByCampaignAndByClose) {
