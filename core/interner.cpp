@@ -101,49 +101,6 @@ uint32_t Interner::Intern(std::string_view s) {
   return slots_[i].index1 ? slots_[i].index1 - 1 : Insert(i, s, h);
 }
 
-// Both batch look-ups work on up to kPrefetch keys at a time: fetch their slots, then the bytes
-// of the strings those slots point to, then compare — the memory of many keys is on its way at
-// once.
-void Interner::Prefetch(const std::string_view* keys, size_t k, uint64_t* hash) const {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = 0; i < k; ++i) {
-    hash[i] = Hash(keys[i]);
-    __builtin_prefetch(&slots_[hash[i] & mask]);
-  }
-  for (size_t i = 0; i < k; ++i)
-    if (const Entry& e = slots_[hash[i] & mask]; e.index1) __builtin_prefetch(e.bytes);
-}
-
-void Interner::InternMany(const std::string_view* keys, size_t n, uint32_t* out) {
-  while ((names_.size() + n + 1) * 4 > slots_.size() * 3) Grow();
-  uint64_t hash[kPrefetch];
-  for (size_t done = 0; done < n; done += kPrefetch) {
-    size_t k = std::min(kPrefetch, n - done);
-    Prefetch(keys + done, k, hash);
-    for (size_t i = 0; i < k; ++i) {  // in order: a key twice in the batch is one index
-      size_t slot = Slot(keys[done + i], hash[i]);
-      out[done + i] =
-          slots_[slot].index1 ? slots_[slot].index1 - 1 : Insert(slot, keys[done + i], hash[i]);
-    }
-  }
-}
-
-void Interner::FindMany(const std::string_view* keys, size_t n, uint32_t* out) const {
-  if (slots_.empty()) {
-    std::fill(out, out + n, kNone);
-    return;
-  }
-  uint64_t hash[kPrefetch];
-  for (size_t done = 0; done < n; done += kPrefetch) {
-    size_t k = std::min(kPrefetch, n - done);
-    Prefetch(keys + done, k, hash);
-    for (size_t i = 0; i < k; ++i) {
-      const Entry& e = slots_[Slot(keys[done + i], hash[i])];
-      out[done + i] = e.index1 ? e.index1 - 1 : kNone;
-    }
-  }
-}
-
 std::optional<uint32_t> Interner::Find(std::string_view s) const {
   if (slots_.empty()) return std::nullopt;
   const Entry& e = slots_[Slot(s, Hash(s))];

@@ -30,17 +30,12 @@ struct BigAllocator {
 template <typename T>
 using Column = std::vector<T, BigAllocator<T>>;
 
-// Strings to dense indexes, in an open-addressing table (the analytics look up millions of
-// ids); the strings stay put, so views of them remain valid.
+// Strings to dense indexes, in an open-addressing table (an import looks up millions of ids);
+// the strings stay put, so views of them remain valid.
 class Interner {
  public:
   uint32_t Intern(std::string_view s);
   std::optional<uint32_t> Find(std::string_view s) const;
-  // Intern for many keys at once, in order (their memory fetched together).
-  void InternMany(const std::string_view* keys, size_t n, uint32_t* out);
-  // Find for many keys at once (their memory fetched together); kNone where absent.
-  void FindMany(const std::string_view* keys, size_t n, uint32_t* out) const;
-  static constexpr uint32_t kNone = 0xFFFFFFFF;
   const std::string_view& operator[](uint32_t i) const { return names_[i]; }
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
   void Reserve(size_t n);
@@ -61,9 +56,6 @@ class Interner {
   // The slot of s: where it is, or the empty slot where it would go.
   size_t Slot(std::string_view s, uint64_t h) const;
   uint32_t Insert(size_t slot, std::string_view s, uint64_t h);
-  static constexpr size_t kPrefetch = 64;
-  // Hashes k keys into `hash` and starts fetching their slots and strings.
-  void Prefetch(const std::string_view* keys, size_t k, uint64_t* hash) const;
   void Grow(size_t size = 0);  // 0: double
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t used_ = 0, block_size_ = 0;
