@@ -319,7 +319,7 @@ class SqliteStore final : public Store {
         for (auto& id : ReadAll("SELECT user_id FROM forgotten", [](Stmt& s) { return s.Text(0); }))
           bulk_forgotten_->insert(std::move(id));
         bulk_keys_.emplace();
-        bulk_keys_->ids.Reserve(1 << 20);
+        bulk_keys_->messages.ids.Reserve(1 << 20);
         Stmt& max = Cached("SELECT max(key) FROM ids");
         if (max.Step() && !max.IsNull(0)) {
           bulk_keys_->next = max.Int(0) + 1;
@@ -356,33 +356,39 @@ class SqliteStore final : public Store {
     return Forgotten(user_id);
   }
 
-  // The key of an id, given to it now when it has none.
-  int64_t KeyOf(std::string_view id) {
+  // The key of an id, given to it now when it has none. `of_message`: the id is a message's (a
+  // bulk load keeps those apart from the far fewer ids of people and groups, which then stay in
+  // the processor's caches).
+  int64_t KeyOf(std::string_view id, bool of_message) {
     if (bulk_keys_) {
       BulkKeys& b = *bulk_keys_;
       // Rows about one message come together (its reactions, the replies of a thread).
-      if (b.last_key && id == b.last_id) return b.last_key;
-      uint32_t i = b.ids.Intern(id);
-      if (i < b.keys.size()) {
-        b.last_id = b.ids[i];
-        return b.last_key = b.keys[i];
+      if (of_message && b.last_key && id == b.last_id) return b.last_key;
+      BulkKeys::Table& own = of_message ? b.messages : b.others;
+      uint32_t i = own.ids.Intern(id);
+      if (i == own.keys.size()) {
+        BulkKeys::Table& other = of_message ? b.others : b.messages;
+        int64_t key = 0;
+        if (auto j = other.ids.Find(id)) {  // the same id names something else too
+          key = other.keys[*j];
+        } else if (!b.table_empty) {
+          Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+          q.BindView(1, id);
+          if (q.Step()) key = q.Int(0);
+          q.Reset();
+        }
+        if (key == 0) {
+          key = b.next++;
+          Stmt& add = Cached("INSERT INTO ids(key, id) VALUES (?1, ?2)");
+          add.Bind(1, key).BindView(2, id).Run();
+        }
+        own.keys.push_back(key);
       }
-      int64_t key = 0;
-      if (!b.table_empty) {
-        Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
-        q.BindView(1, id);
-        if (q.Step()) key = q.Int(0);
-        q.Reset();
+      if (of_message) {
+        b.last_id = own.ids[i];
+        b.last_key = own.keys[i];
       }
-      if (key == 0) {
-        key = b.next++;
-        Stmt& add = Cached("INSERT INTO ids(key, id) VALUES (?1, ?2)");
-        add.Bind(1, key).BindView(2, id).Run();
-      }
-      b.keys.push_back(key);
-      b.last_id = b.ids[i];
-      b.last_key = key;
-      return key;
+      return own.keys[i];
     }
     Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
     q.BindView(1, id);
@@ -473,7 +479,7 @@ class SqliteStore final : public Store {
           "joined_at=excluded.joined_at");
       s.Bind(1, u.id).Bind(2, u.network).Bind(3, u.name).Bind(4, u.email).Bind(5, u.department);
       s.Bind(6, u.state).Bind(7, u.is_bot).Bind(8, u.joined_at).Run();
-      KeyOf(u.id);
+      KeyOf(u.id, false);
     });
   }
 
@@ -483,7 +489,7 @@ class SqliteStore final : public Store {
           "INSERT INTO groups VALUES (?1,?2,?3,?4) ON CONFLICT(id) DO UPDATE SET "
           "network=excluded.network, name=excluded.name, kind=excluded.kind");
       s.Bind(1, g.id).Bind(2, g.network).Bind(3, g.name).Bind(4, g.kind).Run();
-      KeyOf(g.id);
+      KeyOf(g.id, false);
       Stmt& d = Cached("DELETE FROM memberships WHERE group_id=?1");
       d.Bind(1, g.id).Run();
       Stmt& m = Cached("INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
@@ -499,10 +505,11 @@ class SqliteStore final : public Store {
       m.mentions.erase(std::remove_if(m.mentions.begin(), m.mentions.end(),
                                       [&](const std::string& id) { return Forgotten(id); }),
                        m.mentions.end());
-      const int64_t key = KeyOf(m.id), thread = KeyOf(m.thread_id), author = KeyOf(m.author_id);
+      const int64_t key = KeyOf(m.id, true), thread = KeyOf(m.thread_id, true),
+                    author = KeyOf(m.author_id, false);
       std::optional<int64_t> parent, group;
-      if (m.reply_to_id) parent = KeyOf(*m.reply_to_id);
-      if (m.group_id) group = KeyOf(*m.group_id);
+      if (m.reply_to_id) parent = KeyOf(*m.reply_to_id, true);
+      if (m.group_id) group = KeyOf(*m.group_id, false);
       Stmt& s = Cached(
           "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
           "ON CONFLICT(key) DO UPDATE SET thread_key=excluded.thread_key, "
@@ -510,12 +517,13 @@ class SqliteStore final : public Store {
           "group_key=excluded.group_key, created_at=excluded.created_at, "
           "deleted=excluded.deleted, mentions=excluded.mentions");
       s.Bind(1, key).Bind(2, thread).Bind(3, parent).Bind(4, author).Bind(5, group);
-      s.Bind(6, m.created_at).Bind(7, m.deleted).Bind(8, EncodeList(m.mentions)).Run();
+      s.Bind(6, m.created_at).Bind(7, m.deleted).BindView(8, EncodeList(m.mentions)).Run();
       Stmt& b = Cached(
           "INSERT INTO message_bodies VALUES (?1,?2,?3,?4,?5) ON CONFLICT(key) DO UPDATE SET "
           "network=excluded.network, edited_at=excluded.edited_at, kind=excluded.kind, "
           "text=excluded.text");
-      b.Bind(1, key).Bind(2, m.network).Bind(3, m.edited_at).Bind(4, m.kind).Bind(5, m.text).Run();
+      b.Bind(1, key).BindView(2, m.network).Bind(3, m.edited_at).BindView(4, m.kind);
+      b.BindView(5, m.text).Run();
     });
   }
 
@@ -533,11 +541,11 @@ class SqliteStore final : public Store {
   void UpsertReaction(const Reaction& r) override {
     Locked([&] {
       if (Forgotten(r.user_id)) return;
-      const int64_t message = KeyOf(r.message_id), user = KeyOf(r.user_id);
+      const int64_t message = KeyOf(r.message_id, true), user = KeyOf(r.user_id, false);
       Stmt& s = Cached(
           "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_key,user_key,kind) "
           "DO UPDATE SET created_at=excluded.created_at");
-      s.Bind(1, message).Bind(2, user).Bind(3, r.kind).Bind(4, r.created_at).Run();
+      s.Bind(1, message).Bind(2, user).BindView(3, r.kind).Bind(4, r.created_at).Run();
     });
   }
 
@@ -996,11 +1004,14 @@ class SqliteStore final : public Store {
   std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
   std::optional<std::unordered_set<std::string>> bulk_forgotten_;  // during a bulk transaction
   struct BulkKeys {
-    Interner ids;               // every id looked up or given a key during the bulk transaction
-    std::vector<int64_t> keys;  // by index in `ids`
-    int64_t next = 1;           // the next key to give
-    bool table_empty = true;    // `ids` was empty: an id not in memory has no key yet
-    std::string_view last_id;   // the id given a key last, and its key
+    struct Table {
+      Interner ids;               // ids looked up or given a key during the bulk transaction
+      std::vector<int64_t> keys;  // by index in `ids`
+    };
+    Table messages, others;    // messages' ids; people's and groups' ids
+    int64_t next = 1;          // the next key to give
+    bool table_empty = true;   // `ids` was empty: an id not in memory has no key yet
+    std::string_view last_id;  // the id given a key last, and its key
     int64_t last_key = 0;
   };
   std::optional<BulkKeys> bulk_keys_;

@@ -279,6 +279,41 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
   EXPECT_FALSE(fs::exists(c + ".importing"));
 }
 
+TEST(Exchange, AnIdNamingAPersonAGroupAndAMessageHasOneKey) {
+  TempDir d;
+  auto a = store::OpenSqlite((d.path / "a.db").string());
+  auto& st = **a;
+  st.UpsertUser(
+      User{"x:5", "yammer", "Ann", std::nullopt, std::nullopt, "active", false, std::nullopt});
+  st.UpsertGroup(Group{"x:5", "yammer", "G", "community", {"x:5"}});
+  Message m = Msg("x:5", "x:5", "2026-11-23T09:00:00Z");
+  m.group_id = "x:5";
+  st.UpsertMessage(m);
+  st.UpsertMessage(Msg("x:6", "x:5", "2026-11-23T10:00:00Z", "x:5"));
+  st.UpsertReaction(Reaction{"x:5", "x:5", "like", std::nullopt});
+  EXPECT_EQ(st.KeysOf({"x:5"}).size(), 1u);
+  ASSERT_TRUE(store::Export(st, (d.path / "e1").string()).ok());
+  // The bulk load of a new store keeps messages' ids apart from the others: still one key.
+  std::string b = (d.path / "b.db").string();
+  auto n = store::ImportIntoNewSqlite(b, (d.path / "e1").string());
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  auto bs = store::OpenSqlite(b);
+  ASSERT_TRUE(bs.ok());
+  ASSERT_TRUE(store::Export(**bs, (d.path / "e2").string()).ok());
+  for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl"}) {
+    std::ifstream x(d.path / "e1" / f), y(d.path / "e2" / f);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(x)), {}),
+              std::string((std::istreambuf_iterator<char>(y)), {}))
+        << f;
+  }
+  auto messages = (*bs)->AllMessages();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].id, "x:5");
+  EXPECT_EQ(messages[0].author_id, "x:5");
+  EXPECT_EQ(messages[1].reply_to_id, "x:5");
+  EXPECT_EQ((*bs)->MessagesInThread("x:5").size(), 1u);  // x:6's thread is yammer:10 (Msg)
+}
+
 TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
   TempDir d;
   fs::create_directories(d.path / "in");
