@@ -188,6 +188,13 @@ int CheckOptions(const Args& a, const std::vector<std::string>& allowed) {
   return 0;
 }
 
+// What an export or import moved, as "N users, N groups, …".
+std::string Counts(const store::ExchangeCounts& n) {
+  return std::to_string(n.users) + " users, " + std::to_string(n.groups) + " groups, " +
+         std::to_string(n.messages) + " messages, " + std::to_string(n.reactions) + " reactions, " +
+         std::to_string(n.prompts) + " prompts, " + std::to_string(n.answers) + " answers";
+}
+
 // learnloop import: into the open store, or (none) into a new one at store_path.
 int Import(Args& a, store::Store* into, const std::string& store_path) {
   if (int rc = CheckOptions(a, {"config"})) return rc;
@@ -198,9 +205,7 @@ int Import(Args& a, store::Store* into, const std::string& store_path) {
     std::cerr << "learnloop import: " << n.error().message << "\n";
     return 1;
   }
-  std::cout << "imported " << n->users << " users, " << n->groups << " groups, " << n->messages
-            << " messages, " << n->reactions << " reactions, " << n->prompts << " prompts, "
-            << n->answers << " answers\n";
+  std::cout << "imported " << Counts(*n) << "\n";
   return 0;
 }
 
@@ -500,9 +505,7 @@ int Main(int argc, char** argv) {
       std::cerr << "learnloop export: " << n.error().message << "\n";
       return 1;
     }
-    std::cout << "exported " << n->users << " users, " << n->groups << " groups, " << n->messages
-              << " messages, " << n->reactions << " reactions, " << n->prompts << " prompts, "
-              << n->answers << " answers\n";
+    std::cout << "exported " << Counts(*n) << "\n";
     return 0;
   }
 

@@ -282,12 +282,15 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
 
 Result<ExchangeCounts> ImportIntoNewSqlite(const std::string& store_path, const std::string& dir) {
   const std::string building = store_path + ".importing";
-  std::error_code ec;
-  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(building + suffix, ec);
-  auto fail = [&](const std::string& message) {
+  auto clear = [&] {
+    std::error_code ec;
     for (const char* suffix : {"", "-journal", "-wal", "-shm"}) fs::remove(building + suffix, ec);
+  };
+  auto fail = [&](const std::string& message) {
+    clear();
     return Result<ExchangeCounts>::Fail(message);
   };
+  clear();  // a load that stopped before
   Result<ExchangeCounts> n = Result<ExchangeCounts>::Fail("");
   {
     auto s = OpenSqlite(building, {.building = true});
@@ -298,7 +301,7 @@ Result<ExchangeCounts> ImportIntoNewSqlite(const std::string& store_path, const 
   // Into place only if nobody has made a store there meanwhile (a link never replaces a file).
   if (link(building.c_str(), store_path.c_str()) != 0)
     return fail("cannot put the new store at " + store_path + ": " + std::strerror(errno));
-  fs::remove(building, ec);
+  clear();
   return n;
 }
 

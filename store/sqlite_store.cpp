@@ -276,21 +276,13 @@ class SqliteStore final : public Store {
     }
   }
 
-  void Transaction(const std::function<void()>& fn) override {
-    std::lock_guard lock(mu_);
-    if (depth_++ == 0) Exec("BEGIN IMMEDIATE");
-    try {
-      fn();
-    } catch (...) {
-      if (--depth_ == 0) Exec("ROLLBACK");
-      throw;
-    }
-    if (--depth_ == 0) Exec("COMMIT");
-  }
+  void Transaction(const std::function<void()>& fn) override { Within("BEGIN IMMEDIATE", fn); }
+  void ReadTransaction(const std::function<void()>& fn) override { Within("BEGIN DEFERRED", fn); }
 
-  void ReadTransaction(const std::function<void()>& fn) override {
+  // fn inside a transaction begun with `begin`, or inside the one already open.
+  void Within(const char* begin, const std::function<void()>& fn) {
     std::lock_guard lock(mu_);
-    if (depth_++ == 0) Exec("BEGIN DEFERRED");
+    if (depth_++ == 0) Exec(begin);
     try {
       fn();
     } catch (...) {
@@ -430,9 +422,18 @@ class SqliteStore final : public Store {
       }
       n.users = run("DELETE FROM users WHERE id=?1");
       n.memberships = run("DELETE FROM memberships WHERE user_id=?1");
-      run("DELETE FROM message_bodies WHERE key IN (SELECT key FROM messages WHERE "
-          "author_key=(SELECT key FROM ids WHERE id=?1))");
-      n.messages = run("DELETE FROM messages WHERE author_key=(SELECT key FROM ids WHERE id=?1)");
+      // Their messages (one read of the table, there is no index by author), then those bodies.
+      std::vector<int64_t> theirs;
+      {
+        Stmt m(db_,
+               "DELETE FROM messages WHERE author_key=(SELECT key FROM ids WHERE id=?1) "
+               "RETURNING key");
+        m.Bind(1, user_id);
+        while (m.Step()) theirs.push_back(m.Int(0));
+      }
+      Stmt& body = Cached("DELETE FROM message_bodies WHERE key=?1");
+      for (int64_t key : theirs) body.Bind(1, key).Run();
+      n.messages = static_cast<int>(theirs.size());
       n.reactions = run("DELETE FROM reactions WHERE user_key=(SELECT key FROM ids WHERE id=?1)");
       n.answers = run("DELETE FROM answers WHERE user_id=?1");
       run("DELETE FROM card_actions WHERE user_id=?1");

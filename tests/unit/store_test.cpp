@@ -38,6 +38,21 @@ Message Msg(const std::string& id, const std::string& author, const char* at,
   return m;
 }
 
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// The same files, none empty, in two exported folders.
+void ExpectSameFiles(const fs::path& a, const fs::path& b,
+                     std::initializer_list<const char*> files) {
+  for (const char* f : files) {
+    std::string x = Slurp(a / f);
+    EXPECT_FALSE(x.empty()) << f;
+    EXPECT_EQ(x, Slurp(b / f)) << f;
+  }
+}
+
 }  // namespace
 
 TEST(SqliteStore, UpsertsAreIdempotent) {
@@ -238,14 +253,9 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
   EXPECT_EQ(n->messages, 2);
   ASSERT_TRUE(store::Export(**b, (d.path / "e2").string()).ok());
   EXPECT_EQ((*b)->GetPrompt("prompt:q:1")->audience, std::vector<std::string>{"yammer:1"});
-  for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
-                        "prompts.jsonl", "answers.jsonl"}) {
-    std::ifstream x(d.path / "e1" / f), y(d.path / "e2" / f);
-    std::string sx((std::istreambuf_iterator<char>(x)), {}),
-        sy((std::istreambuf_iterator<char>(y)), {});
-    EXPECT_FALSE(sx.empty()) << f;
-    EXPECT_EQ(sx, sy) << f;
-  }
+  ExpectSameFiles(d.path / "e1", d.path / "e2",
+                  {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
+                   "prompts.jsonl", "answers.jsonl"});
 
   // Into a store that does not exist yet: built aside, then in place, in WAL mode.
   std::string c = (d.path / "c.db").string();
@@ -258,12 +268,8 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
     ASSERT_TRUE(cs.ok());
     ASSERT_TRUE(store::Export(**cs, (d.path / "e3").string()).ok());
   }
-  for (const char* f : {"users.jsonl", "messages.jsonl", "reactions.jsonl", "answers.jsonl"}) {
-    std::ifstream x(d.path / "e1" / f), y(d.path / "e3" / f);
-    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(x)), {}),
-              std::string((std::istreambuf_iterator<char>(y)), {}))
-        << f;
-  }
+  ExpectSameFiles(d.path / "e1", d.path / "e3",
+                  {"users.jsonl", "messages.jsonl", "reactions.jsonl", "answers.jsonl"});
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(c.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* q = nullptr;
@@ -300,12 +306,8 @@ TEST(Exchange, AnIdNamingAPersonAGroupAndAMessageHasOneKey) {
   auto bs = store::OpenSqlite(b);
   ASSERT_TRUE(bs.ok());
   ASSERT_TRUE(store::Export(**bs, (d.path / "e2").string()).ok());
-  for (const char* f : {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl"}) {
-    std::ifstream x(d.path / "e1" / f), y(d.path / "e2" / f);
-    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(x)), {}),
-              std::string((std::istreambuf_iterator<char>(y)), {}))
-        << f;
-  }
+  ExpectSameFiles(d.path / "e1", d.path / "e2",
+                  {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl"});
   auto messages = (*bs)->AllMessages();
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[0].id, "x:5");
