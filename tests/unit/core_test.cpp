@@ -1,10 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/cron.h"
 #include "core/json.h"
+#include "core/parallel.h"
 #include "core/secret.h"
 #include "core/time.h"
 
@@ -180,4 +186,84 @@ TEST(Clock, ManualClockJumpsAndCallsTheHook) {
   EXPECT_EQ(seen.size(), 1u);
   c.Interrupt();
   EXPECT_FALSE(c.SleepFor(std::chrono::minutes{1}));
+}
+
+namespace {
+struct Numbers {
+  std::vector<int> items;
+  bool empty() const { return items.empty(); }
+  void clear() { items.clear(); }
+};
+}  // namespace
+
+TEST(Handoff, ConsumesEveryBatchInOrderOnAnotherThread) {
+  std::vector<int> seen;  // written by the consumer only, read after Drain
+  std::thread::id consumer;
+  Handoff<Numbers> h([&](Numbers& b) {
+    consumer = std::this_thread::get_id();
+    seen.insert(seen.end(), b.items.begin(), b.items.end());
+  });
+  for (int i = 0; i < 10000; ++i) {
+    h.Filling().items.push_back(i);
+    if (h.Filling().items.size() == 7) h.Hand();
+    EXPECT_LT(h.Filling().items.size(), 7u);  // a handed batch comes back empty
+  }
+  h.Drain();  // what is still being filled is handed too
+  ASSERT_EQ(seen.size(), 10000u);
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(seen[i], i);
+  EXPECT_NE(consumer, std::this_thread::get_id());
+  h.Drain();  // nothing left: returns at once
+  EXPECT_EQ(seen.size(), 10000u);
+}
+
+TEST(Handoff, AFailureOfTheConsumerIsThrownToTheCallerAndLaterBatchesAreDropped) {
+  std::atomic<int> consumed = 0;
+  Handoff<Numbers> h([&](Numbers& b) {
+    ++consumed;
+    if (b.items.front() == 3) throw std::runtime_error("batch 3 failed");
+  });
+  auto hand = [&](int i) {
+    h.Filling().items.push_back(i);
+    h.Hand();
+  };
+  for (int i = 0; i < 4; ++i) hand(i);
+  try {
+    h.Drain();
+    FAIL() << "the failure was not thrown";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "batch 3 failed");
+  }
+  EXPECT_EQ(consumed.load(), 4);
+  EXPECT_THROW(hand(4), std::runtime_error);  // still failed: nothing more is consumed
+  EXPECT_EQ(consumed.load(), 4);
+}
+
+TEST(Handoff, DestroyedWhileBatchesWaitFinishesTheBatchBeingConsumed) {
+  std::atomic<int> started = 0, finished = 0;
+  {
+    Handoff<Numbers> h([&](Numbers&) {
+      ++started;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      ++finished;
+    });
+    for (int i = 0; i < 3; ++i) {
+      h.Filling().items.push_back(i);
+      h.Hand();
+    }
+  }  // the batch being consumed is finished, the waiting ones dropped
+  EXPECT_EQ(started.load(), finished.load());
+}
+
+TEST(Parallel, BothPiecesRunAndAFailureOfEitherIsThrown) {
+  std::atomic<int> ran = 0;
+  InParallel([&] { ++ran; }, [&] { ++ran; });
+  EXPECT_EQ(ran.load(), 2);
+  EXPECT_THROW(InParallel([] {}, [] { throw std::runtime_error("second"); }), std::runtime_error);
+  try {
+    InParallel([] { throw std::runtime_error("first"); },
+               [] { throw std::runtime_error("second"); });
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "first");
+  }
 }

@@ -338,6 +338,138 @@ TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
   EXPECT_FALSE(fs::exists(fresh + ".importing"));
 }
 
+namespace {
+
+// A store with more rows than a bulk load hands to its writer at once: posts and replies (some
+// edited, deleted, without a group, mentioning people), reactions with and without times, a
+// prompt and its answers. Written row by row, then exported to `dir`.
+void ExportManyRows(const fs::path& db, const fs::path& dir) {
+  auto s = store::OpenSqlite(db.string());
+  ASSERT_TRUE(s.ok());
+  auto& st = **s;
+  st.Transaction([&] {
+    for (int u = 0; u < 50; ++u)
+      st.UpsertUser(User{"yammer:u" + std::to_string(u), "yammer", "P" + std::to_string(u),
+                         std::nullopt, std::nullopt, "active", u == 49, std::nullopt});
+    st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:u0", "yammer:u1"}});
+    const Time t0 = *ParseIso("2026-11-02T08:00:00Z");
+    for (int i = 0; i < 6000; ++i) {
+      Message m;
+      m.id = "yammer:m" + std::to_string(i);
+      m.network = "yammer";
+      if (i % 97 != 5) m.group_id = "yammer:g";
+      const bool reply = i % 3 != 0;
+      m.thread_id = reply ? "yammer:m" + std::to_string(i / 3 * 3) : m.id;
+      if (reply) m.reply_to_id = "yammer:m" + std::to_string(i - 1);
+      m.kind = reply ? "reply" : "post";
+      m.author_id = "yammer:u" + std::to_string(i * 7 % 50);
+      m.created_at = t0 + std::chrono::minutes(i);
+      if (i % 11 == 0) m.edited_at = m.created_at + std::chrono::seconds(30);
+      m.deleted = i % 41 == 0;
+      m.text = "row " + std::to_string(i) + " \"quoted\"\n";
+      if (i % 5 == 0) m.mentions = {"yammer:u" + std::to_string(i % 50), "yammer:u\"odd"};
+      st.UpsertMessage(m);
+      for (int r = 0; r < i % 4; ++r)
+        st.UpsertReaction(Reaction{
+            m.id, "yammer:u" + std::to_string((i + r * 13) % 50), r == 2 ? "praise" : "like",
+            r == 1 ? std::optional<Time>() : m.created_at + std::chrono::hours(1)});
+    }
+    st.UpsertPrompt(Prompt{"prompt:q:1",
+                           "q",
+                           1,
+                           "yammer",
+                           "yammer:g",
+                           "yammer:m0",
+                           "free_text",
+                           t0,
+                           t0 + std::chrono::hours(72),
+                           std::nullopt,
+                           {}});
+    for (int a = 1; a < 30; a += 3)
+      st.UpsertAnswer(Answer{"prompt:q:1", "yammer:u" + std::to_string(a),
+                             "yammer:m" + std::to_string(a), t0 + std::chrono::minutes(a),
+                             std::nullopt, std::nullopt, 1});
+  });
+  ASSERT_TRUE(store::Export(st, dir.string()).ok());
+}
+
+constexpr std::initializer_list<const char*> kExchangeFiles = {"users.jsonl",    "groups.jsonl",
+                                                               "messages.jsonl", "reactions.jsonl",
+                                                               "prompts.jsonl",  "answers.jsonl"};
+
+}  // namespace
+
+TEST(Exchange, ALoadWrittenBehindGivesWhatALoadRowByRowGives) {
+  TempDir d;
+  ExportManyRows(d.path / "a.db", d.path / "e1");
+  // Into a store without keys: the rows are written by a thread of their own.
+  std::string fresh = (d.path / "fresh.db").string();
+  auto n = store::ImportIntoNewSqlite(fresh, (d.path / "e1").string());
+  ASSERT_TRUE(n.ok()) << n.error().message;
+  EXPECT_EQ(n->messages, 6000);
+  EXPECT_EQ(n->reactions, 9000);
+  {
+    auto s = store::OpenSqlite(fresh);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE(store::Export(**s, (d.path / "e2").string()).ok());
+    EXPECT_EQ((*s)->MessagesInThread("yammer:m3").size(), 3u);
+  }
+  ExpectSameFiles(d.path / "e1", d.path / "e2", kExchangeFiles);
+  // Into a store that has keys already (one of the same people): row by row.
+  auto keyed = store::OpenSqlite((d.path / "keyed.db").string());
+  ASSERT_TRUE(keyed.ok());
+  (*keyed)->UpsertUser(
+      User{"yammer:u0", "yammer", "P0", std::nullopt, std::nullopt, "active", false, std::nullopt});
+  auto k = store::Import(**keyed, (d.path / "e1").string());
+  ASSERT_TRUE(k.ok()) << k.error().message;
+  ASSERT_TRUE(store::Export(**keyed, (d.path / "e3").string()).ok());
+  ExpectSameFiles(d.path / "e1", d.path / "e3", kExchangeFiles);
+  // A store built from an export has pages of 64 KiB, one grown row by row SQLite's 4 KiB.
+  auto page_size = [](const std::string& path) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, nullptr);
+    EXPECT_EQ(sqlite3_step(q), SQLITE_ROW);
+    int size = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return size;
+  };
+  EXPECT_EQ(page_size(fresh), 65536);
+  EXPECT_EQ(page_size((d.path / "keyed.db").string()), 4096);
+}
+
+TEST(Exchange, ABadLineAfterRowsWrittenBehindLeavesNothing) {
+  TempDir d;
+  ExportManyRows(d.path / "a.db", d.path / "e1");
+  std::ofstream(d.path / "e1" / "reactions.jsonl", std::ios::app)
+      << R"({"message_id":"yammer:m1","kind":"like"})"
+      << "\n";
+  std::string fresh = (d.path / "fresh.db").string();
+  auto n = store::ImportIntoNewSqlite(fresh, (d.path / "e1").string());
+  ASSERT_FALSE(n.ok());
+  EXPECT_NE(n.error().message.find("reactions.jsonl:9001: missing or non-string 'user_id'"),
+            std::string::npos)
+      << n.error().message;
+  EXPECT_FALSE(fs::exists(fresh));
+  EXPECT_FALSE(fs::exists(fresh + ".importing"));
+  // Into an empty store: rolled back, and the store takes the next load.
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(s.ok());
+  ASSERT_FALSE(store::Import(**s, (d.path / "e1").string()).ok());
+  EXPECT_TRUE((*s)->AllMessages().empty());
+  EXPECT_TRUE((*s)->AllReactions().empty());
+  EXPECT_TRUE((*s)->AllUsers().empty());
+  fs::resize_file(d.path / "e1" / "reactions.jsonl",
+                  fs::file_size(d.path / "e1" / "reactions.jsonl") -
+                      std::string(R"({"message_id":"yammer:m1","kind":"like"})").size() - 1);
+  auto again = store::Import(**s, (d.path / "e1").string());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->reactions, 9000);
+  EXPECT_EQ((*s)->AllMessages().size(), 6000u);
+}
+
 TEST(Store, PromptsKeepTheirAudienceAndAreFoundByCampaignAndByClose) {
   TempDir d;
   auto s = store::OpenSqlite((d.path / "s.db").string());
