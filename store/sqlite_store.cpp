@@ -1,6 +1,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <initializer_list>
 #include <limits>
@@ -393,10 +394,7 @@ class SqliteStore final : public Store {
         }
         if (key == 0) {
           key = b.next++;
-          if (writer_)
-            writer_->Filling().Add(BulkRow::Kind::kId, {key}, {id});
-          else
-            InsertId(key, id);
+          AddRow(BulkRow::Kind::kId, {key}, {id});
         }
         own.keys.push_back(key);
       }
@@ -538,39 +536,10 @@ class SqliteStore final : public Store {
                   author = KeyOf(m.author_id, false);
     const int64_t parent = m.reply_to_id ? KeyOf(*m.reply_to_id, true) : 0,
                   group = m.group_id ? KeyOf(*m.group_id, false) : 0;
-    const std::string mentions = EncodeList(m.mentions);
-    if (writer_) {
-      BulkBatch& b = writer_->Filling();
-      b.Add(BulkRow::Kind::kMessage,
-            {key, thread, parent, author, group, ToUnixMillis(m.created_at),
-             m.edited_at ? ToUnixMillis(*m.edited_at) : kNone, m.deleted},
-            {mentions, m.network, m.kind, m.text});
-      if (b.Full()) writer_->Hand();
-      return;
-    }
-    InsertMessage(key, thread, parent, author, group, ToUnixMillis(m.created_at),
-                  m.edited_at ? ToUnixMillis(*m.edited_at) : kNone, m.deleted, mentions, m.network,
-                  m.kind, m.text);
-  }
-
-  // A message's rows by their keys (0: none; kNone: no edit time).
-  void InsertMessage(int64_t key, int64_t thread, int64_t parent, int64_t author, int64_t group,
-                     int64_t created_at, int64_t edited_at, bool deleted, std::string_view mentions,
-                     std::string_view network, std::string_view kind, std::string_view text) {
-    Stmt& s = Cached(
-        "INSERT INTO messages VALUES (?1,?2,?3,?4,?5,?6,?7,?8) "
-        "ON CONFLICT(key) DO UPDATE SET thread_key=excluded.thread_key, "
-        "parent_key=excluded.parent_key, author_key=excluded.author_key, "
-        "group_key=excluded.group_key, created_at=excluded.created_at, "
-        "deleted=excluded.deleted, mentions=excluded.mentions");
-    s.Bind(1, key).Bind(2, thread).Bind(3, Nullable(parent, 0)).Bind(4, author);
-    s.Bind(5, Nullable(group, 0)).Bind(6, created_at).Bind(7, deleted).BindView(8, mentions).Run();
-    Stmt& b = Cached(
-        "INSERT INTO message_bodies VALUES (?1,?2,?3,?4,?5) ON CONFLICT(key) DO UPDATE SET "
-        "network=excluded.network, edited_at=excluded.edited_at, kind=excluded.kind, "
-        "text=excluded.text");
-    b.Bind(1, key).BindView(2, network).Bind(3, Nullable(edited_at, kNone)).BindView(4, kind);
-    b.BindView(5, text).Run();
+    AddRow(BulkRow::Kind::kMessage,
+           {key, thread, parent, author, group, ToUnixMillis(m.created_at),
+            m.edited_at ? ToUnixMillis(*m.edited_at) : kNone, m.deleted},
+           {EncodeList(m.mentions), m.network, m.kind, m.text});
   }
 
   void ReplaceReactions(const std::string& message_id, const std::string& kind,
@@ -589,55 +558,153 @@ class SqliteStore final : public Store {
     if (Forgotten(r.user_id)) return;
     if (!writer_ && bulk_keys_ && bulk_keys_->table_empty) StartWriter();
     const int64_t message = KeyOf(r.message_id, true), user = KeyOf(r.user_id, false);
-    const int64_t at = r.created_at ? ToUnixMillis(*r.created_at) : kNone;
+    AddRow(BulkRow::Kind::kReaction,
+           {message, user, r.created_at ? ToUnixMillis(*r.created_at) : kNone}, {r.kind});
+  }
+
+  // A row handed to the writer of a bulk load: its numbers, and the sizes of its texts (kept one
+  // after the other in the batch's `text`).
+  struct BulkRow {
+    enum class Kind : uint8_t { kId, kMessage, kReaction } kind;
+    static constexpr size_t kValues = 8, kTexts = 4;
+    int64_t value[kValues];
+    uint32_t size[kTexts];
+  };
+  struct BulkBatch {
+    std::vector<BulkRow> rows;
+    std::string text;
+    void Add(BulkRow::Kind kind, std::initializer_list<int64_t> values,
+             std::initializer_list<std::string_view> texts) {
+      BulkRow& row = rows.emplace_back(BulkRow{kind, {}, {}});
+      std::copy(values.begin(), values.end(), row.value);
+      size_t i = 0;
+      for (std::string_view t : texts) {
+        row.size[i++] = static_cast<uint32_t>(t.size());
+        text.append(t);
+      }
+    }
+    bool Full() const { return rows.size() >= 4096; }
+    bool empty() const { return rows.empty(); }
+    void clear() {
+      rows.clear();
+      text.clear();
+    }
+  };
+
+  // A row of a message, a reaction or a new key: handed to the writer of a bulk load, or written
+  // now.
+  void AddRow(BulkRow::Kind kind, std::initializer_list<int64_t> values,
+              std::initializer_list<std::string_view> texts) {
     if (writer_) {
       BulkBatch& b = writer_->Filling();
-      b.Add(BulkRow::Kind::kReaction, {message, user, at}, {r.kind});
+      b.Add(kind, values, texts);
       if (b.Full()) writer_->Hand();
       return;
     }
-    InsertReaction(message, user, r.kind, at);
+    one_.Add(kind, values, texts);
+    WriteRows(one_);
+    one_.clear();
   }
 
-  void InsertReaction(int64_t message, int64_t user, std::string_view kind, int64_t at) {
-    Stmt& s = Cached(
-        "INSERT INTO reactions VALUES (?1,?2,?3,?4) ON CONFLICT(message_key,user_key,kind) "
-        "DO UPDATE SET created_at=excluded.created_at");
-    s.Bind(1, message).Bind(2, user).BindView(3, kind).Bind(4, Nullable(at, kNone)).Run();
+  // The tables of those rows: how a row is bound from its numbers (`v`) and texts (`t`), and the
+  // statements writing one row, or kRowsAtOnce rows (a fraction of the work per row of a
+  // statement each). A key 0 and a time kNone are NULL.
+  static constexpr int kRowsAtOnce = 64;
+  struct RowTable {
+    BulkRow::Kind kind;
+    int columns;
+    void (*bind)(Stmt& s, int at, const int64_t* v, const std::string_view* t);
+    std::string one, many;
+  };
+  static std::string InsertSql(const char* table, int columns, int rows, const char* conflict) {
+    std::string row = "(?";
+    for (int c = 1; c < columns; ++c) row += ",?";
+    row += ")";
+    std::string sql = std::string("INSERT INTO ") + table + " VALUES " + row;
+    for (int r = 1; r < rows; ++r) sql += "," + row;
+    return sql + " " + conflict;
+  }
+  static const std::vector<RowTable>& RowTables() {
+    using K = BulkRow::Kind;
+    using Bind = void (*)(Stmt&, int, const int64_t*, const std::string_view*);
+    auto table = [](K kind, const char* name, int columns, const char* conflict, Bind bind) {
+      return RowTable{kind, columns, bind, InsertSql(name, columns, 1, conflict),
+                      InsertSql(name, columns, kRowsAtOnce, conflict)};
+    };
+    static const std::vector<RowTable> tables = {
+        table(K::kId, "ids", 2, "",
+              [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+                s.Bind(at, v[0]).BindView(at + 1, t[0]);
+              }),
+        // Numbers: key, thread, parent, author, group, created_at, edited_at, deleted; texts:
+        // mentions, network, kind, text.
+        table(K::kMessage, "messages", 8,
+              "ON CONFLICT(key) DO UPDATE SET thread_key=excluded.thread_key, "
+              "parent_key=excluded.parent_key, author_key=excluded.author_key, "
+              "group_key=excluded.group_key, created_at=excluded.created_at, "
+              "deleted=excluded.deleted, mentions=excluded.mentions",
+              [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+                s.Bind(at, v[0]).Bind(at + 1, v[1]).Bind(at + 2, Nullable(v[2], 0));
+                s.Bind(at + 3, v[3]).Bind(at + 4, Nullable(v[4], 0)).Bind(at + 5, v[5]);
+                s.Bind(at + 6, v[7] != 0).BindView(at + 7, t[0]);
+              }),
+        table(K::kMessage, "message_bodies", 5,
+              "ON CONFLICT(key) DO UPDATE SET network=excluded.network, "
+              "edited_at=excluded.edited_at, kind=excluded.kind, text=excluded.text",
+              [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+                s.Bind(at, v[0]).BindView(at + 1, t[1]).Bind(at + 2, Nullable(v[6], kNone));
+                s.BindView(at + 3, t[2]).BindView(at + 4, t[3]);
+              }),
+        // Numbers: message, person, created_at; text: kind.
+        table(K::kReaction, "reactions", 4,
+              "ON CONFLICT(message_key,user_key,kind) DO UPDATE SET created_at=excluded.created_at",
+              [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+                s.Bind(at, v[0]).Bind(at + 1, v[1]).BindView(at + 2, t[0]);
+                s.Bind(at + 3, Nullable(v[2], kNone));
+              }),
+    };
+    return tables;
   }
 
-  void InsertId(int64_t key, std::string_view id) {
-    Stmt& add = Cached("INSERT INTO ids(key, id) VALUES (?1, ?2)");
-    add.Bind(1, key).BindView(2, id).Run();
+  // Writes a batch's rows table by table, in their order within each table (a later row of the
+  // same key wins).
+  void WriteRows(const BulkBatch& batch) {
+    texts_.resize(batch.rows.size());
+    size_t at = 0;
+    for (size_t i = 0; i < batch.rows.size(); ++i)
+      for (size_t k = 0; k < BulkRow::kTexts; ++k) {
+        texts_[i][k] = std::string_view(batch.text).substr(at, batch.rows[i].size[k]);
+        at += batch.rows[i].size[k];
+      }
+    for (const RowTable& table : RowTables()) {
+      picked_.clear();
+      for (uint32_t i = 0; i < batch.rows.size(); ++i)
+        if (batch.rows[i].kind == table.kind) picked_.push_back(i);
+      size_t done = 0;
+      if (picked_.size() >= kRowsAtOnce) {
+        Stmt& many = Cached(table.many.c_str());
+        for (; done + kRowsAtOnce <= picked_.size(); done += kRowsAtOnce) {
+          for (int r = 0; r < kRowsAtOnce; ++r) {
+            uint32_t i = picked_[done + r];
+            table.bind(many, 1 + r * table.columns, batch.rows[i].value, texts_[i].data());
+          }
+          many.Run();
+        }
+      }
+      Stmt& one = Cached(table.one.c_str());
+      for (; done < picked_.size(); ++done) {
+        uint32_t i = picked_[done];
+        table.bind(one, 1, batch.rows[i].value, texts_[i].data());
+        one.Run();
+      }
+    }
   }
 
   // A bulk load into a store without keys yet hands its rows of messages and reactions (and
   // their new keys) to a thread of its own, which writes them while this one reads the next.
   // Nothing else touches the connection meanwhile: every other use waits for it (Lock).
   void StartWriter() {
-    writer_ = std::make_unique<Handoff<BulkBatch>>([this](BulkBatch& batch) {
-      size_t at = 0;
-      for (const BulkRow& row : batch.rows) {
-        std::string_view t[BulkRow::kTexts];
-        for (size_t i = 0; i < BulkRow::kTexts; ++i) {
-          t[i] = std::string_view(batch.text).substr(at, row.size[i]);
-          at += row.size[i];
-        }
-        const int64_t* v = row.value;
-        switch (row.kind) {
-          case BulkRow::Kind::kId:
-            InsertId(v[0], t[0]);
-            break;
-          case BulkRow::Kind::kMessage:
-            InsertMessage(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] != 0, t[0], t[1], t[2],
-                          t[3]);
-            break;
-          case BulkRow::Kind::kReaction:
-            InsertReaction(v[0], v[1], t[0], v[2]);
-            break;
-        }
-      }
-    });
+    writer_ = std::make_unique<Handoff<BulkBatch>>([this](BulkBatch& batch) { WriteRows(batch); });
   }
 
   int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
@@ -1114,35 +1181,11 @@ class SqliteStore final : public Store {
     int64_t last_key = 0;
   };
   std::optional<BulkKeys> bulk_keys_;
-  // A row handed to the writer of a bulk load: its numbers, and the sizes of its texts (kept one
-  // after the other in the batch's `text`).
-  struct BulkRow {
-    enum class Kind : uint8_t { kId, kMessage, kReaction } kind;
-    static constexpr size_t kValues = 8, kTexts = 4;
-    int64_t value[kValues];
-    uint32_t size[kTexts];
-  };
-  struct BulkBatch {
-    std::vector<BulkRow> rows;
-    std::string text;
-    void Add(BulkRow::Kind kind, std::initializer_list<int64_t> values,
-             std::initializer_list<std::string_view> texts) {
-      BulkRow& row = rows.emplace_back(BulkRow{kind, {}, {}});
-      std::copy(values.begin(), values.end(), row.value);
-      size_t i = 0;
-      for (std::string_view t : texts) {
-        row.size[i++] = static_cast<uint32_t>(t.size());
-        text.append(t);
-      }
-    }
-    bool Full() const { return rows.size() >= 4096; }
-    bool empty() const { return rows.empty(); }
-    void clear() {
-      rows.clear();
-      text.clear();
-    }
-  };
   std::unique_ptr<Handoff<BulkBatch>> writer_;  // during a bulk load into a store without keys
+  BulkBatch one_;                               // a row written at once
+  std::vector<std::array<std::string_view, BulkRow::kTexts>>
+      texts_;                     // of the rows WriteRows writes
+  std::vector<uint32_t> picked_;  // those of one table
   std::recursive_mutex mu_;
   int depth_ = 0;
   const bool building_;
