@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace learnloop {
@@ -30,8 +31,10 @@ struct BigAllocator {
 template <typename T>
 using Column = std::vector<T, BigAllocator<T>>;
 
-// Strings to dense indexes, in an open-addressing table (an import looks up millions of ids);
-// the strings stay put, so views of them remain valid.
+// Strings to dense indexes, in open-addressing tables (an import looks up millions of ids); the
+// strings stay put, so views of them remain valid. Ids of the usual shape — a prefix ending in
+// ':' and a decimal number, as every Yammer id ("yammer:1234") — are kept as numbers: a probe
+// compares one slot and never reads the string. Others are kept as strings.
 class Interner {
  public:
   uint32_t Intern(std::string_view s);
@@ -43,24 +46,48 @@ class Interner {
   std::string_view Keep(std::string_view s);
 
  private:
-  // A slot holds where its string is, so that a probe reads one slot and the string's bytes.
+  // A slot of the string table holds where its string is, so that a probe reads one slot and
+  // the string's bytes.
   struct Entry {
     const char* bytes = nullptr;
     uint32_t index1 = 0;  // index + 1; 0: empty
     uint16_t size = 0;    // of the string, 0xFFFF when longer
     uint16_t tag = 0;     // 16 bits of the hash
   };
+  // A slot of the number table: the number and its prefix's index.
+  struct NumberEntry {
+    uint64_t number = 0;
+    uint32_t index1 = 0;  // index + 1; 0: empty
+    uint32_t prefix = 0;
+  };
+  struct Number {
+    uint64_t number;
+    uint32_t prefix;
+  };
+  // s as a prefix up to its last ':' and a number written the one way it is written (no
+  // leading zero, at most 19 digits); nullopt for any other s.
+  static std::optional<std::pair<std::string_view, uint64_t>> Split(std::string_view s);
+  std::optional<uint32_t> FindPrefix(std::string_view prefix) const;
+  static constexpr size_t kMaxPrefixes = 64;  // more: the ids are kept as strings
   static uint64_t Hash(std::string_view s);
+  static uint64_t Hash(Number n);
   static uint16_t Tag(uint64_t h) { return static_cast<uint16_t>(h >> 48); }
   bool Matches(const Entry& e, std::string_view s, uint16_t tag) const;
-  // The slot of s: where it is, or the empty slot where it would go.
+  // The slot of s or n: where it is, or the empty slot where it would go.
   size_t Slot(std::string_view s, uint64_t h) const;
-  uint32_t Insert(size_t slot, std::string_view s, uint64_t h);
-  void Grow(size_t size = 0);  // 0: double
+  size_t Slot(Number n) const;
+  uint32_t Add(std::string_view s);  // to names_
+  void Grow(size_t size = 0);        // 0: double
+  void GrowNumbers(size_t size = 0);
   std::vector<std::unique_ptr<char[]>> blocks_;
   size_t used_ = 0, block_size_ = 0;
   Column<std::string_view> names_;
   Column<Entry> slots_;
+  size_t strings_ = 0;  // in slots_
+  Column<NumberEntry> number_slots_;
+  size_t numbers_ = 0;                      // in number_slots_
+  std::vector<std::string_view> prefixes_;  // of numbers; few (one per network)
+  uint32_t last_prefix_ = 0;                // the prefix found last
 };
 
 }  // namespace learnloop

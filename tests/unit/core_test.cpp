@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/cron.h"
+#include "core/interner.h"
 #include "core/json.h"
 #include "core/parallel.h"
 #include "core/secret.h"
@@ -266,4 +267,66 @@ TEST(Parallel, BothPiecesRunAndAFailureOfEitherIsThrown) {
   } catch (const std::runtime_error& e) {
     EXPECT_STREQ(e.what(), "first");
   }
+}
+
+TEST(Interner, NumberedAndOtherIdsEachGetOneIndexAndComeBackAsWritten) {
+  Interner ids;
+  // Ids that read as the same number are different ids: leading zeros, other prefixes.
+  const std::vector<std::string> distinct = {"yammer:1234",
+                                             "yammer:01234",
+                                             "teams:1234",
+                                             "1234",
+                                             ":1234",
+                                             "yammer:",
+                                             "yammer:0",
+                                             "yammer:00",
+                                             "yammer:-1",
+                                             "yammer:12a",
+                                             "yammer:18446744073709551615",
+                                             "yammer:99999999999999999999",
+                                             "yammer:9999999999999999999",
+                                             "msgraph:6f1c-77:2",
+                                             "msgraph:6f1c-77:02",
+                                             "",
+                                             "a:b:c",
+                                             "yammer:1234 "};
+  std::vector<uint32_t> index;
+  for (const auto& id : distinct) index.push_back(ids.Intern(id));
+  ASSERT_EQ(ids.size(), distinct.size());
+  for (size_t i = 0; i < distinct.size(); ++i) {
+    EXPECT_EQ(index[i], i) << distinct[i];
+    EXPECT_EQ(ids[index[i]], distinct[i]);
+    EXPECT_EQ(ids.Intern(distinct[i]), i) << distinct[i];  // again: the same index
+    EXPECT_EQ(ids.Find(distinct[i]), std::optional<uint32_t>(i)) << distinct[i];
+  }
+  EXPECT_FALSE(ids.Find("yammer:1235"));
+  EXPECT_FALSE(ids.Find("yammer:001234"));
+  EXPECT_FALSE(ids.Find("slack:1234"));  // a prefix never seen
+  EXPECT_FALSE(ids.Find("b:c"));
+}
+
+TEST(Interner, GrowsPastMillionsAndManyPrefixes) {
+  Interner ids;
+  // Numbers of one network, two hundred prefixes (past those kept as numbers), other ids.
+  for (uint64_t n = 0; n < 1500000; ++n) ids.Intern("yammer:" + std::to_string(n * 7919));
+  for (int p = 0; p < 200; ++p) ids.Intern("net" + std::to_string(p) + ":" + std::to_string(p));
+  for (uint64_t n = 0; n < 200000; ++n) ids.Intern("user-" + std::to_string(n));
+  ASSERT_EQ(ids.size(), 1700200u);
+  for (uint64_t n = 0; n < 1500000; n += 997)
+    ASSERT_EQ(ids.Find("yammer:" + std::to_string(n * 7919)), std::optional<uint32_t>(n));
+  for (int p = 0; p < 200; ++p)
+    EXPECT_EQ(ids.Find("net" + std::to_string(p) + ":" + std::to_string(p)),
+              std::optional<uint32_t>(1500000 + p));
+  for (uint64_t n = 0; n < 200000; n += 997)
+    ASSERT_EQ(ids.Find("user-" + std::to_string(n)), std::optional<uint32_t>(1500200 + n));
+  EXPECT_FALSE(ids.Find("yammer:7918"));
+  EXPECT_FALSE(ids.Find("net199:198"));
+  EXPECT_EQ(ids[2], "yammer:15838");
+  // Views stay valid while the tables grow.
+  std::string_view first = ids[0];
+  for (int n = 0; n < 100000; ++n) ids.Intern("net5:" + std::to_string(n));
+  for (int n = 0; n < 100000; ++n) ids.Intern("net150:" + std::to_string(n));
+  EXPECT_EQ(ids.size(), 1900198u);  // net5:5 and net150:150 were there
+  EXPECT_EQ(first, "yammer:0");
+  EXPECT_EQ(ids.Keep("kept"), "kept");
 }
