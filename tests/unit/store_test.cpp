@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -424,6 +425,40 @@ TEST(Exchange, ALoadWrittenBehindGivesWhatALoadRowByRowGives) {
   ASSERT_TRUE(k.ok()) << k.error().message;
   ASSERT_TRUE(store::Export(**keyed, (d.path / "e3").string()).ok());
   ExpectSameFiles(d.path / "e1", d.path / "e3", kExchangeFiles);
+  // A message and a reaction given again thousands of rows later (other batches of the writer,
+  // other statements of 64 rows): the later row wins, as row by row.
+  fs::copy(d.path / "e1", d.path / "again");
+  std::ofstream(d.path / "again" / "messages.jsonl", std::ios::app)
+      << R"({"id":"yammer:m7","network":"yammer","group_id":null,"thread_id":"yammer:m6",)"
+      << R"("reply_to_id":"yammer:m6","author_id":"yammer:u1","created_at":"2026-11-02T08:07:00Z",)"
+      << R"("edited_at":"2026-11-03T08:00:00Z","deleted":false,"text":"given again",)"
+      << R"("mentions":[],"kind":"reply"})"
+      << "\n";
+  std::ofstream(d.path / "again" / "reactions.jsonl", std::ios::app)
+      << R"({"message_id":"yammer:m7","user_id":"yammer:u7","kind":"like",)"
+      << R"("created_at":"2026-11-05T00:00:00Z"})"
+      << "\n";
+  std::string twice = (d.path / "twice.db").string();
+  auto t = store::ImportIntoNewSqlite(twice, (d.path / "again").string());
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  auto ts = store::OpenSqlite(twice);
+  ASSERT_TRUE(ts.ok());
+  auto messages = (*ts)->AllMessages();
+  ASSERT_EQ(messages.size(), 6000u);
+  auto m7 = std::find_if(messages.begin(), messages.end(),
+                         [](const Message& m) { return m.id == "yammer:m7"; });
+  ASSERT_NE(m7, messages.end());
+  EXPECT_EQ(m7->text, "given again");
+  EXPECT_FALSE(m7->group_id);
+  EXPECT_EQ(m7->author_id, "yammer:u1");
+  EXPECT_EQ(m7->edited_at, ParseIso("2026-11-03T08:00:00Z"));
+  auto reactions = (*ts)->AllReactions();
+  ASSERT_EQ(reactions.size(), 9000u);
+  auto r7 = std::find_if(reactions.begin(), reactions.end(), [](const Reaction& r) {
+    return r.message_id == "yammer:m7" && r.user_id == "yammer:u7" && r.kind == "like";
+  });
+  ASSERT_NE(r7, reactions.end());
+  EXPECT_EQ(r7->created_at, ParseIso("2026-11-05T00:00:00Z"));
   // A store built from an export has pages of 64 KiB, one grown row by row SQLite's 4 KiB.
   auto page_size = [](const std::string& path) {
     sqlite3* db = nullptr;
