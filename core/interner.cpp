@@ -145,6 +145,18 @@ void Interner::GrowNumbers(size_t size) {
   }
 }
 
+void Interner::Prefetch(std::string_view s) const {
+  if (auto split = Split(s)) {
+    if (auto prefix = FindPrefix(split->first)) {
+      if (!number_slots_.empty())
+        __builtin_prefetch(
+            &number_slots_[Hash(Number{split->second, *prefix}) & (number_slots_.size() - 1)]);
+      return;
+    }
+  }
+  if (!slots_.empty()) __builtin_prefetch(&slots_[Hash(s) & (slots_.size() - 1)]);
+}
+
 uint32_t Interner::Intern(std::string_view s) {
   if (auto split = Split(s)) {
     std::optional<uint32_t> prefix = FindPrefix(split->first);

@@ -42,6 +42,10 @@ class Interner {
   const std::string_view& operator[](uint32_t i) const { return names_[i]; }
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
   void Reserve(size_t n);
+  // Asks the processor for the slot where s is or would go, so that an Intern or Find of s soon
+  // after does not wait for memory: a caller about to look up several ids prefetches them all
+  // first, and their waits overlap.
+  void Prefetch(std::string_view s) const;
   // Keeps a copy of s, as long as the table, without giving it an index.
   std::string_view Keep(std::string_view s);
 

@@ -534,6 +534,14 @@ class SqliteStore final : public Store {
       std::erase_if(without->mentions, forgotten);
     }
     const Message& m = without ? *without : given;
+    if (bulk_keys_) {  // the ids of a row looked up at once: their waits for memory overlap
+      const Interner &ids = bulk_keys_->messages.ids, &others = bulk_keys_->others.ids;
+      ids.Prefetch(m.id);
+      others.Prefetch(m.id);  // a new message's id may name a person or a group too
+      if (m.thread_id != m.id) ids.Prefetch(m.thread_id);
+      if (m.reply_to_id && *m.reply_to_id != m.thread_id) ids.Prefetch(*m.reply_to_id);
+      others.Prefetch(m.author_id);
+    }
     if (!writer_ && bulk_keys_ && bulk_keys_->table_empty) StartWriter();
     const int64_t key = KeyOf(m.id, true), thread = KeyOf(m.thread_id, true),
                   author = KeyOf(m.author_id, false);
@@ -559,6 +567,10 @@ class SqliteStore final : public Store {
   void UpsertReaction(const Reaction& r) override {
     std::lock_guard lock(mu_);
     if (Forgotten(r.user_id)) return;
+    if (bulk_keys_) {
+      bulk_keys_->messages.ids.Prefetch(r.message_id);
+      bulk_keys_->others.ids.Prefetch(r.user_id);
+    }
     if (!writer_ && bulk_keys_ && bulk_keys_->table_empty) StartWriter();
     const int64_t message = KeyOf(r.message_id, true), user = KeyOf(r.user_id, false);
     AddRow(BulkRow::Kind::kReaction,

@@ -271,6 +271,8 @@ TEST(Parallel, BothPiecesRunAndAFailureOfEitherIsThrown) {
 
 TEST(Interner, NumberedAndOtherIdsEachGetOneIndexAndComeBackAsWritten) {
   Interner ids;
+  ids.Prefetch("yammer:1234");  // nothing there yet: a hint all the same
+  ids.Prefetch("user-1");
   // Ids that read as the same number are different ids: leading zeros, other prefixes.
   const std::vector<std::string> distinct = {"yammer:1234",
                                              "yammer:01234",
@@ -294,6 +296,7 @@ TEST(Interner, NumberedAndOtherIdsEachGetOneIndexAndComeBackAsWritten) {
   for (const auto& id : distinct) index.push_back(ids.Intern(id));
   ASSERT_EQ(ids.size(), distinct.size());
   for (size_t i = 0; i < distinct.size(); ++i) {
+    ids.Prefetch(distinct[i]);
     EXPECT_EQ(index[i], i) << distinct[i];
     EXPECT_EQ(ids[index[i]], distinct[i]);
     EXPECT_EQ(ids.Intern(distinct[i]), i) << distinct[i];  // again: the same index
