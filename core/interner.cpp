@@ -122,9 +122,8 @@ void Interner::Grow(size_t size) {
   slots_.assign(size ? size : std::max<size_t>(1024, slots_.size() * 2), Entry{});
   const size_t mask = slots_.size() - 1;
   // The strings in the order they came (read one after the other, not wherever a slot points).
-  for (uint32_t index = 0; index < names_.size(); ++index) {
+  for (uint32_t index : strings_) {
     std::string_view s = names_[index];
-    if (auto split = Split(s); split && FindPrefix(split->first)) continue;  // a number
     const uint64_t h = Hash(s);
     size_t i = h & mask;
     while (slots_[i].index1 != 0) i = (i + 1) & mask;
@@ -176,14 +175,14 @@ uint32_t Interner::Intern(std::string_view s) {
       return index;
     }
   }
-  if ((strings_ + 1) * 4 > slots_.size() * 3) Grow();  // at most three quarters full
+  if ((strings_.size() + 1) * 4 > slots_.size() * 3) Grow();  // at most three quarters full
   const uint64_t h = Hash(s);
   Entry& e = slots_[Slot(s, h)];
   if (e.index1) return e.index1 - 1;
   const uint32_t index = Add(s);
   e = {names_[index].data(), index + 1, static_cast<uint16_t>(std::min<size_t>(s.size(), 0xFFFF)),
        Tag(h)};
-  ++strings_;
+  strings_.push_back(index);
   return index;
 }
 

@@ -87,7 +87,7 @@ class Interner {
   size_t used_ = 0, block_size_ = 0;
   Column<std::string_view> names_;
   Column<Entry> slots_;
-  size_t strings_ = 0;  // in slots_
+  Column<uint32_t> strings_;  // the indexes of those in slots_, in the order they came
   Column<NumberEntry> number_slots_;
   size_t numbers_ = 0;                      // in number_slots_
   std::vector<std::string_view> prefixes_;  // of numbers; few (one per network)
