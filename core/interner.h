@@ -41,6 +41,7 @@ class Interner {
   std::optional<uint32_t> Find(std::string_view s) const;
   const std::string_view& operator[](uint32_t i) const { return names_[i]; }
   uint32_t size() const { return static_cast<uint32_t>(names_.size()); }
+  // Room for n ids of the numbered shape without growing.
   void Reserve(size_t n);
   // Asks the processor for the slot where s is or would go, so that an Intern or Find of s soon
   // after does not wait for memory: a caller about to look up several ids prefetches them all

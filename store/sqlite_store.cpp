@@ -271,9 +271,10 @@ class SqliteStore final : public Store {
     // day, reports read its tables whole, and the load writes each page once (a third faster than
     // pages of 4 KiB at 10 million rows; reports no slower). A store that grows by syncs keeps
     // SQLite's 4 KiB: its many small transactions each write whole pages to the log.
-    if (building_) Exec("PRAGMA page_size=65536");
     if (building_)
-      Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA foreign_keys=ON;");
+      Exec(
+          "PRAGMA page_size=65536; PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+          "PRAGMA foreign_keys=ON;");
     else
       Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
     sqlite3_busy_timeout(db_, 5000);
@@ -542,7 +543,7 @@ class SqliteStore final : public Store {
       if (m.reply_to_id && *m.reply_to_id != m.thread_id) ids.Prefetch(*m.reply_to_id);
       others.Prefetch(m.author_id);
     }
-    if (!writer_ && bulk_keys_ && bulk_keys_->table_empty) StartWriter();
+    StartWriterIntoNewStore();
     const int64_t key = KeyOf(m.id, true), thread = KeyOf(m.thread_id, true),
                   author = KeyOf(m.author_id, false);
     const int64_t parent = m.reply_to_id ? KeyOf(*m.reply_to_id, true) : 0,
@@ -571,7 +572,7 @@ class SqliteStore final : public Store {
       bulk_keys_->messages.ids.Prefetch(r.message_id);
       bulk_keys_->others.ids.Prefetch(r.user_id);
     }
-    if (!writer_ && bulk_keys_ && bulk_keys_->table_empty) StartWriter();
+    StartWriterIntoNewStore();
     const int64_t message = KeyOf(r.message_id, true), user = KeyOf(r.user_id, false);
     AddRow(BulkRow::Kind::kReaction,
            {message, user, r.created_at ? ToUnixMillis(*r.created_at) : kNone}, {r.kind});
@@ -706,6 +707,7 @@ class SqliteStore final : public Store {
           many.Run();
         }
       }
+      if (done == picked_.size()) continue;
       Stmt& one = Cached(table.one.c_str());
       for (; done < picked_.size(); ++done) {
         uint32_t i = picked_[done];
@@ -717,8 +719,10 @@ class SqliteStore final : public Store {
 
   // A bulk load into a store without keys yet hands its rows of messages and reactions (and
   // their new keys) to a thread of its own, which writes them while this one reads the next.
-  // Nothing else touches the connection meanwhile: every other use waits for it (Lock).
-  void StartWriter() {
+  // Nothing else touches the connection meanwhile: every other use waits for it (Lock). Started
+  // by the first message or reaction: people and groups, before them, are written at once.
+  void StartWriterIntoNewStore() {
+    if (writer_ || !bulk_keys_ || !bulk_keys_->table_empty) return;
     writer_ = std::make_unique<Handoff<BulkBatch>>([this](BulkBatch& batch) { WriteRows(batch); });
   }
 
