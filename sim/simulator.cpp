@@ -169,10 +169,15 @@ SimReply Simulator::Handle(const SimRequest& r) {
   {
     std::lock_guard lock(world_.mu());
     FollowWallClock();
-    reply = Dispatch(r);
     bool api = r.path.rfind("/api/", 0) == 0 || r.path.rfind("/v1.0/", 0) == 0 ||
                r.path.rfind("/bf/", 0) == 0;
-    if (api && reply.status < 400) {
+    // A throttled call is refused before it is carried out (in the real services a 429 has no
+    // effect), so it is decided before the request is handled.
+    bool throttled =
+        api && opt_.faults.throttle_rate > 0 &&
+        std::uniform_real_distribution<double>(0, 1)(fault_rng_) < opt_.faults.throttle_rate;
+    if (!throttled) reply = Dispatch(r);
+    if (api && !throttled && reply.status < 400) {
       std::uniform_real_distribution<double> u(0, 1);
       double x = u(fault_rng_);
       const Faults& f = opt_.faults;
@@ -192,10 +197,8 @@ SimReply Simulator::Handle(const SimRequest& r) {
         ++world_.stats().faults;
       }
     }
-    if (api && reply.status < 400 && opt_.faults.throttle_rate > 0 &&
-        std::uniform_real_distribution<double>(0, 1)(fault_rng_) < opt_.faults.throttle_rate) {
-      // Refused as if busy (the request had no effect: in the real services a throttled call
-      // is not carried out). Retry-After as each service gives it.
+    if (throttled) {
+      // Refused as if busy, without effect. Retry-After as each service gives it.
       bool graph = r.path.rfind("/api/", 0) != 0;
       reply = graph ? GraphError(429, "TooManyRequests", "Too many requests.", world_.Now())
                     : YammerError(429, 33, "Rate limited due to excessive requests.");

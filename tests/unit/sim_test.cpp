@@ -248,3 +248,23 @@ TEST(Sim, ControlApiReactsAsAPerson) {
     found |= *json::GetInt64(n, "user_id") == person;
   EXPECT_TRUE(found);
 }
+
+TEST(Sim, AThrottlingFaultHasNoEffect) {
+  sim::Simulator s(Options());
+  sim::SimRequest set;
+  set.method = "POST";
+  set.path = "/_sim/faults";
+  set.body = R"({"throttle_rate": 1})";
+  s.Handle(set);
+  sim::SimRequest post;
+  post.method = "POST";
+  post.path = "/api/v1/messages.json";
+  post.headers = {{"authorization", "Bearer t"}, {"content-type", "application/json"}};
+  post.body = R"({"body":"hello","group_id":"13114941440"})";
+  EXPECT_EQ(s.Handle(post).status, 429);
+  EXPECT_EQ(Get(s, "/_sim/bot_posts").body, "[]");  // refused before it was carried out
+  set.body = R"({"throttle_rate": 0})";
+  s.Handle(set);
+  EXPECT_EQ(s.Handle(post).status, 201);
+  EXPECT_NE(Get(s, "/_sim/bot_posts").body, "[]");
+}
