@@ -15,7 +15,7 @@
 
 namespace learnloop::analytics {
 
-constexpr int kDefinitionsVersion = 3;
+constexpr int kDefinitionsVersion = 4;
 
 // A data set built by hand (tests); reports read the store as Columns::Load.
 struct Dataset {

@@ -60,21 +60,8 @@ Bot::Bot(const config::Config& cfg, store::Store& store, Clock& clock,
          std::map<std::string, connectors::Poster*> posters)
     : cfg_(cfg), store_(store), clock_(clock), posters_(std::move(posters)) {}
 
-std::string Bot::MarkerFor(const std::string& key) {
-  // FNV-1a: stable across builds and platforms, unlike std::hash.
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : key) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "ll-%012llx",
-                static_cast<unsigned long long>(h & 0xffffffffffffull));
-  return buf;
-}
-
 std::string Bot::PromptBody(const config::CampaignConfig& c, const config::StepConfig& step,
-                            Time closes, const std::string& marker) {
+                            Time closes) {
   std::string body = step.text;
   std::string how = "Reply in this thread to answer";
   if (step.kind == "choice" || step.kind == "poll") {
@@ -85,8 +72,7 @@ std::string Bot::PromptBody(const config::CampaignConfig& c, const config::StepC
   } else if (step.kind == "rating") {
     how = "Reply in this thread with a number from 1 to 5";
   }
-  return body + "\n\n" + how + " - open until " + FormatLocal(c.tz, closes) + ". (" + c.name +
-         " · " + marker + ")";
+  return body + "\n\n" + how + " - open until " + FormatLocal(c.tz, closes) + ".";
 }
 
 std::optional<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now) const {
@@ -420,21 +406,24 @@ void Bot::Dispatch() {
     connectors::PostRequest req;
     req.group_id = item.group_id;
     req.reply_to = item.reply_to;
-    req.marker = MarkerFor(item.key);
+    // Every attempt sends the text of the first (its close time included): that is how an
+    // attempt that went through unseen is found again.
+    Time opened = item.sent_at.value_or(now);
     Millis open_for = campaign ? campaign->open_for : Millis{std::chrono::hours{72}};
     if (campaign) {
       config::StepConfig step =
           campaign
               ->steps[static_cast<size_t>(std::max(0, prompt->step - 1)) % campaign->steps.size()];
       step.text = item.body;  // what was scheduled, even if the file changed since
-      req.body = PromptBody(*campaign, step, now + open_for, req.marker);
+      req.body = PromptBody(*campaign, step, opened + open_for);
       if (!item.reply_to && (step.kind == "choice" || step.kind == "poll"))
         for (size_t i = 0; i < step.options.size(); ++i)
           req.choices.push_back({OptionLabel(static_cast<int>(i)),
                                  OptionLabel(static_cast<int>(i)) + ") " + step.options[i]});
     } else {
-      req.body = item.body + " (" + req.marker + ")";
+      req.body = item.body;
     }
+    if (item.sent_body) req.body = *item.sent_body;
 
     auto record = [&](const connectors::Posted& posted) {
       store_.Transaction([&] {
@@ -443,27 +432,38 @@ void Bot::Dispatch() {
           Prompt p = *prompt;
           p.message_id = MakeId(item.network, posted.native_id);
           p.posted_at = posted.created_at;
-          p.closes_at = posted.created_at + open_for;
+          // Open as long as it says (from the first attempt), and at least open_for once out.
+          p.closes_at = std::max(opened + open_for, posted.created_at + open_for);
           store_.UpsertPrompt(p);
         }
       });
     };
 
     if (item.state == "sending") {
-      // The last attempt may have reached the ESN before we could record it.
-      auto found = poster.FindPosted(req, item.due_at - std::chrono::minutes{5});
+      // The last attempt may have reached the ESN before we could record it: a post of ours
+      // with this very text since the first attempt, that no other item has claimed.
+      auto found =
+          poster.FindPosted(req, item.sent_at.value_or(item.due_at) - std::chrono::minutes{5});
       if (!found.ok()) {
         log->warn("outbox {}: cannot check for an earlier post: {}", item.key,
                   found.error().message);
         continue;
       }
-      if (*found) {
-        record(**found);
+      const connectors::Posted* mine = nullptr;
+      for (const auto& p : *found) {
+        auto owner = store_.OutboxKeyOfPost(item.network, p.native_id);
+        if (!owner || *owner == item.key) {
+          mine = &p;
+          break;
+        }
+      }
+      if (mine) {
+        record(*mine);
         ++stats_.reconciled;
         continue;
       }
     }
-    store_.MarkOutboxSending(item.key);
+    store_.MarkOutboxSending(item.key, req.body, now);
     auto res = poster.Post(req);
     if (res.ok()) {
       record(*res);

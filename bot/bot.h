@@ -92,11 +92,10 @@ class Bot {
   std::optional<Time> NextDue() const;
   const BotStats& stats() const { return stats_; }
 
-  static std::string MarkerFor(const std::string& key);
-  // The prompt as posted: its text, the options (A, B, …) of a choice or poll, how to answer,
-  // when it closes, and the marker that finds it again.
+  // The prompt as posted: its text, the options (A, B, …) of a choice or poll, how to answer
+  // and when it closes. Nothing else: people see no bookkeeping of ours.
   static std::string PromptBody(const config::CampaignConfig& c, const config::StepConfig& step,
-                                Time closes, const std::string& marker);
+                                Time closes);
 
  private:
   const config::CampaignConfig* FindCampaign(const std::string& name) const;

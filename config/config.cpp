@@ -41,6 +41,9 @@ class Loader {
  public:
   explicit Loader(std::string file) : file_(std::move(file)) {}
   std::vector<Diagnostic> errors;
+  // Secrets of the networks that cannot be read (an unset variable, a missing file): only the
+  // commands that talk to the ESN need them.
+  std::vector<Diagnostic> network_secret_errors;
 
   void Error(const YAML::Node& n, const std::string& msg) {
     auto m = n.Mark();
@@ -180,7 +183,9 @@ class Loader {
     return false;
   }
 
-  void Secret(Map& m, const std::string& key, learnloop::Secret& out) {
+  // `network`: a secret only talking to the ESN needs; when it cannot be read, that is said to
+  // those commands (Config::network_secret_errors) and the others work without it.
+  void Secret(Map& m, const std::string& key, learnloop::Secret& out, bool network = false) {
     YAML::Node ref = m.Take(key);
     YAML::Node file = m.Take(key + "_file");
     bool has_ref = ref.IsDefined() && !ref.IsNull();
@@ -197,10 +202,16 @@ class Loader {
     }
     auto s = has_ref ? learnloop::Secret::FromReference(n.Scalar())
                      : learnloop::Secret::FromFile(n.Scalar());
-    if (!s.ok())
-      Error(n, "'" + key + "': " + s.error().message);
-    else
+    if (s.ok()) {
       out = *s;
+      return;
+    }
+    auto mark = n.Mark();
+    Diagnostic d{file_, mark.line + 1, mark.column + 1, "'" + key + "': " + s.error().message};
+    // A secret written into the file is always wrong; one that is not there (yet) matters only
+    // to who needs it.
+    bool deferred = network && (!has_ref || IsEnvReference(n.Scalar()));
+    (deferred ? network_secret_errors : errors).push_back(std::move(d));
   }
 
   const std::string& file() const { return file_; }
@@ -573,15 +584,15 @@ Config Build(Loader& l, const YAML::Node& root) {
       bool teams = nc.type == "teams";
       nc.base_url = teams ? "https://graph.microsoft.com/v1.0" : "https://www.yammer.com/api/v1";
       m.String("base_url", nc.base_url);
-      l.Secret(m, "token", nc.token);
+      l.Secret(m, "token", nc.token, true);
       m.Field("auth", false, [&](const YAML::Node& a) {
         if (!l.ExpectMap(a, "'auth'")) return;
         Loader::Map am(l, a, "auth");
         nc.auth.enabled = true;
         am.String("tenant", nc.auth.tenant, true);
         am.String("client_id", nc.auth.client_id, true);
-        l.Secret(am, "client_secret", nc.auth.client_secret);
-        l.Secret(am, "refresh_token", nc.auth.refresh_token);
+        l.Secret(am, "client_secret", nc.auth.client_secret, true);
+        l.Secret(am, "refresh_token", nc.auth.refresh_token, true);
         am.String("token_url", nc.auth.token_url);
         am.String("scope", nc.auth.scope);
         am.Finish();
@@ -616,10 +627,17 @@ Config Build(Loader& l, const YAML::Node& root) {
         bm.String("service_url", nc.bot.service_url);
         bm.String("token_url", nc.bot.token_url);
         bm.String("openid_url", nc.bot.openid_url);
-        bm.String("app_id", nc.bot.app_id);
+        bm.String("client_id", nc.bot.client_id);
+        std::string older;  // the key's first name
+        bm.String("app_id", older);
+        if (!older.empty() && !nc.bot.client_id.empty())
+          l.Error(b["app_id"], "give either 'client_id' or 'app_id' (its older name), not both");
+        else if (!older.empty())
+          nc.bot.client_id = older;
+        l.Secret(bm, "client_secret", nc.bot.client_secret, true);
         bm.Finish();
       });
-      if (nc.bot.app_id.empty()) nc.bot.app_id = nc.auth.client_id;
+      if (nc.bot.client_id.empty()) nc.bot.client_id = nc.auth.client_id;
       m.Duration("poll_interval", nc.poll_interval);
       m.Duration("refresh_window", nc.refresh_window);
       m.Duration("refresh_interval", nc.refresh_interval);
@@ -693,6 +711,7 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   }
   Config c = Build(l, root);
   c.file = name;
+  c.network_secret_errors = std::move(l.network_secret_errors);
   r.errors = std::move(l.errors);
   if (r.errors.empty()) r.config = std::move(c);
   return r;

@@ -41,7 +41,9 @@ struct BotConfig {
   std::string service_url = "https://smba.trafficmanager.net/emea/";
   std::string token_url = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
   std::string openid_url = "https://login.botframework.com/v1/.well-known/openidconfiguration";
-  std::string app_id;  // default: auth.client_id
+  // The bot's app registration, when it is not the Graph reader's (default: auth's).
+  std::string client_id;
+  Secret client_secret;
 };
 
 struct NetworkConfig {
@@ -167,6 +169,9 @@ struct Config {
   std::string public_url;  // how the ESN reaches the listener; default http://<listen>
   std::vector<NetworkConfig> networks;
   std::vector<CampaignConfig> campaigns;
+  // Secrets of the networks that could not be read (FILE:LINE:COL): the commands that talk to
+  // the ESN refuse to start with any; the others (export, report, …) do not need them.
+  std::vector<Diagnostic> network_secret_errors;
 
   const NetworkConfig* FindNetwork(const std::string& name) const;
 };

@@ -19,7 +19,8 @@ class EventSink {
   virtual void OnUser(const User& u) = 0;
   virtual void OnGroup(const Group& g) = 0;
   virtual void OnMessage(const Message& m) = 0;
-  // The complete current set of reactions of one kind on a message (e.g. Yammer's liked_by).
+  // The complete current set of reactions of one kind on a message (e.g. Yammer's liked_by), or
+  // with `kind` empty of every kind (Teams lists them all, emoji and custom ones included).
   virtual void OnReactionSnapshot(const std::string& message_id, const std::string& kind,
                                   const std::vector<Reaction>& reactions) = 0;
   // A card button pressed (an answer without a message).
@@ -35,7 +36,8 @@ class EventSink {
 struct PollStats {
   int requests = 0;
   int messages = 0;
-  bool advanced = false;            // something newer than the cursors was seen
+  int likes_unresolved = 0;  // likers the ESN named in a way no directory identifies (dropped)
+  bool advanced = false;     // something newer than the cursors was seen
   std::vector<std::string> errors;  // per-feed failures; the poll went on with the others
 };
 
@@ -53,18 +55,26 @@ class Connector {
   virtual PollStats Poll(EventSink& sink, bool refresh_now = false) = 0;
   virtual Cursors GetCursors() const = 0;
   virtual void RestoreCursors(const Cursors& c) = 0;
+  // State that must stay secret (a rotated refresh token, say): kept by the daemon like the
+  // cursors, but apart from them.
+  virtual Cursors GetSecrets() const { return {}; }
+  virtual void RestoreSecrets(const Cursors& s) { (void)s; }
   // The id ("<network>:<native>") of the account the daemon acts as, once known.
   virtual std::optional<std::string> SelfUserId() const = 0;
   // The threads (ids) of prompts still open: a connector whose feed may miss replies to them
   // reads them on each poll.
   virtual void FollowThreads(const std::vector<std::string>& thread_ids) { (void)thread_ids; }
+  // What works only in part, one sentence each (a directory call refused, say): the network
+  // is still read, but a figure may be missing something.
+  virtual std::vector<std::string> Degraded() const { return {}; }
 };
 
 struct PostRequest {
   std::string group_id;                 // native id of the community/channel
   std::optional<std::string> reply_to;  // native id of the message to reply to
+  // Exactly the text of every attempt (it finds the post again after a crash: no bookkeeping
+  // of ours is shown to people).
   std::string body;
-  std::string marker;  // unique text inside body, used to find the post after a crash
   // Buttons of a question, as (value, title): where the ESN has them (Teams: an Adaptive Card
   // whose Action.Submit data is {"choice": value}); elsewhere the body lists the options.
   std::vector<std::pair<std::string, std::string>> choices;
@@ -80,9 +90,10 @@ class Poster {
  public:
   virtual ~Poster() = default;
   virtual Result<Posted> Post(const PostRequest& r) = 0;
-  // Looks for a post of ours carrying r.marker, made at or after `since`; used before
-  // re-posting an item whose earlier attempt may have gone through.
-  virtual Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) = 0;
+  // Posts of ours, made at or after `since`, in r's place, whose text is r's as the ESN shows
+  // it; oldest first. Asked before re-posting an item whose earlier attempt may have gone
+  // through (the caller skips those it knows belong to another item).
+  virtual Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) = 0;
   // Acknowledges a message (an answer) the way the ESN lets an app: a like on Viva Engage.
   // Saying it again is harmless. Where the ESN offers apps nothing of the kind (Teams: no
   // reactions for apps), an error with code 501.
@@ -112,6 +123,9 @@ class PushReceiver {
   PollStats PollPushed(EventSink& sink) { return ReadPushed(TakePushed(), sink); }
   // When the subscriptions next need the daemon (renewal).
   virtual std::optional<Time> NextMaintenance() const = 0;
+  // The service asked for something that cannot wait for that time (a subscription to
+  // reauthorise or to make again, reference §2.12): MaintainSubscriptions at the next tick.
+  virtual bool MaintenanceDue() const { return false; }
 };
 
 }  // namespace learnloop::connectors

@@ -109,6 +109,13 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   return Hex(out, len);
 }
 
+std::string Sha256Hex(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
+  return Hex(out, len);
+}
+
 std::string RandomHex(size_t n) {
   std::string bytes(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1)

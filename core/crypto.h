@@ -15,6 +15,8 @@ std::string Base64UrlEncode(std::string_view in);
 // modulus and exponent (the decoded JWK "n" and "e").
 // HMAC-SHA-256 of `data` with `key`, as lowercase hex (64 digits).
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// SHA-256 of `data`, as lowercase hex (64 digits).
+std::string Sha256Hex(std::string_view data);
 // `n` random bytes from the system's generator, as lowercase hex.
 std::string RandomHex(size_t n);
 

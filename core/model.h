@@ -29,6 +29,9 @@ struct Group {
   std::string id, network, name;
   std::string kind = "community";  // community | channel
   std::vector<std::string> members;
+  // False when the ESN would not say who the members are (a refused directory call): the
+  // members stored before are kept.
+  bool members_known = true;
 };
 
 struct Message {

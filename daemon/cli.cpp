@@ -163,6 +163,13 @@ std::optional<config::Config> LoadConfig(const std::string& path) {
   return r.config;
 }
 
+// The networks' secrets, for a command that talks to the ESN: false after saying which cannot be
+// read.
+bool NetworkSecretsReadable(const config::Config& cfg) {
+  for (const auto& e : cfg.network_secret_errors) std::cerr << e.ToString() << "\n";
+  return cfg.network_secret_errors.empty();
+}
+
 // The configured store, or nullptr after saying why.
 // The people a command names: by learnloop id or by email address.
 std::vector<User> FindPeople(store::Store& store, const std::string& who) {
@@ -242,6 +249,8 @@ int Main(int argc, char** argv) {
     auto r = config::LoadFile(a.positional[0]);
     for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
     if (!r.config) return 2;
+    // The daemon will need them: checked as it would.
+    if (!NetworkSecretsReadable(*r.config)) return 2;
     std::cout << a.positional[0] << ": OK (" << r.config->networks.size() << " network(s), "
               << r.config->campaigns.size() << " campaign(s))\n";
     return 0;
@@ -434,6 +443,7 @@ int Main(int argc, char** argv) {
 
   if (a.command == "run" || a.command == "sync") {
     if (int rc = CheckOptions(a, {"config"})) return rc;
+    if (!NetworkSecretsReadable(*cfg)) return 2;
     Daemon d(*cfg, **store, clock);
     if (auto s = d.Start(); !s.ok()) {
       std::cerr << "learnloop " << a.command << ": " << s.message() << "\n";

@@ -44,6 +44,10 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
   if (r.path == "/healthz") {
     rep.content_type = "text/plain";
     rep.body = "ok\n";
+    // What works only in part: still healthy, but said.
+    std::lock_guard lock(degraded_mu_);
+    for (const auto& [network, why] : degraded_)
+      rep.body += "degraded: network " + network + ": " + why + "\n";
     return rep;
   }
   for (auto& n : networks_) {
@@ -52,7 +56,7 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
       if (r.path != p || r.method != "POST") continue;
       rep = n.built.push->OnPush(r);
       std::lock_guard lock(on_push_mu_);
-      if (on_push_ && n.built.push->PushPending()) on_push_();
+      if (on_push_ && (n.built.push->PushPending() || n.built.push->MaintenanceDue())) on_push_();
       return rep;
     }
   }
@@ -77,6 +81,7 @@ Status Daemon::Start() {
     if (!built.ok()) return built.status();
     n.built = std::move(*built);
     n.built.connector->RestoreCursors(LoadCursors(store_, nc.name));
+    n.built.connector->RestoreSecrets(LoadSecrets(store_, nc.name));
     if (n.recorder) {
       n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
       if (auto s = n.recorder->End(); !s.ok()) return s;
@@ -86,8 +91,15 @@ Status Daemon::Start() {
   }
   bot_ = std::make_unique<bot::Bot>(cfg_, store_, clock_, posters);
   for (auto& n : networks_) {
+    // Refused credentials stop the start (nothing would work, and the operator must act); any
+    // other failure of the directory degrades the network, which is still read, and the sync is
+    // tried again later.
     auto s = SyncDirectory(n);
-    if (!s.ok()) return Status::Fail("network " + n.cfg->name + ": " + s.message());
+    if (!s.ok() && s.error().code == 401)
+      return Status::Fail("network " + n.cfg->name + ": " + s.message(), 401);
+    if (!s.ok())
+      Logger("daemon")->warn("network {}: directory sync: {} (tried again in 10 minutes)",
+                             n.cfg->name, s.message());
   }
   if (!cfg_.listen.empty()) {
     // The listener goes up after the directory sync: pushes name channels it must know.
@@ -104,6 +116,8 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   auto s = n.built.connector->SyncDirectory(sink);
   sink.Flush();
   EndArchivedCall(n);
+  NoteDegraded(n);
+  SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
   // A failed sync is tried again soon; a good one once a day.
   n.next_directory_sync =
       clock_.Now() + (s.ok() ? Millis{kDirectoryEvery} : Millis{kDirectoryRetry});
@@ -131,11 +145,27 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
   }
   sink.Flush();
   EndArchivedCall(n);
+  NoteDegraded(n);
   messages_ingested_ += sink.messages();
   // Events are stored before the cursors move: a crash in between only re-reads a page.
   SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
+  SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
   if (!pushed_only) n.next_poll = clock_.Now() + n.cfg->poll_interval;
   return stats;
+}
+
+void Daemon::NoteDegraded(NetworkState& n) {
+  auto now = n.built.connector->Degraded();
+  std::lock_guard lock(degraded_mu_);
+  std::erase_if(degraded_, [&](const auto& d) { return d.first == n.cfg->name; });
+  for (auto& why : now) degraded_.emplace_back(n.cfg->name, std::move(why));
+}
+
+std::vector<std::string> Daemon::Degraded() const {
+  std::lock_guard lock(degraded_mu_);
+  std::vector<std::string> out;
+  for (const auto& [network, why] : degraded_) out.push_back("network " + network + ": " + why);
+  return out;
 }
 
 void Daemon::EndArchivedCall(NetworkState& n) {
@@ -154,7 +184,8 @@ void Daemon::Tick() {
       if (!s.ok())
         Logger("daemon")->warn("network {}: directory sync: {}", n.cfg->name, s.message());
     }
-    if (n.built.push && now >= n.next_maintenance) {
+    // Subscriptions at their time, or at once when the service asked (a lifecycle event).
+    if (n.built.push && (now >= n.next_maintenance || n.built.push->MaintenanceDue())) {
       auto s = n.built.push->MaintainSubscriptions(public_url_);
       if (!s.ok())
         Logger("daemon")->warn("network {}: subscriptions: {}", n.cfg->name, s.message());
@@ -194,7 +225,7 @@ Time Daemon::NextWakeup() const {
     next = std::min({next, n.next_poll, n.next_directory_sync});
     if (n.built.push) {
       next = std::min(next, n.next_maintenance);
-      if (n.built.push->PushPending()) next = now;
+      if (n.built.push->PushPending() || n.built.push->MaintenanceDue()) next = now;
     }
   }
   if (auto due = bot_->NextDue()) next = std::min(next, *due);
@@ -247,10 +278,10 @@ analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Stor
   if (!cfg.pseudonym_key.empty()) {
     o.pseudonym_key = cfg.pseudonym_key.Reveal();
   } else {
-    auto kept = store.GetCursor("privacy:pseudonym_key");
+    auto kept = store.GetSecret("privacy:pseudonym_key");
     if (!kept) {
       kept = crypto::RandomHex(32);
-      store.SetCursor("privacy:pseudonym_key", *kept);
+      store.SetSecret("privacy:pseudonym_key", *kept);
     }
     o.pseudonym_key = *kept;
   }

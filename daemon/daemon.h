@@ -45,6 +45,8 @@ class Daemon {
   const std::vector<std::string>& written_reports() const { return written_reports_; }
   const bot::Bot& bot() const { return *bot_; }
   int64_t messages_ingested() const { return messages_ingested_; }
+  // What works only in part, per network (a refused directory call, say).
+  std::vector<std::string> Degraded() const;
   // Where the ESN reaches the listener ("" when the daemon does not listen).
   const std::string& public_url() const { return public_url_; }
   // Called on the listener's threads after a push, so that a waiting loop can run a tick.
@@ -58,6 +60,7 @@ class Daemon {
   connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false,
                                     bool pushed_only = false);
   void EndArchivedCall(NetworkState& n);
+  void NoteDegraded(NetworkState& n);
   Status Listen();
   net::Reply OnRequest(const net::Request& r);
   void WriteDueReports();
@@ -73,6 +76,8 @@ class Daemon {
   std::string public_url_;
   std::mutex on_push_mu_;
   std::function<void()> on_push_;
+  mutable std::mutex degraded_mu_;  // read by the listener's threads (/healthz)
+  std::vector<std::pair<std::string, std::string>> degraded_;  // network, why
 };
 
 // Writes the report of `week` in every configured format into the report folder.

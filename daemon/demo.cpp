@@ -27,6 +27,8 @@ int RunDemo(const DemoOptions& o) {
     return 2;
   }
   config::Config cfg = *loaded.config;
+  for (const auto& e : cfg.network_secret_errors) std::cerr << e.ToString() << "\n";
+  if (!cfg.network_secret_errors.empty()) return 2;
   SetLogLevel(cfg.log_level);
   if (cfg.networks.empty()) {
     std::cerr << "learnloop demo: the configuration has no network\n";

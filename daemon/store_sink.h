@@ -73,4 +73,20 @@ inline void SaveCursors(store::Store& s, const std::string& network,
   });
 }
 
+// A connector's secrets: "<network>:<key>" in the store's table of secrets.
+inline connectors::Cursors LoadSecrets(store::Store& s, const std::string& network) {
+  connectors::Cursors secrets;
+  for (const auto& [k, v] : s.SecretsWithPrefix(network + ":"))
+    secrets[k.substr(network.size() + 1)] = v;
+  return secrets;
+}
+
+inline void SaveSecrets(store::Store& s, const std::string& network,
+                        const connectors::Cursors& secrets) {
+  if (secrets.empty()) return;
+  s.Transaction([&] {
+    for (const auto& [k, v] : secrets) s.SetSecret(network + ":" + k, v);
+  });
+}
+
 }  // namespace learnloop::daemon

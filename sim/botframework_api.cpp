@@ -251,7 +251,7 @@ SimReply BotFrameworkApi::OpenId(const SimRequest& r) {
 void BotFrameworkApi::BeginActivity(json::Writer& w, const std::string& type, const std::string& id,
                                     Time at, const Person& from, const Community& c,
                                     const Msg& root, const std::string* card) {
-  const std::string tenant = identity_.options().tenant, app = identity_.options().client_id;
+  const std::string tenant = identity_.options().tenant, app = identity_.options().BotAppId();
   std::string conversation = c.channel_id + ";messageid=" + std::to_string(root.id);
   std::string team_thread = "19:" + c.team_id.substr(0, 8) + "team@thread.tacv2";
   w.BeginObject().Key("type").String(type).Key("id").String(id);
@@ -318,7 +318,7 @@ void BotFrameworkApi::Deliver(std::string body, Notifier& out) {
       .Key("iss")
       .String("https://api.botframework.com")
       .Key("aud")
-      .String(identity_.options().client_id);
+      .String(identity_.options().BotAppId());
   claims.EndObject();
   Notifier::Delivery d;
   d.url = endpoint_;

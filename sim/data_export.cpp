@@ -81,6 +81,7 @@ SimReply DataExport(const World& world, const SimRequest& r, bool admin) {
       if (m.id == 0 || m.system || m.created_at < *since || m.created_at >= until) continue;
       const Person* p = world.FindPerson(m.sender);
       const Community* c = world.FindCommunity(m.group);
+      if (c && c->company_wide) c = nullptr;  // All Company messages have no group
       bool deleted = m.deleted_at && *m.deleted_at < until;
       std::string body = world.Text(m);
       if (m.mention)
@@ -90,7 +91,7 @@ SimReply DataExport(const World& world, const SimRequest& r, bool admin) {
                        m.parent == SIZE_MAX ? "" : Id(msgs[m.parent].id),
                        Id(msgs[m.thread].id),
                        "",
-                       Id(m.group),
+                       c ? Id(m.group) : "",
                        c ? c->full_name : "",
                        "",
                        "false",
@@ -122,7 +123,7 @@ SimReply DataExport(const World& world, const SimRequest& r, bool admin) {
     std::string out = csv::Row({"id", "name", "description", "private", "deleted", "creator_id",
                                 "creator_type", "created_at", "updated_at", "api_url"});
     for (const auto& c : world.communities()) {
-      if (c.IsChannel()) continue;
+      if (c.IsChannel() || c.company_wide) continue;
       out += csv::Row({Id(c.id), c.full_name, c.description, "false", "false", "", "",
                        When(c.created_at), When(c.created_at),
                        std::string(kApi) + "/groups/" + std::to_string(c.id)});

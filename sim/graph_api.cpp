@@ -10,7 +10,9 @@ namespace {
 
 constexpr int kDefaultTop = 20;
 constexpr int kMaxTop = 50;
-const char* const kReactionTypes[] = {"like", "heart", "laugh", "surprised", "\xF0\x9F\x91\x8D"};
+// Named kinds of older data, a unicode emoji, and a custom one (reference §2.8).
+const char* const kReactionTypes[] = {"like",  "heart", "laugh", "surprised", "\xF0\x9F\x91\x8D",
+                                      "custom"};
 
 std::vector<std::string> Split(const std::string& path) {
   std::vector<std::string> parts;
@@ -138,7 +140,7 @@ void GraphApi::WriteMessage(json::Writer& w, const Msg& m, const Community& c, b
         .Key("application")
         .BeginObject()
         .Key("id")
-        .String(identity_.options().client_id);
+        .String(identity_.options().BotAppId());
     w.Key("displayName")
         .String("Learning Bot")
         .Key("applicationIdentityType")
@@ -197,10 +199,15 @@ void GraphApi::WriteMessage(json::Writer& w, const Msg& m, const Community& c, b
   for (const auto& [who, at] : m.reacted_at) {
     const Person* p = world_.FindPerson(who);
     if (!p) continue;
-    w.BeginObject()
-        .Key("reactionType")
-        .String(kReactionTypes[(who + m.id) % std::size(kReactionTypes)]);
-    w.Key("displayName").Null().Key("reactionContentUrl").Null();
+    std::string type = kReactionTypes[(who + m.id) % std::size(kReactionTypes)];
+    w.BeginObject().Key("reactionType").String(type);
+    if (type == "custom")
+      w.Key("displayName")
+          .String("Kudos")
+          .Key("reactionContentUrl")
+          .String("https://us-api.asm.skype.com/v1/objects/0-wus-d1-kudos/views/imgo");
+    else
+      w.Key("displayName").Null().Key("reactionContentUrl").Null();
     w.Key("createdDateTime").String(FormatIsoMillis(at));
     w.Key("user")
         .BeginObject()
@@ -292,6 +299,11 @@ SimReply GraphApi::Handle(const SimRequest& r) {
   }
   if (parts.size() == 4 && parts[3] == "members") {
     ++world_.stats().requests["graph_other"];
+    if (opt_.members_forbidden.count(team))
+      return GraphError(403, "Forbidden",
+                        "Missing role permissions on the request. API requires one of "
+                        "'TeamMember.Read.All, TeamMember.Read.Group'.",
+                        now);
     json::Writer w;
     w.BeginObject()
         .Key("@odata.context")
@@ -460,13 +472,14 @@ SimReply GraphApi::Delta(const SimRequest& r, const Community& c, const std::str
   std::vector<size_t> roots;
   for (size_t idx : world_.InGroup(c.id)) {
     const Msg& m = msgs[idx];
-    auto seq = static_cast<int64_t>(m.change_seq);
+    auto seq = static_cast<int64_t>(SeqOf(m));
     if (m.thread != idx || seq <= seq_lo || seq > seq_hi || seq <= after) continue;
-    if (m.created_at < oldest || ToUnixMillis(m.modified_at) <= since_ms) continue;
+    Time modified = opt_.replies_bring_root ? m.thread_modified_at : m.modified_at;
+    if (m.created_at < oldest || ToUnixMillis(modified) <= since_ms) continue;
     roots.push_back(idx);
   }
   std::sort(roots.begin(), roots.end(),
-            [&](size_t a, size_t b) { return msgs[a].change_seq < msgs[b].change_seq; });
+            [&](size_t a, size_t b) { return SeqOf(msgs[a]) < SeqOf(msgs[b]); });
   bool more = static_cast<int>(roots.size()) > top;
   if (more) roots.resize(top);
   json::Writer w;
@@ -475,10 +488,9 @@ SimReply GraphApi::Delta(const SimRequest& r, const Community& c, const std::str
       .String("https://graph.microsoft.com/v1.0/$metadata#Collection(chatMessage)");
   if (more)
     w.Key("@odata.nextLink")
-        .String(
-            base + "?$skiptoken=" +
-            Encode(Join({c.id, seq_lo, seq_hi, static_cast<int64_t>(msgs[roots.back()].change_seq),
-                         since_ms, top, expand ? 1 : 0})));
+        .String(base + "?$skiptoken=" +
+                Encode(Join({c.id, seq_lo, seq_hi, static_cast<int64_t>(SeqOf(msgs[roots.back()])),
+                             since_ms, top, expand ? 1 : 0})));
   else
     w.Key("@odata.deltaLink")
         .String(base + "?$deltatoken=" + Encode(Join({c.id, seq_hi, top, expand ? 1 : 0})));

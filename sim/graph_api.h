@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 
 #include "core/json.h"
@@ -19,6 +20,11 @@ struct GraphOptions {
   int channel_rps = 4;            // any request, per app per team or channel
   int other_rps = 30;             // other GET Teams calls
   double retry_after_rate = 0.5;  // share of 429s that carry Retry-After (the real one forgets)
+  // Whether a new reply (or a reaction on one) brings its root back into the next delta round;
+  // the reference does not know (§2.6 [U]): off by default, the harder case for a reader.
+  bool replies_bring_root = false;
+  // Teams whose member list answers 403 (a missing permission), by team id.
+  std::set<std::string> members_forbidden;
 };
 
 class GraphApi {
@@ -40,6 +46,10 @@ class GraphApi {
                        const std::string& context, const std::string& base, bool expand);
   std::optional<SimReply> Throttle(const std::string& bucket, int limit);
   void WriteMessage(json::Writer& w, const Msg& m, const Community& c, bool with_replies);
+  // The change sequence a delta round orders a root by: its own, or its thread's.
+  uint64_t SeqOf(const Msg& root) const {
+    return opt_.replies_bring_root ? root.thread_seq : root.change_seq;
+  }
 
   World& world_;
   Identity& identity_;

@@ -67,12 +67,14 @@ SimReply Identity::Token(const SimRequest& r, const std::string& tenant) {
       tenant == opt_.tenant || (audience == "botframework" && tenant == "botframework.com");
   if (!tenant_ok)
     return EntraError(400, "invalid_request", 90002, "Tenant '" + tenant + "' not found.", now);
-  if (f["client_id"] != opt_.client_id)
+  // The bot may be an app registration of its own.
+  const bool bot = audience == "botframework";
+  if (f["client_id"] != (bot ? opt_.BotAppId() : opt_.client_id))
     return EntraError(400, "unauthorized_client", 700016,
                       "Application with identifier '" + f["client_id"] + "' was not found.", now);
   // A public client may redeem a refresh token without a secret; a wrong secret is refused.
   bool secret_needed = grant == "client_credentials" || f.count("client_secret");
-  if (secret_needed && f["client_secret"] != opt_.client_secret)
+  if (secret_needed && f["client_secret"] != (bot ? opt_.BotSecret() : opt_.client_secret))
     return EntraError(401, "invalid_client", 7000215, "Invalid client secret provided.", now);
   std::string new_refresh;
   if (grant == "refresh_token") {

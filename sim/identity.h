@@ -13,8 +13,15 @@ namespace learnloop::sim {
 
 struct IdentityOptions {
   std::string tenant = "5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f";
-  std::string client_id = "sim-app";  // the daemon's app registration (Graph and bot)
+  std::string client_id = "sim-app";  // the daemon's app registration (Graph, and the bot's)
   std::string client_secret = "sim-secret";
+  // The bot's own app registration, when it is another app than the Graph reader's ("" : the
+  // same).
+  std::string bot_client_id, bot_client_secret;
+  const std::string& BotAppId() const { return bot_client_id.empty() ? client_id : bot_client_id; }
+  const std::string& BotSecret() const {
+    return bot_client_id.empty() ? client_secret : bot_client_secret;
+  }
   Millis token_lifetime{std::chrono::seconds{3599}};
   // The service account's refresh token for Viva Engage's delegated access (reference §1.2).
   std::string refresh_token = "sim-refresh";
@@ -31,6 +38,7 @@ class Identity {
   void set_lifetime(Millis m) { opt_.token_lifetime = m; }
   void RevokeAll() { tokens_.clear(); }
   void RevokeRefreshTokens() { refresh_tokens_.clear(); }
+  void AddRefreshToken(const std::string& t) { refresh_tokens_.insert(t); }
   const IdentityOptions& options() const { return opt_; }
 
  private:

@@ -33,6 +33,14 @@ Organisation
   --posts-per-person-day X
                         thread starters per person and day, before working-hour and
                         weekend shaping (default 0.04)
+  --company-share X     Viva Engage threads posted to All Company (no group_id, only in the
+                        company feed), per community thread (default 0.1)
+  --unlisted-communities N
+                        communities of the service account that groups.json does not list
+                        (default 1)
+  --like-names-without-id X
+                        share of liked_by.names entries without user_id, as in old data
+                        (default 0.1)
 Clock
   --start TIME          the simulated time at start-up, ISO 8601 (default: now, to the minute)
   --clock manual|real   manual: moves only through POST /_sim/clock (default);
@@ -48,11 +56,19 @@ Microsoft Graph and Entra (reference §2)
   --tenant ID           the tenant in /{tenant}/oauth2/v2.0/token
   --client-id ID        the app's client id (default sim-app)
   --client-secret S     the app's client secret (default sim-secret)
+  --bot-client-id ID    the bot's own app registration, when it is not the Graph reader's
+  --bot-client-secret S its client secret
   --refresh-token T     the service account's refresh token for Viva Engage's delegated
                         access (scope https://www.yammer.com/.default; default sim-refresh)
   --token-lifetime DUR  lifetime of issued tokens, e.g. 10m (default 3599s)
   --graph-retry-after-rate X
                         share of Graph 429s with a Retry-After header (default 0.5)
+  --delta-replies-bring-root
+                        a new reply (or a reaction on one) brings its root back into the next
+                        delta round; by default it does not (the reference cannot say, §2.6)
+  --members-forbidden ID
+                        the member list of this team (Teams id) or community (Viva Engage id)
+                        answers 403, as without the permission (repeatable)
 Faults (reference §5.1; also at run time through POST /_sim/faults)
   --error-rate X        share of API answers that are 500 or 503 (default 0)
   --slow-rate X         share held back by --slow-ms of wall time (default 0)
@@ -68,9 +84,9 @@ Faults (reference §5.1; also at run time through POST /_sim/faults)
 Control API (JSON): GET|POST /_sim/clock {"now": ISO} or {"advance_seconds": N},
 GET /_sim/stats, GET /_sim/truth, GET /_sim/bot_posts, GET /_sim/requests?limit=N,
 GET|POST /_sim/faults {"error_rate", "slow_rate", "slow_ms", "truncate_rate", "reset_rate", "throttle_rate",
-  "retry_after", "noise", "graph_retry_after_rate"},
+  "retry_after", "noise", "graph_retry_after_rate", "members_forbidden": [ID, ...]},
 POST /_sim/tokens {"revoke": TOKEN, "add": TOKEN, "revoke_issued": true, "revoke_refresh": true,
-  "lifetime_seconds": N},
+  "add_refresh": TOKEN, "lifetime_seconds": N},
 POST /_sim/reply {"user_id", "replied_to_id", "body"},
 POST /_sim/react {"user_id", "message_id", "remove"},
 POST /_sim/bot {"endpoint", "all_messages"} (where inbound bot activities go),
@@ -122,6 +138,12 @@ int main(int argc, char** argv) {
         o.org.edit_rate = std::stod(value());
       else if (a == "--posts-per-person-day")
         o.org.posts_per_person_day = std::stod(value());
+      else if (a == "--company-share")
+        o.org.company_share = std::stod(value());
+      else if (a == "--unlisted-communities")
+        o.org.unlisted_communities = std::stoi(value());
+      else if (a == "--like-names-without-id")
+        o.org.like_names_without_id = std::stod(value());
       else if (a == "--horizon-days")
         o.org.horizon_days = std::stoi(value());
       else if (a == "--start") {
@@ -146,6 +168,10 @@ int main(int argc, char** argv) {
         o.identity.client_id = value();
       else if (a == "--client-secret")
         o.identity.client_secret = value();
+      else if (a == "--bot-client-id")
+        o.identity.bot_client_id = value();
+      else if (a == "--bot-client-secret")
+        o.identity.bot_client_secret = value();
       else if (a == "--refresh-token")
         o.identity.refresh_token = value();
       else if (a == "--token-lifetime") {
@@ -154,7 +180,12 @@ int main(int argc, char** argv) {
         o.identity.token_lifetime = *d;
       } else if (a == "--graph-retry-after-rate")
         o.graph.retry_after_rate = std::stod(value());
-      else if (a == "--error-rate")
+      else if (a == "--delta-replies-bring-root")
+        o.graph.replies_bring_root = true;
+      else if (a == "--members-forbidden") {
+        o.members_forbidden.insert(value());
+        o.graph.members_forbidden = o.members_forbidden;
+      } else if (a == "--error-rate")
         o.faults.error_rate = std::stod(value());
       else if (a == "--slow-rate")
         o.faults.slow_rate = std::stod(value());

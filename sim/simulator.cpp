@@ -43,10 +43,21 @@ std::optional<int64_t> IdAfter(const std::string& path, const std::string& prefi
 
 const char* const kNet = "https://www.yammer.com/api/v1";
 
-// A Viva Engage community (Teams channels are not visible through the Yammer API).
+// A Viva Engage community (Teams channels are not visible through the Yammer API, nor is "All
+// Company" as a group: its messages have no group_id).
 const Community* YammerCommunity(const World& w, int64_t id) {
   const Community* c = w.FindCommunity(id);
-  return c && !c->IsChannel() ? c : nullptr;
+  return c && !c->IsChannel() && !c->company_wide ? c : nullptr;
+}
+
+// Whether liked_by.names lists this liker without a user_id (old data, reference §1.4.4):
+// drawn from the message and the person, so every read shows the same.
+bool LikerWithoutId(int64_t msg, int64_t who, double share) {
+  uint64_t z = static_cast<uint64_t>(msg) * 0x9E3779B97F4A7C15ull ^
+               static_cast<uint64_t>(who) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 31)) * 0x94D049BB133111EBull;
+  z ^= z >> 29;
+  return static_cast<double>(z >> 11) / static_cast<double>(1ull << 53) < share;
 }
 constexpr int64_t kNetworkId = 801445;
 
@@ -328,7 +339,8 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
   for (size_t idx : page) {
     const Msg& m = msgs[idx];
     users.insert(m.sender);
-    if (m.group) groups.insert(m.group);
+    const Community* in = YammerCommunity(world_, m.group);
+    if (in) groups.insert(m.group);
     threads.insert(m.thread);
     std::string plain = world_.Text(m), parsed = plain;
     for (int64_t who : {m.mention}) {
@@ -353,7 +365,7 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
     mw.Key("url").String(std::string(kNet) + "/messages/" + std::to_string(m.id));
     mw.Key("web_url").String("https://www.yammer.com/contoso.example/messages/" +
                              std::to_string(m.id));
-    if (m.group) mw.Key("group_id").Int(m.group);
+    if (in) mw.Key("group_id").Int(m.group);
     mw.Key("body").BeginObject().Key("parsed").String(parsed).Key("plain").String(plain);
     mw.Key("rich").String(plain).EndObject();
     mw.Key("thread_id").Int(msgs[m.thread].id);
@@ -373,15 +385,14 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
       const Person* p = world_.FindPerson(who);
       if (!p) continue;
       mw.BeginObject().Key("full_name").String(p->first + " " + p->last);
-      mw.Key("permalink")
-          .String(p->email.substr(0, p->email.find('@')))
-          .Key("user_id")
-          .Int(who)
-          .EndObject();
+      mw.Key("permalink").String(p->email.substr(0, p->email.find('@')));
+      if (!LikerWithoutId(m.id, who, world_.options().like_names_without_id))
+        mw.Key("user_id").Int(who);
+      mw.EndObject();
     }
     mw.EndArray().EndObject();
     mw.Key("content_excerpt").String(plain.substr(0, 140));
-    if (m.group) mw.Key("group_created_id").Int(m.group);
+    if (in) mw.Key("group_created_id").Int(m.group);
 
     mw.EndObject();
     w.Raw(opt_.noise ? Noisy(mw.str()) : mw.str());
@@ -521,6 +532,10 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
   if (auto gid = IdAfter(p, "/users/in_group/")) {
     const Community* c = YammerCommunity(world_, *gid);
     if (!c) return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
+    if (opt_.members_forbidden.count(std::to_string(*gid)))
+      return Json(
+          403,
+          R"({"response":{"message":"You are not authorized to view this group's members","stat":"fail"}})");
     int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
     json::Writer w;
     w.BeginObject().Key("users").BeginArray();
@@ -545,7 +560,7 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
   if (p == "/groups.json") {
     std::vector<const Community*> cs;
     for (const auto& c : world_.communities())
-      if (!c.IsChannel()) cs.push_back(&c);
+      if (YammerCommunity(world_, c.id) && c.listed) cs.push_back(&c);
     int64_t page = std::max<int64_t>(1, ToInt(r.Query("page", "1")).value_or(1));
     json::Writer w;
     w.BeginArray();
@@ -601,13 +616,20 @@ SimReply Simulator::Control(const SimRequest& r) {
       if (auto b = json::GetBool(*v, "noise")) opt_.noise = *b;
       if (auto x = json::GetDouble(*v, "graph_retry_after_rate"))
         graph_.options().retry_after_rate = std::clamp(*x, 0.0, 1.0);
+      if (auto ids = json::GetStringArray(*v, "members_forbidden")) {
+        opt_.members_forbidden = std::set<std::string>(ids->begin(), ids->end());
+        graph_.options().members_forbidden = opt_.members_forbidden;
+      }
     }
     json::Writer w;
     const Faults& f = opt_.faults;
     w.BeginObject().Key("error_rate").Fixed(f.error_rate, 4).Key("slow_rate").Fixed(f.slow_rate, 4);
     w.Key("slow_ms").Int(f.slow_for.count()).Key("truncate_rate").Fixed(f.truncate_rate, 4);
     w.Key("reset_rate").Fixed(f.reset_rate, 4).Key("throttle_rate").Fixed(f.throttle_rate, 4);
-    w.Key("retry_after").Bool(opt_.retry_after).Key("noise").Bool(opt_.noise).EndObject();
+    w.Key("retry_after").Bool(opt_.retry_after).Key("noise").Bool(opt_.noise);
+    w.Key("members_forbidden")
+        .StringArray({opt_.members_forbidden.begin(), opt_.members_forbidden.end()})
+        .EndObject();
     return Json(200, w.Take());
   }
   if (p == "/_sim/tokens" && r.method == "POST") {
@@ -617,6 +639,7 @@ SimReply Simulator::Control(const SimRequest& r) {
     if (auto t = json::GetString(*v, "add")) valid_tokens_.insert(*t);
     if (json::GetBool(*v, "revoke_issued").value_or(false)) identity_.RevokeAll();
     if (json::GetBool(*v, "revoke_refresh").value_or(false)) identity_.RevokeRefreshTokens();
+    if (auto t = json::GetString(*v, "add_refresh")) identity_.AddRefreshToken(*t);
     if (auto secs = json::GetInt64(*v, "lifetime_seconds"))
       identity_.set_lifetime(std::chrono::seconds{*secs});
     json::Writer w;
@@ -686,7 +709,7 @@ SimReply Simulator::Control(const SimRequest& r) {
       if (st->phase == 0) {
         w.BeginObject().Key("now").String(FormatIso(world_.Now()));
         w.Key("bot_user_id").Int(world_.bot().id);
-        w.Key("bot_app_id").String(opt_.identity.client_id);
+        w.Key("bot_app_id").String(opt_.identity.BotAppId());
         w.Key("users").BeginArray();
         for (const auto& u : world_.people()) {
           w.BeginObject().Key("id").Int(u.id).Key("name").String(u.first + " " + u.last);
@@ -703,6 +726,8 @@ SimReply Simulator::Control(const SimRequest& r) {
         for (const auto& c : world_.communities()) {
           w.BeginObject().Key("id").Int(c.id).Key("name").String(c.full_name);
           w.Key("network").String(c.IsChannel() ? "teams" : "yammer");
+          if (c.company_wide) w.Key("company_wide").Bool(true);
+          if (!c.listed && !c.company_wide) w.Key("listed").Bool(false);
           if (c.IsChannel())
             w.Key("team_id").String(c.team_id).Key("channel_id").String(c.channel_id);
           w.Key("members").BeginArray();
@@ -719,7 +744,11 @@ SimReply Simulator::Control(const SimRequest& r) {
       for (; st->next < end; ++st->next) {
         const Msg& m = msgs[visible[st->next]];
         const Community* mc = world_.FindCommunity(m.group);
-        w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group);
+        w.BeginObject().Key("id").Int(m.id).Key("group_id");
+        if (mc && !mc->company_wide)  // All Company messages have no group
+          w.Int(m.group);
+        else
+          w.Null();
         w.Key("network").String(mc && mc->IsChannel() ? "teams" : "yammer");
         w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
         if (m.parent == SIZE_MAX)

@@ -42,6 +42,9 @@ struct SimOptions {
   bool manual_clock = true;  // false: the clock follows wall time from the start
   bool new_yammer = true;    // posts must name a group, a parent or recipients
   bool export_admin = true;  // the service account is a verified admin (Data Export, §1.10)
+  // Communities (Viva Engage ids) and teams (Teams ids) whose member list answers 403, as
+  // when a permission is missing.
+  std::set<std::string> members_forbidden;
 };
 
 class Simulator {

@@ -245,6 +245,25 @@ void World::Generate() {
     std::sort(c.members.begin(), c.members.end());
     c.members.erase(std::unique(c.members.begin(), c.members.end()), c.members.end());
   }
+  // A few communities are hidden from the directory (groups.json) though the service account is
+  // a member: the last ones, the least popular.
+  for (int k = std::max(0, m - std::max(0, opt_.unlisted_communities)); k < m; ++k)
+    communities_[k].listed = false;
+  // "All Company": everyone is in it; its messages carry no group_id (reference §1.4.4).
+  {
+    Community all;
+    all.id = 13'114'900'001;
+    all.full_name = all.name = "All Company";
+    all.description = "Everyone in the network";
+    all.created_at = Plus(history_start, -86400.0 * 400);
+    all.company_wide = true;
+    all.listed = false;
+    for (const auto& p : people_) all.members.push_back(p.id);
+    std::sort(all.members.begin(), all.members.end());
+    company_index_ = communities_.size();
+    community_index_[all.id] = communities_.size();
+    communities_.push_back(std::move(all));
+  }
 
   // Microsoft Teams: teams whose channels share the team's members; people belong to one to
   // three teams. A stream of randomness of its own, so the Viva Engage side does not move.
@@ -309,6 +328,7 @@ void World::Generate() {
 
   // A system message opens each community's feed (connectors must skip it).
   for (size_t k = 0; k < first_channel_; ++k) {
+    if (communities_[k].company_wide) continue;
     Msg s;
     s.sender = communities_[k].members.front();
     s.group = communities_[k].id;
@@ -327,7 +347,7 @@ void World::Generate() {
   for (const auto& c : communities_) {
     double w = 0;
     for (int64_t id : c.members) w += people_[person_index_.at(id)].activity;
-    group_weight.push_back(c.IsChannel() ? 0 : w);
+    group_weight.push_back(c.IsChannel() || c.company_wide ? 0 : w);
     channel_weight.push_back(c.IsChannel() ? w : 0);
   }
   bool any_channel = first_channel_ < communities_.size();
@@ -374,6 +394,7 @@ void World::Generate() {
   // extra threads during working hours.
   std::mt19937_64 brng(opt_.seed ^ 0xb0b5ull);
   for (size_t k = 0; k < communities_.size(); ++k) {
+    if (communities_[k].company_wide) continue;
     if (cum_writers_[k].empty() || cum_writers_[k].back() <= 0) continue;
     for (Time day = history_start; day < end; day += std::chrono::hours{24}) {
       if (uni(brng) >= 0.02) continue;
@@ -381,6 +402,17 @@ void World::Generate() {
       for (int i = extra(brng); i > 0; --i)
         GenerateThread(k, Plus(day, (7 + uni(brng) * 9) * 3600), brng);
     }
+  }
+  // Threads for the whole company, from a stream of randomness of their own (the communities'
+  // traffic does not move).
+  std::mt19937_64 crng(opt_.seed ^ 0xa11cull);
+  for (int i = 0; i < hours && opt_.company_share > 0; ++i) {
+    Time h = history_start + std::chrono::hours{i};
+    double f = 0;
+    for (size_t z = 0; z < zone_names_.size(); ++z) f += zone_share[z] * hour_factor_[z][i];
+    std::poisson_distribution<int> n_posts(per_hour * f * opt_.company_share);
+    for (int k = n_posts(crng); k > 0; --k)
+      GenerateThread(company_index_, Plus(h, uni(crng) * 3600), crng, i);
   }
   // Sorted once; what falls past the horizon is dropped.
   std::sort(timeline_.begin(), timeline_.end());
@@ -477,9 +509,21 @@ void World::Materialize(size_t idx) {
   by_id_[m.id] = idx;
   if (m.group) by_group_[m.group].push_back(idx);
   by_thread_[msgs_[m.thread].id].push_back(idx);
-  m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;  // a reply changes its thread
-  m.modified_at = msgs_[m.thread].modified_at = std::max(m.created_at, msgs_[m.thread].modified_at);
+  Touch(idx, m.created_at);
   if (on_change_) on_change_(idx, true);
+}
+
+void World::Touch(size_t idx, Time at) {
+  Msg& m = msgs_[idx];
+  Msg& root = msgs_[m.thread];
+  m.change_seq = ++change_seq_;
+  m.modified_at = std::max(m.modified_at, at);
+  // Whether this brings the root back into a delta round is the service's choice (§2.6 [U]).
+  root.thread_seq = change_seq_;
+  root.thread_modified_at = std::max(root.thread_modified_at, at);
+  if (&root == &m) return;
+  m.thread_seq = m.change_seq;
+  m.thread_modified_at = m.modified_at;
 }
 
 void World::Apply(const Event& e) {
@@ -504,8 +548,7 @@ void World::Apply(const Event& e) {
       m.deleted_at = now_;
     }
     if (e.kind == EventKind::kEdit) m.edited_at = now_;
-    m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
-    m.modified_at = msgs_[m.thread].modified_at = now_;
+    Touch(e.msg, now_);
     if (on_change_) on_change_(e.msg, false);
   }
 }
@@ -561,8 +604,7 @@ void World::Like(size_t msg, int64_t user, bool on) {
     v.erase(it);
     std::erase_if(m.reacted_at, [&](const auto& r) { return r.first == user; });
   }
-  m.change_seq = msgs_[m.thread].change_seq = ++change_seq_;
-  m.modified_at = msgs_[m.thread].modified_at = now_;
+  Touch(msg, now_);
   if (on_change_) on_change_(msg, false);
 }
 

@@ -30,6 +30,14 @@ struct OrgOptions {
   double remote_share = 0.3;  // people who work in another time zone than the organisation's
   double delete_rate = 0.01;  // share of generated messages deleted later (within two days)
   double edit_rate = 0.03;    // share edited later
+  // Viva Engage threads posted to "All Company": such messages carry no group_id and appear
+  // only in the company feed (reference §1.4, §1.4.4).
+  double company_share = 0.1;
+  // Communities the service account belongs to that groups.json does not list (hidden from the
+  // directory): their messages appear in the company feed all the same.
+  int unlisted_communities = 1;
+  // Likers listed in liked_by.names without a user_id (old data, §1.4.4), by permalink and name.
+  double like_names_without_id = 0.1;
 };
 
 struct Person {
@@ -54,6 +62,10 @@ struct Community {
   std::string name, full_name, description;
   Time created_at{};
   std::vector<int64_t> members;  // person ids, sorted
+  // "All Company": every person is a member; its messages have no group_id in the API and it
+  // has no feed of its own.
+  bool company_wide = false;
+  bool listed = true;  // shown by groups.json
 };
 
 struct Msg {
@@ -67,8 +79,10 @@ struct Msg {
   int64_t mention = 0;            // a person mentioned in the message, 0 for none
   std::vector<int64_t> liked_by;  // sorted person ids
   std::vector<std::pair<int64_t, Time>> reacted_at;  // when each reaction came (Teams shows it)
-  uint64_t change_seq = 0;  // last change to the message or its thread (Graph delta rounds)
+  uint64_t change_seq = 0;  // last change to the message itself (Graph delta rounds)
   Time modified_at{};       // when that change happened
+  uint64_t thread_seq = 0;  // last change to the message or, for a root, any of its replies
+  Time thread_modified_at{};
   std::optional<Time> edited_at;
   std::optional<Time> deleted_at;
   bool system = false;
@@ -118,6 +132,8 @@ class World {
   const Community* FindCommunity(int64_t id) const;
   const Community* FindChannel(const std::string& team_id, const std::string& channel_id) const;
   const Person& bot() const { return people_[bot_index_]; }
+  // "All Company" (Viva Engage).
+  const Community& company() const { return communities_[company_index_]; }
   const std::vector<std::string>& zone_names() const { return zone_names_; }
 
   const std::vector<Msg>& messages() const { return msgs_; }
@@ -172,6 +188,9 @@ class World {
   void Schedule(Time at, EventKind k, size_t msg, int64_t user);
   void ScheduleLive(Time at, EventKind k, size_t msg, int64_t user);
   void Apply(const Event& e);
+  // A change to the message now (created, edited, deleted, reacted to): its change sequence
+  // and time, and its thread's.
+  void Touch(size_t idx, Time at);
   void Materialize(size_t msg);
   int64_t PickMember(size_t community, std::mt19937_64& rng, bool only_active, int64_t not_this);
   uint32_t AddText(const std::string& t);
@@ -185,6 +204,7 @@ class World {
   std::map<int64_t, size_t> person_index_;
   size_t bot_index_ = 0;
   std::vector<Community> communities_;
+  size_t company_index_ = 0;
   size_t first_channel_ = 0;  // communities_[first_channel_..] are Teams channels
   std::map<int64_t, size_t> community_index_;
   std::vector<Msg> msgs_;

@@ -1,4 +1,7 @@
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -122,6 +125,24 @@ CREATE VIEW reaction_rows AS
   SELECT (SELECT id FROM ids WHERE key = r.message_key) AS message_id,
          (SELECT id FROM ids WHERE key = r.user_key) AS user_id, r.kind, r.created_at
   FROM reactions r;
+)sql",
+    // Secrets (the pseudonym key, the networks' refresh tokens and notification client states)
+    // in a table of their own, out of the cursors.
+    R"sql(
+CREATE TABLE secrets (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO secrets SELECT key, value FROM cursors WHERE key = 'privacy:pseudonym_key';
+INSERT INTO secrets
+  SELECT replace(key, ':cursor:', ':'), value FROM cursors
+  WHERE key GLOB '*:cursor:auth.refresh_token' OR key GLOB '*:cursor:push.client_state';
+DELETE FROM cursors WHERE key = 'privacy:pseudonym_key' OR
+  key GLOB '*:cursor:auth.refresh_token' OR key GLOB '*:cursor:push.client_state';
+)sql",
+    // The text an outbox item was first sent with, and when: attempts after it send the same
+    // text, by which the post is found again (no bookkeeping shows in it).
+    R"sql(
+ALTER TABLE outbox ADD COLUMN sent_body TEXT;
+ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
+CREATE INDEX outbox_native ON outbox(network, native_id);
 )sql",
 };
 
@@ -517,6 +538,7 @@ class SqliteStore final : public Store {
           "network=excluded.network, name=excluded.name, kind=excluded.kind");
       s.Bind(1, g.id).Bind(2, g.network).Bind(3, g.name).Bind(4, g.kind).Run();
       KeyOf(g.id, false);
+      if (!g.members_known) return;
       Stmt& d = Cached("DELETE FROM memberships WHERE group_id=?1");
       d.Bind(1, g.id).Run();
       Stmt& m = Cached("INSERT OR IGNORE INTO memberships VALUES (?1,?2)");
@@ -559,7 +581,7 @@ class SqliteStore final : public Store {
     Transaction([&] {
       Stmt d(db_,
              "DELETE FROM reactions WHERE message_key=(SELECT key FROM ids WHERE id=?1) AND "
-             "kind=?2");
+             "(?2 = '' OR kind=?2)");
       d.Bind(1, message_id).Bind(2, kind).Run();
       for (const auto& r : reactions) UpsertReaction(r);
     });
@@ -767,10 +789,40 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  std::optional<std::string> GetSecret(const std::string& key) override {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT value FROM secrets WHERE key=?1");
+    s.Bind(1, key);
+    if (s.Step()) return s.Text(0);
+    return std::nullopt;
+  }
+
+  void SetSecret(const std::string& key, const std::string& value) override {
+    Locked([&] {
+      Stmt s(
+          db_,
+          "INSERT INTO secrets VALUES (?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
+      s.Bind(1, key).Bind(2, value).Run();
+    });
+  }
+
+  std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) override {
+    auto lock = Lock();
+    Stmt s(db_,
+           "SELECT key, value FROM secrets WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
+    s.Bind(1, prefix);
+    std::map<std::string, std::string> out;
+    while (s.Step()) out[s.Text(0)] = s.Text(1);
+    return out;
+  }
+
   bool EnqueueOutbox(const OutboxItem& o) override {
     bool inserted = false;
     Locked([&] {
-      Stmt s(db_, "INSERT OR IGNORE INTO outbox VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+      Stmt s(db_,
+             "INSERT OR IGNORE INTO outbox (key, network, group_id, reply_to, body, state, "
+             "native_id, attempts, due_at, posted_at, last_error) VALUES "
+             "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
       s.Bind(1, o.key).Bind(2, o.network).Bind(3, o.group_id).Bind(4, o.reply_to).Bind(5, o.body);
       s.Bind(6, o.state).Bind(7, o.native_id).Bind(8, o.attempts).Bind(9, o.due_at);
       s.Bind(10, o.posted_at).Bind(11, o.last_error).Run();
@@ -792,7 +844,26 @@ class SqliteStore final : public Store {
     o.due_at = s.TimeAt(8);
     o.posted_at = s.OptTime(9);
     o.last_error = s.Text(10);
+    o.sent_body = s.OptText(11);
+    o.sent_at = s.OptTime(12);
     return o;
+  }
+
+  std::vector<OutboxItem> AllOutbox() override {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT * FROM outbox ORDER BY due_at, key");
+    std::vector<OutboxItem> out;
+    while (s.Step()) out.push_back(ReadOutbox(s));
+    return out;
+  }
+
+  std::optional<std::string> OutboxKeyOfPost(const std::string& network,
+                                             const std::string& native_id) override {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT key FROM outbox WHERE network=?1 AND native_id=?2 LIMIT 1");
+    s.Bind(1, network).Bind(2, native_id);
+    if (s.Step()) return s.Text(0);
+    return std::nullopt;
   }
 
   std::vector<OutboxItem> UnfinishedOutbox() override {
@@ -811,10 +882,12 @@ class SqliteStore final : public Store {
     return std::nullopt;
   }
 
-  void MarkOutboxSending(const std::string& key) override {
+  void MarkOutboxSending(const std::string& key, const std::string& body, Time at) override {
     Locked([&] {
-      Stmt s(db_, "UPDATE outbox SET state='sending', attempts=attempts+1 WHERE key=?1");
-      s.Bind(1, key).Run();
+      Stmt s(db_,
+             "UPDATE outbox SET state='sending', attempts=attempts+1, "
+             "sent_body=coalesce(sent_body, ?2), sent_at=coalesce(sent_at, ?3) WHERE key=?1");
+      s.Bind(1, key).Bind(2, body).Bind(3, at).Run();
     });
   }
 
@@ -1216,6 +1289,12 @@ Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteO
   std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  // The store holds what people wrote and live secrets: readable by its owner only. SQLite
+  // gives its log files the same mode as the store's file.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
+  else if (struct stat st; ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
+    ::chmod(path.c_str(), st.st_mode & 0700);  // a store made before: tightened (if ours)
   sqlite3* db = nullptr;
   // The store serialises every use of its connection itself.
   if (sqlite3_open_v2(path.c_str(), &db,

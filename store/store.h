@@ -28,6 +28,10 @@ struct OutboxItem {
   Time due_at{};
   std::optional<Time> posted_at;
   std::string last_error;
+  // The text as first sent, and when: every later attempt sends the same, so that a post whose
+  // answer was lost can be found by its text.
+  std::optional<std::string> sent_body;
+  std::optional<Time> sent_at;
 };
 
 class Store {
@@ -43,10 +47,11 @@ class Store {
   virtual void BulkTransaction(const std::function<void()>& fn) = 0;
 
   virtual void UpsertUser(const User& u) = 0;
-  virtual void UpsertGroup(const Group& g) = 0;  // replaces the group's members
+  // Replaces the group's members (unless they are unknown: then those stored are kept).
+  virtual void UpsertGroup(const Group& g) = 0;
   virtual void UpsertMessage(const Message& m) = 0;
   // The ESN's current set of reactions of one kind on a message (Yammer's liked_by is such a
-  // snapshot): reactions no longer present are removed.
+  // snapshot), or with `kind` empty of every kind: reactions no longer present are removed.
   virtual void ReplaceReactions(const std::string& message_id, const std::string& kind,
                                 const std::vector<Reaction>& reactions) = 0;
   virtual void UpsertReaction(const Reaction& r) = 0;
@@ -59,11 +64,22 @@ class Store {
   virtual void SetCursor(const std::string& key, const std::string& value) = 0;
   virtual std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) = 0;
 
+  // What must stay secret (refresh tokens, the pseudonym key): a table of their own, never
+  // exported nor shown with the cursors.
+  virtual std::optional<std::string> GetSecret(const std::string& key) = 0;
+  virtual void SetSecret(const std::string& key, const std::string& value) = 0;
+  virtual std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) = 0;
+
   // Returns false when an item with that key already exists (nothing is changed then).
   virtual bool EnqueueOutbox(const OutboxItem& item) = 0;
   virtual std::vector<OutboxItem> UnfinishedOutbox() = 0;  // pending or sending, by due time
   virtual std::optional<OutboxItem> GetOutbox(const std::string& key) = 0;
-  virtual void MarkOutboxSending(const std::string& key) = 0;  // attempts + 1
+  virtual std::vector<OutboxItem> AllOutbox() = 0;  // by due time
+  // The item a post of the ESN was recorded for, if any.
+  virtual std::optional<std::string> OutboxKeyOfPost(const std::string& network,
+                                                     const std::string& native_id) = 0;
+  // Attempts + 1; the first attempt's text and time are kept (sent_body, sent_at).
+  virtual void MarkOutboxSending(const std::string& key, const std::string& body, Time at) = 0;
   virtual void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) = 0;
   // final: never retried. Otherwise the state is kept (a 'sending' item may have gone out).
   virtual void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) = 0;

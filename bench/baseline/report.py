@@ -368,7 +368,7 @@ def main():
         delta[k] = None if v is None or b is None else v - b
     prompts, campaigns = prompts_and_campaigns(d, start, end, o.min_group_size)
     report = {
-        "definitions_version": 3,
+        "definitions_version": 4,
         "week": o.week,
         "timezone": o.timezone,
         "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -145,7 +145,8 @@ Result<Response> Requester::Send(const Request& req, const std::string& bucket) 
   for (int attempt = 0; attempt < policy_.max_attempts; ++attempt) {
     if (tokens_) {
       auto token = tokens_->Get();
-      if (!token.ok()) return Result<Response>::Fail("no token: " + token.error().message);
+      if (!token.ok())
+        return Result<Response>::Fail("no token: " + token.error().message, token.error().code);
       std::erase_if(r.headers, [](const auto& h) { return h.first == "Authorization"; });
       r.headers.push_back({"Authorization", "Bearer " + *token});
     }

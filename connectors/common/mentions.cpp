@@ -1,5 +1,7 @@
 #include "connectors/common/mentions.h"
 
+#include <cctype>
+
 namespace learnloop::connectors {
 
 namespace {
@@ -32,6 +34,24 @@ std::string RenderMentions(const std::string& body,
     if (refs) refs->push_back(ref);
     at = close + 2;
   }
+}
+
+std::string TextKey(const std::string& text) {
+  std::string out;
+  bool in_tag = false;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (in_tag) {
+      in_tag = c != '>';
+    } else if (c == '<') {
+      in_tag = true;
+    } else if (u >= 0x80) {
+      out += c;  // a byte of a non-ASCII character: kept
+    } else if (std::isalnum(u)) {
+      out += static_cast<char>(std::tolower(u));
+    }
+  }
+  return out;
 }
 
 }  // namespace learnloop::connectors

@@ -59,8 +59,10 @@ Result<std::string> OAuthTokenSource::Fetch() {
       desc = desc.substr(0, desc.find_first_of("\r\n"));
       std::string msg = "token request refused (HTTP " + std::to_string(res->status) + ")" +
                         (err.empty() ? "" : ": " + err) + (desc.empty() ? "" : " - " + desc);
+      if (err == "invalid_grant" && !refresh_.empty() && !s_.refused_hint.empty())
+        msg += ". The refresh token was revoked or has expired: " + s_.refused_hint;
       log->error("{}", msg);
-      return Result<std::string>::Fail(msg);
+      return Result<std::string>::Fail(msg, 401);  // refused: the credentials are at fault
     }
     token_ = *json::GetString(*v, "access_token");
     int64_t lifetime = json::GetInt64(*v, "expires_in").value_or(3599);

@@ -42,6 +42,9 @@ struct OAuthSettings {
   Secret client_secret;  // may be empty for a public client using a refresh token
   std::string scope;
   Secret refresh_token;  // set: the refresh_token grant; empty: client_credentials
+  // What the operator must do when the token endpoint refuses the refresh token
+  // (invalid_grant: revoked or expired); said with the refusal.
+  std::string refused_hint;
 };
 
 class OAuthTokenSource final : public TokenSource {

@@ -60,7 +60,13 @@ Result<ParsedMessage> Convert(const json::Value& v, const std::string& network,
       Reaction r;
       r.message_id = m.id;
       r.user_id = MakeId(network, *uid);
+      // A custom reaction is told apart by its name (or image): one person may give several.
       r.kind = json::GetString(x, "reactionType").value_or("like");
+      if (r.kind == "custom") {
+        std::string which = json::GetString(x, "displayName").value_or("");
+        if (which.empty()) which = json::GetString(x, "reactionContentUrl").value_or("");
+        if (!which.empty()) r.kind += ":" + which;
+      }
       r.created_at = TimeOf(x, "createdDateTime");
       out.reactions.push_back(std::move(r));
     }

@@ -1,5 +1,8 @@
 #include "connectors/teams/teams_connector.h"
 
+#include <algorithm>
+#include <sstream>
+
 #include "connectors/common/mentions.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -25,16 +28,30 @@ const char* const kNotifyPath = "/teams/notify";
 const char* const kLifecyclePath = "/teams/lifecycle";
 const char* const kActivityPath = "/api/messages";
 
-// "teams('…')/channels('19:…')/messages('…')" → the channel id.
+// "teams('…')/channels('19:…')/messages('…')" (a notification) or "/teams/…/channels/19:…/
+// messages" (a lifecycle event names the subscription's resource) → the channel id.
 std::string ChannelOfResource(const std::string& resource) {
-  const std::string open = "channels('";
+  for (const std::string open : {"channels('", "/channels/"}) {
+    auto a = resource.find(open);
+    if (a == std::string::npos) continue;
+    a += open.size();
+    auto b = resource.find(open.back() == '\'' ? "')" : "/", a);
+    return b == std::string::npos ? resource.substr(a) : resource.substr(a, b - a);
+  }
+  return "";
+}
+std::string RoundKey(const std::string& channel) { return "round:" + channel; }
+std::string ThreadsKey(const std::string& channel) { return "threads:" + channel; }
+
+// The id inside "<what>('…')" of a notification's resource ("" when absent).
+std::string PartOfResource(const std::string& resource, const std::string& what) {
+  const std::string open = what + "('";
   auto a = resource.find(open);
   if (a == std::string::npos) return "";
   a += open.size();
   auto b = resource.find("')", a);
   return b == std::string::npos ? "" : resource.substr(a, b - a);
 }
-std::string RoundKey(const std::string& channel) { return "round:" + channel; }
 
 std::string WithSlash(std::string s) {
   if (s.empty() || s.back() != '/') s.push_back('/');
@@ -42,13 +59,22 @@ std::string WithSlash(std::string s) {
 }
 
 http::OAuthSettings GraphAuth(const config::NetworkConfig& c) {
-  return {c.auth.TokenUrl(), c.auth.client_id, c.auth.client_secret,
-          c.auth.scope.empty() ? "https://graph.microsoft.com/.default" : c.auth.scope, Secret()};
+  return {c.auth.TokenUrl(),
+          c.auth.client_id,
+          c.auth.client_secret,
+          c.auth.scope.empty() ? "https://graph.microsoft.com/.default" : c.auth.scope,
+          Secret(),
+          ""};
 }
 
 http::OAuthSettings BotAuth(const config::NetworkConfig& c) {
-  return {c.bot.token_url, c.bot.app_id, c.auth.client_secret,
-          "https://api.botframework.com/.default", Secret()};
+  // The bot may be an app of its own; by default it is the Graph reader's.
+  return {c.bot.token_url,
+          c.bot.client_id,
+          c.bot.client_secret.empty() ? c.auth.client_secret : c.bot.client_secret,
+          "https://api.botframework.com/.default",
+          Secret(),
+          ""};
 }
 
 bool IsStaleDeltaToken(const http::Response& r) {
@@ -77,14 +103,16 @@ TeamsConnector::TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
   graph_.set_token_source(&graph_token_);
   bot_.set_token_source(&bot_token_);
   // At most 4 requests a second on a team or channel (§2.10): one budget for all Graph reads
-  // keeps that and every per-app limit above it. Posting: well under a thread's 7 a second.
-  graph_.SetBudget(kGraph, 4, std::chrono::seconds{1});
+  // keeps that and every per-app limit above it. Its window is a tenth longer than Graph's, as
+  // requests sent a second apart may arrive closer together. Posting: well under a thread's 7
+  // a second.
+  graph_.SetBudget(kGraph, 4, std::chrono::milliseconds{1100});
   bot_auth_ =
-      std::make_unique<BotTokenValidator>(*client_, clock, cfg.bot.openid_url, cfg.bot.app_id);
+      std::make_unique<BotTokenValidator>(*client_, clock, cfg.bot.openid_url, cfg.bot.client_id);
 }
 
 std::optional<std::string> TeamsConnector::SelfUserId() const {
-  return MakeId(cfg_.name, cfg_.bot.app_id);
+  return MakeId(cfg_.name, cfg_.bot.client_id);
 }
 
 void TeamsConnector::FollowThreads(const std::vector<std::string>& thread_ids) {
@@ -117,10 +145,11 @@ Result<http::Response> TeamsConnector::Get(const std::string& url, PollStats* st
 
 Result<json::Value> TeamsConnector::GetJson(const std::string& url) {
   auto res = Get(url);
-  if (!res.ok()) return Result<json::Value>::Fail(res.error().message);
+  if (!res.ok()) return res.error();
   if (res->status != 200)
-    return Result<json::Value>::Fail("GET " + url.substr(0, url.find('?')) + ": HTTP " +
-                                     std::to_string(res->status));
+    return Result<json::Value>::Fail(
+        "GET " + url.substr(0, url.find('?')) + ": HTTP " + std::to_string(res->status),
+        res->status);
   return json::Parse(res->body);  // Get made sure it parses
 }
 
@@ -134,10 +163,20 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
   std::set<std::string> wanted(cfg_.channels.begin(), cfg_.channels.end());
   std::map<std::string, std::string> found;  // channel → team
   for (const auto& team : cfg_.teams) {
-    std::vector<std::string> members;
+    // Members: a refusal (a missing permission, say) leaves them unknown; the channels are
+    // still read.
+    std::optional<std::vector<std::string>> members = std::vector<std::string>{};
     for (std::string url = base_ + "/teams/" + team + "/members"; !url.empty();) {
       auto got = GetJson(url);
-      if (!got.ok()) return got.status();
+      if (!got.ok()) {
+        if (got.error().code == 401) return got.status();
+        Degrade("members " + team, "the members of team " + team + " could not be read (" +
+                                       got.error().message +
+                                       "): its channels' membership is unknown, their messages "
+                                       "are read");
+        members.reset();
+        break;
+      }
       const json::Value& v = *got;
       if (const json::Value* value = json::Find(v, "value"); value && value->is_array())
         for (const auto& m : value->as_array()) {
@@ -149,12 +188,22 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
           u.name = json::GetString(m, "displayName").value_or("");
           u.email = json::GetString(m, "email");
           sink.OnUser(u);
-          members.push_back(u.id);
+          members->push_back(u.id);
         }
       url = json::GetString(v, "@odata.nextLink").value_or("");
     }
+    if (members) degraded_.erase("members " + team);
     auto got = GetJson(base_ + "/teams/" + team + "/channels");
-    if (!got.ok()) return got.status();
+    if (!got.ok()) {
+      if (got.error().code == 401) return got.status();
+      // The channels known before are still read.
+      Degrade("channels " + team, "the channels of team " + team + " could not be listed (" +
+                                      got.error().message + "); those known before are read");
+      for (const auto& [channel, t] : team_of_)
+        if (t == team) found[channel] = team;
+      continue;
+    }
+    degraded_.erase("channels " + team);
     const json::Value& v = *got;
     if (const json::Value* value = json::Find(v, "value"); value && value->is_array())
       for (const auto& c : value->as_array()) {
@@ -166,7 +215,8 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
         g.network = cfg_.name;
         g.name = json::GetString(c, "displayName").value_or(*id);
         g.kind = "channel";
-        g.members = members;  // a standard channel has the team's members
+        g.members_known = members.has_value();
+        if (members) g.members = *members;  // a standard channel has the team's members
         sink.OnGroup(g);
       }
   }
@@ -175,17 +225,48 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
   return Status::Ok();
 }
 
-void TeamsConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& stats) {
-  std::set<std::string> kinds = {"like", "heart", "laugh", "surprised", "sad", "angry"};
-  for (const auto& p : page.messages) {
+void TeamsConnector::Degrade(const std::string& what, const std::string& why) {
+  auto [it, fresh] = degraded_.insert_or_assign(what, why);
+  (void)it;
+  if (fresh) Logger("connector.teams")->warn("{}", why);
+}
+
+std::vector<std::string> TeamsConnector::Degraded() const {
+  std::vector<std::string> out;
+  for (const auto& [what, why] : degraded_) out.push_back(why);
+  return out;
+}
+
+void TeamsConnector::Emit(const std::string& channel, const std::vector<ParsedMessage>& messages,
+                          EventSink& sink, PollStats& stats) {
+  auto& threads = threads_[channel];
+  for (const auto& p : messages) {
     sink.OnMessage(p.message);
     ++stats.messages;
-    // Every kind is replaced: a reaction taken back must disappear.
-    std::map<std::string, std::vector<Reaction>> by_kind;
-    for (const auto& k : kinds) by_kind[k];
-    for (const auto& r : p.reactions) by_kind[r.kind].push_back(r);
-    for (const auto& [kind, list] : by_kind) sink.OnReactionSnapshot(p.message.id, kind, list);
+    // The complete set, every kind (emoji and custom ones too): one taken back disappears.
+    sink.OnReactionSnapshot(p.message.id, "", p.reactions);
+    // The thread is followed while it is recent (a reply stands for its root until that is seen).
+    std::string root = GraphMessageId(NativeId(p.message.thread_id));
+    auto [it, fresh] = threads.emplace(root, p.message.created_at);
+    if (!fresh && !p.message.reply_to_id) it->second = p.message.created_at;
   }
+}
+
+void TeamsConnector::SaveThreads(const std::string& channel) {
+  // Only the last refresh_window is kept (followed prompt threads are read anyway).
+  Time from = clock_.Now() - cfg_.refresh_window;
+  auto& threads = threads_[channel];
+  std::string text;
+  for (auto it = threads.begin(); it != threads.end();) {
+    if (it->second < from) {
+      replies_read_.erase(MessageNativeId(channel, it->first));
+      it = threads.erase(it);
+      continue;
+    }
+    text += (text.empty() ? "" : ",") + it->first + "@" + std::to_string(ToUnixMillis(it->second));
+    ++it;
+  }
+  cursors_[ThreadsKey(channel)] = text;
 }
 
 Status TeamsConnector::ReadReplies(const std::string& channel, const std::string& url,
@@ -197,9 +278,21 @@ Status TeamsConnector::ReadReplies(const std::string& channel, const std::string
     if (res->status != 200) return Status::Fail("GET replies: HTTP " + std::to_string(res->status));
     auto page = ParseMessagePage(res->body, cfg_.name, channel);
     if (!page.ok()) return page.status();
-    Emit(*page, sink, stats);
+    Emit(channel, page->messages, sink, stats);
     next = page->next_link.value_or("");
   }
+  return Status::Ok();
+}
+
+Status TeamsConnector::ReadReply(const std::string& channel, const std::string& root,
+                                 const std::string& reply, EventSink& sink, PollStats& stats) {
+  std::string url = ChannelUrl(channel) + "/messages/" + root + "/replies/" + reply;
+  auto res = Get(url, &stats);
+  if (!res.ok()) return res.status();
+  if (res->status == 404) return Status::Ok();  // gone again
+  if (res->status != 200) return Status::Fail("GET reply: HTTP " + std::to_string(res->status));
+  auto one = ParseOneMessage(res->body, cfg_.name, channel);
+  if (one.ok()) Emit(channel, {*one}, sink, stats);  // else not a person's message: skipped
   return Status::Ok();
 }
 
@@ -238,16 +331,20 @@ Status TeamsConnector::DeltaRound(const std::string& channel, EventSink& sink, P
                           std::to_string(res->status));
     auto page = ParseMessagePage(res->body, cfg_.name, channel);
     if (!page.ok()) return page.status();
-    Emit(*page, sink, stats);
+    Emit(channel, page->messages, sink, stats);
     if (!page->messages.empty()) stats.advanced = true;
-    for (const auto& p : page->messages)
+    for (const auto& p : page->messages) {
       if (p.replies_next) {
         auto s = ReadReplies(channel, *p.replies_next, sink, stats);
         if (!s.ok()) return s;
       }
+      // A root comes with its replies (expanded): the thread has just been read.
+      if (!p.message.reply_to_id) replies_read_[NativeId(p.message.id)] = clock_.Now();
+    }
     if (page->delta_link) {
       cursors_[DeltaKey(channel)] = *page->delta_link;
       cursors_[RoundKey(channel)] = FormatIsoMillis(round_start);
+      SaveThreads(channel);  // the roots it brought, for the replies read later
       return Status::Ok();
     }
     url = page->next_link.value_or("");
@@ -261,39 +358,81 @@ std::string TeamsConnector::RepliesUrl(const std::string& thread) const {
          "/replies?$top=" + std::to_string(kPageSize);
 }
 
-void TeamsConnector::ReadFollowedThreads(const std::function<bool(const std::string&)>& in_scope,
-                                         EventSink& sink, PollStats& stats) {
+void TeamsConnector::ReadThreads(const std::string& channel, Time read_since, EventSink& sink,
+                                 PollStats& stats) {
+  std::set<std::string> roots;
+  for (const auto& [root, created] : threads_[channel])
+    if (created >= clock_.Now() - cfg_.refresh_window) roots.insert(root);
   for (const auto& thread : follow_) {
     auto slash = thread.rfind('/');
-    if (slash == std::string::npos || !in_scope(thread.substr(0, slash))) continue;
-    auto s = ReadReplies(thread.substr(0, slash), RepliesUrl(thread), sink, stats);
-    if (!s.ok()) stats.errors.push_back(s.message());
+    if (slash != std::string::npos && thread.substr(0, slash) == channel)
+      roots.insert(thread.substr(slash + 1));
   }
+  for (const auto& root : roots) {
+    std::string thread = MessageNativeId(channel, root);
+    if (auto it = replies_read_.find(thread); it != replies_read_.end() && it->second > read_since)
+      continue;
+    Time at = clock_.Now();
+    auto s = ReadReplies(channel, RepliesUrl(thread), sink, stats);
+    if (!s.ok()) {
+      stats.errors.push_back(s.message());
+      continue;
+    }
+    replies_read_[thread] = at;
+  }
+  SaveThreads(channel);
 }
 
 PollStats TeamsConnector::Poll(EventSink& sink, bool refresh_now) {
-  (void)refresh_now;  // changes come through the delta rounds
   PollStats stats;
   for (const auto& [channel, team] : team_of_) {
     (void)team;
     auto s = DeltaRound(channel, sink, stats);
     if (!s.ok()) stats.errors.push_back(s.message());
   }
-  // Replies of open prompts, whether or not their thread came back in the delta round
-  // (the reference does not promise that it does, §2.6).
-  ReadFollowedThreads([&](const std::string& channel) { return team_of_.count(channel) > 0; }, sink,
-                      stats);
+  // Replies of every recent thread, whether or not it came back in the delta round (the
+  // reference does not promise that a reply brings its root back, §2.6); each thread at most
+  // once a poll interval (or, asked to refresh, unless read just now).
+  Time since = clock_.Now() - (refresh_now ? Millis{1} : cfg_.poll_interval);
+  for (const auto& [channel, team] : team_of_) {
+    (void)team;
+    ReadThreads(channel, since, sink, stats);
+  }
   return stats;
+}
+
+Cursors TeamsConnector::GetSecrets() const {
+  std::lock_guard lock(push_mu_);
+  if (client_state_.empty()) return {};
+  return {{kClientStateKey, client_state_}};
+}
+
+void TeamsConnector::RestoreSecrets(const Cursors& s) {
+  std::lock_guard lock(push_mu_);
+  if (auto it = s.find(kClientStateKey); it != s.end()) client_state_ = it->second;
 }
 
 void TeamsConnector::RestoreCursors(const Cursors& c) {
   cursors_ = c;
+  threads_.clear();
+  for (const auto& [k, v] : c) {
+    if (k.rfind("threads:", 0) != 0) continue;
+    auto& threads = threads_[k.substr(8)];
+    std::stringstream ss(v);
+    for (std::string item; std::getline(ss, item, ',');) {
+      auto at = item.find('@');
+      if (at == std::string::npos) continue;
+      try {
+        threads[item.substr(0, at)] = FromUnixMillis(std::stoll(item.substr(at + 1)));
+      } catch (const std::exception&) {
+      }
+    }
+  }
   std::lock_guard lock(push_mu_);
   subscription_of_.clear();
   for (const auto& [k, v] : c) {
     if (k.rfind("subscription:", 0) == 0 && !v.empty())
       subscription_of_[v.substr(0, v.find(' '))] = k.substr(13);
-    if (k == kClientStateKey) client_state_ = v;
   }
 }
 
@@ -303,7 +442,19 @@ std::vector<std::string> TeamsConnector::PushPaths() const {
 
 bool TeamsConnector::PushPending() const {
   std::lock_guard lock(push_mu_);
-  return !pushed_.empty() || !inbound_messages_.empty() || !inbound_actions_.empty();
+  return !pushed_.empty() || !catch_up_.empty() || !pushed_replies_.empty() ||
+         !inbound_messages_.empty() || !inbound_actions_.empty();
+}
+
+void TeamsConnector::CatchUp(const std::string& channel, Time since) {
+  // Two catch-ups not yet made are one: the later one re-reads what the earlier would.
+  auto [it, fresh] = catch_up_.emplace(channel, since);
+  if (!fresh) it->second = std::max(it->second, since);
+}
+
+bool TeamsConnector::MaintenanceDue() const {
+  std::lock_guard lock(push_mu_);
+  return !renew_.empty() || !recreate_.empty();
 }
 
 net::Reply TeamsConnector::OnActivity(const net::Request& r) {
@@ -381,10 +532,7 @@ net::Reply TeamsConnector::OnActivity(const net::Request& r) {
 
 std::optional<Time> TeamsConnector::NextMaintenance() const {
   std::optional<Time> next;
-  {
-    std::lock_guard lock(push_mu_);
-    if (!renew_.empty()) return clock_.Now();
-  }
+  if (MaintenanceDue()) return clock_.Now();
   for (const auto& [channel, team] : team_of_) {
     (void)team;
     auto it = cursors_.find(SubscriptionKey(channel));
@@ -399,9 +547,10 @@ std::optional<Time> TeamsConnector::NextMaintenance() const {
 
 Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
   Time now = clock_.Now();
-  std::set<std::string> renew_now;
+  std::set<std::string> renew_now, recreate_now;
   {
     std::lock_guard lock(push_mu_);
+    recreate_now.swap(recreate_);
     if (client_state_.empty()) {
       // A secret of ours that every notification must carry back (§2.12).
       std::random_device rd;
@@ -409,9 +558,11 @@ Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
       std::snprintf(buf, sizeof buf, "%08x%08x%08x%08x", rd(), rd(), rd(), rd());
       client_state_ = buf;
     }
-    cursors_[kClientStateKey] = client_state_;
     renew_now.swap(renew_);
   }
+  // A subscription Graph removed is forgotten: a new one is made now (no renewal of the removed
+  // one is tried), or at the next maintenance if that fails.
+  for (const auto& channel : recreate_now) cursors_.erase(SubscriptionKey(channel));
   Status result = Status::Ok();
   for (const auto& [channel, team] : team_of_) {
     std::string id;
@@ -442,7 +593,8 @@ Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
         continue;
       }
     }
-    // Gone or never made: a new subscription, and a delta round for what came in between.
+    // Gone or never made: a new subscription, and a catch-up for what came in between (a delta
+    // round, and the replies of the threads not read since).
     json::Writer w;
     w.BeginObject().Key("changeType").String("created,updated,deleted");
     w.Key("notificationUrl").String(public_url + kNotifyPath);
@@ -470,7 +622,7 @@ Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
     std::lock_guard lock(push_mu_);
     if (!id.empty()) subscription_of_.erase(id);
     subscription_of_[new_id] = channel;
-    pushed_.insert(channel);
+    CatchUp(channel, now - Millis{1});
   }
   return result;
 }
@@ -505,14 +657,29 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
                               : ChannelOfResource(json::GetString(item, "resource").value_or(""));
     if (!team_of_.count(channel)) continue;
     if (!lifecycle) {
-      pushed_.insert(channel);
+      // A reply is read exactly ("…/messages('root')/replies('id')"); a root through the
+      // channel's delta round, which brings every root changed since the last one.
+      std::string resource = json::GetString(item, "resource").value_or("");
+      std::string root = PartOfResource(resource, "messages");
+      std::string reply = PartOfResource(resource, "replies");
+      if (!root.empty() && !reply.empty())
+        pushed_replies_.insert({channel, root, reply});
+      else
+        pushed_.insert(channel);
       continue;
     }
     std::string event = json::GetString(item, "lifecycleEvent").value_or("");
     Logger("connector.teams")->info("channel {}: lifecycle event {}", channel, event);
-    if (event == "reauthorizationRequired") renew_.insert(sub);
-    if (event == "subscriptionRemoved") renew_.insert(sub), subscription_of_.erase(sub);
-    pushed_.insert(channel);  // missed or not, a delta round catches up
+    if (event == "reauthorizationRequired") {
+      renew_.insert(sub);
+    } else if (event == "subscriptionRemoved") {
+      // Made again at the next tick, then caught up from its creation.
+      recreate_.insert(channel);
+      subscription_of_.erase(sub);
+    } else {
+      // missed (or an event this version does not know): what was not told is read again.
+      CatchUp(channel, clock_.Now());
+    }
   }
   rep.status = 202;
   return rep;
@@ -520,17 +687,39 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
 
 std::string TeamsConnector::TakePushed() {
   std::set<std::string> channels;
+  std::map<std::string, Time> catch_up;
+  std::set<std::array<std::string, 3>> replies;
   std::vector<Message> messages;
   std::vector<CardAction> actions;
   {
     std::lock_guard lock(push_mu_);
     channels.swap(pushed_);
+    catch_up.swap(catch_up_);
+    replies.swap(pushed_replies_);
     messages.swap(inbound_messages_);
     actions.swap(inbound_actions_);
   }
   json::Writer w;
   w.BeginObject().Key("channels").BeginArray();
   for (const auto& c : channels) w.String(c);
+  w.EndArray().Key("catch_up").BeginArray();
+  for (const auto& [c, since] : catch_up)
+    w.BeginObject()
+        .Key("channel")
+        .String(c)
+        .Key("since")
+        .String(FormatIsoMillis(since))
+        .EndObject();
+  w.EndArray().Key("replies").BeginArray();
+  for (const auto& [c, root, reply] : replies)
+    w.BeginObject()
+        .Key("channel")
+        .String(c)
+        .Key("root")
+        .String(root)
+        .Key("reply")
+        .String(reply)
+        .EndObject();
   w.EndArray().Key("messages").BeginArray();
   for (const auto& m : messages) {
     w.BeginObject().Key("id").String(m.id).Key("thread_id").String(m.thread_id);
@@ -551,6 +740,8 @@ std::string TeamsConnector::TakePushed() {
 
 PollStats TeamsConnector::ReadPushed(const std::string& pushed, EventSink& sink) {
   std::set<std::string> channels;
+  std::map<std::string, Time> catch_up;
+  std::set<std::array<std::string, 3>> replies;
   std::vector<Message> messages;
   std::vector<CardAction> actions;
   PollStats stats;
@@ -562,6 +753,18 @@ PollStats TeamsConnector::ReadPushed(const std::string& pushed, EventSink& sink)
   }
   for (const auto& c : json::GetStringArray(*in, "channels").value_or(std::vector<std::string>{}))
     channels.insert(c);
+  if (const json::Value* cs = json::Find(*in, "catch_up"); cs && cs->is_array())
+    for (const auto& o : cs->as_array()) {
+      auto c = json::GetString(o, "channel");
+      auto since = ParseIso(json::GetString(o, "since").value_or(""));
+      if (c && since) catch_up.emplace(*c, *since);
+    }
+  if (const json::Value* rs = json::Find(*in, "replies"); rs && rs->is_array())
+    for (const auto& o : rs->as_array()) {
+      auto c = json::GetString(o, "channel"), root = json::GetString(o, "root"),
+           reply = json::GetString(o, "reply");
+      if (c && root && reply) replies.insert({*c, *root, *reply});
+    }
   if (const json::Value* ms = json::Find(*in, "messages"); ms && ms->is_array()) {
     for (const auto& o : ms->as_array()) {
       Message m;
@@ -596,7 +799,9 @@ PollStats TeamsConnector::ReadPushed(const std::string& pushed, EventSink& sink)
     ++stats.messages;
   }
   for (const auto& a : actions) sink.OnCardAction(a);
+  for (const auto& [channel, since] : catch_up) channels.insert(channel);
   for (const auto& channel : channels) {
+    if (!team_of_.count(channel)) continue;
     auto s = DeltaRound(channel, sink, stats);
     if (!s.ok()) {
       stats.errors.push_back(s.message());
@@ -604,8 +809,25 @@ PollStats TeamsConnector::ReadPushed(const std::string& pushed, EventSink& sink)
       pushed_.insert(channel);  // tried again at the next tick
     }
   }
-  ReadFollowedThreads([&](const std::string& channel) { return channels.count(channel) > 0; }, sink,
-                      stats);
+  // A catch-up also reads the replies of the recent threads not read since (a reply does not
+  // reliably bring its root back into the delta round).
+  for (const auto& [channel, since] : catch_up) {
+    if (!team_of_.count(channel)) continue;
+    int before = stats.requests;
+    ReadThreads(channel, since, sink, stats);
+    Logger("connector.teams")
+        ->info("channel {}: caught up since {} ({} requests)", channel, FormatIsoMillis(since),
+               stats.requests - before);
+  }
+  for (const auto& [channel, root, reply] : replies) {
+    if (!team_of_.count(channel)) continue;
+    auto s = ReadReply(channel, root, reply, sink, stats);
+    if (!s.ok()) {
+      stats.errors.push_back(s.message());
+      std::lock_guard lock(push_mu_);
+      pushed_replies_.insert({channel, root, reply});  // tried again at the next tick
+    }
+  }
   return stats;
 }
 
@@ -648,7 +870,7 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     // The shape of the documented request (§3.2): the bot, the tenant, the channel.
     req.url = service_url_ + "v3/conversations";
     w.BeginObject().Key("isGroup").Bool(true);
-    w.Key("bot").BeginObject().Key("id").String("28:" + cfg_.bot.app_id).EndObject();
+    w.Key("bot").BeginObject().Key("id").String("28:" + cfg_.bot.client_id).EndObject();
     w.Key("tenantId").String(cfg_.auth.tenant).Key("channelData").BeginObject();
     w.Key("teamsChannelId").String(channel);
     w.Key("channel").BeginObject().Key("id").String(channel).EndObject();
@@ -688,8 +910,9 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
   return Posted{MessageNativeId(channel, id), clock_.Now()};
 }
 
-Result<std::optional<Posted>> TeamsConnector::FindPosted(const PostRequest& r, Time since) {
-  // Our own messages, newest first, until they are older than `since` (§2.5).
+Result<std::vector<Posted>> TeamsConnector::FindPosted(const PostRequest& r, Time since) {
+  // Our own messages, newest first, until they are older than `since` (§2.5), with the text we
+  // send: mentions as <at>Name</at>, which Graph shows as the name.
   std::string channel = r.group_id, url;
   if (r.reply_to) {
     auto slash = r.reply_to->rfind('/');
@@ -699,26 +922,33 @@ Result<std::optional<Posted>> TeamsConnector::FindPosted(const PostRequest& r, T
     url = ChannelUrl(channel) + "/messages?$top=" + std::to_string(kPageSize);
   }
   const std::string self = *SelfUserId();
+  const std::string want = TextKey(
+      RenderMentions(r.body, [](const MentionRef& m) { return "<at>" + m.name + "</at>"; }));
+  std::vector<Posted> found;
   while (!url.empty()) {
     auto res = Get(url);
-    if (!res.ok()) return Result<std::optional<Posted>>::Fail(res.error().message);
+    if (!res.ok()) return res.error();
     if (res->status != 200)
-      return Result<std::optional<Posted>>::Fail("GET messages: HTTP " +
-                                                 std::to_string(res->status));
+      return Result<std::vector<Posted>>::Fail("GET messages: HTTP " + std::to_string(res->status),
+                                               res->status);
     auto page = ParseMessagePage(res->body, cfg_.name, channel);
-    if (!page.ok()) return Result<std::optional<Posted>>::Fail(page.error().message);
+    if (!page.ok()) return page.error();
     bool older = false;
     for (const auto& p : page->messages) {
       const Message& m = p.message;
-      if (m.created_at < since) older = true;
-      if (m.author_id == self && m.created_at >= since &&
-          m.text.find(r.marker) != std::string::npos)
-        return std::optional<Posted>(Posted{NativeId(m.id), m.created_at});
+      if (m.created_at < since) {
+        older = true;
+        continue;
+      }
+      if (m.author_id == self && TextKey(m.text) == want)
+        found.push_back(Posted{NativeId(m.id), m.created_at});
     }
     if (older) break;
     url = page->next_link.value_or("");
   }
-  return std::optional<Posted>();
+  std::sort(found.begin(), found.end(),
+            [](const Posted& a, const Posted& b) { return a.created_at < b.created_at; });
+  return found;
 }
 
 }  // namespace learnloop::connectors::teams

@@ -2,8 +2,10 @@
 // Microsoft Teams: channels of the configured teams read through Graph with an app-only token
 // (reference §2): `messages/delta` rounds with replies expanded, the links kept verbatim, an
 // expired delta token restarted from a `lastModifiedDateTime` filter with overlap, and the
-// replies of every open prompt thread read on each poll. Posts go through the Bot Framework
-// (§3.2), since Graph does not let an application post.
+// replies of every thread of the last `refresh_window` read at most once a `poll_interval`
+// (a reply does not reliably bring its root back into delta, §2.6). Posts go through the Bot
+// Framework (§3.2), since Graph does not let an application post.
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,15 +33,21 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   PollStats Poll(EventSink& sink, bool refresh_now = false) override;
   Cursors GetCursors() const override { return cursors_; }
   void RestoreCursors(const Cursors& c) override;
+  // The clientState every notification must carry back.
+  Cursors GetSecrets() const override;
+  void RestoreSecrets(const Cursors& s) override;
   std::optional<std::string> SelfUserId() const override;
   void FollowThreads(const std::vector<std::string>& thread_ids) override;
+  std::vector<std::string> Degraded() const override;
 
   Result<Posted> Post(const PostRequest& r) override;
-  Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) override;
+  Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) override;
 
   // Change notifications (§2.12): one subscription per channel, renewed before it expires,
-  // clientState checked; a notification or a `missed` event makes the channel's next delta
-  // round due at once.
+  // clientState checked. A notification of a root makes the channel's next delta round due at
+  // once, one of a reply has exactly that reply read; `reauthorizationRequired` renews the
+  // subscription and `subscriptionRemoved` makes it again at the next tick, and with `missed`
+  // the channel is caught up (a delta round and its threads' replies).
   Status MaintainSubscriptions(const std::string& public_url) override;
   std::vector<std::string> PushPaths() const override;
   net::Reply OnPush(const net::Request& r) override;
@@ -47,6 +55,7 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::string TakePushed() override;
   PollStats ReadPushed(const std::string& pushed, EventSink& sink) override;
   std::optional<Time> NextMaintenance() const override;
+  bool MaintenanceDue() const override;
 
   const http::Counters& graph_counters() const { return graph_.counters(); }
 
@@ -57,12 +66,23 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   Result<json::Value> GetJson(const std::string& url);
   Status DeltaRound(const std::string& channel, EventSink& sink, PollStats& stats);
   std::string RepliesUrl(const std::string& thread) const;  // thread: "<channel>/<root>"
-  // The replies of the followed prompt threads in the channels `in_scope` accepts.
-  void ReadFollowedThreads(const std::function<bool(const std::string&)>& in_scope, EventSink& sink,
-                           PollStats& stats);
+  // The replies of the channel's threads of the last refresh_window and of the followed prompt
+  // threads, each read unless it was read after `read_since`.
+  void ReadThreads(const std::string& channel, Time read_since, EventSink& sink, PollStats& stats);
   Status ReadReplies(const std::string& channel, const std::string& url, EventSink& sink,
                      PollStats& stats);
-  void Emit(const MessagePage& page, EventSink& sink, PollStats& stats);
+  // One reply a notification named (§2.12: "…/messages('root')/replies('id')").
+  Status ReadReply(const std::string& channel, const std::string& root, const std::string& reply,
+                   EventSink& sink, PollStats& stats);
+  // Hands messages and their complete sets of reactions to the sink, and notes the threads.
+  void Emit(const std::string& channel, const std::vector<ParsedMessage>& messages, EventSink& sink,
+            PollStats& stats);
+  // The threads of a channel kept with the cursors, so a restart still reads their replies.
+  void SaveThreads(const std::string& channel);
+  void Degrade(const std::string& what, const std::string& why);
+  // A catch-up of the channel: a delta round and the replies of the threads not read since
+  // `since` (call with push_mu_ held).
+  void CatchUp(const std::string& channel, Time since);
   std::string ChannelUrl(const std::string& channel) const;
   // POST /api/messages: an activity from the Bot Connector (§3.3), token checked first.
   net::Reply OnActivity(const net::Request& r);
@@ -75,11 +95,20 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::string base_, service_url_;
   std::map<std::string, std::string> team_of_;  // channel id → team id (written under push_mu_)
   std::set<std::string> follow_;                // native ids of open prompt threads
+  // Per channel, the roots of the last refresh_window (Graph id → created), and when each
+  // thread's replies were last read ("<channel>/<root>").
+  std::map<std::string, std::map<std::string, Time>> threads_;
+  std::map<std::string, Time> replies_read_;
+  std::map<std::string, std::string> degraded_;  // what → why
   Cursors cursors_;
   // Pushes: written on the listener's threads.
   mutable std::mutex push_mu_;
   std::set<std::string> pushed_;  // channels to read
-  std::set<std::string> renew_;   // subscriptions to renew at once (reauthorizationRequired)
+  // Channels to catch up: a delta round and the replies of threads not read since the time.
+  std::map<std::string, Time> catch_up_;
+  std::set<std::array<std::string, 3>> pushed_replies_;  // channel, root, reply
+  std::set<std::string> renew_;     // subscriptions to renew at once (reauthorizationRequired)
+  std::set<std::string> recreate_;  // channels whose subscription was removed
   std::map<std::string, std::string> subscription_of_;  // subscription id → channel
   std::string client_state_;
   std::vector<Message> inbound_messages_;    // from bot activities, for the next PollPushed

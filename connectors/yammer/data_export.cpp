@@ -106,14 +106,15 @@ Result<ExportData> ParseExport(std::string_view zip, const std::string& network)
     auto created = ExportTime(t->Get(i, "created_at"));
     auto group = Int(t->Get(i, "group_id"));
     bool system = t->Get(i, "message_type") == "system" || t->Get(i, "sender_type") == "System";
-    if (!created || !group || system || IsTrue(t->Get(i, "in_private_conversation"))) {
+    if (!created || system || IsTrue(t->Get(i, "in_private_conversation"))) {
       ++out.skipped;  // private messages and system notices are not community activity
       continue;
     }
     Message m;
     m.network = network;
     m.id = MakeId(network, std::to_string(*id));
-    m.group_id = MakeId(network, std::to_string(*group));
+    // A message without a group was posted to All Company.
+    m.group_id = MakeId(network, group ? std::to_string(*group) : std::string(kAllCompany));
     m.created_at = *created;
     auto reply_to = Int(t->Get(i, "replied_to_id"));
     if (reply_to) m.reply_to_id = MakeId(network, std::to_string(*reply_to));

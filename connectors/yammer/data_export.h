@@ -14,7 +14,7 @@ namespace learnloop::connectors::yammer {
 
 struct ExportData {
   std::vector<User> users;
-  std::vector<Message> messages;       // group messages only; deleted ones marked so
+  std::vector<Message> messages;       // deleted ones marked so; All Company's in kAllCompany
   std::vector<std::string> group_ids;  // native ids of the network's groups (Groups.csv)
   int64_t max_message_id = 0;          // the newest message of any kind in the export
   int64_t skipped = 0;                 // rows left out: private, system, or without a time

@@ -1,6 +1,8 @@
 #include "connectors/yammer/parse.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "core/json.h"
 
@@ -72,6 +74,30 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
   MessagePage page;
   if (const json::Value* meta = json::Find(*doc, "meta"))
     page.older_available = json::GetBool(*meta, "older_available");
+  // The people and groups the page names (§1.4.3): likers without an id are looked up here.
+  std::map<std::string, std::string> by_permalink, by_name;
+  std::set<std::string> ambiguous_names;
+  if (const json::Value* refs = json::Find(*doc, "references"); refs && refs->is_array())
+    for (const auto& r : refs->as_array()) {
+      auto type = json::GetString(r, "type").value_or("");
+      auto id = IdField(r, "id");
+      if (!id) continue;
+      if (type == "group") {
+        page.groups.emplace_back(
+            *id,
+            json::GetString(r, "full_name").value_or(json::GetString(r, "name").value_or(*id)));
+        continue;
+      }
+      if (type != "user") continue;
+      if (auto link =
+              json::GetString(r, "permalink").value_or(json::GetString(r, "name").value_or(""));
+          !link.empty())
+        by_permalink[link] = *id;
+      if (auto full = json::GetString(r, "full_name"); full && !full->empty()) {
+        auto [it, fresh] = by_name.emplace(*full, *id);
+        if (!fresh && it->second != *id) ambiguous_names.insert(*full);
+      }
+    }
   for (const auto& o : msgs->as_array()) {
     auto id = json::GetInt64(o, "id");
     if (!id) continue;
@@ -92,7 +118,13 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
     if (!m.reply_to_id) m.thread_id = m.id;
     auto sender = IdField(o, "sender_id").value_or("");
     m.author_id = MakeId(network, sender);
-    if (auto g = IdField(o, "group_id")) m.group_id = MakeId(network, *g);
+    // Without a group: posted to All Company, unless it is a private conversation.
+    if (auto g = IdField(o, "group_id")) {
+      m.group_id = MakeId(network, *g);
+    } else {
+      if (json::GetBool(o, "direct_message").value_or(false)) continue;
+      m.group_id = MakeId(network, kAllCompany);
+    }
     m.created_at = *created_at;
     if (const json::Value* b = json::Find(o, "body")) {
       m.text = json::GetString(*b, "plain").value_or("");
@@ -100,11 +132,26 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
         m.mentions.push_back(MakeId(network, u));
     }
     if (const json::Value* lb = json::Find(o, "liked_by")) {
-      Likes l{m.id, {}};
+      Likes l{m.id, {}, {}};
       if (const json::Value* names = json::Find(*lb, "names"); names && names->is_array()) {
         for (const auto& n : names->as_array()) {
           auto uid = IdField(n, "user_id");
-          if (!uid) continue;  // old data lists names without ids
+          if (!uid) {
+            // Old data lists names without ids: the page's references may know them.
+            LikerRef who{json::GetString(n, "full_name").value_or(""),
+                         json::GetString(n, "permalink").value_or("")};
+            if (auto it = by_permalink.find(who.permalink);
+                !who.permalink.empty() && it != by_permalink.end())
+              uid = it->second;
+            else if (auto jt = by_name.find(who.full_name); !who.full_name.empty() &&
+                                                            jt != by_name.end() &&
+                                                            !ambiguous_names.count(who.full_name))
+              uid = jt->second;
+            if (!uid) {
+              l.unresolved.push_back(std::move(who));
+              continue;
+            }
+          }
           l.reactions.push_back(Reaction{m.id, MakeId(network, *uid), "like", std::nullopt});
         }
       }
@@ -137,6 +184,9 @@ Result<UserPage> ParseUserPage(const std::string& body, const std::string& netwo
   for (const auto& o : arr->as_array()) {
     if (json::GetString(o, "type").value_or("user") != "user" || !IdField(o, "id")) continue;
     page.users.push_back(UserFrom(o, network));
+    // The permalink is `name` in user objects (§1.7) and `permalink` in liked_by.
+    page.permalinks.push_back(
+        json::GetString(o, "permalink").value_or(json::GetString(o, "name").value_or("")));
   }
   return page;
 }

@@ -11,9 +11,19 @@
 
 namespace learnloop::connectors::yammer {
 
+// The group of messages posted to "All Company": they carry no group_id (reference §1.4.4) and
+// are kept in a group of their own, "<network>:all-company".
+inline constexpr const char* kAllCompany = "all-company";
+
+// A liker named in liked_by.names without a user_id (old data): found by permalink or name.
+struct LikerRef {
+  std::string full_name, permalink;
+};
+
 struct Likes {
   std::string message_id;
   std::vector<Reaction> reactions;
+  std::vector<LikerRef> unresolved;  // names the page's references did not identify
 };
 
 struct MessagePage {
@@ -23,6 +33,8 @@ struct MessagePage {
   std::optional<bool> older_available;
   std::optional<std::string> sender_of_first;  // native sender id of messages[0] (posting)
   std::vector<std::string> native_senders;     // parallel to messages: native sender ids
+  // Native ids and names of the groups the page's references describe.
+  std::vector<std::pair<std::string, std::string>> groups;
   int64_t MinId() const;
   int64_t MaxId() const;
 };
@@ -32,6 +44,7 @@ Result<User> ParseUserBody(const std::string& body, const std::string& network);
 // users.json answers an array; users/in_group answers {"users":[…],"more_available":bool}.
 struct UserPage {
   std::vector<User> users;
+  std::vector<std::string> permalinks;  // parallel to users ("" when not given)
   std::optional<bool> more_available;
 };
 Result<UserPage> ParseUserPage(const std::string& body, const std::string& network);

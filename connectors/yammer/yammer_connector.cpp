@@ -1,10 +1,12 @@
 #include "connectors/yammer/yammer_connector.h"
 
+#include <algorithm>
 #include <set>
 
 #include "connectors/common/mentions.h"
 #include "connectors/yammer/data_export.h"
 #include "connectors/yammer/parse.h"
+#include "core/crypto.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/time.h"
@@ -17,10 +19,15 @@ constexpr int kUsersPerPage = 50;                           // users.json page s
 constexpr auto kMinFeedInterval = std::chrono::minutes{1};  // "no more than once per minute"
 const char* const kMessages = "messages";
 const char* const kOther = "other";
-// The newest refresh token, kept with the cursors so that a restart uses it (Entra rotates it).
-const char* const kRefreshCursor = "auth.refresh_token";
+// The newest refresh token, kept (with the secrets) so that a restart uses it: Entra rotates it.
+// Beside it, a hash of the configured one, to tell when the operator configured a new one.
+const char* const kRefreshSecret = "auth.refresh_token";
+const char* const kConfiguredHash = "auth.configured_sha256";
 // The end of the Data Export's window, once the export backfill is done ("refused": it cannot be).
 const char* const kExportCursor = "export.until";
+// The company feed: the newest message id read, and when the recent window was last re-read.
+const char* const kNewestCursor = "newest";
+const char* const kRefreshedCursor = "refreshed";
 const char* const kExport = "export";
 }  // namespace
 
@@ -37,12 +44,20 @@ YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
     // Delegated access of the service account (reference §1.2): a refresh token for the
     // Yammer scope at the Entra token endpoint.
     http::OAuthSettings s{
-        cfg.auth.TokenUrl(), cfg.auth.client_id, cfg.auth.client_secret,
+        cfg.auth.TokenUrl(),
+        cfg.auth.client_id,
+        cfg.auth.client_secret,
         cfg.auth.scope.empty() ? "https://www.yammer.com/.default offline_access" : cfg.auth.scope,
-        cfg.auth.refresh_token};
+        cfg.auth.refresh_token,
+        ""};
+    s.refused_hint = "network '" + cfg.name +
+                     "': sign in as the service account again, get a new refresh token and put "
+                     "it in this network's auth.refresh_token (or auth.refresh_token_file); a "
+                     "configured token that differs from the one learnloop last saw is used "
+                     "instead of the one it kept";
     auto o =
         std::make_unique<http::OAuthTokenSource>(*client_, clock, std::move(s), "connector.yammer");
-    o->OnRotate([this](const std::string& t) { cursors_[kRefreshCursor] = t; });
+    o->OnRotate([this](const std::string& t) { secrets_[kRefreshSecret] = t; });
     oauth_ = o.get();
     tokens_ = std::move(o);
   } else {
@@ -51,10 +66,26 @@ YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
   requester_.set_token_source(tokens_.get());
 }
 
-void YammerConnector::RestoreCursors(const Cursors& c) {
-  cursors_ = c;
-  if (auto it = c.find(kRefreshCursor); oauth_ && it != c.end() && !it->second.empty())
-    oauth_->UseRefreshToken(it->second);
+void YammerConnector::RestoreCursors(const Cursors& c) { cursors_ = c; }
+
+void YammerConnector::RestoreSecrets(const Cursors& s) {
+  secrets_ = s;
+  if (!oauth_) return;
+  std::string configured = crypto::Sha256Hex(cfg_.auth.refresh_token.Reveal());
+  auto kept = s.find(kRefreshSecret);
+  auto seen = s.find(kConfiguredHash);
+  // A store from before the hash was kept knows no configured token: the kept one is used.
+  bool same = seen == s.end() || seen->second == configured;
+  if (kept != s.end() && !kept->second.empty() && same) {
+    oauth_->UseRefreshToken(kept->second);
+  } else if (kept != s.end()) {
+    Logger("connector.yammer")
+        ->info(
+            "the configured refresh token has changed since the last start: it is used "
+            "instead of the one kept");
+    secrets_.erase(kRefreshSecret);
+  }
+  secrets_[kConfiguredHash] = configured;
 }
 
 std::optional<std::string> YammerConnector::SelfUserId() const {
@@ -106,83 +137,201 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
   self->is_bot = true;  // the daemon's own account never counts (METRICS.md §9)
   sink.OnUser(*self);
 
+  // Everyone: All Company's members, and the directory likers named without an id are found in.
+  Group all_company;
+  all_company.network = cfg_.name;
+  all_company.id = MakeId(cfg_.name, kAllCompany);
+  all_company.name = "All Company";
+  std::map<std::string, std::string> by_permalink, by_name;
+  std::set<std::string> ambiguous;
+  bool users_complete = true;
   for (int page = 1;; ++page) {
     auto r = Get("/users.json?page=" + std::to_string(page), kOther);
-    if (!r.ok()) return r.status();
-    auto users = ParseUserPage(r->body, cfg_.name);
-    if (!users.ok()) return users.status();
-    for (auto& u : users->users) {
+    auto users = r.ok() ? ParseUserPage(r->body, cfg_.name) : Result<UserPage>(r.error());
+    if (!users.ok()) {
+      if (users.error().code == 401) return users.status();
+      Degrade("users", "the list of people (users.json) could not be read: " +
+                           users.error().message + "; All Company's members are unknown");
+      users_complete = false;
+      break;
+    }
+    for (size_t i = 0; i < users->users.size(); ++i) {
+      User& u = users->users[i];
       if (u.id == self->id) u.is_bot = true;
       sink.OnUser(u);
+      all_company.members.push_back(u.id);
+      std::string native = NativeId(u.id);
+      if (!users->permalinks[i].empty()) by_permalink[users->permalinks[i]] = native;
+      if (!u.name.empty()) {
+        auto [it, fresh] = by_name.emplace(u.name, native);
+        if (!fresh && it->second != native) ambiguous.insert(u.name);
+      }
     }
     if (static_cast<int>(users->users.size()) < kUsersPerPage) break;
   }
+  if (users_complete) {
+    by_permalink_ = std::move(by_permalink);
+    by_name_ = std::move(by_name);
+    ambiguous_names_ = std::move(ambiguous);
+    degraded_.erase("users");
+  }
+  all_company.members_known = users_complete;
+  sink.OnGroup(all_company);
 
   std::vector<GroupInfo> groups;
   if (!cfg_.communities.empty()) {
     for (const auto& gid : cfg_.communities) {
       auto r = Get("/groups/" + gid + ".json", kOther);
-      if (!r.ok()) return r.status();
-      auto g = ParseGroups(r->body);
-      if (!g.ok()) return g.status();
+      auto g = r.ok() ? ParseGroups(r->body) : Result<std::vector<GroupInfo>>(r.error());
+      if (!g.ok()) {
+        if (g.error().code == 401) return g.status();
+        // Its messages are still read from the company feed; only its name is missing.
+        Degrade("group " + gid, "community " + gid + " could not be read (" + g.error().message +
+                                    "); its messages are still read");
+        known_groups_.insert(gid);  // as it was stored before
+        continue;
+      }
+      degraded_.erase("group " + gid);
       groups.insert(groups.end(), g->begin(), g->end());
     }
   } else {
     for (int page = 1;; ++page) {
       auto r = Get("/groups.json?page=" + std::to_string(page), kOther);
-      if (!r.ok()) return r.status();
-      auto g = ParseGroups(r->body);
-      if (!g.ok()) return g.status();
+      auto g = r.ok() ? ParseGroups(r->body) : Result<std::vector<GroupInfo>>(r.error());
+      if (!g.ok()) {
+        if (g.error().code == 401) return g.status();
+        // The communities known so far stay; new ones are found in the company feed.
+        Degrade("groups",
+                "the list of communities (groups.json) could not be read: " + g.error().message);
+        break;
+      }
+      if (page == 1) degraded_.erase("groups");
       groups.insert(groups.end(), g->begin(), g->end());
       if (static_cast<int>(g->size()) < kUsersPerPage) break;
     }
   }
-  // The community list changes only when the whole sync succeeded.
-  std::vector<std::string> discovered;
   for (const auto& gi : groups) {
     Group g;
     g.network = cfg_.name;
     g.id = MakeId(cfg_.name, gi.native_id);
     g.name = gi.name;
-    for (int page = 1;; ++page) {
-      auto r =
-          Get("/users/in_group/" + gi.native_id + ".json?page=" + std::to_string(page), kOther);
-      if (!r.ok()) return r.status();
-      auto users = ParseUserPage(r->body, cfg_.name);
-      if (!users.ok()) return users.status();
-      for (const auto& u : users->users) g.members.push_back(u.id);
-      bool more =
-          users->more_available.value_or(static_cast<int>(users->users.size()) >= kUsersPerPage);
-      if (!more || users->users.empty()) break;
-    }
+    auto members = Members(gi.native_id);
+    g.members_known = members.has_value();
+    if (members) g.members = std::move(*members);
     sink.OnGroup(g);
-    discovered.push_back(gi.native_id);
+    known_groups_.insert(gi.native_id);
   }
-  discovered_groups_ = std::move(discovered);
   return Status::Ok();
 }
 
-void YammerConnector::Emit(const MessagePage& page, EventSink& sink,
-                           std::optional<Time> stop_before) {
+std::optional<std::vector<std::string>> YammerConnector::Members(const std::string& native_id) {
+  std::vector<std::string> members;
+  for (int page = 1;; ++page) {
+    auto r = Get("/users/in_group/" + native_id + ".json?page=" + std::to_string(page), kOther);
+    auto users = r.ok() ? ParseUserPage(r->body, cfg_.name) : Result<UserPage>(r.error());
+    if (!users.ok()) {
+      Degrade("members " + native_id, "the members of community " + native_id +
+                                          " could not be read (" + users.error().message +
+                                          "): its membership is unknown, its messages are read");
+      return std::nullopt;
+    }
+    for (const auto& u : users->users) members.push_back(u.id);
+    bool more =
+        users->more_available.value_or(static_cast<int>(users->users.size()) >= kUsersPerPage);
+    if (!more || users->users.empty()) break;
+  }
+  degraded_.erase("members " + native_id);
+  return members;
+}
+
+void YammerConnector::Degrade(const std::string& what, const std::string& why) {
+  auto [it, fresh] = degraded_.insert_or_assign(what, why);
+  (void)it;
+  if (fresh) Logger("connector.yammer")->warn("{}", why);
+}
+
+std::vector<std::string> YammerConnector::Degraded() const {
+  std::vector<std::string> out;
+  for (const auto& [what, why] : degraded_) out.push_back(why);
+  return out;
+}
+
+bool YammerConnector::Wanted(const std::string& group_id) const {
+  if (cfg_.communities.empty()) return true;
+  std::string native = NativeId(group_id);
+  return native == kAllCompany || std::find(cfg_.communities.begin(), cfg_.communities.end(),
+                                            native) != cfg_.communities.end();
+}
+
+void YammerConnector::Discover(const std::string& native_id, const std::string& name,
+                               EventSink& sink) {
+  Group g;
+  g.network = cfg_.name;
+  g.id = MakeId(cfg_.name, native_id);
+  g.name = name;
+  auto members = Members(native_id);
+  g.members_known = members.has_value();
+  if (members) g.members = std::move(*members);
+  sink.OnGroup(g);
+  known_groups_.insert(native_id);
+  Logger("connector.yammer")
+      ->info("community {} ({}) is not in the directory: its messages are kept all the same",
+             native_id, name);
+}
+
+std::optional<std::string> YammerConnector::ResolveLiker(const LikerRef& who) const {
+  if (auto it = by_permalink_.find(who.permalink);
+      !who.permalink.empty() && it != by_permalink_.end())
+    return it->second;
+  if (auto it = by_name_.find(who.full_name);
+      !who.full_name.empty() && it != by_name_.end() && !ambiguous_names_.count(who.full_name))
+    return it->second;
+  return std::nullopt;
+}
+
+void YammerConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& stats) {
+  std::set<std::string> wanted_ids;
   for (const auto& m : page.messages) {
-    if (stop_before && m.created_at < *stop_before) continue;
+    if (!Wanted(*m.group_id)) continue;
+    std::string group = NativeId(*m.group_id);
+    // Listed communities are described by the directory sync; with none listed, any community
+    // met in the feed is kept.
+    if (cfg_.communities.empty() && group != kAllCompany && !known_groups_.count(group)) {
+      std::string name = group;
+      for (const auto& [id, n] : page.groups)
+        if (id == group) name = n;
+      Discover(group, name, sink);
+    }
     sink.OnMessage(m);
+    wanted_ids.insert(m.id);
+    ++stats.messages;
   }
   for (const auto& l : page.likes) {
-    bool keep = true;
-    for (const auto& m : page.messages)
-      if (m.id == l.message_id && stop_before && m.created_at < *stop_before) keep = false;
-    if (keep) sink.OnReactionSnapshot(l.message_id, "like", l.reactions);
+    if (!wanted_ids.count(l.message_id)) continue;
+    std::vector<Reaction> reactions = l.reactions;
+    for (const auto& who : l.unresolved) {
+      if (auto id = ResolveLiker(who)) {
+        reactions.push_back(Reaction{l.message_id, MakeId(cfg_.name, *id), "like", std::nullopt});
+        continue;
+      }
+      // Nobody by that permalink or name: the like cannot be attributed, and is left out.
+      ++stats.likes_unresolved;
+      if (logged_likers_.insert(who.permalink + "|" + who.full_name).second)
+        Logger("connector.yammer")
+            ->debug("a like by '{}' ({}) names nobody in the directory: left out", who.full_name,
+                    who.permalink);
+    }
+    sink.OnReactionSnapshot(l.message_id, "like", reactions);
   }
 }
 
-Result<int64_t> YammerConnector::Walk(const std::string& gid, int64_t newer_than,
-                                      std::optional<Time> stop_before, EventSink& sink,
-                                      PollStats& stats, std::vector<std::string>* seen) {
+Result<int64_t> YammerConnector::Walk(int64_t newer_than, std::optional<Time> stop_before,
+                                      int64_t known_through, EventSink& sink, PollStats& stats,
+                                      std::map<std::string, std::vector<std::string>>* seen) {
   int64_t max_seen = newer_than;
   int64_t older_than = 0;
   for (;;) {
-    std::string q = "/messages/in_group/" + gid + ".json";
+    std::string q = "/messages.json";
     std::string sep = "?";
     if (newer_than > 0) {
       q += sep + "newer_than=" + std::to_string(newer_than);
@@ -192,19 +341,31 @@ Result<int64_t> YammerConnector::Walk(const std::string& gid, int64_t newer_than
     auto r = Get(q, kMessages, &stats.requests);
     if (!r.ok()) return r.error();
     auto page = ParseMessagePage(r->body, cfg_.name);
-    if (!page.ok()) return Result<int64_t>::Fail("in_group/" + gid + ": " + page.error().message);
+    if (!page.ok()) return Result<int64_t>::Fail("company feed: " + page.error().message);
     if (page->native_ids.empty()) break;
-    Emit(*page, sink, stop_before);
-    stats.messages += static_cast<int>(page->messages.size());
-    if (seen)
-      for (const auto& m : page->messages)
-        if (!stop_before || m.created_at >= *stop_before) seen->push_back(m.id);
     max_seen = std::max(max_seen, page->MaxId());
     older_than = page->MinId();
     bool reached_stop = false;
-    if (stop_before)
+    if (stop_before && older_than <= known_through)
       for (const auto& m : page->messages)
         if (m.created_at < *stop_before) reached_stop = true;
+    if (stop_before) {
+      // What is older than where the walk stops was read before (or is older than the
+      // backfill): left out.
+      std::set<std::string> old;
+      for (size_t i = page->messages.size(); i-- > 0;) {
+        const Message& m = page->messages[i];
+        if (m.created_at >= *stop_before || std::stoll(NativeId(m.id)) > known_through) continue;
+        old.insert(m.id);
+        page->messages.erase(page->messages.begin() + static_cast<std::ptrdiff_t>(i));
+        page->native_senders.erase(page->native_senders.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+      std::erase_if(page->likes, [&](const Likes& l) { return old.count(l.message_id) > 0; });
+    }
+    Emit(*page, sink, stats);
+    if (seen)
+      for (const auto& m : page->messages)
+        if (!stop_before || m.created_at >= *stop_before) (*seen)[*m.group_id].push_back(m.id);
     bool more =
         page->older_available.value_or(static_cast<int>(page->native_ids.size()) >= kPageSize);
     if (!more || reached_stop) break;
@@ -212,35 +373,42 @@ Result<int64_t> YammerConnector::Walk(const std::string& gid, int64_t newer_than
   return max_seen;
 }
 
-Status YammerConnector::PollCommunity(const std::string& gid, EventSink& sink, PollStats& stats,
-                                      bool refresh_now) {
-  const std::string newest_key = "newest:" + gid;
-  const std::string refreshed_key = "refreshed:" + gid;
+Status YammerConnector::PollFeed(EventSink& sink, PollStats& stats, bool refresh_now) {
   Time now = clock_.Now();
-  int64_t newest = CursorInt(newest_key);
+  int64_t newest = CursorInt(kNewestCursor);
   if (newest == 0) {
-    // First sight of the community: backfill everything since the configured start.
-    auto r = Walk(gid, 0, cfg_.backfill_since, sink, stats);
+    // First sight of the network: backfill everything since the configured start.
+    auto r = Walk(0, cfg_.backfill_since, INT64_MAX, sink, stats);
     if (!r.ok()) return r.status();
-    if (*r > 0) cursors_[newest_key] = std::to_string(*r);
+    if (*r > 0) cursors_[kNewestCursor] = std::to_string(*r);
     stats.advanced |= *r > 0;
-    cursors_[refreshed_key] = std::to_string(ToUnixMillis(now));
+    cursors_[kRefreshedCursor] = std::to_string(ToUnixMillis(now));
     return Status::Ok();
   }
-  auto r = Walk(gid, newest, std::nullopt, sink, stats);
-  if (!r.ok()) return r.status();
-  cursors_[newest_key] = std::to_string(*r);
-  stats.advanced |= *r > newest;
-  Time refreshed = FromUnixMillis(CursorInt(refreshed_key));
-  if (refresh_now || now - refreshed >= cfg_.refresh_interval) {
-    // Likes (and edits) come after a message was first seen: re-read the recent window.
-    // The whole window is read again, so what is no longer there has been deleted.
-    std::vector<std::string> seen;
-    auto f = Walk(gid, 0, now - cfg_.refresh_window, sink, stats, &seen);
-    if (!f.ok()) return f.status();
-    sink.OnPresent(MakeId(cfg_.name, gid), now - cfg_.refresh_window, now, seen);
-    cursors_[refreshed_key] = std::to_string(ToUnixMillis(now));
+  Time refreshed = FromUnixMillis(CursorInt(kRefreshedCursor));
+  if (!refresh_now && now - refreshed < cfg_.refresh_interval) {
+    auto r = Walk(newest, std::nullopt, 0, sink, stats);
+    if (!r.ok()) return r.status();
+    cursors_[kNewestCursor] = std::to_string(*r);
+    stats.advanced |= *r > newest;
+    return Status::Ok();
   }
+  // Likes (and edits) come after a message was first seen: the recent window is read again,
+  // in place of this poll's newer_than read (it brings the new messages too). The whole window
+  // is read, so what is no longer there has been deleted.
+  Time from = now - cfg_.refresh_window;
+  std::map<std::string, std::vector<std::string>> seen;
+  auto r = Walk(0, from, newest, sink, stats, &seen);
+  if (!r.ok()) return r.status();
+  std::set<std::string> groups;
+  for (const auto& g : known_groups_) groups.insert(MakeId(cfg_.name, g));
+  groups.insert(MakeId(cfg_.name, kAllCompany));
+  for (const auto& [g, ids] : seen) groups.insert(g);
+  for (const auto& g : groups)
+    if (Wanted(g)) sink.OnPresent(g, from, now, seen[g]);
+  cursors_[kNewestCursor] = std::to_string(std::max(*r, newest));
+  stats.advanced |= *r > newest;
+  cursors_[kRefreshedCursor] = std::to_string(ToUnixMillis(now));
   return Status::Ok();
 }
 
@@ -263,10 +431,10 @@ Status YammerConnector::ExportBackfill(EventSink& sink, PollStats& stats) {
     stats.requests += static_cast<int>(requester_.counters().requests - before);
     if (!res.ok()) return Status::Fail("Data Export: " + res.error().message);
     if (res->status == 401 || res->status == 403) {
-      // Only a verified admin may export: go on with the feeds rather than fail every poll.
+      // Only a verified admin may export: go on with the feed rather than fail every poll.
       log->error(
           "Data Export refused (HTTP {}): the service account must be a verified admin; "
-          "backfilling from the community feeds instead",
+          "backfilling from the company feed instead",
           res->status);
       cursors_[kExportCursor] = "refused";
       return Status::Ok();
@@ -282,28 +450,20 @@ Status YammerConnector::ExportBackfill(EventSink& sink, PollStats& stats) {
       }
       return data.status();
     }
-    std::vector<std::string> wanted =
-        cfg_.communities.empty() ? discovered_groups_ : cfg_.communities;
-    std::set<std::string> keep;
-    for (const auto& g : wanted) keep.insert(MakeId(cfg_.name, g));
     for (auto& u : data->users) {
       if (self_native_ && u.id == MakeId(cfg_.name, *self_native_)) u.is_bot = true;
       sink.OnUser(u);
     }
     for (const auto& m : data->messages) {
-      // Every community when none are listed; otherwise the listed ones.
-      if (!cfg_.communities.empty() && !keep.count(*m.group_id)) continue;
+      if (!Wanted(*m.group_id)) continue;
       sink.OnMessage(m);
       ++stats.messages;
     }
     if (data->max_message_id > 0) {
       // Ids grow with time across the network: anything newer than the export's newest
-      // message came after `until`, so each feed goes on from there.
-      std::set<std::string> groups(wanted.begin(), wanted.end());
-      if (cfg_.communities.empty()) groups.insert(data->group_ids.begin(), data->group_ids.end());
-      for (const auto& g : groups)
-        if (CursorInt("newest:" + g) < data->max_message_id)
-          cursors_["newest:" + g] = std::to_string(data->max_message_id);
+      // message came after `until`, so the company feed goes on from there.
+      if (CursorInt(kNewestCursor) < data->max_message_id)
+        cursors_[kNewestCursor] = std::to_string(data->max_message_id);
       stats.advanced = true;
     }
     cursors_[kExportCursor] = FormatIso(until);
@@ -318,36 +478,38 @@ PollStats YammerConnector::Poll(EventSink& sink, bool refresh_now) {
   if (cfg_.export_backfill && !cursors_.count(kExportCursor)) {
     auto s = ExportBackfill(sink, stats);
     if (!s.ok()) {
-      // The feeds wait: backfilling them now would make the export pointless.
+      // The feed waits: backfilling it now would make the export pointless.
       Logger("connector.yammer")->warn("{}", s.message());
       stats.errors.push_back(s.message());
       return stats;
     }
   }
-  const auto& groups = cfg_.communities.empty() ? discovered_groups_ : cfg_.communities;
-  for (const auto& gid : groups) {
-    Time now = clock_.Now();
-    auto last = last_poll_.find(gid);
-    if (last != last_poll_.end() && now - last->second < kMinFeedInterval) {
-      if (!refresh_now) continue;
-      if (!clock_.SleepUntil(last->second + kMinFeedInterval)) break;  // never faster than that
-      now = clock_.Now();
-    }
-    last_poll_[gid] = now;
-    auto s = PollCommunity(gid, sink, stats, refresh_now);
-    if (!s.ok()) {
-      Logger("connector.yammer")->warn("community {}: {}", gid, s.message());
-      stats.errors.push_back("community " + gid + ": " + s.message());
-    }
+  // One feed sees everything the account can see, All Company's messages included (§1.4);
+  // never read more than once a minute.
+  Time now = clock_.Now();
+  if (last_poll_ && now - *last_poll_ < kMinFeedInterval) {
+    if (!refresh_now) return stats;
+    if (!clock_.SleepUntil(*last_poll_ + kMinFeedInterval)) return stats;
+  }
+  last_poll_ = clock_.Now();
+  auto s = PollFeed(sink, stats, refresh_now);
+  if (!s.ok()) {
+    Logger("connector.yammer")->warn("company feed: {}", s.message());
+    stats.errors.push_back("company feed: " + s.message());
   }
   return stats;
 }
 
+namespace {
+// A post names people as @Name (the API documents no mention field for posting).
+std::string BodyOf(const PostRequest& r) {
+  return RenderMentions(r.body, [](const MentionRef& m) { return "@" + m.name; });
+}
+}  // namespace
+
 Result<Posted> YammerConnector::Post(const PostRequest& req) {
   json::Writer w;
-  // A post names people as @Name (the API documents no mention field for posting).
-  w.BeginObject().Key("body").String(
-      RenderMentions(req.body, [](const MentionRef& m) { return "@" + m.name; }));
+  w.BeginObject().Key("body").String(BodyOf(req));
   if (req.reply_to)
     w.Key("replied_to_id").String(*req.reply_to);
   else
@@ -390,7 +552,7 @@ Status YammerConnector::Acknowledge(const std::string& native_message_id) {
   return Status::Ok();
 }
 
-Result<std::optional<Posted>> YammerConnector::FindPosted(const PostRequest& req, Time since) {
+Result<std::vector<Posted>> YammerConnector::FindPosted(const PostRequest& req, Time since) {
   if (!self_native_) {
     auto me = Get("/users/current.json", kOther);
     if (!me.ok()) return me.error();
@@ -398,8 +560,12 @@ Result<std::optional<Posted>> YammerConnector::FindPosted(const PostRequest& req
     if (!self.ok()) return self.error();
     self_native_ = NativeId(self->id);
   }
+  // The service account's messages of the place since then, with the same text (§1.4: feeds
+  // newest first; body.plain is what was sent).
   std::string feed = req.reply_to ? "/messages/in_thread/" + *req.reply_to + ".json"
                                   : "/messages/in_group/" + req.group_id + ".json";
+  const std::string want = TextKey(BodyOf(req));
+  std::vector<Posted> found;
   int64_t older_than = 0;
   for (int pages = 0; pages < 50; ++pages) {
     auto r = Get(feed + (older_than ? "?older_than=" + std::to_string(older_than) : ""), kMessages);
@@ -410,14 +576,18 @@ Result<std::optional<Posted>> YammerConnector::FindPosted(const PostRequest& req
     bool older = false;
     for (size_t i = 0; i < page->messages.size(); ++i) {
       const auto& m = page->messages[i];
-      if (m.created_at < since) older = true;
-      if (page->native_senders[i] == *self_native_ && m.text.find(req.marker) != std::string::npos)
-        return std::optional<Posted>(Posted{NativeId(m.id), m.created_at});
+      if (m.created_at < since) {
+        older = true;
+        continue;
+      }
+      if (page->native_senders[i] == *self_native_ && TextKey(m.text) == want)
+        found.push_back(Posted{NativeId(m.id), m.created_at});
     }
     older_than = page->MinId();
     if (older || !page->older_available.value_or(page->native_ids.size() >= kPageSize)) break;
   }
-  return std::optional<Posted>();
+  std::reverse(found.begin(), found.end());  // oldest first
+  return found;
 }
 
 }  // namespace learnloop::connectors::yammer

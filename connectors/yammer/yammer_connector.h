@@ -1,9 +1,10 @@
 #pragma once
-// Viva Engage (Yammer) REST v1: incremental polling per community with persisted cursors,
-// backfill, a refresh of recent messages (likes arrive after a message was first seen), users
-// and groups sync, and posting.
+// Viva Engage (Yammer) REST v1: the company feed (every message the account can see, All
+// Company's included) read incrementally with a persisted cursor, backfill, a re-read of recent
+// messages (likes arrive after a message was first seen), users and groups sync, and posting.
 #include <map>
 #include <memory>
+#include <set>
 
 #include "config/config.h"
 #include "connectors/common/http.h"
@@ -24,10 +25,15 @@ class YammerConnector final : public Connector, public Poster {
   PollStats Poll(EventSink& sink, bool refresh_now = false) override;
   Cursors GetCursors() const override { return cursors_; }
   void RestoreCursors(const Cursors& c) override;
+  // The newest refresh token (Entra rotates it) and a hash of the configured one: a configured
+  // token that changed since wins over the kept one.
+  Cursors GetSecrets() const override { return secrets_; }
+  void RestoreSecrets(const Cursors& s) override;
   std::optional<std::string> SelfUserId() const override;
+  std::vector<std::string> Degraded() const override;
 
   Result<Posted> Post(const PostRequest& r) override;
-  Result<std::optional<Posted>> FindPosted(const PostRequest& r, Time since) override;
+  Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) override;
   // A like by the service account (POST messages/liked_by/current.json, §1.6).
   Status Acknowledge(const std::string& native_message_id) override;
 
@@ -36,16 +42,29 @@ class YammerConnector final : public Connector, public Poster {
  private:
   Result<http::Response> Get(const std::string& path, const std::string& bucket,
                              int* requests = nullptr);
-  // The first backfill from the Data Export: one request for the whole network; the community
-  // cursors then start at its newest message.
+  // The first backfill from the Data Export: one request for the whole network; the company
+  // feed then goes on from its newest message.
   Status ExportBackfill(EventSink& sink, PollStats& stats);
-  Status PollCommunity(const std::string& gid, EventSink& sink, PollStats& stats, bool refresh_now);
-  // Pages a community feed newest-first from `newer_than` (0: from the beginning), stopping
-  // at messages older than `stop_before`. Returns the highest id seen.
-  // `seen`, when given, collects the ids of the messages emitted.
-  Result<int64_t> Walk(const std::string& gid, int64_t newer_than, std::optional<Time> stop_before,
-                       EventSink& sink, PollStats& stats, std::vector<std::string>* seen = nullptr);
-  void Emit(const MessagePage& page, EventSink& sink, std::optional<Time> stop_before);
+  Status PollFeed(EventSink& sink, PollStats& stats, bool refresh_now);
+  // Pages the company feed newest first, from the top or (newer_than > 0) down to that id.
+  // With `stop_before`, stops after the page that reaches a message created before it whose
+  // id is at most `known_through` (older ones were read before). Returns the highest id seen;
+  // `seen`, when given, gets the ids of the messages created at or after `stop_before`, by
+  // group.
+  Result<int64_t> Walk(int64_t newer_than, std::optional<Time> stop_before, int64_t known_through,
+                       EventSink& sink, PollStats& stats,
+                       std::map<std::string, std::vector<std::string>>* seen = nullptr);
+  void Emit(const MessagePage& page, EventSink& sink, PollStats& stats);
+  // Messages of the network's communities are kept, or of the listed ones; All Company's always.
+  bool Wanted(const std::string& group_id) const;
+  // A group the directory did not list, met in the feed: described from the page and its
+  // members read, so that it is kept like any community.
+  void Discover(const std::string& native_id, const std::string& name, EventSink& sink);
+  // Members of a community (users/in_group); nullopt when the ESN refused to say.
+  std::optional<std::vector<std::string>> Members(const std::string& native_id);
+  std::optional<std::string> ResolveLiker(const LikerRef& who) const;
+  // Says once (at warn) that something works only in part; `what` identifies it.
+  void Degrade(const std::string& what, const std::string& why);
   int64_t CursorInt(const std::string& key) const;
 
   config::NetworkConfig cfg_;
@@ -56,9 +75,15 @@ class YammerConnector final : public Connector, public Poster {
   http::Requester requester_;
   std::string base_;
   std::optional<std::string> self_native_;
-  std::vector<std::string> discovered_groups_;
-  std::map<std::string, Time> last_poll_;
+  std::set<std::string> known_groups_;  // native ids of the communities described so far
+  // The directory, for likers named without an id: permalink and full name → native id.
+  std::map<std::string, std::string> by_permalink_, by_name_;
+  std::set<std::string> ambiguous_names_;
+  std::set<std::string> logged_likers_;
+  std::map<std::string, std::string> degraded_;  // what → why
+  std::optional<Time> last_poll_;                // of the company feed
   Cursors cursors_;
+  Cursors secrets_;
 };
 
 }  // namespace learnloop::connectors::yammer

@@ -64,14 +64,49 @@ TEST(Auth, ExpiringAndRevokedTokensCostNothing) {
   EXPECT_EQ(*json::GetInt64(stats, "unauthorized"), 1);
   EXPECT_GT(*json::GetInt64(stats.at("requests"), "token"), 4 * 24 / 2);  // renewed ~hourly
   EXPECT_EQ(run.Get("/_sim/bot_posts").as_array().size(), 4u);  // Monday to Thursday, 10:00
-  // The rotated refresh token was kept; after a restart it is the one redeemed, so the
-  // configured one may be revoked.
-  auto kept = run.store->GetCursor("yammer:cursor:auth.refresh_token");
+  // The rotated refresh token was kept, among the secrets (not the cursors), with a hash of the
+  // configured one (never the token itself).
+  EXPECT_FALSE(run.store->GetCursor("yammer:cursor:auth.refresh_token"));
+  auto kept = run.store->GetSecret("yammer:auth.refresh_token");
   ASSERT_TRUE(kept.has_value());
   EXPECT_NE(*kept, "rt-initial");
+  auto hash = run.store->GetSecret("yammer:auth.configured_sha256");
+  ASSERT_TRUE(hash.has_value());
+  EXPECT_EQ(hash->find("rt-initial"), std::string::npos);
+  auto tokens = [&](const std::string& body) {
+    connectors::http::Request r;
+    r.method = "POST";
+    r.url = run.sim.base_url() + "/_sim/tokens";
+    r.body = body;
+    ASSERT_TRUE(run.http->Send(r).ok());
+  };
+  // After a restart the kept one is redeemed: the configured one may have been revoked.
+  tokens(R"({"revoke_refresh": true, "add_refresh": ")" + *kept + R"("})");
+  {
+    daemon::Daemon again(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(again.Start().ok());
+    EXPECT_TRUE(again.SyncUntilCaughtUp().ok());
+  }
+  // The operator configures a new refresh token (the kept one is revoked): the configured one
+  // differs from the one last seen, so it wins.
+  tokens(R"({"revoke_refresh": true, "add_refresh": "rt-second"})");
   config::Config cfg = *run.cfg;
-  cfg.networks[0].auth.refresh_token = Secret::FromValue("rt-unknown");
-  daemon::Daemon again(cfg, *run.store, *run.clock);
-  ASSERT_TRUE(again.Start().ok());
-  EXPECT_TRUE(again.SyncUntilCaughtUp().ok());
+  cfg.networks[0].auth.refresh_token = Secret::FromValue("rt-second");
+  {
+    daemon::Daemon again(cfg, *run.store, *run.clock);
+    auto s = again.Start();
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_TRUE(again.SyncUntilCaughtUp().ok());
+  }
+  EXPECT_NE(*run.store->GetSecret("yammer:auth.configured_sha256"), *hash);
+  // Every refresh token revoked, and no new one configured: the start fails and says what to do.
+  tokens(R"({"revoke_refresh": true})");
+  daemon::Daemon refused(cfg, *run.store, *run.clock);
+  auto s = refused.Start();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("invalid_grant"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("get a new refresh token and put it in this network's "
+                             "auth.refresh_token"),
+            std::string::npos)
+      << s.message();
 }

@@ -81,7 +81,7 @@ TEST(Cli, DemoRunsAndWritesReports) {
       RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
   EXPECT_EQ(a.code, 0) << a.text;
   EXPECT_EQ(a.text, b.text);
-  EXPECT_NE(a.text.find("\"definitions_version\":3"), std::string::npos);
+  EXPECT_NE(a.text.find("\"definitions_version\":4"), std::string::npos);
   // A replay rebuilds a store: it refuses one that holds messages, and needs the archive.
   EXPECT_EQ(RunCli("replay --config " + cfg.string()).code, 2);
   auto refused = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string());
@@ -282,5 +282,40 @@ TEST(Cli, OperatorsSteerACampaignOnTheDaemonsStore) {
   EXPECT_EQ((*store)->GetCursor("campaign:quiz:operator").value_or(""), "resumed");
   EXPECT_TRUE((*store)->GetCursor("campaign:quiz:skip_through").has_value());
   EXPECT_EQ((*store)->UnfinishedOutbox().size(), 1u);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, CommandsThatDoNotTalkToTheEsnNeedNoEsnSecrets) {
+  fs::path dir = fs::temp_directory_path() / ("learnloop-cli-secrets-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  unsetenv("LEARNLOOP_CLI_UNSET_TOKEN");
+  std::ofstream(dir / "c.yaml") << "timezone: Europe/Berlin\nstore: {path: "
+                                << (dir / "s.db").string()
+                                << "}\nnetworks:\n  - type: yammer\n"
+                                   "    token: ${LEARNLOOP_CLI_UNSET_TOKEN}\n";
+  std::string config = " --config " + (dir / "c.yaml").string();
+  for (const std::string& cmd : std::vector<std::string>{
+           "export --out " + (dir / "x").string(), "report --week 2026-W45 --format json",
+           "forget yammer:1490000001", "campaigns list " + (dir / "c.yaml").string()}) {
+    auto out = RunCli(cmd + config);
+    EXPECT_EQ(out.code, 0) << cmd << ": " << out.text;
+    EXPECT_EQ(out.text.find("is not set"), std::string::npos) << cmd << ": " << out.text;
+  }
+  auto people = RunCli("people opt-out yammer:1490000001" + config);
+  EXPECT_EQ(people.text.find("is not set"), std::string::npos) << people.text;
+  // Those that talk to the ESN say which secret is missing, where, and stop.
+  for (const std::string& cmd :
+       std::vector<std::string>{"sync" + config, "check-config " + (dir / "c.yaml").string()}) {
+    auto out = RunCli(cmd);
+    EXPECT_EQ(out.code, 2) << cmd << ": " << out.text;
+    EXPECT_NE(out.text.find("c.yaml:5:12: 'token': environment variable LEARNLOOP_CLI_UNSET_TOKEN "
+                            "is not set"),
+              std::string::npos)
+        << out.text;
+  }
+  // The store (live secrets, what people wrote) is readable by its owner only.
+  auto mode = fs::status(dir / "s.db").permissions();
+  EXPECT_EQ(mode & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
   fs::remove_all(dir);
 }

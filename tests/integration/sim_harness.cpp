@@ -75,7 +75,10 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
     const TruthMsg& t = *it->second;
     if (m.deleted != t.deleted)
       problems << m.id << (t.deleted ? " was deleted" : " is not deleted") << "\n";
-    std::string group = t.network == "teams" ? "teams:" + truth.channel_of.at(t.group) : Y(t.group);
+    // Viva Engage messages without a group were posted to All Company.
+    std::string group = t.network == "teams" ? "teams:" + truth.channel_of.at(t.group)
+                        : t.group            ? Y(t.group)
+                                             : std::string("yammer:all-company");
     if (m.thread_id != MessageId(truth, t, t.thread) ||
         m.reply_to_id.value_or("") != (t.parent ? MessageId(truth, t, t.parent) : "") ||
         m.author_id != UserId(truth, t.network, t.sender) || m.created_at != t.created ||
@@ -182,6 +185,11 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
       service_url: SIM_URL/bf/
       token_url: SIM_URL/botframework.com/oauth2/v2.0/token
       openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration)";
+  // The same, with the bot an app registration of its own (esn-sim's --bot-client-id sim-bot).
+  for (size_t p; (p = yaml.find("TEAMS_NETWORK_OWN_BOT")) != std::string::npos;)
+    yaml.replace(p, 21,
+                 teams_network +
+                     "\n      client_id: sim-bot\n      client_secret: ${LEARNLOOP_IT_BOT_SECRET}");
   for (size_t p; (p = yaml.find("TEAMS_NETWORK")) != std::string::npos;)
     yaml.replace(p, 13, teams_network);
   for (size_t p; (p = yaml.find("BASE_URL")) != std::string::npos;)

@@ -234,7 +234,7 @@ TEST_F(SimHttp, DeltaRoundsListEveryRootOnceThenOnlyWhatChanged) {
       channel_group = *json::GetInt64(g, "id");
   std::set<std::string> roots;
   for (const auto& m : truth.at("messages").as_array())
-    if (*json::GetInt64(m, "group_id") == channel_group && !json::GetInt64(m, "replied_to_id"))
+    if (json::GetInt64(m, "group_id") == channel_group && !json::GetInt64(m, "replied_to_id"))
       roots.insert(std::to_string(*json::GetInt64(m, "id")));
   EXPECT_EQ(first, roots);
   ASSERT_FALSE(link.empty());
@@ -249,18 +249,25 @@ TEST_F(SimHttp, DeltaRoundsListEveryRootOnceThenOnlyWhatChanged) {
                    .at(g.at("members").as_array().size() - 1)
                    .as_number()
                    .to_int64();
-  const std::string old_root = *roots.begin();
+  // Someone answers in one old thread, and reacts to the root of another: a change of the root
+  // brings it back into the next round; a new reply does not (which the reference cannot say,
+  // §2.6: esn-sim offers the other way with --delta-replies-bring-root).
+  auto it = roots.begin();
+  const std::string answered = *it++, reacted = *it;
   Send("POST", "/_sim/reply",
-       "{\"user_id\":" + std::to_string(member) + ",\"replied_to_id\":" + old_root +
+       "{\"user_id\":" + std::to_string(member) + ",\"replied_to_id\":" + answered +
            ",\"body\":\"late reply\"}");
+  Send("POST", "/_sim/react",
+       "{\"user_id\":" + std::to_string(member) + ",\"message_id\":" + reacted + "}");
   token = GraphToken();  // the first one has expired meanwhile
   auto [second, link2] = round(link);
-  EXPECT_TRUE(second.count(old_root));
+  EXPECT_FALSE(second.count(answered));
+  EXPECT_TRUE(second.count(reacted));
   EXPECT_LT(second.size(), first.size() + 100);
   auto truth2 = Json(Send("GET", "/_sim/truth"));
   for (const auto& m : truth2.at("messages").as_array()) {  // every new root is in the second round
     std::string id = std::to_string(*json::GetInt64(m, "id"));
-    if (*json::GetInt64(m, "group_id") == channel_group && !json::GetInt64(m, "replied_to_id") &&
+    if (json::GetInt64(m, "group_id") == channel_group && !json::GetInt64(m, "replied_to_id") &&
         !roots.count(id)) {
       EXPECT_TRUE(second.count(id)) << id;
     }
@@ -463,7 +470,7 @@ TEST_F(SimHttp, ChangeNotificationsValidateDeliverRetryAndSendLifecycleEvents) {
                    .to_int64();
     }
   for (const auto& m : truth.at("messages").as_array())
-    if (*json::GetInt64(m, "group_id") == group && !json::GetInt64(m, "replied_to_id"))
+    if (json::GetInt64(m, "group_id") == group && !json::GetInt64(m, "replied_to_id"))
       root = *json::GetInt64(m, "id");
   ASSERT_NE(root, 0);
   auto reply = [&] {
@@ -825,4 +832,67 @@ TEST_F(SimHttp, TheBotEditsAndDeletesItsOwnMessages) {
   msg = Json(Send("GET", graph_url, "", GraphToken()));
   EXPECT_TRUE(json::GetString(msg, "deletedDateTime"));
   EXPECT_EQ(Send("DELETE", activity_url, "", bot).status, 404);
+}
+
+TEST(SimHttpVariant, WithTheOptionARepliesRootComesBackIntoTheNextDeltaRound) {
+  daemon::SimProcess sim;
+  auto s = sim.Start(daemon::FindSimBinary(),
+                     {"--people", "60", "--seed", "4", "--start", "2026-11-02T09:00:00Z",
+                      "--history-days", "5", "--teams", "1", "--delta-replies-bring-root"});
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto client = http::MakeClient(std::chrono::seconds{20});
+  auto send = [&](const std::string& method, const std::string& url, const std::string& body,
+                  const std::string& token = "", const std::string& type = "application/json") {
+    http::Request r;
+    r.method = method;
+    r.url = url.rfind("http", 0) == 0 ? url : sim.base_url() + url;
+    r.body = body;
+    r.content_type = type;
+    if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
+    auto res = client->Send(r);
+    return res.ok() ? json::Parse(res->body).value() : json::Value();
+  };
+  std::string token = *json::GetString(
+      send("POST", "/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token",
+           "client_id=sim-app&client_secret=sim-secret&grant_type=client_credentials&scope=" +
+               http::UrlEncode("https://graph.microsoft.com/.default"),
+           "", "application/x-www-form-urlencoded"),
+      "access_token");
+  auto truth = send("GET", "/_sim/truth", "");
+  std::string team, channel;
+  int64_t group = 0, member = 0;
+  for (const auto& g : truth.at("groups").as_array())
+    if (auto t = json::GetString(g, "team_id"); t && team.empty()) {
+      team = *t;
+      channel = *json::GetString(g, "channel_id");
+      group = *json::GetInt64(g, "id");
+      member = g.at("members")
+                   .as_array()
+                   .at(g.at("members").as_array().size() - 1)
+                   .as_number()
+                   .to_int64();  // not the bot
+    }
+  std::string root;
+  for (const auto& m : truth.at("messages").as_array())
+    if (json::GetInt64(m, "group_id") == group && !json::GetInt64(m, "replied_to_id"))
+      root = std::to_string(*json::GetInt64(m, "id"));
+  ASSERT_FALSE(root.empty());
+  std::string url = "/v1.0/teams/" + team + "/channels/" + channel + "/messages/delta?$top=50";
+  std::string delta;
+  for (int i = 0; i < 50 && !url.empty(); ++i) {
+    auto page = send("GET", url, "", token);
+    url = json::GetString(page, "@odata.nextLink").value_or("");
+    delta = json::GetString(page, "@odata.deltaLink").value_or(delta);
+  }
+  ASSERT_FALSE(delta.empty());
+  send("POST", "/_sim/reply",
+       "{\"user_id\":" + std::to_string(member) + ",\"replied_to_id\":" + root +
+           ",\"body\":\"late reply\"}");
+  std::set<std::string> next;
+  for (url = delta; !url.empty();) {
+    auto page = send("GET", url, "", token);
+    for (const auto& m : page.at("value").as_array()) next.insert(*json::GetString(m, "id"));
+    url = json::GetString(page, "@odata.nextLink").value_or("");
+  }
+  EXPECT_EQ(next, std::set<std::string>{root});
 }

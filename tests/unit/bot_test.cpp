@@ -33,13 +33,14 @@ struct FakePoster : connectors::Poster {
     liked.push_back(id);
     return Status::Ok();
   }
-  Result<std::optional<connectors::Posted>> FindPosted(const connectors::PostRequest& r,
-                                                       Time) override {
+  Result<std::vector<connectors::Posted>> FindPosted(const connectors::PostRequest& r,
+                                                     Time) override {
+    std::vector<connectors::Posted> found;
     for (size_t i = 0; i < posts.size(); ++i)
-      if (posts[i].body.find(r.marker) != std::string::npos)
-        return std::optional<connectors::Posted>(
-            connectors::Posted{std::to_string(1001 + i), clock->Now()});
-    return std::optional<connectors::Posted>();
+      if (posts[i].body == r.body && posts[i].group_id == r.group_id &&
+          posts[i].reply_to == r.reply_to)
+        found.push_back(connectors::Posted{std::to_string(1001 + i), clock->Now()});
+    return found;
   }
 };
 
@@ -107,7 +108,7 @@ TEST_F(BotFixture, APostThatWentOutDespiteAnErrorIsNotPostedAgain) {
   clock.Advance(std::chrono::minutes{1});
   bot::Bot after_crash(cfg, *store, clock, {{"yammer", &poster}});
   after_crash.Dispatch();
-  EXPECT_EQ(poster.posts.size(), 1u);  // found by its marker, not re-posted
+  EXPECT_EQ(poster.posts.size(), 1u);  // found by its text, not re-posted
   EXPECT_EQ(after_crash.stats().reconciled, 1);
   EXPECT_EQ(store->AllPrompts().size(), 1u);
 }

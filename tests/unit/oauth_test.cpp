@@ -23,8 +23,8 @@ std::string TokenBody(const std::string& token, int expires_in, const std::strin
 }
 
 http::OAuthSettings Graph() {
-  return {"https://login.example/t/oauth2/v2.0/token", "app", Secret::FromValue("s3cret"),
-          "https://graph.microsoft.com/.default", Secret()};
+  return {"https://login.example/t/oauth2/v2.0/token", "app",    Secret::FromValue("s3cret"),
+          "https://graph.microsoft.com/.default",      Secret(), ""};
 }
 
 std::string AuthOf(const http::Request& r) {
@@ -60,9 +60,12 @@ TEST(OAuth, ClientCredentialsAreCachedAndRenewedBeforeExpiry) {
 TEST(OAuth, ARefreshTokenIsRedeemedAndItsSuccessorKept) {
   FakeClient client;
   ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
-  http::OAuthSettings s{"https://login.example/t/oauth2/v2.0/token", "app", Secret(),
+  http::OAuthSettings s{"https://login.example/t/oauth2/v2.0/token",
+                        "app",
+                        Secret(),
                         "https://www.yammer.com/.default offline_access",
-                        Secret::FromValue("rt-1")};
+                        Secret::FromValue("rt-1"),
+                        ""};
   http::OAuthTokenSource src(client, clock, s, "test");
   std::vector<std::string> rotated;
   src.OnRotate([&](const std::string& t) { rotated.push_back(t); });

@@ -1,6 +1,8 @@
 // esn-sim's own behaviour, through its request handler (the HTTP tests are in integration/).
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "core/json.h"
 #include "sim/simulator.h"
 
@@ -244,9 +246,108 @@ TEST(Sim, ControlApiReactsAsAPerson) {
   EXPECT_EQ(s.Handle(react).status, 200);
   auto one = *json::Parse(Get(s, "/api/v1/messages/" + std::to_string(msg) + ".json").body);
   bool found = false;
+  std::string permalink;  // the person's, as liked_by names them
+  for (const auto& u : truth.at("users").as_array())
+    if (*json::GetInt64(u, "id") == person) {
+      std::string email = *json::GetString(u, "email");
+      permalink = email.substr(0, email.find('@'));
+    }
   for (const auto& n : one.at("messages").as_array().at(0).at("liked_by").at("names").as_array())
-    found |= *json::GetInt64(n, "user_id") == person;
+    found |= json::GetInt64(n, "user_id") == person || json::GetString(n, "permalink") == permalink;
   EXPECT_TRUE(found);
+}
+
+TEST(Sim, AllCompanyMessagesHaveNoGroupAndAreOnlyInTheCompanyFeed) {
+  sim::Simulator s(Options());
+  auto truth = *json::Parse(Get(s, "/_sim/truth").body);
+  std::set<int64_t> company, in_groups;
+  for (const auto& m : truth.at("messages").as_array()) {
+    if (*json::GetString(m, "network") != "yammer" || *json::GetBool(m, "system")) continue;
+    (json::GetInt64(m, "group_id") ? in_groups : company).insert(*json::GetInt64(m, "id"));
+  }
+  ASSERT_GT(company.size(), 5u);
+  ASSERT_GT(in_groups.size(), 10 * company.size() / 2);  // a tenth as many threads, about
+  // Paged through, the company feed has both, and All Company's come without a group_id.
+  std::set<int64_t> feed_company, feed_groups;
+  std::string older;
+  for (int page = 0; page < 500; ++page) {
+    auto r =
+        *json::Parse(Get(s, "/api/v1/messages.json",
+                         older.empty() ? std::map<std::string, std::string>{}
+                                       : std::map<std::string, std::string>{{"older_than", older}})
+                         .body);
+    const auto& msgs = r.at("messages").as_array();
+    if (msgs.size() == 0) break;
+    for (const auto& m : msgs) {
+      if (*json::GetBool(m, "system_message")) continue;
+      (json::Find(m, "group_id") ? feed_groups : feed_company).insert(*json::GetInt64(m, "id"));
+    }
+    older = std::to_string(*json::GetInt64(msgs.at(msgs.size() - 1), "id"));
+  }
+  std::set<int64_t> visible_company, visible_groups;  // deleted ones are not in feeds
+  for (const auto& m : truth.at("messages").as_array())
+    if (*json::GetString(m, "network") == "yammer" && !*json::GetBool(m, "system") &&
+        !*json::GetBool(m, "deleted"))
+      (json::GetInt64(m, "group_id") ? visible_groups : visible_company)
+          .insert(*json::GetInt64(m, "id"));
+  EXPECT_EQ(feed_company, visible_company);
+  EXPECT_EQ(feed_groups, visible_groups);
+  // No community feed has them, and All Company is no group of the directory.
+  for (const auto& g : truth.at("groups").as_array()) {
+    if (json::GetBool(g, "company_wide").value_or(false)) {
+      auto r =
+          Get(s, "/api/v1/messages/in_group/" + std::to_string(*json::GetInt64(g, "id")) + ".json");
+      EXPECT_EQ(r.status, 404);
+    }
+  }
+}
+
+TEST(Sim, ACommunityHiddenFromTheDirectoryStillHasItsFeedAndMembers) {
+  sim::Simulator s(Options());
+  auto truth = *json::Parse(Get(s, "/_sim/truth").body);
+  int64_t hidden = 0;
+  for (const auto& g : truth.at("groups").as_array())
+    if (!json::GetBool(g, "listed").value_or(true)) hidden = *json::GetInt64(g, "id");
+  ASSERT_NE(hidden, 0);
+  auto groups = *json::Parse(Get(s, "/api/v1/groups.json").body);
+  for (const auto& g : groups.as_array()) EXPECT_NE(*json::GetInt64(g, "id"), hidden);
+  std::string id = std::to_string(hidden);
+  EXPECT_EQ(Get(s, "/api/v1/groups/" + id + ".json").status, 200);
+  EXPECT_EQ(Get(s, "/api/v1/users/in_group/" + id + ".json").status, 200);
+  EXPECT_EQ(Get(s, "/api/v1/messages/in_group/" + id + ".json").status, 200);
+  // A refused member list, as without the permission.
+  sim::SimRequest set;
+  set.method = "POST";
+  set.path = "/_sim/faults";
+  set.body = "{\"members_forbidden\": [\"" + id + "\"]}";
+  EXPECT_EQ(s.Handle(set).status, 200);
+  EXPECT_EQ(Get(s, "/api/v1/users/in_group/" + id + ".json").status, 403);
+}
+
+TEST(Sim, SomeLikersAreNamedWithoutAnIdAsInOldData) {
+  auto o = Options();
+  o.org.like_names_without_id = 0.5;
+  sim::Simulator s(o);
+  int with = 0, without = 0;
+  std::string older;
+  for (int page = 0; page < 100; ++page) {
+    auto r =
+        *json::Parse(Get(s, "/api/v1/messages.json",
+                         older.empty() ? std::map<std::string, std::string>{}
+                                       : std::map<std::string, std::string>{{"older_than", older}})
+                         .body);
+    const auto& msgs = r.at("messages").as_array();
+    if (msgs.size() == 0) break;
+    for (const auto& m : msgs)
+      for (const auto& n : m.at("liked_by").at("names").as_array()) {
+        EXPECT_TRUE(json::GetString(n, "permalink"));
+        EXPECT_TRUE(json::GetString(n, "full_name"));
+        (json::GetInt64(n, "user_id") ? with : without)++;
+      }
+    older = std::to_string(*json::GetInt64(msgs.at(msgs.size() - 1), "id"));
+  }
+  EXPECT_GT(with, 10);
+  EXPECT_GT(without, 10);
 }
 
 TEST(Sim, AThrottlingFaultHasNoEffect) {

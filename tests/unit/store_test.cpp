@@ -210,15 +210,23 @@ TEST(SqliteStore, OutboxKeepsIntentAndState) {
   o.due_at = *ParseIso("2026-11-23T08:00:00Z");
   EXPECT_TRUE(st.EnqueueOutbox(o));
   EXPECT_FALSE(st.EnqueueOutbox(o));  // the key is the idempotency key
-  st.MarkOutboxSending(o.key);
+  st.MarkOutboxSending(o.key, "What did you learn? Open until …", o.due_at);
+  st.MarkOutboxFailed(o.key, "HTTP 503", false);
+  st.MarkOutboxSending(o.key, "another text", o.due_at + std::chrono::minutes{1});
   st.MarkOutboxFailed(o.key, "HTTP 503", false);
   auto again = st.UnfinishedOutbox();
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].state, "sending");  // it may have gone out: the bot must look first
-  EXPECT_EQ(again[0].attempts, 1);
+  EXPECT_EQ(again[0].attempts, 2);
+  // The first attempt's text and time stay: every attempt sends the same.
+  EXPECT_EQ(again[0].sent_body.value_or(""), "What did you learn? Open until …");
+  EXPECT_EQ(again[0].sent_at, o.due_at);
+  EXPECT_FALSE(st.OutboxKeyOfPost("yammer", "555"));
   st.MarkOutboxPosted(o.key, "555", *ParseIso("2026-11-23T08:00:01Z"));
   EXPECT_TRUE(st.UnfinishedOutbox().empty());
   EXPECT_EQ(*st.GetOutbox(o.key)->native_id, "555");
+  EXPECT_EQ(st.OutboxKeyOfPost("yammer", "555").value_or(""), o.key);
+  EXPECT_EQ(st.AllOutbox().size(), 1u);
 }
 
 TEST(Exchange, ExportImportExportGivesTheSameFiles) {

@@ -54,7 +54,7 @@ config::NetworkConfig Net() {
   n.auth.client_id = "app-1";
   n.auth.client_secret = Secret::FromValue("s3cret");
   n.auth.token_url = "https://login.example/t/oauth2/v2.0/token";
-  n.bot.app_id = "app-1";
+  n.bot.client_id = "app-1";
   n.bot.service_url = "https://smba.example/emea";
   n.bot.token_url = "https://login.example/botframework.com/oauth2/v2.0/token";
   n.teams = {kTeam};
@@ -227,8 +227,7 @@ TEST(TeamsConnector, PostsThreadsAndRepliesThroughTheBotFramework) {
   f.client->Add(201, Testdata("teams_bot_create_conversation_response.json"));
   PostRequest r;
   r.group_id = kChannel;
-  r.body = "What did you learn this week? ll-1";
-  r.marker = "ll-1";
+  r.body = "What did you learn this week?";
   auto posted = f.c->Post(r);
   ASSERT_TRUE(posted.ok()) << posted.error().message;
   auto response = *json::Parse(Testdata("teams_bot_create_conversation_response.json"));
@@ -249,7 +248,7 @@ TEST(TeamsConnector, PostsThreadsAndRepliesThroughTheBotFramework) {
   PostRequest reply;
   reply.group_id = kChannel;
   reply.reply_to = kChannel + "/1700000000000";
-  reply.body = "Reminder ll-2";
+  reply.body = "Reminder";
   auto rp = f.c->Post(reply);
   ASSERT_TRUE(rp.ok());
   EXPECT_EQ(rp->native_id, kChannel + "/1700000000001");
@@ -406,13 +405,12 @@ TEST(TeamsConnector, AQuestionGetsACardWithButtonsAndRemindersMentionPeople) {
   f.client->Add(201, Testdata("teams_bot_create_conversation_response.json"));
   PostRequest r;
   r.group_id = kChannel;
-  r.body = "Best first step?\n\nA) Email it\nB) Share a link\n\nReply with the letter ll-3";
-  r.marker = "ll-3";
+  r.body = "Best first step?\n\nA) Email it\nB) Share a link\n\nReply with the letter";
   r.choices = {{"A", "A) Email it"}, {"B", "B) Share a link"}};
   ASSERT_TRUE(f.c->Post(r).ok());
   auto sent = *json::Parse(f.client->seen[1].body);
   const auto& activity = sent.at("activity");
-  EXPECT_EQ(*json::GetString(activity, "text"), r.body);  // the marker stays findable
+  EXPECT_EQ(*json::GetString(activity, "text"), r.body);  // the text is found by again
   const auto& att = activity.at("attachments").as_array().at(0);
   EXPECT_EQ(*json::GetString(att, "contentType"), "application/vnd.microsoft.card.adaptive");
   const auto& card = att.at("content");
@@ -438,4 +436,161 @@ TEST(TeamsConnector, AQuestionGetsACardWithButtonsAndRemindersMentionPeople) {
   EXPECT_EQ(*json::GetString(mention, "text"), "<at>Ada L</at>");
   EXPECT_EQ(*json::GetString(mention.at("mentioned"), "id"),
             "8b081ef6-4792-4def-b2c9-c363a1bf41d5");
+}
+
+namespace {
+
+// A chatMessage as Graph gives it (a root when reply_to is empty).
+std::string ChatMessage(const std::string& id, const std::string& reply_to, const std::string& at,
+                        const std::string& reactions = "[]") {
+  return R"({"id":")" + id + R"(","replyToId":)" +
+         (reply_to.empty() ? std::string("null") : "\"" + reply_to + "\"") +
+         R"(,"messageType":"message","createdDateTime":")" + at +
+         R"(","from":{"user":{"id":"8ea0e38b-efb3-4757-924a-5f94061cf8c2"}},)"
+         R"("body":{"contentType":"text","content":"hi"},"reactions":)" +
+         reactions + "}";
+}
+
+}  // namespace
+
+TEST(TeamsConnector, EveryRecentThreadsRepliesAreReadAtMostOnceAPollInterval) {
+  Fixture f;
+  // First round: a root of yesterday (its replies expanded: none yet) and one of last month.
+  f.client->Add(200,
+                R"({"@odata.deltaLink":"https://graph.example/v1.0/d?$deltatoken=1","value":[)" +
+                    ChatMessage("1772272800000", "", "2026-02-28T10:00:00.000Z") + "," +
+                    ChatMessage("1769940000000", "", "2026-02-01T10:00:00.000Z") + "]}");
+  f.c->Poll(f.sink);
+  ASSERT_EQ(f.client->seen.size(), 1u);  // both threads came with their replies
+  // Five minutes later, a reply that did not bring its root back into the delta round: the
+  // recent thread's replies are read, the old thread's not.
+  f.clock.Advance(std::chrono::minutes{5});
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=2"));
+  f.client->Add(200, R"({"value":[)" +
+                         ChatMessage("1772276400000", "1772272800000", "2026-02-28T11:00:00.000Z") +
+                         "]}");
+  auto stats = f.c->Poll(f.sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(f.client->seen.size(), 3u);
+  EXPECT_EQ(f.client->seen[2].url, "https://graph.example/v1.0/teams/" + kTeam + "/channels/" +
+                                       kChannel + "/messages/1772272800000/replies?$top=50");
+  EXPECT_EQ(f.sink.messages.back().id, "teams:" + kChannel + "/1772276400000");
+  EXPECT_EQ(f.sink.messages.back().kind, "reply");
+  // Polled again within the interval: the thread is not read again.
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=3"));
+  f.c->Poll(f.sink);
+  EXPECT_EQ(f.client->seen.size(), 4u);
+  // The threads are kept with the cursors: a restarted connector still reads them.
+  EXPECT_NE(f.c->GetCursors().at("threads:" + kChannel).find("1772272800000@"), std::string::npos);
+  EXPECT_EQ(f.c->GetCursors().at("threads:" + kChannel).find("1769940000000"),
+            std::string::npos);  // older than refresh_window
+}
+
+TEST(TeamsConnector, ANotificationOfAReplyReadsExactlyThatReply) {
+  Fixture f;
+  f.client->Add(201, R"({"id":"sub-1","expirationDateTime":"2026-03-01T08:55:00.000Z"})");
+  ASSERT_TRUE(f.c->MaintainSubscriptions("https://learnloop.example").ok());
+  std::string state = *json::GetString(*json::Parse(f.client->seen[0].body), "clientState");
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=1"));
+  f.c->PollPushed(f.sink);  // the catch-up of the new subscription
+  f.client->seen.clear();
+  net::Request r;
+  r.method = "POST";
+  r.path = "/teams/notify";
+  r.body = R"({"value":[{"subscriptionId":"sub-1","changeType":"created","clientState":")" + state +
+           R"(","resource":"teams(')" + kTeam + "')/channels('" + kChannel +
+           R"x(')/messages('1700000000000')/replies('1700000000500')"}]})x";
+  EXPECT_EQ(f.c->OnPush(r).status, 202);
+  EXPECT_TRUE(f.c->PushPending());
+  f.client->Add(200, ChatMessage("1700000000500", "1700000000000", "2026-03-01T08:10:00.000Z"));
+  auto stats = f.c->PollPushed(f.sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(f.client->seen.size(), 1u);  // that reply, and no delta round
+  EXPECT_EQ(f.client->seen[0].url, "https://graph.example/v1.0/teams/" + kTeam + "/channels/" +
+                                       kChannel + "/messages/1700000000000/replies/1700000000500");
+  EXPECT_EQ(f.sink.messages.back().id, "teams:" + kChannel + "/1700000000500");
+}
+
+TEST(TeamsConnector, ReactionsTakenBackAreRemovedWhateverTheirKind) {
+  Fixture f;
+  std::string root = "teams:" + kChannel + "/1772272800000";
+  f.client->Add(200,
+                R"({"@odata.deltaLink":"https://graph.example/v1.0/d?$deltatoken=1","value":[)" +
+                    ChatMessage("1772272800000", "", "2026-02-28T10:00:00.000Z",
+                                R"([{"reactionType":"💯","createdDateTime":"2026-02-28T10:05:00Z",
+                               "user":{"user":{"id":"u-1"}}},
+                              {"reactionType":"custom","displayName":"Kudos",
+                               "reactionContentUrl":"https://x.example/kudos",
+                               "createdDateTime":"2026-02-28T10:06:00Z","user":{"user":{"id":"u-2"}}},
+                              {"reactionType":"like","createdDateTime":"2026-02-28T10:07:00Z",
+                               "user":{"user":{"id":"u-3"}}}])") +
+                    "]}");
+  f.c->Poll(f.sink);
+  const auto& all = f.sink.reactions[{root, ""}];  // every kind at once
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].kind, "💯");
+  EXPECT_EQ(all[1].kind, "custom:Kudos");
+  EXPECT_EQ(all[2].kind, "like");
+  // Taken back: the next read shows none, and the set given is empty.
+  f.clock.Advance(std::chrono::minutes{10});
+  f.client->Add(200,
+                R"({"@odata.deltaLink":"https://graph.example/v1.0/d?$deltatoken=2","value":[)" +
+                    ChatMessage("1772272800000", "", "2026-02-28T10:00:00.000Z") + "]}");
+  f.c->Poll(f.sink);
+  EXPECT_TRUE((f.sink.reactions[{root, ""}].empty()));
+}
+
+TEST(TeamsConnector, LifecycleEventsAreActedOnAtOnce) {
+  Fixture f;
+  f.client->Add(201, R"({"id":"sub-1","expirationDateTime":"2026-03-01T08:55:00.000Z"})");
+  ASSERT_TRUE(f.c->MaintainSubscriptions("https://learnloop.example").ok());
+  std::string state = *json::GetString(*json::Parse(f.client->seen[0].body), "clientState");
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=1"));
+  f.c->PollPushed(f.sink);
+  EXPECT_FALSE(f.c->MaintenanceDue());
+  auto lifecycle = [&](const std::string& event) {
+    net::Request r;
+    r.method = "POST";
+    r.path = "/teams/lifecycle";
+    r.body = R"({"value":[{"subscriptionId":"sub-1","clientState":")" + state +
+             R"(","lifecycleEvent":")" + event + R"(","resource":"/teams/)" + kTeam + "/channels/" +
+             kChannel + R"(/messages"}]})";
+    return f.c->OnPush(r).status;
+  };
+  // Removed: made again at the next maintenance (no renewal of the removed one is tried), then
+  // the channel caught up.
+  EXPECT_EQ(lifecycle("subscriptionRemoved"), 202);
+  EXPECT_TRUE(f.c->MaintenanceDue());
+  f.client->seen.clear();
+  f.client->Add(201, R"({"id":"sub-2","expirationDateTime":"2026-03-01T08:55:00.000Z"})");
+  ASSERT_TRUE(f.c->MaintainSubscriptions("https://learnloop.example").ok());
+  ASSERT_EQ(f.client->seen.size(), 1u);
+  EXPECT_EQ(f.client->seen[0].method, "POST");
+  EXPECT_FALSE(f.c->MaintenanceDue());
+  EXPECT_TRUE(f.c->PushPending());
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=2"));
+  f.c->PollPushed(f.sink);
+  EXPECT_EQ(f.client->seen.back().url, "https://graph.example/v1.0/d?$deltatoken=1");
+  // Missed notifications: a catch-up of the channel at once.
+  // (the event names sub-1, which was removed: the channel is known from its resource)
+  EXPECT_EQ(lifecycle("missed"), 202);
+  EXPECT_TRUE(f.c->PushPending());
+}
+
+TEST(TeamsConnector, ARefusedMemberListDegradesTheTeamButItsChannelsAreRead) {
+  auto fake = std::make_unique<FakeClient>();
+  FakeClient* client = fake.get();
+  fake->Add(200, Token("g1"));
+  fake->Add(403, R"({"error":{"code":"Forbidden","message":"Missing role permissions"}})");
+  fake->Add(200, Channels());
+  ManualClock clock(*ParseIso("2026-03-01T08:00:00Z"));
+  teams::TeamsConnector c(Net(), clock, std::move(fake));
+  Sink sink;
+  ASSERT_TRUE(c.SyncDirectory(sink).ok());
+  ASSERT_EQ(sink.groups.size(), 1u);
+  EXPECT_FALSE(sink.groups[0].members_known);
+  ASSERT_EQ(c.Degraded().size(), 1u);
+  EXPECT_NE(c.Degraded()[0].find("members of team " + kTeam), std::string::npos);
+  client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=1"));
+  EXPECT_TRUE(c.Poll(sink).errors.empty());  // the channel is read
 }

@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "connectors/common/http.h"
@@ -31,6 +32,7 @@ struct Sink : EventSink {
   std::vector<Group> groups;
   std::vector<Message> messages;
   std::map<std::string, std::vector<Reaction>> likes;
+  std::map<std::string, std::vector<std::string>> present;  // group → ids
   void OnUser(const User& u) override { users.push_back(u); }
   void OnGroup(const Group& g) override { groups.push_back(g); }
   void OnMessage(const Message& m) override { messages.push_back(m); }
@@ -38,7 +40,24 @@ struct Sink : EventSink {
                           const std::vector<Reaction>& r) override {
     likes[id] = r;
   }
+  void OnPresent(const std::string& group, Time, Time,
+                 const std::vector<std::string>& ids) override {
+    present[group] = ids;
+  }
+  const Group* FindGroup(const std::string& id) const {
+    for (const auto& g : groups)
+      if (g.id == id) return &g;
+    return nullptr;
+  }
 };
+
+// A Yammer message object, as feeds give it.
+std::string Msg(int64_t id, const std::string& created, const std::string& extra = "",
+                int64_t group = 7) {
+  return "{\"id\":" + std::to_string(id) + ",\"thread_id\":" + std::to_string(id) +
+         ",\"sender_id\":5" + (group ? ",\"group_id\":" + std::to_string(group) : "") +
+         ",\"created_at\":\"" + created + "\",\"body\":{\"plain\":\"x\"}" + extra + "}";
+}
 
 config::NetworkConfig Net() {
   config::NetworkConfig n;
@@ -159,13 +178,8 @@ TEST(YammerConnector, PollsNewerThanTheCursorAndPagesBack) {
   ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
   auto cfg = Net();
   yammer::YammerConnector c(cfg, clock, std::move(client));
-  c.RestoreCursors(
-      {{"newest:7", "100"}, {"refreshed:7", std::to_string(ToUnixMillis(clock.Now()))}});
-  auto msg = [](int id) {
-    return "{\"id\":" + std::to_string(id) + ",\"thread_id\":" + std::to_string(id) +
-           ",\"sender_id\":5,\"group_id\":7,\"created_at\":\"2025/12/31 10:00:00 "
-           "+0000\",\"body\":{\"plain\":\"x\"}}";
-  };
+  c.RestoreCursors({{"newest", "100"}, {"refreshed", std::to_string(ToUnixMillis(clock.Now()))}});
+  auto msg = [](int id) { return Msg(id, "2025/12/31 10:00:00 +0000"); };
   std::string p1 = "{\"messages\":[", p2 = "{\"messages\":[";
   for (int i = 140; i > 120; --i) p1 += msg(i) + (i > 121 ? "," : "");
   p1 += "],\"meta\":{\"older_available\":true}}";
@@ -178,10 +192,10 @@ TEST(YammerConnector, PollsNewerThanTheCursorAndPagesBack) {
   EXPECT_TRUE(stats.errors.empty());
   EXPECT_EQ(sink.messages.size(), 24u);
   ASSERT_EQ(raw->seen.size(), 2u);
-  EXPECT_EQ(raw->seen[0].url, "http://127.0.0.1:1/api/v1/messages/in_group/7.json?newer_than=100");
+  EXPECT_EQ(raw->seen[0].url, "http://127.0.0.1:1/api/v1/messages.json?newer_than=100");
   EXPECT_EQ(raw->seen[1].url,
-            "http://127.0.0.1:1/api/v1/messages/in_group/7.json?newer_than=100&older_than=121");
-  EXPECT_EQ(c.GetCursors().at("newest:7"), "140");
+            "http://127.0.0.1:1/api/v1/messages.json?newer_than=100&older_than=121");
+  EXPECT_EQ(c.GetCursors().at("newest"), "140");
   // A second poll within the minute is not sent (one poll per feed per minute).
   c.Poll(sink);
   EXPECT_EQ(raw->seen.size(), 2u);
@@ -194,17 +208,17 @@ TEST(YammerConnector, PostReturnsTheNewIdAndA400IsFinal) {
   auto cfg = Net();
   yammer::YammerConnector c(cfg, clock, std::move(client));
   raw->Add(201, Testdata("yammer_post_message_response.json"));
-  auto ok = c.Post(PostRequest{"13114941440", std::nullopt, "send a letter to me", "m", {}});
+  auto ok = c.Post(PostRequest{"13114941440", std::nullopt, "send a letter to me", {}});
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->native_id, "470839661887488");
   EXPECT_NE(raw->seen[0].body.find("\"group_id\":\"13114941440\""), std::string::npos);
   raw->Add(201, Testdata("yammer_post_message_response.json"));
   ASSERT_TRUE(
-      c.Post(PostRequest{"13114941440", std::string("470839661887488"), "thanks!", "m", {}}).ok());
+      c.Post(PostRequest{"13114941440", std::string("470839661887488"), "thanks!", {}}).ok());
   EXPECT_NE(raw->seen[1].body.find("\"replied_to_id\":\"470839661887488\""), std::string::npos);
   EXPECT_EQ(raw->seen[1].body.find("group_id"), std::string::npos);
   raw->Add(400, Testdata("yammer_error_post_body_blank.json"));
-  auto bad = c.Post(PostRequest{"13114941440", std::nullopt, "", "m", {}});
+  auto bad = c.Post(PostRequest{"13114941440", std::nullopt, "", {}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, 400);
 }
@@ -257,7 +271,7 @@ std::string ExportZip(bool with_messages = true) {
 TEST(YammerExport, ReadsMessagesUsersAndGroupsByColumnName) {
   auto data = yammer::ParseExport(ExportZip(), "yammer");
   ASSERT_TRUE(data.ok()) << data.error().message;
-  ASSERT_EQ(data->messages.size(), 4u);
+  ASSERT_EQ(data->messages.size(), 5u);
   const Message& post = data->messages[0];
   EXPECT_EQ(post.id, "yammer:1690245398339584");  // 64-bit ids
   EXPECT_EQ(post.thread_id, post.id);
@@ -278,7 +292,9 @@ TEST(YammerExport, ReadsMessagesUsersAndGroupsByColumnName) {
   EXPECT_EQ(FormatIso(gone.created_at), "2024-03-04T10:00:00Z");  // "… UTC"
   EXPECT_EQ(gone.thread_id, post.id);
   EXPECT_FALSE(post.deleted);
-  EXPECT_EQ(data->messages[3].group_id, "yammer:99000001");
+  // Without a group: posted to All Company.
+  EXPECT_EQ(data->messages[3].group_id, "yammer:all-company");
+  EXPECT_EQ(data->messages[4].group_id, "yammer:99000001");
   // The private message and the one without a time are left out, but count for the cursor.
   EXPECT_EQ(data->skipped, 2);
   EXPECT_EQ(data->max_message_id, 1690245398339800);
@@ -313,7 +329,6 @@ TEST(YammerConnector, BackfillsFromTheExportThenPollsTheFeedsFromItsNewestMessag
   std::string zip = ExportZip();
   raw->Add(200, zip.substr(0, zip.size() / 2));  // cut short: fetched again
   raw->Add(200, zip);
-  raw->Add(200, R"({"messages":[],"meta":{"older_available":false}})");  // the feed after it
   raw->Add(200, R"({"messages":[],"meta":{"older_available":false}})");  // recent window (likes)
   Sink sink;
   auto stats = c.Poll(sink);
@@ -323,13 +338,16 @@ TEST(YammerConnector, BackfillsFromTheExportThenPollsTheFeedsFromItsNewestMessag
       raw->seen[0].url,
       "http://127.0.0.1:1/api/v1/export?since=2024-03-01T00%3A00%3A00Z&until=2024-03-10T00%3A00%"
       "3A00Z&model=Message&model=User&model=Group&include=csv");
-  // Only the configured community (7 here) is kept: the fixture's messages are elsewhere.
-  EXPECT_TRUE(sink.messages.empty());
+  // Only the configured community (7 here) and All Company are kept: the fixture's other
+  // messages are elsewhere.
+  ASSERT_EQ(sink.messages.size(), 1u);
+  EXPECT_EQ(sink.messages[0].group_id, "yammer:all-company");
   EXPECT_EQ(sink.users.size(), 3u);
-  EXPECT_EQ(c.GetCursors().at("newest:7"), "1690245398339800");
+  EXPECT_EQ(c.GetCursors().at("newest"), "1690245398339800");
   EXPECT_EQ(c.GetCursors().at("export.until"), "2024-03-10T00:00:00Z");
-  EXPECT_EQ(raw->seen[2].url,
-            "http://127.0.0.1:1/api/v1/messages/in_group/7.json?newer_than=1690245398339800");
+  // The export has no likes: the recent window of the company feed is read at once.
+  ASSERT_EQ(raw->seen.size(), 3u);
+  EXPECT_EQ(raw->seen[2].url, "http://127.0.0.1:1/api/v1/messages.json");
 
   // Every community (none listed): all group messages of the export.
   auto client2 = std::make_unique<FakeClient>();
@@ -337,12 +355,11 @@ TEST(YammerConnector, BackfillsFromTheExportThenPollsTheFeedsFromItsNewestMessag
   cfg.communities.clear();
   yammer::YammerConnector all(cfg, clock, std::move(client2));
   raw2->Add(200, zip);
-  for (int i = 0; i < 4; ++i) raw2->Add(200, R"({"messages":[]})");
+  raw2->Add(200, R"({"messages":[]})");
   Sink sink2;
   all.Poll(sink2);
-  EXPECT_EQ(sink2.messages.size(), 4u);
-  EXPECT_EQ(all.GetCursors().at("newest:77410512"), "1690245398339800");
-  EXPECT_EQ(all.GetCursors().at("newest:99000001"), "1690245398339800");
+  EXPECT_EQ(sink2.messages.size(), 5u);
+  EXPECT_EQ(all.GetCursors().at("newest"), "1690245398339800");
 }
 
 TEST(YammerConnector, AnExportRefusedToANonAdminFallsBackToTheFeeds) {
@@ -360,7 +377,7 @@ TEST(YammerConnector, AnExportRefusedToANonAdminFallsBackToTheFeeds) {
   EXPECT_TRUE(stats.errors.empty());
   ASSERT_EQ(raw->seen.size(), 2u);
   EXPECT_EQ(raw->seen[0].url.rfind("http://127.0.0.1:1/custom/export?since=1970-01-01", 0), 0u);
-  EXPECT_EQ(raw->seen[1].url, "http://127.0.0.1:1/api/v1/messages/in_group/7.json");
+  EXPECT_EQ(raw->seen[1].url, "http://127.0.0.1:1/api/v1/messages.json");
   EXPECT_EQ(c.GetCursors().at("export.until"), "refused");
 
   // A 5xx is not a refusal: the feeds wait and the export is tried again on the next poll.
@@ -391,4 +408,131 @@ TEST(YammerConnector, AcknowledgesAnAnswerWithALike) {
   auto gone = c.Acknowledge("1");
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().code, 404);
+}
+
+TEST(YammerConnector, ReadsAllCompanyUnlistedCommunitiesAndLikesNamedWithoutIds) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  auto cfg = Net();
+  cfg.communities.clear();
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  // The directory: the service account, three people, one listed community.
+  raw->Add(200, R"({"id":9,"full_name":"Learning Bot","name":"bot"})");
+  raw->Add(200, R"([{"type":"user","id":11,"name":"ada","full_name":"Ada Lovelace"},
+                    {"type":"user","id":12,"name":"grace","full_name":"Grace Hopper"},
+                    {"type":"user","id":13,"name":"alan","full_name":"Alan Turing"}])");
+  raw->Add(200, R"([{"type":"group","id":7,"full_name":"Listed"}])");
+  raw->Add(200, R"({"users":[{"type":"user","id":11,"name":"ada"}],"more_available":false})");
+  Sink sink;
+  ASSERT_TRUE(c.SyncDirectory(sink).ok());
+  // The company feed: a message of the listed community, one of All Company (no group_id)
+  // whose likers are named without ids, one of a community the directory did not list.
+  raw->Add(
+      200,
+      "{\"messages\":[" + Msg(103, "2025/12/31 10:00:00 +0000") + "," +
+          Msg(102, "2025/12/31 09:00:00 +0000",
+              R"(,"liked_by":{"count":2,"names":[{"full_name":"Ada Lovelace","permalink":"ada"},
+                           {"full_name":"Alan Turing","permalink":"alan","user_id":13}]})",
+              0) +
+          "," +
+          Msg(101, "2025/12/31 08:00:00 +0000",
+              R"(,"liked_by":{"count":2,"names":[{"full_name":"Grace Hopper","permalink":"gh"},
+                           {"full_name":"Nobody Known","permalink":"ghost"}]})",
+              55) +
+          R"(],"references":[{"type":"group","id":55,"full_name":"Hidden Guild"},
+                       {"type":"user","id":12,"permalink":"gh","full_name":"Grace Hopper"}],
+                       "meta":{"older_available":false}})");
+  raw->Add(403, R"({"response":{"message":"Forbidden","stat":"fail"}})");  // its members
+  auto stats = c.Poll(sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(sink.messages.size(), 3u);
+  std::map<std::string, std::string> group_of;
+  for (const auto& m : sink.messages) group_of[m.id] = *m.group_id;
+  EXPECT_EQ(group_of["yammer:103"], "yammer:7");
+  EXPECT_EQ(group_of["yammer:102"], "yammer:all-company");
+  EXPECT_EQ(group_of["yammer:101"], "yammer:55");
+  // All Company has everyone the directory lists; the unlisted community is kept with its name,
+  // its membership unknown (the ESN refused to say) and said so.
+  const Group* all = sink.FindGroup("yammer:all-company");
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->members.size(), 3u);
+  const Group* hidden = sink.FindGroup("yammer:55");
+  ASSERT_NE(hidden, nullptr);
+  EXPECT_EQ(hidden->name, "Hidden Guild");
+  EXPECT_FALSE(hidden->members_known);
+  ASSERT_EQ(c.Degraded().size(), 1u);
+  EXPECT_NE(c.Degraded()[0].find("55"), std::string::npos);
+  // Likers without an id: by the directory's permalink (ada), the page's references (gh); one
+  // nobody can be found: left out and counted.
+  auto ids = [](const std::vector<Reaction>& rs) {
+    std::set<std::string> out;
+    for (const auto& r : rs) out.insert(r.user_id);
+    return out;
+  };
+  EXPECT_EQ(ids(sink.likes["yammer:102"]), (std::set<std::string>{"yammer:11", "yammer:13"}));
+  EXPECT_EQ(ids(sink.likes["yammer:101"]), (std::set<std::string>{"yammer:12"}));
+  EXPECT_EQ(stats.likes_unresolved, 1);
+  // One feed for everything: no community feed was read.
+  for (const auto& r : raw->seen) EXPECT_EQ(r.url.find("/messages/in_group/"), std::string::npos);
+  EXPECT_EQ(c.GetCursors().at("newest"), "103");
+}
+
+TEST(YammerConnector, KeepsOnlyTheListedCommunitiesAndAllCompany) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  yammer::YammerConnector c(Net(), clock, std::move(client));  // communities: [7]
+  raw->Add(200, "{\"messages\":[" + Msg(3, "2025/12/31 10:00:00 +0000") + "," +
+                    Msg(2, "2025/12/31 09:00:00 +0000", "", 8) + "," +
+                    Msg(1, "2025/12/31 08:00:00 +0000", "", 0) + "]}");
+  Sink sink;
+  c.Poll(sink);
+  ASSERT_EQ(sink.messages.size(), 2u);
+  EXPECT_EQ(sink.messages[0].group_id, "yammer:7");
+  EXPECT_EQ(sink.messages[1].group_id, "yammer:all-company");
+  EXPECT_EQ(sink.FindGroup("yammer:8"), nullptr);  // not wanted: not even described
+}
+
+TEST(YammerConnector, ARefreshReplacesTheMinutesPollAndIsPagedLikeIt) {
+  auto client = std::make_unique<FakeClient>();
+  FakeClient* raw = client.get();
+  ManualClock clock(*ParseIso("2026-01-10T00:00:00Z"));
+  auto cfg = Net();
+  cfg.refresh_window = std::chrono::hours{24 * 7};
+  cfg.refresh_interval = std::chrono::hours{24};
+  yammer::YammerConnector c(cfg, clock, std::move(client));
+  c.RestoreCursors(
+      {{"newest", "100"},
+       {"refreshed", std::to_string(ToUnixMillis(clock.Now() - std::chrono::hours{25}))}});
+  // The window: 130..111 recent, then 110..91 of which 100 and below are older than it.
+  std::string p1 = "{\"messages\":[", p2 = "{\"messages\":[";
+  for (int i = 130; i > 110; --i) p1 += Msg(i, "2026/01/09 10:00:00 +0000") + (i > 111 ? "," : "");
+  p1 += "],\"meta\":{\"older_available\":true}}";
+  for (int i = 110; i > 90; --i)
+    p2 += Msg(i, i > 100 ? "2026/01/04 10:00:00 +0000" : "2025/12/01 10:00:00 +0000") +
+          (i > 91 ? "," : "");
+  p2 += "],\"meta\":{\"older_available\":true}}";
+  raw->Add(200, p1);
+  raw->Add(200, p2);
+  Sink sink;
+  auto stats = c.Poll(sink);
+  EXPECT_TRUE(stats.errors.empty());
+  // Two pages, and no separate newer_than read of the same feed.
+  ASSERT_EQ(raw->seen.size(), 2u);
+  EXPECT_EQ(raw->seen[0].url, "http://127.0.0.1:1/api/v1/messages.json");
+  EXPECT_EQ(raw->seen[1].url, "http://127.0.0.1:1/api/v1/messages.json?older_than=111");
+  EXPECT_EQ(c.GetCursors().at("newest"), "130");
+  EXPECT_EQ(c.GetCursors().at("refreshed"), std::to_string(ToUnixMillis(clock.Now())));
+  EXPECT_EQ(sink.messages.size(), 30u);  // the ten older than the window were read before
+  EXPECT_EQ(sink.present["yammer:7"].size(), 30u);
+  EXPECT_TRUE(sink.present.count("yammer:all-company"));
+  // Within the minute: nothing; a minute later: the newer_than poll.
+  c.Poll(sink);
+  EXPECT_EQ(raw->seen.size(), 2u);
+  clock.Advance(std::chrono::seconds{61});
+  raw->Add(200, R"({"messages":[]})");
+  c.Poll(sink);
+  ASSERT_EQ(raw->seen.size(), 3u);
+  EXPECT_EQ(raw->seen[2].url, "http://127.0.0.1:1/api/v1/messages.json?newer_than=130");
 }
