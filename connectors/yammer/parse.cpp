@@ -137,17 +137,18 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
         for (const auto& n : names->as_array()) {
           auto uid = IdField(n, "user_id");
           if (!uid) {
-            // Old data lists names without ids: the page's references may know them.
+            // Old data lists names without ids: the page's references may know the permalink
+            // (a name is not enough: two people may have it).
             LikerRef who{json::GetString(n, "full_name").value_or(""),
-                         json::GetString(n, "permalink").value_or("")};
+                         json::GetString(n, "permalink").value_or(""), std::nullopt};
             if (auto it = by_permalink.find(who.permalink);
                 !who.permalink.empty() && it != by_permalink.end())
               uid = it->second;
-            else if (auto jt = by_name.find(who.full_name); !who.full_name.empty() &&
-                                                            jt != by_name.end() &&
-                                                            !ambiguous_names.count(who.full_name))
-              uid = jt->second;
             if (!uid) {
+              if (auto jt = by_name.find(who.full_name); !who.full_name.empty() &&
+                                                         jt != by_name.end() &&
+                                                         !ambiguous_names.count(who.full_name))
+                who.by_name = jt->second;
               l.unresolved.push_back(std::move(who));
               continue;
             }

@@ -15,9 +15,13 @@ namespace learnloop::connectors::yammer {
 // are kept in a group of their own, "<network>:all-company".
 inline constexpr const char* kAllCompany = "all-company";
 
-// A liker named in liked_by.names without a user_id (old data): found by permalink or name.
+// A liker named in liked_by.names without a user_id (old data), whom the page's references do
+// not name by permalink: found by permalink or name in the directory. `by_name` is who the
+// references call by that full name (only one person there), for when the directory cannot
+// tell.
 struct LikerRef {
   std::string full_name, permalink;
+  std::optional<std::string> by_name;
 };
 
 struct Likes {

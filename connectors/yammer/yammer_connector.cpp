@@ -280,13 +280,15 @@ void YammerConnector::Discover(const std::string& native_id, const std::string& 
 }
 
 std::optional<std::string> YammerConnector::ResolveLiker(const LikerRef& who) const {
+  // The permalink is unique; a full name only when one person in the directory has it (or, if
+  // the directory knows nobody by it, one person of the page's references).
   if (auto it = by_permalink_.find(who.permalink);
       !who.permalink.empty() && it != by_permalink_.end())
     return it->second;
-  if (auto it = by_name_.find(who.full_name);
-      !who.full_name.empty() && it != by_name_.end() && !ambiguous_names_.count(who.full_name))
-    return it->second;
-  return std::nullopt;
+  if (auto it = by_name_.find(who.full_name); !who.full_name.empty() && it != by_name_.end())
+    return ambiguous_names_.count(who.full_name) ? std::nullopt
+                                                 : std::optional<std::string>(it->second);
+  return who.by_name;
 }
 
 void YammerConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& stats) {

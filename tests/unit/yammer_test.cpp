@@ -441,7 +441,8 @@ TEST(YammerConnector, ReadsAllCompanyUnlistedCommunitiesAndLikesNamedWithoutIds)
                            {"full_name":"Nobody Known","permalink":"ghost"}]})",
               55) +
           R"(],"references":[{"type":"group","id":55,"full_name":"Hidden Guild"},
-                       {"type":"user","id":12,"permalink":"gh","full_name":"Grace Hopper"}],
+                       {"type":"user","id":12,"permalink":"gh","full_name":"Grace Hopper"},
+                       {"type":"user","id":99,"permalink":"ada-too","full_name":"Ada Lovelace"}],
                        "meta":{"older_available":false}})");
   raw->Add(403, R"({"response":{"message":"Forbidden","stat":"fail"}})");  // its members
   auto stats = c.Poll(sink);
@@ -463,8 +464,8 @@ TEST(YammerConnector, ReadsAllCompanyUnlistedCommunitiesAndLikesNamedWithoutIds)
   EXPECT_FALSE(hidden->members_known);
   ASSERT_EQ(c.Degraded().size(), 1u);
   EXPECT_NE(c.Degraded()[0].find("55"), std::string::npos);
-  // Likers without an id: by the directory's permalink (ada), the page's references (gh); one
-  // nobody can be found: left out and counted.
+  // Likers without an id: by the directory's permalink (ada — not the other Ada Lovelace the
+  // page names), the page's references (gh); one nobody can be found: left out and counted.
   auto ids = [](const std::vector<Reaction>& rs) {
     std::set<std::string> out;
     for (const auto& r : rs) out.insert(r.user_id);
