@@ -762,58 +762,51 @@ class SqliteStore final : public Store {
     return changed;
   }
 
+  // The two tables of keys and values: cursors (state the daemon resumes from) and secrets.
+  std::optional<std::string> GetValue(const std::string& table, const std::string& key) {
+    auto lock = Lock();
+    Stmt s(db_, ("SELECT value FROM " + table + " WHERE key=?1").c_str());
+    s.Bind(1, key);
+    if (s.Step()) return s.Text(0);
+    return std::nullopt;
+  }
+  void SetValue(const std::string& table, const std::string& key, const std::string& value) {
+    Locked([&] {
+      Stmt s(db_, ("INSERT INTO " + table +
+                   " VALUES (?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value")
+                      .c_str());
+      s.Bind(1, key).Bind(2, value).Run();
+    });
+  }
+  std::map<std::string, std::string> ValuesWithPrefix(const std::string& table,
+                                                      const std::string& prefix) {
+    auto lock = Lock();
+    Stmt s(db_, ("SELECT key, value FROM " + table +
+                 " WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key")
+                    .c_str());
+    s.Bind(1, prefix);
+    std::map<std::string, std::string> out;
+    while (s.Step()) out[s.Text(0)] = s.Text(1);
+    return out;
+  }
+
   std::optional<std::string> GetCursor(const std::string& key) override {
-    auto lock = Lock();
-    Stmt s(db_, "SELECT value FROM cursors WHERE key=?1");
-    s.Bind(1, key);
-    if (s.Step()) return s.Text(0);
-    return std::nullopt;
+    return GetValue("cursors", key);
   }
-
   void SetCursor(const std::string& key, const std::string& value) override {
-    Locked([&] {
-      Stmt s(
-          db_,
-          "INSERT INTO cursors VALUES (?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
-      s.Bind(1, key).Bind(2, value).Run();
-    });
+    SetValue("cursors", key, value);
   }
-
   std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) override {
-    auto lock = Lock();
-    Stmt s(db_,
-           "SELECT key, value FROM cursors WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
-    s.Bind(1, prefix);
-    std::map<std::string, std::string> out;
-    while (s.Step()) out[s.Text(0)] = s.Text(1);
-    return out;
+    return ValuesWithPrefix("cursors", prefix);
   }
-
   std::optional<std::string> GetSecret(const std::string& key) override {
-    auto lock = Lock();
-    Stmt s(db_, "SELECT value FROM secrets WHERE key=?1");
-    s.Bind(1, key);
-    if (s.Step()) return s.Text(0);
-    return std::nullopt;
+    return GetValue("secrets", key);
   }
-
   void SetSecret(const std::string& key, const std::string& value) override {
-    Locked([&] {
-      Stmt s(
-          db_,
-          "INSERT INTO secrets VALUES (?1,?2) ON CONFLICT(key) DO UPDATE SET value=excluded.value");
-      s.Bind(1, key).Bind(2, value).Run();
-    });
+    SetValue("secrets", key, value);
   }
-
   std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) override {
-    auto lock = Lock();
-    Stmt s(db_,
-           "SELECT key, value FROM secrets WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
-    s.Bind(1, prefix);
-    std::map<std::string, std::string> out;
-    while (s.Step()) out[s.Text(0)] = s.Text(1);
-    return out;
+    return ValuesWithPrefix("secrets", prefix);
   }
 
   bool EnqueueOutbox(const OutboxItem& o) override {

@@ -170,10 +170,11 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
       auto got = GetJson(url);
       if (!got.ok()) {
         if (got.error().code == 401) return got.status();
-        Degrade("members " + team, "the members of team " + team + " could not be read (" +
-                                       got.error().message +
-                                       "): its channels' membership is unknown, their messages "
-                                       "are read");
+        degraded_.Note("members " + team,
+                       "the members of team " + team + " could not be read (" +
+                           got.error().message +
+                           "): its channels' membership is unknown, their messages "
+                           "are read");
         members.reset();
         break;
       }
@@ -192,18 +193,19 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
         }
       url = json::GetString(v, "@odata.nextLink").value_or("");
     }
-    if (members) degraded_.erase("members " + team);
+    if (members) degraded_.Clear("members " + team);
     auto got = GetJson(base_ + "/teams/" + team + "/channels");
     if (!got.ok()) {
       if (got.error().code == 401) return got.status();
       // The channels known before are still read.
-      Degrade("channels " + team, "the channels of team " + team + " could not be listed (" +
-                                      got.error().message + "); those known before are read");
+      degraded_.Note("channels " + team, "the channels of team " + team + " could not be listed (" +
+                                             got.error().message +
+                                             "); those known before are read");
       for (const auto& [channel, t] : team_of_)
         if (t == team) found[channel] = team;
       continue;
     }
-    degraded_.erase("channels " + team);
+    degraded_.Clear("channels " + team);
     const json::Value& v = *got;
     if (const json::Value* value = json::Find(v, "value"); value && value->is_array())
       for (const auto& c : value->as_array()) {
@@ -223,18 +225,6 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
   std::lock_guard lock(push_mu_);  // OnPush reads it on the listener's threads
   team_of_ = std::move(found);
   return Status::Ok();
-}
-
-void TeamsConnector::Degrade(const std::string& what, const std::string& why) {
-  auto [it, fresh] = degraded_.insert_or_assign(what, why);
-  (void)it;
-  if (fresh) Logger("connector.teams")->warn("{}", why);
-}
-
-std::vector<std::string> TeamsConnector::Degraded() const {
-  std::vector<std::string> out;
-  for (const auto& [what, why] : degraded_) out.push_back(why);
-  return out;
 }
 
 void TeamsConnector::Emit(const std::string& channel, const std::vector<ParsedMessage>& messages,

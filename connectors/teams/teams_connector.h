@@ -13,6 +13,7 @@
 #include <set>
 
 #include "config/config.h"
+#include "connectors/common/degraded.h"
 #include "connectors/common/http.h"
 #include "connectors/common/oauth.h"
 #include "connectors/connector.h"
@@ -38,7 +39,7 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   void RestoreSecrets(const Cursors& s) override;
   std::optional<std::string> SelfUserId() const override;
   void FollowThreads(const std::vector<std::string>& thread_ids) override;
-  std::vector<std::string> Degraded() const override;
+  std::vector<std::string> Degraded() const override { return degraded_.List(); }
 
   Result<Posted> Post(const PostRequest& r) override;
   Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) override;
@@ -79,7 +80,6 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
             PollStats& stats);
   // The threads of a channel kept with the cursors, so a restart still reads their replies.
   void SaveThreads(const std::string& channel);
-  void Degrade(const std::string& what, const std::string& why);
   // A catch-up of the channel: a delta round and the replies of the threads not read since
   // `since` (call with push_mu_ held).
   void CatchUp(const std::string& channel, Time since);
@@ -99,7 +99,7 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   // thread's replies were last read ("<channel>/<root>").
   std::map<std::string, std::map<std::string, Time>> threads_;
   std::map<std::string, Time> replies_read_;
-  std::map<std::string, std::string> degraded_;  // what → why
+  Degradations degraded_{"connector.teams"};
   Cursors cursors_;
   // Pushes: written on the listener's threads.
   mutable std::mutex push_mu_;

@@ -150,8 +150,8 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
     auto users = r.ok() ? ParseUserPage(r->body, cfg_.name) : Result<UserPage>(r.error());
     if (!users.ok()) {
       if (users.error().code == 401) return users.status();
-      Degrade("users", "the list of people (users.json) could not be read: " +
-                           users.error().message + "; All Company's members are unknown");
+      degraded_.Note("users", "the list of people (users.json) could not be read: " +
+                                  users.error().message + "; All Company's members are unknown");
       users_complete = false;
       break;
     }
@@ -173,7 +173,7 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
     by_permalink_ = std::move(by_permalink);
     by_name_ = std::move(by_name);
     ambiguous_names_ = std::move(ambiguous);
-    degraded_.erase("users");
+    degraded_.Clear("users");
   }
   all_company.members_known = users_complete;
   sink.OnGroup(all_company);
@@ -186,12 +186,12 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
       if (!g.ok()) {
         if (g.error().code == 401) return g.status();
         // Its messages are still read from the company feed; only its name is missing.
-        Degrade("group " + gid, "community " + gid + " could not be read (" + g.error().message +
-                                    "); its messages are still read");
+        degraded_.Note("group " + gid, "community " + gid + " could not be read (" +
+                                           g.error().message + "); its messages are still read");
         known_groups_.insert(gid);  // as it was stored before
         continue;
       }
-      degraded_.erase("group " + gid);
+      degraded_.Clear("group " + gid);
       groups.insert(groups.end(), g->begin(), g->end());
     }
   } else {
@@ -201,11 +201,11 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
       if (!g.ok()) {
         if (g.error().code == 401) return g.status();
         // The communities known so far stay; new ones are found in the company feed.
-        Degrade("groups",
-                "the list of communities (groups.json) could not be read: " + g.error().message);
+        degraded_.Note("groups", "the list of communities (groups.json) could not be read: " +
+                                     g.error().message);
         break;
       }
-      if (page == 1) degraded_.erase("groups");
+      if (page == 1) degraded_.Clear("groups");
       groups.insert(groups.end(), g->begin(), g->end());
       if (static_cast<int>(g->size()) < kUsersPerPage) break;
     }
@@ -230,9 +230,10 @@ std::optional<std::vector<std::string>> YammerConnector::Members(const std::stri
     auto r = Get("/users/in_group/" + native_id + ".json?page=" + std::to_string(page), kOther);
     auto users = r.ok() ? ParseUserPage(r->body, cfg_.name) : Result<UserPage>(r.error());
     if (!users.ok()) {
-      Degrade("members " + native_id, "the members of community " + native_id +
-                                          " could not be read (" + users.error().message +
-                                          "): its membership is unknown, its messages are read");
+      degraded_.Note("members " + native_id,
+                     "the members of community " + native_id + " could not be read (" +
+                         users.error().message +
+                         "): its membership is unknown, its messages are read");
       return std::nullopt;
     }
     for (const auto& u : users->users) members.push_back(u.id);
@@ -240,20 +241,8 @@ std::optional<std::vector<std::string>> YammerConnector::Members(const std::stri
         users->more_available.value_or(static_cast<int>(users->users.size()) >= kUsersPerPage);
     if (!more || users->users.empty()) break;
   }
-  degraded_.erase("members " + native_id);
+  degraded_.Clear("members " + native_id);
   return members;
-}
-
-void YammerConnector::Degrade(const std::string& what, const std::string& why) {
-  auto [it, fresh] = degraded_.insert_or_assign(what, why);
-  (void)it;
-  if (fresh) Logger("connector.yammer")->warn("{}", why);
-}
-
-std::vector<std::string> YammerConnector::Degraded() const {
-  std::vector<std::string> out;
-  for (const auto& [what, why] : degraded_) out.push_back(why);
-  return out;
 }
 
 bool YammerConnector::Wanted(const std::string& group_id) const {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "config/config.h"
+#include "connectors/common/degraded.h"
 #include "connectors/common/http.h"
 #include "connectors/common/oauth.h"
 #include "connectors/connector.h"
@@ -30,7 +31,7 @@ class YammerConnector final : public Connector, public Poster {
   Cursors GetSecrets() const override { return secrets_; }
   void RestoreSecrets(const Cursors& s) override;
   std::optional<std::string> SelfUserId() const override;
-  std::vector<std::string> Degraded() const override;
+  std::vector<std::string> Degraded() const override { return degraded_.List(); }
 
   Result<Posted> Post(const PostRequest& r) override;
   Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) override;
@@ -63,8 +64,6 @@ class YammerConnector final : public Connector, public Poster {
   // Members of a community (users/in_group); nullopt when the ESN refused to say.
   std::optional<std::vector<std::string>> Members(const std::string& native_id);
   std::optional<std::string> ResolveLiker(const LikerRef& who) const;
-  // Says once (at warn) that something works only in part; `what` identifies it.
-  void Degrade(const std::string& what, const std::string& why);
   int64_t CursorInt(const std::string& key) const;
 
   config::NetworkConfig cfg_;
@@ -80,8 +79,8 @@ class YammerConnector final : public Connector, public Poster {
   std::map<std::string, std::string> by_permalink_, by_name_;
   std::set<std::string> ambiguous_names_;
   std::set<std::string> logged_likers_;
-  std::map<std::string, std::string> degraded_;  // what → why
-  std::optional<Time> last_poll_;                // of the company feed
+  Degradations degraded_{"connector.yammer"};
+  std::optional<Time> last_poll_;  // of the company feed
   Cursors cursors_;
   Cursors secrets_;
 };

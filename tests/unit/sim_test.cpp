@@ -257,6 +257,26 @@ TEST(Sim, ControlApiReactsAsAPerson) {
   EXPECT_TRUE(found);
 }
 
+namespace {
+
+// Every message of the company feed, paged back with older_than.
+std::vector<json::Value> CompanyFeed(sim::Simulator& s) {
+  std::vector<json::Value> out;
+  std::string older;
+  for (int page = 0; page < 1000; ++page) {
+    std::map<std::string, std::string> q;
+    if (!older.empty()) q["older_than"] = older;
+    auto r = *json::Parse(Get(s, "/api/v1/messages.json", q).body);
+    const auto& msgs = r.at("messages").as_array();
+    if (msgs.size() == 0) break;
+    for (const auto& m : msgs) out.push_back(m);
+    older = std::to_string(*json::GetInt64(msgs.at(msgs.size() - 1), "id"));
+  }
+  return out;
+}
+
+}  // namespace
+
 TEST(Sim, AllCompanyMessagesHaveNoGroupAndAreOnlyInTheCompanyFeed) {
   sim::Simulator s(Options());
   auto truth = *json::Parse(Get(s, "/_sim/truth").body);
@@ -269,20 +289,9 @@ TEST(Sim, AllCompanyMessagesHaveNoGroupAndAreOnlyInTheCompanyFeed) {
   ASSERT_GT(in_groups.size(), 10 * company.size() / 2);  // a tenth as many threads, about
   // Paged through, the company feed has both, and All Company's come without a group_id.
   std::set<int64_t> feed_company, feed_groups;
-  std::string older;
-  for (int page = 0; page < 500; ++page) {
-    auto r =
-        *json::Parse(Get(s, "/api/v1/messages.json",
-                         older.empty() ? std::map<std::string, std::string>{}
-                                       : std::map<std::string, std::string>{{"older_than", older}})
-                         .body);
-    const auto& msgs = r.at("messages").as_array();
-    if (msgs.size() == 0) break;
-    for (const auto& m : msgs) {
-      if (*json::GetBool(m, "system_message")) continue;
-      (json::Find(m, "group_id") ? feed_groups : feed_company).insert(*json::GetInt64(m, "id"));
-    }
-    older = std::to_string(*json::GetInt64(msgs.at(msgs.size() - 1), "id"));
+  for (const auto& m : CompanyFeed(s)) {
+    if (*json::GetBool(m, "system_message")) continue;
+    (json::Find(m, "group_id") ? feed_groups : feed_company).insert(*json::GetInt64(m, "id"));
   }
   std::set<int64_t> visible_company, visible_groups;  // deleted ones are not in feeds
   for (const auto& m : truth.at("messages").as_array())
@@ -329,23 +338,12 @@ TEST(Sim, SomeLikersAreNamedWithoutAnIdAsInOldData) {
   o.org.like_names_without_id = 0.5;
   sim::Simulator s(o);
   int with = 0, without = 0;
-  std::string older;
-  for (int page = 0; page < 100; ++page) {
-    auto r =
-        *json::Parse(Get(s, "/api/v1/messages.json",
-                         older.empty() ? std::map<std::string, std::string>{}
-                                       : std::map<std::string, std::string>{{"older_than", older}})
-                         .body);
-    const auto& msgs = r.at("messages").as_array();
-    if (msgs.size() == 0) break;
-    for (const auto& m : msgs)
-      for (const auto& n : m.at("liked_by").at("names").as_array()) {
-        EXPECT_TRUE(json::GetString(n, "permalink"));
-        EXPECT_TRUE(json::GetString(n, "full_name"));
-        (json::GetInt64(n, "user_id") ? with : without)++;
-      }
-    older = std::to_string(*json::GetInt64(msgs.at(msgs.size() - 1), "id"));
-  }
+  for (const auto& m : CompanyFeed(s))
+    for (const auto& n : m.at("liked_by").at("names").as_array()) {
+      EXPECT_TRUE(json::GetString(n, "permalink"));
+      EXPECT_TRUE(json::GetString(n, "full_name"));
+      (json::GetInt64(n, "user_id") ? with : without)++;
+    }
   EXPECT_GT(with, 10);
   EXPECT_GT(without, 10);
 }
