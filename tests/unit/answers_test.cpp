@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <map>
+
 using namespace learnloop::bot;
 
 namespace {
@@ -94,4 +98,53 @@ TEST(ParseRating, NumbersStarsAndScales) {
   };
   for (const auto& c : cases)
     EXPECT_EQ(ParseRating(c.reply).value_or(-1), c.expected) << "reply: '" << c.reply << "'";
+}
+
+// A labelled corpus of replies (tests/data/answer_corpus.tsv: how people answer, in four
+// languages, with hedges, quotes of the prompt, edits, and replies that choose nothing): what
+// the parser scores must be right (precision ≥ 99 %), and it must score what a person would
+// (recall ≥ 95 %).
+TEST(ParseChoice, ALabelledCorpusOfRepliesIsReadAsAPersonReadsIt) {
+  const std::map<std::string, std::vector<std::string>> sets = {
+      {"q1", kOptions},
+      {"q2", {"Histograms", "Pie charts", "Heatmaps"}},
+      {"q3", {"Say no right away", "Ask what problem it solves", "Promise it for next quarter"}},
+      {"q4",
+       {"Email it", "Share a link", "Print it", "Post it in the community",
+        "Present it in a meeting"}}};
+  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/data/answer_corpus.tsv");
+  ASSERT_TRUE(in) << "no corpus";
+  int rows = 0, scored = 0, scored_right = 0, scorable = 0, found = 0;
+  std::string wrong;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    auto tab1 = line.find('\t'), tab2 = line.find('\t', tab1 + 1);
+    ASSERT_NE(tab2, std::string::npos) << line;
+    std::string set = line.substr(0, tab1), expected = line.substr(tab1 + 1, tab2 - tab1 - 1);
+    std::string reply;  // with \n, \t and \\ read back
+    for (size_t i = tab2 + 1; i < line.size(); ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        char e = line[++i];
+        reply += e == 'n' ? '\n' : e == 't' ? '\t' : e;
+      } else {
+        reply += line[i];
+      }
+    }
+    ++rows;
+    auto got = ParseChoice(reply, sets.at(set));
+    std::string as_read = got ? OptionLabel(*got) : "-";
+    if (got) ++scored, scored_right += as_read == expected;
+    if (expected != "-") ++scorable, found += as_read == expected;
+    if (as_read != expected)
+      wrong += "  " + set + " '" + reply + "': read " + as_read + ", meant " + expected + "\n";
+  }
+  double precision = scored ? 100.0 * scored_right / scored : 100;
+  double recall = scorable ? 100.0 * found / scorable : 100;
+  std::printf(
+      "answer corpus: %d replies; %d scored, %.1f %% of them right (precision); %d "
+      "scorable, %.1f %% of them read (recall)\n%s",
+      rows, scored, precision, scorable, recall, wrong.c_str());
+  EXPECT_GE(rows, 300);
+  EXPECT_GE(precision, 99.0);
+  EXPECT_GE(recall, 95.0);
 }
