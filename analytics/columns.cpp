@@ -71,6 +71,9 @@ void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
   for (int64_t k : {r.key, r.thread, r.parent, r.author, r.group})
     if (k < 0 || k > max_key_) return;
   if (r.key == 0 || r.author == 0) return;
+  if (r.group && std::find(private_group_keys_.begin(), private_group_keys_.end(), r.group) !=
+                     private_group_keys_.end())
+    return;
   const auto m = static_cast<uint32_t>(r.key);
   msg_ms[m] = r.created_at.time_since_epoch().count();
   msg_author[m] = static_cast<uint32_t>(r.author);                  // a key until Finish
@@ -234,6 +237,10 @@ void Columns::LoadFrom(store::Store& s) {
       for (const auto& g : groups) ids.push_back(g.id);
       auto keys = s.KeysOf(ids);
       for (size_t i = 0; i < groups.size(); ++i) AddGroup(groups[i], keys[i]);
+      std::set<std::string> private_groups;
+      for (const auto& g : groups) private_groups.insert(MakeId(g.network, kPrivateGroup));
+      for (int64_t k : s.KeysOf({private_groups.begin(), private_groups.end()}))
+        if (k) private_group_keys_.push_back(k);
       prompts = s.AllPrompts();
       for (const auto& [key, value] : s.CursorsWithPrefix("optout:"))
         if (value == "out") out.insert(key.substr(7));
@@ -284,6 +291,7 @@ Columns Columns::From(const Dataset& d) {
   for (const auto& g : d.groups) c.AddGroup(g, key(g.id));
   std::vector<Part> parts(1);
   for (const auto& m : d.messages) {
+    if (m.group_id && IsPrivateGroup(*m.group_id)) continue;
     store::Store::MessageRow r;
     r.key = key(m.id);
     r.thread = key(m.thread_id);

@@ -99,6 +99,8 @@ struct Columns {
   // reactions hold keys of people and groups until Finish turns them into indexes.
   Column<uint32_t> user_of_key_, group_of_key_;
   uint32_t max_key_ = 0;
+  // Keys of the groups of private conversations with the bot: their messages never count.
+  std::vector<int64_t> private_group_keys_;
   // Answers as read, until Finish: their ids are kept here.
   Interner answer_ids_;
   std::vector<std::pair<std::string_view, std::string_view>> answer_refs_;  // (prompt, person)

@@ -294,6 +294,7 @@ std::string RenderJson(const Report& r) {
   for (const auto& c : r.campaigns) {
     w.BeginObject().Key("campaign").String(c.campaign).Key("prompts").Int(c.prompts);
     w.Key("participants").Int(c.participants).Key("answers").Int(c.answers);
+    w.Key("audience").Int(c.audience).Key("participation_rate").OptFixed(c.participation_rate, 4);
     w.Key("completion_rate").OptFixed(c.completion_rate, 4).EndObject();
   }
   w.EndArray();
@@ -437,12 +438,14 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
   if (!r.campaigns.empty()) {
     o << "<h2>Campaigns</h2>\n<div class=\"scroll\"><table><tr><th>campaign</th><th "
          "class=\"n\">prompts this "
-         "week</th><th class=\"n\">participants</th><th class=\"n\">answers</th><th "
-         "class=\"n\">completion</th></tr>\n";
+         "week</th><th class=\"n\">asked</th><th class=\"n\">participants</th><th "
+         "class=\"n\">participation</th><th class=\"n\">answers</th><th "
+         "class=\"n\">completed (ended sequences)</th></tr>\n";
     for (const auto& c : r.campaigns)
       o << "<tr><td>" << Esc(c.campaign) << "</td><td class=\"n\">" << c.prompts
-        << "</td><td class=\"n\">" << c.participants << "</td><td class=\"n\">" << c.answers
-        << "</td><td class=\"n\">" << Esc(Pct(c.completion_rate)) << "</td></tr>\n";
+        << "</td><td class=\"n\">" << c.audience << "</td><td class=\"n\">" << c.participants
+        << "</td><td class=\"n\">" << Esc(Pct(c.participation_rate)) << "</td><td class=\"n\">"
+        << c.answers << "</td><td class=\"n\">" << Esc(Pct(c.completion_rate)) << "</td></tr>\n";
     o << "</table></div>\n";
   }
   GroupsTable(o, r);
@@ -525,10 +528,12 @@ std::vector<std::pair<std::string, std::string>> RenderCsv(const Report& r) {
                     Dec(row.median_minutes_to_answer, 2), Dec(row.correct_rate, 4),
                     row.suppressed ? "true" : "false"});
   files.emplace_back("prompts", pr);
-  std::string c = csv::Row({"campaign", "prompts", "participants", "answers", "completion_rate"});
+  std::string c = csv::Row({"campaign", "prompts", "participants", "answers", "audience",
+                            "participation_rate", "completion_rate"});
   for (const auto& row : r.campaigns)
     c += csv::Row({row.campaign, std::to_string(row.prompts), std::to_string(row.participants),
-                   std::to_string(row.answers), Dec(row.completion_rate, 4)});
+                   std::to_string(row.answers), std::to_string(row.audience),
+                   Dec(row.participation_rate, 4), Dec(row.completion_rate, 4)});
   files.emplace_back("campaigns", c);
   return files;
 }

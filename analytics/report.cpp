@@ -469,27 +469,60 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     return out;
   };
 
-  std::vector<uint32_t> mark(U, kNone);  // mark[u] == prompt: u answered it
+  std::vector<uint32_t> mark(U, kNone);  // mark[u] == row: u answered it
   std::map<std::string, std::vector<uint32_t>> campaign_prompts;
+  // The rows of the prompts table: a prompt each, but a spaced campaign's rounds of W as one
+  // row per question and group (§6).
+  std::map<std::tuple<std::string, std::string, int>, size_t> spaced_row;
+  std::vector<std::vector<uint32_t>> row_prompts;
+  std::map<std::string, int64_t> campaign_rows;
   for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
     const Prompt& p = c.prompts[pi];
     if (p.posted_at < w.from || p.posted_at >= w.to) continue;
     campaign_prompts[p.campaign].push_back(pi);
+    if (p.spaced) {
+      auto [it, fresh] =
+          spaced_row.emplace(std::tuple{p.campaign, p.group_id, p.step}, row_prompts.size());
+      if (fresh) row_prompts.emplace_back();
+      row_prompts[it->second].push_back(pi);
+    } else {
+      row_prompts.push_back({pi});
+    }
+  }
+  for (uint32_t ri = 0; ri < row_prompts.size(); ++ri) {
+    const auto& pis = row_prompts[ri];
+    const Prompt& p = c.prompts[pis.front()];
     PromptRow row;
-    row.prompt_id = p.id;
+    row.prompt_id = p.spaced ? p.campaign + ":" + p.group_id + ":q" + std::to_string(p.step) : p.id;
+    ++campaign_rows[p.campaign];
     row.campaign = p.campaign;
     row.step = p.step;
     row.group_id = p.group_id;
     row.type = p.type;
-    row.audience = static_cast<int64_t>(audience_of(pi).size());
+    std::vector<uint32_t> audience;
+    for (uint32_t pi : pis) {
+      auto a = audience_of(pi);
+      audience.insert(audience.end(), a.begin(), a.end());
+    }
+    std::sort(audience.begin(), audience.end());
+    audience.erase(std::unique(audience.begin(), audience.end()), audience.end());
+    row.audience = static_cast<int64_t>(audience.size());
+    // Each person's first answer to the row's prompts (the earliest, over the rounds).
+    std::vector<std::pair<uint32_t, uint32_t>> firsts;  // (answer, prompt)
+    for (uint32_t pi : pis)
+      for (uint32_t i : answers_of[pi]) firsts.push_back({i, pi});
+    std::stable_sort(firsts.begin(), firsts.end(), [&](const auto& x, const auto& y) {
+      const Columns::AnswerFact &a = c.answers[x.first], &b = c.answers[y.first];
+      return a.ms != b.ms ? a.ms < b.ms : a.message_id < b.message_id;
+    });
     int64_t answerers = 0, correct = 0;
     std::vector<double> minutes;
-    for (uint32_t i : answers_of[pi]) {  // each person's first answer
+    for (const auto& [i, pi] : firsts) {
       uint32_t u = c.answers[i].user;
-      if (mark[u] == pi) continue;
-      mark[u] = pi;
+      if (mark[u] == ri) continue;
+      mark[u] = ri;
       ++answerers;
-      minutes.push_back(MinutesBetween(Ms(p.posted_at), c.answers[i].ms));
+      minutes.push_back(MinutesBetween(Ms(c.prompts[pi].posted_at), c.answers[i].ms));
       if (c.answers[i].correct) ++correct;
     }
     row.answerers = answerers;
@@ -514,40 +547,56 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     if (auto g = known_group(p.group_id)) r.group_names[p.group_id] = c.group_names[*g];
 
   std::vector<uint32_t> in_audience(U), answered(U);
-  std::vector<uint8_t> participant(U);
+  std::vector<uint8_t> participant(U), asked(U);
   for (const auto& [name, pis] : campaign_prompts) {
     CampaignRow line;
     line.campaign = name;
-    line.prompts = static_cast<int64_t>(pis.size());
-    std::vector<uint32_t> participants;
-    for (uint32_t pi : pis)
+    line.prompts = campaign_rows[name];  // its rows of the prompts table
+    std::vector<uint32_t> participants, audience;
+    for (uint32_t pi : pis) {
       for (uint32_t i : answers_of[pi]) {
         ++line.answers;
         uint32_t u = c.answers[i].user;
         if (!participant[u]) participants.push_back(u);
         participant[u] = 1;
       }
+      for (uint32_t u : audience_of(pi))
+        if (!asked[u]) asked[u] = 1, audience.push_back(u);
+    }
     line.participants = static_cast<int64_t>(participants.size());
-    // Completed: answered every prompt of the campaign posted before the end of W whose
-    // audience includes them (and at least one such prompt).
-    std::fill(in_audience.begin(), in_audience.end(), 0);
-    std::fill(answered.begin(), answered.end(), 0);
-    std::fill(mark.begin(), mark.end(), kNone);
-    for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
+    // Participation: of the people the week's prompts were put to, the share who answered at
+    // least one of them.
+    int64_t took_part = 0;
+    for (uint32_t u : audience) took_part += participant[u];
+    line.audience = static_cast<int64_t>(audience.size());
+    line.participation_rate = Ratio(took_part, line.audience);
+    // Completed, for a sequence that has ended (its last step posted before the end of W):
+    // answered every prompt of the campaign whose audience includes them.
+    bool ended = false;
+    for (uint32_t pi = 0; pi < c.prompts.size() && !ended; ++pi) {
       const Prompt& p = c.prompts[pi];
-      if (p.campaign != name || p.posted_at >= w.to) continue;
-      for (uint32_t i : answers_of[pi]) mark[c.answers[i].user] = pi;
-      for (uint32_t u : audience_of(pi)) {
-        ++in_audience[u];
-        if (mark[u] == pi) ++answered[u];
+      ended = p.campaign == name && p.posted_at < w.to && p.last_step && p.step >= *p.last_step;
+    }
+    if (ended) {
+      std::fill(in_audience.begin(), in_audience.end(), 0);
+      std::fill(answered.begin(), answered.end(), 0);
+      std::fill(mark.begin(), mark.end(), kNone);
+      for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
+        const Prompt& p = c.prompts[pi];
+        if (p.campaign != name || p.posted_at >= w.to) continue;
+        for (uint32_t i : answers_of[pi]) mark[c.answers[i].user] = pi;
+        for (uint32_t u : audience_of(pi)) {
+          ++in_audience[u];
+          if (mark[u] == pi) ++answered[u];
+        }
       }
+      int64_t completed = 0;
+      for (uint32_t u : participants)
+        if (in_audience[u] > 0 && in_audience[u] == answered[u]) ++completed;
+      line.completion_rate = Ratio(completed, line.participants);
     }
-    int64_t completed = 0;
-    for (uint32_t u : participants) {
-      if (in_audience[u] > 0 && in_audience[u] == answered[u]) ++completed;
-      participant[u] = 0;
-    }
-    line.completion_rate = Ratio(completed, line.participants);
+    for (uint32_t u : participants) participant[u] = 0;
+    for (uint32_t u : audience) asked[u] = 0;
     r.campaigns.push_back(std::move(line));
   }
   return r;

@@ -15,7 +15,7 @@
 
 namespace learnloop::analytics {
 
-constexpr int kDefinitionsVersion = 4;
+constexpr int kDefinitionsVersion = 5;
 
 // A data set built by hand (tests); reports read the store as Columns::Load.
 struct Dataset {
@@ -63,7 +63,9 @@ struct PromptRow {
 struct CampaignRow {
   std::string campaign;
   int64_t prompts = 0, participants = 0, answers = 0;
-  std::optional<double> completion_rate;
+  int64_t audience = 0;                      // people the week's prompts were put to
+  std::optional<double> participation_rate;  // of them, the share who answered one at least
+  std::optional<double> completion_rate;     // only for a sequence that has ended
 };
 
 struct Report {

@@ -24,6 +24,14 @@ std::string CursorKey(const std::string& campaign, const char* what) {
 
 std::string LocalDay(TimeZone tz, Time t) { return FormatLocal(tz, t).substr(0, 10); }
 
+// "3 h 20 min", "45 min", "2 d 1 h": how late something is, as people read it.
+std::string MinutesText(Millis d) {
+  auto m = std::chrono::duration_cast<std::chrono::minutes>(d).count();
+  if (m < 60) return std::to_string(m) + " min";
+  if (m < 24 * 60) return std::to_string(m / 60) + " h " + std::to_string(m % 60) + " min";
+  return std::to_string(m / (24 * 60)) + " d " + std::to_string(m / 60 % 24) + " h";
+}
+
 // "A, B, C and 3 more colleagues" as mention tokens, the first kMaxMentions by name.
 std::string MentionList(const std::vector<const User*>& people) {
   std::string out;
@@ -78,6 +86,9 @@ std::string Bot::PromptBody(const config::CampaignConfig& c, const config::StepC
 std::optional<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now) const {
   Time from = now - c.catch_up;
   if (c.start && *c.start - Millis{1} > from) from = *c.start - Millis{1};
+  // Nothing due before this store first saw the campaign (a new campaign, a first start).
+  if (auto seen = store_.GetCursor(CursorKey(c.name, "first_seen")))
+    if (auto t = ParseIso(*seen); t && *t - Millis{1} > from) from = *t - Millis{1};
   if (auto last = store_.GetCursor(CursorKey(c.name, "last")))
     if (auto t = ParseIso(*last); t && *t > from) from = *t;
   return from;
@@ -91,12 +102,13 @@ const config::CampaignConfig* Bot::FindCampaign(const std::string& name) const {
 
 bool Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
                           const std::string& community, int step, Time post,
-                          std::vector<std::string> audience, const std::string& lead) {
+                          std::vector<std::string> audience, const std::string& lead,
+                          const std::optional<std::string>& to_user) {
   const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
   Prompt p;
   p.id = key;
   p.campaign = c.name;
-  p.step = step + 1;
+  p.step = step % static_cast<int>(c.steps.size()) + 1;  // a repeating sequence starts again
   p.network = c.network;
   p.group_id = MakeId(c.network, community);
   p.type = st.kind;
@@ -104,10 +116,14 @@ bool Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& ke
   p.posted_at = post;
   p.closes_at = post + c.open_for;
   p.audience = std::move(audience);
+  if (c.Ends()) p.last_step = static_cast<int>(c.steps.size());
+  p.spaced = c.spaced.enabled;
+  p.is_private = to_user.has_value();
   store::OutboxItem item;
   item.key = key;
   item.network = c.network;
   item.group_id = community;
+  item.to_user = to_user;
   item.body = lead.empty() ? st.text : lead + "\n\n" + st.text;
   item.due_at = post;  // later than scheduled when deferred past quiet hours or a holiday
   if (!store_.EnqueueOutbox(item)) return false;
@@ -117,8 +133,32 @@ bool Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& ke
 
 bool Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post) {
   if (c.spaced.enabled) return EnqueueRound(c, key_time, post);
-  auto step_text = store_.GetCursor(CursorKey(c.name, "steps")).value_or("0");
-  int step = std::stoi(step_text);
+  // A prompt still waiting to go out (deferred past quiet hours, or due just before the daemon
+  // stopped) gives way to this one, which takes its step: a community gets the latest, not a
+  // backlog.
+  bool superseded = false;
+  for (const auto& item : store_.UnfinishedOutbox()) {
+    if (item.state != "pending" || item.network != c.network || item.to_user || item.reply_to)
+      continue;
+    auto older = store_.GetPrompt(item.key);
+    if (!older || older->campaign != c.name || !older->message_id.empty()) continue;
+    store_.MarkOutboxFailed(item.key, "not posted: a later prompt of the campaign is due", true);
+    store_.DeletePrompt(item.key);
+    Logger("bot")->info("campaign {}: prompt {} gives way to a later one", c.name, item.key);
+    superseded = true;
+  }
+  int step = StepsPosted(c) - (superseded ? 1 : 0);
+  if (c.Ends() && step >= static_cast<int>(c.steps.size())) {
+    // The sequence is over: nothing more is posted (said once).
+    if (!store_.GetCursor(CursorKey(c.name, "ended"))) {
+      Logger("bot")->info(
+          "campaign {}: its {} steps have all been posted; it has ended (give "
+          "'repeat: true' to start again from the first)",
+          c.name, c.steps.size());
+      store_.SetCursor(CursorKey(c.name, "ended"), FormatIso(post));
+    }
+    return false;
+  }
   bool any = false;
   for (const auto& community : c.communities)  // one prompt per community
     any |= EnqueuePromptIn(c, PromptKey(c, community, key_time), community, step, post, {}, "");
@@ -127,6 +167,10 @@ bool Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_
     ++stats_.enqueued;
   }
   return any;
+}
+
+int Bot::StepsPosted(const config::CampaignConfig& c) const {
+  return std::stoi(store_.GetCursor(CursorKey(c.name, "steps")).value_or("0"));
 }
 
 std::vector<User> Bot::Audience(const config::CampaignConfig& c, const std::string& community) {
@@ -145,6 +189,8 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
   auto log = Logger("bot");
   Time from = now - c.catch_up;
   if (c.start && *c.start > from) from = *c.start;
+  if (auto seen = store_.GetCursor(CursorKey(c.name, "first_seen")))
+    if (auto t = ParseIso(*seen); t && *t > from) from = *t;
   std::optional<Time> skip_through;
   if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
   for (const auto& community : c.communities) {
@@ -153,6 +199,13 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
     for (const auto& u : people)
       if (u.joined_at) by_day[JoinDay(c, *u.joined_at)].push_back(&u);
     for (const auto& [day, who] : by_day) {
+      // The steps due for that day's newcomers since the last look: after downtime, only the
+      // latest is posted, and only while it is open.
+      std::optional<size_t> latest;
+      for (size_t i = 0; i < c.after_joining.size(); ++i) {
+        Time t = DayAfterJoining(c, day, static_cast<int>(i));
+        if (t >= from && t <= now && (!c.end || t < *c.end)) latest = i;
+      }
       for (size_t i = 0; i < c.after_joining.size(); ++i) {
         Time t = DayAfterJoining(c, day, static_cast<int>(i));
         if (t < from || t > now || (c.end && t >= *c.end)) continue;
@@ -164,7 +217,11 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
           std::optional<Time> post;
           if (skip_through && t <= *skip_through) {
             why = "skipped by an operator";
-          } else if (!(post = PostTime(c, t, &why))) {
+          } else if (i != *latest) {
+            why = "not posted: a later step is due too";
+          } else if (now >= t + c.open_for) {
+            why = "skipped: closed before it could be posted";
+          } else if (!(post = PostTimeSeenAt(c, t, now, &why))) {
             why = "skipped (" + why + ")";
           } else {
             std::vector<std::string> ids;
@@ -206,6 +263,7 @@ Bot::PracticeState Bot::Practices(const config::CampaignConfig& c, const std::st
     }
     bool closed = p.closes_at && at >= *p.closes_at;
     std::string day = LocalDay(c.tz, p.posted_at);
+    if (!p.is_private) ++s.threads_per_day[day];
     for (const auto& uid : p.audience) {
       ++s.asked_per_day[uid][day];
       Practice& pr = s.by_user[uid][q];
@@ -231,7 +289,7 @@ std::optional<int> Bot::NextQuestion(const config::CampaignConfig& c, const Prac
                                      const std::string& user_id, Time at) {
   if (auto d = s.asked_per_day.find(user_id); d != s.asked_per_day.end()) {
     auto n = d->second.find(LocalDay(c.tz, at));
-    if (n != d->second.end() && n->second >= c.spaced.daily_cap) return std::nullopt;
+    if (n != d->second.end() && n->second >= c.spaced.per_person) return std::nullopt;
   }
   static const std::map<int, Practice> kNone;
   auto u = s.by_user.find(user_id);
@@ -246,35 +304,77 @@ std::optional<int> Bot::NextQuestion(const config::CampaignConfig& c, const Prac
 }
 
 bool Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_time, Time post) {
+  auto log = Logger("bot");
+  auto poster = posters_.find(c.network);
+  const bool privately = c.spaced.privately && poster != posters_.end() && poster->second &&
+                         poster->second->PostsPrivately();
+  const std::string total = std::to_string(c.steps.size());
   bool any = false;
   for (const auto& community : c.communities) {
     PracticeState state = Practices(c, community, post);
-    std::map<int, std::vector<const User*>> by_question;
+    // Everyone's next question: privately where that reaches them, else in the community.
+    std::map<int, std::vector<const User*>> in_public;  // by question
     auto people = Audience(c, community);
     for (const auto& u : people) {
       if (OptedOut(u.id)) continue;  // never named, so never asked
-      if (auto q = NextQuestion(c, state, u.id, post)) by_question[*q].push_back(&u);
-    }
-    for (const auto& [q, who] : by_question) {
-      // One post per question, naming its people (in parts, so everyone is named).
-      for (size_t part = 0; part * kMaxMentions < who.size(); ++part) {
-        std::vector<const User*> named(
-            who.begin() + static_cast<std::ptrdiff_t>(part * kMaxMentions),
-            who.begin() +
-                static_cast<std::ptrdiff_t>(std::min(who.size(), (part + 1) * kMaxMentions)));
-        std::vector<std::string> ids;
-        for (const User* u : named) ids.push_back(u->id);
+      auto q = NextQuestion(c, state, u.id, post);
+      if (!q) continue;
+      if (privately && Reachable(u.id)) {
         std::string key = PromptKey(
-            c, community,
-            key_time + ":q" + std::to_string(q + 1) + (part ? ":" + std::to_string(part + 1) : ""));
-        std::string lead = "For " + MentionList(named) + " - practice question " +
-                           std::to_string(q + 1) + " of " + std::to_string(c.steps.size()) + ":";
-        any |= EnqueuePromptIn(c, key, community, q, post, std::move(ids), lead);
+            c, community, key_time + ":q" + std::to_string(*q + 1) + ":" + NativeId(u.id));
+        // Their name makes each text one of a kind: a message whose answer was lost is found
+        // again by its text, never taken for another person's.
+        any |= EnqueuePromptIn(c, key, community, *q, post, {u.id},
+                               "Hi " + u.name + " - practice question " + std::to_string(*q + 1) +
+                                   " of " + total + " (" + c.name + "):",
+                               NativeId(u.id));
+      } else {
+        in_public[*q].push_back(&u);
       }
     }
+    // The community's threads: at most daily_cap a local day, the question most people wait
+    // for first, each naming at most mention_cap of them; the others wait for a later round.
+    std::vector<std::pair<int, std::vector<const User*>>> waiting(in_public.begin(),
+                                                                  in_public.end());
+    std::stable_sort(waiting.begin(), waiting.end(), [](const auto& a, const auto& b) {
+      return a.second.size() > b.second.size();
+    });
+    int threads = state.threads_per_day[LocalDay(c.tz, post)];
+    size_t left_waiting = 0;
+    for (auto& [q, who] : waiting) {
+      if (threads >= c.spaced.daily_cap) {
+        left_waiting += who.size();
+        continue;
+      }
+      size_t named_n = std::min(who.size(), static_cast<size_t>(c.spaced.mention_cap));
+      left_waiting += who.size() - named_n;
+      std::vector<const User*> named(who.begin(),
+                                     who.begin() + static_cast<std::ptrdiff_t>(named_n));
+      std::vector<std::string> ids;
+      for (const User* u : named) ids.push_back(u->id);
+      std::string key = PromptKey(c, community, key_time + ":q" + std::to_string(q + 1));
+      std::string lead = "For " + MentionList(named) + " - practice question " +
+                         std::to_string(q + 1) + " of " + total + ":";
+      if (EnqueuePromptIn(c, key, community, q, post, std::move(ids), lead)) {
+        any = true;
+        ++threads;
+      }
+    }
+    if (left_waiting)
+      log->info(
+          "campaign {}: {} people of {} wait for a later round (at most {} thread(s) a "
+          "day in the community, {} people named in each)",
+          c.name, left_waiting, community, c.spaced.daily_cap, c.spaced.mention_cap);
   }
   if (any) ++stats_.enqueued;
   return any;
+}
+
+bool Bot::Reachable(const std::string& user_id) const {
+  auto mark = store_.GetCursor("unreachable:" + user_id);
+  if (!mark) return true;
+  auto since = ParseIso(mark->substr(0, mark->find(' ')));
+  return !since || clock_.Now() - *since >= std::chrono::hours{24 * 7};
 }
 
 bool Bot::Paused(const config::CampaignConfig& c) const {
@@ -325,6 +425,8 @@ void Bot::Schedule() {
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
     if (Paused(c)) continue;
+    if (!store_.GetCursor(CursorKey(c.name, "first_seen")))
+      store_.SetCursor(CursorKey(c.name, "first_seen"), FormatIso(now));
     if (c.relative()) {
       ScheduleAfterJoining(c, now);
       continue;
@@ -332,23 +434,32 @@ void Bot::Schedule() {
     Time from = *ScheduleFrom(c, now);
     std::optional<Time> skip_through;
     if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
+    // The times due since the last look. After downtime there may be several: only the latest
+    // is posted (a community gets one prompt, not the backlog), and only while it is open.
+    std::vector<Time> due;
     for (auto t = c.schedule.Next(c.tz, from); t && *t <= now; t = c.schedule.Next(c.tz, *t)) {
       if (c.end && *t >= *c.end) break;
+      due.push_back(*t);
+    }
+    for (size_t i = 0; i < due.size(); ++i) {
+      Time t = due[i];
       store_.Transaction([&] {
         std::string why;
         std::optional<Time> post;
-        if (skip_through && *t <= *skip_through) {
-          log->info("campaign {}: prompt of {} skipped by an operator", c.name, FormatIso(*t));
-        } else if (now - *t > c.catch_up) {
-          log->warn("campaign {}: prompt of {} skipped, more than {} min late", c.name,
-                    FormatIso(*t),
-                    std::chrono::duration_cast<std::chrono::minutes>(c.catch_up).count());
-        } else if (!(post = PostTime(c, *t, &why))) {
-          log->info("campaign {}: prompt of {} skipped ({})", c.name, FormatIso(*t), why);
+        if (skip_through && t <= *skip_through) {
+          log->info("campaign {}: prompt of {} skipped by an operator", c.name, FormatIso(t));
+        } else if (i + 1 < due.size()) {
+          log->info("campaign {}: prompt of {} not posted: a later one ({}) is due too", c.name,
+                    FormatIso(t), FormatIso(due.back()));
+        } else if (now - t > c.catch_up || now >= t + c.open_for) {
+          log->warn("campaign {}: prompt of {} skipped: {} late, past catch_up or closed", c.name,
+                    FormatIso(t), MinutesText(now - t));
+        } else if (!(post = PostTimeSeenAt(c, t, now, &why))) {
+          log->info("campaign {}: prompt of {} skipped ({})", c.name, FormatIso(t), why);
         } else {
-          EnqueuePrompt(c, FormatIso(*t), *post);
+          EnqueuePrompt(c, FormatIso(t), *post);
         }
-        store_.SetCursor(CursorKey(c.name, "last"), FormatIso(*t));
+        store_.SetCursor(CursorKey(c.name, "last"), FormatIso(t));
       });
     }
   }
@@ -403,9 +514,31 @@ void Bot::Dispatch() {
     connectors::Poster& poster = *pit->second;
     auto prompt = store_.GetPrompt(item.key);
     const config::CampaignConfig* campaign = prompt ? FindCampaign(prompt->campaign) : nullptr;
+    // A prompt that waited past its campaign's catch_up (the ESN was down, say) is not posted
+    // late: dropped, and said so. One that may have gone out already is looked for first.
+    const bool aged = campaign && now - item.due_at > campaign->catch_up;
+    // An item that will never go out takes its prompt with it: nobody was asked.
+    auto give_up = [&](const std::string& why) {
+      store_.Transaction([&] {
+        store_.MarkOutboxFailed(item.key, why, true);
+        if (prompt && prompt->message_id.empty()) store_.DeletePrompt(prompt->id);
+      });
+      ++stats_.failed;
+    };
+    auto drop = [&] {
+      std::string why = "not posted: due at " + FormatIso(item.due_at) + ", " +
+                        MinutesText(now - item.due_at) + " ago, past the campaign's catch_up";
+      give_up(why);
+      log->warn("outbox {}: {}", item.key, why);
+    };
+    if (aged && item.state == "pending") {
+      drop();
+      continue;
+    }
     connectors::PostRequest req;
     req.group_id = item.group_id;
     req.reply_to = item.reply_to;
+    req.to_user = item.to_user;
     // Every attempt sends the text of the first (its close time included): that is how an
     // attempt that went through unseen is found again.
     Time opened = item.sent_at.value_or(now);
@@ -462,6 +595,10 @@ void Bot::Dispatch() {
         ++stats_.reconciled;
         continue;
       }
+      if (aged) {
+        drop();
+        continue;
+      }
     }
     store_.MarkOutboxSending(item.key, req.body, now);
     auto res = poster.Post(req);
@@ -472,10 +609,26 @@ void Bot::Dispatch() {
     } else {
       int code = res.error().code;
       bool final = code >= 400 && code < 500 && code != 429 && code != 401;
-      store_.MarkOutboxFailed(item.key, res.error().message, final);
-      ++stats_.failed;
-      log->warn("outbox {}: {}{}", item.key, res.error().message,
-                final ? " (given up)" : " (will retry)");
+      bool unreachable = final && item.to_user && (code == 403 || code == 404);
+      if (unreachable) {
+        // The person cannot be reached privately (Teams: the app is not installed for them):
+        // asked in the community from the next round on, privately again in a week.
+        std::string user = MakeId(item.network, *item.to_user);
+        store_.SetCursor("unreachable:" + user, FormatIso(now) + " " + res.error().message);
+        log->info(
+            "outbox {}: {} cannot be sent a private message ({}); asked in the "
+            "community from the next round",
+            item.key, user, res.error().message);
+      }
+      if (final) {
+        give_up(res.error().message);
+      } else {
+        store_.MarkOutboxFailed(item.key, res.error().message, false);
+        ++stats_.failed;
+      }
+      if (!unreachable)
+        log->warn("outbox {}: {}{}", item.key, res.error().message,
+                  final ? " (given up)" : " (will retry)");
     }
   }
 }
@@ -486,9 +639,34 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
   std::set<std::string> bots;
   for (const auto& u : Users())
     if (u.is_bot) bots.insert(u.id);
+  // The prompts looked at (replies written before the close may be fetched a little later: a
+  // while past it), and what they hold, read at once.
+  std::vector<const Prompt*> todo;
+  std::vector<std::string> threads, ids, posts;
   for (const auto& p : prompts) {
-    // Replies written before the close may be fetched a little later: look a while past it.
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24 * 7}) continue;
+    todo.push_back(&p);
+    threads.push_back(AnswerThread(p));
+    ids.push_back(p.id);
+    posts.push_back(p.message_id);
+  }
+  auto in_thread = store_.MessagesInThreads(threads);
+  auto recognised = store_.AnswersToPrompts(ids);
+  auto pressed = store_.CardActionsOnMessages(posts);
+  // Private prompts in a conversation they share (a Teams personal chat), by time.
+  std::map<std::string, std::vector<Time>> private_in;
+  for (size_t i = 0; i < todo.size(); ++i)
+    if (todo[i]->is_private && threads[i] != todo[i]->message_id)
+      private_in[threads[i]].push_back(todo[i]->posted_at);
+  for (auto& [thread, times] : private_in) std::sort(times.begin(), times.end());
+
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const Prompt& p = *todo[i];
+    const std::vector<Message>& messages = in_thread[threads[i]];
+    const std::vector<CardAction>& presses = pressed[p.message_id];
+    std::map<std::string, Answer> before;  // what was recognised earlier, by message
+    for (auto& a : recognised[p.id]) before[a.message_id] = a;
+    if (messages.empty() && presses.empty() && before.empty()) continue;
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     const config::StepConfig* step =
         c ? &c->steps[static_cast<size_t>(std::max(0, p.step - 1)) % c->steps.size()] : nullptr;
@@ -514,67 +692,90 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
         a.choice = pressed;
       }
     };
+    // In a conversation of the bot with one person, their messages from this prompt on, up to
+    // the next private prompt there, answer it.
+    std::optional<Time> next;
+    if (auto shared = private_in.find(threads[i]); shared != private_in.end()) {
+      auto after = std::upper_bound(shared->second.begin(), shared->second.end(), p.posted_at);
+      if (after != shared->second.end()) next = *after;
+    }
 
+    std::vector<std::string> withdrawn;
+    std::vector<Answer> answers;
+    for (const auto& m : messages) {
+      if (p.is_private &&
+          ((next && m.created_at >= *next) ||
+           std::find(p.audience.begin(), p.audience.end(), m.author_id) == p.audience.end()))
+        continue;
+      if (m.deleted) {  // a deleted reply withdraws its answer
+        if (before.count(m.id)) withdrawn.push_back(m.id);
+        continue;
+      }
+      if (m.id == p.message_id || bots.count(m.author_id)) continue;
+      if (m.created_at < p.posted_at) continue;
+      Answer a;
+      a.prompt_id = p.id;
+      a.user_id = m.author_id;
+      a.message_id = m.id;
+      a.answered_at = m.created_at;
+      bool late = p.closes_at && m.created_at >= *p.closes_at;
+      auto was = before.find(m.id);
+      if (was != before.end() && p.closes_at && m.edited_at && *m.edited_at >= *p.closes_at) {
+        answers.push_back(was->second);  // edited after the close: the answer stays as it was
+        continue;
+      }
+      if (!late) read(a, m.text, std::nullopt);
+      answers.push_back(std::move(a));
+    }
+    // Buttons pressed on the prompt's card are answers too; the choice is the button's
+    // "choice" (or its whole data).
+    for (const auto& ca : presses) {
+      if (bots.count(ca.user_id) || ca.at < p.posted_at) continue;
+      Answer a;
+      a.prompt_id = p.id;
+      a.user_id = ca.user_id;
+      a.message_id = ca.id;
+      a.answered_at = ca.at;
+      auto data = json::Parse(ca.value);
+      auto choice = data.ok() ? json::GetString(*data, "choice") : std::nullopt;
+      if (!(p.closes_at && ca.at >= *p.closes_at)) read(a, "", choice.value_or(ca.value));
+      answers.push_back(std::move(a));
+    }
+    // Points: each person's first answer in time that says something readable (any reply
+    // for free text); later, late and unreadable ones score nothing.
+    std::sort(answers.begin(), answers.end(), [](const Answer& x, const Answer& y) {
+      return x.answered_at != y.answered_at ? x.answered_at < y.answered_at
+                                            : x.message_id < y.message_id;
+    });
+    std::set<std::string> scored;
+    std::vector<const Answer*> changed;
+    for (auto& a : answers) {
+      bool late = p.closes_at && a.answered_at >= *p.closes_at;
+      bool readable = kind == "free_text" || a.choice.has_value();
+      a.points = 0;
+      if (!late && readable && scored.insert(a.user_id).second)
+        a.points = points_answer + (a.correct.value_or(false) ? points_correct : 0);
+      auto was = before.find(a.message_id);
+      bool same = was != before.end() && was->second.user_id == a.user_id &&
+                  was->second.answered_at == a.answered_at && was->second.choice == a.choice &&
+                  was->second.correct == a.correct && was->second.points == a.points;
+      if (!same) changed.push_back(&a);  // written only when something changed
+    }
+    if (changed.empty() && withdrawn.empty()) continue;
     store_.Transaction([&] {
-      std::map<std::string, Answer> before;  // what was recognised earlier, by message
-      for (auto& a : store_.AnswersTo(p.id)) before[a.message_id] = a;
-      std::vector<Answer> answers;
-      for (const auto& m : store_.MessagesInThread(p.message_id)) {
-        if (m.deleted) {  // a deleted reply withdraws its answer
-          if (before.count(m.id)) store_.DeleteAnswer(p.id, m.id);
-          continue;
-        }
-        if (m.id == p.message_id || bots.count(m.author_id)) continue;
-        if (m.created_at < p.posted_at) continue;
-        Answer a;
-        a.prompt_id = p.id;
-        a.user_id = m.author_id;
-        a.message_id = m.id;
-        a.answered_at = m.created_at;
-        bool late = p.closes_at && m.created_at >= *p.closes_at;
-        auto was = before.find(m.id);
-        if (was != before.end() && p.closes_at && m.edited_at && *m.edited_at >= *p.closes_at) {
-          answers.push_back(was->second);  // edited after the close: the answer stays as it was
-          continue;
-        }
-        if (!late) read(a, m.text, std::nullopt);
-        answers.push_back(std::move(a));
-      }
-      // Buttons pressed on the prompt's card are answers too; the choice is the button's
-      // "choice" (or its whole data).
-      for (const auto& ca : store_.CardActionsOn(p.message_id)) {
-        if (bots.count(ca.user_id) || ca.at < p.posted_at) continue;
-        Answer a;
-        a.prompt_id = p.id;
-        a.user_id = ca.user_id;
-        a.message_id = ca.id;
-        a.answered_at = ca.at;
-        auto data = json::Parse(ca.value);
-        auto choice = data.ok() ? json::GetString(*data, "choice") : std::nullopt;
-        if (!(p.closes_at && ca.at >= *p.closes_at)) read(a, "", choice.value_or(ca.value));
-        answers.push_back(std::move(a));
-      }
-      // Points: each person's first answer in time that says something readable (any reply
-      // for free text); later, late and unreadable ones score nothing.
-      std::sort(answers.begin(), answers.end(), [](const Answer& x, const Answer& y) {
-        return x.answered_at != y.answered_at ? x.answered_at < y.answered_at
-                                              : x.message_id < y.message_id;
-      });
-      std::set<std::string> scored;
-      for (auto& a : answers) {
-        bool late = p.closes_at && a.answered_at >= *p.closes_at;
-        bool readable = kind == "free_text" || a.choice.has_value();
-        a.points = 0;
-        if (!late && readable && scored.insert(a.user_id).second)
-          a.points = points_answer + (a.correct.value_or(false) ? points_correct : 0);
-        auto was = before.find(a.message_id);
-        bool same = was != before.end() && was->second.user_id == a.user_id &&
-                    was->second.answered_at == a.answered_at && was->second.choice == a.choice &&
-                    was->second.correct == a.correct && was->second.points == a.points;
-        if (!same) store_.UpsertAnswer(a);  // written only when something changed
-      }
+      for (const auto& id : withdrawn) store_.DeleteAnswer(p.id, id);
+      for (const Answer* a : changed) store_.UpsertAnswer(*a);
     });
   }
+}
+
+std::string Bot::AnswerThread(const Prompt& p) const {
+  // Its own thread; for a private one, the conversation replies arrive in: its own thread (a
+  // Viva Engage private message), or the person's chat with the bot (Teams).
+  if (!p.is_private || p.message_id.empty()) return p.message_id;
+  auto poster = posters_.find(p.network);
+  if (poster == posters_.end() || !poster->second) return p.message_id;
+  return MakeId(p.network, poster->second->ConversationOf(NativeId(p.message_id)));
 }
 
 std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
@@ -685,12 +886,16 @@ void Bot::Remind(const std::vector<Prompt>& prompts) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->reminders.enabled || !c->reminders.mention || c->reminders.max <= 0) continue;
     if (p.closes_at && now >= *p.closes_at) continue;
-    for (int k = 1; k <= c->reminders.max; ++k) {
+    if (p.is_private) continue;  // a private question is not chased
+    // Only the latest reminder due: after downtime the ones missed are not sent in a row,
+    // and one missed by more than catch_up not at all.
+    int k = static_cast<int>(std::min<int64_t>(
+        c->reminders.max, (now - p.posted_at) / std::max(Millis{1}, c->reminders.after)));
+    for (; k >= 1; k = 0) {
       Time due = p.posted_at + c->reminders.after * k;
-      if (due > now) break;
       std::string key = "reminder:" + p.id + ":" + std::to_string(k);
-      if (store_.GetOutbox(key)) continue;
-      std::optional<Time> at = PostTime(*c, due);
+      if (store_.GetOutbox(key) || now - due > c->catch_up) continue;
+      std::optional<Time> at = PostTimeSeenAt(*c, due, now);
       if (!at || (p.closes_at && *at >= *p.closes_at)) continue;  // quiet until the close
       if (!users) {
         users.emplace();
@@ -732,11 +937,12 @@ void Bot::Feedback(const std::vector<Prompt>& prompts) {
   for (const auto& p : prompts) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->feedback || !p.closes_at || now < *p.closes_at) continue;
-    if (now > *p.closes_at + std::chrono::hours{24 * 7}) continue;  // long over: not now
+    if (p.is_private) continue;                      // feedback is a reply in a community thread
+    if (now - *p.closes_at > c->catch_up) continue;  // closed while we were down: not now
     std::string key = "feedback:" + p.id;
     if (store_.GetOutbox(key)) continue;
-    std::optional<Time> at = PostTime(*c, *p.closes_at);
-    if (!at) at = *p.closes_at;  // skipped quiet hours: the feedback still goes, at once
+    std::optional<Time> at = PostTime(*c, std::max(*p.closes_at, now));
+    if (!at) at = std::max(*p.closes_at, now);  // quiet hours skip: it still goes, at once
     const config::StepConfig& step =
         c->steps[static_cast<size_t>(std::max(0, p.step - 1)) % c->steps.size()];
     std::map<std::string, Answer> first = FirstAnswers(p, step.kind, store_.AnswersTo(p.id));
@@ -836,6 +1042,7 @@ std::optional<Time> Bot::NextDue() const {
   std::optional<Time> best;
   for (const auto& c : cfg_.campaigns) {
     if (Paused(c)) continue;
+    if (c.Ends() && StepsPosted(c) >= static_cast<int>(c.steps.size())) continue;  // ended
     auto t = c.relative() ? NextAfterJoining(c, now)
                           : c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
@@ -843,7 +1050,7 @@ std::optional<Time> Bot::NextDue() const {
   // The next reminder of an open prompt.
   for (const auto& p : store_.PromptsOpenAfter(now)) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
-    if (!c || !c->reminders.enabled || !c->reminders.mention) continue;
+    if (!c || !c->reminders.enabled || !c->reminders.mention || p.is_private) continue;
     if (p.closes_at && now >= *p.closes_at) continue;
     for (int k = 1; k <= c->reminders.max; ++k) {
       Time due = p.posted_at + c->reminders.after * k;

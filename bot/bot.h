@@ -81,6 +81,7 @@ class Bot {
   struct PracticeState {
     std::map<std::string, std::map<int, Practice>> by_user;
     std::map<std::string, std::map<std::string, int>> asked_per_day;  // user → day → count
+    std::map<std::string, int> threads_per_day;  // the community's public threads, per day
   };
   PracticeState Practices(const config::CampaignConfig& c, const std::string& community, Time at);
   // The question a person is asked next at `at` (nullopt: none due, or the daily cap is
@@ -100,15 +101,25 @@ class Bot {
  private:
   const config::CampaignConfig* FindCampaign(const std::string& name) const;
   bool Paused(const config::CampaignConfig& c) const;
+  // How many steps of a sequence have been posted (the next one's index).
+  int StepsPosted(const config::CampaignConfig& c) const;
   bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);
   // One prompt into the outbox (and the prompts table); false when its key is there already.
+  // With `to_user` (a person's native id), a private message to them instead of a post.
   bool EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
                        const std::string& community, int step, Time post,
-                       std::vector<std::string> audience, const std::string& lead);
+                       std::vector<std::string> audience, const std::string& lead,
+                       const std::optional<std::string>& to_user = std::nullopt);
   void ScheduleAfterJoining(const config::CampaignConfig& c, Time now);
   // The first time after `after` a campaign of days after joining has a prompt for someone.
   std::optional<Time> NextAfterJoining(const config::CampaignConfig& c, Time after) const;
   bool EnqueueRound(const config::CampaignConfig& c, const std::string& key_time, Time post);
+  // Whether a person can be sent a private message on a network: not when an earlier one
+  // could not reach them (Teams: the app is not installed for them), for a week.
+  bool Reachable(const std::string& user_id) const;
+  // The thread a prompt's answers are in: its own, or for a private one the conversation
+  // replies arrive in (shared with the private prompts after it on Teams).
+  std::string AnswerThread(const Prompt& p) const;
   // The people of a community a campaign speaks to: active, not bots, in its cohort.
   std::vector<User> Audience(const config::CampaignConfig& c, const std::string& community);
   // Posted prompts that are open or closed within the last week (what the steps look at).

@@ -45,6 +45,19 @@ std::optional<Time> PostTime(const config::CampaignConfig& c, Time t, std::strin
   return std::nullopt;
 }
 
+std::optional<Time> PostTimeSeenAt(const config::CampaignConfig& c, Time t, Time now,
+                                   std::string* why) {
+  auto post = PostTime(c, t, why);
+  if (!post || *post >= now) return post;
+  auto late = PostTime(c, now, why);
+  if (!late) return late;
+  if (*late - t > c.catch_up || *late >= t + c.open_for) {
+    if (why) *why = "it could go out only at " + FormatIso(*late) + ", past catch_up or closed";
+    return std::nullopt;
+  }
+  return late;
+}
+
 std::string JoinDay(const config::CampaignConfig& c, Time joined) {
   return LocalDate(c.tz, joined);
 }
@@ -75,13 +88,15 @@ std::vector<Occurrence> Occurrences(const config::CampaignConfig& c, Time from, 
     return out;
   }
   int step = first_step;
+  const int steps = static_cast<int>(std::max<size_t>(1, c.steps.size()));
   for (auto t = c.schedule.Next(c.tz, from); t && *t <= to; t = c.schedule.Next(c.tz, *t)) {
     if (c.start && *t < *c.start) continue;
     if (c.end && *t >= *c.end) break;
+    if (c.Ends() && step >= steps) break;  // the sequence has ended
     Occurrence o;
     o.scheduled = *t;
     o.post_at = PostTime(c, *t, &o.why_skipped);
-    o.step = step % static_cast<int>(std::max<size_t>(1, c.steps.size()));
+    o.step = step % steps;
     if (o.post_at) ++step;
     out.push_back(std::move(o));
   }

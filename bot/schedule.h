@@ -12,6 +12,11 @@ namespace learnloop::bot {
 // When a prompt scheduled at `t` is posted: `t` itself, the end of the quiet hours or holiday
 // it falls in (defer), or nullopt (skip; `why` says which).
 std::optional<Time> PostTime(const config::CampaignConfig& c, Time t, std::string* why = nullptr);
+// The same, looked at `now`: when that time has passed (the daemon was down), as soon as the
+// campaign lets it go out from now, and only while that is within catch_up of `t` and before
+// it would close (nullopt otherwise, `why` says so).
+std::optional<Time> PostTimeSeenAt(const config::CampaignConfig& c, Time t, Time now,
+                                   std::string* why = nullptr);
 
 struct Occurrence {
   Time scheduled{};

@@ -41,6 +41,7 @@ class Loader {
  public:
   explicit Loader(std::string file) : file_(std::move(file)) {}
   std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;  // "FILE:LINE:COL: warning: …"
   // Secrets of the networks that cannot be read (an unset variable, a missing file): only the
   // commands that talk to the ESN need them.
   std::vector<Diagnostic> network_secret_errors;
@@ -48,6 +49,10 @@ class Loader {
   void Error(const YAML::Node& n, const std::string& msg) {
     auto m = n.Mark();
     errors.push_back(Diagnostic{file_, m.line + 1, m.column + 1, msg});
+  }
+  void Warn(const YAML::Node& n, const std::string& msg) {
+    auto m = n.Mark();
+    warnings.push_back(Diagnostic{file_, m.line + 1, m.column + 1, "warning: " + msg});
   }
 
   // A mapping whose keys are declared one by one; Finish() reports every key not declared.
@@ -220,6 +225,60 @@ class Loader {
   std::string file_;
 };
 
+// Mistakes a campaign file can hold that no single key shows: errors when the campaign cannot
+// work as written, warnings when it works but probably not as meant.
+void CheckCampaign(Loader& l, const YAML::Node& e, const CampaignConfig& cc) {
+  const Time now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+  if (cc.start && cc.end && *cc.end <= *cc.start)
+    l.Error(e["end"], "campaign '" + cc.name + "' ends before it starts ('end' " +
+                          e["end"].Scalar() + " is before 'start' " + e["start"].Scalar() + ")");
+  else if (cc.end && *cc.end <= now)
+    l.Warn(e["end"],
+           "campaign '" + cc.name + "' ended on " + e["end"].Scalar() + ": it posts nothing more");
+  for (size_t i = 0; i < cc.steps.size(); ++i)
+    if (cc.steps[i].kind == "choice" && !cc.steps[i].correct && !cc.spaced.enabled)
+      l.Warn(e["steps"].IsSequence() ? e["steps"][i] : e,
+             "campaign '" + cc.name + "', step " + std::to_string(i + 1) +
+                 ": a choice without 'correct' counts nobody as right; give 'correct', or make "
+                 "it a poll");
+  if (cc.reminders.enabled && cc.reminders.mention)
+    for (int k = 1; k <= cc.reminders.max; ++k)
+      if (cc.reminders.after * k >= cc.open_for) {
+        auto h = [](Millis d) {
+          return std::to_string(std::chrono::duration_cast<std::chrono::minutes>(d).count() / 60.0)
+              .substr(0, 4);
+        };
+        l.Warn(e["reminders"], "campaign '" + cc.name + "': reminder " + std::to_string(k) +
+                                   " would come " + h(cc.reminders.after * k) +
+                                   " h after the prompt, when it is closed (open for " +
+                                   h(cc.open_for) + " h): it is never posted");
+        break;
+      }
+  // Quiet hours (or holidays) that leave no prompt of the next eight weeks.
+  if (!cc.relative() && cc.quiet_hours && cc.quiet_skip && cc.tz) {
+    Time from = std::max(now, cc.start.value_or(now));
+    int due = 0, posted = 0;
+    for (auto t = cc.schedule.Next(cc.tz, from);
+         t && *t < from + std::chrono::hours{24 * 56} && (!cc.end || *t < *cc.end);
+         t = cc.schedule.Next(cc.tz, *t)) {
+      ++due;
+      auto local = UtcToLocal(cc.tz, *t);
+      auto day = std::chrono::floor<std::chrono::days>(local);
+      int minute =
+          static_cast<int>(std::chrono::duration_cast<std::chrono::minutes>(local - day).count());
+      auto [q_from, q_to] = *cc.quiet_hours;
+      bool quiet =
+          q_from < q_to ? minute >= q_from && minute < q_to : minute >= q_from || minute < q_to;
+      posted += !quiet;
+    }
+    if (due > 0 && posted == 0)
+      l.Error(e["quiet_hours"], "campaign '" + cc.name + "': every prompt of the next 8 weeks (" +
+                                    std::to_string(due) +
+                                    ") falls in the quiet hours and is skipped: move the "
+                                    "schedule or the quiet hours, or defer instead of skip");
+  }
+}
+
 // The campaigns of a `campaigns` list (in the configuration or a campaign file) into c;
 // `names` catches a name used twice across files.
 void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::string>& names,
@@ -303,7 +362,11 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
     m.Duration("catch_up", cc.catch_up);
     std::vector<std::string> texts;
     m.StringList("prompts", texts);
-    for (auto& t : texts) cc.steps.push_back(StepConfig{std::move(t), "free_text", {}, {}, ""});
+    for (size_t i = 0; i < texts.size(); ++i) {
+      if (texts[i].find_first_not_of(" \t\r\n") == std::string::npos)
+        l.Error(e["prompts"][i], "a prompt is what people read: it cannot be empty");
+      cc.steps.push_back(StepConfig{std::move(texts[i]), "free_text", {}, {}, ""});
+    }
     m.Field("steps", false, [&](const YAML::Node& list) {
       if (!list.IsSequence()) {
         l.Error(list, "'steps' must be a list");
@@ -314,6 +377,8 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
         StepConfig step;
         Loader::Map sm(l, st, "step");
         sm.String("text", step.text, true);
+        if (st["text"].IsDefined() && step.text.find_first_not_of(" \t\r\n") == std::string::npos)
+          l.Error(st["text"], "a step's 'text' is what people read: it cannot be empty");
         sm.String("kind", step.kind);
         if (step.kind == "text") step.kind = "free_text";
         if (step.kind != "free_text" && step.kind != "choice" && step.kind != "poll" &&
@@ -364,7 +429,14 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
       if (!cc.spaced.enabled) l.Error(v, "'spacing' is for campaigns with 'mode: spaced'");
       if (!l.ExpectMap(v, "'spacing'")) return;
       Loader::Map sm(l, v, "spacing");
-      sm.Int("daily_cap", cc.spaced.daily_cap, 1, 50);
+      sm.Int("per_person", cc.spaced.per_person, 1, 50);
+      std::string delivery = cc.spaced.privately ? "private" : "public";
+      sm.String("delivery", delivery);
+      if (delivery != "private" && delivery != "public")
+        l.Error(v["delivery"], "'delivery' is private or public, not '" + delivery + "'");
+      cc.spaced.privately = delivery == "private";
+      sm.Int("daily_cap", cc.spaced.daily_cap, 0, 20);
+      sm.Int("mention_cap", cc.spaced.mention_cap, 1, 50);
       sm.Duration("wrong_after", cc.spaced.wrong_after);
       sm.Duration("right_after", cc.spaced.right_after);
       sm.Int("retire_after", cc.spaced.retire_after, 1, 20);
@@ -381,9 +453,24 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
           break;
         }
     }
-    m.Date("start", cc.start);
-    m.Date("end", cc.end);
+    // start and end: local dates in the campaign's zone, both days included (an ISO time with
+    // an hour is that instant).
+    auto local_date = [&](const char* key, std::optional<Time>& out, int days) {
+      m.Field(key, false, [&](const YAML::Node& v) {
+        std::string text = v.IsScalar() ? v.Scalar() : "";
+        auto t = text.size() == 10 ? StartOfLocalDay(cc.tz, text, days) : ParseIso(text);
+        if (!t)
+          l.Error(v, "'" + std::string(key) +
+                         "' must be a date that exists (2026-01-31: a local date of the "
+                         "campaign's time zone) or an ISO 8601 time");
+        else
+          out = t;
+      });
+    };
+    local_date("start", cc.start, 0);
+    local_date("end", cc.end, 1);  // the end date is a day of the campaign: up to its midnight
     m.Bool("paused", cc.paused);
+    m.Bool("repeat", cc.repeat);
     m.Field("quiet_hours", false, [&](const YAML::Node& v) {
       // "20:00-08:00"
       int h1, m1, h2, m2;
@@ -465,24 +552,28 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
     m.Bool("feedback", cc.feedback);
     m.Bool("acknowledge", cc.acknowledge);
     m.Finish();
+    CheckCampaign(l, e, cc);
     c.campaigns.push_back(std::move(cc));
   }
 }
 
 // A campaign file: a list of campaigns, or a mapping with `campaigns:` (a whole configuration
-// file is read for its campaigns too). Errors name that file.
-std::vector<Diagnostic> ReadCampaignFile(const std::string& path, Config& c,
-                                         std::set<std::string>& names, bool check_networks) {
+// file is read for its campaigns too). Errors and warnings name that file.
+struct FileDiagnostics {
+  std::vector<Diagnostic> errors, warnings;
+};
+FileDiagnostics ReadCampaignFile(const std::string& path, Config& c, std::set<std::string>& names,
+                                 bool check_networks) {
   Loader l(path);
   std::ifstream in(path);
-  if (!in) return {Diagnostic{path, 1, 1, "cannot read the file"}};
+  if (!in) return {{Diagnostic{path, 1, 1, "cannot read the file"}}, {}};
   std::stringstream ss;
   ss << in.rdbuf();
   YAML::Node root;
   try {
     root = YAML::Load(ss.str());
   } catch (const YAML::Exception& e) {
-    return {Diagnostic{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg}};
+    return {{Diagnostic{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg}}, {}};
   }
   if (root.IsSequence()) {
     ParseCampaigns(l, root, c, names, check_networks);
@@ -491,7 +582,7 @@ std::vector<Diagnostic> ReadCampaignFile(const std::string& path, Config& c,
   } else {
     l.Error(root, "a campaign file is a list of campaigns, or has a 'campaigns' list");
   }
-  return l.errors;
+  return {std::move(l.errors), std::move(l.warnings)};
 }
 
 Config Build(Loader& l, const YAML::Node& root) {
@@ -500,7 +591,14 @@ Config Build(Loader& l, const YAML::Node& root) {
   if (!l.ExpectMap(root, "the configuration")) return c;
   Loader::Map top(l, root, "config");
   top.Zone("timezone", c.timezone, c.tz);
-  top.String("log_level", c.log_level);
+  top.Field("log_level", false, [&](const YAML::Node& v) {
+    static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
+                                                  "error", "critical", "off"};
+    if (!v.IsScalar() || !kLevels.count(v.Scalar()))
+      l.Error(v, "'log_level' is one of trace, debug, info, warn, error, critical, off");
+    else
+      c.log_level = v.Scalar();
+  });
   top.Field("store", false, [&](const YAML::Node& n) {
     if (!l.ExpectMap(n, "'store'")) return;
     Loader::Map m(l, n, "store");
@@ -686,9 +784,22 @@ Config Build(Loader& l, const YAML::Node& root) {
     std::sort(files.begin(), files.end());
     for (const auto& f : files) {
       auto more = ReadCampaignFile(f.string(), c, campaign_names, true);
-      l.errors.insert(l.errors.end(), more.begin(), more.end());
+      l.errors.insert(l.errors.end(), more.errors.begin(), more.errors.end());
+      l.warnings.insert(l.warnings.end(), more.warnings.begin(), more.warnings.end());
     }
   });
+  // A network with spaced campaigns asked privately reads the bot's private conversations.
+  for (const auto& cc : c.campaigns)
+    if (cc.spaced.enabled && cc.spaced.privately)
+      for (auto& n : c.networks)
+        if (n.name == cc.network) {
+          if (n.type == "teams" && c.listen.empty() && !n.private_messages)
+            l.Warn(root["networks"],
+                   "campaign '" + cc.name +
+                       "' asks people privately on Teams, whose answers "
+                       "reach the bot's endpoint only: set server.listen, or they are not read");
+          n.private_messages = true;
+        }
   if (!c.digest_network.empty() && !c.FindNetwork(c.digest_network))
     l.Error(root["report"]["post_to"]["network"],
             "'post_to' names unknown network '" + c.digest_network + "'");
@@ -713,6 +824,7 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   c.file = name;
   c.network_secret_errors = std::move(l.network_secret_errors);
   r.errors = std::move(l.errors);
+  r.warnings = std::move(l.warnings);
   if (r.errors.empty()) r.config = std::move(c);
   return r;
 }
@@ -739,7 +851,9 @@ CampaignFileResult LoadCampaignFile(const std::string& path, const Config* base)
     c.tz = *FindZone("UTC");
   }
   std::set<std::string> names;
-  r.errors = ReadCampaignFile(path, c, names, base != nullptr);
+  auto d = ReadCampaignFile(path, c, names, base != nullptr);
+  r.errors = std::move(d.errors);
+  r.warnings = std::move(d.warnings);
   r.campaigns = std::move(c.campaigns);
   return r;
 }

@@ -18,7 +18,7 @@ struct Diagnostic {
   int line = 0;  // 1-based
   int col = 0;   // 1-based
   std::string message;
-  std::string ToString() const;
+  std::string ToString() const;  // FILE:LINE:COL: message
 };
 
 // OAuth against Microsoft Entra ID (reference §1.2, §2.1, §3.1).
@@ -71,6 +71,9 @@ struct NetworkConfig {
   Millis request_timeout{std::chrono::seconds{30}};
   int rate_limit_requests = 10;
   Millis rate_limit_window{std::chrono::seconds{30}};
+  // Set when a campaign asks people privately here: the bot's private conversations are read
+  // (Viva Engage: its private messages; Teams sends the personal chats' messages to the bot).
+  bool private_messages = false;
 };
 
 // One prompt of a campaign.
@@ -107,6 +110,15 @@ struct CampaignConfig {
   Millis open_for{std::chrono::hours{72}};
   Millis catch_up{std::chrono::hours{6}};
   std::vector<StepConfig> steps;  // posted in turn, one per scheduled time (`steps` or `prompts`)
+  // A sequence ends after its last step, unless it starts again from the first (`repeat`).
+  bool repeat = false;
+  // Whether the campaign posts its steps in turn (not a spaced pool, not days after joining).
+  bool Sequence() const { return !relative() && !spaced.enabled; }
+  // Whether it ends after its last step: a sequence of several steps that does not repeat (a
+  // single question is asked again at every scheduled time).
+  bool Ends() const { return Sequence() && !repeat && steps.size() > 1; }
+  // The first instant the campaign posts, and the first it no longer does: `start` and `end`
+  // are local dates in its zone, both days included.
   std::optional<Time> start, end;
   bool paused = false;
   // Local minutes of the day [from, to) when nothing is posted (wraps midnight when from > to);
@@ -131,12 +143,18 @@ struct CampaignConfig {
   int at_minute = 9 * 60;
   bool relative() const { return !after_joining.empty(); }
   // Spaced repetition (`mode: spaced`): the steps are a pool of questions; each scheduled round
-  // asks each person of the audience the question due next for them, at most `daily_cap` a
+  // asks each person of the audience the question due next for them, at most `per_person` a
   // local day. A wrong (or missing) answer brings it back after `wrong_after`, a right one
-  // after `right_after`; `retire_after` right answers in a row retire it.
+  // after `right_after`; `retire_after` right answers in a row retire it. Each question goes
+  // to its person privately where the network allows it; the others are asked in the
+  // community, in at most `daily_cap` threads a local day that each name at most `mention_cap`
+  // people (the rest wait for a later round).
   struct Spacing {
     bool enabled = false;
-    int daily_cap = 2;
+    int per_person = 2;
+    bool privately = true;  // `delivery: private` (or `public`: the community threads only)
+    int daily_cap = 1;
+    int mention_cap = 10;
     Millis wrong_after{std::chrono::hours{48}};
     Millis right_after{std::chrono::hours{24 * 7}};
     int retire_after = 2;
@@ -179,6 +197,9 @@ struct Config {
 struct LoadResult {
   std::optional<Config> config;  // set when there are no errors
   std::vector<Diagnostic> errors;
+  // What is allowed but probably a mistake (an end date passed, reminders after the close):
+  // said, and the configuration still loads.
+  std::vector<Diagnostic> warnings;
 };
 
 LoadResult LoadFile(const std::string& path);
@@ -189,6 +210,7 @@ LoadResult LoadFile(const std::string& path);
 struct CampaignFileResult {
   std::vector<CampaignConfig> campaigns;
   std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;
 };
 CampaignFileResult LoadCampaignFile(const std::string& path, const Config* base = nullptr);
 LoadResult LoadString(const std::string& text, const std::string& name);

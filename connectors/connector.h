@@ -78,6 +78,9 @@ struct PostRequest {
   // Buttons of a question, as (value, title): where the ESN has them (Teams: an Adaptive Card
   // whose Action.Submit data is {"choice": value}); elsewhere the body lists the options.
   std::vector<std::pair<std::string, std::string>> choices;
+  // A private message to this person (native id) instead of a post in group_id (which names
+  // the community it is sent for). Only where the network PostsPrivately().
+  std::optional<std::string> to_user;
 };
 
 struct Posted {
@@ -94,6 +97,14 @@ class Poster {
   // it; oldest first. Asked before re-posting an item whose earlier attempt may have gone
   // through (the caller skips those it knows belong to another item).
   virtual Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) = 0;
+  // Whether the network takes private messages to one person (PostRequest::to_user). A person
+  // it cannot reach so is refused with code 403 (Teams: the app is not installed for them).
+  virtual bool PostsPrivately() const { return false; }
+  // The conversation replies to one of our messages arrive in, as the thread_id of the
+  // messages read: the message itself, or (a Teams personal chat) the chat.
+  virtual std::string ConversationOf(const std::string& native_message_id) const {
+    return native_message_id;
+  }
   // Acknowledges a message (an answer) the way the ESN lets an app: a like on Viva Engage.
   // Saying it again is harmless. Where the ESN offers apps nothing of the kind (Teams: no
   // reactions for apps), an error with code 501.

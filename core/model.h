@@ -17,6 +17,14 @@ inline std::string NativeId(const std::string& id) {
   return p == std::string::npos ? "" : id.substr(p + 1);
 }
 
+// The native id of the group that holds a network's private conversations with the bot (a
+// Viva Engage private message, a Teams personal chat): not a community; its messages are not
+// exported and never count (METRICS.md §1).
+inline const char* const kPrivateGroup = "direct";
+inline bool IsPrivateGroup(const std::string& group_id) {
+  return NativeId(group_id) == kPrivateGroup;
+}
+
 struct User {
   std::string id, network, name;
   std::optional<std::string> email, department;
@@ -76,6 +84,11 @@ struct Prompt {
   // Who the prompt was addressed to (user ids) when it names people — a cohort's day, a
   // spaced-repetition round; empty: the members of its group.
   std::vector<std::string> audience;
+  // Its campaign's last step when the campaign is a sequence that ends there (not one that
+  // repeats, nor a spaced pool or days after joining).
+  std::optional<int> last_step;
+  bool spaced = false;      // a question of a spaced-repetition round
+  bool is_private = false;  // sent to its one person privately, not posted in its group
 };
 
 struct Answer {

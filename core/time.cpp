@@ -80,6 +80,15 @@ std::optional<Time> ParseIso(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<Time> StartOfLocalDay(TimeZone tz, std::string_view date, int days) {
+  if (date.size() != 10) return std::nullopt;
+  auto day = ParseIso(date);  // midnight UTC of that date: its day number
+  if (!day) return std::nullopt;
+  auto d = std::chrono::floor<std::chrono::days>(day->time_since_epoch()) + std::chrono::days{days};
+  return LocalToUtc(
+      tz, std::chrono::local_seconds{std::chrono::duration_cast<std::chrono::seconds>(d)});
+}
+
 std::optional<Time> ParseYammerTime(std::string_view s) {
   int y, mo, d, h, mi, sec, oh, om;
   if (s.size() != 25 || !ReadInt(s, 0, 4, y) || s[4] != '/' || !ReadInt(s, 5, 2, mo) ||

@@ -41,6 +41,9 @@ Result<TimeZone> FindZone(const std::string& name);
 Time LocalToUtc(TimeZone tz, std::chrono::local_seconds local);
 std::chrono::local_seconds UtcToLocal(TimeZone tz, Time t);
 std::string FormatLocal(TimeZone tz, Time t);  // "2026-11-23 09:00 CET"
+// The first instant of a local date (YYYY-MM-DD) plus `days` days, in UTC (a midnight that does
+// not exist is the first instant of that day); nullopt for no such date (2026-02-31).
+std::optional<Time> StartOfLocalDay(TimeZone tz, std::string_view date, int days = 0);
 
 struct IsoWeek {
   int year = 0;

@@ -39,18 +39,19 @@ std::string Hhmm(int minutes) {
 std::string Status(const config::CampaignConfig& c, Time now) {
   if (c.paused) return "paused";
   if (c.end && now >= *c.end) return "ended";
-  if (c.start && now < *c.start) return "starts " + FormatIso(*c.start).substr(0, 10);
+  if (c.start && now < *c.start) return "starts " + FormatLocal(c.tz, *c.start).substr(0, 10);
   return "active";
 }
 
 }  // namespace
 
 int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& err) {
+  // Problems as check-config gives them: errors (exit 2) and warnings (said; exit 0).
   std::optional<config::Config> base;
   if (cmd.config) {
     auto r = config::LoadFile(*cmd.config);
     for (const auto& e : r.errors) err << e.ToString() << "\n";
-    if (!r.config) return 1;
+    if (!r.config) return 2;
     base = r.config;
   }
   // A whole configuration is checked as a whole (networks included).
@@ -61,20 +62,26 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
   } catch (const YAML::Exception&) {
   }
   std::vector<config::CampaignConfig> campaigns;
+  size_t warnings = 0;
   if (whole) {
     auto r = config::LoadFile(cmd.file);
     for (const auto& e : r.errors) err << e.ToString() << "\n";
-    if (!r.config) return 1;
+    for (const auto& w : r.warnings) err << w.ToString() << "\n";
+    if (!r.config) return 2;
     campaigns = r.config->campaigns;
+    warnings = r.warnings.size();
   } else {
     auto r = config::LoadCampaignFile(cmd.file, base ? &*base : nullptr);
     for (const auto& e : r.errors) err << e.ToString() << "\n";
-    if (!r.errors.empty()) return 1;
+    for (const auto& w : r.warnings) err << w.ToString() << "\n";
+    if (!r.errors.empty()) return 2;
     campaigns = std::move(r.campaigns);
+    warnings = r.warnings.size();
   }
 
   if (cmd.action == "validate") {
     out << cmd.file << ": OK (" << campaigns.size() << " campaign(s)"
+        << (warnings ? ", " + std::to_string(warnings) + " warning(s)" : "")
         << (whole || base ? "" : "; network names not checked: give --config") << ")\n";
     return 0;
   }
@@ -96,13 +103,19 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
           << Duration(c.open_for) << "\n";
       if (c.spaced.enabled)
         out << "  spaced repetition over " << c.steps.size() << " questions: each round asks "
-            << "each person the question due next for them, at most " << c.spaced.daily_cap
+            << "each person the question due next for them, at most " << c.spaced.per_person
             << " a day; wrong or unanswered comes back after " << Duration(c.spaced.wrong_after)
             << ", right after " << Duration(c.spaced.right_after) << "; retired after "
-            << c.spaced.retire_after << " right in a row\n";
-      if (c.start || c.end)
-        out << "  from " << (c.start ? FormatIso(*c.start) : "the start") << " to "
-            << (c.end ? FormatIso(*c.end) : "no end") << "\n";
+            << c.spaced.retire_after << " right in a row\n"
+            << "  "
+            << (c.spaced.privately ? "asked privately where the network allows it; others in "
+                                   : "asked in ")
+            << "at most " << c.spaced.daily_cap << " community thread(s) a day naming at most "
+            << c.spaced.mention_cap << " people each\n";
+      if (c.start || c.end)  // local dates, both days included
+        out << "  from " << (c.start ? FormatLocal(c.tz, *c.start).substr(0, 10) : "the start")
+            << " to " << (c.end ? FormatLocal(c.tz, *c.end - Millis{1}).substr(0, 10) : "no end")
+            << " (" << c.timezone << ", both days included)\n";
       if (c.joined_from || c.joined_to)
         out << "  audience: people who joined "
             << (c.joined_from ? "from " + FormatIso(*c.joined_from).substr(0, 10) : std::string())
@@ -137,6 +150,9 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
   }
   if (cmd.action == "preview") {
     Time to = cmd.from + std::chrono::hours{24 * 7 * cmd.weeks};
+    if (!whole && !base)
+      out << "(no --config: a campaign without its own 'timezone' is shown in UTC; give the "
+             "configuration for its zone)\n\n";
     for (const auto& c : campaigns) {
       out << c.name << " - " << Communities(c) << " - " << c.timezone << ", next " << cmd.weeks
           << " week(s)\n";

@@ -1,10 +1,14 @@
 #include "daemon/cli.h"
 
+#include <pthread.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analytics/report.h"
@@ -18,6 +22,7 @@
 #include "daemon/demo.h"
 #include "daemon/replay.h"
 #include "daemon/run_loop.h"
+#include "daemon/sim_process.h"
 #include "store/exchange.h"
 
 namespace learnloop::daemon {
@@ -56,10 +61,14 @@ Run `learnloop COMMAND --help` for the options of a command.
 const std::map<std::string, std::string>& CommandHelp() {
   static const std::map<std::string, std::string> h = {
       {"run",
-       "Usage: learnloop run --config FILE\n\n"
+       "Usage: learnloop run --config FILE [--clock sim:URL [--until TIME]]\n\n"
        "Runs the daemon: polls every configured network, posts campaign prompts through the\n"
        "outbox, recognises answers and writes the report of each week once it has ended.\n"
-       "SIGTERM or SIGINT stop it cleanly; a restart resumes from the stored cursors.\n"},
+       "SIGTERM or SIGINT stop it cleanly; a restart resumes from the stored cursors.\n\n"
+       "--clock sim:URL runs it on esn-sim's simulated clock instead of the wall clock (for\n"
+       "tests and demos): it starts at the simulator's time (URL is esn-sim's address,\n"
+       "http://127.0.0.1:PORT), jumps from one due time to the next and moves the simulator's\n"
+       "clock along; --until stops it at that simulated time (ISO 8601).\n"},
       {"sync",
        "Usage: learnloop sync --config FILE\n\n"
        "Polls every configured network until a poll brings nothing new, then exits.\n"},
@@ -159,6 +168,7 @@ int Usage(const std::string& command, const std::string& problem) {
 std::optional<config::Config> LoadConfig(const std::string& path) {
   auto r = config::LoadFile(path);
   for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
+  for (const auto& w : r.warnings) std::cerr << w.ToString() << "\n";
   if (r.config) SetLogLevel(r.config->log_level);
   return r.config;
 }
@@ -216,6 +226,49 @@ int Import(Args& a, store::Store* into, const std::string& store_path) {
   return 0;
 }
 
+// learnloop run --clock sim:URL [--until TIME]: the daemon on esn-sim's simulated clock.
+int RunOnSimulatedClock(Args& a, const config::Config& cfg, store::Store& store) {
+  // SIGTERM and SIGINT stop the simulated run as they stop the real one: blocked in every
+  // thread (before any starts) and waited for by one.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  const std::string& clock_option = a.options["clock"];
+  if (clock_option.rfind("sim:", 0) != 0)
+    return Usage(a.command, "--clock takes sim:URL (esn-sim's address)");
+  std::string url = clock_option.substr(4);
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  Time until = Time::max();
+  if (a.options.count("until")) {
+    auto t = ParseIso(a.options["until"]);
+    if (!t) return Usage(a.command, "--until must be an ISO 8601 time");
+    until = *t;
+  }
+  auto now = SimulatorNow(url);
+  if (!now.ok()) {
+    std::cerr << "learnloop run: " << now.error().message << "\n";
+    return 1;
+  }
+  ManualClock clock(*now);
+  KeepInStep(clock, url);
+  Daemon d(cfg, store, clock);
+  if (auto s = d.Start(); !s.ok()) {
+    std::cerr << "learnloop run: " << s.message() << "\n";
+    return 1;
+  }
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&stop, &sig);
+    clock.Interrupt();
+  });
+  RunSimulated(d, clock, until);
+  pthread_kill(waiter.native_handle(), SIGTERM);  // done: the waiter ends
+  waiter.join();
+  return 0;
+}
+
 }  // namespace
 
 int Main(int argc, char** argv) {
@@ -248,6 +301,7 @@ int Main(int argc, char** argv) {
     if (a.positional.size() != 1) return Usage(a.command, "give one configuration file");
     auto r = config::LoadFile(a.positional[0]);
     for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
+    for (const auto& w : r.warnings) std::cerr << w.ToString() << "\n";
     if (!r.config) return 2;
     // The daemon will need them: checked as it would.
     if (!NetworkSecretsReadable(*r.config)) return 2;
@@ -441,6 +495,11 @@ int Main(int argc, char** argv) {
   }
   SystemClock clock;
 
+  if (a.command == "run" && a.options.count("clock")) {
+    if (int rc = CheckOptions(a, {"config", "clock", "until"})) return rc;
+    if (!NetworkSecretsReadable(*cfg)) return 2;
+    return RunOnSimulatedClock(a, *cfg, **store);
+  }
   if (a.command == "run" || a.command == "sync") {
     if (int rc = CheckOptions(a, {"config"})) return rc;
     if (!NetworkSecretsReadable(*cfg)) return 2;

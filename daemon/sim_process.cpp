@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "connectors/common/http.h"
+#include "core/json.h"
 #include "core/log.h"
 
 namespace learnloop::daemon {
@@ -84,10 +85,25 @@ void SimProcess::Stop() {
   }
 }
 
-void KeepInStep(ManualClock& clock, const SimProcess& sim) {
+void KeepInStep(ManualClock& clock, const SimProcess& sim) { KeepInStep(clock, sim.base_url()); }
+
+Result<Time> SimulatorNow(const std::string& base_url) {
+  auto http = connectors::http::MakeClient(std::chrono::seconds{10});
+  connectors::http::Request r;
+  r.url = base_url + "/_sim/clock";
+  auto res = http->Send(r);
+  if (!res.ok()) return Result<Time>::Fail("esn-sim at " + base_url + ": " + res.error().message);
+  auto v = json::Parse(res->body);
+  auto t = v.ok() ? ParseIso(json::GetString(*v, "now").value_or("")) : std::nullopt;
+  if (res->status != 200 || !t)
+    return Result<Time>::Fail("esn-sim at " + base_url + " gave no time (GET /_sim/clock)");
+  return *t;
+}
+
+void KeepInStep(ManualClock& clock, const std::string& base_url) {
   std::shared_ptr<connectors::http::Client> http =
       connectors::http::MakeClient(std::chrono::seconds{30});
-  std::string url = sim.base_url() + "/_sim/clock";
+  std::string url = base_url + "/_sim/clock";
   clock.SetOnAdvance([http, url](Time t) {
     connectors::http::Request r;
     r.method = "POST";

@@ -32,6 +32,10 @@ class SimProcess {
 // Makes the simulator's clock follow `clock`: each jump of the manual clock is sent to it, so
 // the simulated organisation lives exactly as far as the daemon's time has gone.
 void KeepInStep(ManualClock& clock, const SimProcess& sim);
+// The same for a simulator at `base_url` (http://127.0.0.1:PORT).
+void KeepInStep(ManualClock& clock, const std::string& base_url);
+// The simulator's time now (GET /_sim/clock).
+Result<Time> SimulatorNow(const std::string& base_url);
 
 // The esn-sim next to the running executable (or $LEARNLOOP_ESN_SIM when set).
 std::string FindSimBinary();

@@ -95,17 +95,21 @@ SimReply BotFrameworkApi::Handle(const SimRequest& r) {
     ++world_.stats().unauthorized;
     return BotError(401, "Unauthorized", "Authorization has been denied for this request.");
   }
-  if (r.method != "POST" && r.method != "PUT" && r.method != "DELETE")
-    return BotError(405, "BadSyntax", "Use POST, PUT or DELETE.");
-  auto body = json::Parse(r.method == "DELETE" ? "{}" : r.body);
-  if (!body.ok() || !body->is_object())
-    return BotError(400, "BadSyntax", "The body is not a JSON object.");
   const std::string prefix = "/bf/v3/conversations";
   if (r.path.rfind(prefix, 0) != 0) return BotError(404, "NotFound", "Unknown path.");
   std::string rest = r.path.substr(prefix.size());
+  if (r.method == "GET") return Members(rest);
+  if (r.method != "POST" && r.method != "PUT" && r.method != "DELETE")
+    return BotError(405, "BadSyntax", "Use GET, POST, PUT or DELETE.");
+  auto body = json::Parse(r.method == "DELETE" ? "{}" : r.body);
+  if (!body.ok() || !body->is_object())
+    return BotError(400, "BadSyntax", "The body is not a JSON object.");
   if (r.method != "POST") return Change(r, rest, *body);
   SimReply out;
   out.status = 201;
+  if ((rest.empty() || rest == "/") && !json::GetBool(*body, "isGroup").value_or(false))
+    return Personal(*body);
+  if (rest.rfind("/a:", 0) == 0) return InPersonal(rest, *body);
   if (rest.empty() || rest == "/") {
     // A new thread in a channel.
     const json::Value* cd = json::Find(*body, "channelData");
@@ -160,6 +164,89 @@ SimReply BotFrameworkApi::Handle(const SimRequest& r) {
                            ActionsOf(*body));
   json::Writer w;
   w.BeginObject().Key("id").String(std::to_string(world_.messages()[idx].id)).EndObject();
+  out.body = w.Take();
+  return out;
+}
+
+SimReply BotFrameworkApi::Members(const std::string& rest) {
+  // GET …/{conversationId}/members: the roster of the team a channel (or a channel thread)
+  // belongs to, as TeamsChannelAccount objects.
+  auto slash = rest.rfind("/members");
+  if (rest.empty() || rest[0] != '/' || slash == std::string::npos || slash + 8 != rest.size())
+    return BotError(404, "NotFound", "Unknown path.");
+  std::string conversation = rest.substr(1, slash - 1);
+  conversation = conversation.substr(0, conversation.find(";messageid="));
+  const Community* channel = nullptr;
+  for (const auto& c : world_.communities())
+    if (c.IsChannel() && c.channel_id == conversation) channel = &c;
+  if (!channel) return BotError(404, "ConversationNotFound", "Conversation not found.");
+  std::set<int64_t> team;  // everyone in one of the team's channels
+  for (const auto& c : world_.communities())
+    if (c.IsChannel() && c.team_id == channel->team_id)
+      team.insert(c.members.begin(), c.members.end());
+  json::Writer w;
+  w.BeginArray();
+  for (int64_t id : team) {
+    const Person* p = world_.FindPerson(id);
+    if (!p || p->bot) continue;
+    w.BeginObject().Key("id").String(p->mri).Key("name").String(p->first + " " + p->last);
+    w.Key("aadObjectId").String(p->aad_id).Key("givenName").String(p->first);
+    w.Key("surname").String(p->last).Key("email").String(p->email);
+    w.Key("userPrincipalName").String(p->email).Key("tenantId").String(identity_.options().tenant);
+    w.Key("userRole").String("user").EndObject();
+  }
+  w.EndArray();
+  SimReply out;
+  out.body = w.Take();
+  return out;
+}
+
+SimReply BotFrameworkApi::Personal(const json::Value& body) {
+  // A 1:1 chat (isGroup false): exactly one member, by roster id (29:…), and the tenant; the
+  // same chat each time; refused when the app is not installed for the person.
+  const json::Value* members = json::Find(body, "members");
+  if (!members || !members->is_array() || members->as_array().size() != 1 ||
+      json::GetString(body, "tenantId").value_or("").empty())
+    return BotError(400, "BadSyntax", "Incorrect conversation creation parameters");
+  std::string mri = json::GetString(*members->as_array().begin(), "id").value_or("");
+  const Person* p = world_.FindByMri(mri);
+  if (!p) return BotError(400, "BadSyntax", "Incorrect conversation creation parameters");
+  if (!p->teams_app || p->state != "active")
+    return BotError(403, "BotNotInConversationRoster",
+                    "The bot is not part of the conversation roster.");
+  std::string chat = world_.PersonalChat(p->id);
+  if (const json::Value* activity = json::Find(body, "activity")) {
+    std::string text = TextOf(*activity);
+    if (!text.empty())
+      world_.PostPrivate(world_.bot().id, {p->id}, std::nullopt, text, chat, ActionsOf(*activity));
+  }
+  json::Writer w;
+  w.BeginObject().Key("id").String(chat).EndObject();
+  SimReply out;
+  out.status = 201;
+  out.body = w.Take();
+  return out;
+}
+
+SimReply BotFrameworkApi::InPersonal(const std::string& rest, const json::Value& body) {
+  // POST …/a:…/activities: a message in a personal chat.
+  auto act = rest.find("/activities");
+  if (act == std::string::npos) return BotError(404, "NotFound", "Unknown path.");
+  std::string chat = rest.substr(1, act - 1);
+  const Person* to = world_.FindPerson(world_.PersonOfChat(chat));
+  if (!to) return BotError(404, "ConversationNotFound", "Conversation not found.");
+  if (!to->teams_app)
+    return BotError(403, "BotNotInConversationRoster",
+                    "The bot is not part of the conversation roster.");
+  std::string text = TextOf(body);
+  if (text.empty()) return BotError(400, "BadSyntax", "The activity has no text.");
+  if (auto t = Throttle(chat)) return *t;
+  size_t idx =
+      world_.PostPrivate(world_.bot().id, {to->id}, std::nullopt, text, chat, ActionsOf(body));
+  json::Writer w;
+  w.BeginObject().Key("id").String(std::to_string(world_.messages()[idx].id)).EndObject();
+  SimReply out;
+  out.status = 201;
   out.body = w.Take();
   return out;
 }
@@ -248,22 +335,26 @@ SimReply BotFrameworkApi::OpenId(const SimRequest& r) {
   return rep;
 }
 
+namespace {
+// What every activity starts with: its type and id, when, through which service, from whom.
+void BeginActivityFrom(json::Writer& w, const std::string& type, const std::string& id, Time at,
+                       const Person& from, const std::string& service_url) {
+  w.BeginObject().Key("type").String(type).Key("id").String(id);
+  w.Key("timestamp").String(FormatIsoMillis(at)).Key("channelId").String("msteams");
+  w.Key("serviceUrl").String(service_url);
+  w.Key("from").BeginObject().Key("id").String(from.mri);
+  w.Key("name").String(from.first + " " + from.last);
+  w.Key("aadObjectId").String(from.aad_id).EndObject();
+}
+}  // namespace
+
 void BotFrameworkApi::BeginActivity(json::Writer& w, const std::string& type, const std::string& id,
                                     Time at, const Person& from, const Community& c,
                                     const Msg& root, const std::string* card) {
   const std::string tenant = identity_.options().tenant, app = identity_.options().BotAppId();
   std::string conversation = c.channel_id + ";messageid=" + std::to_string(root.id);
   std::string team_thread = "19:" + c.team_id.substr(0, 8) + "team@thread.tacv2";
-  w.BeginObject().Key("type").String(type).Key("id").String(id);
-  w.Key("timestamp").String(FormatIsoMillis(at)).Key("channelId").String("msteams");
-  w.Key("serviceUrl").String(service_url_);
-  w.Key("from")
-      .BeginObject()
-      .Key("id")
-      .String("29:" + from.aad_id)
-      .Key("name")
-      .String(from.first + " " + from.last);
-  w.Key("aadObjectId").String(from.aad_id).EndObject();
+  BeginActivityFrom(w, type, id, at, from, service_url_);
   w.Key("conversation")
       .BeginObject()
       .Key("isGroup")
@@ -307,6 +398,21 @@ void BotFrameworkApi::BeginActivity(json::Writer& w, const std::string& type, co
   w.Key("localTimestamp").String(FormatIsoMillis(at).substr(0, 23) + "+00:00");
 }
 
+void BotFrameworkApi::BeginPersonalActivity(json::Writer& w, const std::string& type,
+                                            const std::string& id, Time at, const Person& from,
+                                            const std::string& chat) {
+  const std::string tenant = identity_.options().tenant, app = identity_.options().BotAppId();
+  BeginActivityFrom(w, type, id, at, from, service_url_);
+  w.Key("conversation").BeginObject().Key("conversationType").String("personal");
+  w.Key("tenantId").String(tenant).Key("id").String(chat).EndObject();
+  w.Key("recipient").BeginObject().Key("id").String("28:" + app).Key("name").String("Learning Bot");
+  w.EndObject();
+  w.Key("channelData").BeginObject().Key("tenant").BeginObject().Key("id").String(tenant);
+  w.EndObject().EndObject();
+  w.Key("locale").String("en-US").Key("localTimezone").String(world_.options().timezone);
+  w.Key("localTimestamp").String(FormatIsoMillis(at).substr(0, 23) + "+00:00");
+}
+
 void BotFrameworkApi::Deliver(std::string body, Notifier& out) {
   // Signed as the Bot Connector signs: issuer, audience = the bot's app id, serviceUrl claim.
   auto now_s =
@@ -333,6 +439,16 @@ void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
   if (!created || endpoint_.empty()) return;
   const Msg& m = world_.messages()[idx];
   const Msg& root = world_.messages()[m.thread];
+  if (!m.chat.empty()) {  // a person's message in their personal chat with the bot
+    const Person* from = world_.FindPerson(m.sender);
+    if (!from || from->bot) return;
+    json::Writer w;
+    BeginPersonalActivity(w, "message", std::to_string(m.id), m.created_at, *from, m.chat);
+    w.Key("text").String(world_.Text(m)).Key("textFormat").String("plain");
+    w.EndObject();
+    Deliver(w.Take(), out);
+    return;
+  }
   const Community* c = world_.FindCommunity(m.group);
   const Person* from = world_.FindPerson(m.sender);
   if (!c || !c->IsChannel() || !from || from->bot || m.system) return;
@@ -347,24 +463,13 @@ void BotFrameworkApi::OnChange(size_t idx, bool created, Notifier& out) {
   Deliver(w.Take(), out);
 }
 
-void BotFrameworkApi::OnClick(size_t k, Notifier& out) {
-  if (endpoint_.empty()) return;
-  const CardClick& click = world_.clicks()[k];
-  const Msg& card = world_.messages()[click.card];
-  const Community* c = world_.FindCommunity(card.group);
-  const Person* from = world_.FindPerson(click.user);
-  const auto* actions = world_.CardActions(click.card);
-  if (!c || !c->IsChannel() || !from || !actions || click.action >= actions->size()) return;
-  const CardAction& a = (*actions)[click.action];
-  auto data = json::Parse(a.data);
-  char id[48];
-  std::snprintf(id, sizeof id, "f:%016llx-%04zx", static_cast<unsigned long long>(card.id), k);
-  json::Writer w;
-  std::string legacy = std::to_string(card.id) + "-" + from->aad_id;
-  BeginActivity(w, a.execute ? "invoke" : "message", id, click.at, *from, *c,
-                world_.messages()[card.thread], &legacy);
+namespace {
+// The rest of a button press's activity: which card, and the button's data (an Action.Submit
+// sends its data as the value; an Action.Execute wraps it in an adaptiveCard/action invoke).
+void WritePress(json::Writer& w, const Msg& card, const CardAction& a) {
   w.Key("replyToId").String(std::to_string(card.id));
   w.Key("value");
+  auto data = json::Parse(a.data);
   if (a.execute) {
     w.BeginObject().Key("action").BeginObject().Key("type").String("Action.Execute");
     w.Key("title").String(a.title).Key("data");
@@ -380,6 +485,31 @@ void BotFrameworkApi::OnClick(size_t k, Notifier& out) {
     w.BeginObject().EndObject();
   }
   w.EndObject();
+}
+}  // namespace
+
+void BotFrameworkApi::OnClick(size_t k, Notifier& out) {
+  if (endpoint_.empty()) return;
+  const CardClick& click = world_.clicks()[k];
+  const Msg& card = world_.messages()[click.card];
+  const Community* c = world_.FindCommunity(card.group);
+  const Person* from = world_.FindPerson(click.user);
+  const auto* actions = world_.CardActions(click.card);
+  if (!from || !actions || click.action >= actions->size()) return;
+  bool personal = !card.chat.empty();  // a card in a personal chat, or in a channel
+  if (!personal && (!c || !c->IsChannel())) return;
+  const CardAction& a = (*actions)[click.action];
+  char id[48];
+  std::snprintf(id, sizeof id, "f:%016llx-%04zx", static_cast<unsigned long long>(card.id), k);
+  const char* type = a.execute ? "invoke" : "message";
+  json::Writer w;
+  if (personal) {
+    BeginPersonalActivity(w, type, id, click.at, *from, card.chat);
+  } else {
+    std::string legacy = std::to_string(card.id) + "-" + from->aad_id;
+    BeginActivity(w, type, id, click.at, *from, *c, world_.messages()[card.thread], &legacy);
+  }
+  WritePress(w, card, a);
   Deliver(w.Take(), out);
 }
 

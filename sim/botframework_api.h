@@ -1,11 +1,13 @@
 #pragma once
 // The Bot Framework connector service as Teams uses it (reference §3.2, §3.4): a new channel
 // thread through POST v3/conversations, replies through …/activities[/{id}], per-thread rate
-// limits. The bot's posts are ordinary channel messages from an application.
+// limits; a personal chat with one person who installed the app (the team roster gives their
+// ids). The bot's posts are ordinary channel messages from an application.
 #include <array>
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "sim/http_server.h"
@@ -34,6 +36,15 @@ class BotFrameworkApi {
 
  private:
   SimReply Change(const SimRequest& r, const std::string& rest, const json::Value& body);
+  // GET …/{conversation}/members: the team's roster.
+  SimReply Members(const std::string& rest);
+  // POST v3/conversations with isGroup false: the personal chat with one person.
+  SimReply Personal(const json::Value& body);
+  // POST …/a:…/activities: a message in a personal chat.
+  SimReply InPersonal(const std::string& rest, const json::Value& body);
+  // The fields every activity from a person in their personal chat with the bot carries.
+  void BeginPersonalActivity(json::Writer& w, const std::string& type, const std::string& id,
+                             Time at, const Person& from, const std::string& chat);
   // The fields every activity from a person in a channel thread carries.
   void BeginActivity(json::Writer& w, const std::string& type, const std::string& id, Time at,
                      const Person& from, const Community& channel, const Msg& root,

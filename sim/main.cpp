@@ -41,6 +41,8 @@ Organisation
   --like-names-without-id X
                         share of liked_by.names entries without user_id, as in old data
                         (default 0.1)
+  --teams-app-share X   share of people who installed the Teams app for themselves: only
+                        they can get the bot's 1:1 messages (default 0.8)
 Clock
   --start TIME          the simulated time at start-up, ISO 8601 (default: now, to the minute)
   --clock manual|real   manual: moves only through POST /_sim/clock (default);
@@ -144,6 +146,8 @@ int main(int argc, char** argv) {
         o.org.unlisted_communities = std::stoi(value());
       else if (a == "--like-names-without-id")
         o.org.like_names_without_id = std::stod(value());
+      else if (a == "--teams-app-share")
+        o.org.teams_app_share = std::stod(value());
       else if (a == "--horizon-days")
         o.org.horizon_days = std::stoi(value());
       else if (a == "--start") {

@@ -373,12 +373,13 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
         .String(m.via_api ? "O365 Api Auth" : "Web")
         .Key("client_url")
         .String("https://www.yammer.com/");
-    mw.Key("system_message").Bool(m.system).Key("direct_message").Bool(false);
+    mw.Key("system_message").Bool(m.system).Key("direct_message").Bool(m.Private());
     mw.Key("chat_client_sequence").Null().Key("language").Null();
     mw.Key("notified_user_ids").BeginArray();
     if (m.mention) mw.Int(m.mention);
     mw.EndArray();
-    mw.Key("privacy").String("public").Key("attachments").BeginArray().EndArray();
+    mw.Key("privacy").String(m.Private() ? "private" : "public");
+    mw.Key("attachments").BeginArray().EndArray();
     mw.Key("liked_by").BeginObject().Key("count").Int(static_cast<int64_t>(m.liked_by.size()));
     mw.Key("names").BeginArray();
     for (int64_t who : m.liked_by) {
@@ -407,7 +408,9 @@ SimReply Simulator::Feed(const SimRequest& r, const std::vector<size_t>& source,
   for (size_t t : threads) {
     const auto& in = world_.InThread(msgs[t].id);
     w.BeginObject().Key("type").String("thread").Key("id").Int(msgs[t].id);
-    w.Key("thread_starter_id").Int(msgs[t].id).Key("privacy").String("public");
+    w.Key("thread_starter_id").Int(msgs[t].id);
+    w.Key("privacy").String(msgs[t].Private() ? "private" : "public");
+    w.Key("direct_message").Bool(msgs[t].Private());
     w.Key("url").String(std::string(kNet) + "/messages/in_thread/" + std::to_string(msgs[t].id));
     w.Key("stats").BeginObject().Key("updates").Int(static_cast<int64_t>(in.size()));
     if (in.size() > 1) {
@@ -440,7 +443,13 @@ SimReply Simulator::PostMessage(const SimRequest& r, int64_t user) {
     if (!v.ok() || !v->is_object())
       return Json(400, R"({"base":["Malformed request body"],"code":"bad_request"})");
     for (const auto& [k, val] : v->as_object()) {
-      std::string s = val.is_string() ? val.as_string() : json::AsIdString(val);
+      std::string s;
+      if (val.is_array()) {  // direct_to_user_ids as a list
+        for (const auto& e : val.as_array())
+          s += (s.empty() ? "" : ",") + (e.is_string() ? e.as_string() : json::AsIdString(e));
+      } else {
+        s = val.is_string() ? val.as_string() : json::AsIdString(val);
+      }
       f[k] = s;
     }
   } else {
@@ -462,7 +471,25 @@ SimReply Simulator::PostMessage(const SimRequest& r, int64_t user) {
   } else if (group) {
     if (!YammerCommunity(world_, *group))
       return Json(404, R"({"base":["Group not found"],"code":"not_found"})");
-  } else if (opt_.new_yammer && f["direct_to_user_ids"].empty()) {
+  } else if (!f["direct_to_user_ids"].empty()) {
+    // A private message to those people (§1.5: a comma list).
+    std::vector<int64_t> to;
+    std::string list = f["direct_to_user_ids"];
+    for (size_t start = 0; start <= list.size();) {
+      size_t comma = std::min(list.find(',', start), list.size());
+      auto id = ToInt(list.substr(start, comma - start));
+      if (!id || !world_.FindPerson(*id))
+        return Json(400, R"({"direct_to_user_ids":["Please name people of this network"]})");
+      to.push_back(*id);
+      start = comma + 1;
+    }
+    size_t idx = world_.PostPrivate(user, std::move(to), std::nullopt, body, "");
+    SimRequest one;
+    one.query["limit"] = "1";
+    SimReply rep = Feed(one, std::vector<size_t>{idx}, "Sent", user);
+    rep.status = 201;
+    return rep;
+  } else if (opt_.new_yammer) {
     return Json(
         400, R"({"base":["Please post to a community, a thread or people"],"code":"no_target"})");
   }
@@ -507,12 +534,20 @@ SimReply Simulator::Yammer(const SimRequest& r, int64_t user) {
     return Json(405, R"({"response":{"message":"Method not allowed","stat":"fail"}})");
   if (p == "/messages.json" || p == "/messages/my_feed.json" || p == "/messages/algo.json")
     return Feed(r, world_.YammerVisible(), "Company Feed", user);
+  if (p == "/messages/private.json")  // the account's private conversations
+    return Feed(r, world_.PrivateOf(user), "Private Messages", user);
   if (auto gid = IdAfter(p, "/messages/in_group/")) {
     if (!YammerCommunity(world_, *gid))
       return Json(404, R"({"response":{"message":"Group not found","stat":"fail"}})");
     return Feed(r, world_.InGroup(*gid), "Group", user);
   }
   if (auto tid = IdAfter(p, "/messages/in_thread/")) {
+    if (auto root = world_.FindMessage(*tid)) {
+      const Msg& m = world_.messages()[*root];
+      if (m.Private() && m.sender != user &&
+          std::find(m.direct_to.begin(), m.direct_to.end(), user) == m.direct_to.end())
+        return Json(404, R"({"response":{"message":"Not found","stat":"fail"}})");
+    }
     SimRequest unthreaded = r;
     unthreaded.query.erase("threaded");  // in_thread ignores threaded
     return Feed(unthreaded, world_.InThread(*tid), "Thread", user);
@@ -678,7 +713,10 @@ SimReply Simulator::Control(const SimRequest& r) {
     for (size_t idx : world_.AllVisible()) {
       const Msg& m = msgs[idx];
       if (!m.by_bot) continue;
-      w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group).Key("replied_to_id");
+      w.BeginObject().Key("id").Int(m.id).Key("group_id").Int(m.group);
+      if (m.Private()) w.Key("to").Int(m.direct_to.front());
+      if (!m.chat.empty()) w.Key("chat").String(m.chat);
+      w.Key("replied_to_id");
       if (m.parent == SIZE_MAX)
         w.Null();
       else
@@ -720,7 +758,7 @@ SimReply Simulator::Control(const SimRequest& r) {
               .Key("state")
               .String(u.state);
           w.Key("activated_at").String(FormatIso(u.activated_at)).Key("bot").Bool(u.bot);
-          w.Key("aad_id").String(u.aad_id).EndObject();
+          w.Key("aad_id").String(u.aad_id).Key("teams_app").Bool(u.teams_app).EndObject();
         }
         w.EndArray().Key("groups").BeginArray();
         for (const auto& c : world_.communities()) {
@@ -749,7 +787,13 @@ SimReply Simulator::Control(const SimRequest& r) {
           w.Int(m.group);
         else
           w.Null();
-        w.Key("network").String(mc && mc->IsChannel() ? "teams" : "yammer");
+        w.Key("network").String((mc && mc->IsChannel()) || !m.chat.empty() ? "teams" : "yammer");
+        if (m.Private()) {  // a private conversation: its people (and Teams personal chat)
+          w.Key("private").Bool(true).Key("direct_to").BeginArray();
+          for (int64_t id : m.direct_to) w.Int(id);
+          w.EndArray();
+          if (!m.chat.empty()) w.Key("chat").String(m.chat);
+        }
         w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
         if (m.parent == SIZE_MAX)
           w.Null();
@@ -757,6 +801,8 @@ SimReply Simulator::Control(const SimRequest& r) {
           w.Int(msgs[m.parent].id);
         w.Key("sender_id").Int(m.sender).Key("created_at").String(FormatIso(m.created_at));
         w.Key("system").Bool(m.system).Key("deleted").Bool(m.deleted).Key("by_bot").Bool(m.by_bot);
+        if (const std::string* meant = world_.Meant(visible[st->next]))
+          w.Key("meant").String(*meant);  // what the person meant by an answer
         w.Key("mentions").BeginArray();
         if (m.mention) w.Int(m.mention);
         w.EndArray().Key("liked_by").BeginArray();

@@ -194,6 +194,16 @@ void World::Generate() {
   for (auto& p : people_)
     if (uni(zrng) < opt_.remote_share)
       p.zone = static_cast<uint8_t>(1 + zrng() % (zone_names_.size() - 1));
+  // The Teams app installed for themselves (personal scope), from a stream of its own so the
+  // rest of the organisation does not change with the share; and their Bot Framework ids.
+  for (auto& p : people_) {
+    p.teams_app =
+        Hash01(opt_.seed, static_cast<uint64_t>(p.id), 0x7ea5a99ull) < opt_.teams_app_share;
+    std::string a = GuidFor(p.id, 0x29a), b = GuidFor(p.id, 0x29b);
+    p.mri = "29:1";
+    for (char ch : a + b)
+      if (ch != '-') p.mri += ch;
+  }
   // Managers: someone earlier in the same department (the first of each has none).
   std::map<std::string, std::vector<int64_t>> by_department;
   for (auto& p : people_) {
@@ -495,7 +505,7 @@ void World::GenerateThread(size_t gi, Time at, std::mt19937_64& rng, int hour) {
 void World::Materialize(size_t idx) {
   Msg& m = msgs_[idx];
   const Community* c = m.group ? FindCommunity(m.group) : nullptr;
-  if (c && c->IsChannel()) {
+  if ((c && c->IsChannel()) || !m.chat.empty()) {
     // Teams message ids are the creation time in epoch milliseconds.
     m.id = std::max(ToUnixMillis(m.created_at), last_teams_id_ + 1);
     last_teams_id_ = m.id;
@@ -503,7 +513,11 @@ void World::Materialize(size_t idx) {
   } else {
     next_id_ += 1 + static_cast<int64_t>((idx * 2654435761u) % 37);
     m.id = next_id_;
-    yammer_visible_.push_back(idx);
+    if (!m.Private()) yammer_visible_.push_back(idx);  // the company feed has no private ones
+  }
+  if (m.Private() && m.chat.empty()) {  // a Viva Engage private message (Teams chats apart)
+    private_of_[m.sender].push_back(idx);
+    for (int64_t p : m.direct_to) private_of_[p].push_back(idx);
   }
   visible_.push_back(idx);
   by_id_[m.id] = idx;
@@ -573,22 +587,84 @@ void World::AdvanceTo(Time t) {
 
 size_t World::Post(int64_t sender, int64_t group, std::optional<size_t> parent,
                    const std::string& text, bool via_api, std::vector<CardAction> actions) {
+  if (parent && msgs_[*parent].Private()) {
+    // A reply in a private conversation stays in it, to everyone else in it.
+    const Msg& root = msgs_[msgs_[*parent].thread];
+    std::vector<int64_t> to = root.direct_to;
+    to.push_back(root.sender);
+    std::erase(to, sender);
+    std::string chat = root.chat;  // a copy: posting adds to the messages
+    return PostPrivate(sender, std::move(to), parent, text, chat, std::move(actions));
+  }
+  Msg m = NewMessage(sender, parent, text, via_api);
+  m.group = parent ? msgs_[*parent].group : group;
+  size_t idx = AddMessage(std::move(m), std::move(actions));
+  if (msgs_[idx].by_bot && !parent && msgs_[idx].group) ScheduleAnswers(idx);
+  if (msgs_[idx].by_bot && parent && msgs_[msgs_[idx].thread].by_bot) Remind(idx);
+  return idx;
+}
+
+size_t World::PostPrivate(int64_t sender, std::vector<int64_t> to, std::optional<size_t> parent,
+                          const std::string& text, const std::string& chat,
+                          std::vector<CardAction> actions) {
+  Msg m = NewMessage(sender, parent, text, true);
+  std::sort(to.begin(), to.end());
+  to.erase(std::unique(to.begin(), to.end()), to.end());
+  m.direct_to = std::move(to);
+  m.chat = chat;
+  size_t idx = AddMessage(std::move(m), std::move(actions));
+  if (msgs_[idx].by_bot && !parent) ScheduleAnswers(idx);
+  return idx;
+}
+
+Msg World::NewMessage(int64_t sender, std::optional<size_t> parent, const std::string& text,
+                      bool via_api) {
   Msg m;
   m.sender = sender;
-  m.group = parent ? msgs_[*parent].group : group;
   m.parent = parent ? *parent : SIZE_MAX;
   m.thread = parent ? msgs_[*parent].thread : msgs_.size();
   m.created_at = now_;
   m.text = AddText(text);
   m.via_api = via_api;
   m.by_bot = FindPerson(sender) && FindPerson(sender)->bot;
+  return m;
+}
+
+size_t World::AddMessage(Msg m, std::vector<CardAction> actions) {
   msgs_.push_back(std::move(m));
   size_t idx = msgs_.size() - 1;
   Materialize(idx);
   if (!actions.empty()) cards_[idx] = std::move(actions);
-  if (msgs_[idx].by_bot && !parent && msgs_[idx].group) ScheduleAnswers(idx);
-  if (msgs_[idx].by_bot && parent && msgs_[msgs_[idx].thread].by_bot) Remind(idx);
   return idx;
+}
+
+const std::vector<size_t>& World::PrivateOf(int64_t person) const {
+  static const std::vector<size_t> kNone;
+  auto it = private_of_.find(person);
+  return it == private_of_.end() ? kNone : it->second;
+}
+
+std::string World::PersonalChat(int64_t person) {
+  auto [it, fresh] = chats_.emplace(person, "");
+  if (fresh) {
+    std::string a = GuidFor(person, 0xc4a7), b = GuidFor(person, 0xc4a8);
+    it->second = "a:1";
+    for (char ch : a + b)
+      if (ch != '-') it->second += ch;
+  }
+  return it->second;
+}
+
+int64_t World::PersonOfChat(const std::string& chat) const {
+  for (const auto& [person, c] : chats_)
+    if (c == chat) return person;
+  return 0;
+}
+
+const Person* World::FindByMri(const std::string& mri) const {
+  for (const auto& p : people_)
+    if (p.mri == mri) return &p;
+  return nullptr;
 }
 
 void World::Like(size_t msg, int64_t user, bool on) {
@@ -642,23 +718,85 @@ PromptKind KindOf(const std::string& text) {
   return PromptKind::kFreeText;
 }
 
-std::string AnswerText(PromptKind kind, std::mt19937_64& rng) {
-  static const char* const kChoice[] = {"B",
-                                        "b)",
-                                        "I think B",
-                                        "option b",
-                                        "A",
-                                        "C) because it scales",
-                                        "b) - we did that last year"};
-  static const char* const kRating[] = {"4", "5", "3", "4/5", "5 - very useful", "2"};
+// How people write the letter of their choice, or a rating: many ways, in several languages
+// (a list of esn-sim's own, not the one the answer tests use). {L} is the letter in upper case,
+// {l} in lower case, {n} the rating.
+const char* const kChoicePhrasings[] = {"{L}",
+                                        "{l}",
+                                        "{L})",
+                                        "{l}) - we did that last year",
+                                        "{L}) because it scales",
+                                        "option {l}",
+                                        "Option {L}.",
+                                        "I think {L}",
+                                        "I reckon {L}",
+                                        "my pick: {L}",
+                                        "my guess is {L}",
+                                        "{L}, no doubt",
+                                        "{L} I'd say",
+                                        "Going for {L} here",
+                                        "I'd pick {L}",
+                                        "{L} - gut feeling",
+                                        "Hmm, {L}?",
+                                        "{L}... I think",
+                                        "Pretty confident it's {L}",
+                                        "Answer {L}",
+                                        "{L} would be my guess",
+                                        "Surely {L}!",
+                                        "{L} (easy one)",
+                                        "That's {L}",
+                                        "Let's say {L}",
+                                        "Definitivamente {L}",
+                                        "Mi voto: {L}",
+                                        "Je prends la {L}",
+                                        "Ma r\xC3\xA9ponse : {L}",
+                                        "Je mise sur {L}",
+                                        "Meine Wahl: {L}",
+                                        "Tippe auf {L}",
+                                        "{L}, weil es schneller geht",
+                                        "Klar: {L}",
+                                        "Respuesta {L}"};
+const char* const kRatingPhrasings[] = {
+    "{n}",          "{n}/5",     "{n} out of 5",          "I'd give it {n}",   "{n} stars",
+    "Note : {n}/5", "{n} von 5", "Un {n} para m\xC3\xAD", "{n} - very useful", "solid {n}"};
+
+std::string Fill(std::string text, const std::string& key, const std::string& value) {
+  for (size_t p; (p = text.find(key)) != std::string::npos;) text.replace(p, key.size(), value);
+  return text;
+}
+
+// The letters a choice prompt offers ("A) … B) …").
+std::string Letters(const std::string& prompt) {
+  std::string out;
+  for (char c = 'A'; c <= 'F'; ++c)
+    if (prompt.find(std::string(1, c) + ")") != std::string::npos) out += c;
+  return out.empty() ? "ABC" : out;
+}
+
+// What a person writes, and what they mean by it ("" for free text).
+std::pair<std::string, std::string> AnswerText(PromptKind kind, const std::string& prompt,
+                                               std::mt19937_64& rng) {
   switch (kind) {
     case PromptKind::kChoice:
-    case PromptKind::kPoll:
-      return Pick(kChoice, rng);
-    case PromptKind::kRating:
-      return Pick(kRating, rng);
+    case PromptKind::kPoll: {
+      // The second option is the favourite, as with the card buttons.
+      std::string letters = Letters(prompt);
+      std::vector<double> weight;
+      for (size_t k = 0; k < letters.size(); ++k)
+        weight.push_back(1.0 / (1.0 + std::abs(static_cast<double>(k) - 1.0)));
+      std::discrete_distribution<size_t> pick(weight.begin(), weight.end());
+      std::string letter(1, letters[pick(rng)]);
+      std::string lower(1, static_cast<char>(std::tolower(letter[0])));
+      std::string text = Fill(Fill(Pick(kChoicePhrasings, rng), "{L}", letter), "{l}", lower);
+      return {text, letter};
+    }
+    case PromptKind::kRating: {
+      static const int kStars[] = {4, 5, 3, 4, 5, 2, 4, 1};
+      std::string n = std::to_string(kStars[rng() % std::size(kStars)]);
+      return {Fill(Pick(kRatingPhrasings, rng), "{n}", n), n};
+    }
     default:
-      return Pick(kAnswer, rng);
+      return {Pick(kAnswer, rng), ""};
   }
 }
 
@@ -693,8 +831,14 @@ void World::ScheduleAnswer(size_t prompt, int64_t person, Time at, std::mt19937_
   r.parent = prompt;
   r.thread = prompt;
   r.created_at = at;
-  r.text = AddText(AnswerText(KindOf(Text(msgs_[prompt])), rng));
+  if (msgs_[prompt].Private()) {  // the answer to a private question, in its conversation
+    r.direct_to = {msgs_[prompt].sender};
+    r.chat = msgs_[prompt].chat;
+  }
+  auto [text, meant] = AnswerText(KindOf(Text(msgs_[prompt])), Text(msgs_[prompt]), rng);
+  r.text = AddText(text);
   msgs_.push_back(std::move(r));
+  if (!meant.empty()) meant_[msgs_.size() - 1] = meant;
   ScheduleLive(msgs_.back().created_at, EventKind::kAppear, msgs_.size() - 1, 0);
 }
 
@@ -706,10 +850,22 @@ void World::ScheduleAnswers(size_t prompt) {
                       (static_cast<uint64_t>(msgs_[prompt].id) * 0x9E3779B97F4A7C15ull));
   std::uniform_real_distribution<double> uni(0, 1);
   std::lognormal_distribution<double> delay(std::log(3 * 3600.0), 1.1);
+  // Copies: answering adds messages and texts, which may move both.
+  const std::string text = Text(msgs_[prompt]);
+  double kind_factor = KindOf(text) == PromptKind::kFreeText && !cards_.count(prompt) ? 1.0 : 1.5;
+  if (msgs_[prompt].Private()) {
+    // A question put to someone privately is answered more often than one in a community.
+    for (int64_t id : msgs_[prompt].direct_to) {
+      const Person* p = FindPerson(id);
+      if (!p || p->bot || p->state != "active") continue;
+      double chance = std::min(0.9, kind_factor * (0.3 + 0.05 * std::min(6.0, p->activity)));
+      if (uni(rng) >= chance) continue;
+      ScheduleAnswer(prompt, id, Plus(now_, std::clamp(delay(rng), 120.0, 6 * 86400.0)), rng);
+    }
+    return;
+  }
   const Community* c = FindCommunity(msgs_[prompt].group);
   if (!c) return;
-  const std::string& text = Text(msgs_[prompt]);
-  double kind_factor = KindOf(text) == PromptKind::kFreeText && !cards_.count(prompt) ? 1.0 : 1.5;
   // A prompt that names people (newcomers, a practice round) is answered by them; others
   // seldom answer a question put to someone else.
   bool names_people = text.find('@') != std::string::npos || text.find("<at>") != std::string::npos;
@@ -736,7 +892,7 @@ void World::Remind(size_t reminder) {
   std::mt19937_64 rng(opt_.seed ^ (static_cast<uint64_t>(rm.id) * 0xC2B2AE3D27D4EB4Full));
   std::uniform_real_distribution<double> uni(0, 1);
   std::lognormal_distribution<double> delay(std::log(1.5 * 3600.0), 0.9);
-  const std::string& text = Text(rm);
+  const std::string text = Text(rm);  // a copy: answering adds texts
   auto& done = answering_[prompt];
   for (int64_t id : c->members) {
     const Person& p = people_[person_index_.at(id)];

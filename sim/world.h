@@ -38,6 +38,9 @@ struct OrgOptions {
   int unlisted_communities = 1;
   // Likers listed in liked_by.names without a user_id (old data, §1.4.4), by permalink and name.
   double like_names_without_id = 0.1;
+  // People who have installed the Teams app (personal scope): only they can be sent a 1:1
+  // message by the bot (reference §3.2).
+  double teams_app_share = 0.8;
 };
 
 struct Person {
@@ -47,9 +50,11 @@ struct Person {
   Time activated_at{};
   double activity = 0;  // 0 for people who only read
   bool bot = false;
-  std::string aad_id;   // Entra object id (Teams, Graph)
-  int64_t manager = 0;  // person id of the manager, 0 for none
-  uint8_t zone = 0;     // index into World::zone_names(); 0 is the organisation's
+  std::string aad_id;      // Entra object id (Teams, Graph)
+  int64_t manager = 0;     // person id of the manager, 0 for none
+  uint8_t zone = 0;        // index into World::zone_names(); 0 is the organisation's
+  bool teams_app = false;  // has the Teams app installed for themselves
+  std::string mri;         // their Bot Framework id (29:…), as a team roster gives it
 };
 
 // A Viva Engage community, or a Microsoft Teams channel (then team_id and channel_id are set).
@@ -89,6 +94,11 @@ struct Msg {
   bool deleted = false;
   bool by_bot = false;
   bool via_api = false;  // posted through the API ("O365 Api Auth"), not the web
+  // A private conversation (group 0): the people it is to besides its sender; on Teams, the
+  // personal chat with the bot it is in ("a:…").
+  std::vector<int64_t> direct_to;
+  std::string chat;
+  bool Private() const { return !direct_to.empty(); }
   bool LikedBy(int64_t user) const;
 };
 
@@ -151,11 +161,27 @@ class World {
   // `actions`: the buttons of an Adaptive Card; people press one instead of replying.
   size_t Post(int64_t sender, int64_t group, std::optional<size_t> parent, const std::string& text,
               bool via_api, std::vector<CardAction> actions = {});
+  // A private message now from `sender` to `to` (a reply in its thread with `parent`); with
+  // `chat`, in that Teams personal chat. A question from the bot gets its answer later.
+  size_t PostPrivate(int64_t sender, std::vector<int64_t> to, std::optional<size_t> parent,
+                     const std::string& text, const std::string& chat,
+                     std::vector<CardAction> actions = {});
+  // Viva Engage private messages a person takes part in (not Teams chats), in increasing id order.
+  const std::vector<size_t>& PrivateOf(int64_t person) const;
+  // The bot's personal chat with a person (made on first use, the same ever after).
+  std::string PersonalChat(int64_t person);
+  int64_t PersonOfChat(const std::string& chat) const;  // 0: no such chat
+  const Person* FindByMri(const std::string& mri) const;
   void Like(size_t msg, int64_t user, bool on);
   // An edit (new text) or a deletion made now, e.g. by the bot through the API.
   void Edit(size_t msg, const std::string& text);
   void Delete(size_t msg);
   const std::vector<CardAction>* CardActions(size_t msg) const;
+  // What a simulated person meant by an answer to a question ("B", "4"), or nullptr.
+  const std::string* Meant(size_t msg) const {
+    auto it = meant_.find(msg);
+    return it == meant_.end() ? nullptr : &it->second;
+  }
   const std::vector<CardClick>& clicks() const { return clicks_; }
 
   Stats& stats() { return stats_; }
@@ -192,6 +218,10 @@ class World {
   // and time, and its thread's.
   void Touch(size_t idx, Time at);
   void Materialize(size_t msg);
+  // A message by `sender` now (a reply to `parent`), not yet added; then added and shown.
+  Msg NewMessage(int64_t sender, std::optional<size_t> parent, const std::string& text,
+                 bool via_api);
+  size_t AddMessage(Msg m, std::vector<CardAction> actions);
   int64_t PickMember(size_t community, std::mt19937_64& rng, bool only_active, int64_t not_this);
   uint32_t AddText(const std::string& t);
 
@@ -222,6 +252,9 @@ class World {
   uint64_t change_seq_ = 0;
   std::map<int64_t, std::vector<size_t>> by_group_;
   std::map<int64_t, std::vector<size_t>> by_thread_;  // thread starter id → messages
+  std::map<int64_t, std::vector<size_t>>
+      private_of_;                        // person → their Viva Engage private messages
+  std::map<int64_t, std::string> chats_;  // person → personal chat with the bot
   std::map<int64_t, size_t> by_id_;
   Stats stats_;
   std::function<void(size_t, bool)> on_change_;
@@ -229,6 +262,7 @@ class World {
   std::map<size_t, std::vector<CardAction>> cards_;  // per card message index
   std::vector<CardClick> clicks_;
   std::map<size_t, std::set<int64_t>> answering_;  // per prompt: who answered or will
+  std::map<size_t, std::string> meant_;            // per answer: the option or rating meant
 };
 
 }  // namespace learnloop::sim

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 
 #include "core/json.h"
 #include "core/jsonl.h"
@@ -69,7 +70,12 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
     ++n.groups;
   }
   auto messages = open("messages.jsonl");
+  std::set<std::string> private_messages;  // not exported, nor their reactions (§1)
   for (const auto& m : s.AllMessages()) {
+    if (m.group_id && IsPrivateGroup(*m.group_id)) {
+      private_messages.insert(m.id);
+      continue;
+    }
     json::Writer w;
     w.BeginObject()
         .Key("id")
@@ -87,6 +93,7 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
   }
   auto reactions = open("reactions.jsonl");
   for (const auto& r : s.AllReactions()) {
+    if (private_messages.count(r.message_id)) continue;
     json::Writer w;
     w.BeginObject().Key("message_id").String(r.message_id).Key("user_id").String(r.user_id);
     w.Key("kind").String(r.kind).Key("created_at").OptString(OptTimeStr(r.created_at));
@@ -116,6 +123,12 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
       w.Null();
     else
       w.StringArray(p.audience);
+    w.Key("last_step");
+    if (p.last_step)
+      w.Int(*p.last_step);
+    else
+      w.Null();
+    w.Key("spaced").Bool(p.spaced).Key("private").Bool(p.is_private);
     prompts.Write(w.EndObject().Take());
     ++n.prompts;
   }
@@ -254,6 +267,9 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
             p.closes_at = OptTime(o, "closes_at");
             p.correct = Opt(o, "correct");
             p.audience = o.StringArray("audience").value_or(std::vector<std::string>{});
+            if (auto last = o.Int("last_step")) p.last_step = static_cast<int>(*last);
+            p.spaced = o.Bool("spaced").value_or(false);
+            p.is_private = o.Bool("private").value_or(false);
             s.UpsertPrompt(p);
           },
           n.prompts);

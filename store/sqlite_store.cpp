@@ -144,6 +144,14 @@ ALTER TABLE outbox ADD COLUMN sent_body TEXT;
 ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
 CREATE INDEX outbox_native ON outbox(network, native_id);
 )sql",
+    // What a prompt is part of (a sequence that ends at its last step, a spaced-repetition
+    // round, a private question), and the person an outbox item goes to privately.
+    R"sql(
+ALTER TABLE prompts ADD COLUMN last_step INTEGER;
+ALTER TABLE prompts ADD COLUMN spaced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE prompts ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN to_user TEXT;
+)sql",
 };
 
 // The indexes only reads need (the same as the migrations create). A person's messages and
@@ -498,13 +506,35 @@ class SqliteStore final : public Store {
         u.Bind(1, m.id).Bind(2, EncodeList(m.mentions)).Run();
         ++n.mentions;
       }
-      // Prompts put to them by name.
+      // Prompts put to them by name; one put to them alone (a private question) goes, with
+      // the bot's messages in its thread.
       for (auto& p :
            ReadAll("SELECT * FROM prompts WHERE instr(audience, ?1) > 0", ReadPrompt, quoted)) {
         p.audience.erase(std::remove(p.audience.begin(), p.audience.end(), user_id),
                          p.audience.end());
+        if (p.audience.empty()) {
+          if (!p.message_id.empty()) {
+            std::vector<int64_t> bodies;
+            Stmt m(db_,
+                   "DELETE FROM messages WHERE thread_key=(SELECT key FROM ids WHERE id=?1) "
+                   "RETURNING key");
+            m.Bind(1, p.message_id);
+            while (m.Step()) bodies.push_back(m.Int(0));
+            for (int64_t key : bodies) body.Bind(1, key).Run();
+            n.messages += static_cast<int>(bodies.size());
+          }
+          Stmt d(db_, "DELETE FROM prompts WHERE id=?1");
+          d.Bind(1, p.id).Run();
+          continue;
+        }
         Stmt u(db_, "UPDATE prompts SET audience=?2 WHERE id=?1");
         u.Bind(1, p.id).Bind(2, EncodeList(p.audience)).Run();
+      }
+      // What was still to be sent to them privately.
+      {
+        Stmt o(db_, "DELETE FROM outbox WHERE network=?1 AND to_user=?2");
+        auto colon = user_id.find(':');
+        o.Bind(1, user_id.substr(0, colon)).Bind(2, user_id.substr(colon + 1)).Run();
       }
       // Their key goes too, unless the same id also names a group or a message.
       run("DELETE FROM ids WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM groups WHERE id=?1) AND "
@@ -814,11 +844,11 @@ class SqliteStore final : public Store {
     Locked([&] {
       Stmt s(db_,
              "INSERT OR IGNORE INTO outbox (key, network, group_id, reply_to, body, state, "
-             "native_id, attempts, due_at, posted_at, last_error) VALUES "
-             "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+             "native_id, attempts, due_at, posted_at, last_error, to_user) VALUES "
+             "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
       s.Bind(1, o.key).Bind(2, o.network).Bind(3, o.group_id).Bind(4, o.reply_to).Bind(5, o.body);
       s.Bind(6, o.state).Bind(7, o.native_id).Bind(8, o.attempts).Bind(9, o.due_at);
-      s.Bind(10, o.posted_at).Bind(11, o.last_error).Run();
+      s.Bind(10, o.posted_at).Bind(11, o.last_error).Bind(12, o.to_user).Run();
       inserted = sqlite3_changes(db_) > 0;
     });
     return inserted;
@@ -839,6 +869,7 @@ class SqliteStore final : public Store {
     o.last_error = s.Text(10);
     o.sent_body = s.OptText(11);
     o.sent_at = s.OptTime(12);
+    o.to_user = s.OptText(13);
     return o;
   }
 
@@ -907,12 +938,13 @@ class SqliteStore final : public Store {
     Locked([&] {
       Stmt s(
           db_,
-          "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT(id) DO "
-          "UPDATE "
+          "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON "
+          "CONFLICT(id) DO UPDATE "
           "SET campaign=excluded.campaign, step=excluded.step, network=excluded.network, "
           "group_id=excluded.group_id, message_id=excluded.message_id, type=excluded.type, "
           "posted_at=excluded.posted_at, closes_at=excluded.closes_at, correct=excluded.correct, "
-          "audience=excluded.audience");
+          "audience=excluded.audience, last_step=excluded.last_step, spaced=excluded.spaced, "
+          "private=excluded.private");
       s.Bind(1, p.id).Bind(2, p.campaign).Bind(3, p.step).Bind(4, p.network).Bind(5, p.group_id);
       if (p.message_id.empty())
         s.BindNull(6);
@@ -923,7 +955,20 @@ class SqliteStore final : public Store {
         s.BindNull(11);
       else
         s.Bind(11, EncodeList(p.audience));
-      s.Run();
+      if (p.last_step)
+        s.Bind(12, *p.last_step);
+      else
+        s.BindNull(12);
+      s.Bind(13, p.spaced).Bind(14, p.is_private).Run();
+    });
+  }
+
+  void DeletePrompt(const std::string& id) override {
+    Locked([&] {
+      Stmt a(db_, "DELETE FROM answers WHERE prompt_id=?1");
+      a.Bind(1, id).Run();
+      Stmt p(db_, "DELETE FROM prompts WHERE id=?1");
+      p.Bind(1, id).Run();
     });
   }
 
@@ -940,6 +985,9 @@ class SqliteStore final : public Store {
     p.closes_at = s.OptTime(8);
     p.correct = s.OptText(9);
     if (auto a = s.OptText(10)) p.audience = DecodeList(*a);
+    if (!s.IsNull(11)) p.last_step = static_cast<int>(s.Int(11));
+    p.spaced = s.Int(12) != 0;
+    p.is_private = s.Int(13) != 0;
     return p;
   }
 
@@ -1011,6 +1059,40 @@ class SqliteStore final : public Store {
         "SELECT * FROM message_rows WHERE thread_key=(SELECT key FROM ids WHERE id=?1) "
         "ORDER BY created_at, id",
         ReadMessage, thread_id);
+  }
+
+  std::map<std::string, std::vector<Message>> MessagesInThreads(
+      const std::vector<std::string>& thread_ids) override {
+    std::map<std::string, std::vector<Message>> out;
+    for (auto& m : ReadAll("SELECT * FROM message_rows WHERE thread_key IN (SELECT key FROM ids "
+                           "WHERE id IN (SELECT value FROM json_each(?1))) ORDER BY created_at, id",
+                           ReadMessage, EncodeList(thread_ids)))
+      out[m.thread_id].push_back(std::move(m));
+    return out;
+  }
+
+  std::map<std::string, std::vector<Answer>> AnswersToPrompts(
+      const std::vector<std::string>& prompt_ids) override {
+    std::map<std::string, std::vector<Answer>> out;
+    for (auto& a : ReadAll("SELECT * FROM answers WHERE prompt_id IN (SELECT value FROM "
+                           "json_each(?1)) ORDER BY answered_at, message_id",
+                           ReadAnswer, EncodeList(prompt_ids)))
+      out[a.prompt_id].push_back(std::move(a));
+    return out;
+  }
+
+  std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
+      const std::vector<std::string>& message_ids) override {
+    auto lock = Lock();
+    Stmt s(db_,
+           "SELECT * FROM card_actions WHERE message_id IN (SELECT value FROM json_each(?1)) "
+           "ORDER BY at, id");
+    s.Bind(1, EncodeList(message_ids));
+    std::map<std::string, std::vector<CardAction>> out;
+    while (s.Step())
+      out[s.Text(2)].push_back(
+          CardAction{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.TimeAt(5)});
+    return out;
   }
 
   static User ReadUser(Stmt& s) {

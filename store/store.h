@@ -32,6 +32,8 @@ struct OutboxItem {
   // answer was lost can be found by its text.
   std::optional<std::string> sent_body;
   std::optional<Time> sent_at;
+  // A private message to this person (native id) instead of a post in group_id.
+  std::optional<std::string> to_user;
 };
 
 class Store {
@@ -86,6 +88,8 @@ class Store {
 
   virtual void UpsertPrompt(const Prompt& p) = 0;
   virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
+  // A prompt that will never be posted (its outbox item failed for good), with its answers.
+  virtual void DeletePrompt(const std::string& id) = 0;
   virtual void UpsertAnswer(const Answer& a) = 0;
   virtual void UpsertCardAction(const CardAction& a) = 0;
   virtual std::vector<CardAction> CardActionsOn(const std::string& message_id) = 0;
@@ -103,6 +107,14 @@ class Store {
   virtual bool IsForgotten(const std::string& user_id) = 0;
 
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
+  // The same for many at once (what the bot reads at each tick), each list by time: messages
+  // by thread, answers by prompt, card presses by message.
+  virtual std::map<std::string, std::vector<Message>> MessagesInThreads(
+      const std::vector<std::string>& thread_ids) = 0;
+  virtual std::map<std::string, std::vector<Answer>> AnswersToPrompts(
+      const std::vector<std::string>& prompt_ids) = 0;
+  virtual std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
+      const std::vector<std::string>& message_ids) = 0;
   virtual std::optional<User> GetUser(const std::string& id) = 0;
 
   // Whole-table reads, for analytics and export.

@@ -294,14 +294,25 @@ def prompts_and_campaigns(d, start, end, min_size):
 
     upto = p[p["posted_at"] < end].copy()
     upto["aud"] = upto.apply(audience, axis=1)
-    week = upto[upto["posted_at"] >= start]
+    for col, default in (("spaced", False), ("last_step", None)):
+        if col not in upto.columns:
+            upto[col] = default
+    upto["spaced"] = upto["spaced"].eq(True)
+    week = upto[upto["posted_at"] >= start].copy()
+    # A row per prompt; a spaced campaign's prompts of the week, one per question and group.
+    week["row"] = week["id"]
+    spaced = week["spaced"]
+    week.loc[spaced, "row"] = (week.loc[spaced, "campaign"] + ":" + week.loc[spaced, "group_id"] +
+                               ":q" + week.loc[spaced, "step"].astype(int).astype(str))
     rows = []
-    for _, q in week.sort_values("id").iterrows():  # one per prompt of the week
-        f = first[first["prompt_id"] == q["id"]]
+    for row_id, qs in week.sort_values("id").groupby("row", sort=True):
+        q = qs.iloc[0]
+        f = a[a["prompt_id"].isin(qs["id"])].sort_values(["answered_at", "message_id"])
+        f = f.drop_duplicates(["user_id"])  # each person's earliest answer over the row
         minutes = (f["answered_at"] - f["posted_at"]).dt.total_seconds() / 60
-        aud = len(q["aud"])
+        aud = len(set().union(*qs["aud"]))
         scored = q["type"] == "choice" and isinstance(q["correct"], str)
-        rows.append({"prompt_id": q["id"], "campaign": q["campaign"], "step": int(q["step"]),
+        rows.append({"prompt_id": row_id, "campaign": q["campaign"], "step": int(q["step"]),
                      "group_id": q["group_id"], "type": q["type"], "audience": aud,
                      "answerers": len(f), "response_rate": ratio(len(f), aud),
                      "median_minutes_to_answer": median_or_none(minutes),
@@ -319,10 +330,20 @@ def prompts_and_campaigns(d, start, end, min_size):
     for name, qs in week.groupby("campaign"):  # one line per campaign
         ans = a[a["prompt_id"].isin(qs["id"])]
         participants = ans["user_id"].drop_duplicates()
-        index = pd.MultiIndex.from_arrays([[name] * len(participants), participants])
-        done = int(complete.reindex(index).eq(True).sum())
-        campaigns.append({"campaign": name, "prompts": len(qs), "participants": len(participants),
-                          "answers": len(ans), "completion_rate": ratio(done, len(participants))})
+        asked = set().union(*qs["aud"])
+        took_part = len(asked & set(participants))
+        mine = upto[upto["campaign"] == name]
+        last = pd.to_numeric(mine["last_step"], errors="coerce")
+        ended = bool((last.notna() & (mine["step"].astype(float) >= last)).any())
+        completion = None
+        if ended:
+            index = pd.MultiIndex.from_arrays([[name] * len(participants), participants])
+            done = int(complete.reindex(index).eq(True).sum())
+            completion = ratio(done, len(participants))
+        campaigns.append({"campaign": name, "prompts": int(qs["row"].nunique()),
+                          "participants": len(participants), "answers": len(ans),
+                          "audience": len(asked), "participation_rate": ratio(took_part, len(asked)),
+                          "completion_rate": completion})
     return rows, campaigns
 
 
@@ -368,7 +389,7 @@ def main():
         delta[k] = None if v is None or b is None else v - b
     prompts, campaigns = prompts_and_campaigns(d, start, end, o.min_group_size)
     report = {
-        "definitions_version": 4,
+        "definitions_version": 5,
         "week": o.week,
         "timezone": o.timezone,
         "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),

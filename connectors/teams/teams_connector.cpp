@@ -84,6 +84,25 @@ bool IsStaleDeltaToken(const http::Response& r) {
          r.body.find("syncStateNotFound") != std::string::npos;
 }
 
+// A question with buttons: an Adaptive Card under the text (nothing without choices); a press
+// comes back as a message activity with value {"choice": …} (§3.2).
+void WriteCard(json::Writer& w, const std::string& text,
+               const std::vector<std::pair<std::string, std::string>>& choices) {
+  if (choices.empty()) return;
+  w.Key("attachments").BeginArray().BeginObject();
+  w.Key("contentType").String("application/vnd.microsoft.card.adaptive");
+  w.Key("content").BeginObject().Key("type").String("AdaptiveCard");
+  w.Key("version").String("1.4").Key("body").BeginArray().BeginObject();
+  w.Key("type").String("TextBlock").Key("wrap").Bool(true);
+  w.Key("text").String(text.substr(0, text.find('\n'))).EndObject().EndArray();
+  w.Key("actions").BeginArray();
+  for (const auto& [value, title] : choices) {
+    w.BeginObject().Key("type").String("Action.Submit").Key("title").String(title);
+    w.Key("data").BeginObject().Key("choice").String(value).EndObject().EndObject();
+  }
+  w.EndArray().EndObject().EndObject().EndArray();
+}
+
 }  // namespace
 
 TeamsConnector::TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
@@ -470,19 +489,19 @@ net::Reply TeamsConnector::OnActivity(const net::Request& r) {
   std::string aad = from ? json::GetString(*from, "aadObjectId").value_or("") : "";
   auto at = ParseIso(json::GetString(*v, "timestamp").value_or(""));
   std::string id = json::GetString(*v, "id").value_or("");
-  if (mark == std::string::npos || aad.empty() || !at || id.empty()) {
-    rep.status = 200;  // not a channel thread activity we read (e.g. a personal chat)
-    return rep;
-  }
-  std::string channel = conversation.substr(0, mark);
-  std::string root = conversation.substr(mark + 11);
+  std::string conversation_type =
+      conv ? json::GetString(*conv, "conversationType").value_or("") : "";
+  // A personal chat with the bot (answers to private questions: the chat is their thread, and
+  // a card pressed there names the card's message), or a channel thread.
+  bool personal = conversation_type == "personal" || conversation.rfind("a:", 0) == 0;
+  rep.status = 200;  // what is not an activity we read is acknowledged and ignored
+  if (aad.empty() || !at || id.empty() || (!personal && mark == std::string::npos)) return rep;
+  std::string scope = personal ? conversation : conversation.substr(0, mark);  // of message ids
+  std::string root = personal ? "" : conversation.substr(mark + 11);
   const json::Value* value = json::Find(*v, "value");
   bool invoke = type == "invoke" && json::GetString(*v, "name") == "adaptiveCard/action";
   std::lock_guard lock(push_mu_);
-  if (!team_of_.count(channel)) {
-    rep.status = 200;
-    return rep;
-  }
+  if (!personal && !team_of_.count(scope)) return rep;
   if ((type == "message" && value) || invoke) {
     // A card button (Action.Submit: message with value; Action.Execute: invoke).
     const json::Value* data = value;
@@ -493,7 +512,7 @@ net::Reply TeamsConnector::OnActivity(const net::Request& r) {
     a.id = MakeId(cfg_.name, id);
     a.network = cfg_.name;
     std::string card = json::GetString(*v, "replyToId").value_or(root);
-    a.message_id = MakeId(cfg_.name, MessageNativeId(channel, card));
+    a.message_id = MakeId(cfg_.name, MessageNativeId(scope, card));
     a.user_id = MakeId(cfg_.name, aad);
     a.value = data ? json::Dump(*data) : "{}";
     a.at = *at;
@@ -507,11 +526,12 @@ net::Reply TeamsConnector::OnActivity(const net::Request& r) {
   if (type == "message") {
     Message m;
     m.network = cfg_.name;
-    m.id = MakeId(cfg_.name, MessageNativeId(channel, id));
-    m.thread_id = MakeId(cfg_.name, MessageNativeId(channel, root));
-    if (id != root) m.reply_to_id = m.thread_id;
-    m.kind = id == root ? "post" : "reply";
-    m.group_id = MakeId(cfg_.name, channel);
+    m.id = MakeId(cfg_.name, MessageNativeId(scope, id));
+    m.thread_id = MakeId(cfg_.name, personal ? conversation : MessageNativeId(scope, root));
+    bool starts_thread = !personal && id == root;
+    if (!starts_thread) m.reply_to_id = m.thread_id;
+    m.kind = starts_thread ? "post" : "reply";
+    m.group_id = MakeId(cfg_.name, personal ? std::string(kPrivateGroup) : scope);
     m.author_id = MakeId(cfg_.name, aad);
     m.created_at = *at;
     m.text = json::GetString(*v, "text").value_or("");
@@ -821,6 +841,104 @@ PollStats TeamsConnector::ReadPushed(const std::string& pushed, EventSink& sink)
   return stats;
 }
 
+std::string TeamsConnector::ConversationOf(const std::string& native_message_id) const {
+  if (native_message_id.rfind("a:", 0) != 0) return native_message_id;
+  return native_message_id.substr(0, native_message_id.rfind('/'));
+}
+
+Result<std::string> TeamsConnector::RosterId(const std::string& channel,
+                                             const std::string& aad_id) {
+  if (auto it = roster_ids_.find(aad_id); it != roster_ids_.end()) return it->second;
+  // The roster of the channel's team (Bot Framework GET v3/conversations/{id}/members), read
+  // again at most once an hour for someone it did not list.
+  if (auto read = roster_read_.find(channel);
+      read != roster_read_.end() && clock_.Now() - read->second < std::chrono::hours{1})
+    return Result<std::string>::Fail(aad_id + " is not in the roster of channel " + channel, 404);
+  http::Request req;
+  req.url = service_url_ + "v3/conversations/" + http::UrlEncode(channel) + "/members";
+  req.headers = {{"Accept", "application/json"}};
+  auto res = bot_.Send(req, kBot);
+  if (!res.ok()) return Result<std::string>::Fail(res.error().message);
+  if (res->status != 200)
+    return Result<std::string>::Fail("Bot Framework roster of " + channel + ": HTTP " +
+                                         std::to_string(res->status) + " " +
+                                         res->body.substr(0, 200),
+                                     res->status == 404 ? 502 : res->status);
+  auto v = json::Parse(res->body);
+  if (!v.ok() || !v->is_array())
+    return Result<std::string>::Fail("Bot Framework roster of " + channel + ": not a list");
+  roster_read_[channel] = clock_.Now();
+  for (const auto& m : v->as_array()) {
+    auto id = json::GetString(m, "id"), aad = json::GetString(m, "aadObjectId");
+    if (id && aad) roster_ids_[*aad] = *id;
+  }
+  if (auto it = roster_ids_.find(aad_id); it != roster_ids_.end()) return it->second;
+  return Result<std::string>::Fail(aad_id + " is not in the roster of channel " + channel, 404);
+}
+
+Result<Posted> TeamsConnector::PostPrivately(const PostRequest& r, const std::string& text) {
+  const std::string& aad = *r.to_user;
+  std::string conversation;
+  if (auto it = personal_chat_.find(aad); it != personal_chat_.end()) {
+    conversation = it->second;
+  } else {
+    auto member = RosterId(r.group_id, aad);
+    if (!member.ok()) return member.error();
+    // The documented 1:1 creation: one member, not a group, the tenant (§3.2). Made again, it
+    // gives the same chat; refused (403) when the app is not installed for the person.
+    http::Request req;
+    req.method = "POST";
+    req.idempotent = true;
+    req.headers = {{"Accept", "application/json"}};
+    req.url = service_url_ + "v3/conversations";
+    json::Writer w;
+    w.BeginObject().Key("isGroup").Bool(false);
+    w.Key("bot").BeginObject().Key("id").String("28:" + cfg_.bot.client_id).EndObject();
+    w.Key("members").BeginArray().BeginObject().Key("id").String(*member).EndObject().EndArray();
+    w.Key("tenantId").String(cfg_.auth.tenant);
+    w.Key("channelData")
+        .BeginObject()
+        .Key("tenant")
+        .BeginObject()
+        .Key("id")
+        .String(cfg_.auth.tenant);
+    w.EndObject().EndObject().EndObject();
+    req.body = w.Take();
+    auto res = bot_.Send(req, kBot);
+    if (!res.ok()) return Result<Posted>::Fail(res.error().message);
+    if (res->status != 200 && res->status != 201)
+      return Result<Posted>::Fail("Bot Framework: a personal chat with " + aad + ": HTTP " +
+                                      std::to_string(res->status) + " " + res->body.substr(0, 200),
+                                  res->status);
+    auto v = json::Parse(res->body);
+    conversation = v.ok() ? json::GetString(*v, "id").value_or("") : "";
+    if (conversation.empty())
+      return Result<Posted>::Fail("Bot Framework: no conversation id in the answer");
+    personal_chat_[aad] = conversation;
+  }
+  http::Request req;
+  req.method = "POST";
+  req.idempotent = false;
+  req.headers = {{"Accept", "application/json"}};
+  req.url = service_url_ + "v3/conversations/" + http::UrlEncode(conversation) + "/activities";
+  json::Writer w;
+  w.BeginObject().Key("type").String("message").Key("text").String(text);
+  WriteCard(w, text, r.choices);
+  w.EndObject();
+  req.body = w.Take();
+  auto res = bot_.Send(req, kBot);
+  if (!res.ok()) return Result<Posted>::Fail(res.error().message);
+  if (res->status == 403 || res->status == 404) personal_chat_.erase(aad);  // made anew next time
+  if (res->status != 200 && res->status != 201)
+    return Result<Posted>::Fail("Bot Framework: a message to " + aad + ": HTTP " +
+                                    std::to_string(res->status) + " " + res->body.substr(0, 200),
+                                res->status);
+  auto v = json::Parse(res->body);
+  std::string id = v.ok() ? json::GetString(*v, "id").value_or("") : "";
+  if (id.empty()) return Result<Posted>::Fail("Bot Framework: no activity id in the answer");
+  return Posted{MessageNativeId(conversation, id), clock_.Now()};
+}
+
 Result<Posted> TeamsConnector::Post(const PostRequest& r) {
   // Bot Framework (§3.2): a new thread through v3/conversations, a reply through activities.
   http::Request req;
@@ -834,6 +952,7 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
   std::vector<MentionRef> mentioned;
   std::string text = RenderMentions(
       r.body, [](const MentionRef& m) { return "<at>" + m.name + "</at>"; }, &mentioned);
+  if (r.to_user) return PostPrivately(r, text);
   auto entities = [&](json::Writer& out) {
     if (mentioned.empty()) return;
     out.Key("entities").BeginArray();
@@ -867,22 +986,7 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     w.Key("tenant").BeginObject().Key("id").String(cfg_.auth.tenant).EndObject().EndObject();
     w.Key("activity").BeginObject().Key("type").String("message").Key("text").String(text);
     entities(w);
-    if (!r.choices.empty()) {
-      // A question with buttons: an Adaptive Card under the text; a press comes back as a
-      // message activity with value {"choice": …} (§3.2).
-      w.Key("attachments").BeginArray().BeginObject();
-      w.Key("contentType").String("application/vnd.microsoft.card.adaptive");
-      w.Key("content").BeginObject().Key("type").String("AdaptiveCard");
-      w.Key("version").String("1.4").Key("body").BeginArray().BeginObject();
-      w.Key("type").String("TextBlock").Key("wrap").Bool(true);
-      w.Key("text").String(text.substr(0, text.find('\n'))).EndObject().EndArray();
-      w.Key("actions").BeginArray();
-      for (const auto& [value, title] : r.choices) {
-        w.BeginObject().Key("type").String("Action.Submit").Key("title").String(title);
-        w.Key("data").BeginObject().Key("choice").String(value).EndObject().EndObject();
-      }
-      w.EndArray().EndObject().EndObject().EndArray();
-    }
+    WriteCard(w, text, r.choices);
     w.EndObject().EndObject();
   }
   req.body = w.Take();
@@ -901,6 +1005,7 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
 }
 
 Result<std::vector<Posted>> TeamsConnector::FindPosted(const PostRequest& r, Time since) {
+  if (r.to_user) return std::vector<Posted>{};
   // Our own messages, newest first, until they are older than `since` (§2.5), with the text we
   // send: mentions as <at>Name</at>, which Graph shows as the name.
   std::string channel = r.group_id, url;

@@ -42,7 +42,12 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::vector<std::string> Degraded() const override { return degraded_.List(); }
 
   Result<Posted> Post(const PostRequest& r) override;
+  // A personal chat cannot be listed (Graph reads channels only here): nothing is found there.
   Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) override;
+  // A 1:1 proactive message through the Bot Framework, to people the app is installed for.
+  bool PostsPrivately() const override { return true; }
+  // A personal chat's messages arrive as one conversation ("a:…"), not as threads.
+  std::string ConversationOf(const std::string& native_message_id) const override;
 
   // Change notifications (§2.12): one subscription per channel, renewed before it expires,
   // clientState checked. A notification of a root makes the channel's next delta round due at
@@ -86,6 +91,11 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::string ChannelUrl(const std::string& channel) const;
   // POST /api/messages: an activity from the Bot Connector (§3.3), token checked first.
   net::Reply OnActivity(const net::Request& r);
+  // A private message: the person's personal chat with the bot (made once, Bot Framework
+  // POST v3/conversations with their roster id), then the message in it.
+  Result<Posted> PostPrivately(const PostRequest& r, const std::string& text);
+  // The person's Bot Framework id (29:…) from the roster of the channel's team.
+  Result<std::string> RosterId(const std::string& channel, const std::string& aad_id);
 
   config::NetworkConfig cfg_;
   Clock& clock_;
@@ -95,6 +105,11 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::string base_, service_url_;
   std::map<std::string, std::string> team_of_;  // channel id → team id (written under push_mu_)
   std::set<std::string> follow_;                // native ids of open prompt threads
+  // Private messages: roster ids by Entra object id (with when each channel's roster was
+  // read), and the personal chat of each person.
+  std::map<std::string, std::string> roster_ids_;
+  std::map<std::string, Time> roster_read_;
+  std::map<std::string, std::string> personal_chat_;
   // Per channel, the roots of the last refresh_window (Graph id → created), and when each
   // thread's replies were last read ("<channel>/<root>").
   std::map<std::string, std::map<std::string, Time>> threads_;

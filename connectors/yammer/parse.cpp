@@ -119,10 +119,12 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
     auto sender = IdField(o, "sender_id").value_or("");
     m.author_id = MakeId(network, sender);
     // Without a group: posted to All Company, unless it is a private conversation.
-    if (auto g = IdField(o, "group_id")) {
+    // (`privacy` is no guide: a private community's messages are "private" too.)
+    if (json::GetBool(o, "direct_message").value_or(false)) {
+      m.group_id = MakeId(network, kPrivateGroup);
+    } else if (auto g = IdField(o, "group_id")) {
       m.group_id = MakeId(network, *g);
     } else {
-      if (json::GetBool(o, "direct_message").value_or(false)) continue;
       m.group_id = MakeId(network, kAllCompany);
     }
     m.created_at = *created_at;

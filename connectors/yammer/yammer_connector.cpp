@@ -28,6 +28,7 @@ const char* const kExportCursor = "export.until";
 // The company feed: the newest message id read, and when the recent window was last re-read.
 const char* const kNewestCursor = "newest";
 const char* const kRefreshedCursor = "refreshed";
+const char* const kPrivateCursor = "private.newest";
 const char* const kExport = "export";
 }  // namespace
 
@@ -246,8 +247,9 @@ std::optional<std::vector<std::string>> YammerConnector::Members(const std::stri
 }
 
 bool YammerConnector::Wanted(const std::string& group_id) const {
-  if (cfg_.communities.empty()) return true;
   std::string native = NativeId(group_id);
+  if (native == kPrivateGroup) return cfg_.private_messages;  // read only for private questions
+  if (cfg_.communities.empty()) return true;
   return native == kAllCompany || std::find(cfg_.communities.begin(), cfg_.communities.end(),
                                             native) != cfg_.communities.end();
 }
@@ -287,7 +289,8 @@ void YammerConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& 
     std::string group = NativeId(*m.group_id);
     // Listed communities are described by the directory sync; with none listed, any community
     // met in the feed is kept.
-    if (cfg_.communities.empty() && group != kAllCompany && !known_groups_.count(group)) {
+    if (cfg_.communities.empty() && group != kAllCompany && group != kPrivateGroup &&
+        !known_groups_.count(group)) {
       std::string name = group;
       for (const auto& [id, n] : page.groups)
         if (id == group) name = n;
@@ -395,8 +398,8 @@ Status YammerConnector::PollFeed(EventSink& sink, PollStats& stats, bool refresh
   for (const auto& g : known_groups_) groups.insert(MakeId(cfg_.name, g));
   groups.insert(MakeId(cfg_.name, kAllCompany));
   for (const auto& [g, ids] : seen) groups.insert(g);
-  for (const auto& g : groups)
-    if (Wanted(g)) sink.OnPresent(g, from, now, seen[g]);
+  for (const auto& g : groups)  // (private conversations are not what the company feed shows)
+    if (Wanted(g) && NativeId(g) != kPrivateGroup) sink.OnPresent(g, from, now, seen[g]);
   cursors_[kNewestCursor] = std::to_string(std::max(*r, newest));
   stats.advanced |= *r > newest;
   cursors_[kRefreshedCursor] = std::to_string(ToUnixMillis(now));
@@ -488,7 +491,54 @@ PollStats YammerConnector::Poll(EventSink& sink, bool refresh_now) {
     Logger("connector.yammer")->warn("company feed: {}", s.message());
     stats.errors.push_back("company feed: " + s.message());
   }
+  if (cfg_.private_messages) {
+    auto p = PollPrivate(sink, stats);
+    if (!p.ok()) {
+      Logger("connector.yammer")->warn("private messages: {}", p.message());
+      stats.errors.push_back("private messages: " + p.message());
+    }
+  }
   return stats;
+}
+
+Status YammerConnector::PollPrivate(EventSink& sink, PollStats& stats) {
+  // The service account's private conversations (§1.4: messages/private.json, newest first),
+  // down to the newest read before; the first time, from the start of the backfill.
+  int64_t newest = CursorInt(kPrivateCursor);
+  int64_t max_seen = newest;
+  int64_t older_than = 0;
+  for (;;) {
+    std::string q = "/messages/private.json";
+    std::string sep = "?";
+    if (newest > 0) {
+      q += sep + "newer_than=" + std::to_string(newest);
+      sep = "&";
+    }
+    if (older_than > 0) q += sep + "older_than=" + std::to_string(older_than);
+    auto r = Get(q, kMessages, &stats.requests);
+    if (!r.ok()) return r.status();
+    auto page = ParseMessagePage(r->body, cfg_.name);
+    if (!page.ok()) return page.status();
+    if (page->native_ids.empty()) break;
+    max_seen = std::max(max_seen, page->MaxId());
+    older_than = page->MinId();
+    bool reached_start = false;
+    for (auto& m : page->messages) {
+      // Whatever the message says of itself, this feed holds private conversations only.
+      m.group_id = MakeId(cfg_.name, kPrivateGroup);
+      if (newest == 0 && cfg_.backfill_since && m.created_at < *cfg_.backfill_since)
+        reached_start = true;
+    }
+    Emit(*page, sink, stats);
+    bool more =
+        page->older_available.value_or(static_cast<int>(page->native_ids.size()) >= kPageSize);
+    if (!more || reached_start) break;
+  }
+  if (max_seen > newest) {
+    cursors_[kPrivateCursor] = std::to_string(max_seen);
+    stats.advanced = true;
+  }
+  return Status::Ok();
 }
 
 namespace {
@@ -503,6 +553,8 @@ Result<Posted> YammerConnector::Post(const PostRequest& req) {
   w.BeginObject().Key("body").String(BodyOf(req));
   if (req.reply_to)
     w.Key("replied_to_id").String(*req.reply_to);
+  else if (req.to_user)
+    w.Key("direct_to_user_ids").String(*req.to_user);  // a private message (§1.5)
   else
     w.Key("group_id").String(req.group_id);
   w.EndObject();
@@ -553,8 +605,9 @@ Result<std::vector<Posted>> YammerConnector::FindPosted(const PostRequest& req, 
   }
   // The service account's messages of the place since then, with the same text (§1.4: feeds
   // newest first; body.plain is what was sent).
-  std::string feed = req.reply_to ? "/messages/in_thread/" + *req.reply_to + ".json"
-                                  : "/messages/in_group/" + req.group_id + ".json";
+  std::string feed = req.reply_to  ? "/messages/in_thread/" + *req.reply_to + ".json"
+                     : req.to_user ? std::string("/messages/private.json")
+                                   : "/messages/in_group/" + req.group_id + ".json";
   const std::string want = TextKey(BodyOf(req));
   std::vector<Posted> found;
   int64_t older_than = 0;

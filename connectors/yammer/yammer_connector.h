@@ -35,6 +35,8 @@ class YammerConnector final : public Connector, public Poster {
 
   Result<Posted> Post(const PostRequest& r) override;
   Result<std::vector<Posted>> FindPosted(const PostRequest& r, Time since) override;
+  // Private messages: POST messages.json with direct_to_user_ids (§1.5).
+  bool PostsPrivately() const override { return true; }
   // A like by the service account (POST messages/liked_by/current.json, §1.6).
   Status Acknowledge(const std::string& native_message_id) override;
 
@@ -47,6 +49,8 @@ class YammerConnector final : public Connector, public Poster {
   // feed then goes on from its newest message.
   Status ExportBackfill(EventSink& sink, PollStats& stats);
   Status PollFeed(EventSink& sink, PollStats& stats, bool refresh_now);
+  // The private conversations (config `private_messages`): new messages since the last read.
+  Status PollPrivate(EventSink& sink, PollStats& stats);
   // Pages the company feed newest first, from the top or (newer_than > 0) down to that id.
   // With `stop_before`, stops after the page that reaches a message created before it whose
   // id is at most `known_through` (older ones were read before). Returns the highest id seen;

@@ -1,9 +1,12 @@
-// A month of campaigns on Viva Engage and Teams against esn-sim: a question of the day with
-// reminders, quiet hours and a holiday; a spaced-repetition practice; an onboarding sequence on
-// days after joining; a Teams question with buttons. The daemon is restarted at random points
-// (its store closed and opened again), and some of the ESN's answers go wrong after the post
-// went through (5xx, cut bodies, resets). Every prompt and reminder must be posted exactly once
-// at its time, and every simulated answer recognised.
+// A month of campaigns on Viva Engage and Teams against esn-sim, lived as a community lives it:
+// a question of the day with reminders, quiet hours and a holiday; a spaced-repetition practice
+// asked privately; an onboarding sequence on days after joining; a Teams question with buttons.
+// The daemon is a real `learnloop run` process on esn-sim's clock, killed (SIGKILL) at random
+// points and started again at once, or after minutes, hours or days down; some of the ESN's
+// answers go wrong after the post went through (5xx, cut bodies, resets). Every post is checked
+// against the schedule: what was due while the daemon ran goes out once at its time; of what
+// was missed, at most the latest of each campaign and community, at the restart, and only
+// within catch_up. Every simulated answer is recognised.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,7 +16,8 @@
 
 #include "bot/bot.h"
 #include "bot/schedule.h"
-#include "daemon/run_loop.h"
+#include "daemon/daemon.h"
+#include "daemon/sim_process.h"
 #include "sim_harness.h"
 
 using namespace learnloop;
@@ -21,7 +25,7 @@ using namespace learnloop;
 namespace {
 
 const char* kYaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:0"}
+server: {listen: "127.0.0.1:PORT"}
 store: {path: DIR/month.db}
 report: {out_dir: DIR/reports}
 networks:
@@ -31,6 +35,7 @@ networks:
     poll_interval: 30m
   - TEAMS_NETWORK
     poll_interval: 1h
+    refresh_window: 3d
 campaigns:
   - name: question-of-the-day
     network: yammer
@@ -41,6 +46,7 @@ campaigns:
     holidays: [2026-11-19]
     reminders: {after: 2h, max: 2}
     feedback: true
+    repeat: true
     steps:
       - text: "A customer asks for a feature you cannot build this quarter. Your first move?"
         kind: choice
@@ -54,7 +60,7 @@ campaigns:
     mode: spaced
     schedule: "0 9,14 * * MON-FRI"
     open_for: 24h
-    spacing: {daily_cap: 2, wrong_after: 2d, right_after: 5d}
+    spacing: {per_person: 2, wrong_after: 2d, right_after: 5d}
     steps:
       - {text: "Which log level for a retry that worked?", kind: choice, options: [error, info, debug], correct: B}
       - {text: "Who reviews a change to the payment flow?", kind: choice, options: [anyone, the owner, nobody], correct: B}
@@ -75,6 +81,7 @@ campaigns:
     schedule: "0 10 * * MON,WED,FRI"
     open_for: 48h
     reminders: {after: 3h, max: 1}
+    repeat: true
     steps:
       - text: "A colleague shares a draft with an error. What do you do first?"
         kind: choice
@@ -91,49 +98,96 @@ struct Post {
 
 }  // namespace
 
-TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedAcrossRestarts) {
+TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecognised) {
   setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
   it::SimRun run;
   const Time start = *ParseIso("2026-11-02T06:00:00Z");  // a Monday
   const Time end = start + std::chrono::hours{24 * 30};
+  const int port = it::FreePort();
+  std::string yaml = kYaml;
+  yaml.replace(yaml.find("PORT"), 4, std::to_string(port));
   ASSERT_EQ(run.Start(start,
-                      {"--people", "200", "--seed", "31", "--history-days", "3", "--horizon-days",
+                      {"--people", "135", "--seed", "31", "--history-days", "3", "--horizon-days",
                        "32", "--teams", "2", "--error-rate", "0.04", "--truncate-rate", "0.02",
                        "--reset-rate", "0.02"},
-                      kYaml),
+                      yaml),
             "");
+  const std::string config = run.WriteConfig();
+  {  // where the simulator's Teams sends card presses: the daemon's fixed address
+    connectors::http::Request reg;
+    reg.method = "POST";
+    reg.url = run.sim.base_url() + "/_sim/bot";
+    reg.body = "{\"endpoint\":\"http://127.0.0.1:" + std::to_string(port) + "/api/messages\"}";
+    auto r = run.http->Send(reg);
+    ASSERT_TRUE(r.ok() && r->status == 200);
+  }
+  run.store.reset();  // the daemon's process has the store now
 
-  // Restarts at random points of the month (a fixed seed, so a failure can be replayed).
+  // Kills at random points (a fixed seed, so a failure can be replayed), each followed by a
+  // downtime: none, minutes, hours, days.
+  struct Down {
+    Time from, to;  // killed at `from` (the simulator's clock), started again at `to`
+  };
+  std::vector<Down> downs;
+  const std::vector<Millis> downtimes = {Millis{0},
+                                         std::chrono::hours{3},
+                                         std::chrono::minutes{20},
+                                         std::chrono::hours{24 * 3},
+                                         std::chrono::hours{9},
+                                         Millis{0}};
   std::mt19937_64 rng(20261102);
-  std::vector<Time> stops;
-  for (int i = 0; i < 8; ++i)
-    stops.push_back(start + Millis{std::uniform_int_distribution<int64_t>(
-                                0, std::chrono::duration_cast<Millis>(end - start).count())(rng)});
-  std::sort(stops.begin(), stops.end());
-  stops.push_back(end);
-  int starts = 0;
-  for (Time stop : stops) {
-    // A restart: the store is closed and opened again, the daemon built anew.
-    run.store.reset();
+  Time resume = start;
+  for (Millis downtime : downtimes) {
+    Time kill_at = resume + Millis{std::uniform_int_distribution<int64_t>(
+                                18 * 3600 * 1000LL, 4 * 24 * 3600 * 1000LL)(rng)};
+    if (kill_at + downtime >= end - std::chrono::hours{24}) break;
+    ASSERT_EQ(it::RunLearnloop(config, run.sim.base_url(), end, kill_at), -9);
+    Time killed = run.SimNow();
+    Down d{killed, killed + downtime};
+    if (downtime > Millis{0}) {
+      ASSERT_EQ(run.SetClock(d.to), "");
+    }
+    downs.push_back(d);
+    resume = d.to;
+  }
+  ASSERT_GE(downs.size(), 5u);
+  ASSERT_EQ(it::RunLearnloop(config, run.sim.base_url(), end), 0);
+  // A quiet end, so that one last sync reads everything.
+  {
     auto reopened = store::OpenSqlite(run.cfg->store_path);
     ASSERT_TRUE(reopened.ok());
     run.store = std::move(*reopened);
+  }
+  run.clock = std::make_unique<ManualClock>(run.SimNow());
+  daemon::KeepInStep(*run.clock, run.sim);  // waits for the rate limits move the simulator too
+  ASSERT_EQ(run.SetFaults(R"({"error_rate": 0, "truncate_rate": 0, "reset_rate": 0})"), "");
+  {
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());
-    ++starts;
-    ASSERT_EQ(run.RegisterBot(d), "");  // where the simulator's Teams sends card presses now
-    daemon::RunSimulated(d, *run.clock, stop);
-    if (stop == end) {
-      // A quiet end, so the last poll reads everything.
-      ASSERT_EQ(run.SetFaults(R"({"error_rate": 0, "truncate_rate": 0, "reset_rate": 0})"), "");
-      ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
-    }
+    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
   }
-  EXPECT_EQ(starts, 9);
 
-  // Every post the simulator holds from the bot, by id; and the outbox item each belongs to.
-  // No bookkeeping of ours shows in what people read.
+  // Whether the daemon may have missed a time (down at it, or killed within half an hour
+  // after it), and the restarts.
+  const Millis kLate{std::chrono::minutes{30}};
+  auto around_a_kill = [&](Time t) {
+    for (const auto& d : downs)
+      if (d.from < t + kLate && t <= d.to) return true;
+    return false;
+  };
+  // An item due at `due` posted at `at`: on time, or at a restart after missing it, within
+  // catch_up (6 h).
+  auto on_schedule = [&](Time due, Time at) {
+    if (at < due - std::chrono::seconds{1}) return false;
+    if (at < due + kLate) return true;
+    for (const auto& d : downs)
+      if (d.to >= due && at >= d.to && at < d.to + kLate && d.to - due <= std::chrono::hours{6})
+        return true;
+    return false;
+  };
+
   std::map<int64_t, Post> posts_by_id;
+  std::map<int64_t, int64_t> sent_to;  // private message → the person it went to
   int bot_posts = 0;
   const json::Value posts = run.Get("/_sim/bot_posts");
   for (const auto& p : posts.as_array()) {
@@ -141,26 +195,57 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
               json::GetInt64(p, "replied_to_id").has_value()};
     EXPECT_EQ(post.body.find("ll-"), std::string::npos) << post.body;
     posts_by_id[*json::GetInt64(p, "id")] = post;
+    if (auto to = json::GetInt64(p, "to")) sent_to[*json::GetInt64(p, "id")] = *to;
     ++bot_posts;
   }
+  auto post_of = [&](const store::OutboxItem& item) -> const Post* {
+    if (!item.native_id) return nullptr;
+    auto it = posts_by_id.find(std::stoll(item.native_id->substr(item.native_id->rfind('/') + 1)));
+    return it == posts_by_id.end() ? nullptr : &it->second;
+  };
+  // Every post of the bot belongs to one outbox item, and went out on schedule: at its time,
+  // or at a restart within catch_up of it.
   std::map<int64_t, std::string> owner;  // post → outbox item
   for (const auto& item : run.store->AllOutbox()) {
     if (!item.native_id) continue;
     int64_t id = std::stoll(item.native_id->substr(item.native_id->rfind('/') + 1));
     EXPECT_TRUE(owner.emplace(id, item.key).second) << "one post for two items: " << item.key;
+    const Post* post = post_of(item);
+    ASSERT_NE(post, nullptr) << item.key << " recorded but not in the ESN";
+    EXPECT_TRUE(on_schedule(item.due_at, post->at))
+        << item.key << " due " << FormatIso(item.due_at) << ", posted " << FormatIso(post->at);
+  }
+  for (const auto& [id, post] : posts_by_id)  // nothing was posted twice (feedback included)
+    EXPECT_TRUE(owner.count(id)) << "a post no item owns (a second one?): " << post.body;
+  // No flood after a restart: of the prompts missed, at most one time per campaign and
+  // community (and, for onboarding, join day) goes out.
+  for (const auto& d : downs) {
+    std::map<std::string, std::set<Time>> missed;  // campaign, group (join day) → due times
+    for (const auto& item : run.store->AllOutbox()) {
+      const Post* post = post_of(item);
+      auto p = run.store->GetPrompt(item.key);
+      if (!post || !p || item.due_at >= d.to || post->at < d.to || post->at >= d.to + kLate)
+        continue;
+      auto joined = item.key.find(":joined:");
+      std::string unit = p->campaign + " " + p->group_id +
+                         (joined == std::string::npos ? "" : item.key.substr(joined, 18));
+      missed[unit].insert(item.due_at);
+    }
+    for (const auto& [unit, times] : missed)
+      EXPECT_EQ(times.size(), 1u) << unit << " after the restart at " << FormatIso(d.to);
   }
   int checked_posts = 0;
+  // Due while the daemon ran, clear of every kill: posted once, at its time.
   auto posted_once_at = [&](const std::string& key, Time due, const char* what) {
     auto item = run.store->GetOutbox(key);
     if (!item || item->state != "posted") {
       ADD_FAILURE() << what << " never posted: " << key;
       return;
     }
-    auto it =
-        posts_by_id.find(std::stoll(item->native_id->substr(item->native_id->rfind('/') + 1)));
-    ASSERT_NE(it, posts_by_id.end()) << what << " recorded but not in the ESN: " << key;
-    EXPECT_GE(it->second.at, due) << key;
-    EXPECT_LT(it->second.at, due + std::chrono::minutes{30}) << key;
+    const Post* post = post_of(*item);
+    ASSERT_NE(post, nullptr) << what << " recorded but not in the ESN: " << key;
+    EXPECT_GE(post->at, due) << key;
+    EXPECT_LT(post->at, due + kLate) << key;
     ++checked_posts;
   };
 
@@ -174,23 +259,47 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
   for (const auto& item : run.store->UnfinishedOutbox())  // only what is not due yet
     EXPECT_GT(item.due_at, run.clock->Now()) << item.key << " " << item.state;
 
-  // Cron campaigns: each occurrence of the month, as the preview computes it, exactly once.
+  // Cron campaigns: each occurrence of the month, as the preview computes it: once at its time
+  // when the daemon ran; missed while it was down, only the latest, at the restart, when that
+  // is within catch_up and before the close.
+  int missed_posted = 0, missed_dropped = 0;
   for (const char* name : {"question-of-the-day", "teams-weekly"}) {
     const auto& c = campaign(name);
-    int expected = 0;
     for (const auto& o : bot::Occurrences(c, start, end)) {
       if (!o.post_at) continue;
       std::string key = "prompt:" + c.name + ":" + FormatIso(o.scheduled);
-      posted_once_at(key, *o.post_at, "prompt");
-      ++expected;
+      if (!around_a_kill(o.scheduled) && !around_a_kill(*o.post_at)) {
+        posted_once_at(key, *o.post_at, "prompt");
+        continue;
+      }
+      const Down* in = nullptr;
+      for (const auto& d : downs)
+        if (d.from + kLate <= o.scheduled && o.scheduled <= d.to) in = &d;
+      if (!in) continue;  // killed about then: on_schedule above checked it
+      bool latest = true;
+      for (const auto& other : bot::Occurrences(c, o.scheduled, in->to))
+        latest &= other.scheduled == o.scheduled;
+      auto at = bot::PostTimeSeenAt(c, o.scheduled, in->to);
+      auto item = run.store->GetOutbox(key);
+      bool posted = item && item->state == "posted";
+      if (latest && in->to - o.scheduled <= c.catch_up && at) {
+        EXPECT_TRUE(posted) << key << " was due again at the restart at " << FormatIso(in->to);
+        if (posted) {
+          EXPECT_LT(post_of(*item)->at, *at + kLate) << key;
+        }
+        ++missed_posted;
+      } else {
+        EXPECT_FALSE(posted) << key << ": missed while down, and not the latest or too late";
+        ++missed_dropped;
+      }
     }
-    EXPECT_EQ(prompts[name].size(), static_cast<size_t>(expected)) << name;
   }
-  EXPECT_EQ(prompts["question-of-the-day"].size(), 22u);  // the holiday's: the next morning
-  EXPECT_EQ(prompts["teams-weekly"].size(), 13u);
+  EXPECT_GT(missed_dropped, 0);  // three days down drop some
+  EXPECT_GE(prompts["question-of-the-day"].size(), 15u);
+  EXPECT_GE(prompts["teams-weekly"].size(), 9u);
 
   // Onboarding: every newcomer of the two communities gets days 1, 3 and 7, at 09:30 local,
-  // in one post per community and join day that names them.
+  // in one post per community and join day that names them (when the daemon ran then).
   const auto& onboarding = campaign("onboarding");
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
   std::map<std::string, std::set<std::string>> members;  // community → user ids
@@ -205,7 +314,9 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
       bool any = false;
       for (size_t i = 0; i < onboarding.after_joining.size(); ++i) {
         Time due = bot::DayAfterJoining(onboarding, day, static_cast<int>(i));
-        if (due < start + std::chrono::minutes{1} || due > end) continue;
+        if (due < start + std::chrono::minutes{1} || due > end || around_a_kill(due)) continue;
+        // (A directory sync a few hours late may bring someone after their day's post.)
+        if (*u.joined_at > due - std::chrono::hours{12}) continue;
         std::string key = "prompt:onboarding:" + community + ":joined:" + day + ":day" +
                           std::to_string(onboarding.after_joining[i]);
         posted_once_at(key, due, "onboarding prompt");
@@ -218,21 +329,35 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
     }
   }
   EXPECT_GE(newcomers, 2);
-  for (const auto& p : prompts["onboarding"])
-    EXPECT_EQ(FormatLocal(onboarding.tz, p.posted_at).substr(11, 5), "09:30") << p.id;
+  for (const auto& p : prompts["onboarding"]) {
+    if (!around_a_kill(p.posted_at - kLate)) {
+      EXPECT_EQ(FormatLocal(onboarding.tz, p.posted_at).substr(11, 5), "09:30") << p.id;
+    }
+  }
 
-  // Practice rounds: each post once at its round, nobody asked more than twice a day, and
-  // never a question the person still had open.
+  // Practice rounds: a private message to each person (the one the prompt names), at its
+  // round; nobody asked more than twice a day, and never a question still open for them.
   const auto& practice = campaign("practice");
   std::map<std::pair<std::string, std::string>, int> per_day;
+  int privately = 0;
   for (const auto& p : prompts["practice"]) {
     EXPECT_TRUE(p.id.find(":q") != std::string::npos) << p.id;
-    std::string local = FormatLocal(practice.tz, p.posted_at);
+    auto item = run.store->GetOutbox(p.id);
+    ASSERT_TRUE(item);
+    std::string local = FormatLocal(practice.tz, item->due_at);
     EXPECT_TRUE(local.substr(11, 5) == "09:00" || local.substr(11, 5) == "14:00") << local;
-    posted_once_at(p.id, p.posted_at, "practice question");
-    for (const auto& uid : p.audience) ++per_day[{uid, local.substr(0, 10)}];
+    if (!around_a_kill(item->due_at)) posted_once_at(p.id, item->due_at, "practice question");
+    ASSERT_EQ(p.audience.size(), p.is_private ? 1u : p.audience.size());
+    if (p.is_private) {
+      ++privately;
+      int64_t id = std::stoll(NativeId(p.message_id));
+      ASSERT_TRUE(sent_to.count(id)) << p.id << " is not a private message";
+      EXPECT_EQ(it::Y(sent_to[id]), p.audience[0]) << p.id;
+    }
+    for (const auto& uid : p.audience)
+      ++per_day[{uid, FormatLocal(practice.tz, p.posted_at).substr(0, 10)}];
   }
-  EXPECT_GT(prompts["practice"].size(), 20u);
+  EXPECT_GT(privately, 100);  // Viva Engage takes private messages to anyone
   for (const auto& [who_day, n] : per_day)
     EXPECT_LE(n, 2) << who_day.first << " " << who_day.second;
   bot::Bot b(*run.cfg, *run.store, *run.clock, {});
@@ -249,7 +374,8 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
     }
   }
 
-  // Reminders: at 2 h (3 h, 4 h) after each prompt, past quiet hours, before the close; once.
+  // Reminders: at 2 h (3 h, 4 h) after each prompt, past quiet hours, before the close; once
+  // (when the daemon ran then).
   int reminders = 0;
   for (const auto& [name, list] : prompts) {
     const auto& c = campaign(name);
@@ -268,7 +394,7 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
       };
       for (int k = 1; k <= c.reminders.max; ++k) {
         auto at = bot::PostTime(c, p.posted_at + c.reminders.after * k);
-        if (!at || *at >= *p.closes_at || *at > end) continue;
+        if (!at || *at >= *p.closes_at || *at > end || around_a_kill(*at)) continue;
         std::string key = "reminder:" + p.id + ":" + std::to_string(k);
         if (all_answered(*at - std::chrono::minutes{35})) {  // read by then (30 min polls)
           auto item = run.store->GetOutbox(key);
@@ -280,22 +406,24 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
       }
     }
   }
-  EXPECT_GT(reminders, 40);
+  EXPECT_GT(reminders, 30);
   EXPECT_GT(checked_posts, 100);
 
-  // Nothing was posted twice, whatever it was (feedback included): every post of the bot is
-  // the one post of one outbox item.
-  for (const auto& [id, post] : posts_by_id)
-    EXPECT_TRUE(owner.count(id)) << "a post no item owns (a second one?): " << post.body;
-
-  // Every reply by a person in a prompt's thread is an answer, read as its author meant it;
-  // every button pressed before the close is that person's answer with that choice.
+  // Every reply by a person in a prompt's thread (a private question's included) is an answer,
+  // read as its author meant it (nearly always, and never as something else: esn-sim's people
+  // write in phrasings of their own); every button pressed before the close is that person's
+  // answer with that choice, but for those pressed while the daemon was down (Teams does not
+  // send them again for long).
+  std::map<std::string, std::string> meant;  // learnloop message id → what was meant
+  for (const auto& m : truth.messages)
+    if (!m.meant.empty()) meant[it::MessageId(truth, m, m.id)] = m.meant;
+  it::Reading reading;
   std::map<std::string, Answer> answers;
   for (const auto& a : run.store->AllAnswers()) answers[a.message_id] = a;
   std::set<std::string> bots;
   for (const auto& u : run.store->AllUsers())
     if (u.is_bot) bots.insert(u.id);
-  int replies = 0, presses = 0;
+  int replies = 0, presses = 0, private_replies = 0;
   for (const auto& [name, list] : prompts)
     for (const auto& p : list) {
       for (const auto& m : run.store->MessagesInThread(p.message_id)) {
@@ -304,26 +432,41 @@ TEST(CampaignMonth, EveryPromptAndReminderOnceAtItsTimeAndEveryAnswerRecognisedA
         ASSERT_NE(a, answers.end()) << p.id << " " << m.id << " '" << m.text << "'";
         EXPECT_EQ(a->second.prompt_id, p.id);
         ++replies;
+        private_replies += p.is_private;
         if (m.created_at >= *p.closes_at) {
           EXPECT_EQ(a->second.points, 0) << "late, not scored";
           continue;
         }
-        auto meant = it::kSimAnswerMeaning.find(m.text);
-        if (meant != it::kSimAnswerMeaning.end() && p.type != "free_text") {
-          EXPECT_EQ(a->second.choice.value_or("?"), meant->second) << "'" << m.text << "'";
-        }
+        if (auto what = meant.find(m.id); what != meant.end() && p.type != "free_text")
+          reading.Add(m.text, what->second, a->second.choice);
       }
     }
-  EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses), "");
+  // A press delivered in the daemon's last step of the clock before a kill (a step is at most
+  // an hour) may not have been stored yet; one while the daemon was down is retried by the Bot
+  // Framework for a while, then dropped.
+  auto lost = [&](Time t) {
+    for (const auto& d : downs)
+      if (t >= d.from - std::chrono::hours{1} && t < d.to + std::chrono::minutes{70}) return true;
+    return false;
+  };
+  EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses, lost), "");
   EXPECT_GT(replies, 200);
+  EXPECT_GT(private_replies, 50);
+  EXPECT_GT(reading.meant, 50);
+  EXPECT_EQ(reading.wrong, 0) << reading.first_wrong;
+  EXPECT_GE(reading.Recall(), 95.0) << reading.right << " of " << reading.meant;
   EXPECT_GT(presses, 10);
   auto stats = run.Get("/_sim/stats");
   EXPECT_GT(*json::GetInt64(stats, "faults"), 20);
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
-  std::cout << "month: " << bot_posts << " bot posts, " << checked_posts
-            << " prompts and reminders checked, " << replies << " replies and " << presses
-            << " presses recognised, " << *json::GetInt64(stats, "faults")
-            << " faults, restarts at";
-  for (size_t i = 0; i + 1 < stops.size(); ++i) std::cout << " " << FormatIso(stops[i]);
+  std::cout << "month: " << bot_posts << " bot posts (" << privately << " private), "
+            << checked_posts << " prompts and reminders checked on time, " << missed_posted
+            << " missed prompts posted at a restart and " << missed_dropped << " dropped, "
+            << replies << " replies and " << presses << " presses recognised (" << reading.right
+            << " of " << reading.meant << " answers read as meant), "
+            << *json::GetInt64(stats, "faults") << " faults; killed and down:";
+  for (const auto& d : downs)
+    std::cout << " " << FormatIso(d.from) << " +"
+              << std::chrono::duration_cast<std::chrono::minutes>(d.to - d.from).count() << " min";
   std::cout << "\n";
 }

@@ -30,6 +30,7 @@ campaigns:
     quiet_hours: "20:00-08:00"
     reminders: {after: 2h, max: 2}
     feedback: true
+    repeat: true
     steps:
       - text: "A customer asks for a feature you cannot build this quarter. Your first move?"
         kind: choice
@@ -92,26 +93,33 @@ TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
     EXPECT_EQ(feedback, at + std::chrono::hours{48} < run.clock->Now() ? 1 : 0) << id;
   }
 
-  // Every reply by a person before the close is an answer, read as its author meant it.
+  // Every reply by a person before the close is an answer; what its author meant is read in
+  // (nearly) every case and never read as something else. (esn-sim's people write in
+  // phrasings of their own: the parser was not tuned on them.)
   std::map<std::string, Answer> answers;
   for (const auto& a : run.store->AllAnswers()) answers[a.message_id] = a;
-  int checked = 0;
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  std::map<std::string, std::string> meant;
+  for (const auto& m : truth.messages)
+    if (!m.meant.empty()) meant[it::Y(m.id)] = m.meant;
+  it::Reading reading;
   for (const auto& p : run.store->AllPrompts()) {
     for (const auto& m : run.store->MessagesInThread(p.message_id)) {
       if (m.id == p.message_id || m.deleted) continue;
       if (m.created_at >= *p.closes_at) continue;
-      auto meant = it::kSimAnswerMeaning.find(m.text);
-      if (meant == it::kSimAnswerMeaning.end()) continue;  // a bot reply or a comment
+      auto what = meant.find(m.id);
+      if (what == meant.end()) continue;  // a bot reply or a comment
       auto a = answers.find(m.id);
       ASSERT_NE(a, answers.end()) << m.id << " '" << m.text << "'";
-      EXPECT_EQ(a->second.choice.value_or("?"), meant->second) << "'" << m.text << "'";
-      if (p.type == "choice") {
-        EXPECT_EQ(a->second.correct.value_or(false), meant->second == "B");
+      reading.Add(m.text, what->second, a->second.choice);
+      if (p.type == "choice" && a->second.choice) {
+        EXPECT_EQ(a->second.correct.value_or(false), *a->second.choice == "B");
       }
-      ++checked;
     }
   }
-  EXPECT_GT(checked, 20);
+  EXPECT_GT(reading.meant, 20);
+  EXPECT_EQ(reading.wrong, 0) << reading.first_wrong;
+  EXPECT_GE(reading.Recall(), 95.0) << reading.right << " of " << reading.meant;
   auto stats = run.Get("/_sim/stats");
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
 }

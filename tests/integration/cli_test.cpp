@@ -81,7 +81,7 @@ TEST(Cli, DemoRunsAndWritesReports) {
       RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
   EXPECT_EQ(a.code, 0) << a.text;
   EXPECT_EQ(a.text, b.text);
-  EXPECT_NE(a.text.find("\"definitions_version\":4"), std::string::npos);
+  EXPECT_NE(a.text.find("\"definitions_version\":5"), std::string::npos);
   // A replay rebuilds a store: it refuses one that holds messages, and needs the archive.
   EXPECT_EQ(RunCli("replay --config " + cfg.string()).code, 2);
   auto refused = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string());
@@ -183,7 +183,7 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
   EXPECT_NE(whole.text.find("1 campaign(s)"), std::string::npos) << whole.text;
 
   auto bad = RunCli("campaigns validate " + (dir / "bad.yaml").string());
-  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.code, 2);  // like check-config
   EXPECT_NE(bad.text.find("bad.yaml:5:15: schedule '0 25 * * MON'"), std::string::npos) << bad.text;
   EXPECT_NE(bad.text.find("bad.yaml:7:9: a poll step needs 2 to 26 'options'"), std::string::npos)
       << bad.text;
@@ -245,6 +245,10 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
   EXPECT_NE(rules.text.find("schedule \"days 1, 3 after joining, at 09:30\""), std::string::npos)
       << rules.text;
   EXPECT_NE(rules.text.find("spaced repetition over 1 questions"), std::string::npos) << rules.text;
+  EXPECT_NE(rules.text.find("asked privately where the network allows it; others in at most 1 "
+                            "community thread(s) a day naming at most 10 people each"),
+            std::string::npos)
+      << rules.text;
   fs::remove_all(dir);
 }
 

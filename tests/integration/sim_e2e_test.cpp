@@ -35,6 +35,7 @@ campaigns:
     community: "13114941440"
     schedule: "0 9 * * MON"
     open_for: 72h
+    repeat: true
     prompts: ["What did you learn this week?", "Who helped you most this week?"]
 )";
 

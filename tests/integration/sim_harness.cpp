@@ -1,10 +1,19 @@
 #include "sim_harness.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace learnloop::it {
 
@@ -12,6 +21,7 @@ std::string Y(int64_t native) { return "yammer:" + std::to_string(native); }
 
 std::string MessageId(const Truth& t, const TruthMsg& m, int64_t message_id) {
   if (m.network != "teams") return Y(message_id);
+  if (!m.chat.empty()) return "teams:" + m.chat + "/" + std::to_string(message_id);
   return "teams:" + t.channel_of.at(m.group) + "/" + std::to_string(message_id);
 }
 
@@ -42,6 +52,9 @@ Truth ReadTruth(const json::Value& v) {
     x.deleted = *json::GetBool(m, "deleted");
     x.by_bot = *json::GetBool(m, "by_bot");
     x.network = json::GetString(m, "network").value_or("yammer");
+    x.meant = json::GetString(m, "meant").value_or("");
+    x.is_private = json::GetBool(m, "private").value_or(false);
+    x.chat = json::GetString(m, "chat").value_or("");
     for (const auto& l : m.at("liked_by").as_array()) x.likes.push_back(l.as_number().to_int64());
     t.messages.push_back(x);
   }
@@ -57,7 +70,8 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   std::set<std::string> networks;
   for (const auto& g : store.AllGroups()) networks.insert(g.network);
   for (const auto& m : truth.messages) {
-    if (m.system || !networks.count(m.network)) continue;
+    // (Private conversations with the bot are checked as answers, not as network activity.)
+    if (m.system || m.is_private || !networks.count(m.network)) continue;
     expected[MessageId(truth, m, m.id)] = &m;
     if (!m.deleted)  // likes on deleted messages are not shown any more, and do not count
       for (int64_t u : m.likes)
@@ -67,6 +81,7 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   std::set<std::string> ids;
   for (const auto& m : stored) {
     if (!ids.insert(m.id).second) problems << m.id << " stored twice\n";
+    if (m.group_id && IsPrivateGroup(*m.group_id)) continue;
     auto it = expected.find(m.id);
     if (it == expected.end()) {
       problems << m.id << " is not in the simulator\n";
@@ -104,21 +119,20 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   return out.size() > 4000 ? out.substr(0, 4000) + "..." : out;
 }
 
-const std::map<std::string, std::string> kSimAnswerMeaning = {{"B", "B"},
-                                                              {"b)", "B"},
-                                                              {"I think B", "B"},
-                                                              {"option b", "B"},
-                                                              {"A", "A"},
-                                                              {"C) because it scales", "C"},
-                                                              {"b) - we did that last year", "B"},
-                                                              {"4", "4"},
-                                                              {"5", "5"},
-                                                              {"3", "3"},
-                                                              {"4/5", "4"},
-                                                              {"5 - very useful", "5"},
-                                                              {"2", "2"}};
+void Reading::Add(const std::string& text, const std::string& meant_choice,
+                  const std::optional<std::string>& read) {
+  ++meant;
+  if (read == meant_choice) {
+    ++right;
+  } else if (read) {
+    ++wrong;
+    if (first_wrong.empty())
+      first_wrong = "'" + text + "' read as " + *read + ", meant " + meant_choice;
+  }
+}
 
-std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses) {
+std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses,
+                             const std::function<bool(Time)>& lost) {
   std::map<std::string, Prompt> prompt_of_message;
   for (const auto& p : store.AllPrompts()) prompt_of_message[p.message_id] = p;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> stored;
@@ -137,12 +151,86 @@ std::string CheckCardPresses(const Truth& truth, store::Store& store, int* press
     std::string choice = *json::GetString(c.at("data"), "choice");
     auto got = stored.find({p->second.id, user});
     if (got == stored.end() ||
-        std::find(got->second.begin(), got->second.end(), choice) == got->second.end())
-      return user + " pressed " + choice + " on " + p->second.id + ": not stored";
+        std::find(got->second.begin(), got->second.end(), choice) == got->second.end()) {
+      if (lost && lost(*ParseIso(*json::GetString(c, "at")))) continue;
+      std::string had;
+      if (got != stored.end())
+        for (const auto& h : got->second) had += " " + h;
+      return user + " pressed " + choice + " at " + *json::GetString(c, "at") + " on " +
+             p->second.id + ": not stored" + (had.empty() ? "" : " (stored:" + had + ")");
+    }
     ++n;
   }
   if (presses) *presses = n;
   return "";
+}
+
+int RunLearnloop(const std::string& config, const std::string& sim_url, Time until,
+                 std::optional<Time> kill_at) {
+  std::string bin = LEARNLOOP_BIN;
+  std::string clock = "sim:" + sim_url, until_text = FormatIso(until);
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(bin.c_str(), bin.c_str(), "run", "--config", config.c_str(), "--clock", clock.c_str(),
+          "--until", until_text.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = -1;
+  if (kill_at) {
+    auto http = connectors::http::MakeClient(std::chrono::seconds{10});
+    for (;;) {
+      if (waitpid(pid, &status, WNOHANG) == pid)  // it ended before
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      connectors::http::Request r;
+      r.url = sim_url + "/_sim/clock";
+      auto res = http->Send(r);
+      auto v = res.ok() ? json::Parse(res->body) : Result<json::Value>::Fail("");
+      auto now = v.ok() ? ParseIso(json::GetString(*v, "now").value_or("")) : std::nullopt;
+      if (now && *now >= *kill_at) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds{25});  // light on the simulator
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -9;
+  }
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  close(fd);
+  return port;
+}
+
+std::string SimRun::WriteConfig() {
+  std::string path = dir + "/config.yaml";
+  std::ofstream(path) << yaml;
+  return path;
+}
+
+std::string SimRun::SetClock(Time t) {
+  connectors::http::Request r;
+  r.method = "POST";
+  r.url = sim.base_url() + "/_sim/clock";
+  r.body = "{\"now\":\"" + FormatIso(t) + "\"}";
+  auto res = http->Send(r);
+  if (!res.ok()) return res.error().message;
+  return res->status == 200 ? "" : "HTTP " + std::to_string(res->status);
+}
+
+Time SimRun::SimNow() {
+  auto v = Get("/_sim/clock");
+  return ParseIso(json::GetString(v, "now").value_or("")).value_or(Time{});
 }
 
 std::string SimRun::RegisterBot(const daemon::Daemon& d) {
@@ -213,6 +301,7 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
       yaml.replace(p, 9, "\"" + first_channel + "\"");
   }
   for (size_t p; (p = yaml.find("DIR")) != std::string::npos;) yaml.replace(p, 3, dir);
+  this->yaml = yaml;
   auto loaded = config::LoadString(yaml, "it.yaml");
   if (!loaded.config) return loaded.errors.at(0).ToString();
   cfg = *loaded.config;

@@ -1,6 +1,7 @@
 #pragma once
 // Runs learnloop against esn-sim on a free loopback port, on a manual clock that the
 // simulator follows, exactly as the demo does.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +24,9 @@ struct TruthMsg {
   bool system = false, deleted = false, by_bot = false;
   std::string network;  // yammer | teams
   std::vector<int64_t> likes;
+  std::string meant;        // what a simulated person meant by an answer ("B", "4"), or ""
+  bool is_private = false;  // a private conversation (with the bot)
+  std::string chat;         // its Teams personal chat ("a:…"), or ""
 };
 
 struct Truth {
@@ -46,13 +50,31 @@ std::string UserId(const Truth& t, const std::string& network, int64_t person);
 std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
                                      std::optional<Time> likes_since = std::nullopt);
 
-// What each of the simulator's fixed answer texts means (read by hand): the option or rating.
-extern const std::map<std::string, std::string> kSimAnswerMeaning;
+// How well the answers simulated people gave (in esn-sim's own phrasings) were read: the
+// replies with a meaning, those read as meant, and those read as something else.
+struct Reading {
+  int meant = 0, right = 0, wrong = 0;
+  std::string first_wrong;
+  void Add(const std::string& text, const std::string& meant_choice,
+           const std::optional<std::string>& read);
+  double Recall() const { return meant ? 100.0 * right / meant : 100; }
+};
 
 // "" when every card button the simulator's people pressed before the prompt's close is stored
 // as an answer of that person to that prompt with the pressed choice; otherwise the first that
 // is not. `presses` gets how many were checked.
-std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses = nullptr);
+// With `lost`, a press at a time it accepts may be missing (the bot's endpoint was down then:
+// Teams does not send it again for long).
+std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses = nullptr,
+                             const std::function<bool(Time)>& lost = nullptr);
+
+// Runs `learnloop run --config CONFIG --clock sim:SIM_URL --until UNTIL` (the built binary) to
+// its end and gives its exit code; with `kill_at`, kills it (SIGKILL) as soon as esn-sim's
+// clock has reached that time, and gives -9.
+int RunLearnloop(const std::string& config, const std::string& sim_url, Time until,
+                 std::optional<Time> kill_at = std::nullopt);
+// A TCP port on 127.0.0.1 free a moment ago.
+int FreePort();
 
 struct SimRun {
   daemon::SimProcess sim;
@@ -75,6 +97,12 @@ struct SimRun {
   std::string RegisterBot(const daemon::Daemon& d);
   // Sets the simulator's faults (a JSON object as /_sim/faults takes it); "" or an error.
   std::string SetFaults(const std::string& faults);
+  // The configuration as loaded, written to DIR/config.yaml for a `learnloop` process; its path.
+  std::string WriteConfig();
+  // Moves the simulator's clock (while no daemon runs); "" or an error.
+  std::string SetClock(Time t);
+  Time SimNow();     // the simulator's clock
+  std::string yaml;  // the configuration's text, placeholders filled
   ~SimRun();
 };
 

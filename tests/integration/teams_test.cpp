@@ -24,6 +24,7 @@ campaigns:
     community: CHANNEL_0
     schedule: "0 10 * * MON-FRI"
     open_for: 48h
+    repeat: true
     prompts: ["What is one thing you learned today?", "Who helped you this week, and how?"]
 )";
 

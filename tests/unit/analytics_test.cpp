@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "analytics/report.h"
 
 using namespace learnloop;
@@ -68,7 +70,10 @@ Dataset HandData() {
                 T("2026-11-25T09:00:00Z"),
                 T("2026-11-28T09:00:00Z"),
                 std::nullopt,
-                {}}};
+                {},
+                std::nullopt,
+                false,
+                false}};
   d.answers = {
       {"prompt:q:1", "y:c", "y:r3", T("2026-11-25T10:00:00Z"), std::nullopt, std::nullopt, 1}};
   return d;
@@ -114,7 +119,7 @@ TEST(Weekly, TotalsCountedByHand) {
       << json;
   EXPECT_EQ(
       json.rfind(
-          R"({"definitions_version":4,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
+          R"({"definitions_version":5,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
           0),
       0u)
       << json;
@@ -133,7 +138,9 @@ TEST(Weekly, PromptFiguresAndSmallGroupSuppression) {
   EXPECT_TRUE(open.provisional);
   ASSERT_EQ(open.campaigns.size(), 1u);
   EXPECT_EQ(open.campaigns[0].participants, 1);
-  EXPECT_DOUBLE_EQ(*open.campaigns[0].completion_rate, 1.0);
+  EXPECT_EQ(open.campaigns[0].audience, 3);
+  EXPECT_NEAR(*open.campaigns[0].participation_rate, 1.0 / 3, 1e-12);
+  EXPECT_FALSE(open.campaigns[0].completion_rate);  // no sequence that has ended
 
   auto hidden =
       ComputeWeekly(HandData(), *IsoWeek::Parse("2026-W48"), T("2026-12-01T00:00:00Z"), Utc(5));
@@ -334,4 +341,98 @@ TEST(Weekly, AWeekAcrossTheEndOfSummerTimeHas169HoursInBerlin) {
   EXPECT_EQ(w44.history_weeks.back(), "2026-W44");
   EXPECT_EQ(w44.history.size(), 12u);
   EXPECT_EQ(w44.history[10].posts, 2);  // W43 in the trend chart
+}
+
+TEST(Weekly, ParticipationOfEveryCampaignAndCompletionOnlyOnceASequenceHasEnded) {
+  // A weekly question of a three-step sequence: A, B and C asked each week; C answers all,
+  // B skips the second. Participation is the week's; completion appears with the last step.
+  Dataset d = HandData();
+  d.prompts.clear();
+  d.answers.clear();
+  const char* weeks[] = {"2026-11-09T09:00:00Z", "2026-11-16T09:00:00Z", "2026-11-23T09:00:00Z"};
+  for (int i = 0; i < 3; ++i) {
+    Prompt p;
+    p.id = "prompt:seq:" + std::to_string(i + 1);
+    p.campaign = "seq";
+    p.step = i + 1;
+    p.network = "y";
+    p.group_id = "y:g";
+    p.message_id = "y:s" + std::to_string(i + 1);
+    p.posted_at = T(weeks[i]);
+    p.closes_at = p.posted_at + std::chrono::hours{72};
+    p.last_step = 3;
+    d.prompts.push_back(p);
+    d.answers.push_back({p.id, "y:c", "y:c" + std::to_string(i),
+                         p.posted_at + std::chrono::hours{1}, std::nullopt, std::nullopt, 1});
+    if (i != 1)
+      d.answers.push_back({p.id, "y:b", "y:b" + std::to_string(i),
+                           p.posted_at + std::chrono::hours{2}, std::nullopt, std::nullopt, 1});
+  }
+  auto week = [&](const char* w) {
+    auto r = ComputeWeekly(d, *IsoWeek::Parse(w), T("2026-12-10T00:00:00Z"), Utc(1));
+    EXPECT_EQ(r.campaigns.size(), 1u);
+    return r.campaigns.at(0);
+  };
+  auto w46 = week("2026-W46"), w47 = week("2026-W47"), w48 = week("2026-W48");
+  EXPECT_EQ(w46.audience, 3);  // A, B and C (D is suspended)
+  EXPECT_NEAR(*w46.participation_rate, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(*w47.participation_rate, 1.0 / 3, 1e-12);  // a healthy week does not fall to 0
+  EXPECT_FALSE(w46.completion_rate);
+  EXPECT_FALSE(w47.completion_rate);
+  // Ended in W48: of its participants (B, C), C answered all three.
+  EXPECT_NEAR(*w48.completion_rate, 0.5, 1e-12);
+  auto json =
+      RenderJson(ComputeWeekly(d, *IsoWeek::Parse("2026-W47"), T("2026-12-10T00:00:00Z"), Utc(1)));
+  EXPECT_NE(
+      json.find(
+          R"("campaigns":[{"campaign":"seq","prompts":1,"participants":1,"answers":1,"audience":3,"participation_rate":0.3333,"completion_rate":null}])"),
+      std::string::npos)
+      << json;
+}
+
+TEST(Weekly, ASpacedCampaignsRoundsAreOneRowPerQuestionNotPerPersonOrRound) {
+  // Two rounds of a spaced campaign: question 1 privately to A and B on Monday, to C on
+  // Wednesday; question 2 to A on Wednesday.
+  Dataset d = HandData();
+  d.prompts.clear();
+  d.answers.clear();
+  auto ask = [&](const char* id, int q, const char* who, const char* at) {
+    Prompt p;
+    p.id = id;
+    p.campaign = "practice";
+    p.step = q;
+    p.network = "y";
+    p.group_id = "y:g";
+    p.message_id = std::string("y:m-") + id;
+    p.type = "choice";
+    p.posted_at = T(at);
+    p.closes_at = p.posted_at + std::chrono::hours{24};
+    p.correct = "B";
+    p.audience = {who};
+    p.spaced = p.is_private = true;
+    d.prompts.push_back(p);
+  };
+  ask("r1a", 1, "y:a", "2026-11-23T09:00:00Z");
+  ask("r1b", 1, "y:b", "2026-11-23T09:00:00Z");
+  ask("r2c", 1, "y:c", "2026-11-25T09:00:00Z");
+  ask("r2a", 2, "y:a", "2026-11-25T09:00:00Z");
+  d.answers = {{"r1a", "y:a", "y:x1", T("2026-11-23T09:30:00Z"), "B", true, 2},
+               {"r2c", "y:c", "y:x2", T("2026-11-25T10:00:00Z"), "A", false, 1},
+               {"r2a", "y:a", "y:x3", T("2026-11-25T11:00:00Z"), "B", true, 2}};
+  auto r = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(1));
+  ASSERT_EQ(r.prompts.size(), 2u);
+  std::map<std::string, PromptRow> rows;
+  for (const auto& row : r.prompts) rows[row.prompt_id] = row;
+  const PromptRow& q1 = rows.at("practice:y:g:q1");
+  EXPECT_EQ(*q1.audience, 3);
+  EXPECT_EQ(*q1.answerers, 2);
+  EXPECT_NEAR(*q1.correct_rate, 0.5, 1e-12);
+  EXPECT_DOUBLE_EQ(*q1.median_minutes_to_answer, 45.0);  // 30 and 60 minutes
+  const PromptRow& q2 = rows.at("practice:y:g:q2");
+  EXPECT_EQ(*q2.audience, 1);
+  ASSERT_EQ(r.campaigns.size(), 1u);
+  EXPECT_EQ(r.campaigns[0].prompts, 2);  // rows, not the four messages
+  EXPECT_EQ(r.campaigns[0].audience, 3);
+  EXPECT_NEAR(*r.campaigns[0].participation_rate, 2.0 / 3, 1e-12);  // A and C
+  EXPECT_FALSE(r.campaigns[0].completion_rate);
 }

@@ -17,8 +17,10 @@ namespace {
 struct FakePoster : connectors::Poster {
   std::vector<connectors::PostRequest> posts;
   bool fail_after_posting = false;
+  bool down = false;  // the ESN answers 503 and posts nothing
   Clock* clock = nullptr;
   Result<connectors::Posted> Post(const connectors::PostRequest& r) override {
+    if (down) return Result<connectors::Posted>::Fail("HTTP 503", 503);
     posts.push_back(r);
     if (fail_after_posting) return Result<connectors::Posted>::Fail("HTTP 503", 503);
     return connectors::Posted{std::to_string(1000 + posts.size()), clock->Now()};
@@ -111,6 +113,30 @@ TEST_F(BotFixture, APostThatWentOutDespiteAnErrorIsNotPostedAgain) {
   EXPECT_EQ(poster.posts.size(), 1u);  // found by its text, not re-posted
   EXPECT_EQ(after_crash.stats().reconciled, 1);
   EXPECT_EQ(store->AllPrompts().size(), 1u);
+}
+
+TEST_F(BotFixture, APromptThatWaitedPastCatchUpIsDroppedNotPostedLate) {
+  ManualClock clock(*ParseIso("2026-10-19T06:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();  // the campaign is seen before its Monday 09:00
+  clock.SleepUntil(*ParseIso("2026-10-19T07:00:00Z"));
+  poster.down = true;  // the ESN is down all morning
+  b.Schedule();
+  b.Dispatch();
+  clock.Advance(std::chrono::hours{3});
+  b.Dispatch();  // still down, still within catch_up: kept
+  EXPECT_EQ(store->UnfinishedOutbox().size(), 1u);
+  poster.down = false;
+  clock.Advance(std::chrono::hours{4});  // back, seven hours after the prompt was due
+  b.Dispatch();
+  EXPECT_TRUE(poster.posts.empty());  // not posted late
+  auto item = store->GetOutbox("prompt:weekly:2026-10-19T07:00:00Z");
+  ASSERT_TRUE(item);
+  EXPECT_EQ(item->state, "failed");
+  EXPECT_NE(item->last_error.find("past the campaign's catch_up"), std::string::npos)
+      << item->last_error;
 }
 
 TEST_F(BotFixture, AMissedTimeBeyondTheCatchUpWindowIsSkipped) {
@@ -327,6 +353,7 @@ TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
     schedule: "30 21 * * *"
     quiet_hours: "21:00-07:30"
     holidays: [2026-10-21]
+    repeat: true
     prompts: ["Question of the day"]
 )");
   ManualClock clock(*ParseIso("2026-10-19T12:00:00Z"));
@@ -339,7 +366,8 @@ TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
     b.Dispatch();
   }
   // 21:30 Berlin is quiet: each day's prompt goes out at 07:30 the next morning, in both
-  // communities; the one whose morning is the holiday (21 Oct) waits for the 22nd.
+  // communities; the one whose morning is the holiday (21 Oct) waits for the 22nd, where it
+  // gives way to the next day's: a community gets one prompt a morning, not two.
   std::map<std::string, std::set<std::string>> local_posts;  // community → local times
   for (const auto& p : store->AllPrompts())
     local_posts[p.group_id].insert(FormatLocal(*FindZone("Europe/Berlin"), p.posted_at));
@@ -349,7 +377,8 @@ TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
                                  "2026-10-23 07:30 CEST", "2026-10-24 07:30 CEST"};
   EXPECT_EQ(local_posts["yammer:42"], expected);
   EXPECT_EQ(local_posts["yammer:42"].count("2026-10-21 07:30 CEST"), 0u);  // the holiday
-  EXPECT_EQ(poster.posts.size(), 2u * 5u);  // five days, two of them on the 22nd
+  EXPECT_EQ(poster.posts.size(), 2u * 4u);
+  EXPECT_EQ(store->PromptsOf("cop").size(), 2u * 4u);  // the one that gave way is gone
 }
 
 TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeverInQuietHours) {
@@ -360,6 +389,7 @@ TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeve
     open_for: 24h
     quiet_hours: "20:00-08:00"
     reminders: {after: 2h, max: 2}
+    repeat: true
     prompts: ["What did you learn today?"]
 )");
   Group g;
@@ -491,6 +521,7 @@ TEST_F(BotFixture, ScoredAnswersAreLikedOnceWhenTheCampaignAcknowledges) {
     community: "42"
     schedule: "0 9 * * MON"
     acknowledge: true
+    repeat: true
     prompts: ["What did you learn?"]
 )");
   ManualClock clock(*ParseIso("2026-10-19T07:00:00Z"));
@@ -554,6 +585,7 @@ TEST_F(BotFixture, LeaderboardsShowOnlyWhoOptedInWithPointsAndStreaks) {
     schedule: "0 9 * * MON-FRI"
     open_for: 8h
     leaderboard: {schedule: "0 16 * * FRI", top: 5}
+    repeat: true
     prompts: ["What did you learn?"]
 )");
   for (const char* who : {"yammer:ada", "yammer:bob", "yammer:cy"})
@@ -565,6 +597,7 @@ TEST_F(BotFixture, LeaderboardsShowOnlyWhoOptedInWithPointsAndStreaks) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  b.Schedule();  // the daemon runs from 08:00 Berlin on (nothing is due before it first looks)
   // Monday to Friday: ada answers every day, bob Monday to Wednesday, cy every day.
   for (int day = 0; day < 5; ++day) {
     clock.SleepUntil(*ParseIso("2026-10-19T07:30:00Z") + std::chrono::hours{24 * day});
@@ -750,7 +783,7 @@ TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresM
     mode: spaced
     schedule: "0 9,14,18 * * *"
     open_for: 3h
-    spacing: {daily_cap: 2, wrong_after: 1d, right_after: 3d, retire_after: 2}
+    spacing: {per_person: 2, delivery: public, daily_cap: 10, wrong_after: 1d, right_after: 3d, retire_after: 2}
     steps:
       - {text: "Q1", kind: choice, options: [x, y], correct: A}
       - {text: "Q2", kind: choice, options: [x, y], correct: B}
@@ -817,4 +850,190 @@ TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresM
             std::string::npos)
       << poster.posts[0].body;
   EXPECT_EQ(poster.posts[0].choices.size(), 2u);
+}
+
+namespace {
+
+// A network that takes private messages, except to people it cannot reach (403), and whose
+// private replies arrive in one conversation per person (as a Teams personal chat).
+struct PrivatePoster : FakePoster {
+  std::set<std::string> unreachable;  // native user ids
+  Result<connectors::Posted> Post(const connectors::PostRequest& r) override {
+    if (r.to_user && unreachable.count(*r.to_user))
+      return Result<connectors::Posted>::Fail("HTTP 403 BotNotInConversationRoster", 403);
+    auto res = FakePoster::Post(r);
+    if (res.ok() && r.to_user) res->native_id = "a:chat-" + *r.to_user + "/" + res->native_id;
+    return res;
+  }
+  bool PostsPrivately() const override { return true; }
+  std::string ConversationOf(const std::string& id) const override {
+    return id.rfind("a:", 0) == 0 ? id.substr(0, id.rfind('/')) : id;
+  }
+};
+
+}  // namespace
+
+TEST_F(BotFixture, SpacedQuestionsGoPrivatelyElseToOneCappedThreadADay) {
+  cfg = Load(R"(  - name: practice
+    network: yammer
+    community: "42"
+    timezone: UTC
+    mode: spaced
+    schedule: "0 9 * * *"
+    open_for: 24h
+    spacing: {per_person: 1}
+    steps:
+      - {text: "Q1", kind: choice, options: [x, y], correct: A}
+      - {text: "Q2", kind: choice, options: [x, y], correct: B}
+)");
+  EXPECT_EQ(cfg.campaigns[0].spaced.daily_cap, 1);     // one community thread a day
+  EXPECT_EQ(cfg.campaigns[0].spaced.mention_cap, 10);  // naming ten people at most
+  Group g{"yammer:42", "yammer", "Practice", "community", {}};
+  PrivatePoster poster;
+  for (int i = 0; i < 30; ++i) {
+    std::string native = "u" + std::to_string(100 + i);
+    AddPerson(*store, g, "yammer:" + native, std::nullopt);
+    if (i < 15) poster.unreachable.insert(native);  // half of them cannot be reached privately
+  }
+  ManualClock clock(*ParseIso("2026-11-02T08:00:00Z"));
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  std::map<std::string, std::vector<connectors::PostRequest>> by_day;
+  size_t seen = 0;
+  for (Time t = clock.Now(); t < *ParseIso("2026-11-06T00:00:00Z"); t += std::chrono::minutes{30}) {
+    clock.SleepUntil(t);
+    b.Tick();
+    for (; seen < poster.posts.size(); ++seen)
+      by_day[FormatIso(clock.Now()).substr(0, 10)].push_back(poster.posts[seen]);
+  }
+  // Day 1: everyone is tried privately; fifteen cannot be reached, and nobody was asked
+  // publicly yet (their private questions are gone, not counted as asked).
+  const auto& first = by_day["2026-11-02"];
+  ASSERT_EQ(first.size(), 15u);
+  for (const auto& r : first) {
+    ASSERT_TRUE(r.to_user);
+    EXPECT_EQ(poster.unreachable.count(*r.to_user), 0u);
+    EXPECT_EQ(r.body.find("{{mention"), std::string::npos) << r.body;
+    EXPECT_EQ(
+        r.body.rfind("Hi yammer:" + *r.to_user + " - practice question 1 of 2 (practice):", 0), 0u)
+        << r.body;
+    EXPECT_EQ(r.choices.size(), 2u);
+  }
+  for (const auto& u : poster.unreachable)
+    EXPECT_TRUE(store->GetCursor("unreachable:yammer:" + u)) << u;
+  // Each later day: the reachable ones privately, and one community thread naming ten of
+  // the others at most.
+  for (const char* day : {"2026-11-03", "2026-11-04", "2026-11-05"}) {
+    int threads = 0, privately = 0;
+    for (const auto& r : by_day[day]) {
+      if (r.to_user) {
+        ++privately;
+        EXPECT_EQ(poster.unreachable.count(*r.to_user), 0u);
+        continue;
+      }
+      if (r.reply_to) continue;
+      ++threads;
+      size_t named = 0;
+      for (size_t at = 0; (at = r.body.find("{{mention:", at)) != std::string::npos; ++at) ++named;
+      EXPECT_EQ(named, 10u) << r.body;
+      EXPECT_EQ(r.body.find("and 5 more"), std::string::npos) << r.body;
+    }
+    EXPECT_EQ(threads, 1) << day;
+    EXPECT_GT(privately, 0) << day;
+  }
+  // A private answer is the person's message in their conversation after the question and
+  // before the next one there.
+  std::vector<Prompt> mine;
+  for (const auto& p : store->AllPrompts())
+    if (p.is_private && p.audience == std::vector<std::string>{"yammer:u120"}) mine.push_back(p);
+  ASSERT_GE(mine.size(), 2u);
+  EXPECT_TRUE(mine[0].spaced);
+  Message m;
+  m.id = "yammer:a:chat-u120/r1";
+  m.network = "yammer";
+  m.group_id = MakeId("yammer", kPrivateGroup);
+  m.thread_id = "yammer:a:chat-u120";
+  m.reply_to_id = m.thread_id;
+  m.author_id = "yammer:u120";
+  m.created_at = mine[0].posted_at + std::chrono::hours{1};
+  m.kind = "reply";
+  m.text = "I think A";
+  store->UpsertMessage(m);
+  b.RecognizeAnswers();
+  auto a0 = store->AnswersTo(mine[0].id), a1 = store->AnswersTo(mine[1].id);
+  ASSERT_EQ(a0.size(), 1u);
+  EXPECT_EQ(a0[0].choice, "A");
+  EXPECT_EQ(a0[0].correct, true);
+  EXPECT_TRUE(a1.empty());
+}
+
+TEST_F(BotFixture, ASequenceEndsAfterItsLastStepUnlessItRepeats) {
+  for (bool repeat : {false, true}) {
+    fs::path db = dir / (repeat ? "r.db" : "s.db");
+    auto st = std::move(*store::OpenSqlite(db.string()));
+    config::Config c = cfg;
+    c.campaigns[0].repeat = repeat;
+    ManualClock clock(*ParseIso("2026-10-18T12:00:00Z"));
+    FakePoster poster;
+    poster.clock = &clock;
+    bot::Bot b(c, *st, clock, {{"yammer", &poster}});
+    for (int hour = 0; hour < 24 * 7 * 5; hour += 2) {  // five weeks, looked at every 2 h
+      clock.Advance(std::chrono::hours{2});
+      b.Schedule();
+      b.Dispatch();
+    }
+    std::vector<int> steps;
+    for (const auto& p : st->AllPrompts()) steps.push_back(p.step);
+    if (repeat)
+      EXPECT_EQ(steps, (std::vector<int>{1, 2, 1, 2, 1}));
+    else
+      EXPECT_EQ(steps, (std::vector<int>{1, 2}));  // never "step 3"
+    EXPECT_EQ(b.NextDue().has_value(), repeat);
+  }
+  // A campaign of one question asks it at every scheduled time: there is nothing to end.
+  auto st = std::move(*store::OpenSqlite((dir / "one.db").string()));
+  config::Config c = cfg;
+  c.campaigns[0].steps.resize(1);
+  ManualClock clock(*ParseIso("2026-10-18T12:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(c, *st, clock, {{"yammer", &poster}});
+  for (int hour = 0; hour < 24 * 7 * 3; hour += 2) {
+    clock.Advance(std::chrono::hours{2});
+    b.Schedule();
+    b.Dispatch();
+  }
+  EXPECT_EQ(st->AllPrompts().size(), 3u);
+  EXPECT_TRUE(b.NextDue().has_value());
+}
+
+// Preview across the clock changes and the date line: the first prompt is on the local start
+// date, the last on the local end date (both included).
+TEST_F(BotFixture, ACampaignsDatesAreLocalAcrossClockChangesAndTheDateLine) {
+  struct Zone {
+    const char* name;
+    const char* first;  // the first prompt, local
+    const char* last;   // the last prompt, local
+  } zones[] = {{"Europe/Berlin", "2026-03-28 00:00", "2026-04-05 09:00"},
+               {"America/Los_Angeles", "2026-03-28 00:00", "2026-04-05 09:00"},
+               {"Asia/Tokyo", "2026-03-28 00:00", "2026-04-05 09:00"},
+               {"Pacific/Auckland", "2026-03-28 00:00", "2026-04-05 09:00"}};
+  for (const auto& z : zones) {
+    auto r = config::LoadString(
+        std::string(R"(networks: [{type: yammer, token: "${LEARNLOOP_BOT_TOKEN}"}]
+campaigns:
+  - {name: spring, network: yammer, community: "42", timezone: )") +
+            z.name + R"(, schedule: "0 0,9 * * *", start: 2026-03-28,
+     end: 2026-04-05, repeat: true, prompts: [one]}
+)",
+        "z.yaml");
+    ASSERT_TRUE(r.config) << z.name;
+    const auto& c = r.config->campaigns[0];
+    auto occ =
+        bot::Occurrences(c, *ParseIso("2026-03-20T00:00:00Z"), *ParseIso("2026-04-20T00:00:00Z"));
+    ASSERT_FALSE(occ.empty()) << z.name;
+    EXPECT_EQ(FormatLocal(c.tz, occ.front().scheduled).substr(0, 16), z.first) << z.name;
+    EXPECT_EQ(FormatLocal(c.tz, occ.back().scheduled).substr(0, 16), z.last) << z.name;
+    EXPECT_EQ(occ.size(), 18u) << z.name;  // nine days, two a day, clock changes or not
+  }
 }

@@ -222,7 +222,7 @@ campaigns:
     community: "1"
     mode: spaced
     schedule: "0 9,14 * * MON-FRI"
-    spacing: {daily_cap: 3, wrong_after: 1d, right_after: 10d, retire_after: 3}
+    spacing: {per_person: 3, delivery: public, daily_cap: 2, mention_cap: 5, wrong_after: 1d, right_after: 10d, retire_after: 3}
     steps: [{text: q, kind: choice, options: [a, b], correct: A}]
   - name: onboarding
     network: yammer
@@ -234,7 +234,11 @@ campaigns:
   ASSERT_TRUE(ok.config) << Errors(ok);
   const auto& p = ok.config->campaigns[0];
   EXPECT_TRUE(p.spaced.enabled);
-  EXPECT_EQ(p.spaced.daily_cap, 3);
+  EXPECT_EQ(p.spaced.per_person, 3);
+  EXPECT_FALSE(p.spaced.privately);
+  EXPECT_EQ(p.spaced.daily_cap, 2);
+  EXPECT_EQ(p.spaced.mention_cap, 5);
+  EXPECT_FALSE(ok.config->networks[0].private_messages);  // nothing is asked privately there
   EXPECT_EQ(p.spaced.wrong_after, std::chrono::hours{24});
   EXPECT_EQ(p.spaced.right_after, std::chrono::hours{240});
   EXPECT_EQ(p.spaced.retire_after, 3);
@@ -278,4 +282,116 @@ campaigns:
         "bad.yaml:24:35: days after joining must grow",
         "bad.yaml:24:15: campaign 'c': days after joining need the date people joined"})
     EXPECT_NE(e.find(want), std::string::npos) << want << "\n" << e;
+}
+
+// The usual mistakes of a campaign author: refused (errors, with FILE:LINE:COL) when the
+// campaign cannot work as written, said (warnings) when it works but probably not as meant.
+TEST_F(ConfigTest, CampaignMistakesAreRefusedOrSaid) {
+  auto r = config::LoadString(R"(timezone: Europe/Berlin
+log_level: verbose
+networks:
+  - type: yammer
+    token: ${LEARNLOOP_CFG_TOKEN}
+campaigns:
+  - name: backwards
+    network: yammer
+    community: "1"
+    schedule: "0 9 * * MON"
+    start: 2027-03-10
+    end: 2027-03-01
+    prompts: ["a"]
+  - name: no-such-day
+    network: yammer
+    community: "1"
+    schedule: "0 9 * * MON"
+    start: 2027-02-31
+    prompts: ["a"]
+  - name: empty
+    network: yammer
+    community: "1"
+    schedule: "0 9 * * MON"
+    steps:
+      - text: "   "
+  - name: night-owl
+    network: yammer
+    community: "1"
+    schedule: "0 22 * * *"
+    quiet_hours: "20:00-08:00"
+    quiet_action: skip
+    prompts: ["a"]
+)",
+                              "m.yaml");
+  std::string e = Errors(r);
+  EXPECT_NE(e.find("m.yaml:2:12: 'log_level' is one of trace, debug, info, warn, error, "
+                   "critical, off"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("m.yaml:12:10: campaign 'backwards' ends before it starts"), std::string::npos)
+      << e;
+  EXPECT_NE(e.find("m.yaml:18:12: 'start' must be a date that exists"), std::string::npos) << e;
+  EXPECT_NE(e.find("m.yaml:25:15: a step's 'text' is what people read: it cannot be empty"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("m.yaml:30:18: campaign 'night-owl': every prompt of the next 8 weeks"),
+            std::string::npos)
+      << e;
+
+  auto w = config::LoadString(R"(networks:
+  - type: yammer
+    token: ${LEARNLOOP_CFG_TOKEN}
+campaigns:
+  - name: unscored
+    network: yammer
+    community: "1"
+    schedule: "0 9 * * MON"
+    open_for: 24h
+    end: 2020-01-31
+    reminders: {after: 16h, max: 2}
+    steps:
+      - {text: "Which?", kind: choice, options: [x, y]}
+)",
+                              "w.yaml");
+  ASSERT_TRUE(w.config) << Errors(w);  // warnings only: it loads
+  std::string ws;
+  for (const auto& d : w.warnings) ws += d.ToString() + "\n";
+  EXPECT_NE(ws.find("w.yaml:10:10: warning: campaign 'unscored' ended on 2020-01-31"),
+            std::string::npos)
+      << ws;
+  EXPECT_NE(ws.find("w.yaml:13:9: warning: campaign 'unscored', step 1: a choice without "
+                    "'correct'"),
+            std::string::npos)
+      << ws;
+  EXPECT_NE(ws.find("w.yaml:11:16: warning: campaign 'unscored': reminder 2 would come 32.0 h "
+                    "after the prompt, when it is closed"),
+            std::string::npos)
+      << ws;
+}
+
+// `start` and `end` are local dates of the campaign's zone, both days included: its first
+// prompt is on the start date and its last on the end date, whatever the zone's offset or
+// clock change that day.
+TEST_F(ConfigTest, StartAndEndAreLocalDatesBothIncluded) {
+  for (const char* zone :
+       {"Europe/Berlin", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Auckland"}) {
+    auto r = config::LoadString(std::string(R"(networks:
+  - type: yammer
+    token: ${LEARNLOOP_CFG_TOKEN}
+campaigns:
+  - name: spring
+    network: yammer
+    community: "1"
+    timezone: )") + zone + R"(
+    schedule: "0 0,9 * * *"
+    start: 2026-03-28
+    end: 2026-04-05
+    prompts: ["a"]
+    repeat: true
+)",
+                                "z.yaml");
+    ASSERT_TRUE(r.config) << Errors(r);
+    const auto& c = r.config->campaigns[0];
+    // The first instant of 28 March and of 6 April, local.
+    EXPECT_EQ(FormatLocal(c.tz, *c.start).substr(0, 16), "2026-03-28 00:00") << zone;
+    EXPECT_EQ(FormatLocal(c.tz, *c.end).substr(0, 16), "2026-04-06 00:00") << zone;
+  }
 }

@@ -202,17 +202,14 @@ TEST(Sim, ChoiceQuestionsGetLetterAnswersAndRemindersBringMoreAnswers) {
       quiz,
       R"({"body":"Which is safer? A) reuse passwords B) a password manager C) sticky notes","group_id":"13114941440"})");
   ThreadReplies(quiz, q);
-  auto thread =
-      *json::Parse(Get(quiz, "/api/v1/messages/in_thread/" + std::to_string(q) + ".json").body);
+  // Each reply names one of the letters offered, in its own words; the truth says which.
+  auto truth = *json::Parse(Get(quiz, "/_sim/truth").body);
   int letters = 0, replies = 0;
-  for (const auto& m : thread.at("messages").as_array()) {
-    if (*json::GetInt64(m, "id") == q) continue;
+  for (const auto& m : truth.at("messages").as_array()) {
+    if (*json::GetInt64(m, "thread_id") != q || *json::GetInt64(m, "id") == q) continue;
     ++replies;
-    std::string text = *json::GetString(m.at("body"), "plain");
-    if (text.size() < 40 &&
-        (text.find('B') != std::string::npos || text.find('b') != std::string::npos ||
-         text.find('A') != std::string::npos || text.find('C') != std::string::npos))
-      ++letters;
+    std::string meant = json::GetString(m, "meant").value_or("");
+    letters += meant == "A" || meant == "B" || meant == "C";
   }
   EXPECT_GT(replies, 0);
   EXPECT_EQ(letters, replies);

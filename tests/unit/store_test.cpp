@@ -251,10 +251,29 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
            *ParseIso("2026-11-23T09:00:00Z"),
            *ParseIso("2026-11-26T09:00:00Z"),
            std::nullopt,
-           {"yammer:1"}};
+           {"yammer:1"},
+           3,  // a sequence that ends at its third step
+           false,
+           false};  // a sequence that ends at its third step
   st.UpsertPrompt(p);
   st.UpsertAnswer(Answer{"prompt:q:1", "yammer:1", "yammer:11", *ParseIso("2026-11-23T10:00:00Z"),
                          std::nullopt, std::nullopt, 1});
+  // A question asked privately, and the private conversation it is in: not exported.
+  Prompt asked = p;
+  asked.id = "prompt:practice:1";
+  asked.campaign = "practice";
+  asked.message_id = "yammer:20";
+  asked.last_step.reset();
+  asked.spaced = asked.is_private = true;
+  st.UpsertPrompt(asked);
+  Message dm = Msg("yammer:20", "yammer:9", "2026-11-23T09:00:00Z");
+  dm.group_id = "yammer:direct";
+  st.UpsertMessage(dm);
+  Message reply = Msg("yammer:21", "yammer:1", "2026-11-23T09:30:00Z", "yammer:20");
+  reply.group_id = "yammer:direct";
+  reply.thread_id = "yammer:20";
+  st.UpsertMessage(reply);
+  st.UpsertReaction(Reaction{"yammer:21", "yammer:9", "like", std::nullopt});
   ASSERT_TRUE(store::Export(st, (d.path / "e1").string()).ok());
   auto b = store::OpenSqlite((d.path / "b.db").string());
   auto n = store::Import(**b, (d.path / "e1").string());
@@ -262,6 +281,12 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
   EXPECT_EQ(n->messages, 2);
   ASSERT_TRUE(store::Export(**b, (d.path / "e2").string()).ok());
   EXPECT_EQ((*b)->GetPrompt("prompt:q:1")->audience, std::vector<std::string>{"yammer:1"});
+  EXPECT_EQ((*b)->GetPrompt("prompt:q:1")->last_step, 3);
+  EXPECT_FALSE((*b)->GetPrompt("prompt:q:1")->spaced);
+  EXPECT_TRUE((*b)->GetPrompt("prompt:practice:1")->is_private);
+  EXPECT_TRUE((*b)->GetPrompt("prompt:practice:1")->spaced);
+  EXPECT_FALSE((*b)->GetPrompt("prompt:practice:1")->last_step);
+  EXPECT_EQ((*b)->AllReactions().size(), 1u);  // not the like in the private conversation
   ExpectSameFiles(d.path / "e1", d.path / "e2",
                   {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
                    "prompts.jsonl", "answers.jsonl"});
@@ -393,7 +418,10 @@ void ExportManyRows(const fs::path& db, const fs::path& dir) {
                            t0,
                            t0 + std::chrono::hours(72),
                            std::nullopt,
-                           {}});
+                           {},
+                           std::nullopt,
+                           false,
+                           false});
     for (int a = 1; a < 30; a += 3)
       st.UpsertAnswer(Answer{"prompt:q:1", "yammer:u" + std::to_string(a),
                              "yammer:m" + std::to_string(a), t0 + std::chrono::minutes(a),
@@ -574,10 +602,34 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt});
   st.UpsertReaction(Reaction{"yammer:10", "yammer:2", "like", std::nullopt});
   st.SetCursor("optout:yammer:1", "out");
+  // A question put to them privately (posted, with the bot's message), and one still to send.
+  Prompt asked;
+  asked.id = "prompt:practice:1";
+  asked.campaign = "practice";
+  asked.network = "yammer";
+  asked.group_id = "yammer:g";
+  asked.message_id = "yammer:30";
+  asked.posted_at = *ParseIso("2026-11-24T09:00:00Z");
+  asked.audience = {"yammer:1"};
+  asked.spaced = asked.is_private = true;
+  st.UpsertPrompt(asked);
+  Message question = Msg("yammer:30", "yammer:9", "2026-11-24T09:00:00Z");
+  question.group_id = "yammer:direct";
+  st.UpsertMessage(question);
+  store::OutboxItem next;
+  next.key = "prompt:practice:2";
+  next.network = "yammer";
+  next.group_id = "g";
+  next.body = "Hi Ann - practice question 2 of 2 (practice):";
+  next.to_user = "1";
+  next.due_at = *ParseIso("2026-11-29T09:00:00Z");
+  ASSERT_TRUE(st.EnqueueOutbox(next));
 
   auto n = st.ForgetUser("yammer:1", *ParseIso("2026-11-28T00:00:00Z"));
+  EXPECT_FALSE(st.GetPrompt("prompt:practice:1"));  // put to them alone: gone, with its thread
+  EXPECT_FALSE(st.GetOutbox("prompt:practice:2"));
   EXPECT_EQ(n.users, 1);
-  EXPECT_EQ(n.messages, 1);
+  EXPECT_EQ(n.messages, 2);  // theirs, and the bot's question to them privately
   EXPECT_EQ(n.reactions, 1);
   EXPECT_EQ(n.memberships, 1);
   EXPECT_EQ(n.mentions, 1);

@@ -208,17 +208,20 @@ TEST(YammerConnector, PostReturnsTheNewIdAndA400IsFinal) {
   auto cfg = Net();
   yammer::YammerConnector c(cfg, clock, std::move(client));
   raw->Add(201, Testdata("yammer_post_message_response.json"));
-  auto ok = c.Post(PostRequest{"13114941440", std::nullopt, "send a letter to me", {}});
+  auto ok =
+      c.Post(PostRequest{"13114941440", std::nullopt, "send a letter to me", {}, std::nullopt});
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->native_id, "470839661887488");
   EXPECT_NE(raw->seen[0].body.find("\"group_id\":\"13114941440\""), std::string::npos);
   raw->Add(201, Testdata("yammer_post_message_response.json"));
   ASSERT_TRUE(
-      c.Post(PostRequest{"13114941440", std::string("470839661887488"), "thanks!", {}}).ok());
+      c.Post(
+           PostRequest{"13114941440", std::string("470839661887488"), "thanks!", {}, std::nullopt})
+          .ok());
   EXPECT_NE(raw->seen[1].body.find("\"replied_to_id\":\"470839661887488\""), std::string::npos);
   EXPECT_EQ(raw->seen[1].body.find("group_id"), std::string::npos);
   raw->Add(400, Testdata("yammer_error_post_body_blank.json"));
-  auto bad = c.Post(PostRequest{"13114941440", std::nullopt, "", {}});
+  auto bad = c.Post(PostRequest{"13114941440", std::nullopt, "", {}, std::nullopt});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, 400);
 }
