@@ -249,6 +249,23 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
                             "community thread(s) a day naming at most 10 people each"),
             std::string::npos)
       << rules.text;
+
+  // A campaign without its own zone, previewed without the configuration: the preview says
+  // which zone it shows, and how to get the right one.
+  std::ofstream(dir / "zoneless.yaml") << R"(- name: zoneless
+  network: yammer
+  community: "7"
+  schedule: "0 9 * * MON"
+  prompts: ["What did you learn?"]
+)";
+  auto utc = RunCli("campaigns preview " + (dir / "zoneless.yaml").string() +
+                    " --from 2026-10-23T08:00:00Z --weeks 1");
+  EXPECT_EQ(utc.code, 0) << utc.text;
+  EXPECT_NE(utc.text.find("(no --config: a campaign without its own 'timezone' is shown in UTC"),
+            std::string::npos)
+      << utc.text;
+  EXPECT_NE(utc.text.find("zoneless - 7 - UTC, next 1 week(s)"), std::string::npos) << utc.text;
+  EXPECT_NE(utc.text.find("2026-10-26 09:00 UTC"), std::string::npos) << utc.text;
   fs::remove_all(dir);
 }
 
