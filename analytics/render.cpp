@@ -478,63 +478,67 @@ std::string Dec(std::optional<double> v, int decimals) {
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> RenderCsv(const Report& r) {
+  // Opened in a spreadsheet: UTF-8 said by a byte-order mark, names that look like formulas
+  // shown as text.
   std::vector<std::pair<std::string, std::string>> files;
-  std::string t = csv::Row({"figure", "this_week", "last_week", "delta"});
+  std::string t = csv::SpreadsheetRow({"figure", "this_week", "last_week", "delta"});
   for (const auto& f : TotalsFields()) {
     auto cell = [&](std::optional<double> v) {
       return !v                        ? std::string()
              : f.kind == Field::kCount ? std::to_string(std::llround(*v))
                                        : json::FormatFixed(*v, Decimals(f.kind));
     };
-    t += csv::Row(
+    t += csv::SpreadsheetRow(
         {f.key, cell(f.get(r.totals)), cell(f.get(r.trend)), cell(Delta(f, r.totals, r.trend))});
   }
   files.emplace_back("totals", t);
   const Personas& p = r.personas;
-  std::string pe = csv::Row({"persona", "members"});
+  std::string pe = csv::SpreadsheetRow({"persona", "members"});
   for (const auto& [k, v] :
        std::vector<std::pair<const char*, int64_t>>{{"observer", p.observer},
                                                     {"catalyst", p.catalyst},
                                                     {"engager", p.engager},
                                                     {"broadcaster", p.broadcaster},
                                                     {"responder", p.responder}})
-    pe += csv::Row({k, std::to_string(v)});
+    pe += csv::SpreadsheetRow({k, std::to_string(v)});
   files.emplace_back("personas", pe);
   const NetworkFigures& n = r.network;
-  std::string ne = csv::Row({"figure", "value"});
-  ne += csv::Row({"nodes", std::to_string(n.nodes)});
-  ne += csv::Row({"edges", std::to_string(n.edges)});
-  ne += csv::Row({"reciprocity", Dec(n.reciprocity, 4)});
-  ne += csv::Row({"density", Dec(n.density, 4)});
-  ne += csv::Row({"cross_group_share", Dec(n.cross_group_share, 4)});
+  std::string ne = csv::SpreadsheetRow({"figure", "value"});
+  ne += csv::SpreadsheetRow({"nodes", std::to_string(n.nodes)});
+  ne += csv::SpreadsheetRow({"edges", std::to_string(n.edges)});
+  ne += csv::SpreadsheetRow({"reciprocity", Dec(n.reciprocity, 4)});
+  ne += csv::SpreadsheetRow({"density", Dec(n.density, 4)});
+  ne += csv::SpreadsheetRow({"cross_group_share", Dec(n.cross_group_share, 4)});
   files.emplace_back("network", ne);
-  std::string tc = csv::Row({"rank", "pseudonymous_id"});
+  std::string tc = csv::SpreadsheetRow({"rank", "pseudonymous_id"});
   for (size_t i = 0; i < n.top_connectors.size(); ++i)
-    tc += csv::Row({std::to_string(i + 1), n.top_connectors[i]});
+    tc += csv::SpreadsheetRow({std::to_string(i + 1), n.top_connectors[i]});
   files.emplace_back("top_connectors", tc);
-  std::string g = csv::Row({"group_id", "name", "members", "active_users", "posts", "replies",
-                            "reactions", "engagement_rate", "suppressed"});
+  std::string g = csv::SpreadsheetRow({"group_id", "name", "members", "active_users", "posts",
+                                       "replies", "reactions", "engagement_rate", "suppressed"});
   for (const auto& row : r.groups)
-    g += csv::Row({row.group_id, row.name, Num(row.members), Num(row.active_users), Num(row.posts),
-                   Num(row.replies), Num(row.reactions), Dec(row.engagement_rate, 4),
-                   row.suppressed ? "true" : "false"});
+    g += csv::SpreadsheetRow({row.group_id, row.name, Num(row.members), Num(row.active_users),
+                              Num(row.posts), Num(row.replies), Num(row.reactions),
+                              Dec(row.engagement_rate, 4), row.suppressed ? "true" : "false"});
   files.emplace_back("groups", g);
-  std::string pr =
-      csv::Row({"prompt_id", "campaign", "step", "group_id", "type", "audience", "answerers",
-                "response_rate", "median_minutes_to_answer", "correct_rate", "suppressed"});
+  std::string pr = csv::SpreadsheetRow({"prompt_id", "campaign", "step", "group_id", "type",
+                                        "audience", "answerers", "response_rate",
+                                        "median_minutes_to_answer", "correct_rate", "suppressed"});
   for (const auto& row : r.prompts)
-    pr += csv::Row({row.prompt_id, row.campaign, std::to_string(row.step), row.group_id, row.type,
-                    Num(row.audience), Num(row.answerers), Dec(row.response_rate, 4),
-                    Dec(row.median_minutes_to_answer, 2), Dec(row.correct_rate, 4),
-                    row.suppressed ? "true" : "false"});
+    pr += csv::SpreadsheetRow({row.prompt_id, row.campaign, std::to_string(row.step), row.group_id,
+                               row.type, Num(row.audience), Num(row.answerers),
+                               Dec(row.response_rate, 4), Dec(row.median_minutes_to_answer, 2),
+                               Dec(row.correct_rate, 4), row.suppressed ? "true" : "false"});
   files.emplace_back("prompts", pr);
-  std::string c = csv::Row({"campaign", "prompts", "participants", "answers", "audience",
-                            "participation_rate", "completion_rate"});
+  std::string c = csv::SpreadsheetRow({"campaign", "prompts", "participants", "answers", "audience",
+                                       "participation_rate", "completion_rate"});
   for (const auto& row : r.campaigns)
-    c += csv::Row({row.campaign, std::to_string(row.prompts), std::to_string(row.participants),
-                   std::to_string(row.answers), std::to_string(row.audience),
-                   Dec(row.participation_rate, 4), Dec(row.completion_rate, 4)});
+    c += csv::SpreadsheetRow({row.campaign, std::to_string(row.prompts),
+                              std::to_string(row.participants), std::to_string(row.answers),
+                              std::to_string(row.audience), Dec(row.participation_rate, 4),
+                              Dec(row.completion_rate, 4)});
   files.emplace_back("campaigns", c);
+  for (auto& [table, text] : files) text.insert(0, csv::kUtf8Bom);
   return files;
 }
 

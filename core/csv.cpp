@@ -24,6 +24,33 @@ std::string Row(const std::vector<std::string>& fields) {
   return out;
 }
 
+std::string SpreadsheetText(std::string_view field) {
+  if (field.empty() || std::string_view("=+-@\t\r").find(field[0]) == std::string_view::npos)
+    return std::string(field);
+  // A number with a sign: digits, at most one point, a digit on each side of it.
+  size_t i = field[0] == '-' || field[0] == '+' ? 1 : 0, digits = 0, points = 0;
+  bool number = i == 1 && i < field.size();
+  for (size_t k = i; number && k < field.size(); ++k) {
+    char c = field[k];
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '.' && points == 0 && digits > 0 && k + 1 < field.size()) {
+      ++points;
+    } else {
+      number = false;
+    }
+  }
+  if (number && digits > 0) return std::string(field);
+  return "'" + std::string(field);
+}
+
+std::string SpreadsheetRow(const std::vector<std::string>& fields) {
+  std::vector<std::string> safe;
+  safe.reserve(fields.size());
+  for (const auto& f : fields) safe.push_back(SpreadsheetText(f));
+  return Row(safe);
+}
+
 Status Parse(std::string_view text, const std::function<bool(std::vector<std::string>&)>& row) {
   std::vector<std::string> fields;
   std::string field;

@@ -13,6 +13,18 @@ namespace learnloop::csv {
 // One record, each field quoted when it holds a comma, a quote or a line break; ends in CRLF.
 std::string Row(const std::vector<std::string>& fields);
 
+// A field as a spreadsheet should show it, not run it: text that starts with '=', '+', '-',
+// '@', a tab or a carriage return (what Excel and LibreOffice read as a formula, as OWASP's
+// CSV injection guidance lists) gets a leading apostrophe; a number (-0.25, +3) stays as it is.
+std::string SpreadsheetText(std::string_view field);
+
+// Row() of fields each made SpreadsheetText: for files people open in a spreadsheet.
+std::string SpreadsheetRow(const std::vector<std::string>& fields);
+
+// The byte-order mark a spreadsheet needs to read a CSV file as UTF-8 (Excel reads one without
+// it in the system's code page).
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
 // Calls `row` for each record of `text` in order (the header too); a record may span lines
 // inside quotes. Stops early when `row` returns false. An error names the line where an
 // unterminated quote began.

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "analytics/report.h"
+#include "core/csv.h"
 
 using namespace learnloop;
 using namespace learnloop::analytics;
@@ -435,4 +436,39 @@ TEST(Weekly, ASpacedCampaignsRoundsAreOneRowPerQuestionNotPerPersonOrRound) {
   EXPECT_EQ(r.campaigns[0].audience, 3);
   EXPECT_NEAR(*r.campaigns[0].participation_rate, 2.0 / 3, 1e-12);  // A and C
   EXPECT_FALSE(r.campaigns[0].completion_rate);
+}
+
+TEST(Weekly, CsvFilesOpenInASpreadsheetAsTextNotFormulas) {
+  // A community named like a formula, a campaign that starts with '@', names in other scripts:
+  // the files say they are UTF-8 (a byte-order mark), the names are shown as text (a leading
+  // apostrophe, as OWASP recommends), quoted as RFC 4180 says; numbers, negative ones too,
+  // stay numbers.
+  Report r;
+  r.groups.push_back(
+      {"y:evil", "=HYPERLINK(\"http://example.test\",\"click me\")", false, 9, 9, 9, 0, 0, -0.5});
+  r.groups.push_back({"y:ok", "Équipe Zürich, 東京", false, 9, 9, 9, 0, 0, 1.0});
+  CampaignRow c;
+  c.campaign = "@onboarding";
+  c.prompts = 1;
+  r.campaigns.push_back(c);
+  std::map<std::string, std::string> files;
+  for (auto& [table, text] : RenderCsv(r)) files[table] = text;
+  ASSERT_EQ(files.size(), 7u);
+  for (const auto& [table, text] : files) EXPECT_EQ(text.substr(0, 3), "\xEF\xBB\xBF") << table;
+  const std::string& g = files["groups"];
+  EXPECT_NE(g.find("y:evil,\"'=HYPERLINK(\"\"http://example.test\"\",\"\"click me\"\")\",9,9,9,0,0,"
+                   "-0.5,false\r\n"),
+            std::string::npos)
+      << g;
+  EXPECT_NE(g.find("y:ok,\"Équipe Zürich, 東京\",9,9,9,0,0,1,false\r\n"), std::string::npos) << g;
+  EXPECT_NE(files["campaigns"].find("\r\n'@onboarding,1,0,0,0,,\r\n"), std::string::npos)
+      << files["campaigns"];
+  // Every cell read back is what a spreadsheet shows: never one that starts a formula.
+  for (const auto& [table, text] : files)
+    ASSERT_TRUE(csv::Parse(text, [&](std::vector<std::string>& row) {
+                  for (const auto& cell : row)
+                    if (!cell.empty() && std::string("=+@\t\r").find(cell[0]) != std::string::npos)
+                      ADD_FAILURE() << table << ": " << cell;
+                  return true;
+                }).ok());
 }

@@ -17,6 +17,15 @@ TEST(Csv, QuotesOnlyWhatNeedsIt) {
             "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\"\r\n");
 }
 
+TEST(Csv, SpreadsheetTextNeverStartsAFormulaAndLeavesNumbersAlone) {
+  for (const char* formula : {"=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+", "-.5",
+                              "-5.", "=HYPERLINK(\"http://x\",\"y\")"})
+    EXPECT_EQ(csv::SpreadsheetText(formula), std::string("'") + formula) << formula;
+  for (const char* kept : {"", "plain", "-0.25", "+3", "-12", "42", "a=b", "x-1", "'quoted"})
+    EXPECT_EQ(csv::SpreadsheetText(kept), kept) << kept;
+  EXPECT_EQ(csv::SpreadsheetRow({"=1", "-1", "a,b"}), "'=1,-1,\"a,b\"\r\n");
+}
+
 TEST(Csv, ParsesQuotedFieldsLineEndsAndEmptyFields) {
   std::string text =
       "\xEF\xBB\xBFid,body,group_id\r\n"
