@@ -18,6 +18,9 @@ std::string RenderMentions(const std::string& body,
                            const std::function<std::string(const MentionRef&)>& render,
                            std::vector<MentionRef>* refs = nullptr);
 
+// `text` safe inside HTML: &, <, > and " as entities (Teams reads a message's text as HTML).
+std::string EscapeHtml(const std::string& text);
+
 // What is left of a text to compare one we posted with the ESN's copy of it: markup (<…>)
 // dropped, letters and digits only (ASCII in lower case, other characters as they are). The
 // ESN may format, wrap or re-encode what we sent; the words stay.

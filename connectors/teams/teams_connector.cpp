@@ -84,11 +84,13 @@ bool IsStaleDeltaToken(const http::Response& r) {
          r.body.find("syncStateNotFound") != std::string::npos;
 }
 
-// A question with buttons: an Adaptive Card under the text (nothing without choices); a press
-// comes back as a message activity with value {"choice": …} (§3.2).
-void WriteCard(json::Writer& w, const std::string& text,
-               const std::vector<std::pair<std::string, std::string>>& choices) {
+// A question with buttons: an Adaptive Card under the text (nothing without choices), its
+// first line as the card's plain text (a TextBlock is no HTML); a press comes back as a message
+// activity with value {"choice": …} (§3.2).
+void WriteCard(json::Writer& w, const PostRequest& r) {
+  const auto& choices = r.choices;
   if (choices.empty()) return;
+  std::string text = RenderMentions(r.body, [](const MentionRef& m) { return m.name; });
   w.Key("attachments").BeginArray().BeginObject();
   w.Key("contentType").String("application/vnd.microsoft.card.adaptive");
   w.Key("content").BeginObject().Key("type").String("AdaptiveCard");
@@ -923,7 +925,7 @@ Result<Posted> TeamsConnector::PostPrivately(const PostRequest& r, const std::st
   req.url = service_url_ + "v3/conversations/" + http::UrlEncode(conversation) + "/activities";
   json::Writer w;
   w.BeginObject().Key("type").String("message").Key("text").String(text);
-  WriteCard(w, text, r.choices);
+  WriteCard(w, r);
   w.EndObject();
   req.body = w.Take();
   auto res = bot_.Send(req, kBot);
@@ -948,16 +950,30 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
   json::Writer w;
   std::string channel = r.group_id;
   std::string root;
-  // Mentions: <at>Name</at> in the text and a mention entity each (Bot Framework schema).
+  // Teams reads the text as HTML: everything escaped, names too; mentions as <at>Name</at> in
+  // the text and a mention entity each with the same <at> text (Bot Framework schema).
   std::vector<MentionRef> mentioned;
-  std::string text = RenderMentions(
-      r.body, [](const MentionRef& m) { return "<at>" + m.name + "</at>"; }, &mentioned);
+  auto at = [](const MentionRef& m) { return "<at>" + EscapeHtml(m.name) + "</at>"; };
+  std::string text;
+  {
+    // Mentions as markers (control characters escaping leaves alone), the rest escaped, then
+    // the markers replaced by the mentions.
+    std::string marked = EscapeHtml(RenderMentions(
+        r.body, [](const MentionRef&) { return std::string("\x01"); }, &mentioned));
+    size_t k = 0;
+    for (char c : marked) {
+      if (c == '\x01' && k < mentioned.size())
+        text += at(mentioned[k++]);
+      else
+        text.push_back(c);
+    }
+  }
   if (r.to_user) return PostPrivately(r, text);
   auto entities = [&](json::Writer& out) {
     if (mentioned.empty()) return;
     out.Key("entities").BeginArray();
     for (const auto& m : mentioned) {
-      out.BeginObject().Key("type").String("mention").Key("text").String("<at>" + m.name + "</at>");
+      out.BeginObject().Key("type").String("mention").Key("text").String(at(m));
       out.Key("mentioned").BeginObject().Key("id").String(m.native_id).Key("name").String(m.name);
       out.EndObject().EndObject();
     }
@@ -986,7 +1002,7 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     w.Key("tenant").BeginObject().Key("id").String(cfg_.auth.tenant).EndObject().EndObject();
     w.Key("activity").BeginObject().Key("type").String("message").Key("text").String(text);
     entities(w);
-    WriteCard(w, text, r.choices);
+    WriteCard(w, r);
     w.EndObject().EndObject();
   }
   req.body = w.Take();

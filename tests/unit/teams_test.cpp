@@ -447,6 +447,22 @@ TEST(TeamsConnector, AQuestionGetsACardWithButtonsAndRemindersMentionPeople) {
   EXPECT_EQ(*json::GetString(mention, "text"), "<at>Ada L</at>");
   EXPECT_EQ(*json::GetString(mention.at("mentioned"), "id"),
             "8b081ef6-4792-4def-b2c9-c363a1bf41d5");
+
+  // Teams reads the text as HTML: a name or a text with markup is escaped, in the text and in
+  // the mention entity alike (the entity's name stays as the person is called).
+  f.client->Add(201, R"({"id":"1700000000003"})");
+  PostRequest hostile = reminder;
+  hostile.body = "Is 3 < 5 & \"yes\"? " +
+                 MentionToken("8b081ef6-4792-4def-b2c9-c363a1bf41d5", "<b>Ada</b> & Co") +
+                 " <script>alert(1)</script>";
+  ASSERT_TRUE(f.c->Post(hostile).ok());
+  auto sent3 = *json::Parse(f.client->seen[3].body);
+  EXPECT_EQ(*json::GetString(sent3, "text"),
+            "Is 3 &lt; 5 &amp; &quot;yes&quot;? <at>&lt;b&gt;Ada&lt;/b&gt; &amp; Co</at> "
+            "&lt;script&gt;alert(1)&lt;/script&gt;");
+  const auto& m3 = sent3.at("entities").as_array().at(0);
+  EXPECT_EQ(*json::GetString(m3, "text"), "<at>&lt;b&gt;Ada&lt;/b&gt; &amp; Co</at>");
+  EXPECT_EQ(*json::GetString(m3.at("mentioned"), "name"), "<b>Ada</b> & Co");
 }
 
 namespace {
