@@ -1,8 +1,12 @@
 #include "core/compress.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zip.h>
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 namespace learnloop {
@@ -115,8 +119,15 @@ Result<std::vector<ZipEntry>> ReadZip(std::string_view bytes) {
 }
 
 Status GzipAppend(const std::string& path, std::string_view data) {
-  gzFile f = gzopen(path.c_str(), "ab");
-  if (!f) return Status::Fail("cannot open " + path + " for appending");
+  // What is archived is what people wrote: readable by its owner only.
+  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Status::Fail("cannot open " + path + " for appending: " + std::strerror(errno));
+  gzFile f = gzdopen(fd, "ab");
+  if (!f) {
+    ::close(fd);
+    return Status::Fail("cannot open " + path + " for appending");
+  }
   size_t done = 0;
   while (done < data.size()) {
     unsigned chunk = static_cast<unsigned>(std::min<size_t>(data.size() - done, 1u << 30));

@@ -23,6 +23,7 @@ Result<std::vector<ZipEntry>> ReadZip(std::string_view bytes);
 
 // Appends `data` to the gzip file at `path` as one more gzip member (created when missing);
 // readers see the members as one stream. Written and flushed before it returns.
+// A file it creates is readable by its owner only (0600).
 Status GzipAppend(const std::string& path, std::string_view data);
 // The whole uncompressed content of a gzip file (every member). A file that ends in the middle
 // of a member (a writer stopped while appending) is an error, unless `truncated` is given: it

@@ -81,7 +81,9 @@ const std::map<std::string, std::string>& CommandHelp() {
        "csv writes one file per table into the folder --out names.\n"},
       {"export",
        "Usage: learnloop export --config FILE --out DIR\n\n"
-       "Writes users, groups, messages, reactions, prompts and answers as JSON Lines.\n"},
+       "Writes users, groups, messages, reactions, prompts and answers as JSON Lines.\n"
+       "Secrets the store keeps (refresh tokens, notification client states, the pseudonym\n"
+       "and tombstone keys) are never exported.\n"},
       {"replay",
        "Usage: learnloop replay --config FILE --archive DIR [--store PATH]\n\n"
        "Rebuilds the users, groups, messages and reactions of every configured network from\n"
@@ -109,9 +111,12 @@ const std::map<std::string, std::string>& CommandHelp() {
       {"forget",
        "Usage: learnloop forget USER --config F\n\n"
        "Erases a person (a learnloop id such as yammer:123, or an email address): from the\n"
-       "store (their messages, reactions, answers, memberships, mentions of them), from the\n"
-       "raw archive of the networks that keep one, and so from every report made from now on.\n"
-       "They are not stored again, whatever a sync, an import or a replay brings.\n"},
+       "store (their messages, reactions, answers, memberships, mentions of them, their name\n"
+       "and id in anyone's text and in what the bot posted or will post), from the raw archive\n"
+       "of the networks that keep one, and so from every export and report made from now on;\n"
+       "then rewrites the store's files without the erased rows. They are not stored again,\n"
+       "whatever a sync, an import or a replay brings (the store keeps a keyed hash of their\n"
+       "id, not the id). Run it while learnloop run is stopped, or run it again after.\n"},
       {"import",
        "Usage: learnloop import --config FILE DIR\n\n"
        "Reads a folder written by export into the store (idempotent). A store that does not\n"
@@ -386,6 +391,11 @@ int Main(int argc, char** argv) {
         std::cout << "  archive of " << net.name << ": " << *r << " file(s) rewritten\n";
       }
     }
+    // Deleted rows linger in free pages and in the log until both are rewritten.
+    if (!store->Compact())
+      std::cerr << "learnloop forget: the store's log is in use by another process (learnloop "
+                   "run?); it still holds erased data until that process checkpoints it - run "
+                   "forget again once it is stopped\n";
     return 0;
   }
 
@@ -574,7 +584,10 @@ int Main(int argc, char** argv) {
       std::cerr << "learnloop export: " << n.error().message << "\n";
       return 1;
     }
-    std::cout << "exported " << Counts(*n) << "\n";
+    std::cout << "exported " << Counts(*n) << "\n"
+              << "not exported: the secrets the store keeps (refresh tokens, notification "
+                 "client states, pseudonym and tombstone keys) and private conversations with "
+                 "the bot\n";
     return 0;
   }
 

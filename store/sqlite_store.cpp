@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/crypto.h"
+#include "core/files.h"
 #include "core/interner.h"
 #include "core/json.h"
 #include "core/parallel.h"
@@ -152,6 +154,13 @@ ALTER TABLE prompts ADD COLUMN spaced INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE prompts ADD COLUMN private INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN to_user TEXT;
 )sql",
+    // A forgotten person's tombstone is a keyed hash of their id, not the id (the rows written
+    // before are hashed when the store opens, see HashTombstones).
+    R"sql(
+CREATE TABLE tombstones (hash TEXT PRIMARY KEY, at INTEGER NOT NULL);
+INSERT INTO tombstones SELECT 'id:' || user_id, at FROM forgotten;
+DROP TABLE forgotten;
+)sql",
 };
 
 // The indexes only reads need (the same as the migrations create). A person's messages and
@@ -277,6 +286,64 @@ void DecodeIds(std::string_view s, std::vector<std::string>& out) {
   if (i != s.size() - 1) out = DecodeList(std::string(s));  // not the plain shape after all
 }
 
+// Whether the character can be part of an id or a word (ASCII letters and digits, and any byte
+// of a multi-byte UTF-8 character).
+bool WordByte(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z');
+}
+
+// `text` with each `word` replaced by `with`; when `whole`, only where it stands alone (not
+// inside a longer run of letters and digits). Returns whether anything changed.
+bool ReplaceWord(std::string& text, std::string_view word, std::string_view with, bool whole) {
+  if (word.empty()) return false;
+  bool changed = false;
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at)) {
+    size_t end = at + word.size();
+    if (whole &&
+        ((at > 0 && WordByte(text[at - 1])) || (end < text.size() && WordByte(text[end])))) {
+      at = end;
+      continue;
+    }
+    text.replace(at, word.size(), with);
+    at += with.size();
+    changed = true;
+  }
+  return changed;
+}
+
+// What names a person in a text the store keeps, and how it goes when they are forgotten: the
+// bot's mention token of them becomes "a colleague", their name and email "[forgotten]", their
+// id (whole) "[forgotten]".
+struct Scrubber {
+  std::string native_id, user_id;
+  std::vector<std::string> words;  // name, email
+
+  // The strings a text must contain to need scrubbing (for a first cheap look with instr).
+  std::vector<std::string> Needles() const {
+    std::vector<std::string> out = words;
+    out.push_back(user_id);
+    if (native_id.size() >= 4) out.push_back(native_id);
+    out.push_back("{{mention:" + native_id + "|");
+    return out;
+  }
+  bool Scrub(std::string& text) const {
+    bool changed = false;
+    const std::string token = "{{mention:" + native_id + "|";
+    for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at)) {
+      size_t end = text.find("}}", at);
+      if (end == std::string::npos) break;
+      text.replace(at, end + 2 - at, "a colleague");
+      changed = true;
+    }
+    for (const auto& w : words)
+      if (w.size() >= 3) changed |= ReplaceWord(text, w, "[forgotten]", false);
+    changed |= ReplaceWord(text, user_id, "[forgotten]", true);
+    if (native_id.size() >= 4) changed |= ReplaceWord(text, native_id, "[forgotten]", true);
+    return changed;
+  }
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db, bool building = false) : db_(db), building_(building) {}
@@ -320,6 +387,7 @@ class SqliteStore final : public Store {
         Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
       });
     }
+    if (target >= 9) HashTombstones();
   }
 
   void Transaction(const std::function<void()>& fn) override { Within("BEGIN IMMEDIATE", fn); }
@@ -357,8 +425,8 @@ class SqliteStore final : public Store {
         // Nobody else can write meanwhile: the forgotten are read once, and keys are handed out
         // from memory.
         bulk_forgotten_.emplace();
-        for (auto& id : ReadAll("SELECT user_id FROM forgotten", [](Stmt& s) { return s.Text(0); }))
-          bulk_forgotten_->insert(std::move(id));
+        for (auto& h : ReadAll("SELECT hash FROM tombstones", [](Stmt& s) { return s.Text(0); }))
+          bulk_forgotten_->insert(std::move(h));
         bulk_keys_.emplace();
         bulk_keys_->messages.ids.Reserve(1 << 20);
         Stmt& max = Cached("SELECT max(key) FROM ids");
@@ -389,14 +457,52 @@ class SqliteStore final : public Store {
   }
 
   // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
-  // brings.
+  // brings. Their tombstone is a keyed hash of their id: the store keeps nothing of them.
   bool Forgotten(const std::string& user_id) {
-    if (bulk_forgotten_) return bulk_forgotten_->count(user_id) > 0;
-    Stmt& s = Cached("SELECT 1 FROM forgotten WHERE user_id=?1");
-    s.Bind(1, user_id);
+    if (bulk_forgotten_) {
+      if (bulk_forgotten_->empty()) return false;
+      auto h = Tombstone(user_id, false);
+      return h && bulk_forgotten_->count(*h) > 0;
+    }
+    auto h = Tombstone(user_id, false);
+    if (!h) return false;  // nobody has been forgotten
+    Stmt& s = Cached("SELECT 1 FROM tombstones WHERE hash=?1");
+    s.Bind(1, *h);
     bool found = s.Step();
     s.Reset();
     return found;
+  }
+
+  // The tombstone of an id, with the store's own key (made at the first forget; none before
+  // unless `create`).
+  std::optional<std::string> Tombstone(const std::string& user_id, bool create) {
+    if (tombstone_key_.empty()) {
+      if (auto k = GetValue("secrets", kTombstoneKey)) {
+        tombstone_key_ = *k;
+      } else if (create) {
+        tombstone_key_ = crypto::RandomHex(32);
+        SetValue("secrets", kTombstoneKey, tombstone_key_);
+      } else {
+        return std::nullopt;
+      }
+    }
+    return "hmac:" + crypto::HmacSha256Hex(tombstone_key_, user_id);
+  }
+
+  // Tombstones written before they were hashed (kept as 'id:<user id>') are hashed now.
+  void HashTombstones() {
+    auto raw = ReadAll("SELECT hash, at FROM tombstones WHERE hash GLOB 'id:*'", [](Stmt& s) {
+      return std::pair<std::string, int64_t>(s.Text(0), s.Int(1));
+    });
+    if (raw.empty()) return;
+    Transaction([&] {
+      for (const auto& [old, at] : raw) {
+        Stmt d(db_, "DELETE FROM tombstones WHERE hash=?1");
+        d.Bind(1, old).Run();
+        Stmt i(db_, "INSERT OR REPLACE INTO tombstones VALUES (?1, ?2)");
+        i.Bind(1, *Tombstone(old.substr(3), true)).Bind(2, at).Run();
+      }
+    });
   }
 
   bool IsForgotten(const std::string& user_id) override {
@@ -458,22 +564,17 @@ class SqliteStore final : public Store {
         s.Bind(1, user_id).Run();
         return sqlite3_changes(db_);
       };
-      // Their name and email in anyone's text (an @-mention, a greeting) become "[forgotten]".
-      std::vector<std::string> words;
+      auto colon = user_id.find(':');
+      Scrubber scrub;
+      scrub.user_id = user_id;
+      scrub.native_id = colon == std::string::npos ? user_id : user_id.substr(colon + 1);
       {
         Stmt u(db_, "SELECT name, email FROM users WHERE id=?1");
         u.Bind(1, user_id);
         if (u.Step()) {
-          words.push_back(u.Text(0));
-          if (auto e = u.OptText(1)) words.push_back(*e);
+          scrub.words.push_back(u.Text(0));
+          if (auto e = u.OptText(1); e && !e->empty()) scrub.words.push_back(*e);
         }
-      }
-      for (const auto& w : words) {
-        if (w.size() < 3) continue;  // too short to be theirs alone
-        Stmt t(db_,
-               "UPDATE message_bodies SET text=replace(text, ?1, '[forgotten]') WHERE "
-               "instr(text, ?1) > 0");
-        t.Bind(1, w).Run();
       }
       n.users = run("DELETE FROM users WHERE id=?1");
       n.memberships = run("DELETE FROM memberships WHERE user_id=?1");
@@ -492,7 +593,6 @@ class SqliteStore final : public Store {
       n.reactions = run("DELETE FROM reactions WHERE user_key=(SELECT key FROM ids WHERE id=?1)");
       n.answers = run("DELETE FROM answers WHERE user_id=?1");
       run("DELETE FROM card_actions WHERE user_id=?1");
-      run("DELETE FROM cursors WHERE key='optout:' || ?1");
       // Mentions of them in other people's messages (lists are stored as JSON arrays).
       std::string quoted = EncodeList({user_id});
       quoted = quoted.substr(1, quoted.size() - 2);
@@ -533,18 +633,54 @@ class SqliteStore final : public Store {
       // What was still to be sent to them privately.
       {
         Stmt o(db_, "DELETE FROM outbox WHERE network=?1 AND to_user=?2");
-        auto colon = user_id.find(':');
-        o.Bind(1, user_id.substr(0, colon)).Bind(2, user_id.substr(colon + 1)).Run();
+        o.Bind(1, user_id.substr(0, colon)).Bind(2, scrub.native_id).Run();
+      }
+      // Their name, email, id and the bot's mentions of them in anyone's text, and in what the
+      // bot has posted or will post (a mention becomes "a colleague").
+      for (const auto& needle : scrub.Needles()) {
+        for (auto& [key, text] : ReadAll(
+                 "SELECT key, text FROM message_bodies WHERE instr(text, ?1) > 0",
+                 [](Stmt& s) { return std::pair<int64_t, std::string>(s.Int(0), s.Text(1)); },
+                 needle)) {
+          if (!scrub.Scrub(text)) continue;
+          Stmt u(db_, "UPDATE message_bodies SET text=?2 WHERE key=?1");
+          u.Bind(1, key).Bind(2, text).Run();
+        }
+        for (auto& o : ReadAll(
+                 "SELECT * FROM outbox WHERE instr(body, ?1) > 0 OR instr(sent_body, ?1) > 0 OR "
+                 "instr(last_error, ?1) > 0",
+                 ReadOutbox, needle)) {
+          bool changed = scrub.Scrub(o.body) | scrub.Scrub(o.last_error);
+          if (o.sent_body) changed |= scrub.Scrub(*o.sent_body);
+          if (!changed) continue;
+          Stmt u(db_, "UPDATE outbox SET body=?2, sent_body=?3, last_error=?4 WHERE key=?1");
+          u.Bind(1, o.key).Bind(2, o.body).Bind(3, o.sent_body).Bind(4, o.last_error).Run();
+        }
+      }
+      // What the bot noted about them (opted out or in, unreachable, a private prompt skipped).
+      {
+        Stmt c(db_,
+               "DELETE FROM cursors WHERE instr(key, ?1) > 0 OR key LIKE '%:' || ?2 OR "
+               "(length(?2) >= 4 AND instr(key, ':' || ?2 || ':') > 0)");
+        c.Bind(1, user_id).Bind(2, scrub.native_id).Run();
       }
       // Their key goes too, unless the same id also names a group or a message.
       run("DELETE FROM ids WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM groups WHERE id=?1) AND "
           "NOT EXISTS (SELECT 1 FROM messages m WHERE ids.key IN (m.key, m.thread_key, "
           "m.parent_key, m.group_key)) AND NOT EXISTS (SELECT 1 FROM reactions r WHERE "
           "r.message_key=ids.key)");
-      Stmt f(db_, "INSERT OR REPLACE INTO forgotten VALUES (?1, ?2)");
-      f.Bind(1, user_id).Bind(2, at).Run();
+      Stmt f(db_, "INSERT OR REPLACE INTO tombstones VALUES (?1, ?2)");
+      f.Bind(1, *Tombstone(user_id, true)).Bind(2, at).Run();
     });
     return n;
+  }
+
+  bool Compact() override {
+    auto lock = Lock();
+    Exec("VACUUM");
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    return rc == SQLITE_OK && log == 0;
   }
 
   void UpsertUser(const User& u) override {
@@ -1336,6 +1472,8 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
   std::optional<std::unordered_set<std::string>> bulk_forgotten_;  // during a bulk transaction
+  static constexpr const char* kTombstoneKey = "privacy:tombstone_key";
+  std::string tombstone_key_;  // once read or made
   struct BulkKeys {
     struct Table {
       Interner ids;               // ids looked up or given a key during the bulk transaction
@@ -1361,9 +1499,10 @@ class SqliteStore final : public Store {
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& path, const SqliteOptions& o) {
-  std::error_code ec;
   auto parent = std::filesystem::path(path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (auto made = MakePrivateDirs(parent.string()); !made.ok())
+    return Result<std::unique_ptr<Store>>::Fail("cannot open store " + path + ": " +
+                                                made.message());
   // The store holds what people wrote and live secrets: readable by its owner only. SQLite
   // gives its log files the same mode as the store's file.
   if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)

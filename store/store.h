@@ -97,14 +97,19 @@ class Store {
   virtual std::vector<Answer> AnswersTo(const std::string& prompt_id) = 0;  // by time
 
   // Erases a person: their user row, memberships, messages, reactions, answers and card
-  // presses, their id from others' mentions and from prompts put to them, their name and email
-  // from anyone's text; from then on
-  // nothing about them is stored again (a sync, import or replay brings them back no more).
+  // presses, their id from others' mentions and from prompts put to them, their name, email and
+  // id from anyone's text and from what the bot posted or will post (its mentions of them
+  // become "a colleague"), what the bot noted about them; from then on nothing about them is
+  // stored again (a sync, import or replay brings them back no more), by a tombstone that is a
+  // keyed hash of their id.
   struct ForgetCounts {
     int users = 0, memberships = 0, messages = 0, reactions = 0, answers = 0, mentions = 0;
   };
   virtual ForgetCounts ForgetUser(const std::string& user_id, Time at) = 0;
   virtual bool IsForgotten(const std::string& user_id) = 0;
+  // Rewrites the store without the space of what was deleted (nothing erased stays in its files);
+  // false when its log could not be emptied (another process is reading it).
+  virtual bool Compact() = 0;
 
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
   // The same for many at once (what the bot reads at each tick), each list by time: messages

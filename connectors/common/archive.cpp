@@ -1,5 +1,8 @@
 #include "connectors/common/archive.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -8,6 +11,7 @@
 #include "core/compress.h"
 #include "core/crypto.h"
 #include "core/csv.h"
+#include "core/files.h"
 #include "core/time.h"
 
 namespace learnloop::connectors::archive {
@@ -127,9 +131,8 @@ Status Recorder::End() {
   std::lock_guard lock(mu_);
   thread_.reset();
   if (buffer_.empty()) return Status::Ok();
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) return Status::Fail("archive: cannot create " + dir_ + ": " + ec.message());
+  if (auto made = MakePrivateDirs(dir_); !made.ok())
+    return Status::Fail("archive: " + made.message());
   auto s = GzipAppend(DayFile(dir_, began_), buffer_);
   buffer_.clear();
   return s;
@@ -280,24 +283,13 @@ struct Eraser {
   }
   // Fields that hold what a person wrote or who they are.
   static bool Personal(const std::string& k) {
-    static const char* const kKeys[] = {"body",
-                                        "plain",
-                                        "parsed",
-                                        "rich",
-                                        "content",
-                                        "full_name",
-                                        "first_name",
-                                        "last_name",
-                                        "name",
-                                        "displayName",
-                                        "email",
-                                        "mail",
-                                        "userPrincipalName",
-                                        "job_title",
-                                        "mugshot_url",
-                                        "web_url",
-                                        "summary",
-                                        "title"};
+    static const char* const kKeys[] = {
+        "body",        "plain",           "parsed",      "rich",
+        "content",     "content_excerpt", "bodyPreview", "subject",
+        "full_name",   "first_name",      "last_name",   "name",
+        "displayName", "email",           "mail",        "userPrincipalName",
+        "job_title",   "mugshot_url",     "web_url",     "summary",
+        "title"};
     for (const char* key : kKeys)
       if (k == key) return true;
     return false;
@@ -373,9 +365,12 @@ Result<int> Forget(const std::string& dir, const std::string& network, const std
   int rewritten = 0;
   {
     // The replay's store refuses the tombstone id (see ReplayArchive).
-    std::ofstream list(folder / "forgotten", std::ios::app);
-    list << e.tombstone << "\n";
-    if (!list) return Result<int>::Fail("archive: cannot write " + (folder / "forgotten").string());
+    const std::string list = (folder / "forgotten").string(), line = e.tombstone + "\n";
+    int fd = ::open(list.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    bool written =
+        fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    if (fd >= 0) ::close(fd);
+    if (!written) return Result<int>::Fail("archive: cannot write " + list);
   }
   for (const auto& entry : fs::directory_iterator(folder, ec)) {
     const std::string path = entry.path().string();

@@ -133,6 +133,31 @@ std::string RequestIdOf(const Response& r) {
   return "";
 }
 
+// The URL for a log line: the value of every query parameter that may carry a credential
+// (a token, a secret, a code, a key, a signature) replaced.
+std::string RedactedUrl(const std::string& url) {
+  size_t q = url.find('?');
+  if (q == std::string::npos) return url;
+  std::string out = url.substr(0, q + 1);
+  size_t at = q + 1;
+  while (at <= url.size()) {
+    size_t amp = url.find('&', at);
+    if (amp == std::string::npos) amp = url.size();
+    std::string pair = url.substr(at, amp - at);
+    size_t eq = pair.find('=');
+    std::string name = pair.substr(0, eq);
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    bool secret = false;
+    for (const char* word : {"token", "secret", "code", "key", "password", "sig", "assertion"})
+      secret |= lower.find(word) != std::string::npos;
+    out += (secret && eq != std::string::npos) ? name + "=REDACTED" : pair;
+    if (amp < url.size()) out += '&';
+    at = amp + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Response> Requester::Send(const Request& req, const std::string& bucket) {
@@ -157,6 +182,16 @@ Result<Response> Requester::Send(const Request& req, const std::string& bucket) 
     ++counters_.requests, ++cls.requests;
     if (attempt > 0) ++counters_.retries, ++cls.retries;
     auto res = client_.Send(r);
+    if (log->should_log(spdlog::level::trace)) {
+      // What went and came back, without a credential: no header values, no bodies.
+      if (res.ok())
+        log->trace("{} {} ({}, attempt {}): HTTP {}, {} bytes{}", req.method, RedactedUrl(req.url),
+                   bucket, attempt + 1, res->status, res->body.size(),
+                   RequestIdOf(*res).empty() ? "" : ", request id " + RequestIdOf(*res));
+      else
+        log->trace("{} {} ({}, attempt {}): {}", req.method, RedactedUrl(req.url), bucket,
+                   attempt + 1, res.error().message);
+    }
     Millis wait{0};
     std::string request_id;
     if (!res.ok()) {

@@ -1,6 +1,7 @@
 #include "sim_harness.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -166,11 +167,18 @@ std::string CheckCardPresses(const Truth& truth, store::Store& store, int* press
 }
 
 int RunLearnloop(const std::string& config, const std::string& sim_url, Time until,
-                 std::optional<Time> kill_at) {
+                 std::optional<Time> kill_at, const std::string& output) {
   std::string bin = LEARNLOOP_BIN;
   std::string clock = "sim:" + sim_url, until_text = FormatIso(until);
   pid_t pid = fork();
   if (pid == 0) {
+    if (!output.empty()) {
+      int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (fd < 0) _exit(126);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
     execl(bin.c_str(), bin.c_str(), "run", "--config", config.c_str(), "--clock", clock.c_str(),
           "--until", until_text.c_str(), static_cast<char*>(nullptr));
     _exit(127);

@@ -70,9 +70,10 @@ std::string CheckCardPresses(const Truth& truth, store::Store& store, int* press
 
 // Runs `learnloop run --config CONFIG --clock sim:SIM_URL --until UNTIL` (the built binary) to
 // its end and gives its exit code; with `kill_at`, kills it (SIGKILL) as soon as esn-sim's
-// clock has reached that time, and gives -9.
+// clock has reached that time, and gives -9. With `output`, what it prints (both streams) is
+// appended to that file.
 int RunLearnloop(const std::string& config, const std::string& sim_url, Time until,
-                 std::optional<Time> kill_at = std::nullopt);
+                 std::optional<Time> kill_at = std::nullopt, const std::string& output = "");
 // A TCP port on 127.0.0.1 free a moment ago.
 int FreePort();
 

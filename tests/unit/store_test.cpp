@@ -656,3 +656,65 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   EXPECT_EQ(st.AllReactions()[0].user_id, "yammer:2");
   EXPECT_EQ(st.AllGroups()[0].members, std::vector<std::string>{"yammer:2"});
 }
+
+TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
+  TempDir d;
+  std::string path = (d.path / "s.db").string();
+  {  // a tombstone as a store of version 8 kept it: the id itself
+    ASSERT_TRUE(store::OpenSqlite(path, {.up_to_version = 8}).ok());
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "INSERT INTO forgotten VALUES ('yammer:1490000007', 1)", nullptr,
+                           nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto s = store::OpenSqlite(path);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  store::Store& st = **s;
+  EXPECT_TRUE(st.IsForgotten("yammer:1490000007"));
+  EXPECT_FALSE(st.IsForgotten("yammer:1490000008"));
+  st.UpsertUser(User{"yammer:1490000008", "yammer", "Eva Nguyen", "eva.nguyen@contoso.example",
+                     std::nullopt, "active", false, std::nullopt});
+  store::OutboxItem reminder;
+  reminder.key = "reminder:prompt:quiz:1:1";
+  reminder.network = "yammer";
+  reminder.group_id = "g";
+  reminder.body = "A reminder for {{mention:1490000008|Eva Nguyen}} and {{mention:1490000009|Bo}}";
+  reminder.due_at = *ParseIso("2026-11-29T09:00:00Z");
+  ASSERT_TRUE(st.EnqueueOutbox(reminder));
+  st.MarkOutboxSending(reminder.key, reminder.body, *ParseIso("2026-11-29T09:00:00Z"));
+  st.MarkOutboxPosted(reminder.key, "77", *ParseIso("2026-11-29T09:00:01Z"));
+  store::OutboxItem board = reminder;
+  board.key = "leaderboard:quiz:g:2026-11-27T15:00:00Z";
+  board.body = "Leaderboard:\n1. Eva Nguyen - 5 points\n2. Bo - 3 points";
+  ASSERT_TRUE(st.EnqueueOutbox(board));
+  st.SetCursor("unreachable:yammer:1490000008", "403");
+  st.SetCursor("skipped:prompt:quiz:now:q1:1490000008", "skipped");
+  st.SetCursor("skipped:prompt:quiz:now:q1:1490000009", "skipped");
+
+  st.ForgetUser("yammer:1490000008", *ParseIso("2026-11-30T00:00:00Z"));
+  auto r = st.GetOutbox(reminder.key);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "A reminder for a colleague and {{mention:1490000009|Bo}}");
+  EXPECT_EQ(r->sent_body, r->body);
+  EXPECT_EQ(st.GetOutbox(board.key)->body,
+            "Leaderboard:\n1. [forgotten] - 5 points\n2. Bo - 3 points");
+  EXPECT_FALSE(st.GetCursor("unreachable:yammer:1490000008"));
+  EXPECT_FALSE(st.GetCursor("skipped:prompt:quiz:now:q1:1490000008"));
+  EXPECT_TRUE(st.GetCursor("skipped:prompt:quiz:now:q1:1490000009"));
+  EXPECT_TRUE(st.IsForgotten("yammer:1490000008"));
+  EXPECT_TRUE(st.Compact());
+  s->reset();
+  // Neither id is in the store's file: the tombstones are keyed hashes.
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_GT(bytes.size(), 0u);
+  for (const char* gone : {"1490000007", "1490000008", "Eva Nguyen", "eva.nguyen"})
+    EXPECT_EQ(bytes.find(gone), std::string::npos) << gone;
+  EXPECT_NE(bytes.find("1490000009"), std::string::npos);
+  auto again = store::OpenSqlite(path);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE((*again)->IsForgotten("yammer:1490000007"));
+  EXPECT_TRUE((*again)->IsForgotten("yammer:1490000008"));
+}

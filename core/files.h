@@ -1,0 +1,13 @@
+#pragma once
+// Files that hold what people wrote or secrets: made readable by their owner only.
+#include <string>
+
+#include "core/result.h"
+
+namespace learnloop {
+
+// Creates `dir` and its missing parents; those it creates get mode 0700 (existing ones are left
+// as they are).
+Status MakePrivateDirs(const std::string& dir);
+
+}  // namespace learnloop
