@@ -293,9 +293,13 @@ std::string RenderJson(const Report& r) {
   w.Key("campaigns").BeginArray();
   for (const auto& c : r.campaigns) {
     w.BeginObject().Key("campaign").String(c.campaign).Key("prompts").Int(c.prompts);
-    w.Key("participants").Int(c.participants).Key("answers").Int(c.answers);
-    w.Key("audience").Int(c.audience).Key("participation_rate").OptFixed(c.participation_rate, 4);
-    w.Key("completion_rate").OptFixed(c.completion_rate, 4).EndObject();
+    w.Key("participants").OptInt(c.participants).Key("answers").OptInt(c.answers);
+    w.Key("audience")
+        .OptInt(c.audience)
+        .Key("participation_rate")
+        .OptFixed(c.participation_rate, 4);
+    w.Key("completion_rate").OptFixed(c.completion_rate, 4).Key("suppressed").Bool(c.suppressed);
+    w.EndObject();
   }
   w.EndArray();
   w.EndObject();
@@ -441,11 +445,17 @@ footer{margin-top:24px;font-size:.8rem;color:#5a6475}
          "week</th><th class=\"n\">asked</th><th class=\"n\">participants</th><th "
          "class=\"n\">participation</th><th class=\"n\">answers</th><th "
          "class=\"n\">completed (ended sequences)</th></tr>\n";
-    for (const auto& c : r.campaigns)
-      o << "<tr><td>" << Esc(c.campaign) << "</td><td class=\"n\">" << c.prompts
-        << "</td><td class=\"n\">" << c.audience << "</td><td class=\"n\">" << c.participants
+    for (const auto& c : r.campaigns) {
+      o << "<tr><td>" << Esc(c.campaign) << "</td><td class=\"n\">" << c.prompts << "</td>";
+      if (c.suppressed) {
+        o << "<td class=\"sup\" colspan=\"5\">suppressed: fewer than " << r.min_group_size
+          << " people</td></tr>\n";
+        continue;
+      }
+      o << "<td class=\"n\">" << *c.audience << "</td><td class=\"n\">" << *c.participants
         << "</td><td class=\"n\">" << Esc(Pct(c.participation_rate)) << "</td><td class=\"n\">"
-        << c.answers << "</td><td class=\"n\">" << Esc(Pct(c.completion_rate)) << "</td></tr>\n";
+        << *c.answers << "</td><td class=\"n\">" << Esc(Pct(c.completion_rate)) << "</td></tr>\n";
+    }
     o << "</table></div>\n";
   }
   GroupsTable(o, r);
@@ -531,12 +541,11 @@ std::vector<std::pair<std::string, std::string>> RenderCsv(const Report& r) {
                                Dec(row.correct_rate, 4), row.suppressed ? "true" : "false"});
   files.emplace_back("prompts", pr);
   std::string c = csv::SpreadsheetRow({"campaign", "prompts", "participants", "answers", "audience",
-                                       "participation_rate", "completion_rate"});
+                                       "participation_rate", "completion_rate", "suppressed"});
   for (const auto& row : r.campaigns)
-    c += csv::SpreadsheetRow({row.campaign, std::to_string(row.prompts),
-                              std::to_string(row.participants), std::to_string(row.answers),
-                              std::to_string(row.audience), Dec(row.participation_rate, 4),
-                              Dec(row.completion_rate, 4)});
+    c += csv::SpreadsheetRow({row.campaign, std::to_string(row.prompts), Num(row.participants),
+                              Num(row.answers), Num(row.audience), Dec(row.participation_rate, 4),
+                              Dec(row.completion_rate, 4), row.suppressed ? "true" : "false"});
   files.emplace_back("campaigns", c);
   for (auto& [table, text] : files) text.insert(0, csv::kUtf8Bom);
   return files;

@@ -475,6 +475,10 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
   // row per question and group (§6).
   std::map<std::tuple<std::string, std::string, int>, size_t> spaced_row;
   std::vector<std::vector<uint32_t>> row_prompts;
+  // A prompt that names its people (a cohort's day after joining) is shown by its place among
+  // the week's prompts of its campaign, group and step: its own id may carry a join date.
+  std::map<std::tuple<std::string, std::string, int>, int> named_seen;
+  std::vector<std::string> row_ids;
   std::map<std::string, int64_t> campaign_rows;
   for (uint32_t pi = 0; pi < c.prompts.size(); ++pi) {
     const Prompt& p = c.prompts[pi];
@@ -483,17 +487,40 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     if (p.spaced) {
       auto [it, fresh] =
           spaced_row.emplace(std::tuple{p.campaign, p.group_id, p.step}, row_prompts.size());
-      if (fresh) row_prompts.emplace_back();
+      if (fresh) {
+        row_prompts.emplace_back();
+        row_ids.push_back(p.campaign + ":" + p.group_id + ":q" + std::to_string(p.step));
+      }
       row_prompts[it->second].push_back(pi);
     } else {
       row_prompts.push_back({pi});
+      row_ids.push_back(p.id);
     }
   }
+  {
+    // Numbered in time order (then by id), whatever order the store gave them in.
+    std::vector<uint32_t> named;
+    for (uint32_t ri = 0; ri < row_prompts.size(); ++ri) {
+      const Prompt& p = c.prompts[row_prompts[ri].front()];
+      if (!p.spaced && !p.audience.empty()) named.push_back(ri);
+    }
+    std::sort(named.begin(), named.end(), [&](uint32_t x, uint32_t y) {
+      const Prompt &a = c.prompts[row_prompts[x].front()], &b = c.prompts[row_prompts[y].front()];
+      return a.posted_at != b.posted_at ? a.posted_at < b.posted_at : a.id < b.id;
+    });
+    for (uint32_t ri : named) {
+      const Prompt& p = c.prompts[row_prompts[ri].front()];
+      int n = ++named_seen[std::tuple{p.campaign, p.group_id, p.step}];
+      row_ids[ri] = p.campaign + ":" + p.group_id + ":step" + std::to_string(p.step) + ":" +
+                    std::to_string(n);
+    }
+  }
+  std::map<std::string, std::vector<uint32_t>> row_audience;  // by row id, until suppression
   for (uint32_t ri = 0; ri < row_prompts.size(); ++ri) {
     const auto& pis = row_prompts[ri];
     const Prompt& p = c.prompts[pis.front()];
     PromptRow row;
-    row.prompt_id = p.spaced ? p.campaign + ":" + p.group_id + ":q" + std::to_string(p.step) : p.id;
+    row.prompt_id = row_ids[ri];
     ++campaign_rows[p.campaign];
     row.campaign = p.campaign;
     row.step = p.step;
@@ -507,6 +534,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     std::sort(audience.begin(), audience.end());
     audience.erase(std::unique(audience.begin(), audience.end()), audience.end());
     row.audience = static_cast<int64_t>(audience.size());
+    row_audience[row.prompt_id] = audience;
     // Each person's first answer to the row's prompts (the earliest, over the rounds).
     std::vector<std::pair<uint32_t, uint32_t>> firsts;  // (answer, prompt)
     for (uint32_t pi : pis)
@@ -555,7 +583,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     std::vector<uint32_t> participants, audience;
     for (uint32_t pi : pis) {
       for (uint32_t i : answers_of[pi]) {
-        ++line.answers;
+        ++*line.answers;
         uint32_t u = c.answers[i].user;
         if (!participant[u]) participants.push_back(u);
         participant[u] = 1;
@@ -569,7 +597,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     int64_t took_part = 0;
     for (uint32_t u : audience) took_part += participant[u];
     line.audience = static_cast<int64_t>(audience.size());
-    line.participation_rate = Ratio(took_part, line.audience);
+    line.participation_rate = Ratio(took_part, *line.audience);
     // Completed, for a sequence that has ended (its last step posted before the end of W):
     // answered every prompt of the campaign whose audience includes them.
     bool ended = false;
@@ -593,11 +621,34 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
       int64_t completed = 0;
       for (uint32_t u : participants)
         if (in_audience[u] > 0 && in_audience[u] == answered[u]) ++completed;
-      line.completion_rate = Ratio(completed, line.participants);
+      line.completion_rate = Ratio(completed, *line.participants);
     }
     for (uint32_t u : participants) participant[u] = 0;
     for (uint32_t u : audience) asked[u] = 0;
     r.campaigns.push_back(std::move(line));
+  }
+  // §7: a line about fewer people than the minimum is suppressed, and so is one whose
+  // suppressed prompt rows were put to fewer than the minimum together (the line less its
+  // other rows would show them).
+  for (auto& line : r.campaigns) {
+    std::vector<uint32_t> hidden;
+    for (const auto& row : r.prompts)
+      if (row.campaign == line.campaign && row.suppressed) {
+        const auto& a = row_audience[row.prompt_id];
+        hidden.insert(hidden.end(), a.begin(), a.end());
+      }
+    std::sort(hidden.begin(), hidden.end());
+    hidden.erase(std::unique(hidden.begin(), hidden.end()), hidden.end());
+    int64_t hidden_n = static_cast<int64_t>(hidden.size());
+    line.suppressed =
+        *line.audience < o.min_group_size || (hidden_n > 0 && hidden_n < o.min_group_size);
+    if (line.suppressed) {
+      line.participants.reset();
+      line.answers.reset();
+      line.audience.reset();
+      line.participation_rate.reset();
+      line.completion_rate.reset();
+    }
   }
   return r;
 }

@@ -15,7 +15,7 @@
 
 namespace learnloop::analytics {
 
-constexpr int kDefinitionsVersion = 5;
+constexpr int kDefinitionsVersion = 6;
 
 // A data set built by hand (tests); reports read the store as Columns::Load.
 struct Dataset {
@@ -62,8 +62,12 @@ struct PromptRow {
 
 struct CampaignRow {
   std::string campaign;
-  int64_t prompts = 0, participants = 0, answers = 0;
-  int64_t audience = 0;                      // people the week's prompts were put to
+  int64_t prompts = 0;  // its rows of the prompts table
+  // Null when suppressed (an audience under the minimum, or a line from which the figures of
+  // its suppressed prompt rows could be worked out).
+  bool suppressed = false;
+  std::optional<int64_t> participants = 0, answers = 0;
+  std::optional<int64_t> audience = 0;       // people the week's prompts were put to
   std::optional<double> participation_rate;  // of them, the share who answered one at least
   std::optional<double> completion_rate;     // only for a sequence that has ended
 };

@@ -304,13 +304,23 @@ def prompts_and_campaigns(d, start, end, min_size):
     spaced = week["spaced"]
     week.loc[spaced, "row"] = (week.loc[spaced, "campaign"] + ":" + week.loc[spaced, "group_id"] +
                                ":q" + week.loc[spaced, "step"].astype(int).astype(str))
+    # A prompt that names its people and is no spaced round: its place among the week's prompts
+    # of its campaign, group and step (its own id may carry a join date).
+    named = ~spaced & week["audience"].apply(lambda a: isinstance(a, list) and len(a) > 0)
+    if named.any():
+        n = week[named].sort_values(["posted_at", "id"])
+        place = n.groupby(["campaign", "group_id", "step"]).cumcount() + 1
+        week.loc[n.index, "row"] = (n["campaign"] + ":" + n["group_id"] + ":step" +
+                                    n["step"].astype(int).astype(str) + ":" + place.astype(str))
     rows = []
+    aud_of_row = {}
     for row_id, qs in week.sort_values("id").groupby("row", sort=True):
         q = qs.iloc[0]
         f = a[a["prompt_id"].isin(qs["id"])].sort_values(["answered_at", "message_id"])
         f = f.drop_duplicates(["user_id"])  # each person's earliest answer over the row
         minutes = (f["answered_at"] - f["posted_at"]).dt.total_seconds() / 60
-        aud = len(set().union(*qs["aud"]))
+        aud_of_row[row_id] = set().union(*qs["aud"])
+        aud = len(aud_of_row[row_id])
         scored = q["type"] == "choice" and isinstance(q["correct"], str)
         rows.append({"prompt_id": row_id, "campaign": q["campaign"], "step": int(q["step"]),
                      "group_id": q["group_id"], "type": q["type"], "audience": aud,
@@ -340,10 +350,20 @@ def prompts_and_campaigns(d, start, end, min_size):
             index = pd.MultiIndex.from_arrays([[name] * len(participants), participants])
             done = int(complete.reindex(index).eq(True).sum())
             completion = ratio(done, len(participants))
-        campaigns.append({"campaign": name, "prompts": int(qs["row"].nunique()),
-                          "participants": len(participants), "answers": len(ans),
-                          "audience": len(asked), "participation_rate": ratio(took_part, len(asked)),
-                          "completion_rate": completion})
+        # Suppressed: an audience under the minimum, or suppressed rows put to fewer than the
+        # minimum together.
+        hidden = set().union(*(aud_of_row[r["prompt_id"]] for r in rows
+                               if r["campaign"] == name and r["suppressed"]))
+        small = len(asked) < min_size or 0 < len(hidden) < min_size
+        line = {"campaign": name, "prompts": int(qs["row"].nunique()),
+                "participants": len(participants), "answers": len(ans),
+                "audience": len(asked), "participation_rate": ratio(took_part, len(asked)),
+                "completion_rate": completion, "suppressed": small}
+        if small:
+            for k in ("participants", "answers", "audience", "participation_rate",
+                      "completion_rate"):
+                line[k] = None
+        campaigns.append(line)
     return rows, campaigns
 
 
@@ -389,7 +409,7 @@ def main():
         delta[k] = None if v is None or b is None else v - b
     prompts, campaigns = prompts_and_campaigns(d, start, end, o.min_group_size)
     report = {
-        "definitions_version": 5,
+        "definitions_version": 6,
         "week": o.week,
         "timezone": o.timezone,
         "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -81,7 +81,7 @@ TEST(Cli, DemoRunsAndWritesReports) {
       RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
   EXPECT_EQ(a.code, 0) << a.text;
   EXPECT_EQ(a.text, b.text);
-  EXPECT_NE(a.text.find("\"definitions_version\":5"), std::string::npos);
+  EXPECT_NE(a.text.find("\"definitions_version\":6"), std::string::npos);
   // A replay rebuilds a store: it refuses one that holds messages, and needs the archive.
   EXPECT_EQ(RunCli("replay --config " + cfg.string()).code, 2);
   auto refused = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string());

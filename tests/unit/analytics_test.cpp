@@ -120,7 +120,7 @@ TEST(Weekly, TotalsCountedByHand) {
       << json;
   EXPECT_EQ(
       json.rfind(
-          R"({"definitions_version":5,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
+          R"({"definitions_version":6,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
           0),
       0u)
       << json;
@@ -386,7 +386,7 @@ TEST(Weekly, ParticipationOfEveryCampaignAndCompletionOnlyOnceASequenceHasEnded)
       RenderJson(ComputeWeekly(d, *IsoWeek::Parse("2026-W47"), T("2026-12-10T00:00:00Z"), Utc(1)));
   EXPECT_NE(
       json.find(
-          R"("campaigns":[{"campaign":"seq","prompts":1,"participants":1,"answers":1,"audience":3,"participation_rate":0.3333,"completion_rate":null}])"),
+          R"("campaigns":[{"campaign":"seq","prompts":1,"participants":1,"answers":1,"audience":3,"participation_rate":0.3333,"completion_rate":null,"suppressed":false}])"),
       std::string::npos)
       << json;
 }
@@ -438,6 +438,64 @@ TEST(Weekly, ASpacedCampaignsRoundsAreOneRowPerQuestionNotPerPersonOrRound) {
   EXPECT_FALSE(r.campaigns[0].completion_rate);
 }
 
+TEST(Weekly, ACohortsPromptsShowNoJoinDateAndTheirCampaignLineIsSuppressedWithThem) {
+  // An onboarding campaign's day-1 prompts: to A alone (joined the 22nd), then to all three
+  // (joined the 23rd, say); the community's weekly question goes to everyone (A, B, C).
+  Dataset d = HandData();
+  d.prompts.clear();
+  d.answers.clear();
+  auto ask = [&](const char* id, const char* campaign, std::vector<std::string> who,
+                 const char* at) {
+    Prompt p;
+    p.id = id;
+    p.campaign = campaign;
+    p.network = "y";
+    p.group_id = "y:g";
+    p.message_id = std::string("y:m-") + id;
+    p.posted_at = T(at);
+    p.closes_at = p.posted_at + std::chrono::hours{72};
+    p.audience = std::move(who);
+    d.prompts.push_back(p);
+  };
+  ask("prompt:onboarding:joined:2026-11-23:day1", "onboarding", {"y:a", "y:b", "y:c"},
+      "2026-11-24T09:30:00Z");
+  ask("prompt:onboarding:joined:2026-11-22:day1", "onboarding", {"y:a"}, "2026-11-23T09:30:00Z");
+  ask("a-weekly", "weekly", {}, "2026-11-23T09:00:00Z");
+  d.answers = {
+      {"prompt:onboarding:joined:2026-11-22:day1", "y:a", "y:x1", T("2026-11-23T10:00:00Z"),
+       std::nullopt, std::nullopt, 1},
+      {"a-weekly", "y:a", "y:x2", T("2026-11-23T10:00:00Z"), std::nullopt, std::nullopt, 1}};
+  auto r = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(2));
+  std::map<std::string, PromptRow> rows;
+  for (const auto& row : r.prompts) rows[row.prompt_id] = row;
+  ASSERT_EQ(rows.size(), 3u);
+  // Numbered by time, whatever their ids say; A's own row is suppressed (1 < 2), and the
+  // weekly question's as its complement (the smallest id of the smallest others).
+  ASSERT_TRUE(rows.count("onboarding:y:g:step0:1"));
+  EXPECT_TRUE(rows.at("onboarding:y:g:step0:1").suppressed);
+  EXPECT_EQ(rows.at("onboarding:y:g:step0:2").audience, 3);
+  EXPECT_TRUE(rows.at("a-weekly").suppressed);
+  EXPECT_EQ(RenderJson(r).find("joined"), std::string::npos);
+  std::map<std::string, CampaignRow> lines;
+  for (const auto& c : r.campaigns) lines[c.campaign] = c;
+  // The onboarding line (3 people) less its visible row would show A's answer: hidden. The
+  // weekly line's hidden row is about 3 people: shown.
+  EXPECT_TRUE(lines.at("onboarding").suppressed);
+  EXPECT_FALSE(lines.at("onboarding").participants);
+  EXPECT_FALSE(lines.at("onboarding").answers);
+  EXPECT_EQ(lines.at("onboarding").prompts, 2);
+  EXPECT_FALSE(lines.at("weekly").suppressed);
+  EXPECT_EQ(lines.at("weekly").participants, 1);
+  // With a minimum of 1 nothing is hidden.
+  auto open = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(1));
+  for (const auto& c : open.campaigns) EXPECT_FALSE(c.suppressed) << c.campaign;
+  // A line about fewer people than the minimum is hidden though none of its rows is.
+  auto big = ComputeWeekly(d, *IsoWeek::Parse("2026-W48"), T("2026-12-10T00:00:00Z"), Utc(4));
+  for (const auto& c : big.campaigns) EXPECT_TRUE(c.suppressed) << c.campaign;
+  auto html = RenderHtml(r);
+  EXPECT_NE(html.find("suppressed: fewer than 2 people"), std::string::npos);
+}
+
 TEST(Weekly, CsvFilesOpenInASpreadsheetAsTextNotFormulas) {
   // A community named like a formula, a campaign that starts with '@', names in other scripts:
   // the files say they are UTF-8 (a byte-order mark), the names are shown as text (a leading
@@ -461,7 +519,7 @@ TEST(Weekly, CsvFilesOpenInASpreadsheetAsTextNotFormulas) {
             std::string::npos)
       << g;
   EXPECT_NE(g.find("y:ok,\"Équipe Zürich, 東京\",9,9,9,0,0,1,false\r\n"), std::string::npos) << g;
-  EXPECT_NE(files["campaigns"].find("\r\n'@onboarding,1,0,0,0,,\r\n"), std::string::npos)
+  EXPECT_NE(files["campaigns"].find("\r\n'@onboarding,1,0,0,0,,,false\r\n"), std::string::npos)
       << files["campaigns"];
   // Every cell read back is what a spreadsheet shows: never one that starts a formula.
   for (const auto& [table, text] : files)
