@@ -1,6 +1,7 @@
 // The three renderings of a weekly report: JSON (keys exactly as METRICS.md), a Markdown
 // digest short enough to post, and one self-contained HTML page (inline CSS, no scripts).
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <sstream>
 
@@ -105,6 +106,42 @@ std::string Esc(const std::string& s) {
       default:
         o.push_back(c);
     }
+  }
+  return o;
+}
+
+// A name or text on one line, as a reader sees it: line breaks and other control characters
+// become spaces, and bidirectional overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+// would turn the rest of a line around, are dropped. Very long names are cut (with "…").
+std::string OneLine(const std::string& s, size_t max_bytes = 120) {
+  std::string o;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0xE2 && i + 2 < s.size()) {
+      auto b = static_cast<unsigned char>(s[i + 1]), d = static_cast<unsigned char>(s[i + 2]);
+      if ((b == 0x80 && d >= 0xAA && d <= 0xAE) || (b == 0x81 && d >= 0xA6 && d <= 0xA9)) {
+        i += 2;
+        continue;
+      }
+    }
+    o.push_back(c < 0x20 || c == 0x7F ? ' ' : s[i]);
+  }
+  if (o.size() > max_bytes) {
+    size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(o[cut]) & 0xC0) == 0x80) --cut;  // whole chars
+    o = o.substr(0, cut) + "…";
+  }
+  return o;
+}
+
+// A name in Markdown (a table cell, never at a line's start): on one line, and each mark that
+// Markdown or HTML could read as markup there backslash-escaped (CommonMark shows an escaped
+// punctuation mark as itself), so `|`, `[x](javascript:…)`, `<b>` and `*` stay text.
+std::string Md(const std::string& s) {
+  std::string o;
+  for (char c : OneLine(s)) {
+    if (c != 0 && std::strchr("\\`*_[]()<>|~&!", c)) o.push_back('\\');
+    o.push_back(c);
   }
   return o;
 }
@@ -325,7 +362,7 @@ std::string RenderMarkdown(const Report& r) {
   if (!r.prompts.empty()) {
     o << "\n**Prompts**\n\n| campaign | step | answered | median time |\n|---|---:|---:|---:|\n";
     for (const auto& p : r.prompts) {
-      o << "| " << p.campaign << " | " << p.step << " | ";
+      o << "| " << Md(p.campaign) << " | " << p.step << " | ";
       if (p.suppressed)
         o << "suppressed (small group) | – |\n";
       else
@@ -337,10 +374,7 @@ std::string RenderMarkdown(const Report& r) {
     o << "\n**Communities and channels**\n\n| group | members | active | engagement |\n"
          "|---|---:|---:|---:|\n";
     for (const auto& g : r.groups) {
-      std::string name = g.name;
-      for (auto& ch : name)
-        if (ch == '|' || ch == '\n') ch = ' ';
-      o << "| " << name << " | ";
+      o << "| " << Md(g.name) << " | ";
       if (g.suppressed)
         o << "suppressed (small group) | – | – |\n";
       else
@@ -352,8 +386,63 @@ std::string RenderMarkdown(const Report& r) {
     << pe.responder << " responders, " << pe.broadcaster << " broadcasters, " << pe.observer
     << " observers; " << r.network.nodes << " people connected, " << Pct(r.network.reciprocity)
     << " of connections returned, " << Pct(r.network.cross_group_share) << " across communities.\n";
-  o << "\nWeek " << r.week << " in " << r.timezone << ", definitions version "
+  o << "\nWeek " << r.week << " in " << Md(r.timezone) << ", definitions version "
     << kDefinitionsVersion << "; groups under " << r.min_group_size << " people are not shown.\n";
+  return o.str();
+}
+
+std::string RenderDigest(const Report& r, const std::string& link) {
+  std::ostringstream o;
+  o << "Learning on the network - week " << r.week << " (" << LocalDays(r) << ")"
+    << (r.provisional ? ", provisional" : "") << "\n\n";
+  auto line = [&](const char* label, const char* key) {
+    const Field& f = FieldNamed(key);
+    o << label << ": " << Show(f.kind, f.get(r.totals));
+    if (auto d = Delta(f, r.totals, r.trend)) o << " (" << Show(f.kind, d, true) << ")";
+    o << "\n";
+  };
+  line("Members", "members");
+  line("Active", "active_users");
+  line("Engagement", "engagement_rate");
+  line("Posts", "posts");
+  line("Replies", "replies");
+  line("Reactions", "reactions");
+  line("Posts answered", "response_rate");
+  line("Time to first response", "median_first_response_minutes");
+  line("New contributors", "new_contributors");
+  if (!r.prompts.empty()) {
+    o << "\nPrompts this week:\n";
+    for (const auto& p : r.prompts) {
+      o << "- " << OneLine(p.campaign, 60) << ", step " << p.step << " in "
+        << OneLine(GroupName(r, p.group_id), 60) << ": ";
+      if (p.suppressed)
+        o << "not shown (fewer than " << r.min_group_size << " people)\n";
+      else
+        o << *p.answerers << " of " << *p.audience << " answered (" << Pct(p.response_rate)
+          << "), median " << Show(Field::kMedian, p.median_minutes_to_answer) << "\n";
+    }
+  }
+  if (!r.groups.empty()) {
+    o << "\nCommunities and channels:\n";
+    for (const auto& g : r.groups) {
+      o << "- " << OneLine(g.name, 60) << ": ";
+      if (g.suppressed)
+        o << "not shown (fewer than " << r.min_group_size << " people)\n";
+      else
+        o << *g.members << " members, " << *g.active_users << " active (" << Pct(g.engagement_rate)
+          << ")\n";
+    }
+  }
+  const Personas& pe = r.personas;
+  o << "\nOver 28 days: " << pe.catalyst << " catalysts, " << pe.engager << " engagers, "
+    << pe.responder << " responders, " << pe.broadcaster << " broadcasters, " << pe.observer
+    << " observers; " << Pct(r.network.reciprocity) << " of connections returned, "
+    << Pct(r.network.cross_group_share) << " across communities.\n";
+  if (!link.empty()) {
+    std::string url = link;
+    for (size_t at; (at = url.find("{week}")) != std::string::npos;) url.replace(at, 6, r.week);
+    o << "\nFull report: " << url << "\n";
+  }
   return o.str();
 }
 
@@ -375,7 +464,8 @@ h1{font-size:1.4rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 .card .k{font-size:.8rem;color:#5a6475}.card .v{font-size:1.6rem;font-weight:600}
 .up{color:#1a7f37}.down{color:#b42318}.flat{color:#5a6475}
 table{border-collapse:collapse;width:100%;background:#fff;border-radius:8px;overflow:hidden;font-size:.9rem}
-th,td{padding:6px 10px;text-align:left;border-bottom:1px solid #e6e8ec}td.n,th.n{text-align:right}
+th,td{padding:6px 10px;text-align:left;border-bottom:1px solid #e6e8ec;overflow-wrap:anywhere}td.n,th.n{text-align:right;overflow-wrap:normal;white-space:nowrap}
+h1,.sub,footer,.card{overflow-wrap:anywhere}
 .sup{color:#8a94a6;font-style:italic}.badge{background:#fff4e5;color:#8a4b00;border-radius:4px;padding:2px 6px;font-size:.8rem}
 main .scroll{overflow-x:auto}
 footer{margin-top:24px;font-size:.8rem;color:#5a6475}

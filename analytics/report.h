@@ -105,6 +105,10 @@ Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOpt
 
 std::string RenderJson(const Report& r);
 std::string RenderMarkdown(const Report& r);
+// The weekly digest as plain text (Viva Engage posts are plain text: no Markdown to show raw),
+// names on one line and cut when very long; with `link` (where "{week}" becomes the week), a
+// last line pointing to the full report.
+std::string RenderDigest(const Report& r, const std::string& link = "");
 std::string RenderHtml(const Report& r);
 // One CSV per table (totals, personas, network, top_connectors, groups, prompts, campaigns):
 // (table name, content), with the JSON's keys as column names; suppressed cells empty.

@@ -641,6 +641,7 @@ Config Build(Loader& l, const YAML::Node& root) {
       Loader::Map pm(l, v, "post_to");
       pm.String("network", c.digest_network, true);
       pm.String("community", c.digest_community, true);
+      pm.String("link", c.digest_link, false);
       pm.Field("at", false, [&](const YAML::Node& a) {
         int h = -1, mi = -1;
         char tail;

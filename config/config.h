@@ -177,6 +177,8 @@ struct Config {
   // Where the weekly Markdown digest is posted (through the outbox), at `digest_minute` local
   // time on the Monday after the week; empty network: not posted.
   std::string digest_network, digest_community;
+  // Where leaders find the full report, in the digest's last line ("{week}" becomes the week).
+  std::string digest_link;
   int digest_minute = 8 * 60;
   int min_group_size = 5;
   // The key of pseudonymous ids in reports; empty: one is made and kept in the store.

@@ -298,7 +298,7 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
                                                   ec.message());
   auto data = analytics::Columns::Load(store);
   auto report = analytics::ComputeWeekly(data, week, as_of, ReportOptionsFor(cfg, store));
-  if (digest) *digest = analytics::RenderMarkdown(report);
+  if (digest) *digest = analytics::RenderDigest(report, cfg.digest_link);
   std::vector<std::pair<std::string, std::string>> files;  // name → text
   for (const auto& f : cfg.report_formats) {
     std::string base = "learnloop-" + week.ToString();

@@ -141,6 +141,12 @@ TEST(ReportPage, LoadsCleanlyInChromiumShowsTheJsonFiguresAndRunsNoInjectedCode)
   Group g = groups.front();
   g.name = kPayload;
   run.store->UpsertGroup(g);
+  // And one whose name is 500 characters without a space, with an emoji and a right-to-left
+  // override in it: the page must not grow wider than the screen.
+  ASSERT_GE(groups.size(), 2u);
+  Group wide = groups[1];
+  wide.name = "\xE2\x80\xAE" + std::string(240, 'W') + "\xF0\x9F\x9A\x80" + std::string(256, 'M');
+  run.store->UpsertGroup(wide);
 
   fs::path dir = run.dir;
   fs::path cfg = dir / "page.yaml";
@@ -193,8 +199,51 @@ TEST(ReportPage, LoadsCleanlyInChromiumShowsTheJsonFiguresAndRunsNoInjectedCode)
   ASSERT_NE(minutes.find(" min"), std::string::npos) << minutes;
   EXPECT_NEAR(Number(minutes), *json::GetDouble(totals, "median_first_response_minutes"), 0.051);
 
+  // On a laptop (1280 px) and a phone (390 px) the page is no wider than the screen, and on
+  // the laptop no table needs scrolling either. A copy of the page with a script of the test's
+  // (the page has none) measures its layout inside a frame of that width (a headless window is
+  // never narrower than 500 px) and tells the frame's parent, which puts it in its title.
+  std::string page = ReadFile(dir / "page.html");
+  std::string probe =
+      "<script>const d=document.documentElement;const wide=[...document.querySelectorAll("
+      "'.scroll')].filter(e=>e.scrollWidth>e.clientWidth+1).length;parent.postMessage('layout '+"
+      "(d.scrollWidth>window.innerWidth?'overflows':'fits')+' '+d.scrollWidth+'/'+"
+      "window.innerWidth+' tables-scrolling '+wide,'*');</script>";
+  page.insert(page.rfind("</body>"), probe);
+  // (The page's policy allows no script: the copy's allows the probe.)
+  size_t csp = page.find("default-src 'none';");
+  ASSERT_NE(csp, std::string::npos);
+  page.insert(csp + 19, " script-src 'unsafe-inline';");
+  std::ofstream(dir / "measure.html") << page;
+  for (const auto& [name, width] : {std::pair{"laptop", 1280}, {"phone", 390}}) {
+    fs::path frame = dir / (std::string("frame-") + name + ".html");
+    std::ofstream(frame) << "<!DOCTYPE html><html><head><title>waiting</title><style>body{margin:0}"
+                            "iframe{border:0;display:block}</style></head><body><iframe width=\""
+                         << width << "\" height=\"1800\" src=\"measure.html\"></iframe><script>"
+                         << "addEventListener('message',e=>{document.title=e.data})</script>"
+                            "</body></html>";
+    fs::path out = dir / (std::string("measure-") + name + ".html");
+    ASSERT_EQ(
+        Shell(chromium + flags + "--user-data-dir=" + (dir / ("m-" + std::string(name))).string() +
+              " --hide-scrollbars --window-size=1400,1900 --allow-file-access-from-files "
+              "--virtual-time-budget=5000 --dump-dom file://" +
+              frame.string() + " > " + out.string() + " 2> /dev/null"),
+        0)
+        << name;
+    std::string measured = ReadFile(out);
+    size_t t = measured.find("<title>layout ");
+    ASSERT_NE(t, std::string::npos) << name << ": " << measured.substr(0, 300);
+    std::string title = measured.substr(t + 7, measured.find("</title>", t) - t - 7);
+    EXPECT_NE(title.find("layout fits "), std::string::npos) << name << ": " << title;
+    EXPECT_NE(title.find("/" + std::to_string(width) + " "), std::string::npos) << title;
+    if (width == 1280) {
+      EXPECT_NE(title.find("tables-scrolling 0"), std::string::npos) << title;
+    }
+    std::printf("%s: %s\n", name, title.c_str());
+  }
+
   // Screenshots on a laptop and a phone: real PNG images.
-  for (const auto& [name, size] : {std::pair{"laptop", "1366,2400"}, {"phone", "390,1800"}}) {
+  for (const auto& [name, size] : {std::pair{"laptop", "1280,2400"}, {"phone", "390,1800"}}) {
     fs::path shot = fs::current_path() / (std::string("report-page-") + name + ".png");
     fs::remove(shot);
     ASSERT_EQ(Shell(chromium + flags + "--user-data-dir=" + (dir / name).string() +

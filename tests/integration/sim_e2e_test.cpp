@@ -23,7 +23,7 @@ store: {path: DIR/it.db}
 report:
   out_dir: DIR/reports
   formats: [json, md, html, csv]
-  post_to: {network: yammer, community: "13114942471", at: "08:30"}
+  post_to: {network: yammer, community: "13114942471", at: "08:30", link: "https://intranet.example/learning/{week}.html"}
 networks:
   - type: yammer
     base_url: BASE_URL
@@ -195,8 +195,16 @@ TEST_F(SimEndToEnd, TheDigestOfEachEndedWeekIsPostedOnceOnMondayMorning) {
   const json::Value posts = run->Get("/_sim/bot_posts");
   for (const auto& p : posts.as_array()) {
     std::string body = *json::GetString(p, "body");
-    const std::string head = "**Learning on the network — week ";
+    const std::string head = "Learning on the network - week ";
     if (body.rfind(head, 0) != 0) continue;
+    // Plain text, as Viva Engage shows a post: no Markdown markup to show raw; the full report
+    // linked.
+    for (const char* markup : {"**", "|---", "| ", "\\"})
+      EXPECT_EQ(body.find(markup), std::string::npos) << markup << " in " << body;
+    std::string week = body.substr(head.size(), 8);
+    EXPECT_NE(body.find("\nFull report: https://intranet.example/learning/" + week + ".html\n"),
+              std::string::npos)
+        << body;
     EXPECT_EQ(*json::GetInt64(p, "group_id"), 13114942471);
     EXPECT_FALSE(json::GetInt64(p, "replied_to_id").has_value());
     digests[body.substr(head.size(), 8)].push_back(*ParseIso(*json::GetString(p, "created_at")));

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <sstream>
 
 #include "analytics/report.h"
 #include "core/csv.h"
+#include "core/json.h"
 
 using namespace learnloop;
 using namespace learnloop::analytics;
@@ -529,4 +531,108 @@ TEST(Weekly, CsvFilesOpenInASpreadsheetAsTextNotFormulas) {
                       ADD_FAILURE() << table << ": " << cell;
                   return true;
                 }).ok());
+}
+
+TEST(Weekly, HostileNamesStayTextInEveryFormat) {
+  // Names an ESN hands over as people typed them: markup, a formula, a table's pipe and a line
+  // break, a Markdown link to script, a right-to-left override, 500 characters without a
+  // space, emoji.
+  const std::vector<std::string> names = {
+      "<script>alert(1)</script>",
+      "=HYPERLINK(\"http://example.test\",\"click me\")",
+      "Ops | Finance\nSecond line",
+      "[click](javascript:alert(1)) <b>bold</b> *all*",
+      "\xE2\x80\xAE"
+      "evil.exe",
+      std::string(500, 'W'),
+      "Team \xF0\x9F\x9A\x80 Rocket",
+  };
+  Report r;
+  r.week = "2026-W48";
+  r.timezone = "UTC";
+  r.min_group_size = 5;
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string id = "y:g" + std::to_string(i);
+    r.groups.push_back({id, names[i], false, 9, 4, 3, 2, 1, 0.25});
+    r.group_names[id] = names[i];
+    PromptRow p;
+    p.prompt_id = names[i] + ":q1";
+    p.campaign = names[i];
+    p.group_id = id;
+    p.type = "free_text";
+    p.step = 1;
+    p.audience = 9;
+    p.answerers = 3;
+    p.response_rate = 1.0 / 3;
+    r.prompts.push_back(p);
+    CampaignRow c;
+    c.campaign = names[i];
+    c.prompts = 1;
+    r.campaigns.push_back(c);
+  }
+
+  // JSON: each name comes back as it was.
+  auto json = json::Parse(RenderJson(r));
+  ASSERT_TRUE(json.ok());
+  for (size_t i = 0; i < names.size(); ++i)
+    EXPECT_EQ(json::GetString(json->at("groups").as_array()[i], "name"), names[i]);
+
+  // Markdown: every table line has its columns (no name adds a cell or a line), and no name is
+  // read as a link, as HTML or as emphasis; no right-to-left override survives.
+  std::string md = RenderMarkdown(r);
+  std::istringstream lines(md);
+  int rows = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] != '|') continue;
+    int cells = 0;
+    for (size_t i = 0; i < line.size(); ++i)
+      if (line[i] == '|' && (i == 0 || line[i - 1] != '\\')) ++cells;
+    ++rows;
+    // A table's line holds 4 or 5 cells' worth of bars, whatever the names.
+    EXPECT_TRUE(cells == 4 || cells == 5) << line;
+  }
+  EXPECT_GE(rows, 2 * static_cast<int>(names.size()));
+  EXPECT_EQ(md.find("<script>"), std::string::npos);
+  EXPECT_EQ(md.find("<b>"), std::string::npos);
+  EXPECT_EQ(md.find("](javascript"), std::string::npos);
+  EXPECT_EQ(md.find("Ops | Finance"), std::string::npos);
+  EXPECT_EQ(md.find("\xE2\x80\xAE"), std::string::npos);
+  EXPECT_NE(md.find("\\<script\\>alert\\(1\\)\\</script\\>"), std::string::npos) << md;
+
+  // HTML: names as text.
+  std::string html = RenderHtml(r);
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_EQ(html.find("<b>bold"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(html.find("overflow-wrap:anywhere"), std::string::npos);
+
+  // CSV: each name one field, formulas neutralised.
+  for (const auto& [table, text] : RenderCsv(r)) {
+    if (table != "groups" && table != "campaigns") continue;
+    std::vector<std::vector<std::string>> parsed;
+    ASSERT_TRUE(csv::Parse(text.substr(3), [&](std::vector<std::string>& row) {
+                  parsed.push_back(row);
+                  return true;
+                }).ok());
+    ASSERT_EQ(parsed.size(), names.size() + 1) << table;
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string& cell = parsed[i + 1][table == "groups" ? 1 : 0];
+      EXPECT_EQ(cell, names[i][0] == '=' ? "'" + names[i] : names[i]) << table;
+    }
+  }
+
+  // The plain-text digest: one line per community and per prompt, no override, long names cut.
+  std::string digest = RenderDigest(r, "https://intranet.example/learning/{week}.html");
+  int dashes = 0;
+  std::istringstream dl(digest);
+  for (std::string line; std::getline(dl, line);) {
+    if (line.rfind("- ", 0) == 0) ++dashes;
+    EXPECT_LT(line.size(), 400u) << line;
+  }
+  EXPECT_EQ(dashes, 2 * static_cast<int>(names.size()));
+  EXPECT_EQ(digest.find("\xE2\x80\xAE"), std::string::npos);
+  EXPECT_NE(digest.find("Ops | Finance Second line"), std::string::npos);
+  EXPECT_NE(digest.find("Full report: https://intranet.example/learning/2026-W48.html"),
+            std::string::npos);
+  EXPECT_NE(digest.find("Team \xF0\x9F\x9A\x80 Rocket"), std::string::npos);
 }
