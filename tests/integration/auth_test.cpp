@@ -14,13 +14,7 @@ const char* kYaml = R"(timezone: Europe/Berlin
 store: {path: DIR/auth.db}
 report: {out_dir: DIR/reports}
 networks:
-  - type: yammer
-    base_url: BASE_URL
-    auth:
-      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
-      client_id: sim-app
-      refresh_token: ${LEARNLOOP_IT_REFRESH}
-      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+  - YAMMER_DELEGATED
     poll_interval: 20m
 campaigns:
   - name: daily

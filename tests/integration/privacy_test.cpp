@@ -298,13 +298,7 @@ server: {listen: "127.0.0.1:0"}
 store: {path: DIR/store.db}
 privacy: {pseudonym_key: "${LEARNLOOP_IT_PSEUDONYM_KEY}"}
 networks:
-  - type: yammer
-    base_url: BASE_URL
-    auth:
-      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
-      client_id: sim-app
-      refresh_token: ${LEARNLOOP_IT_REFRESH}
-      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+  - YAMMER_DELEGATED
     poll_interval: 30m
   - TEAMS_NETWORK_OWN_BOT
     poll_interval: 1h

@@ -282,6 +282,15 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
       token_url: SIM_URL/botframework.com/oauth2/v2.0/token
       openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration)";
   // The same, with the bot an app registration of its own (esn-sim's --bot-client-id sim-bot).
+  // Viva Engage with delegated access: a refresh token from LEARNLOOP_IT_REFRESH.
+  for (size_t p; (p = yaml.find("YAMMER_DELEGATED")) != std::string::npos;)
+    yaml.replace(p, 16, R"(type: yammer
+    base_url: BASE_URL
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      refresh_token: ${LEARNLOOP_IT_REFRESH}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token)");
   for (size_t p; (p = yaml.find("TEAMS_NETWORK_OWN_BOT")) != std::string::npos;)
     yaml.replace(p, 21,
                  teams_network +

@@ -91,7 +91,8 @@ struct SimRun {
   // the simulated Teams teams, CHANNEL_0 the first Teams channel, TEAMS_NETWORK the keys of a
   // Teams network on the simulator: `  - TEAMS_NETWORK` then any further keys of that network;
   // TEAMS_NETWORK_OWN_BOT the same with the bot's own app registration, sim-bot, whose secret
-  // is in LEARNLOOP_IT_BOT_SECRET).
+  // is in LEARNLOOP_IT_BOT_SECRET; YAMMER_DELEGATED the keys of a Viva Engage network read with
+  // delegated access, its refresh token in LEARNLOOP_IT_REFRESH).
   std::string Start(Time start, const std::vector<std::string>& sim_args, std::string yaml);
   json::Value Get(const std::string& path);  // from the simulator, parsed
   // Tells the simulator's Teams where the daemon's bot endpoint listens now ("" or an error).
