@@ -55,8 +55,20 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
     for (const auto& p : n.built.push->PushPaths()) {
       if (r.path != p || r.method != "POST") continue;
       rep = n.built.push->OnPush(r);
+      // What was acknowledged is in the store before the answer goes: a kill after it loses
+      // nothing (the ESN does not send it again).
+      bool queued = false;
+      try {
+        queued = QueuePushes(n);
+      } catch (const std::exception& e) {
+        Logger("daemon")->error("network {}: cannot keep a push: {}", n.cfg->name, e.what());
+        rep = net::Reply{};
+        rep.status = 503;  // the ESN sends it again
+        rep.body = R"({"error":"store unavailable"})";
+        return rep;
+      }
       std::lock_guard lock(on_push_mu_);
-      if (on_push_ && (n.built.push->PushPending() || n.built.push->MaintenanceDue())) on_push_();
+      if (on_push_ && (queued || n.built.push->MaintenanceDue())) on_push_();
       return rep;
     }
   }
@@ -124,6 +136,13 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   return s;
 }
 
+bool Daemon::QueuePushes(NetworkState& n) {
+  if (!n.built.push || !n.built.push->PushPending()) return false;
+  store_.QueuePush(n.cfg->name, n.built.push->TakePushed(), clock_.Now());
+  pushes_queued_ = true;
+  return true;
+}
+
 connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, bool pushed_only) {
   // Prompt threads still open (or closed less than a day ago) are followed reply by reply.
   std::vector<std::string> open_threads;
@@ -136,15 +155,26 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
   StoreSink sink(store_);
   connectors::PollStats stats;
   if (pushed_only) {
-    std::string pushed = n.built.push->TakePushed();
-    if (n.recorder) n.recorder->Begin({"pushed", clock_.Now(), false, open_threads, pushed});
-    stats = n.built.push->ReadPushed(pushed, sink);
+    // Oldest first, each deleted once what it brought is stored (a kill in between reads it
+    // again: every write is an idempotent upsert).
+    QueuePushes(n);
+    for (const auto& [id, pushed] : store_.QueuedPushes(n.cfg->name)) {
+      if (n.recorder) n.recorder->Begin({"pushed", clock_.Now(), false, open_threads, pushed});
+      auto one = n.built.push->ReadPushed(pushed, sink);
+      sink.Flush();
+      EndArchivedCall(n);
+      store_.DeletePush(id);
+      stats.advanced |= one.advanced;
+      stats.messages += one.messages;
+      stats.requests += one.requests;
+      stats.errors.insert(stats.errors.end(), one.errors.begin(), one.errors.end());
+    }
   } else {
     if (n.recorder) n.recorder->Begin({"poll", clock_.Now(), refresh_now, open_threads, ""});
     stats = n.built.connector->Poll(sink, refresh_now);
   }
   sink.Flush();
-  EndArchivedCall(n);
+  if (!pushed_only) EndArchivedCall(n);
   NoteDegraded(n);
   messages_ingested_ += sink.messages();
   // Events are stored before the cursors move: a crash in between only re-reads a page.
@@ -177,8 +207,13 @@ void Daemon::EndArchivedCall(NetworkState& n) {
 
 void Daemon::Tick() {
   Time now = clock_.Now();
+  // Cleared first: a push queued while this tick runs wakes the next one.
+  bool queued = pushes_queued_.exchange(false);
   for (auto& n : networks_) {
-    if (clock_.Interrupted()) return;
+    if (clock_.Interrupted()) {
+      if (queued) pushes_queued_ = true;  // not read yet
+      return;
+    }
     if (now >= n.next_directory_sync) {
       auto s = SyncDirectory(n);
       if (!s.ok())
@@ -194,10 +229,8 @@ void Daemon::Tick() {
       n.next_maintenance = s.ok() && next ? std::max(*next, now + std::chrono::minutes{1})
                                           : now + std::chrono::minutes{5};
     }
-    if (now >= n.next_poll)
-      PollNetwork(n);
-    else if (n.built.push && n.built.push->PushPending())
-      PollNetwork(n, false, true);
+    if (now >= n.next_poll) PollNetwork(n);
+    if (n.built.push && (queued || n.built.push->PushPending())) PollNetwork(n, false, true);
   }
   if (clock_.Interrupted()) return;
   bot_->Tick();
@@ -225,7 +258,8 @@ Time Daemon::NextWakeup() const {
     next = std::min({next, n.next_poll, n.next_directory_sync});
     if (n.built.push) {
       next = std::min(next, n.next_maintenance);
-      if (n.built.push->PushPending() || n.built.push->MaintenanceDue()) next = now;
+      if (pushes_queued_ || n.built.push->PushPending() || n.built.push->MaintenanceDue())
+        next = now;
     }
   }
   if (auto due = bot_->NextDue()) next = std::min(next, *due);

@@ -2,6 +2,7 @@
 // The daemon's work, one step at a time: poll the networks that are due, run the campaigns,
 // recognise answers, and write the report of every week that has ended. The loops that drive
 // it (real time with Boost.Asio, or simulated time) live in run_loop.h.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,6 +60,8 @@ class Daemon {
   Status SyncDirectory(NetworkState& n);
   connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false,
                                     bool pushed_only = false);
+  // Puts what the network's listener took into the store's queue; whether there was any.
+  bool QueuePushes(NetworkState& n);
   void EndArchivedCall(NetworkState& n);
   void NoteDegraded(NetworkState& n);
   Status Listen();
@@ -74,6 +77,8 @@ class Daemon {
   int64_t messages_ingested_ = 0;
   std::unique_ptr<net::HttpServer> server_;
   std::string public_url_;
+  // Pushes are queued in the store (set by the listener, or at start when some were left).
+  std::atomic<bool> pushes_queued_{true};
   std::mutex on_push_mu_;
   std::function<void()> on_push_;
   mutable std::mutex degraded_mu_;  // read by the listener's threads (/healthz)

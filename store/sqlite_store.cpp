@@ -161,6 +161,11 @@ CREATE TABLE tombstones (hash TEXT PRIMARY KEY, at INTEGER NOT NULL);
 INSERT INTO tombstones SELECT 'id:' || user_id, at FROM forgotten;
 DROP TABLE forgotten;
 )sql",
+    // Pushes acknowledged and not yet read (see Store::QueuePush).
+    R"sql(
+CREATE TABLE pushes (
+  id INTEGER PRIMARY KEY, network TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL);
+)sql",
 };
 
 // The indexes only reads need (the same as the migrations create). A person's messages and
@@ -681,6 +686,24 @@ class SqliteStore final : public Store {
     int log = -1, done = -1;
     int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     return rc == SQLITE_OK && log == 0;
+  }
+
+  void QueuePush(const std::string& network, const std::string& payload, Time at) override {
+    Locked([&] {
+      Stmt s(db_, "INSERT INTO pushes(network, payload, at) VALUES (?1, ?2, ?3)");
+      s.Bind(1, network).Bind(2, payload).Bind(3, at).Run();
+    });
+  }
+  std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) override {
+    return ReadAll(
+        "SELECT id, payload FROM pushes WHERE network=?1 ORDER BY id",
+        [](Stmt& s) { return std::pair<int64_t, std::string>(s.Int(0), s.Text(1)); }, network);
+  }
+  void DeletePush(int64_t id) override {
+    Locked([&] {
+      Stmt s(db_, "DELETE FROM pushes WHERE id=?1");
+      s.Bind(1, id).Run();
+    });
   }
 
   void UpsertUser(const User& u) override {

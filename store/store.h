@@ -86,6 +86,13 @@ class Store {
   // final: never retried. Otherwise the state is kept (a 'sending' item may have gone out).
   virtual void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) = 0;
 
+  // What the ESN pushed and the daemon acknowledged (change notifications, bot activities, card
+  // presses), kept until it has been read into the store: a kill between the acknowledgement
+  // and the read loses nothing. Queued in order; read back oldest first.
+  virtual void QueuePush(const std::string& network, const std::string& payload, Time at) = 0;
+  virtual std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) = 0;
+  virtual void DeletePush(int64_t id) = 0;
+
   virtual void UpsertPrompt(const Prompt& p) = 0;
   virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
   // A prompt that will never be posted (its outbox item failed for good), with its answers.

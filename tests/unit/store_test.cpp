@@ -718,3 +718,24 @@ TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
   EXPECT_TRUE((*again)->IsForgotten("yammer:1490000007"));
   EXPECT_TRUE((*again)->IsForgotten("yammer:1490000008"));
 }
+
+TEST(SqliteStore, AcknowledgedPushesWaitInTheStoreUntilRead) {
+  TempDir d;
+  std::string path = (d.path / "s.db").string();
+  {
+    auto s = store::OpenSqlite(path);
+    ASSERT_TRUE(s.ok());
+    (*s)->QueuePush("teams", R"({"actions":[1]})", *ParseIso("2026-11-02T10:00:00Z"));
+    (*s)->QueuePush("teams-emea", R"({"actions":[2]})", *ParseIso("2026-11-02T10:00:01Z"));
+    (*s)->QueuePush("teams", R"({"actions":[3]})", *ParseIso("2026-11-02T10:00:02Z"));
+  }  // as after a kill: nothing read yet
+  auto s = store::OpenSqlite(path);
+  ASSERT_TRUE(s.ok());
+  auto queued = (*s)->QueuedPushes("teams");
+  ASSERT_EQ(queued.size(), 2u);  // that network's, oldest first
+  EXPECT_EQ(queued[0].second, R"({"actions":[1]})");
+  EXPECT_EQ(queued[1].second, R"({"actions":[3]})");
+  (*s)->DeletePush(queued[0].first);
+  ASSERT_EQ((*s)->QueuedPushes("teams").size(), 1u);
+  EXPECT_EQ((*s)->QueuedPushes("teams-emea").size(), 1u);
+}
