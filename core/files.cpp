@@ -1,6 +1,8 @@
 #include "core/files.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -21,6 +23,16 @@ Status MakePrivateDirs(const std::string& dir) {
   }
   std::error_code ec;
   if (!fs::is_directory(p, ec)) return Status::Fail("cannot create " + dir + ": not a directory");
+  return Status::Ok();
+}
+
+Status SyncFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Fail("cannot open " + path + ": " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return Status::Fail("cannot flush " + path + " to disk: " + std::strerror(err));
   return Status::Ok();
 }
 

@@ -10,4 +10,7 @@ namespace learnloop {
 // as they are).
 Status MakePrivateDirs(const std::string& dir);
 
+// Flushes a file, or a folder's entries, to the disk (fsync).
+Status SyncFile(const std::string& path);
+
 }  // namespace learnloop

@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 
+#include "core/files.h"
 #include "core/json.h"
 #include "core/jsonl.h"
 
@@ -314,10 +315,17 @@ Result<ExchangeCounts> ImportIntoNewSqlite(const std::string& store_path, const 
     n = Import(**s, dir);
   }  // closed: back in WAL mode
   if (!n.ok()) return fail(n.error().message);
+  // On the disk before it is in place: a power cut after the link must not leave a store
+  // whose pages never reached the disk under the real name.
+  if (auto s = SyncFile(building); !s.ok()) return fail(s.message());
   // Into place only if nobody has made a store there meanwhile (a link never replaces a file).
   if (link(building.c_str(), store_path.c_str()) != 0)
     return fail("cannot put the new store at " + store_path + ": " + std::strerror(errno));
   clear();
+  // The folder's entry for it, too.
+  fs::path folder = fs::path(store_path).parent_path();
+  if (auto s = SyncFile(folder.empty() ? "." : folder.string()); !s.ok())
+    return Result<ExchangeCounts>::Fail(s.message());
   return n;
 }
 
