@@ -111,11 +111,22 @@ class Loader {
       });
     }
 
+    // A duration of at most a year: none of learnloop's waits, windows or intervals is longer,
+    // and a larger one is a typo.
     void Duration(const std::string& key, Millis& out) {
       Field(key, false, [&](const YAML::Node& v) {
         auto d = v.IsScalar() ? ParseDuration(v.Scalar()) : std::nullopt;
-        if (!d || d->count() <= 0)
+        // Written as a duration, but too long to be one (ParseDuration stops at a century).
+        bool shaped = v.IsScalar() && !v.Scalar().empty() &&
+                      std::isdigit(static_cast<unsigned char>(v.Scalar()[0])) &&
+                      v.Scalar().find_first_not_of("0123456789smhdw") == std::string::npos &&
+                      std::string("smhdw").find(v.Scalar().back()) != std::string::npos;
+        if (!d && shaped)
+          l_.Error(v, "'" + key + "' must be at most 366d (a year)");
+        else if (!d || d->count() <= 0)
           l_.Error(v, "'" + key + "' must be a duration such as 90s, 15m, 2h, 3d or 1w");
+        else if (*d > std::chrono::hours{24 * 366})
+          l_.Error(v, "'" + key + "' must be at most 366d (a year)");
         else
           out = *d;
       });
@@ -614,8 +625,12 @@ Config Build(Loader& l, const YAML::Node& root) {
     auto colon = c.listen.rfind(':');
     if (!c.listen.empty() &&
         (colon == std::string::npos || colon + 1 == c.listen.size() ||
-         c.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos))
-      l.Error(n["listen"], "'listen' must be host:port, e.g. 127.0.0.1:8080");
+         c.listen.size() - colon - 1 > 5 ||
+         c.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+         std::stoi(c.listen.substr(colon + 1)) > 65535))
+      l.Error(n["listen"],
+              "'listen' must be host:port with a port from 1 to 65535 (0: any free port), e.g. "
+              "127.0.0.1:8080");
   });
   top.Field("report", false, [&](const YAML::Node& n) {
     if (!l.ExpectMap(n, "'report'")) return;
@@ -810,6 +825,30 @@ Config Build(Loader& l, const YAML::Node& root) {
 
 }  // namespace
 
+// Every key given twice in a mapping, anywhere in the document: an error at the second, naming
+// the first.
+void DuplicateKeys(const YAML::Node& n, const std::string& file, std::vector<Diagnostic>& out) {
+  if (n.IsSequence()) {
+    for (const auto& e : n) DuplicateKeys(e, file, out);
+    return;
+  }
+  if (!n.IsMap()) return;
+  std::map<std::string, YAML::Mark> seen;
+  for (const auto& kv : n) {
+    if (kv.first.IsScalar()) {
+      auto [it, fresh] = seen.emplace(kv.first.Scalar(), kv.first.Mark());
+      if (!fresh) {
+        auto m = kv.first.Mark();
+        out.push_back(Diagnostic{file, m.line + 1, m.column + 1,
+                                 "'" + kv.first.Scalar() + "' is given twice (first at line " +
+                                     std::to_string(it->second.line + 1) + ", column " +
+                                     std::to_string(it->second.column + 1) + ")"});
+      }
+    }
+    DuplicateKeys(kv.second, file, out);
+  }
+}
+
 LoadResult LoadString(const std::string& text, const std::string& name) {
   LoadResult r;
   Loader l(name);
@@ -821,6 +860,13 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
         Diagnostic{name, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg});
     return r;
   }
+  if (root.IsNull() && text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    r.errors.push_back(Diagnostic{name, 1, 1, "empty configuration"});
+    return r;
+  }
+  // A key given twice would silently lose one of its values.
+  DuplicateKeys(root, name, r.errors);
+  if (!r.errors.empty()) return r;
   Config c = Build(l, root);
   c.file = name;
   c.network_secret_errors = std::move(l.network_secret_errors);

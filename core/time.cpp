@@ -120,6 +120,8 @@ std::optional<Millis> ParseDuration(std::string_view s) {
       ++i;
     }
     if (i == start || i == s.size()) return std::nullopt;
+    // No sum past a century (n is at most 10^9, so no term overflows either).
+    if (total > std::chrono::hours{24 * 366 * 100}) return std::nullopt;
     switch (s[i]) {
       case 's':
         total += std::chrono::seconds{n};
@@ -141,6 +143,7 @@ std::optional<Millis> ParseDuration(std::string_view s) {
     }
     ++i;
   }
+  if (total > std::chrono::hours{24 * 366 * 100}) return std::nullopt;
   return total;
 }
 

@@ -1,8 +1,12 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include "core/time.h"
 
 using namespace learnloop;
 
@@ -394,4 +398,50 @@ campaigns:
     EXPECT_EQ(FormatLocal(c.tz, *c.start).substr(0, 16), "2026-03-28 00:00") << zone;
     EXPECT_EQ(FormatLocal(c.tz, *c.end).substr(0, 16), "2026-04-06 00:00") << zone;
   }
+}
+
+TEST_F(ConfigTest, WhatPassesTheCheckAlsoRuns) {
+  auto errors = [](const std::string& text) { return Errors(config::LoadString(text, "c.yaml")); };
+  std::string good = kGood;
+  // Ports: a number from 0 to 65535, nothing that would wrap or throw later.
+  for (const char* port : {"99999999999", "70000", "65536", "-1", "80a"})
+    EXPECT_NE(errors(good + "server:\n  listen: \"127.0.0.1:" + port + "\"\n")
+                  .find("c.yaml:15:11: 'listen' must be host:port with a port from 1 to 65535"),
+              std::string::npos)
+        << port << ": " << errors(good + "server:\n  listen: \"127.0.0.1:" + port + "\"\n");
+  EXPECT_EQ(errors(good + "server: {listen: \"127.0.0.1:65535\"}\n"), "");
+  // A key given twice is an error at the second, naming the first.
+  EXPECT_NE(errors(good + "campaigns: []\n")
+                .find("c.yaml:14:1: 'campaigns' is given twice (first at line 8, column 1)"),
+            std::string::npos)
+      << errors(good + "campaigns: []\n");
+  EXPECT_NE(errors("networks:\n  - type: yammer\n    type: teams\n")
+                .find("c.yaml:3:5: 'type' is given twice (first at line 2, column 5)"),
+            std::string::npos);
+  // Nothing at all.
+  EXPECT_EQ(errors(""), "c.yaml:1:1: empty configuration\n");
+  EXPECT_EQ(errors("\n  \n"), "c.yaml:1:1: empty configuration\n");
+  // Durations: at most a year; sums that would overflow are no durations.
+  std::string late = good;
+  late.replace(late.find("poll_interval: 2m"), 17, "poll_interval: 1000000000w");
+  EXPECT_NE(errors(late).find("c.yaml:7:20: 'poll_interval' must be at most 366d"),
+            std::string::npos)
+      << errors(late);
+  std::string many;
+  for (int i = 0; i < 31; ++i) many += "1000000000w";
+  EXPECT_FALSE(ParseDuration(many));
+  EXPECT_EQ(ParseDuration("1w2d"), std::chrono::hours{24 * 9});
+  // Secret files: regular, small.
+  auto dir = std::filesystem::temp_directory_path() / ("cfg-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "big") << std::string(70 * 1024, 'x');
+  for (const auto& [file, why] :
+       {std::pair<std::string, std::string>{"/dev/zero", "is not a regular file"},
+        {(dir / "big").string(), "is larger than 64 KiB"},
+        {dir.string(), "is not a regular file"},
+        {(dir / "missing").string(), "cannot read secret file"}}) {
+    std::string text = good + "privacy: {pseudonym_key_file: " + file + "}\n";
+    EXPECT_NE(errors(text).find(why), std::string::npos) << file << ": " << errors(text);
+  }
+  std::filesystem::remove_all(dir);
 }
