@@ -1,6 +1,7 @@
 #include "core/json.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace learnloop::json {
@@ -34,20 +35,24 @@ std::optional<int64_t> GetInt64(const Value& obj, const char* key) {
   if (v->is_number()) {
     const auto& n = v->as_number();
     if (n.is_int64()) return n.to_int64();
-    if (n.is_uint64()) return static_cast<int64_t>(n.to_uint64());
+    // Past the signed range: no int64 (a cast would turn it negative).
+    if (n.is_uint64() && n.to_uint64() <= static_cast<uint64_t>(INT64_MAX))
+      return static_cast<int64_t>(n.to_uint64());
     return std::nullopt;
   }
-  if (v->is_string()) {
-    const auto& s = v->as_string();
-    if (s.empty() || s.size() > 19) return std::nullopt;
-    int64_t r = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return std::nullopt;
-      r = r * 10 + (c - '0');
-    }
-    return r;
-  }
+  if (v->is_string()) return ParseInt64(v->as_string());
   return std::nullopt;
+}
+
+std::optional<int64_t> ParseInt64(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  int64_t r = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    if (r > (INT64_MAX - (c - '0')) / 10) return std::nullopt;  // past the signed range
+    r = r * 10 + (c - '0');
+  }
+  return r;
 }
 
 std::optional<bool> GetBool(const Value& obj, const char* key) {

@@ -23,6 +23,8 @@ const Value* Find(const Value& obj, const char* key);
 std::optional<std::string> GetString(const Value& obj, const char* key);
 // Accepts a JSON integer or a string of digits (64-bit ids arrive either way).
 std::optional<int64_t> GetInt64(const Value& obj, const char* key);
+// Decimal digits as a non-negative int64; none when empty, not all digits or past the range.
+std::optional<int64_t> ParseInt64(std::string_view s);
 std::optional<bool> GetBool(const Value& obj, const char* key);
 std::optional<double> GetDouble(const Value& obj, const char* key);
 std::optional<std::vector<std::string>> GetStringArray(const Value& obj, const char* key);

@@ -78,4 +78,14 @@ std::string TextKey(const std::string& text) {
   return out;
 }
 
+std::string CapText(std::string text) {
+  constexpr size_t kMax = 1 << 20;
+  if (text.size() <= kMax) return text;
+  size_t total = text.size(), cut = kMax;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  text += "\n[truncated by learnloop: " + std::to_string(total) + " bytes in all]";
+  return text;
+}
+
 }  // namespace learnloop::connectors

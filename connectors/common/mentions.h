@@ -18,6 +18,10 @@ std::string RenderMentions(const std::string& body,
                            const std::function<std::string(const MentionRef&)>& render,
                            std::vector<MentionRef>* refs = nullptr);
 
+// A message's text as stored: at most 1 MiB (cut at a character's boundary, with a note saying
+// so); a larger field is an ESN's mistake or an attack, not something a report needs.
+std::string CapText(std::string text);
+
 // `text` safe inside HTML: &, <, > and " as entities (Teams reads a message's text as HTML).
 std::string EscapeHtml(const std::string& text);
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "connectors/common/mentions.h"
 #include "core/json.h"
 
 namespace learnloop::connectors::yammer {
@@ -99,9 +100,12 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
       }
     }
   for (const auto& o : msgs->as_array()) {
+    auto id_text = IdField(o, "id");
+    if (!id_text) continue;
+    // Ids in the range the service gives (a JavaScript-safe number) page and move cursors; one
+    // outside it is kept as text and moves nothing (one id near 2^63 would freeze a cursor).
     auto id = json::GetInt64(o, "id");
-    if (!id) continue;
-    page.native_ids.push_back(*id);
+    if (id && *id > 0 && *id <= kMaxCursorId) page.native_ids.push_back(*id);
     bool system = json::GetBool(o, "system_message").value_or(false) ||
                   json::GetString(o, "message_type").value_or("") == "system";
     if (system) continue;
@@ -110,8 +114,8 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
     if (!created_at) continue;  // a message we cannot place in time is useless for metrics
     Message m;
     m.network = network;
-    m.id = MakeId(network, std::to_string(*id));
-    auto thread = IdField(o, "thread_id").value_or(std::to_string(*id));
+    m.id = MakeId(network, *id_text);
+    auto thread = IdField(o, "thread_id").value_or(*id_text);
     m.thread_id = MakeId(network, thread);
     if (auto r = IdField(o, "replied_to_id")) m.reply_to_id = MakeId(network, *r);
     m.kind = m.reply_to_id ? "reply" : "post";
@@ -129,7 +133,7 @@ Result<MessagePage> ParseMessagePage(const std::string& body, const std::string&
     }
     m.created_at = *created_at;
     if (const json::Value* b = json::Find(o, "body")) {
-      m.text = json::GetString(*b, "plain").value_or("");
+      m.text = CapText(json::GetString(*b, "plain").value_or(""));
       for (const auto& u : MentionsFromParsed(json::GetString(*b, "parsed").value_or("")))
         m.mentions.push_back(MakeId(network, u));
     }

@@ -30,10 +30,15 @@ struct Likes {
   std::vector<LikerRef> unresolved;  // names the page's references did not identify
 };
 
+// The largest message id used for paging and cursors (2^53: the service's ids are numbers a
+// JavaScript client reads exactly).
+constexpr int64_t kMaxCursorId = int64_t{1} << 53;
+
 struct MessagePage {
-  std::vector<Message> messages;    // system messages left out
-  std::vector<Likes> likes;         // one entry per message that carried liked_by
-  std::vector<int64_t> native_ids;  // every message of the page, system ones too (for paging)
+  std::vector<Message> messages;  // system messages left out
+  std::vector<Likes> likes;       // one entry per message that carried liked_by
+  // Every message of the page, system ones too (for paging), whose id is at most kMaxCursorId.
+  std::vector<int64_t> native_ids;
   std::optional<bool> older_available;
   std::optional<std::string> sender_of_first;  // native sender id of messages[0] (posting)
   std::vector<std::string> native_senders;     // parallel to messages: native sender ids

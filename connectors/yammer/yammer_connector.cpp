@@ -14,7 +14,12 @@
 namespace learnloop::connectors::yammer {
 
 namespace {
-constexpr int kPageSize = 20;                               // feed page size (§1.4.1)
+constexpr int kPageSize = 20;  // feed page size (§1.4.1)
+// Pages of one feed in one read, at most (400,000 messages; a larger backfill is the Data
+// Export's): a service that always says older messages are available cannot hang a poll.
+constexpr int kMaxPagesPerWalk = 20000;
+// Pages of a directory list, at most (500,000 people at 50 a page).
+constexpr int kMaxDirectoryPages = 10000;
 constexpr int kUsersPerPage = 50;                           // users.json page size (§1.7)
 constexpr auto kMinFeedInterval = std::chrono::minutes{1};  // "no more than once per minute"
 const char* const kMessages = "messages";
@@ -146,7 +151,13 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
   std::map<std::string, std::string> by_permalink, by_name;
   std::set<std::string> ambiguous;
   bool users_complete = true;
+  std::set<std::string> listed;  // a page that names nobody new ends the list
   for (int page = 1;; ++page) {
+    if (page > kMaxDirectoryPages) {
+      degraded_.Note("users", "the list of people (users.json) goes on past " +
+                                  std::to_string(kMaxDirectoryPages) + " pages: read no further");
+      break;
+    }
     auto r = Get("/users.json?page=" + std::to_string(page), kOther);
     auto users = r.ok() ? ParseUserPage(r->body, cfg_.name) : Result<UserPage>(r.error());
     if (!users.ok()) {
@@ -156,6 +167,9 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
       users_complete = false;
       break;
     }
+    size_t before = listed.size();
+    for (const auto& u : users->users) listed.insert(u.id);
+    if (listed.size() == before && !users->users.empty()) break;  // the same page again
     for (size_t i = 0; i < users->users.size(); ++i) {
       User& u = users->users[i];
       if (u.id == self->id) u.is_bot = true;
@@ -196,7 +210,8 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
       groups.insert(groups.end(), g->begin(), g->end());
     }
   } else {
-    for (int page = 1;; ++page) {
+    std::set<std::string> listed_groups;
+    for (int page = 1; page <= kMaxDirectoryPages; ++page) {
       auto r = Get("/groups.json?page=" + std::to_string(page), kOther);
       auto g = r.ok() ? ParseGroups(r->body) : Result<std::vector<GroupInfo>>(r.error());
       if (!g.ok()) {
@@ -207,7 +222,10 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
         break;
       }
       if (page == 1) degraded_.Clear("groups");
-      groups.insert(groups.end(), g->begin(), g->end());
+      size_t before = groups.size();
+      for (auto& one : *g)
+        if (listed_groups.insert(one.native_id).second) groups.push_back(std::move(one));
+      if (groups.size() == before) break;  // no community new: the same page again
       if (static_cast<int>(g->size()) < kUsersPerPage) break;
     }
   }
@@ -227,7 +245,8 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
 
 std::optional<std::vector<std::string>> YammerConnector::Members(const std::string& native_id) {
   std::vector<std::string> members;
-  for (int page = 1;; ++page) {
+  std::set<std::string> listed;
+  for (int page = 1; page <= kMaxDirectoryPages; ++page) {
     auto r = Get("/users/in_group/" + native_id + ".json?page=" + std::to_string(page), kOther);
     auto users = r.ok() ? ParseUserPage(r->body, cfg_.name) : Result<UserPage>(r.error());
     if (!users.ok()) {
@@ -237,7 +256,10 @@ std::optional<std::vector<std::string>> YammerConnector::Members(const std::stri
                          "): its membership is unknown, its messages are read");
       return std::nullopt;
     }
-    for (const auto& u : users->users) members.push_back(u.id);
+    size_t before = listed.size();
+    for (const auto& u : users->users)
+      if (listed.insert(u.id).second) members.push_back(u.id);
+    if (listed.size() == before) break;  // nobody new: the same page again, or the end
     bool more =
         users->more_available.value_or(static_cast<int>(users->users.size()) >= kUsersPerPage);
     if (!more || users->users.empty()) break;
@@ -319,13 +341,15 @@ void YammerConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& 
   }
 }
 
-Result<int64_t> YammerConnector::Walk(int64_t newer_than, std::optional<Time> stop_before,
-                                      int64_t known_through, EventSink& sink, PollStats& stats,
-                                      std::map<std::string, std::vector<std::string>>* seen) {
-  int64_t max_seen = newer_than;
+Status YammerConnector::Pages(const std::string& path, int64_t newer_than, PollStats& stats,
+                              const std::function<bool(MessagePage&)>& on_page) {
   int64_t older_than = 0;
-  for (;;) {
-    std::string q = "/messages.json";
+  for (int pages = 0;; ++pages) {
+    if (pages == kMaxPagesPerWalk)
+      return Status::Fail(path + ": more than " + std::to_string(kMaxPagesPerWalk) +
+                          " pages in one read; the service keeps saying older messages are "
+                          "available (tried again at the next poll)");
+    std::string q = path;
     std::string sep = "?";
     if (newer_than > 0) {
       q += sep + "newer_than=" + std::to_string(newer_than);
@@ -333,37 +357,54 @@ Result<int64_t> YammerConnector::Walk(int64_t newer_than, std::optional<Time> st
     }
     if (older_than > 0) q += sep + "older_than=" + std::to_string(older_than);
     auto r = Get(q, kMessages, &stats.requests);
-    if (!r.ok()) return r.error();
+    if (!r.ok()) return r.status();
     auto page = ParseMessagePage(r->body, cfg_.name);
-    if (!page.ok()) return Result<int64_t>::Fail("company feed: " + page.error().message);
+    if (!page.ok()) return Status::Fail(path + ": " + page.error().message);
     if (page->native_ids.empty()) break;
-    max_seen = std::max(max_seen, page->MaxId());
+    // Each page is older than the one before, or the walk would never end.
+    if (older_than > 0 && page->MinId() >= older_than)
+      return Status::Fail(path +
+                          ": a page no older than the one before it (the feed does not "
+                          "advance)");
     older_than = page->MinId();
+    bool more =
+        page->older_available.value_or(static_cast<int>(page->native_ids.size()) >= kPageSize);
+    if (!on_page(*page) || !more) break;
+  }
+  return Status::Ok();
+}
+
+Result<int64_t> YammerConnector::Walk(int64_t newer_than, std::optional<Time> stop_before,
+                                      int64_t known_through, EventSink& sink, PollStats& stats,
+                                      std::map<std::string, std::vector<std::string>>* seen) {
+  int64_t max_seen = newer_than;
+  auto st = Pages("/messages.json", newer_than, stats, [&](MessagePage& page) {
+    max_seen = std::max(max_seen, page.MaxId());
     bool reached_stop = false;
-    if (stop_before && older_than <= known_through)
-      for (const auto& m : page->messages)
+    if (stop_before && page.MinId() <= known_through)
+      for (const auto& m : page.messages)
         if (m.created_at < *stop_before) reached_stop = true;
     if (stop_before) {
       // What is older than where the walk stops was read before (or is older than the
-      // backfill): left out.
+      // backfill): left out. (An id past the cursors' range counts as newer.)
       std::set<std::string> old;
-      for (size_t i = page->messages.size(); i-- > 0;) {
-        const Message& m = page->messages[i];
-        if (m.created_at >= *stop_before || std::stoll(NativeId(m.id)) > known_through) continue;
+      for (size_t i = page.messages.size(); i-- > 0;) {
+        const Message& m = page.messages[i];
+        auto native = json::ParseInt64(NativeId(m.id));
+        if (m.created_at >= *stop_before || !native || *native > known_through) continue;
         old.insert(m.id);
-        page->messages.erase(page->messages.begin() + static_cast<std::ptrdiff_t>(i));
-        page->native_senders.erase(page->native_senders.begin() + static_cast<std::ptrdiff_t>(i));
+        page.messages.erase(page.messages.begin() + static_cast<std::ptrdiff_t>(i));
+        page.native_senders.erase(page.native_senders.begin() + static_cast<std::ptrdiff_t>(i));
       }
-      std::erase_if(page->likes, [&](const Likes& l) { return old.count(l.message_id) > 0; });
+      std::erase_if(page.likes, [&](const Likes& l) { return old.count(l.message_id) > 0; });
     }
-    Emit(*page, sink, stats);
+    Emit(page, sink, stats);
     if (seen)
-      for (const auto& m : page->messages)
+      for (const auto& m : page.messages)
         if (!stop_before || m.created_at >= *stop_before) (*seen)[*m.group_id].push_back(m.id);
-    bool more =
-        page->older_available.value_or(static_cast<int>(page->native_ids.size()) >= kPageSize);
-    if (!more || reached_stop) break;
-  }
+    return !reached_stop;
+  });
+  if (!st.ok()) return Result<int64_t>::Fail("company feed: " + st.message());
   return max_seen;
 }
 
@@ -506,34 +547,19 @@ Status YammerConnector::PollPrivate(EventSink& sink, PollStats& stats) {
   // down to the newest read before; the first time, from the start of the backfill.
   int64_t newest = CursorInt(kPrivateCursor);
   int64_t max_seen = newest;
-  int64_t older_than = 0;
-  for (;;) {
-    std::string q = "/messages/private.json";
-    std::string sep = "?";
-    if (newest > 0) {
-      q += sep + "newer_than=" + std::to_string(newest);
-      sep = "&";
-    }
-    if (older_than > 0) q += sep + "older_than=" + std::to_string(older_than);
-    auto r = Get(q, kMessages, &stats.requests);
-    if (!r.ok()) return r.status();
-    auto page = ParseMessagePage(r->body, cfg_.name);
-    if (!page.ok()) return page.status();
-    if (page->native_ids.empty()) break;
-    max_seen = std::max(max_seen, page->MaxId());
-    older_than = page->MinId();
+  auto st = Pages("/messages/private.json", newest, stats, [&](MessagePage& page) {
+    max_seen = std::max(max_seen, page.MaxId());
     bool reached_start = false;
-    for (auto& m : page->messages) {
+    for (auto& m : page.messages) {
       // Whatever the message says of itself, this feed holds private conversations only.
       m.group_id = MakeId(cfg_.name, kPrivateGroup);
       if (newest == 0 && cfg_.backfill_since && m.created_at < *cfg_.backfill_since)
         reached_start = true;
     }
-    Emit(*page, sink, stats);
-    bool more =
-        page->older_available.value_or(static_cast<int>(page->native_ids.size()) >= kPageSize);
-    if (!more || reached_start) break;
-  }
+    Emit(page, sink, stats);
+    return !reached_start;
+  });
+  if (!st.ok()) return st;
   if (max_seen > newest) {
     cursors_[kPrivateCursor] = std::to_string(max_seen);
     stats.advanced = true;

@@ -2,6 +2,7 @@
 // Viva Engage (Yammer) REST v1: the company feed (every message the account can see, All
 // Company's included) read incrementally with a persisted cursor, backfill, a re-read of recent
 // messages (likes arrive after a message was first seen), users and groups sync, and posting.
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -51,6 +52,12 @@ class YammerConnector final : public Connector, public Poster {
   Status PollFeed(EventSink& sink, PollStats& stats, bool refresh_now);
   // The private conversations (config `private_messages`): new messages since the last read.
   Status PollPrivate(EventSink& sink, PollStats& stats);
+  // Reads a feed (`path`, newest first, §1.4) page by page from the newest down, newer than
+  // `newer_than` when it is set, handing each page to `on_page` until it returns false, a page
+  // is empty or no older one is available. A feed whose pages do not get older, or that goes on
+  // for more than kMaxPagesPerWalk pages, is an error.
+  Status Pages(const std::string& path, int64_t newer_than, PollStats& stats,
+               const std::function<bool(MessagePage&)>& on_page);
   // Pages the company feed newest first, from the top or (newer_than > 0) down to that id.
   // With `stop_before`, stops after the page that reaches a message created before it whose
   // id is at most `known_through` (older ones were read before). Returns the highest id seen;

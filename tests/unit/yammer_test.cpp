@@ -540,3 +540,58 @@ TEST(YammerConnector, ARefreshReplacesTheMinutesPollAndIsPagedLikeIt) {
   ASSERT_EQ(raw->seen.size(), 3u);
   EXPECT_EQ(raw->seen[2].url, "http://127.0.0.1:1/api/v1/messages.json?newer_than=130");
 }
+
+TEST(YammerConnector, HostilePagesEndAndOutOfRangeIdsMoveNoCursor) {
+  auto msg = [](const std::string& id) {
+    return "{\"id\":" + id + ",\"thread_id\":" + id +
+           ",\"sender_id\":5,\"group_id\":7,\"created_at\":\"2025/12/31 10:00:00 "
+           "+0000\",\"body\":{\"plain\":\"x\"}}";
+  };
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  auto cfg = Net();
+  {
+    // A service that answers the same page forever, always saying older ones are available.
+    auto client = std::make_unique<FakeClient>();
+    FakeClient* raw = client.get();
+    yammer::YammerConnector c(cfg, clock, std::move(client));
+    c.RestoreCursors({{"newest", "100"}, {"refreshed", std::to_string(ToUnixMillis(clock.Now()))}});
+    std::string same = "{\"messages\":[" + msg("130") + "," + msg("120") +
+                       "],\"meta\":{\"older_available\":true}}";
+    for (int i = 0; i < 5; ++i) raw->Add(200, same);
+    Sink sink;
+    auto stats = c.Poll(sink);
+    ASSERT_EQ(stats.errors.size(), 1u);
+    EXPECT_NE(stats.errors[0].find("a page no older than the one before it"), std::string::npos)
+        << stats.errors[0];
+    EXPECT_EQ(raw->seen.size(), 2u);                // the second look saw it
+    EXPECT_EQ(c.GetCursors().at("newest"), "100");  // nothing moved
+  }
+  {
+    // Ids past the signed 64-bit range and near it: kept as text, moving no cursor.
+    auto client = std::make_unique<FakeClient>();
+    FakeClient* raw = client.get();
+    yammer::YammerConnector c(cfg, clock, std::move(client));
+    c.RestoreCursors({{"newest", "100"}, {"refreshed", std::to_string(ToUnixMillis(clock.Now()))}});
+    std::string big(1 << 20, 'y');
+    raw->Add(200,
+             "{\"messages\":[" + msg("18446744073709551615") + "," + msg("9223372036854775807") +
+                 "," + msg("140") + "," + "{\"id\":139,\"thread_id\":139,\"sender_id\":5," +
+                 "\"group_id\":7,\"created_at\":\"2025/12/31 10:00:00 +0000\",\"body\":" +
+                 "{\"plain\":\"" + big + "zzz\"}}" + "],\"meta\":{\"older_available\":false}}");
+    Sink sink;
+    auto stats = c.Poll(sink);
+    EXPECT_TRUE(stats.errors.empty()) << stats.errors[0];
+    std::set<std::string> ids;
+    for (const auto& m : sink.messages) ids.insert(m.id);
+    EXPECT_TRUE(ids.count("yammer:18446744073709551615"));
+    EXPECT_TRUE(ids.count("yammer:9223372036854775807"));
+    for (const auto& id : ids) EXPECT_EQ(id.find('-'), std::string::npos) << id;
+    EXPECT_EQ(c.GetCursors().at("newest"), "140");
+    // A field over 1 MiB is cut, and says so.
+    for (const auto& m : sink.messages)
+      if (m.id == "yammer:139") {
+        EXPECT_LT(m.text.size(), (1u << 20) + 100);
+        EXPECT_NE(m.text.find("[truncated by learnloop: 1048579 bytes in all]"), std::string::npos);
+      }
+  }
+}
