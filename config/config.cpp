@@ -379,6 +379,10 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
       cc.steps.push_back(StepConfig{std::move(texts[i]), "free_text", {}, {}, ""});
     }
     m.Field("steps", false, [&](const YAML::Node& list) {
+      if (e["prompts"].IsDefined()) {
+        l.Error(list, "give 'prompts' or 'steps', not both");
+        return;
+      }
       if (!list.IsSequence()) {
         l.Error(list, "'steps' must be a list");
         return;
@@ -614,6 +618,8 @@ Config Build(Loader& l, const YAML::Node& root) {
     if (!l.ExpectMap(n, "'store'")) return;
     Loader::Map m(l, n, "store");
     m.String("path", c.store_path, true);
+    if (n["path"].IsDefined() && c.store_path.empty())
+      l.Error(n["path"], "'path' must name the store's file");
     m.Finish();
   });
   top.Field("server", false, [&](const YAML::Node& n) {
@@ -698,6 +704,9 @@ Config Build(Loader& l, const YAML::Node& root) {
       bool teams = nc.type == "teams";
       nc.base_url = teams ? "https://graph.microsoft.com/v1.0" : "https://www.yammer.com/api/v1";
       m.String("base_url", nc.base_url);
+      if (e["base_url"].IsDefined() && nc.base_url.rfind("https://", 0) != 0 &&
+          nc.base_url.rfind("http://", 0) != 0)
+        l.Error(e["base_url"], "'base_url' must be an http:// or https:// URL");
       l.Secret(m, "token", nc.token, true);
       m.Field("auth", false, [&](const YAML::Node& a) {
         if (!l.ExpectMap(a, "'auth'")) return;

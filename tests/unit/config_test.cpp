@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
 #include "core/time.h"
 
@@ -444,4 +446,37 @@ TEST_F(ConfigTest, WhatPassesTheCheckAlsoRuns) {
     EXPECT_NE(errors(text).find(why), std::string::npos) << file << ": " << errors(text);
   }
   std::filesystem::remove_all(dir);
+}
+
+// A corpus of broken configurations (tests/data/broken_configs.txt: "### what", the file, then
+// ">>> " and the message expected among the errors, with its place): each is refused, saying
+// where and what. (LEARNLOOP_PRINT_CORPUS=1 prints what each gives.)
+TEST_F(ConfigTest, EveryBrokenConfigurationOfTheCorpusIsRefusedSayingWhereAndWhat) {
+  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/data/broken_configs.txt");
+  ASSERT_TRUE(in) << "tests/data/broken_configs.txt";
+  struct Case {
+    std::string name, text, expected;
+  };
+  std::vector<Case> cases;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("### ", 0) == 0) {
+      cases.push_back({line.substr(4), "", ""});
+    } else if (line.rfind(">>> ", 0) == 0 && !cases.empty()) {
+      cases.back().expected = line.substr(4);
+    } else if (!cases.empty()) {
+      cases.back().text += line + "\n";
+    }
+  }
+  EXPECT_GE(cases.size(), 80u);
+  bool print = std::getenv("LEARNLOOP_PRINT_CORPUS") != nullptr;
+  for (const auto& c : cases) {
+    auto r = config::LoadString(c.text, "c.yaml");
+    std::string e = Errors(r);
+    if (print) std::cout << "### " << c.name << "\n" << e;
+    EXPECT_FALSE(r.config) << c.name;
+    EXPECT_FALSE(c.expected.empty()) << c.name;
+    EXPECT_NE(e.find(c.expected), std::string::npos)
+        << c.name << ": expected '" << c.expected << "' among:\n"
+        << e;
+  }
 }
