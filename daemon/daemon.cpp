@@ -29,8 +29,15 @@ Status Daemon::Listen() {
   std::string host = cfg_.listen.substr(0, colon);
   int port = std::stoi(cfg_.listen.substr(colon + 1));
   server_ = std::make_unique<net::HttpServer>();
+  // What the ESNs send (notifications, activities) is small: 1 MiB is far more than any; a
+  // peer that sends more, or slower than 10 s a request, loses its connection, and the
+  // connection idle longest makes room when all 256 are taken.
+  net::ServerLimits limits;
+  limits.max_connections = 256;
+  limits.workers = 4;
+  limits.body_limit = [](const std::string&) { return uint64_t{1} << 20; };
   auto bound = server_->Start(
-      port, [this](const net::Request& r) { return OnRequest(r); }, host);
+      port, [this](const net::Request& r) { return OnRequest(r); }, host, limits);
   if (!bound.ok()) return Status::Fail("listen " + cfg_.listen + ": " + bound.error().message);
   public_url_ =
       cfg_.public_url.empty() ? "http://" + host + ":" + std::to_string(*bound) : cfg_.public_url;

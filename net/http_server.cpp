@@ -2,17 +2,19 @@
 
 #include <cpprest/http_client.h>
 #include <cpprest/uri.h>
-#include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <condition_variable>
-#include <mutex>
+#include <future>
+#include <limits>
+#include <map>
 #include <optional>
-#include <set>
 #include <thread>
+
+#include "core/log.h"
 
 namespace learnloop::net {
 
@@ -75,94 +77,105 @@ Result<PostResult> HttpPost(const std::string& url, const std::string& content_t
   }
 }
 
-// One thread accepts; each connection gets its own thread running synchronous Beast reads
-// and writes, so a slow answer holds only its own connection (as it would on a real server).
+// One thread reads and writes every connection (asynchronous Beast); the handlers run on a
+// small pool, so a slow answer holds a worker, never the reading of other connections. Every
+// session's state is touched on the I/O thread only.
 struct HttpServer::Impl {
+  struct Session : std::enable_shared_from_this<Session> {
+    explicit Session(tcp::socket s) : stream(std::move(s)) {}
+    enum class State { kWaiting, kBody, kHandling, kWriting };
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+    State state = State::kWaiting;
+    std::chrono::steady_clock::time_point since;  // of the current state
+    uint64_t id = 0;
+    bool closed = false;
+  };
+  using SessionPtr = std::shared_ptr<Session>;
+
   boost::asio::io_context io;
-  std::optional<boost::asio::ip::tcp::acceptor> acceptor;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<boost::asio::steady_timer> retry;
+  std::unique_ptr<boost::asio::thread_pool> pool;
+  std::thread io_thread;
   Handler handler;
-  std::thread accept_thread;
-  std::mutex mu;
-  std::condition_variable idle;
-  std::set<int> open_fds;  // native handles of live connections, shut down by Stop
-  int connections = 0;
-  bool stopping = false;
+  ServerLimits limits;
+  std::map<uint64_t, SessionPtr> sessions;  // I/O thread only
+  uint64_t next_id = 0;
+  bool stopping = false;  // I/O thread only
+  std::chrono::milliseconds backoff{0};
+  std::chrono::steady_clock::time_point last_warning{};
+  std::atomic<size_t> open{0};
+  std::atomic<uint64_t> evicted{0};
+
+  // At most one warning of a kind every 10 s: a flood of bad peers is not a flood of lines.
+  template <typename... A>
+  void Warn(spdlog::format_string_t<A...> fmt, A&&... args) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_warning < std::chrono::seconds{10}) return;
+    last_warning = now;
+    Logger("http")->warn(fmt, std::forward<A>(args)...);
+  }
 
   void Accept() {
     acceptor->async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec) return;  // closed by Stop
-      {
-        std::lock_guard lock(mu);
-        if (stopping) return;
-        ++connections;
-        open_fds.insert(socket.native_handle());
+      if (stopping) return;
+      if (ec) {
+        // Out of descriptors (EMFILE), a connection aborted before it was taken, …: the
+        // listener waits a moment and goes on; it never stops taking connections.
+        if (ec == boost::asio::error::no_descriptors ||
+            ec == boost::system::errc::too_many_files_open_in_system)
+          EvictIdlest();
+        backoff = std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds{1000},
+            std::max<std::chrono::milliseconds>(std::chrono::milliseconds{20}, backoff * 2));
+        Warn("accept failed: {} (trying again in {} ms)", ec.message(), backoff.count());
+        retry->expires_after(backoff);
+        retry->async_wait([this](boost::system::error_code wait_ec) {
+          if (!wait_ec && !stopping) Accept();
+        });
+        return;
       }
-      std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
+      backoff = std::chrono::milliseconds{0};
+      if (sessions.size() >= limits.max_connections && !EvictIdlest()) {
+        // Every connection is busy with a request: the new one is turned away.
+        Warn("{} connections busy: one refused", sessions.size());
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      } else {
+        boost::system::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        auto s = std::make_shared<Session>(std::move(socket));
+        s->id = ++next_id;
+        sessions.emplace(s->id, s);
+        open = sessions.size();
+        ReadNext(s);
+      }
       Accept();
     });
   }
 
-  static bool WriteChunked(tcp::socket& socket, const http::request<http::string_body>& req,
-                           Reply& rep) {
-    http::response<http::empty_body> res;
-    res.result(static_cast<unsigned>(rep.status));
-    res.version(req.version());
-    for (const auto& [k, v] : rep.headers) res.set(k, v);
-    res.set(http::field::content_type, rep.content_type);
-    res.keep_alive(req.keep_alive());
-    res.chunked(true);
-    http::response_serializer<http::empty_body> sr{res};
-    beast::error_code ec;
-    http::write_header(socket, sr, ec);
-    if (ec) return false;
-    std::string chunk;
-    for (bool more = true; more;) {
-      chunk.clear();
-      more = rep.stream(chunk);
-      if (!chunk.empty())
-        boost::asio::write(socket, http::make_chunk(boost::asio::buffer(chunk)), ec);
-      if (ec) return false;
-    }
-    boost::asio::write(socket, http::make_chunk_last(), ec);
-    return !ec && res.keep_alive();
+  // Closes the connection that has waited longest for a request (an idle keep-alive, or a
+  // peer that never finishes its header). False when every connection is busy.
+  bool EvictIdlest() {
+    SessionPtr idlest;
+    for (const auto& [id, s] : sessions)
+      if (s->state == Session::State::kWaiting && (!idlest || s->since < idlest->since)) idlest = s;
+    if (!idlest) return false;
+    ++evicted;
+    Close(idlest, false);
+    return true;
   }
 
-  void Serve(tcp::socket socket) {
-    int fd = socket.native_handle();
-    beast::flat_buffer buffer;
-    bool reset = false;
-    for (;;) {
-      beast::error_code ec;
-      http::request_parser<http::string_body> parser;
-      parser.body_limit(64 * 1024 * 1024);
-      http::read(socket, buffer, parser, ec);
-      if (ec) break;
-      const auto& req = parser.get();
-      Reply rep = Answer(req);
-      if (rep.reset) {
-        reset = true;
-        break;
-      }
-      if (rep.stream) {
-        if (!WriteChunked(socket, req, rep)) break;
-        continue;
-      }
-      http::response<http::string_body> res;
-      res.result(static_cast<unsigned>(rep.status));
-      res.version(req.version());
-      for (const auto& [k, v] : rep.headers) res.set(k, v);
-      res.set(http::field::content_type, rep.content_type);
-      res.body() = std::move(rep.body);
-      res.keep_alive(req.keep_alive());
-      res.prepare_payload();
-      http::write(socket, res, ec);
-      if (ec || !res.keep_alive()) break;
-    }
-    {
-      std::lock_guard lock(mu);
-      open_fds.erase(fd);
-    }
-    beast::error_code ignored;
+  void Close(const SessionPtr& s, bool reset) {
+    if (s->closed) return;
+    s->closed = true;
+    sessions.erase(s->id);
+    open = sessions.size();
+    boost::system::error_code ignored;
+    auto& socket = s->stream.socket();
     if (reset) {
       // Abortive close: the peer reads a TCP RST instead of an answer.
       socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
@@ -170,8 +183,143 @@ struct HttpServer::Impl {
       socket.shutdown(tcp::socket::shutdown_both, ignored);
     }
     socket.close(ignored);
-    std::lock_guard lock(mu);
-    if (--connections == 0) idle.notify_all();
+  }
+
+  void ReadNext(const SessionPtr& s) {
+    s->state = Session::State::kWaiting;
+    s->since = std::chrono::steady_clock::now();
+    s->parser.emplace();
+    s->parser->header_limit(32 * 1024);
+    // The path decides the body's limit, checked once the header is read.
+    s->parser->body_limit(std::numeric_limits<uint64_t>::max());
+    s->stream.expires_after(limits.header_timeout);
+    http::async_read_header(s->stream, s->buffer, *s->parser,
+                            [this, s](beast::error_code ec, size_t) { OnHeader(s, ec); });
+  }
+
+  void OnHeader(const SessionPtr& s, beast::error_code ec) {
+    if (s->closed) return;
+    if (ec) return Close(s, false);
+    s->state = Session::State::kBody;
+    s->since = std::chrono::steady_clock::now();
+    std::string target(s->parser->get().target());
+    uint64_t limit = limits.body_limit(Decode(target.substr(0, target.find('?')), false));
+    if (auto length = s->parser->content_length(); length && *length > limit)
+      return TooLarge(s, limit);
+    s->parser->body_limit(limit);
+    s->stream.expires_after(limits.body_timeout);
+    http::async_read(s->stream, s->buffer, *s->parser, [this, s](beast::error_code ec2, size_t) {
+      if (s->closed) return;
+      if (ec2 == http::error::body_limit) return TooLarge(s, 0);
+      if (ec2) return Close(s, false);
+      Handle(s);
+    });
+  }
+
+  // 413, and the connection closed: what is left of the body is never read.
+  void TooLarge(const SessionPtr& s, uint64_t limit) {
+    Warn("request body over the limit{} refused (413)",
+         limit ? " of " + std::to_string(limit) + " bytes" : std::string());
+    Reply rep;
+    rep.status = 413;
+    rep.body = R"({"error":"request body too large"})";
+    Send(s, std::make_shared<Reply>(std::move(rep)), 11, false);
+  }
+
+  void Handle(const SessionPtr& s) {
+    s->state = Session::State::kHandling;
+    auto req = std::make_shared<http::request<http::string_body>>(s->parser->release());
+    boost::asio::post(*pool, [this, s, req] {
+      auto rep = std::make_shared<Reply>(Answer(*req));
+      boost::asio::post(io, [this, s, req, rep] {
+        if (s->closed) return;
+        if (rep->reset) return Close(s, true);
+        if (rep->stream) return SendChunked(s, rep, req->version(), req->keep_alive());
+        Send(s, rep, req->version(), req->keep_alive());
+      });
+    });
+  }
+
+  void Send(const SessionPtr& s, const std::shared_ptr<Reply>& rep, unsigned version,
+            bool keep_alive) {
+    s->state = Session::State::kWriting;
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->result(static_cast<unsigned>(rep->status));
+    res->version(version);
+    for (const auto& [k, v] : rep->headers) res->set(k, v);
+    res->set(http::field::content_type, rep->content_type);
+    res->body() = std::move(rep->body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    s->stream.expires_after(limits.write_timeout);
+    http::async_write(s->stream, *res, [this, s, res](beast::error_code ec, size_t) {
+      if (s->closed) return;
+      if (ec || !res->keep_alive()) return Close(s, false);
+      ReadNext(s);
+    });
+  }
+
+  // An answer too big to hold at once: chunks made on the pool, written here one by one.
+  void SendChunked(const SessionPtr& s, const std::shared_ptr<Reply>& rep, unsigned version,
+                   bool keep_alive) {
+    s->state = Session::State::kWriting;
+    auto res = std::make_shared<http::response<http::empty_body>>();
+    res->result(static_cast<unsigned>(rep->status));
+    res->version(version);
+    for (const auto& [k, v] : rep->headers) res->set(k, v);
+    res->set(http::field::content_type, rep->content_type);
+    res->keep_alive(keep_alive);
+    res->chunked(true);
+    auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
+    s->stream.expires_after(limits.write_timeout);
+    http::async_write_header(s->stream, *sr, [this, s, rep, res, sr](beast::error_code ec, size_t) {
+      if (s->closed) return;
+      if (ec) return Close(s, false);
+      NextChunk(s, rep, res->keep_alive());
+    });
+  }
+
+  void NextChunk(const SessionPtr& s, const std::shared_ptr<Reply>& rep, bool keep_alive) {
+    boost::asio::post(*pool, [this, s, rep, keep_alive] {
+      auto chunk = std::make_shared<std::string>();
+      bool more = false;
+      try {
+        more = rep->stream(*chunk);
+      } catch (const std::exception& e) {
+        Logger("http")->error("answer cut short: {}", e.what());
+        boost::asio::post(io, [this, s] { Close(s, true); });
+        return;
+      }
+      boost::asio::post(io, [this, s, rep, keep_alive, chunk, more] {
+        if (s->closed) return;
+        auto after = [this, s, rep, keep_alive, chunk, more](beast::error_code ec, size_t) {
+          if (s->closed) return;
+          if (ec) return Close(s, false);
+          if (more) return NextChunk(s, rep, keep_alive);
+          if (!keep_alive) return Close(s, false);
+          ReadNext(s);
+        };
+        s->stream.expires_after(limits.write_timeout);
+        if (!more) {
+          if (chunk->empty()) {
+            boost::asio::async_write(s->stream, http::make_chunk_last(), after);
+          } else {
+            // The last data, then the end: two writes in one sequence.
+            boost::asio::async_write(s->stream, http::make_chunk(boost::asio::buffer(*chunk)),
+                                     [s, after](beast::error_code ec, size_t n) {
+                                       if (s->closed) return;
+                                       if (ec) return after(ec, n);
+                                       boost::asio::async_write(s->stream, http::make_chunk_last(),
+                                                                after);
+                                     });
+          }
+        } else if (chunk->empty()) {
+          after({}, 0);
+        } else {
+          boost::asio::async_write(s->stream, http::make_chunk(boost::asio::buffer(*chunk)), after);
+        }
+      });
+    });
   }
 
   Reply Answer(const http::request<http::string_body>& req) {
@@ -205,10 +353,17 @@ struct HttpServer::Impl {
 HttpServer::HttpServer() : impl_(std::make_unique<Impl>()) {}
 HttpServer::~HttpServer() { Stop(); }
 
-Result<int> HttpServer::Start(int port, Handler handler, const std::string& host) {
+size_t HttpServer::open_connections() const { return impl_->open; }
+uint64_t HttpServer::evicted_connections() const { return impl_->evicted; }
+
+Result<int> HttpServer::Start(int port, Handler handler, const std::string& host,
+                              ServerLimits limits) {
   if (impl_->acceptor) return Result<int>::Fail("already listening");
+  if (port < 0 || port > 65535) return Result<int>::Fail("port out of range");
   try {
     impl_->handler = std::move(handler);
+    impl_->limits = std::move(limits);
+    if (impl_->limits.max_connections < 1) impl_->limits.max_connections = 1;
     tcp::endpoint ep(boost::asio::ip::make_address(host), static_cast<uint16_t>(port));
     impl_->acceptor.emplace(impl_->io);
     impl_->acceptor->open(ep.protocol());
@@ -216,8 +371,12 @@ Result<int> HttpServer::Start(int port, Handler handler, const std::string& host
     impl_->acceptor->bind(ep);
     impl_->acceptor->listen(boost::asio::socket_base::max_listen_connections);
     int bound = impl_->acceptor->local_endpoint().port();
+    impl_->retry.emplace(impl_->io);
+    impl_->pool = std::make_unique<boost::asio::thread_pool>(
+        static_cast<size_t>(std::max(1, impl_->limits.workers)));
+    impl_->guard.emplace(impl_->io.get_executor());
     impl_->Accept();
-    impl_->accept_thread = std::thread([this] { impl_->io.run(); });
+    impl_->io_thread = std::thread([this] { impl_->io.run(); });
     return bound;
   } catch (const std::exception& e) {
     impl_->acceptor.reset();
@@ -227,22 +386,25 @@ Result<int> HttpServer::Start(int port, Handler handler, const std::string& host
 }
 
 void HttpServer::Stop() {
-  if (!impl_ || !impl_->acceptor) return;
-  {
-    std::lock_guard lock(impl_->mu);
+  if (!impl_ || !impl_->acceptor || !impl_->io_thread.joinable()) return;
+  // Everything is closed on the I/O thread; handlers still running finish on the pool (their
+  // answers are dropped), then the I/O thread runs out of work and ends.
+  std::promise<void> closed;
+  boost::asio::post(impl_->io, [this, &closed] {
     impl_->stopping = true;
-    // Wakes the connection threads blocked in a read; they close their sockets themselves.
-    for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
-  }
-  boost::asio::post(impl_->io, [this] {
     boost::system::error_code ignored;
     impl_->acceptor->close(ignored);
+    impl_->retry->cancel();
+    auto all = impl_->sessions;
+    for (auto& [id, s] : all) impl_->Close(s, false);
+    closed.set_value();
   });
-  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
-  std::unique_lock lock(impl_->mu);
-  impl_->idle.wait(lock, [this] { return impl_->connections == 0; });
-  lock.unlock();
+  closed.get_future().wait();
+  impl_->pool->join();
+  impl_->guard.reset();
+  impl_->io_thread.join();
   impl_->acceptor.reset();
+  impl_->sessions.clear();
 }
 
 }  // namespace learnloop::net

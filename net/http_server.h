@@ -41,14 +41,35 @@ struct Reply {
   std::function<bool(std::string& chunk)> stream;
 };
 
+// How much a server takes from its peers. A peer that sends slowly, sends too much or never
+// finishes holds at most one connection for at most a timeout; past the connection limit, the
+// connection idle longest (waiting for a request) makes room for the new one.
+struct ServerLimits {
+  size_t max_connections = 256;
+  // Handlers run on this many threads; the connections are read and written on one more.
+  int workers = 4;
+  // A request's header (also the wait for the next request on a kept-alive connection), and
+  // then its body, must arrive within these; an answer must be taken within write_timeout.
+  std::chrono::milliseconds header_timeout{10000}, body_timeout{10000}, write_timeout{60000};
+  // The largest body taken for a path (larger: 413, and the connection is closed).
+  std::function<uint64_t(const std::string& path)> body_limit = [](const std::string&) {
+    return uint64_t{64} << 20;
+  };
+};
+
 class HttpServer {
  public:
   using Handler = std::function<Reply(const Request&)>;
   HttpServer();
   ~HttpServer();
   // Listens on host:port (0: a free port is chosen). Returns the port.
-  Result<int> Start(int port, Handler handler, const std::string& host = "127.0.0.1");
+  Result<int> Start(int port, Handler handler, const std::string& host = "127.0.0.1",
+                    ServerLimits limits = {});
   void Stop();
+  // How many connections are open now, and how many were closed to make room (for tests and
+  // metrics).
+  size_t open_connections() const;
+  uint64_t evicted_connections() const;
 
  private:
   struct Impl;

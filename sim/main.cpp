@@ -226,7 +226,12 @@ int main(int argc, char** argv) {
 
   sim::Simulator simulator(o);
   sim::HttpServer server;
-  auto started = server.Start(port, [&](const sim::SimRequest& r) { return simulator.Handle(r); });
+  // Slow answers (a fault) sleep in a handler: enough workers that they do not hold the rest.
+  net::ServerLimits limits;
+  limits.workers = 16;
+  limits.max_connections = 512;
+  auto started = server.Start(
+      port, [&](const sim::SimRequest& r) { return simulator.Handle(r); }, "127.0.0.1", limits);
   if (!started.ok()) return Fail(started.error().message);
   if (!port_file.empty()) {
     std::string tmp = port_file + ".tmp";

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -203,6 +204,51 @@ int RunLearnloop(const std::string& config, const std::string& sim_url, Time unt
   }
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int StartLearnloop(const std::string& config, int port, const std::string& output) {
+  std::string bin = LEARNLOOP_BIN;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0) _exit(126);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(fd);
+    // The descriptors a service gets by default (systemd, a login shell): 1024.
+    rlimit files{1024, 1024};
+    setrlimit(RLIMIT_NOFILE, &files);
+    execl(bin.c_str(), bin.c_str(), "run", "--config", config.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto http = connectors::http::MakeClient(std::chrono::seconds{2});
+  for (int i = 0; i < 600; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return -1;  // it ended
+    connectors::http::Request r;
+    r.url = "http://127.0.0.1:" + std::to_string(port) + "/healthz";
+    auto res = http->Send(r);
+    if (res.ok() && res->status == 200) return pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+int StopLearnloop(int pid, int sig) {
+  kill(pid, sig);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+int64_t ResidentKiB(int pid, bool peak) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  const std::string key = peak ? "VmHWM:" : "VmRSS:";
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind(key, 0) == 0) return std::stoll(line.substr(key.size()));
+  return -1;
 }
 
 int FreePort() {

@@ -1,6 +1,7 @@
 #pragma once
 // Runs learnloop against esn-sim on a free loopback port, on a manual clock that the
 // simulator follows, exactly as the demo does.
+#include <csignal>
 #include <functional>
 #include <map>
 #include <memory>
@@ -74,6 +75,14 @@ std::string CheckCardPresses(const Truth& truth, store::Store& store, int* press
 // appended to that file.
 int RunLearnloop(const std::string& config, const std::string& sim_url, Time until,
                  std::optional<Time> kill_at = std::nullopt, const std::string& output = "");
+// Starts `learnloop run --config CONFIG` (the built binary, on the wall clock, with the usual
+// limit of 1024 open files) and gives its
+// process id once its /healthz on `port` answers (-1 if it never does within 60 s).
+int StartLearnloop(const std::string& config, int port, const std::string& output);
+// Sends `sig` to it and gives its exit code (-signal when a signal ended it).
+int StopLearnloop(int pid, int sig = SIGTERM);
+// The process's resident memory now and at its peak, in KiB (/proc/PID/status).
+int64_t ResidentKiB(int pid, bool peak = false);
 // A TCP port on 127.0.0.1 free a moment ago.
 int FreePort();
 
