@@ -123,6 +123,12 @@ class PushReceiver {
   virtual Status MaintainSubscriptions(const std::string& public_url) = 0;
   // The listener's paths this connector answers, e.g. "/teams/notify".
   virtual std::vector<std::string> PushPaths() const = 0;
+  // Whether a request to a path several networks answer holds something of this network (a
+  // notification of its subscriptions, an activity for its bot): only those networks get it.
+  virtual bool ClaimsPush(const net::Request& r) const {
+    (void)r;
+    return true;
+  }
   // Called on the listener's threads: must be quick (the sender waits at most 3 s).
   virtual net::Reply OnPush(const net::Request& r) = 0;
   // Something was pushed that PollPushed has not read yet.

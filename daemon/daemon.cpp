@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -57,27 +58,39 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
       rep.body += "degraded: network " + network + ": " + why + "\n";
     return rep;
   }
+  // The networks that answer this path; where several do (the shared "/api/messages"), those
+  // whose subscriptions or bot it concerns.
+  std::vector<NetworkState*> serving, chosen;
   for (auto& n : networks_) {
-    if (!n.built.push) continue;
-    for (const auto& p : n.built.push->PushPaths()) {
-      if (r.path != p || r.method != "POST") continue;
-      rep = n.built.push->OnPush(r);
-      // What was acknowledged is in the store before the answer goes: a kill after it loses
-      // nothing (the ESN does not send it again).
-      bool queued = false;
-      try {
-        queued = QueuePushes(n);
-      } catch (const std::exception& e) {
-        Logger("daemon")->error("network {}: cannot keep a push: {}", n.cfg->name, e.what());
-        rep = net::Reply{};
-        rep.status = 503;  // the ESN sends it again
-        rep.body = R"({"error":"store unavailable"})";
-        return rep;
-      }
-      std::lock_guard lock(on_push_mu_);
-      if (on_push_ && (queued || n.built.push->MaintenanceDue())) on_push_();
+    if (!n.built.push || r.method != "POST") continue;
+    auto paths = n.built.push->PushPaths();
+    if (std::find(paths.begin(), paths.end(), r.path) != paths.end()) serving.push_back(&n);
+  }
+  if (serving.size() == 1) chosen = serving;
+  for (auto* n : serving.size() > 1 ? serving : std::vector<NetworkState*>{})
+    if (n->built.push->ClaimsPush(r)) chosen.push_back(n);
+  if (chosen.empty() && !serving.empty()) chosen.push_back(serving.front());  // it says no
+  bool wake = false;
+  for (auto* n : chosen) {
+    net::Reply got = n->built.push->OnPush(r);
+    if (n == chosen.front() || got.status >= 500) rep = std::move(got);
+    // What was acknowledged is in the store before the answer goes: a kill after it loses
+    // nothing (the ESN does not send it again).
+    try {
+      wake = QueuePushes(*n) || wake;
+    } catch (const std::exception& e) {
+      Logger("daemon")->error("network {}: cannot keep a push: {}", n->cfg->name, e.what());
+      rep = net::Reply{};
+      rep.status = 503;  // the ESN sends it again
+      rep.body = R"({"error":"store unavailable"})";
       return rep;
     }
+    wake = wake || n->built.push->MaintenanceDue();
+  }
+  if (!chosen.empty()) {
+    std::lock_guard lock(on_push_mu_);
+    if (on_push_ && wake) on_push_();
+    return rep;
   }
   rep.status = 404;
   rep.body = R"({"error":"not found"})";

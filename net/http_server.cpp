@@ -38,6 +38,10 @@ std::string Decode(const std::string& s, bool plus_is_space) {
 
 std::string UrlEncode(const std::string& s) { return web::uri::encode_data_string(s); }
 
+std::string PathEncode(const std::string& path) {
+  return web::uri::encode_uri(path, web::uri::components::path);
+}
+
 std::map<std::string, std::string> ParseForm(const std::string& body) {
   std::map<std::string, std::string> out;
   size_t pos = 0;

@@ -86,7 +86,8 @@ Result<PostResult> HttpPost(const std::string& url, const std::string& content_t
                             const std::string& body, std::chrono::milliseconds timeout,
                             const std::vector<std::pair<std::string, std::string>>& headers = {});
 
-std::string UrlEncode(const std::string& s);  // for a query value
+std::string UrlEncode(const std::string& s);      // for a query value
+std::string PathEncode(const std::string& path);  // for a path ("/" kept)
 
 // Decodes application/x-www-form-urlencoded text.
 std::map<std::string, std::string> ParseForm(const std::string& body);

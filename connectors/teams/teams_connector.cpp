@@ -447,8 +447,52 @@ void TeamsConnector::RestoreCursors(const Cursors& c) {
   }
 }
 
+// Each Teams network has paths of its own ("/teams/<name>/notify", "/api/messages/<name>"): its
+// subscriptions name them, so that several networks of one listener each get their own. The
+// shared paths stay for a bot whose messaging endpoint is "/api/messages" and for
+// subscriptions made before; what comes there is routed by ClaimsPush.
+std::string TeamsConnector::OwnPath(const std::string& what) const {
+  return what == "messages" ? std::string(kActivityPath) + "/" + cfg_.name
+                            : "/teams/" + cfg_.name + "/" + what;
+}
+
 std::vector<std::string> TeamsConnector::PushPaths() const {
-  return {kNotifyPath, kLifecyclePath, kActivityPath};
+  return {OwnPath("notify"), OwnPath("lifecycle"), OwnPath("messages"),
+          kNotifyPath,       kLifecyclePath,       kActivityPath};
+}
+
+bool TeamsConnector::IsActivityPath(const std::string& path) const {
+  return path == kActivityPath || path == OwnPath("messages");
+}
+
+bool TeamsConnector::ClaimsPush(const net::Request& r) const {
+  if (r.path == OwnPath("notify") || r.path == OwnPath("lifecycle") ||
+      r.path == OwnPath("messages"))
+    return true;
+  if (r.query.count("validationToken")) return true;  // answered by whichever takes it
+  auto v = json::Parse(r.body);
+  if (!v.ok() || !v->is_object()) return false;
+  std::lock_guard lock(push_mu_);
+  if (IsActivityPath(r.path)) {
+    // Addressed to our bot, in a channel we read or a personal chat with it.
+    const json::Value* to = json::Find(*v, "recipient");
+    std::string recipient = to ? json::GetString(*to, "id").value_or("") : "";
+    if (!recipient.empty() && recipient != "28:" + cfg_.bot.client_id) return false;
+    const json::Value* conv = json::Find(*v, "conversation");
+    std::string conversation = conv ? json::GetString(*conv, "id").value_or("") : "";
+    std::string type = conv ? json::GetString(*conv, "conversationType").value_or("") : "";
+    if (type == "personal" || conversation.rfind("a:", 0) == 0) return true;
+    return team_of_.count(conversation.substr(0, conversation.find(";messageid="))) > 0;
+  }
+  const json::Value* items = json::Find(*v, "value");
+  if (!items || !items->is_array()) return false;
+  for (const auto& item : items->as_array()) {
+    std::string sub = json::GetString(item, "subscriptionId").value_or("");
+    if (subscription_of_.count(sub) ||
+        team_of_.count(ChannelOfResource(json::GetString(item, "resource").value_or(""))))
+      return true;
+  }
+  return false;
 }
 
 bool TeamsConnector::PushPending() const {
@@ -609,8 +653,8 @@ Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
     // round, and the replies of the threads not read since).
     json::Writer w;
     w.BeginObject().Key("changeType").String("created,updated,deleted");
-    w.Key("notificationUrl").String(public_url + kNotifyPath);
-    w.Key("lifecycleNotificationUrl").String(public_url + kLifecyclePath);
+    w.Key("notificationUrl").String(public_url + net::PathEncode(OwnPath("notify")));
+    w.Key("lifecycleNotificationUrl").String(public_url + net::PathEncode(OwnPath("lifecycle")));
     w.Key("resource").String("/teams/" + team + "/channels/" + channel + "/messages");
     w.Key("includeResourceData").Bool(false);
     w.Key("expirationDateTime").String(FormatIsoMillis(until));
@@ -640,7 +684,7 @@ Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {
 }
 
 net::Reply TeamsConnector::OnPush(const net::Request& r) {
-  if (r.path == kActivityPath) return OnActivity(r);
+  if (IsActivityPath(r.path)) return OnActivity(r);
   net::Reply rep;
   // The validation handshake: the token comes back as plain text, at once (§2.12).
   if (auto it = r.query.find("validationToken"); it != r.query.end()) {
@@ -654,20 +698,23 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
     rep.status = 400;
     return rep;
   }
-  bool lifecycle = r.path == kLifecyclePath;
+  bool lifecycle = r.path == kLifecyclePath || r.path == OwnPath("lifecycle");
+  // A request says at most this much in the log, however many items it holds.
+  int wrong_state = 0, events_logged = 0;
   std::lock_guard lock(push_mu_);
   for (const auto& item : items->as_array()) {
-    // Not ours (no or another clientState): ignored.
-    if (client_state_.empty() || json::GetString(item, "clientState") != client_state_) {
-      Logger("connector.teams")->warn("a notification with a wrong clientState was ignored");
-      continue;
-    }
+    // Of a channel of another network (a shared path): not ours to read.
     std::string sub = json::GetString(item, "subscriptionId").value_or("");
     auto known = subscription_of_.find(sub);
     std::string channel = known != subscription_of_.end()
                               ? known->second
                               : ChannelOfResource(json::GetString(item, "resource").value_or(""));
     if (!team_of_.count(channel)) continue;
+    // Not from our subscription (no or another clientState): ignored.
+    if (client_state_.empty() || json::GetString(item, "clientState") != client_state_) {
+      ++wrong_state;
+      continue;
+    }
     if (!lifecycle) {
       // A reply is read exactly ("…/messages('root')/replies('id')"); a root through the
       // channel's delta round, which brings every root changed since the last one.
@@ -681,7 +728,8 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
       continue;
     }
     std::string event = json::GetString(item, "lifecycleEvent").value_or("");
-    Logger("connector.teams")->info("channel {}: lifecycle event {}", channel, event);
+    if (++events_logged <= 3)
+      Logger("connector.teams")->info("channel {}: lifecycle event {}", channel, event);
     if (event == "reauthorizationRequired") {
       renew_.insert(sub);
     } else if (event == "subscriptionRemoved") {
@@ -693,6 +741,11 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
       CatchUp(channel, clock_.Now());
     }
   }
+  if (wrong_state > 0)
+    Logger("connector.teams")
+        ->warn("{} notification(s) with a wrong clientState ignored", wrong_state);
+  if (events_logged > 3)
+    Logger("connector.teams")->info("{} more lifecycle events", events_logged - 3);
   rep.status = 202;
   return rep;
 }

@@ -56,6 +56,7 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   // the channel is caught up (a delta round and its threads' replies).
   Status MaintainSubscriptions(const std::string& public_url) override;
   std::vector<std::string> PushPaths() const override;
+  bool ClaimsPush(const net::Request& r) const override;
   net::Reply OnPush(const net::Request& r) override;
   bool PushPending() const override;
   std::string TakePushed() override;
@@ -66,6 +67,9 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   const http::Counters& graph_counters() const { return graph_.counters(); }
 
  private:
+  // "/teams/<name>/<what>", or for "messages" "/api/messages/<name>": this network's own paths.
+  std::string OwnPath(const std::string& what) const;
+  bool IsActivityPath(const std::string& path) const;
   // A GET against Graph whose answer must be JSON (a cut body is read again).
   Result<http::Response> Get(const std::string& url, PollStats* stats = nullptr);
   // Get, and the answer must be a 200.

@@ -21,16 +21,22 @@ namespace learnloop::it {
 
 std::string Y(int64_t native) { return "yammer:" + std::to_string(native); }
 
+std::string Truth::NetworkOf(const TruthMsg& m) const {
+  if (m.network != "teams") return m.network;
+  auto it = teams_network_of.find(m.group);
+  return it == teams_network_of.end() ? "teams" : it->second;
+}
+
 std::string MessageId(const Truth& t, const TruthMsg& m, int64_t message_id) {
   if (m.network != "teams") return Y(message_id);
   if (!m.chat.empty()) return "teams:" + m.chat + "/" + std::to_string(message_id);
-  return "teams:" + t.channel_of.at(m.group) + "/" + std::to_string(message_id);
+  return t.NetworkOf(m) + ":" + t.channel_of.at(m.group) + "/" + std::to_string(message_id);
 }
 
 std::string UserId(const Truth& t, const std::string& network, int64_t person) {
-  if (network != "teams") return Y(person);
-  if (person == t.bot) return "teams:" + t.bot_app_id;
-  return "teams:" + t.aad_of.at(person);
+  if (network == "yammer") return Y(person);
+  if (person == t.bot) return network + ":" + t.bot_app_id;
+  return network + ":" + t.aad_of.at(person);
 }
 
 Truth ReadTruth(const json::Value& v) {
@@ -73,11 +79,11 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   for (const auto& g : store.AllGroups()) networks.insert(g.network);
   for (const auto& m : truth.messages) {
     // (Private conversations with the bot are checked as answers, not as network activity.)
-    if (m.system || m.is_private || !networks.count(m.network)) continue;
+    if (m.system || m.is_private || !networks.count(truth.NetworkOf(m))) continue;
     expected[MessageId(truth, m, m.id)] = &m;
     if (!m.deleted)  // likes on deleted messages are not shown any more, and do not count
       for (int64_t u : m.likes)
-        likes.insert({MessageId(truth, m, m.id), UserId(truth, m.network, u)});
+        likes.insert({MessageId(truth, m, m.id), UserId(truth, truth.NetworkOf(m), u)});
   }
   auto stored = store.AllMessages();
   std::set<std::string> ids;
@@ -93,14 +99,27 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
     if (m.deleted != t.deleted)
       problems << m.id << (t.deleted ? " was deleted" : " is not deleted") << "\n";
     // Viva Engage messages without a group were posted to All Company.
-    std::string group = t.network == "teams" ? "teams:" + truth.channel_of.at(t.group)
-                        : t.group            ? Y(t.group)
-                                             : std::string("yammer:all-company");
-    if (m.thread_id != MessageId(truth, t, t.thread) ||
-        m.reply_to_id.value_or("") != (t.parent ? MessageId(truth, t, t.parent) : "") ||
-        m.author_id != UserId(truth, t.network, t.sender) || m.created_at != t.created ||
-        m.group_id.value_or("") != group)
-      problems << m.id << " differs from the simulator's message\n";
+    std::string group = t.network == "teams"
+                            ? truth.NetworkOf(t) + ":" + truth.channel_of.at(t.group)
+                        : t.group ? Y(t.group)
+                                  : std::string("yammer:all-company");
+    std::string differs;
+    if (m.thread_id != MessageId(truth, t, t.thread)) differs += " thread " + m.thread_id;
+    if (m.reply_to_id.value_or("") != (t.parent ? MessageId(truth, t, t.parent) : ""))
+      differs += " parent " + m.reply_to_id.value_or("-");
+    if (m.author_id != UserId(truth, truth.NetworkOf(t), t.sender))
+      differs += " author " + m.author_id;
+    // (Viva Engage gives times to the second; the simulator's clock may stand between two,
+    // after a restart at a moment of its own.)
+    if (t.network == "yammer" ? std::chrono::floor<std::chrono::seconds>(m.created_at) !=
+                                    std::chrono::floor<std::chrono::seconds>(t.created)
+                              : m.created_at != t.created)
+      differs +=
+          " time " + FormatIsoMillis(m.created_at) + " (not " + FormatIsoMillis(t.created) + ")";
+    if (m.group_id.value_or("") != group)
+      differs += " group " + m.group_id.value_or("-") + " (not " + group + ")";
+    if (!differs.empty())
+      problems << m.id << " differs from the simulator's message:" << differs << "\n";
   }
   for (const auto& [id, m] : expected)  // a message deleted before it was ever read may be absent
     if (!ids.count(id) && !m->deleted) problems << id << " is missing\n";
@@ -141,7 +160,11 @@ std::string CheckCardPresses(const Truth& truth, store::Store& store, int* press
   for (const auto& a : store.AllAnswers())
     if (a.choice) stored[{a.prompt_id, a.user_id}].push_back(*a.choice);
   std::map<int64_t, std::string> message_id;  // simulator id → learnloop id
-  for (const auto& m : truth.messages) message_id[m.id] = MessageId(truth, m, m.id);
+  std::map<int64_t, std::string> network_of;  // simulator id → learnloop network
+  for (const auto& m : truth.messages) {
+    message_id[m.id] = MessageId(truth, m, m.id);
+    network_of[m.id] = truth.NetworkOf(m);
+  }
   int n = 0;
   for (const auto& c : truth.raw.at("card_actions").as_array()) {
     int64_t card = *json::GetInt64(c, "message_id");
@@ -149,7 +172,7 @@ std::string CheckCardPresses(const Truth& truth, store::Store& store, int* press
     if (p == prompt_of_message.end()) return "a press on " + std::to_string(card) + ", no prompt";
     if (p->second.closes_at && *ParseIso(*json::GetString(c, "at")) >= *p->second.closes_at)
       continue;
-    std::string user = UserId(truth, "teams", *json::GetInt64(c, "user_id"));
+    std::string user = UserId(truth, network_of[card], *json::GetInt64(c, "user_id"));
     std::string choice = *json::GetString(c.at("data"), "choice");
     auto got = stored.find({p->second.id, user});
     if (got == stored.end() ||
@@ -347,21 +370,26 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
     yaml.replace(p, 8, sim.base_url() + "/api/v1");
   for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)
     yaml.replace(p, 7, sim.base_url());
-  if (yaml.find("TEAM_IDS") != std::string::npos || yaml.find("CHANNEL_0") != std::string::npos) {
+  if (yaml.find("TEAM_") != std::string::npos || yaml.find("CHANNEL_") != std::string::npos) {
     std::set<std::string> teams;
-    std::string first_channel;
+    std::vector<std::pair<std::string, std::string>> first_channel;  // team, its first channel
     json::Value truth = Get("/_sim/truth");
     for (const auto& g : truth.at("groups").as_array())
-      if (auto team = json::GetString(g, "team_id")) {
-        teams.insert(*team);
-        if (first_channel.empty()) first_channel = *json::GetString(g, "channel_id");
-      }
+      if (auto team = json::GetString(g, "team_id"))
+        if (teams.insert(*team).second)
+          first_channel.push_back({*team, *json::GetString(g, "channel_id")});
     std::string list = "[";
     for (const auto& t : teams) list += (list.size() > 1 ? ", " : "") + t;
     list += "]";
     for (size_t p; (p = yaml.find("TEAM_IDS")) != std::string::npos;) yaml.replace(p, 8, list);
-    for (size_t p; (p = yaml.find("CHANNEL_0")) != std::string::npos;)
-      yaml.replace(p, 9, "\"" + first_channel + "\"");
+    for (size_t k = 0; k < first_channel.size() && k < 10; ++k) {
+      const std::string team = "TEAM_" + std::to_string(k),
+                        channel = "CHANNEL_" + std::to_string(k);
+      for (size_t p; (p = yaml.find(team)) != std::string::npos;)
+        yaml.replace(p, team.size(), first_channel[k].first);
+      for (size_t p; (p = yaml.find(channel)) != std::string::npos;)
+        yaml.replace(p, channel.size(), "\"" + first_channel[k].second + "\"");
+    }
   }
   for (size_t p; (p = yaml.find("DIR")) != std::string::npos;) yaml.replace(p, 3, dir);
   this->yaml = yaml;

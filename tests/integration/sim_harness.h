@@ -37,6 +37,10 @@ struct Truth {
   std::map<int64_t, std::string> channel_of;  // group → Teams channel id
   std::vector<TruthMsg> messages;
   json::Value raw;
+  // The learnloop network that reads a Teams channel (group), where it is not "teams" (several
+  // Teams networks on one simulator).
+  std::map<int64_t, std::string> teams_network_of;
+  std::string NetworkOf(const TruthMsg& m) const;
 };
 
 Truth ReadTruth(const json::Value& v);
@@ -44,6 +48,7 @@ Truth ReadTruth(const json::Value& v);
 std::string Y(int64_t native);
 // The learnloop id of a simulator message, author or group, whichever network it is on.
 std::string MessageId(const Truth& t, const TruthMsg& m, int64_t message_id);
+// `network`: the learnloop network's name ("yammer" for Viva Engage).
 std::string UserId(const Truth& t, const std::string& network, int64_t person);
 // "" when the store holds every non-system message and like of the simulator exactly once
 // (same thread, parent, author, time and group); otherwise what differs. With `likes_since`,
@@ -97,7 +102,8 @@ struct SimRun {
 
   // Starts esn-sim at `start` with extra options and loads `yaml` (BASE_URL becomes the Yammer
   // API's URL, SIM_URL the simulator's, DIR a fresh temporary folder, TEAM_IDS the list of
-  // the simulated Teams teams, CHANNEL_0 the first Teams channel, TEAMS_NETWORK the keys of a
+  // the simulated Teams teams, TEAM_k the k-th team (in the simulator's order) and CHANNEL_k its
+  // first channel, TEAMS_NETWORK the keys of a
   // Teams network on the simulator: `  - TEAMS_NETWORK` then any further keys of that network;
   // TEAMS_NETWORK_OWN_BOT the same with the bot's own app registration, sim-bot, whose secret
   // is in LEARNLOOP_IT_BOT_SECRET; YAMMER_DELEGATED the keys of a Viva Engage network read with

@@ -281,7 +281,11 @@ TEST(TeamsConnector, SubscribesAndTakesOnlyItsOwnNotifications) {
   auto req = *json::Parse(f.client->seen[0].body);
   EXPECT_EQ(f.client->seen[0].url, "https://graph.example/v1.0/subscriptions");
   EXPECT_FALSE(f.client->seen[0].idempotent);
-  EXPECT_EQ(*json::GetString(req, "notificationUrl"), "https://learnloop.example/teams/notify");
+  // The network's own path: several Teams networks on one listener each get theirs.
+  EXPECT_EQ(*json::GetString(req, "notificationUrl"),
+            "https://learnloop.example/teams/teams/notify");
+  EXPECT_EQ(*json::GetString(req, "lifecycleNotificationUrl"),
+            "https://learnloop.example/teams/teams/lifecycle");
   EXPECT_EQ(*json::GetString(req, "resource"),
             "/teams/" + kTeam + "/channels/" + kChannel + "/messages");
   std::string state = *json::GetString(req, "clientState");
@@ -313,6 +317,35 @@ TEST(TeamsConnector, SubscribesAndTakesOnlyItsOwnNotifications) {
   EXPECT_FALSE(f.c->PushPending());  // ignored
   EXPECT_EQ(note(state).status, 202);
   EXPECT_TRUE(f.c->PushPending());
+
+  // On a path several networks share, it claims what concerns it only: its subscriptions and
+  // channels, and activities for its bot in them (or in a personal chat with it).
+  auto shared = [](const std::string& path, const std::string& body) {
+    net::Request r;
+    r.method = "POST";
+    r.path = path;
+    r.body = body;
+    return r;
+  };
+  EXPECT_TRUE(f.c->ClaimsPush(shared("/teams/teams/notify", "{}")));  // its own path
+  EXPECT_TRUE(f.c->ClaimsPush(
+      shared("/teams/notify", R"({"value":[{"subscriptionId":"sub-1","resource":"x"}]})")));
+  EXPECT_FALSE(f.c->ClaimsPush(shared(
+      "/teams/notify",
+      R"x({"value":[{"subscriptionId":"sub-9","resource":"teams('y')/channels('19:other@thread.tacv2')/messages('1')"}]})x")));
+  const std::string in_channel = R"({"type":"message","recipient":{"id":"28:app-1"},)"
+                                 R"("conversation":{"id":")" +
+                                 kChannel + R"(;messageid=1"}})";
+  EXPECT_TRUE(f.c->ClaimsPush(shared("/api/messages", in_channel)));
+  std::string other_bot = in_channel;
+  other_bot.replace(other_bot.find("28:app-1"), 8, "28:app-2");
+  EXPECT_FALSE(f.c->ClaimsPush(shared("/api/messages", other_bot)));
+  EXPECT_FALSE(f.c->ClaimsPush(
+      shared("/api/messages",
+             R"({"type":"message","conversation":{"id":"19:other@thread.tacv2;messageid=1"}})")));
+  EXPECT_TRUE(f.c->ClaimsPush(shared(
+      "/api/messages",
+      R"({"type":"message","conversation":{"id":"a:1xyz","conversationType":"personal"}})")));
 
   // reauthorizationRequired: renewed at once, by PATCH.
   net::Request life;

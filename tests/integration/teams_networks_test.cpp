@@ -1,0 +1,122 @@
+// Two Teams networks on one listener, as a company with two tenants' teams (or two sets of
+// teams) runs them: each network's change notifications come to its own path, and the bot's
+// activities, all sent to the one messaging endpoint, reach the network whose channel they
+// are in. Nothing pushed to either network is lost: every message by push alone (no polling),
+// every card press stored as an answer.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "sim_harness.h"
+
+using namespace learnloop;
+
+namespace {
+
+// A Teams network of the simulator reading one team.
+std::string TeamsNetwork(const std::string& name, const std::string& team) {
+  return R"(  - type: teams
+    name: )" +
+         name +
+         R"(
+    base_url: SIM_URL/v1.0
+    poll_interval: 7d
+    auth:
+      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
+      client_id: sim-app
+      client_secret: ${LEARNLOOP_IT_SECRET}
+      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
+    teams: [)" +
+         team + R"(]
+    bot:
+      service_url: SIM_URL/bf/
+      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
+      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration
+)";
+}
+
+std::string Campaign(const std::string& name, const std::string& network,
+                     const std::string& channel) {
+  return "  - name: " + name + "\n    network: " + network + "\n    community: " + channel +
+         R"(
+    schedule: "0 10 * * MON-FRI"
+    open_for: 24h
+    repeat: true
+    steps:
+      - text: "A colleague shares a draft with an error. What do you do first?"
+        kind: choice
+        options: ["Fix it silently", "Tell them privately", "Point it out in the channel"]
+        correct: B
+)";
+}
+
+}  // namespace
+
+TEST(TeamsNetworks, TwoNetworksEachGetTheirOwnNotificationsAndPresses) {
+  setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
+  it::SimRun run;
+  const Time start = *ParseIso("2026-11-02T06:00:00Z");  // a Monday
+  const int port = it::FreePort();
+  std::string yaml =
+      "timezone: Europe/Berlin\nserver: {listen: \"127.0.0.1:" + std::to_string(port) +
+      "\"}\nstore: {path: DIR/two.db}\nreport: {out_dir: DIR/reports}\n"
+      "networks:\n" +
+      TeamsNetwork("teams-a", "TEAM_0") + TeamsNetwork("teams-b", "TEAM_1") + "campaigns:\n" +
+      Campaign("a-daily", "teams-a", "CHANNEL_0") + Campaign("b-daily", "teams-b", "CHANNEL_1");
+  ASSERT_EQ(run.Start(start,
+                      {"--people", "120", "--seed", "12", "--history-days", "2", "--horizon-days",
+                       "6", "--teams", "2"},
+                      yaml),
+            "");
+  ASSERT_EQ(run.cfg->networks.size(), 2u);
+  const std::string team_a = run.cfg->networks[0].teams.at(0),
+                    team_b = run.cfg->networks[1].teams.at(0);
+  ASSERT_NE(team_a, team_b);
+  const std::string config = run.WriteConfig();
+  {  // the bot's one messaging endpoint, shared by both networks
+    connectors::http::Request reg;
+    reg.method = "POST";
+    reg.url = run.sim.base_url() + "/_sim/bot";
+    reg.body = "{\"endpoint\":\"http://127.0.0.1:" + std::to_string(port) + "/api/messages\"}";
+    auto r = run.http->Send(reg);
+    ASSERT_TRUE(r.ok() && r->status == 200);
+  }
+  run.store.reset();  // the daemon's process has the store now
+  const Time end = start + std::chrono::hours{24 * 5};
+  ASSERT_EQ(it::RunLearnloop(config, run.sim.base_url(), end, std::nullopt, run.dir + "/log"), 0);
+
+  auto reopened = store::OpenSqlite(run.cfg->store_path);
+  ASSERT_TRUE(reopened.ok());
+  run.store = std::move(*reopened);
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  std::map<std::string, std::string> network_of_team = {{team_a, "teams-a"}, {team_b, "teams-b"}};
+  for (const auto& g : truth.raw.at("groups").as_array())
+    if (auto team = json::GetString(g, "team_id"))
+      if (network_of_team.count(*team))
+        truth.teams_network_of[*json::GetInt64(g, "id")] = network_of_team[*team];
+
+  // Each network read its own channels, by push alone, exactly once.
+  EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
+  std::map<std::string, int> messages;
+  for (const auto& m : run.store->AllMessages()) ++messages[m.network];
+  EXPECT_GT(messages["teams-a"], 5);
+  EXPECT_GT(messages["teams-b"], 5);
+
+  // Every press, in the channels of either network, is an answer.
+  int presses = 0;
+  EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses), "");
+  std::set<std::string> campaigns_answered;
+  for (const auto& p : run.store->AllPrompts())
+    for (const auto& a : run.store->AllAnswers())
+      if (a.prompt_id == p.id && a.choice) campaigns_answered.insert(p.campaign);
+  EXPECT_GT(presses, 10);
+  EXPECT_TRUE(campaigns_answered.count("a-daily"));
+  EXPECT_TRUE(campaigns_answered.count("b-daily"));
+
+  auto stats = run.Get("/_sim/stats");
+  const auto& requests = stats.at("requests");
+  EXPECT_GT(json::GetInt64(requests, "notifications_sent").value_or(0), 20);
+  EXPECT_EQ(json::GetInt64(requests, "notifications_failed").value_or(0), 0);
+  EXPECT_EQ(json::GetInt64(requests, "bot_activitys_failed").value_or(0), 0);
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
+}
