@@ -59,6 +59,14 @@ class Connector {
   // cursors, but apart from them.
   virtual Cursors GetSecrets() const { return {}; }
   virtual void RestoreSecrets(const Cursors& s) { (void)s; }
+  // The rate budgets spent in their current windows, for the next process to go on from.
+  // RestoreRateBudgets gives them back, or, with nullopt after a process that did not stop
+  // cleanly, takes every budget as spent at `now`: a restart never goes over a limit.
+  virtual std::string SaveRateBudgets() { return ""; }
+  virtual void RestoreRateBudgets(const std::optional<std::string>& saved, Time now) {
+    (void)saved;
+    (void)now;
+  }
   // The id ("<network>:<native>") of the account the daemon acts as, once known.
   virtual std::optional<std::string> SelfUserId() const = 0;
   // The threads (ids) of prompts still open: a connector whose feed may miss replies to them

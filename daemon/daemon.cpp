@@ -21,8 +21,24 @@ constexpr auto kDirectoryRetry = std::chrono::minutes{10};
 Daemon::Daemon(const config::Config& cfg, store::Store& store, Clock& clock)
     : cfg_(cfg), store_(store), clock_(clock) {}
 
+namespace {
+// "<network>:rate" in the store's cursors: "running" while a process uses the network, then,
+// once it stopped cleanly, "stopped" and its rate budgets on the next line.
+std::string RateKey(const std::string& network) { return network + ":rate"; }
+constexpr const char* kRunning = "running";
+constexpr const char* kStopped = "stopped\n";
+}  // namespace
+
 Daemon::~Daemon() {
   if (server_) server_->Stop();  // before the connectors it calls into go away
+  // The budgets go to the next process; a kill leaves "running", and it starts conservatively.
+  for (auto& n : networks_) {
+    try {
+      store_.SetCursor(RateKey(n.cfg->name), kStopped + n.built.connector->SaveRateBudgets());
+    } catch (const std::exception& e) {
+      Logger("daemon")->warn("network {}: rate budgets not kept: {}", n.cfg->name, e.what());
+    }
+  }
 }
 
 Status Daemon::Listen() {
@@ -114,6 +130,16 @@ Status Daemon::Start() {
     n.built = std::move(*built);
     n.built.connector->RestoreCursors(LoadCursors(store_, nc.name));
     n.built.connector->RestoreSecrets(LoadSecrets(store_, nc.name));
+    // What the process before spent of the rate limits: as it saved it, or, after a kill
+    // (still "running"), all of it just now. A first start owes nothing.
+    if (auto rate = store_.GetCursor(RateKey(nc.name))) {
+      if (rate->rfind(kStopped, 0) == 0)
+        n.built.connector->RestoreRateBudgets(rate->substr(std::string(kStopped).size()),
+                                              clock_.Now());
+      else
+        n.built.connector->RestoreRateBudgets(std::nullopt, clock_.Now());
+    }
+    store_.SetCursor(RateKey(nc.name), kRunning);
     if (n.recorder) {
       n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
       if (auto s = n.recorder->End(); !s.ok()) return s;

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "connectors/common/oauth.h"
+#include "core/json.h"
 #include "core/log.h"
 
 namespace learnloop::connectors::http {
@@ -100,6 +101,60 @@ void RateBudget::Record(Time now) { sent_.push_back(now); }
 
 void RateBudget::BlockUntil(Time t) { blocked_until_ = std::max(blocked_until_, t); }
 
+std::vector<Time> RateBudget::Recent(Time now) {
+  while (!sent_.empty() && sent_.front() <= now - window_) sent_.pop_front();
+  return {sent_.begin(), sent_.end()};
+}
+
+void RateBudget::Restore(const std::vector<Time>& sent) {
+  sent_.insert(sent_.end(), sent.begin(), sent.end());
+  std::sort(sent_.begin(), sent_.end());
+}
+
+void RateBudget::AssumeSpent(Time at) {
+  for (int i = 0; i < limit_; ++i) sent_.push_back(at);
+  std::sort(sent_.begin(), sent_.end());
+}
+
+std::string Requester::SaveBudgets() {
+  std::string out;
+  for (auto& [bucket, budget] : budgets_) {
+    auto recent = budget.Recent(clock_.Now());
+    if (recent.empty()) continue;
+    if (!out.empty()) out += ';';
+    out += bucket + '=';
+    for (size_t i = 0; i < recent.size(); ++i)
+      out += (i ? "," : "") + std::to_string(ToUnixMillis(recent[i]));
+  }
+  return out;
+}
+
+void Requester::RestoreBudgets(const std::string& saved) {
+  size_t at = 0;
+  while (at < saved.size()) {
+    size_t end = saved.find(';', at);
+    if (end == std::string::npos) end = saved.size();
+    std::string part = saved.substr(at, end - at);
+    at = end + 1;
+    size_t eq = part.find('=');
+    if (eq == std::string::npos || eq == 0) continue;
+    std::vector<Time> times;
+    for (size_t p = eq + 1; p < part.size();) {
+      size_t comma = part.find(',', p);
+      if (comma == std::string::npos) comma = part.size();
+      if (auto ms = json::ParseInt64(part.substr(p, comma - p)))
+        times.push_back(FromUnixMillis(*ms));
+      p = comma + 1;
+    }
+    Budget(part.substr(0, eq)).Restore(times);
+  }
+}
+
+void Requester::AssumeSpent(Time at) {
+  spent_at_ = at;
+  for (auto& [bucket, budget] : budgets_) budget.AssumeSpent(at);
+}
+
 Requester::Requester(Client& client, Clock& clock, int limit, Millis window, RetryPolicy policy,
                      uint64_t seed, std::string log_name)
     : client_(client),
@@ -112,7 +167,10 @@ Requester::Requester(Client& client, Clock& clock, int limit, Millis window, Ret
 
 RateBudget& Requester::Budget(const std::string& bucket) {
   auto it = budgets_.find(bucket);
-  if (it == budgets_.end()) it = budgets_.emplace(bucket, RateBudget(limit_, window_)).first;
+  if (it == budgets_.end()) {
+    it = budgets_.emplace(bucket, RateBudget(limit_, window_)).first;
+    if (spent_at_) it->second.AssumeSpent(*spent_at_);
+  }
   return it->second;
 }
 

@@ -53,6 +53,11 @@ class RateBudget {
   Millis WaitTime(Time now);
   void Record(Time now);
   void BlockUntil(Time t);  // after a 429: nothing before t
+  // The requests still in the window at `now`, and those of a process before (merged in).
+  std::vector<Time> Recent(Time now);
+  void Restore(const std::vector<Time>& sent);
+  // The whole budget taken as spent at `at` (nothing more goes before at + window).
+  void AssumeSpent(Time at);
 
  private:
   int limit_;
@@ -91,6 +96,13 @@ class Requester {
   }
   // `bucket` is the rate budget the request draws from and the class it is counted under.
   Result<Response> Send(const Request& r, const std::string& bucket);
+  // The budgets' requests still in their windows, as text ("bucket=ms,ms;…"), for the next
+  // process to go on from (RestoreBudgets). A process that did not stop cleanly saved
+  // nothing: the next one takes every budget as spent at its start (AssumeSpent), so that a
+  // restart after a kill waits one window rather than going over the limit.
+  std::string SaveBudgets();
+  void RestoreBudgets(const std::string& saved);
+  void AssumeSpent(Time at);
   const Counters& counters() const { return counters_; }
   const std::map<std::string, Counters>& counters_by_class() const { return by_class_; }
 
@@ -106,6 +118,7 @@ class Requester {
   std::mt19937_64 rng_;
   std::string log_name_;
   std::map<std::string, RateBudget> budgets_;
+  std::optional<Time> spent_at_;  // budgets made later are spent at this time too
   Counters counters_;
   std::map<std::string, Counters> by_class_;
   TokenSource* tokens_ = nullptr;

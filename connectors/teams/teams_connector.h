@@ -34,6 +34,20 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   PollStats Poll(EventSink& sink, bool refresh_now = false) override;
   Cursors GetCursors() const override { return cursors_; }
   void RestoreCursors(const Cursors& c) override;
+  // Graph's budgets, then the Bot Framework's, on two lines.
+  std::string SaveRateBudgets() override {
+    return graph_.SaveBudgets() + "\n" + bot_.SaveBudgets();
+  }
+  void RestoreRateBudgets(const std::optional<std::string>& saved, Time now) override {
+    if (!saved) {
+      graph_.AssumeSpent(now);
+      bot_.AssumeSpent(now);
+      return;
+    }
+    auto nl = saved->find('\n');
+    graph_.RestoreBudgets(saved->substr(0, nl));
+    if (nl != std::string::npos) bot_.RestoreBudgets(saved->substr(nl + 1));
+  }
   // The clientState every notification must carry back.
   Cursors GetSecrets() const override;
   void RestoreSecrets(const Cursors& s) override;

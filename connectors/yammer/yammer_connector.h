@@ -27,6 +27,13 @@ class YammerConnector final : public Connector, public Poster {
   PollStats Poll(EventSink& sink, bool refresh_now = false) override;
   Cursors GetCursors() const override { return cursors_; }
   void RestoreCursors(const Cursors& c) override;
+  std::string SaveRateBudgets() override { return requester_.SaveBudgets(); }
+  void RestoreRateBudgets(const std::optional<std::string>& saved, Time now) override {
+    if (saved)
+      requester_.RestoreBudgets(*saved);
+    else
+      requester_.AssumeSpent(now);
+  }
   // The newest refresh token (Entra rotates it) and a hash of the configured one: a configured
   // token that changed since wins over the kept one.
   Cursors GetSecrets() const override { return secrets_; }

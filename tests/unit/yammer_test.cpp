@@ -121,6 +121,50 @@ TEST(RateBudget, KeepsTheWindow) {
   EXPECT_EQ(b.WaitTime(t0 + std::chrono::seconds{30}).count(), 0);
 }
 
+TEST(Requester, TheBudgetCarriesOverARestartOrIsTakenAsSpentAfterAKill) {
+  FakeClient client;
+  ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
+  http::Request r;
+  r.url = "http://127.0.0.1:1/x";
+  std::string saved;
+  {
+    http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "t");
+    for (int i = 0; i < 8; ++i) {
+      client.Add(200, "{}");
+      ASSERT_TRUE(req.Send(r, "messages").ok());
+      clock.Advance(std::chrono::seconds{1});
+    }
+    saved = req.SaveBudgets();
+  }
+  EXPECT_EQ(std::count(saved.begin(), saved.end(), ','), 7) << saved;
+  {  // a clean stop: the next process may send 2 more in this window, then waits
+    http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "t");
+    req.RestoreBudgets(saved);
+    Time start = clock.Now();
+    for (int i = 0; i < 3; ++i) {
+      client.Add(200, "{}");
+      ASSERT_TRUE(req.Send(r, "messages").ok());
+    }
+    EXPECT_EQ(clock.Now() - start, std::chrono::seconds{22});  // the first of the 8 leaves
+  }
+  {  // after a kill nothing was saved: the whole window is taken as spent at the start
+    http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "t");
+    req.AssumeSpent(clock.Now());
+    Time start = clock.Now();
+    client.Add(200, "{}");
+    ASSERT_TRUE(req.Send(r, "other-bucket").ok());
+    EXPECT_EQ(clock.Now() - start, std::chrono::seconds{30});
+  }
+  {  // a saved text the next version cannot read is ignored, not fatal
+    http::Requester req(client, clock, 10, std::chrono::seconds{30}, http::RetryPolicy{}, 1, "t");
+    req.RestoreBudgets("messages=x,;=;;garbage");
+    client.Add(200, "{}");
+    Time start = clock.Now();
+    ASSERT_TRUE(req.Send(r, "messages").ok());
+    EXPECT_EQ(clock.Now(), start);
+  }
+}
+
 TEST(Requester, HonoursRetryAfterAndRetries5xx) {
   FakeClient client;
   ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
