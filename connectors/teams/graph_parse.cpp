@@ -1,5 +1,6 @@
 #include "connectors/teams/graph_parse.h"
 
+#include "connectors/common/mentions.h"
 #include "core/json.h"
 
 namespace learnloop::connectors::teams {
@@ -45,8 +46,10 @@ Result<ParsedMessage> Convert(const json::Value& v, const std::string& network,
   m.deleted = json::Find(v, "deletedDateTime") != nullptr;
   if (const json::Value* body = json::Find(v, "body")) {
     std::string content = json::GetString(*body, "content").value_or("");
-    m.text = json::GetString(*body, "contentType").value_or("text") == "html" ? TextOfHtml(content)
-                                                                              : content;
+    // (Capped: a body of many megabytes is kept truncated, with a note.)
+    m.text = CapText(json::GetString(*body, "contentType").value_or("text") == "html"
+                         ? TextOfHtml(content)
+                         : content);
   }
   if (const json::Value* mentions = json::Find(v, "mentions"); mentions && mentions->is_array())
     for (const auto& x : mentions->as_array())

@@ -12,6 +12,11 @@ namespace learnloop::connectors::teams {
 namespace {
 
 constexpr int kPageSize = 50;  // $top maximum for messages, replies and delta (§2.5, §2.6)
+// A feed that never ends (a service that always names a next page) is left after this many
+// pages in one poll: a delta round goes on from there at the next poll, anything else fails.
+constexpr int kMaxPagesPerPoll = 2000;
+// A message dated further ahead than clocks drift keeps no thread followed beyond it.
+constexpr auto kFutureMargin = std::chrono::hours{24};
 // On an expired delta token the new round starts this long before the last good one ended.
 constexpr auto kResyncOverlap = std::chrono::hours{1};
 const char* const kGraph = "graph";
@@ -187,7 +192,14 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
     // Members: a refusal (a missing permission, say) leaves them unknown; the channels are
     // still read.
     std::optional<std::vector<std::string>> members = std::vector<std::string>{};
+    int pages = 0;
     for (std::string url = base_ + "/teams/" + team + "/members"; !url.empty();) {
+      if (++pages > kMaxPagesPerPoll) {
+        // A list that never ends: what came is kept, the rest is said.
+        degraded_.Note("members " + team, "the members of team " + team + " ran over " +
+                                              std::to_string(kMaxPagesPerPoll) + " pages");
+        break;
+      }
       auto got = GetJson(url);
       if (!got.ok()) {
         if (got.error().code == 401) return got.status();
@@ -212,9 +224,10 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
           sink.OnUser(u);
           members->push_back(u.id);
         }
-      url = json::GetString(v, "@odata.nextLink").value_or("");
+      std::string next = json::GetString(v, "@odata.nextLink").value_or("");
+      url = next == url ? "" : next;  // a page that names itself next ends the list
     }
-    if (members) degraded_.Clear("members " + team);
+    if (members && pages <= kMaxPagesPerPoll) degraded_.Clear("members " + team);
     auto got = GetJson(base_ + "/teams/" + team + "/channels");
     if (!got.ok()) {
       if (got.error().code == 401) return got.status();
@@ -258,8 +271,9 @@ void TeamsConnector::Emit(const std::string& channel, const std::vector<ParsedMe
     sink.OnReactionSnapshot(p.message.id, "", p.reactions);
     // The thread is followed while it is recent (a reply stands for its root until that is seen).
     std::string root = GraphMessageId(NativeId(p.message.thread_id));
-    auto [it, fresh] = threads.emplace(root, p.message.created_at);
-    if (!fresh && !p.message.reply_to_id) it->second = p.message.created_at;
+    Time at = std::min(p.message.created_at, clock_.Now() + kFutureMargin);
+    auto [it, fresh] = threads.emplace(root, at);
+    if (!fresh && !p.message.reply_to_id) it->second = at;
   }
 }
 
@@ -282,7 +296,11 @@ void TeamsConnector::SaveThreads(const std::string& channel) {
 
 Status TeamsConnector::ReadReplies(const std::string& channel, const std::string& url,
                                    EventSink& sink, PollStats& stats) {
+  int pages = 0;
   for (std::string next = url; !next.empty();) {
+    if (++pages > kMaxPagesPerPoll)
+      return Status::Fail("replies of a thread in channel " + channel + ": more than " +
+                          std::to_string(kMaxPagesPerPoll) + " pages");
     auto res = Get(next, &stats);
     if (!res.ok()) return res.status();
     if (res->status == 404) return Status::Ok();  // the thread is gone
@@ -290,6 +308,9 @@ Status TeamsConnector::ReadReplies(const std::string& channel, const std::string
     auto page = ParseMessagePage(res->body, cfg_.name, channel);
     if (!page.ok()) return page.status();
     Emit(channel, page->messages, sink, stats);
+    if (page->next_link && *page->next_link == next)
+      return Status::Fail("replies of a thread in channel " + channel +
+                          ": a page names itself next");
     next = page->next_link.value_or("");
   }
   return Status::Ok();
@@ -322,7 +343,17 @@ Status TeamsConnector::DeltaRound(const std::string& channel, EventSink& sink, P
   else
     url = fresh(cfg_.backfill_since);
   bool restarted = false;
+  int pages = 0;
   while (!url.empty()) {
+    if (++pages > kMaxPagesPerPoll) {
+      // Enough for one poll: the next goes on from this page (a next link continues a round
+      // as a delta link does).
+      Logger("connector.teams")
+          ->warn("channel {}: {} delta pages in one poll; going on at the next", channel,
+                 kMaxPagesPerPoll);
+      cursors_[DeltaKey(channel)] = url;
+      return Status::Ok();
+    }
     auto res = Get(url, &stats);
     if (!res.ok()) return res.status();
     if (IsStaleDeltaToken(*res) && !restarted) {
@@ -358,6 +389,8 @@ Status TeamsConnector::DeltaRound(const std::string& channel, EventSink& sink, P
       SaveThreads(channel);  // the roots it brought, for the replies read later
       return Status::Ok();
     }
+    if (page->next_link && *page->next_link == url)
+      return Status::Fail("channel " + channel + ": a delta page names itself next");
     url = page->next_link.value_or("");
   }
   return Status::Fail("channel " + channel + ": a delta page with neither next nor delta link");

@@ -18,6 +18,7 @@ constexpr int kPageSize = 20;  // feed page size (§1.4.1)
 // Pages of one feed in one read, at most (400,000 messages; a larger backfill is the Data
 // Export's): a service that always says older messages are available cannot hang a poll.
 constexpr int kMaxPagesPerWalk = 20000;
+constexpr auto kFutureMargin = std::chrono::hours{24};
 // Pages of a directory list, at most (500,000 people at 50 a page).
 constexpr int kMaxDirectoryPages = 10000;
 constexpr int kUsersPerPage = 50;                           // users.json page size (§1.7)
@@ -378,8 +379,16 @@ Result<int64_t> YammerConnector::Walk(int64_t newer_than, std::optional<Time> st
                                       int64_t known_through, EventSink& sink, PollStats& stats,
                                       std::map<std::string, std::vector<std::string>>* seen) {
   int64_t max_seen = newer_than;
+  // A message dated further ahead than clocks drift moves no cursor (a broken or hostile
+  // service could otherwise push it past every real message to come).
+  const Time horizon = clock_.Now() + kFutureMargin;
   auto st = Pages("/messages.json", newer_than, stats, [&](MessagePage& page) {
-    max_seen = std::max(max_seen, page.MaxId());
+    for (const auto& m : page.messages) {
+      auto id = json::ParseInt64(NativeId(m.id));
+      if (id && m.created_at <= horizon &&
+          std::find(page.native_ids.begin(), page.native_ids.end(), *id) != page.native_ids.end())
+        max_seen = std::max(max_seen, *id);
+    }
     bool reached_stop = false;
     if (stop_before && page.MinId() <= known_through)
       for (const auto& m : page.messages)

@@ -193,6 +193,58 @@ TEST(TeamsConnector, FollowsTheLinksVerbatimAndKeepsTheDeltaLink) {
   EXPECT_EQ(f.client->seen[2].url, "https://graph.example/v1.0/delta?$deltatoken=abc");
 }
 
+TEST(TeamsConnector, ADeltaRoundThatNeverEndsGoesOnAtTheNextPoll) {
+  Fixture f;
+  // Every page names another next page: 2,000 are read in one poll, then the next poll goes
+  // on from the first page not read.
+  auto link = [](int k) {
+    return "https://graph.example/v1.0/delta?$skiptoken=" + std::to_string(k);
+  };
+  for (int k = 1; k <= 2001; ++k)
+    f.client->Add(200, R"({"@odata.nextLink":")" + link(k) + R"(","value":[]})");
+  auto stats = f.c->Poll(f.sink);
+  EXPECT_TRUE(stats.errors.empty());
+  EXPECT_EQ(f.client->seen.size(), 2000u);
+  EXPECT_EQ(f.c->GetCursors().at("delta:" + kChannel), link(2000));
+  f.client->replies.clear();
+  f.client->seen.clear();
+  f.client->Add(200, LastPage("https://graph.example/v1.0/delta?$deltatoken=end"));
+  f.c->Poll(f.sink);
+  ASSERT_EQ(f.client->seen.size(), 1u);
+  EXPECT_EQ(f.client->seen[0].url, link(2000));
+  EXPECT_EQ(f.c->GetCursors().at("delta:" + kChannel),
+            "https://graph.example/v1.0/delta?$deltatoken=end");
+}
+
+TEST(TeamsConnector, APageThatNamesItselfNextEndsThePollWithAnError) {
+  Fixture f;
+  const std::string first = "https://graph.example/v1.0/teams/" + kTeam + "/channels/" + kChannel +
+                            "/messages/delta?$top=50&$expand=replies";
+  f.client->Add(200, R"({"@odata.nextLink":")" + first + R"(","value":[]})");
+  f.client->Add(200, R"({"@odata.nextLink":")" + first + R"(","value":[]})");
+  auto stats = f.c->Poll(f.sink);
+  ASSERT_EQ(stats.errors.size(), 1u);
+  EXPECT_NE(stats.errors[0].find("names itself next"), std::string::npos) << stats.errors[0];
+  EXPECT_EQ(f.client->seen.size(), 1u);
+}
+
+TEST(TeamsConnector, AMessageDatedFarAheadKeepsNoThreadFollowedForever) {
+  Fixture f;
+  f.client->Add(
+      200,
+      R"({"@odata.deltaLink":"https://graph.example/v1.0/d?$deltatoken=1","value":[)"
+      R"({"id":"1700000000000","messageType":"message","createdDateTime":"9999-12-31T23:59:59Z",)"
+      R"("from":{"user":{"id":"8ea0e38b-efb3-4757-924a-5f94061cf8c2"}},)"
+      R"("body":{"contentType":"text","content":"from the future"}}]})");
+  auto stats = f.c->Poll(f.sink);
+  EXPECT_TRUE(stats.errors.empty());
+  ASSERT_EQ(f.sink.messages.size(), 1u);
+  // Followed until now + a day at most, not until the year 9999.
+  std::string threads = f.c->GetCursors().at("threads:" + kChannel);
+  auto at = std::stoll(threads.substr(threads.find('@') + 1));
+  EXPECT_LE(FromUnixMillis(at), f.clock.Now() + std::chrono::hours{24}) << threads;
+}
+
 TEST(TeamsConnector, AnExpiredDeltaTokenRestartsWithAnOverlappingFilter) {
   Fixture f;
   f.c->RestoreCursors({{"delta:" + kChannel, "https://graph.example/v1.0/delta?$deltatoken=old"},
