@@ -47,6 +47,7 @@ std::string ChannelOfResource(const std::string& resource) {
 }
 std::string RoundKey(const std::string& channel) { return "round:" + channel; }
 std::string ThreadsKey(const std::string& channel) { return "threads:" + channel; }
+std::string ThreadsReadKey(const std::string& channel) { return "threads_read:" + channel; }
 
 // The id inside "<what>('…')" of a notification's resource ("" when absent).
 std::string PartOfResource(const std::string& resource, const std::string& what) {
@@ -277,9 +278,16 @@ void TeamsConnector::Emit(const std::string& channel, const std::vector<ParsedMe
   }
 }
 
+Time TeamsConnector::ThreadsReadAt(const std::string& channel) const {
+  if (auto it = cursors_.find(ThreadsReadKey(channel)); it != cursors_.end())
+    if (auto ms = json::ParseInt64(it->second)) return std::min(clock_.Now(), FromUnixMillis(*ms));
+  return clock_.Now();
+}
+
 void TeamsConnector::SaveThreads(const std::string& channel) {
-  // Only the last refresh_window is kept (followed prompt threads are read anyway).
-  Time from = clock_.Now() - cfg_.refresh_window;
+  // Only the threads recent when their replies were last all read are kept (followed prompt
+  // threads are read anyway): after days down, those of before the gap are still read once.
+  Time from = ThreadsReadAt(channel) - cfg_.refresh_window;
   auto& threads = threads_[channel];
   std::string text;
   for (auto it = threads.begin(); it != threads.end();) {
@@ -404,14 +412,20 @@ std::string TeamsConnector::RepliesUrl(const std::string& thread) const {
 
 void TeamsConnector::ReadThreads(const std::string& channel, Time read_since, EventSink& sink,
                                  PollStats& stats) {
+  // The threads recent when their replies were last all read, not only those recent now: a
+  // reply made just before a long downtime, to a thread that left the window meanwhile, is
+  // read all the same (its notification was lost with the daemon down).
+  const Time started = clock_.Now(), last = ThreadsReadAt(channel);
+  read_since = std::min(read_since, last);
   std::set<std::string> roots;
   for (const auto& [root, created] : threads_[channel])
-    if (created >= clock_.Now() - cfg_.refresh_window) roots.insert(root);
+    if (created >= last - cfg_.refresh_window) roots.insert(root);
   for (const auto& thread : follow_) {
     auto slash = thread.rfind('/');
     if (slash != std::string::npos && thread.substr(0, slash) == channel)
       roots.insert(thread.substr(slash + 1));
   }
+  bool all_read = true;
   for (const auto& root : roots) {
     std::string thread = MessageNativeId(channel, root);
     if (auto it = replies_read_.find(thread); it != replies_read_.end() && it->second > read_since)
@@ -420,10 +434,12 @@ void TeamsConnector::ReadThreads(const std::string& channel, Time read_since, Ev
     auto s = ReadReplies(channel, RepliesUrl(thread), sink, stats);
     if (!s.ok()) {
       stats.errors.push_back(s.message());
+      all_read = false;
       continue;
     }
     replies_read_[thread] = at;
   }
+  if (all_read) cursors_[ThreadsReadKey(channel)] = std::to_string(ToUnixMillis(started));
   SaveThreads(channel);
 }
 

@@ -103,6 +103,8 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
             PollStats& stats);
   // The threads of a channel kept with the cursors, so a restart still reads their replies.
   void SaveThreads(const std::string& channel);
+  // When the replies of the channel's recent threads were last all read (now if never).
+  Time ThreadsReadAt(const std::string& channel) const;
   // A catch-up of the channel: a delta round and the replies of the threads not read since
   // `since` (call with push_mu_ held).
   void CatchUp(const std::string& channel, Time since);

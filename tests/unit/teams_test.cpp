@@ -245,6 +245,39 @@ TEST(TeamsConnector, AMessageDatedFarAheadKeepsNoThreadFollowedForever) {
   EXPECT_LE(FromUnixMillis(at), f.clock.Now() + std::chrono::hours{24}) << threads;
 }
 
+TEST(TeamsConnector, AfterDaysDownTheThreadsRecentBeforeTheGapAreReadOnce) {
+  Fixture f;
+  // A root six days old (the refresh window is a week) comes in the first round.
+  f.client->Add(200, R"({"@odata.deltaLink":"https://graph.example/v1.0/d?$deltatoken=1","value":[)"
+                     R"({"id":"1700000000000","messageType":"message","createdDateTime":")" +
+                         FormatIsoMillis(f.clock.Now() - std::chrono::hours{24 * 6}) +
+                         R"(","from":{"user":{"id":"8ea0e38b-efb3-4757-924a-5f94061cf8c2"}},)"
+                         R"("body":{"contentType":"text","content":"an old thread"}}]})");
+  f.c->Poll(f.sink);
+  auto replies_read = [&] {
+    int n = 0;
+    for (const auto& r : f.client->seen)
+      n += r.url.find("/1700000000000/replies") != std::string::npos;
+    return n;
+  };
+  // Three days down: the root is nine days old now, out of the window, but it was in it when
+  // its replies were last read, and a reply made then was never notified: read once more.
+  f.clock.Advance(std::chrono::hours{24 * 3});
+  f.client->seen.clear();
+  f.client->Add(200, Token("g2"));
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=2"));
+  f.client->Add(200, R"({"value":[]})");
+  f.c->Poll(f.sink);
+  EXPECT_EQ(replies_read(), 1);
+  // Then it is left.
+  f.clock.Advance(std::chrono::hours{1});
+  f.client->seen.clear();
+  f.client->Add(200, Token("g3"));
+  f.client->Add(200, LastPage("https://graph.example/v1.0/d?$deltatoken=3"));
+  f.c->Poll(f.sink);
+  EXPECT_EQ(replies_read(), 0);
+}
+
 TEST(TeamsConnector, AnExpiredDeltaTokenRestartsWithAnOverlappingFilter) {
   Fixture f;
   f.c->RestoreCursors({{"delta:" + kChannel, "https://graph.example/v1.0/delta?$deltatoken=old"},
