@@ -244,16 +244,22 @@ struct HttpServer::Impl {
     });
   }
 
+  // The status line and headers of an answer.
+  template <typename Body>
+  static void Head(http::response<Body>& res, const Reply& rep, unsigned version, bool keep_alive) {
+    res.result(static_cast<unsigned>(rep.status));
+    res.version(version);
+    for (const auto& [k, v] : rep.headers) res.set(k, v);
+    res.set(http::field::content_type, rep.content_type);
+    res.keep_alive(keep_alive);
+  }
+
   void Send(const SessionPtr& s, const std::shared_ptr<Reply>& rep, unsigned version,
             bool keep_alive) {
     s->state = Session::State::kWriting;
     auto res = std::make_shared<http::response<http::string_body>>();
-    res->result(static_cast<unsigned>(rep->status));
-    res->version(version);
-    for (const auto& [k, v] : rep->headers) res->set(k, v);
-    res->set(http::field::content_type, rep->content_type);
+    Head(*res, *rep, version, keep_alive);
     res->body() = std::move(rep->body);
-    res->keep_alive(keep_alive);
     res->prepare_payload();
     s->stream.expires_after(limits.write_timeout);
     http::async_write(s->stream, *res, [this, s, res](beast::error_code ec, size_t) {
@@ -268,11 +274,7 @@ struct HttpServer::Impl {
                    bool keep_alive) {
     s->state = Session::State::kWriting;
     auto res = std::make_shared<http::response<http::empty_body>>();
-    res->result(static_cast<unsigned>(rep->status));
-    res->version(version);
-    for (const auto& [k, v] : rep->headers) res->set(k, v);
-    res->set(http::field::content_type, rep->content_type);
-    res->keep_alive(keep_alive);
+    Head(*res, *rep, version, keep_alive);
     res->chunked(true);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
     s->stream.expires_after(limits.write_timeout);
