@@ -84,8 +84,8 @@ TEST(Listener, StaysUpAndBoundedUnderIdleConnectionsAndHugeBodies) {
   std::string yaml = kYaml;
   yaml.replace(yaml.find("PORT"), 4, std::to_string(port));
   ASSERT_EQ(run.Start(start,
-                      {"--clock", "real", "--rate-limit", "1000", "--people", "40", "--seed", "3",
-                       "--history-days", "5", "--horizon-days", "1", "--teams", "1"},
+                      {"--clock", "real", "--rate-limit", "1000", "--people", "60", "--seed", "3",
+                       "--history-days", "14", "--horizon-days", "1", "--teams", "1"},
                       yaml),
             "");
   run.store.reset();
