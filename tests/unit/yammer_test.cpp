@@ -638,4 +638,20 @@ TEST(YammerConnector, HostilePagesEndAndOutOfRangeIdsMoveNoCursor) {
         EXPECT_NE(m.text.find("[truncated by learnloop: 1048579 bytes in all]"), std::string::npos);
       }
   }
+  {
+    // A message dated years ahead is kept, but its id moves no cursor.
+    auto client = std::make_unique<FakeClient>();
+    FakeClient* raw = client.get();
+    yammer::YammerConnector c(cfg, clock, std::move(client));
+    c.RestoreCursors({{"newest", "100"}, {"refreshed", std::to_string(ToUnixMillis(clock.Now()))}});
+    std::string future = msg("900000");
+    future.replace(future.find("2025/12/31"), 10, "2099/01/01");
+    raw->Add(200, "{\"messages\":[" + future + "," + msg("150") +
+                      "],\"meta\":{\"older_available\":false}}");
+    Sink sink;
+    auto stats = c.Poll(sink);
+    EXPECT_TRUE(stats.errors.empty());
+    EXPECT_EQ(sink.messages.size(), 2u);
+    EXPECT_EQ(c.GetCursors().at("newest"), "150");
+  }
 }
