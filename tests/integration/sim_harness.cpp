@@ -311,12 +311,17 @@ Time SimRun::SimNow() {
 }
 
 std::string SimRun::RegisterBot(const daemon::Daemon& d) {
+  return RegisterBot(d.public_url() + "/api/messages");
+}
+
+std::string SimRun::RegisterBot(const std::string& endpoint) {
   connectors::http::Request reg;
   reg.method = "POST";
   reg.url = sim.base_url() + "/_sim/bot";
-  reg.body = R"({"endpoint":")" + d.public_url() + R"(/api/messages"})";
+  reg.body = R"({"endpoint":")" + endpoint + R"("})";
   auto r = http->Send(reg);
-  return r.ok() ? "" : r.error().message;
+  if (!r.ok()) return r.error().message;
+  return r->status == 200 ? "" : "HTTP " + std::to_string(r->status);
 }
 
 std::string SimRun::SetFaults(const std::string& faults) {

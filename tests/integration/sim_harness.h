@@ -112,6 +112,8 @@ struct SimRun {
   json::Value Get(const std::string& path);  // from the simulator, parsed
   // Tells the simulator's Teams where the daemon's bot endpoint listens now ("" or an error).
   std::string RegisterBot(const daemon::Daemon& d);
+  // The same for a bot endpoint given as a URL (a `learnloop run` process's, say).
+  std::string RegisterBot(const std::string& endpoint);
   // Sets the simulator's faults (a JSON object as /_sim/faults takes it); "" or an error.
   std::string SetFaults(const std::string& faults);
   // The configuration as loaded, written to DIR/config.yaml for a `learnloop` process; its path.

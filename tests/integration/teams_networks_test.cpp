@@ -73,14 +73,8 @@ TEST(TeamsNetworks, TwoNetworksEachGetTheirOwnNotificationsAndPresses) {
                     team_b = run.cfg->networks[1].teams.at(0);
   ASSERT_NE(team_a, team_b);
   const std::string config = run.WriteConfig();
-  {  // the bot's one messaging endpoint, shared by both networks
-    connectors::http::Request reg;
-    reg.method = "POST";
-    reg.url = run.sim.base_url() + "/_sim/bot";
-    reg.body = "{\"endpoint\":\"http://127.0.0.1:" + std::to_string(port) + "/api/messages\"}";
-    auto r = run.http->Send(reg);
-    ASSERT_TRUE(r.ok() && r->status == 200);
-  }
+  // the bot's one messaging endpoint, shared by both networks
+  ASSERT_EQ(run.RegisterBot("http://127.0.0.1:" + std::to_string(port) + "/api/messages"), "");
   run.store.reset();  // the daemon's process has the store now
   const Time end = start + std::chrono::hours{24 * 5};
   ASSERT_EQ(it::RunLearnloop(config, run.sim.base_url(), end, std::nullopt, run.dir + "/log"), 0);
