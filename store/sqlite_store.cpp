@@ -349,6 +349,20 @@ struct Scrubber {
   }
 };
 
+// The keys a bulk transaction hands out from memory (outside the class: its default member
+// initialisers must be complete where the class makes one).
+struct BulkKeys {
+  struct Table {
+    Interner ids;               // ids looked up or given a key during the bulk transaction
+    std::vector<int64_t> keys;  // by index in `ids`
+  };
+  Table messages, others;    // messages' ids; people's and groups' ids
+  int64_t next = 1;          // the next key to give
+  bool table_empty = true;   // `ids` was empty: an id not in memory has no key yet
+  std::string_view last_id;  // the id given a key last, and its key
+  int64_t last_key = 0;
+};
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db, bool building = false) : db_(db), building_(building) {}
@@ -655,7 +669,8 @@ class SqliteStore final : public Store {
                  "SELECT * FROM outbox WHERE instr(body, ?1) > 0 OR instr(sent_body, ?1) > 0 OR "
                  "instr(last_error, ?1) > 0",
                  ReadOutbox, needle)) {
-          bool changed = scrub.Scrub(o.body) | scrub.Scrub(o.last_error);
+          bool changed = scrub.Scrub(o.body);
+          changed = scrub.Scrub(o.last_error) || changed;
           if (o.sent_body) changed |= scrub.Scrub(*o.sent_body);
           if (!changed) continue;
           Stmt u(db_, "UPDATE outbox SET body=?2, sent_body=?3, last_error=?4 WHERE key=?1");
@@ -1497,17 +1512,6 @@ class SqliteStore final : public Store {
   std::optional<std::unordered_set<std::string>> bulk_forgotten_;  // during a bulk transaction
   static constexpr const char* kTombstoneKey = "privacy:tombstone_key";
   std::string tombstone_key_;  // once read or made
-  struct BulkKeys {
-    struct Table {
-      Interner ids;               // ids looked up or given a key during the bulk transaction
-      std::vector<int64_t> keys;  // by index in `ids`
-    };
-    Table messages, others;    // messages' ids; people's and groups' ids
-    int64_t next = 1;          // the next key to give
-    bool table_empty = true;   // `ids` was empty: an id not in memory has no key yet
-    std::string_view last_id;  // the id given a key last, and its key
-    int64_t last_key = 0;
-  };
   std::optional<BulkKeys> bulk_keys_;
   std::unique_ptr<Handoff<BulkBatch>> writer_;  // during a bulk load into a store without keys
   BulkBatch one_;                               // a row written at once
