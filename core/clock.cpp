@@ -1,5 +1,7 @@
 #include "core/clock.h"
 
+#include "core/heartbeat.h"
+
 namespace learnloop {
 
 Time SystemClock::Now() const {
@@ -7,6 +9,7 @@ Time SystemClock::Now() const {
 }
 
 bool SystemClock::SleepUntil(Time t) {
+  heartbeat::Waiting waiting;  // a wait on purpose: not stuck
   std::unique_lock lock(mu_);
   cv_.wait_until(lock, std::chrono::system_clock::time_point(t),
                  [&] { return interrupted_.load(); });

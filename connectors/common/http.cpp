@@ -6,8 +6,10 @@
 #include <cctype>
 
 #include "connectors/common/oauth.h"
+#include "core/heartbeat.h"
 #include "core/json.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 namespace learnloop::connectors::http {
 
@@ -234,12 +236,23 @@ Result<Response> Requester::Send(const Request& req, const std::string& bucket) 
       r.headers.push_back({"Authorization", "Bearer " + *token});
     }
     RateBudget& budget = Budget(bucket);
-    for (Millis w = budget.WaitTime(clock_.Now()); w.count() > 0; w = budget.WaitTime(clock_.Now()))
+    for (Millis w = budget.WaitTime(clock_.Now()); w.count() > 0;
+         w = budget.WaitTime(clock_.Now())) {
+      metrics::Add("learnloop_esn_wait_seconds_total",
+                   {{"network", network_}, {"reason", "budget"}},
+                   std::chrono::duration<double>(w).count());
       if (!clock_.SleepFor(w)) return Result<Response>::Fail("stopped");
+    }
     budget.Record(clock_.Now());
     ++counters_.requests, ++cls.requests;
     if (attempt > 0) ++counters_.retries, ++cls.retries;
+    heartbeat::Beat();
     auto res = client_.Send(r);
+    heartbeat::Beat();
+    metrics::Add("learnloop_esn_requests_total",
+                 {{"network", network_},
+                  {"endpoint", bucket},
+                  {"status", res.ok() ? std::to_string(res->status) : "transport_error"}});
     if (log->should_log(spdlog::level::trace)) {
       // What went and came back, without a credential: no header values, no bodies.
       if (res.ok())
@@ -276,6 +289,7 @@ Result<Response> Requester::Send(const Request& req, const std::string& bucket) 
         } catch (const std::exception&) {
         }
       }
+      metrics::Add("learnloop_esn_throttled_total", {{"network", network_}, {"endpoint", bucket}});
       // A throttled token is throttled on every endpoint: hold all buckets.
       for (auto& [name, b] : budgets_) b.BlockUntil(clock_.Now() + wait);
     } else if (res->status >= 500) {
@@ -302,6 +316,11 @@ Result<Response> Requester::Send(const Request& req, const std::string& bucket) 
     log->info("{} {}: {}{}{}", req.method, path, last_error,
               request_id.empty() ? "" : " (request id " + request_id + ")",
               again ? ", again in " + std::to_string(wait.count()) + " ms" : "");
+    if (again)
+      metrics::Add("learnloop_esn_wait_seconds_total",
+                   {{"network", network_},
+                    {"reason", res.ok() && res->status == 429 ? "throttled" : "retry"}},
+                   std::chrono::duration<double>(wait).count());
     if (again && !clock_.SleepFor(wait)) return Result<Response>::Fail("stopped");
   }
   log->warn("{} {} failed after {} attempts: {}", req.method, path, policy_.max_attempts,

@@ -90,6 +90,8 @@ class Requester {
   Requester(Client& client, Clock& clock, int limit, Millis window, RetryPolicy policy,
             uint64_t seed, std::string log_name);
   void set_token_source(TokenSource* t) { tokens_ = t; }
+  // The network its requests are counted under in the metrics.
+  void set_network(std::string network) { network_ = std::move(network); }
   // A bucket with its own limit (others use the limit given to the constructor).
   void SetBudget(const std::string& bucket, int limit, Millis window) {
     budgets_.insert_or_assign(bucket, RateBudget(limit, window));
@@ -117,6 +119,7 @@ class Requester {
   RetryPolicy policy_;
   std::mt19937_64 rng_;
   std::string log_name_;
+  std::string network_;
   std::map<std::string, RateBudget> budgets_;
   std::optional<Time> spent_at_;  // budgets made later are spent at this time too
   Counters counters_;

@@ -129,6 +129,8 @@ TeamsConnector::TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
   graph_.set_token_source(&graph_token_);
   bot_.set_token_source(&bot_token_);
+  graph_.set_network(cfg.name);
+  bot_.set_network(cfg.name);
   // At most 4 requests a second on a team or channel (§2.10): one budget for all Graph reads
   // keeps that and every per-app limit above it. Its window is a tenth longer than Graph's, as
   // requests sent a second apart may arrive closer together. Posting: well under a thread's 7

@@ -47,6 +47,7 @@ YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
                  http::RetryPolicy{}, std::hash<std::string>{}(cfg.name), "connector.yammer"),
       base_(cfg.base_url) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
+  requester_.set_network(cfg.name);
   if (cfg.auth.enabled) {
     // Delegated access of the service account (reference §1.2): a refresh token for the
     // Yammer scope at the Entra token endpoint.
