@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <future>
 #include <limits>
 #include <map>
@@ -85,10 +87,26 @@ Result<PostResult> HttpPost(const std::string& url, const std::string& content_t
 // small pool, so a slow answer holds a worker, never the reading of other connections. Every
 // session's state is touched on the I/O thread only.
 struct HttpServer::Impl {
+  using TlsStream = beast::ssl_stream<beast::tcp_stream>;
   struct Session : std::enable_shared_from_this<Session> {
-    explicit Session(tcp::socket s) : stream(std::move(s)) {}
+    // Plain: the socket is the stream; with TLS, the stream wraps it (and `stream` is unused).
+    Session(tcp::socket s, boost::asio::ssl::context* tls_context)
+        : stream(tls_context ? tcp::socket(s.get_executor()) : std::move(s)) {
+      if (tls_context) tls = std::make_unique<TlsStream>(std::move(s), *tls_context);
+    }
+    // The TCP layer: timeouts and closing.
+    beast::tcp_stream& Tcp() { return tls ? beast::get_lowest_layer(*tls) : stream; }
+    // Calls f with the stream requests are read from and answers written to.
+    template <typename F>
+    void With(F&& f) {
+      if (tls)
+        f(*tls);
+      else
+        f(stream);
+    }
     enum class State { kWaiting, kBody, kHandling, kWriting };
     beast::tcp_stream stream;
+    std::unique_ptr<TlsStream> tls;
     beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
     State state = State::kWaiting;
@@ -106,7 +124,8 @@ struct HttpServer::Impl {
   std::thread io_thread;
   Handler handler;
   ServerLimits limits;
-  std::map<uint64_t, SessionPtr> sessions;  // I/O thread only
+  std::optional<boost::asio::ssl::context> tls_context;  // HTTPS when set
+  std::map<uint64_t, SessionPtr> sessions;               // I/O thread only
   uint64_t next_id = 0;
   bool stopping = false;  // I/O thread only
   std::chrono::milliseconds backoff{0};
@@ -151,11 +170,24 @@ struct HttpServer::Impl {
       } else {
         boost::system::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        auto s = std::make_shared<Session>(std::move(socket));
+        auto s =
+            std::make_shared<Session>(std::move(socket), tls_context ? &*tls_context : nullptr);
         s->id = ++next_id;
         sessions.emplace(s->id, s);
         open = sessions.size();
-        ReadNext(s);
+        if (!s->tls) {
+          ReadNext(s);
+        } else {
+          // The handshake within the header's time; a peer that fails it is closed.
+          s->since = std::chrono::steady_clock::now();
+          s->Tcp().expires_after(limits.header_timeout);
+          s->tls->async_handshake(boost::asio::ssl::stream_base::server,
+                                  [this, s](beast::error_code hs_ec) {
+                                    if (s->closed) return;
+                                    if (hs_ec) return Close(s, false);
+                                    ReadNext(s);
+                                  });
+        }
       }
       Accept();
     });
@@ -179,7 +211,7 @@ struct HttpServer::Impl {
     sessions.erase(s->id);
     open = sessions.size();
     boost::system::error_code ignored;
-    auto& socket = s->stream.socket();
+    auto& socket = s->Tcp().socket();
     if (reset) {
       // Abortive close: the peer reads a TCP RST instead of an answer.
       socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
@@ -196,9 +228,11 @@ struct HttpServer::Impl {
     s->parser->header_limit(32 * 1024);
     // The path decides the body's limit, checked once the header is read.
     s->parser->body_limit(std::numeric_limits<uint64_t>::max());
-    s->stream.expires_after(limits.header_timeout);
-    http::async_read_header(s->stream, s->buffer, *s->parser,
-                            [this, s](beast::error_code ec, size_t) { OnHeader(s, ec); });
+    s->Tcp().expires_after(limits.header_timeout);
+    s->With([&](auto& stream) {
+      http::async_read_header(stream, s->buffer, *s->parser,
+                              [this, s](beast::error_code ec, size_t) { OnHeader(s, ec); });
+    });
   }
 
   void OnHeader(const SessionPtr& s, beast::error_code ec) {
@@ -211,12 +245,14 @@ struct HttpServer::Impl {
     if (auto length = s->parser->content_length(); length && *length > limit)
       return TooLarge(s, limit);
     s->parser->body_limit(limit);
-    s->stream.expires_after(limits.body_timeout);
-    http::async_read(s->stream, s->buffer, *s->parser, [this, s](beast::error_code ec2, size_t) {
-      if (s->closed) return;
-      if (ec2 == http::error::body_limit) return TooLarge(s, 0);
-      if (ec2) return Close(s, false);
-      Handle(s);
+    s->Tcp().expires_after(limits.body_timeout);
+    s->With([&](auto& stream) {
+      http::async_read(stream, s->buffer, *s->parser, [this, s](beast::error_code ec2, size_t) {
+        if (s->closed) return;
+        if (ec2 == http::error::body_limit) return TooLarge(s, 0);
+        if (ec2) return Close(s, false);
+        Handle(s);
+      });
     });
   }
 
@@ -261,11 +297,13 @@ struct HttpServer::Impl {
     Head(*res, *rep, version, keep_alive);
     res->body() = std::move(rep->body);
     res->prepare_payload();
-    s->stream.expires_after(limits.write_timeout);
-    http::async_write(s->stream, *res, [this, s, res](beast::error_code ec, size_t) {
-      if (s->closed) return;
-      if (ec || !res->keep_alive()) return Close(s, false);
-      ReadNext(s);
+    s->Tcp().expires_after(limits.write_timeout);
+    s->With([&](auto& stream) {
+      http::async_write(stream, *res, [this, s, res](beast::error_code ec, size_t) {
+        if (s->closed) return;
+        if (ec || !res->keep_alive()) return Close(s, false);
+        ReadNext(s);
+      });
     });
   }
 
@@ -277,11 +315,13 @@ struct HttpServer::Impl {
     Head(*res, *rep, version, keep_alive);
     res->chunked(true);
     auto sr = std::make_shared<http::response_serializer<http::empty_body>>(*res);
-    s->stream.expires_after(limits.write_timeout);
-    http::async_write_header(s->stream, *sr, [this, s, rep, res, sr](beast::error_code ec, size_t) {
-      if (s->closed) return;
-      if (ec) return Close(s, false);
-      NextChunk(s, rep, res->keep_alive());
+    s->Tcp().expires_after(limits.write_timeout);
+    s->With([&](auto& stream) {
+      http::async_write_header(stream, *sr, [this, s, rep, res, sr](beast::error_code ec, size_t) {
+        if (s->closed) return;
+        if (ec) return Close(s, false);
+        NextChunk(s, rep, res->keep_alive());
+      });
     });
   }
 
@@ -305,25 +345,24 @@ struct HttpServer::Impl {
           if (!keep_alive) return Close(s, false);
           ReadNext(s);
         };
-        s->stream.expires_after(limits.write_timeout);
-        if (!more) {
-          if (chunk->empty()) {
-            boost::asio::async_write(s->stream, http::make_chunk_last(), after);
+        s->Tcp().expires_after(limits.write_timeout);
+        if (more && chunk->empty()) return after({}, 0);
+        s->With([&](auto& stream) {
+          if (more) {
+            boost::asio::async_write(stream, http::make_chunk(boost::asio::buffer(*chunk)), after);
+          } else if (chunk->empty()) {
+            boost::asio::async_write(stream, http::make_chunk_last(), after);
           } else {
             // The last data, then the end: two writes in one sequence.
-            boost::asio::async_write(s->stream, http::make_chunk(boost::asio::buffer(*chunk)),
-                                     [s, after](beast::error_code ec, size_t n) {
+            boost::asio::async_write(stream, http::make_chunk(boost::asio::buffer(*chunk)),
+                                     [s, &stream, after](beast::error_code ec, size_t n) {
                                        if (s->closed) return;
                                        if (ec) return after(ec, n);
-                                       boost::asio::async_write(s->stream, http::make_chunk_last(),
+                                       boost::asio::async_write(stream, http::make_chunk_last(),
                                                                 after);
                                      });
           }
-        } else if (chunk->empty()) {
-          after({}, 0);
-        } else {
-          boost::asio::async_write(s->stream, http::make_chunk(boost::asio::buffer(*chunk)), after);
-        }
+        });
       });
     });
   }
@@ -369,6 +408,16 @@ Result<int> HttpServer::Start(int port, Handler handler, const std::string& host
   try {
     impl_->handler = std::move(handler);
     impl_->limits = std::move(limits);
+    if (!impl_->limits.tls_cert_file.empty()) {
+      // TLS 1.2 and later, the certificate chain and key from PEM files.
+      namespace ssl = boost::asio::ssl;
+      impl_->tls_context.emplace(ssl::context::tls_server);
+      impl_->tls_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                                      ssl::context::no_tlsv1_1);
+      impl_->tls_context->use_certificate_chain_file(impl_->limits.tls_cert_file);
+      impl_->tls_context->use_private_key_file(impl_->limits.tls_key_file, ssl::context::pem);
+    }
     if (impl_->limits.max_connections < 1) impl_->limits.max_connections = 1;
     tcp::endpoint ep(boost::asio::ip::make_address(host), static_cast<uint16_t>(port));
     impl_->acceptor.emplace(impl_->io);
@@ -386,6 +435,7 @@ Result<int> HttpServer::Start(int port, Handler handler, const std::string& host
     return bound;
   } catch (const std::exception& e) {
     impl_->acceptor.reset();
+    impl_->tls_context.reset();
     return Result<int>::Fail("cannot listen on " + host + ":" + std::to_string(port) + ": " +
                              e.what());
   }

@@ -55,6 +55,8 @@ struct ServerLimits {
   std::function<uint64_t(const std::string& path)> body_limit = [](const std::string&) {
     return uint64_t{64} << 20;
   };
+  // Both set: HTTPS (TLS 1.2 or later) with this certificate chain and private key (PEM files).
+  std::string tls_cert_file, tls_key_file;
 };
 
 class HttpServer {
