@@ -503,6 +503,8 @@ Result<std::string> Bot::PostNow(const std::string& campaign) {
 void Bot::Dispatch() {
   auto log = Logger("bot");
   for (const auto& item : store_.UnfinishedOutbox()) {
+    // Stopping: what is left waits in the outbox for the next start (said once, at the stop).
+    if (clock_.Interrupted()) return;
     Time now = clock_.Now();
     if (item.due_at > now) continue;
     auto pit = posters_.find(item.network);
@@ -606,6 +608,8 @@ void Bot::Dispatch() {
       record(*res);
       ++stats_.posted;
       log->info("posted {} as {}", item.key, res->native_id);
+    } else if (clock_.Interrupted()) {
+      return;  // the attempt was cut short by the stop: tried again at the next start
     } else {
       int code = res.error().code;
       bool final = code >= 400 && code < 500 && code != 429 && code != 401;

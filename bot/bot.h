@@ -68,6 +68,8 @@ class Bot {
     store.SetCursor("optout:" + user_id, out ? "out" : "in");
   }
   bool OptedOut(const std::string& user_id) const;
+  // Paused by its file, or by an operator (whose pause or resume wins).
+  bool Paused(const config::CampaignConfig& c) const;
 
   // Spaced repetition: where one person stands with one question of the pool.
   struct Practice {
@@ -100,7 +102,6 @@ class Bot {
 
  private:
   const config::CampaignConfig* FindCampaign(const std::string& name) const;
-  bool Paused(const config::CampaignConfig& c) const;
   // How many steps of a sequence have been posted (the next one's index).
   int StepsPosted(const config::CampaignConfig& c) const;
   bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);

@@ -607,12 +607,52 @@ Config Build(Loader& l, const YAML::Node& root) {
   Loader::Map top(l, root, "config");
   top.Zone("timezone", c.timezone, c.tz);
   top.Field("log_level", false, [&](const YAML::Node& v) {
-    static const std::set<std::string> kLevels = {"trace", "debug",    "info", "warn",
-                                                  "error", "critical", "off"};
+    static const std::set<std::string> kLevels = {"trace",   "debug", "info",     "warn",
+                                                  "warning", "error", "critical", "off"};
     if (!v.IsScalar() || !kLevels.count(v.Scalar()))
       l.Error(v, "'log_level' is one of trace, debug, info, warn, error, critical, off");
     else
-      c.log_level = v.Scalar();
+      c.log_level = v.Scalar() == "warning" ? "warn" : v.Scalar();
+  });
+  top.Field("log_format", false, [&](const YAML::Node& v) {
+    if (!v.IsScalar() || (v.Scalar() != "text" && v.Scalar() != "json"))
+      l.Error(v, "'log_format' is text or json");
+    else
+      c.log_format = v.Scalar();
+  });
+  // host:port with a port of 0-65535 (0: any free port).
+  auto check_listen = [&](const YAML::Node& n, const std::string& value, const char* key) {
+    auto colon = value.rfind(':');
+    if (!value.empty() &&
+        (colon == std::string::npos || colon + 1 == value.size() || value.size() - colon - 1 > 5 ||
+         value.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
+         std::stoi(value.substr(colon + 1)) > 65535))
+      l.Error(n, std::string("'") + key +
+                     "' must be host:port with a port from 1 to 65535 (0: any free port), e.g. "
+                     "127.0.0.1:8080");
+  };
+  top.Field("admin", false, [&](const YAML::Node& n) {
+    if (!l.ExpectMap(n, "'admin'")) return;
+    Loader::Map m(l, n, "admin");
+    m.String("listen", c.admin.listen, false);
+    if (n["listen"].IsDefined()) {
+      c.admin.listen_given = true;
+      if (c.admin.listen == "off")
+        c.admin.listen.clear();
+      else if (c.admin.listen.empty())
+        l.Error(n["listen"], "'listen' must be host:port, or off");
+      else
+        check_listen(n["listen"], c.admin.listen, "listen");
+    }
+    l.Secret(m, "token", c.admin.token);
+    m.String("tls_cert", c.admin.tls_cert);
+    m.String("tls_key", c.admin.tls_key);
+    m.Finish();
+    if (c.admin.tls_cert.empty() != c.admin.tls_key.empty())
+      l.Error(n, "'tls_cert' and 'tls_key' go together: give both, or neither");
+    for (const auto* f : {&c.admin.tls_cert, &c.admin.tls_key})
+      if (!f->empty() && !std::ifstream(*f))
+        l.Error(n[f == &c.admin.tls_cert ? "tls_cert" : "tls_key"], "cannot read " + *f);
   });
   top.Field("store", false, [&](const YAML::Node& n) {
     if (!l.ExpectMap(n, "'store'")) return;
@@ -628,15 +668,7 @@ Config Build(Loader& l, const YAML::Node& root) {
     m.String("listen", c.listen, true);
     m.String("public_url", c.public_url);
     m.Finish();
-    auto colon = c.listen.rfind(':');
-    if (!c.listen.empty() &&
-        (colon == std::string::npos || colon + 1 == c.listen.size() ||
-         c.listen.size() - colon - 1 > 5 ||
-         c.listen.find_first_not_of("0123456789", colon + 1) != std::string::npos ||
-         std::stoi(c.listen.substr(colon + 1)) > 65535))
-      l.Error(n["listen"],
-              "'listen' must be host:port with a port from 1 to 65535 (0: any free port), e.g. "
-              "127.0.0.1:8080");
+    check_listen(n["listen"], c.listen, "listen");
   });
   top.Field("report", false, [&](const YAML::Node& n) {
     if (!l.ExpectMap(n, "'report'")) return;

@@ -167,6 +167,16 @@ struct CampaignConfig {
   const std::string& community() const { return communities.front(); }
 };
 
+// The admin listener: health, readiness, metrics and the admin API (docs/operations.md).
+struct AdminConfig {
+  std::string listen = "127.0.0.1:9464";  // host:port; "" when `off`
+  bool listen_given = false;              // set in the file (else the default above)
+  // The bearer token of /api/v1/ (none: the API answers 403 to everyone).
+  Secret token;
+  // With both, the listener speaks HTTPS (PEM files).
+  std::string tls_cert, tls_key;
+};
+
 struct Config {
   std::string file;
   std::string timezone = "UTC";
@@ -184,6 +194,8 @@ struct Config {
   // The key of pseudonymous ids in reports; empty: one is made and kept in the store.
   Secret pseudonym_key;
   std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  AdminConfig admin;
   // The daemon's HTTP listener (change notifications, bot activities); off when empty.
   std::string listen;      // host:port; port 0 picks a free one
   std::string public_url;  // how the ESN reaches the listener; default http://<listen>

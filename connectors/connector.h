@@ -31,6 +31,11 @@ class EventSink {
                          const std::vector<std::string>& message_ids) {
     (void)group_id, (void)from, (void)to, (void)message_ids;
   }
+  // How far a long read has come: the `done`-th of `total` parts (channels, communities) is
+  // being read now. For the operator's progress lines only.
+  virtual void OnProgress(const std::string& part, int64_t done, int64_t total) {
+    (void)part, (void)done, (void)total;
+  }
 };
 
 struct PollStats {
@@ -151,6 +156,8 @@ class PushReceiver {
   // The service asked for something that cannot wait for that time (a subscription to
   // reauthorise or to make again, reference §2.12): MaintainSubscriptions at the next tick.
   virtual bool MaintenanceDue() const { return false; }
+  // Whether every subscription is in place (what it pushes needs no poll to be on time).
+  virtual bool SubscriptionsLive() const { return false; }
 };
 
 }  // namespace learnloop::connectors

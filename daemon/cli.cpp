@@ -17,6 +17,7 @@
 #include "connectors/common/archive.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "daemon/actions.h"
 #include "daemon/campaigns_cli.h"
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
@@ -174,8 +175,26 @@ std::optional<config::Config> LoadConfig(const std::string& path) {
   auto r = config::LoadFile(path);
   for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
   for (const auto& w : r.warnings) std::cerr << w.ToString() << "\n";
-  if (r.config) SetLogLevel(r.config->log_level);
+  if (r.config) {
+    SetLogLevel(r.config->log_level);
+    SetLogFormat(r.config->log_format);
+  }
   return r.config;
+}
+
+// For a reload: the configuration file read again, or nullptr after logging each problem as
+// FILE:LINE:COL.
+ConfigLoader Reloader(const std::string& path) {
+  return [path]() -> std::unique_ptr<config::Config> {
+    auto log = Logger("daemon");
+    auto r = config::LoadFile(path);
+    for (const auto& e : r.errors) log->error("reload: {}", e.ToString());
+    for (const auto& w : r.warnings) log->warn("reload: {}", w.ToString());
+    if (!r.config) return nullptr;
+    for (const auto& e : r.config->network_secret_errors) log->error("reload: {}", e.ToString());
+    if (!r.config->network_secret_errors.empty()) return nullptr;
+    return std::make_unique<config::Config>(std::move(*r.config));
+  };
 }
 
 // The networks' secrets, for a command that talks to the ESN: false after saying which cannot be
@@ -185,15 +204,18 @@ bool NetworkSecretsReadable(const config::Config& cfg) {
   return cfg.network_secret_errors.empty();
 }
 
-// The configured store, or nullptr after saying why.
-// The people a command names: by learnloop id or by email address.
-std::vector<User> FindPeople(store::Store& store, const std::string& who) {
-  std::vector<User> found;
-  for (const auto& u : store.AllUsers())
-    if (u.id == who || (u.email && *u.email == who)) found.push_back(u);
-  return found;
+// What an operator's action did (stdout), or why not (stderr): its exit code.
+int Report(const std::string& command, const ActionOutcome& o) {
+  if (!o.ok()) {
+    std::cerr << "learnloop " << command << ": " << o.message << "\n";
+    return 1;
+  }
+  std::cout << o.message << "\n";
+  if (!o.warning.empty()) std::cerr << "learnloop " << command << ": " << o.warning << "\n";
+  return 0;
 }
 
+// The configured store, or nullptr after saying why.
 std::unique_ptr<store::Store> OpenStore(const std::string& path) {
   auto store = store::OpenSqlite(path);
   if (!store.ok()) {
@@ -239,6 +261,7 @@ int RunOnSimulatedClock(Args& a, const config::Config& cfg, store::Store& store)
   sigemptyset(&stop);
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   const std::string& clock_option = a.options["clock"];
   if (clock_option.rfind("sim:", 0) != 0)
@@ -263,12 +286,23 @@ int RunOnSimulatedClock(Args& a, const config::Config& cfg, store::Store& store)
     std::cerr << "learnloop run: " << s.message() << "\n";
     return 1;
   }
+  Logger("daemon")->info("{}", d.Banner());
+  std::atomic<bool> reload{false}, done{false};
   std::thread waiter([&] {
-    int sig = 0;
-    sigwait(&stop, &sig);
-    clock.Interrupt();
+    for (;;) {
+      int sig = 0;
+      sigwait(&stop, &sig);
+      if (done) return;
+      if (sig == SIGHUP) {
+        reload = true;  // taken between two ticks
+        continue;
+      }
+      clock.Interrupt();
+      return;
+    }
   });
-  RunSimulated(d, clock, until);
+  RunSimulated(d, clock, until, &reload, Reloader(a.options["config"]));
+  done = true;
   pthread_kill(waiter.native_handle(), SIGTERM);  // done: the waiter ends
   waiter.join();
   return 0;
@@ -283,8 +317,8 @@ int Main(int argc, char** argv) {
     return a.command.empty() ? 2 : 0;
   }
   if (a.command == "--version") {
-    std::cout << "learnloop 0.1.0 (metric definitions version " << analytics::kDefinitionsVersion
-              << ")\n";
+    std::cout << "learnloop " << kVersion << " (metric definitions version "
+              << analytics::kDefinitionsVersion << ")\n";
     return 0;
   }
   if (a.command == "help") {
@@ -326,36 +360,8 @@ int Main(int argc, char** argv) {
     auto store = OpenStore(cfg->store_path);
     if (!store) return 1;
     SystemClock clock;
-    bot::Bot b(*cfg, *store, clock, {});
-    const std::string& action = a.positional[0];
-    const std::string& name = a.positional[1];
-    Status s;
-    if (action == "pause" || action == "resume") {
-      s = b.SetPaused(name, action == "pause");
-      if (s.ok())
-        std::cout << "campaign " << name << (action == "pause" ? " paused" : " resumed") << "\n";
-    } else if (action == "skip") {
-      auto t = b.SkipNext(name);
-      s = t.status();
-      if (t.ok()) {
-        const config::CampaignConfig* c = nullptr;
-        for (const auto& x : cfg->campaigns)
-          if (x.name == name) c = &x;
-        std::cout << "campaign " << name << ": the prompt of " << FormatLocal(c->tz, *t) << " ("
-                  << FormatIso(*t) << ") will not be posted\n";
-      }
-    } else {
-      auto key = b.PostNow(name);
-      s = key.status();
-      if (key.ok())
-        std::cout << "campaign " << name << ": " << *key
-                  << " queued, posted at the daemon's next tick\n";
-    }
-    if (!s.ok()) {
-      std::cerr << "learnloop campaigns " << action << ": " << s.message() << "\n";
-      return 1;
-    }
-    return 0;
+    return Report(a.command + " " + a.positional[0],
+                  CampaignAction(*cfg, *store, clock, a.positional[0], a.positional[1]));
   }
 
   if (a.command == "forget") {
@@ -366,37 +372,8 @@ int Main(int argc, char** argv) {
     if (!cfg) return 2;
     auto store = OpenStore(cfg->store_path);
     if (!store) return 1;
-    auto found = FindPeople(*store, a.positional[0]);
-    if (found.empty() && a.positional[0].find(':') != std::string::npos)
-      found.push_back(User{a.positional[0], "", "", {}, {}, "", false, {}});  // only traces left
-    if (found.empty()) {
-      std::cerr << "learnloop forget: nobody in the store is '" << a.positional[0] << "'\n";
-      return 1;
-    }
-    SystemClock now;
-    for (const auto& u : found) {
-      auto n = store->ForgetUser(u.id, now.Now());
-      std::cout << u.id << " forgotten: " << n.messages << " message(s), " << n.reactions
-                << " reaction(s), " << n.answers << " answer(s), " << n.memberships
-                << " membership(s), " << n.mentions << " mention(s) by others\n";
-      for (const auto& net : cfg->networks) {
-        if (net.archive.empty() || u.id.rfind(net.name + ":", 0) != 0) continue;
-        auto r = connectors::archive::Forget(net.archive, net.name, NativeId(u.id),
-                                             {u.name, u.email.value_or("")});
-        if (!r.ok()) {
-          std::cerr << "learnloop forget: archive of " << net.name << ": " << r.error().message
-                    << "\n";
-          return 1;
-        }
-        std::cout << "  archive of " << net.name << ": " << *r << " file(s) rewritten\n";
-      }
-    }
-    // Deleted rows linger in free pages and in the log until both are rewritten.
-    if (!store->Compact())
-      std::cerr << "learnloop forget: the store's log is in use by another process (learnloop "
-                   "run?); it still holds erased data until that process checkpoints it - run "
-                   "forget again once it is stopped\n";
-    return 0;
+    SystemClock clock;
+    return Report(a.command, Forget(*cfg, *store, clock, a.positional[0]));
   }
 
   if (a.command == "people") {
@@ -408,19 +385,7 @@ int Main(int argc, char** argv) {
     if (!cfg) return 2;
     auto store = OpenStore(cfg->store_path);
     if (!store) return 1;
-    auto found = FindPeople(*store, a.positional[1]);
-    if (found.empty()) {
-      std::cerr << "learnloop people: nobody in the store is '" << a.positional[1] << "'\n";
-      return 1;
-    }
-    bool out = a.positional[0] == "opt-out";
-    for (const auto& u : found) {
-      bot::Bot::SetOptOut(*store, u.id, out);
-      std::cout << u.id
-                << (out ? " opted out: never named in reminders or leaderboards\n"
-                        : " opted in: shown on the leaderboards of campaigns that post one\n");
-    }
-    return 0;
+    return Report(a.command, PeopleAction(*store, a.positional[0], a.positional[1]));
   }
 
   if (a.command == "campaigns") {
@@ -513,12 +478,23 @@ int Main(int argc, char** argv) {
   if (a.command == "run" || a.command == "sync") {
     if (int rc = CheckOptions(a, {"config"})) return rc;
     if (!NetworkSecretsReadable(*cfg)) return 2;
+    // A sync runs beside the daemon: the admin listener is the daemon's.
+    if (a.command == "sync") cfg->admin.listen.clear();
     Daemon d(*cfg, **store, clock);
+    if (a.command == "run") {
+      // Up, listening and ready before the ESN is asked anything: the first tick reads the
+      // directories.
+      if (auto s = d.Open(); !s.ok()) {
+        std::cerr << "learnloop run: " << s.message() << "\n";
+        return 1;
+      }
+      Logger("daemon")->info("{}", d.Banner());
+      return RunRealtime(d, clock, Reloader(a.options["config"]));
+    }
     if (auto s = d.Start(); !s.ok()) {
       std::cerr << "learnloop " << a.command << ": " << s.message() << "\n";
       return 1;
     }
-    if (a.command == "run") return RunRealtime(d, clock);
     auto s = d.SyncUntilCaughtUp();
     std::cout << "synced: " << d.messages_ingested() << " message(s) read\n";
     if (!s.ok()) {

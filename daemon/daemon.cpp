@@ -7,6 +7,9 @@
 #include "analytics/report.h"
 #include "core/crypto.h"
 #include "core/log.h"
+#include "core/metrics.h"
+#include "core/systemd.h"
+#include "daemon/admin.h"
 #include "daemon/store_sink.h"
 
 namespace learnloop::daemon {
@@ -19,7 +22,36 @@ constexpr auto kDirectoryRetry = std::chrono::minutes{10};
 }  // namespace
 
 Daemon::Daemon(const config::Config& cfg, store::Store& store, Clock& clock)
-    : cfg_(cfg), store_(store), clock_(clock) {}
+    : cfg_(&cfg), store_(store), clock_(clock) {
+  metrics::Describe("learnloop_build_info", "gauge",
+                    "learnloop's version and metric definitions version (always 1)");
+  metrics::Set(
+      "learnloop_build_info",
+      {{"version", kVersion}, {"definitions", std::to_string(analytics::kDefinitionsVersion)}}, 1);
+  metrics::Describe("learnloop_esn_requests_total", "counter",
+                    "Requests sent to the ESN, by network, endpoint class and HTTP status");
+  metrics::Describe("learnloop_esn_throttled_total", "counter",
+                    "429 answers of the ESN, by network and endpoint class");
+  metrics::Describe("learnloop_esn_wait_seconds_total", "counter",
+                    "Time spent waiting before requests: rate budget, 429 Retry-After, back-off");
+  metrics::Describe("learnloop_events_ingested_total", "counter",
+                    "Users, groups, messages, reactions and card presses stored, by kind");
+  metrics::Describe("learnloop_poll_lag_seconds", "gauge",
+                    "Time since each network's last successful poll");
+  metrics::Describe("learnloop_last_success_timestamp_seconds", "gauge",
+                    "Unix time of the last success: poll, directory sync, report");
+  metrics::Describe("learnloop_outbox_items", "gauge",
+                    "Items of the outbox by state (pending, sending, posted, failed)");
+  metrics::Describe("learnloop_prompts_open", "gauge", "Prompts posted and not closed yet");
+  metrics::Describe("learnloop_answers_recognised", "gauge", "Answers to prompts the store holds");
+  metrics::Describe("learnloop_report_runs_total", "counter", "Weekly reports written, by result");
+  metrics::Describe("learnloop_report_duration_seconds", "gauge",
+                    "How long the last weekly report took to compute and write");
+  metrics::Describe("learnloop_network_ready", "gauge",
+                    "1 when the network's directory is synced and its feeds are polled in time");
+  metrics::Describe("learnloop_pushes_queued", "gauge",
+                    "Pushes (notifications, activities) taken and not yet read");
+}
 
 namespace {
 // "<network>:rate" in the store's cursors: "running" while a process uses the network, then,
@@ -27,10 +59,24 @@ namespace {
 std::string RateKey(const std::string& network) { return network + ":rate"; }
 constexpr const char* kRunning = "running";
 constexpr const char* kStopped = "stopped\n";
+
+double UnixSeconds(Time t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+// "1,234" for a log line.
+std::string Thousands(int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > (n < 0 ? 1 : 0); i -= 3) s.insert(i, ",");
+  return s;
+}
 }  // namespace
 
 Daemon::~Daemon() {
+  if (admin_server_) admin_server_->Stop();
   if (server_) server_->Stop();  // before the connectors it calls into go away
+  SaveRateBudgets();
+}
+
+void Daemon::SaveRateBudgets() {
   // The budgets go to the next process; a kill leaves "running", and it starts conservatively.
   for (auto& n : networks_) {
     try {
@@ -41,39 +87,86 @@ Daemon::~Daemon() {
   }
 }
 
+namespace {
+// host and port of "host:port".
+std::pair<std::string, int> HostPort(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  return {listen.substr(0, colon), std::stoi(listen.substr(colon + 1))};
+}
+}  // namespace
+
 Status Daemon::Listen() {
-  auto colon = cfg_.listen.rfind(':');
-  std::string host = cfg_.listen.substr(0, colon);
-  int port = std::stoi(cfg_.listen.substr(colon + 1));
-  server_ = std::make_unique<net::HttpServer>();
-  // What the ESNs send (notifications, activities) is small: 1 MiB is far more than any; a
-  // peer that sends more, or slower than 10 s a request, loses its connection, and the
-  // connection idle longest makes room when all 256 are taken.
-  net::ServerLimits limits;
-  limits.max_connections = 256;
-  limits.workers = 4;
-  limits.body_limit = [](const std::string&) { return uint64_t{1} << 20; };
-  auto bound = server_->Start(
-      port, [this](const net::Request& r) { return OnRequest(r); }, host, limits);
-  if (!bound.ok()) return Status::Fail("listen " + cfg_.listen + ": " + bound.error().message);
-  public_url_ =
-      cfg_.public_url.empty() ? "http://" + host + ":" + std::to_string(*bound) : cfg_.public_url;
-  while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
-  Logger("daemon")->info("listening on {}:{} (public URL {})", host, *bound, public_url_);
+  admin_ = std::make_unique<AdminApi>(*this);
+  const auto& admin = cfg_->admin;
+  bool shared = !admin.listen.empty() && admin.listen == cfg_->listen;
+  if (!cfg_->listen.empty()) {
+    auto [host, port] = HostPort(cfg_->listen);
+    server_ = std::make_unique<net::HttpServer>();
+    // What the ESNs send (notifications, activities) is small: 1 MiB is far more than any; a
+    // peer that sends more, or slower than 10 s a request, loses its connection, and the
+    // connection idle longest makes room when all 256 are taken.
+    net::ServerLimits limits;
+    limits.max_connections = 256;
+    limits.workers = 4;
+    limits.body_limit = [](const std::string&) { return uint64_t{1} << 20; };
+    if (shared) limits.tls_cert_file = admin.tls_cert, limits.tls_key_file = admin.tls_key;
+    auto bound = server_->Start(
+        port, [this](const net::Request& r) { return OnRequest(r); }, host, limits);
+    if (!bound.ok()) return Status::Fail("listen " + cfg_->listen + ": " + bound.error().message);
+    public_url_ = cfg_->public_url.empty() ? "http://" + host + ":" + std::to_string(*bound)
+                                           : cfg_->public_url;
+    while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+    listening_ = host + ":" + std::to_string(*bound);
+    Logger("daemon")->info("listening on {} (public URL {}{})", listening_, public_url_,
+                           shared ? ", admin too" : "");
+    if (shared) {
+      admin_port_ = *bound;
+      admin_listening_ = listening_;
+    }
+  }
+  if (!admin.listen.empty() && !shared) {
+    auto [host, port] = HostPort(admin.listen);
+    admin_server_ = std::make_unique<net::HttpServer>();
+    net::ServerLimits limits;
+    limits.max_connections = 64;
+    limits.workers = 2;
+    limits.body_limit = [](const std::string&) { return uint64_t{64} << 10; };
+    limits.tls_cert_file = admin.tls_cert;
+    limits.tls_key_file = admin.tls_key;
+    auto bound = admin_server_->Start(
+        port,
+        [this](const net::Request& r) {
+          std::shared_lock lock(networks_mu_);
+          if (!AdminApi::Serves(r.path)) {
+            net::Reply rep;
+            rep.status = 404;
+            rep.body = R"({"error":"not found"})";
+            return rep;
+          }
+          return admin_->Handle(r);
+        },
+        host, limits);
+    if (!bound.ok()) {
+      admin_server_.reset();
+      std::string why = "admin listener " + admin.listen + ": " + bound.error().message;
+      // The default address may be taken (another learnloop): said, and the daemon goes on.
+      if (admin.listen_given) return Status::Fail(why + " (admin.listen)");
+      Logger("daemon")->warn("{}; no health, readiness or metrics (set admin.listen)", why);
+    } else {
+      admin_port_ = *bound;
+      admin_listening_ = host + ":" + std::to_string(*bound);
+      Logger("daemon")->info("admin listener on {}{} (/healthz /readyz /metrics /api/v1/)",
+                             admin.tls_cert.empty() ? "http://" : "https://", admin_listening_);
+    }
+  }
   return Status::Ok();
 }
 
 net::Reply Daemon::OnRequest(const net::Request& r) {
   net::Reply rep;
-  if (r.path == "/healthz") {
-    rep.content_type = "text/plain";
-    rep.body = "ok\n";
-    // What works only in part: still healthy, but said.
-    std::lock_guard lock(degraded_mu_);
-    for (const auto& [network, why] : degraded_)
-      rep.body += "degraded: network " + network + ": " + why + "\n";
-    return rep;
-  }
+  std::shared_lock networks_lock(networks_mu_);
+  if (r.path == "/healthz") return admin_->Health();
+  if (admin_listening_ == listening_ && AdminApi::Serves(r.path)) return admin_->Handle(r);
   // The networks that answer this path; where several do (the shared "/api/messages"), those
   // whose subscriptions or bot it concerns.
   std::vector<NetworkState*> serving, chosen;
@@ -88,6 +181,14 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
   if (chosen.empty() && !serving.empty()) chosen.push_back(serving.front());  // it says no
   bool wake = false;
   for (auto* n : chosen) {
+    if (!n->directory_synced && r.query.find("validationToken") == r.query.end()) {
+      // Pushes name channels and people of the directory, not read yet: the ESN sends again.
+      rep = net::Reply{};
+      rep.status = 503;
+      rep.headers.push_back({"Retry-After", "30"});
+      rep.body = R"({"error":"starting: the directory is not read yet"})";
+      return rep;
+    }
     net::Reply got = n->built.push->OnPush(r);
     if (n == chosen.front() || got.status >= 500) rep = std::move(got);
     // What was acknowledged is in the store before the answer goes: a kill after it loses
@@ -104,8 +205,7 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
     wake = wake || n->built.push->MaintenanceDue();
   }
   if (!chosen.empty()) {
-    std::lock_guard lock(on_push_mu_);
-    if (on_push_ && wake) on_push_();
+    if (wake) Wake();
     return rep;
   }
   rep.status = 404;
@@ -113,41 +213,64 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
   return rep;
 }
 
-Status Daemon::Start() {
-  std::map<std::string, connectors::Poster*> posters;
-  for (const auto& nc : cfg_.networks) {
-    NetworkState n;
-    n.cfg = &nc;
-    std::unique_ptr<connectors::http::Client> client;
-    if (!nc.archive.empty()) {
-      // Every page read from the ESN is kept too (raw archive).
-      n.recorder = std::make_unique<connectors::archive::Recorder>(nc.archive, nc.name, clock_);
-      client = std::make_unique<connectors::archive::RecordingClient>(
-          connectors::http::MakeClient(nc.request_timeout), *n.recorder);
-    }
-    auto built = connectors::Create(nc, clock_, std::move(client));
-    if (!built.ok()) return built.status();
-    n.built = std::move(*built);
-    n.built.connector->RestoreCursors(LoadCursors(store_, nc.name));
-    n.built.connector->RestoreSecrets(LoadSecrets(store_, nc.name));
-    // What the process before spent of the rate limits: as it saved it, or, after a kill
-    // (still "running"), all of it just now. A first start owes nothing.
-    if (auto rate = store_.GetCursor(RateKey(nc.name))) {
-      if (rate->rfind(kStopped, 0) == 0)
-        n.built.connector->RestoreRateBudgets(rate->substr(std::string(kStopped).size()),
-                                              clock_.Now());
-      else
-        n.built.connector->RestoreRateBudgets(std::nullopt, clock_.Now());
-    }
-    store_.SetCursor(RateKey(nc.name), kRunning);
-    if (n.recorder) {
-      n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
-      if (auto s = n.recorder->End(); !s.ok()) return s;
-    }
-    posters[nc.name] = n.built.poster;
-    networks_.push_back(std::move(n));
+void Daemon::Wake() {
+  std::lock_guard lock(on_push_mu_);
+  if (on_push_) on_push_();
+}
+
+Result<NetworkState> Daemon::BuildNetwork(const config::NetworkConfig& nc) {
+  NetworkState n;
+  n.cfg = &nc;
+  std::unique_ptr<connectors::http::Client> client;
+  if (!nc.archive.empty()) {
+    // Every page read from the ESN is kept too (raw archive).
+    n.recorder = std::make_unique<connectors::archive::Recorder>(nc.archive, nc.name, clock_);
+    client = std::make_unique<connectors::archive::RecordingClient>(
+        connectors::http::MakeClient(nc.request_timeout), *n.recorder);
   }
-  bot_ = std::make_unique<bot::Bot>(cfg_, store_, clock_, posters);
+  auto made = connectors::Create(nc, clock_, std::move(client));
+  if (!made.ok()) return Result<NetworkState>::Fail(made.error().message, made.error().code);
+  n.built = std::move(*made);
+  n.built.connector->RestoreCursors(LoadCursors(store_, nc.name));
+  n.built.connector->RestoreSecrets(LoadSecrets(store_, nc.name));
+  // What the process before spent of the rate limits: as it saved it, or, after a kill
+  // (still "running"), all of it just now. A first start owes nothing.
+  if (auto rate = store_.GetCursor(RateKey(nc.name))) {
+    if (rate->rfind(kStopped, 0) == 0)
+      n.built.connector->RestoreRateBudgets(rate->substr(std::string(kStopped).size()),
+                                            clock_.Now());
+    else
+      n.built.connector->RestoreRateBudgets(std::nullopt, clock_.Now());
+  }
+  store_.SetCursor(RateKey(nc.name), kRunning);
+  if (n.recorder) {
+    n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
+    if (auto s = n.recorder->End(); !s.ok())
+      return Result<NetworkState>::Fail(s.message(), s.error().code);
+  }
+  if (cfg_->listen.empty()) n.built.push = nullptr;  // nowhere to be told: polling only
+  return n;
+}
+
+void Daemon::BuildBot() {
+  std::map<std::string, connectors::Poster*> posters;
+  for (auto& n : networks_) posters[n.cfg->name] = n.built.poster;
+  bot_ = std::make_unique<bot::Bot>(*cfg_, store_, clock_, posters);
+}
+
+Status Daemon::Open() {
+  for (const auto& nc : cfg_->networks) {
+    auto n = BuildNetwork(nc);
+    if (!n.ok()) return n.status();
+    networks_.push_back(std::move(*n));
+  }
+  BuildBot();
+  NoteReadiness();  // not ready: nothing is read yet
+  return Listen();
+}
+
+Status Daemon::Start() {
+  if (auto s = Open(); !s.ok()) return s;
   for (auto& n : networks_) {
     // Refused credentials stop the start (nothing would work, and the operator must act); any
     // other failure of the directory degrades the network, which is still read, and the sync is
@@ -159,17 +282,230 @@ Status Daemon::Start() {
       Logger("daemon")->warn("network {}: directory sync: {} (tried again in 10 minutes)",
                              n.cfg->name, s.message());
   }
-  if (!cfg_.listen.empty()) {
-    // The listener goes up after the directory sync: pushes name channels it must know.
-    if (auto s = Listen(); !s.ok()) return s;
-  } else {
-    for (auto& n : networks_) n.built.push = nullptr;  // nowhere to be told: polling only
-  }
   return Status::Ok();
 }
 
+namespace {
+// Everything of a network's configuration, so that an unchanged network keeps its connector
+// (and what it knows) across a reload. Secrets enter as hashes.
+std::string Fingerprint(const config::NetworkConfig& n) {
+  std::string f;
+  auto add = [&](const std::string& v) { f += std::to_string(v.size()) + ":" + v + ";"; };
+  auto secret = [&](const Secret& s) { add(crypto::Sha256Hex(s.Reveal())); };
+  for (const auto& v : {n.name, n.type, n.base_url, n.auth.tenant, n.auth.client_id,
+                        n.auth.token_url, n.auth.scope, n.bot.service_url, n.bot.token_url,
+                        n.bot.openid_url, n.bot.client_id, n.export_url, n.archive})
+    add(v);
+  for (const auto* s :
+       {&n.token, &n.auth.client_secret, &n.auth.refresh_token, &n.bot.client_secret})
+    secret(*s);
+  for (const auto* list : {&n.teams, &n.channels, &n.communities})
+    for (const auto& v : *list) add(v);
+  for (auto d : {n.poll_interval, n.refresh_window, n.refresh_interval, n.rate_limit_window,
+                 n.request_timeout})
+    add(std::to_string(d.count()));
+  add(std::to_string(n.auth.enabled) + std::to_string(n.push) + std::to_string(n.export_backfill) +
+      std::to_string(n.private_messages) + std::to_string(n.rate_limit_requests) +
+      (n.backfill_since ? FormatIso(*n.backfill_since) : ""));
+  return f;
+}
+}  // namespace
+
+void Daemon::Reload(std::unique_ptr<config::Config> next) {
+  auto log = Logger("daemon");
+  const config::Config& old = *cfg_;
+  // What only a restart changes.
+  if (next->store_path != old.store_path)
+    log->warn("reload: store.path changed: the store in use stays until a restart");
+  if (next->listen != old.listen || next->public_url != old.public_url)
+    log->warn("reload: server.listen/public_url changed: they take effect at a restart");
+  if (next->admin.listen != old.admin.listen || next->admin.tls_cert != old.admin.tls_cert ||
+      next->admin.tls_key != old.admin.tls_key)
+    log->warn("reload: admin.listen/tls_cert/tls_key changed: they take effect at a restart");
+  next->listen = old.listen;
+  next->public_url = old.public_url;
+  next->store_path = old.store_path;
+  next->admin.listen = old.admin.listen;
+  next->admin.listen_given = old.admin.listen_given;
+  next->admin.tls_cert = old.admin.tls_cert;
+  next->admin.tls_key = old.admin.tls_key;
+  SetLogLevel(next->log_level);
+  SetLogFormat(next->log_format);
+
+  std::unique_lock lock(networks_mu_);  // no push or admin call meanwhile
+  std::map<std::string, NetworkState> before;
+  for (auto& n : networks_) before.emplace(n.cfg->name, std::move(n));
+  networks_.clear();
+  cfg_ = next.get();
+  int kept = 0, made = 0, dropped = 0;
+  for (const auto& nc : cfg_->networks) {
+    auto it = before.find(nc.name);
+    if (it != before.end() && Fingerprint(*it->second.cfg) == Fingerprint(nc)) {
+      // Unchanged: the same connector goes on (it reads its settings from the older file,
+      // which stays in memory).
+      networks_.push_back(std::move(it->second));
+      before.erase(it);
+      ++kept;
+      continue;
+    }
+    if (it != before.end()) {
+      // Changed: its state goes to the store, and a new connector starts from there.
+      auto& o = it->second;
+      SaveCursors(store_, o.cfg->name, o.built.connector->GetCursors());
+      SaveSecrets(store_, o.cfg->name, o.built.connector->GetSecrets());
+      store_.SetCursor(RateKey(o.cfg->name), kStopped + o.built.connector->SaveRateBudgets());
+      before.erase(it);
+    }
+    auto n = BuildNetwork(nc);
+    if (!n.ok()) {
+      log->error("reload: network {}: {}; it is not read until the next reload", nc.name,
+                 n.error().message);
+      continue;
+    }
+    networks_.push_back(std::move(*n));
+    ++made;
+  }
+  for (auto& [name, o] : before) {
+    SaveCursors(store_, name, o.built.connector->GetCursors());
+    store_.SetCursor(RateKey(name), kStopped + o.built.connector->SaveRateBudgets());
+    ++dropped;
+  }
+  before.clear();
+  {
+    std::lock_guard degraded_lock(degraded_mu_);
+    std::erase_if(degraded_, [&](const auto& d) {
+      return std::none_of(networks_.begin(), networks_.end(),
+                          [&](const NetworkState& n) { return n.cfg->name == d.first; });
+    });
+  }
+  BuildBot();
+  reloaded_.push_back(std::move(next));
+  pushes_queued_ = true;
+  log->info("reloaded {}: {} campaign(s); networks: {} unchanged, {} new or changed, {} removed",
+            cfg_->file, cfg_->campaigns.size(), kept, made, dropped);
+}
+
+std::optional<std::string> Daemon::Fatal() const {
+  std::lock_guard lock(state_mu_);
+  return fatal_;
+}
+
+void Daemon::SetActivity(std::string what) {
+  std::lock_guard lock(state_mu_);
+  activity_ = std::move(what);
+}
+
+std::string Daemon::Activity() const {
+  std::lock_guard lock(state_mu_);
+  return activity_.empty() ? "waiting" : activity_;
+}
+
+std::string Daemon::Banner() const {
+  std::string s = "learnloop " + std::string(kVersion) + " starting: config " +
+                  (cfg_->file.empty() ? "(built in)" : cfg_->file) + ", store " + cfg_->store_path +
+                  " (schema " + std::to_string(store_.SchemaVersion()) + "), networks:";
+  for (const auto& n : cfg_->networks)
+    s += " " + n.name + " (" + n.type + ", " +
+         (n.type == "teams"       ? std::to_string(n.teams.size()) + " team(s)"
+          : n.communities.empty() ? std::string("every community")
+                                  : std::to_string(n.communities.size()) + " communities") +
+         ")";
+  if (cfg_->networks.empty()) s += " none";
+  s += ", campaigns: " + std::to_string(cfg_->campaigns.size());
+  for (size_t i = 0; i < cfg_->campaigns.size() && i < 5; ++i)
+    s += (i ? ", " : " (") + cfg_->campaigns[i].name;
+  if (cfg_->campaigns.size() > 5) s += ", …";
+  if (!cfg_->campaigns.empty()) s += ")";
+  s += ", listeners: admin " + (admin_listening_.empty() ? std::string("off") : admin_listening_) +
+       ", public " + (listening_.empty() ? std::string("off") : listening_);
+  return s;
+}
+
+std::vector<std::string> Daemon::Unfinished() {
+  std::vector<std::string> out;
+  std::string doing = Activity();
+  if (doing != "waiting")
+    out.push_back("interrupted: " + doing + " (goes on from the store at the next start)");
+  try {
+    Time now = clock_.Now();
+    for (const auto& item : store_.UnfinishedOutbox()) {
+      if (item.due_at > now + std::chrono::hours{1}) continue;
+      out.push_back("outbox " + item.key + ": " + item.state + ", due " + FormatIso(item.due_at) +
+                    (item.last_error.empty() ? "" : ", last error: " + item.last_error) +
+                    " (sent at the next start)");
+    }
+    auto t = store_.Count(now);
+    if (t.pushes_queued > 0)
+      out.push_back(std::to_string(t.pushes_queued) +
+                    " push(es) taken and not read yet (read at the next start)");
+  } catch (const std::exception& e) {
+    out.push_back(std::string("the store cannot be read: ") + e.what());
+  }
+  return out;
+}
+
+std::vector<std::string> Daemon::NotReady() {
+  std::vector<std::string> out;
+  try {
+    store_.SetCursor("admin:ready_probe", FormatIso(clock_.Now()));
+  } catch (const std::exception& e) {
+    out.push_back(std::string("store: not writable: ") + e.what());
+  }
+  std::lock_guard lock(state_mu_);
+  if (fatal_) out.push_back("stopping: " + *fatal_);
+  out.insert(out.end(), not_ready_.begin(), not_ready_.end());
+  return out;
+}
+
+void Daemon::RefreshMetrics() {
+  Time now = clock_.Now();
+  // From the metrics the loop sets (its own state is its thread's).
+  for (const auto& n : cfg_->networks) {
+    double last = metrics::Value("learnloop_last_success_timestamp_seconds",
+                                 {{"network", n.name}, {"what", "poll"}});
+    if (last > 0)
+      metrics::Set("learnloop_poll_lag_seconds", {{"network", n.name}},
+                   std::max(0.0, UnixSeconds(now) - last));
+  }
+  // The store's figures at most every 5 s (a count over a large store takes a moment).
+  {
+    auto steady = std::chrono::steady_clock::now();
+    std::lock_guard lock(state_mu_);
+    if (steady - last_tally_ < std::chrono::seconds{5}) return;
+    last_tally_ = steady;
+  }
+  try {
+    auto t = store_.Count(now);
+    metrics::Clear("learnloop_outbox_items");
+    for (const char* state : {"pending", "sending", "posted", "failed"})
+      metrics::Set("learnloop_outbox_items", {{"state", state}},
+                   static_cast<double>(t.outbox.count(state) ? t.outbox.at(state) : 0));
+    metrics::Set("learnloop_prompts_open", {}, static_cast<double>(t.prompts_open));
+    metrics::Set("learnloop_answers_recognised", {}, static_cast<double>(t.answers));
+    metrics::Set("learnloop_pushes_queued", {}, static_cast<double>(t.pushes_queued));
+  } catch (const std::exception& e) {
+    Logger("daemon")->warn("metrics: the store cannot be counted: {}", e.what());
+  }
+}
+
 Status Daemon::SyncDirectory(NetworkState& n) {
-  StoreSink sink(store_);
+  SetActivity("network " + n.cfg->name + ": reading the directory");
+  auto started = std::chrono::steady_clock::now();
+  auto last_line = started;
+  auto log = Logger("daemon");
+  StoreSink sink(store_, n.cfg->name, [&](const SinkTally& t) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_line < std::chrono::seconds{10}) return;
+    last_line = now;
+    double secs = std::chrono::duration<double>(now - started).count();
+    std::string line = "network " + n.cfg->name + ": reading the directory: " + Thousands(t.users) +
+                       " people, " + Thousands(t.groups) + " groups, " +
+                       std::to_string(static_cast<int64_t>(t.users / std::max(secs, 1.0))) +
+                       " people/s";
+    log->info("{}", line);
+    SetActivity(line);
+    systemd::Status(line);
+  });
   if (n.recorder) n.recorder->Begin({"sync", clock_.Now(), false, {}, ""});
   auto s = n.built.connector->SyncDirectory(sink);
   sink.Flush();
@@ -179,6 +515,19 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   // A failed sync is tried again soon; a good one once a day.
   n.next_directory_sync =
       clock_.Now() + (s.ok() ? Millis{kDirectoryEvery} : Millis{kDirectoryRetry});
+  if (s.ok()) {
+    n.directory_synced = true;
+    n.directory_error.clear();
+    metrics::Set("learnloop_last_success_timestamp_seconds",
+                 {{"network", n.cfg->name}, {"what", "directory_sync"}}, UnixSeconds(clock_.Now()));
+    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (secs >= 10 || !sink.tally().users)
+      log->info("network {}: directory read: {} people, {} groups in {:.0f} s", n.cfg->name,
+                Thousands(sink.tally().users), Thousands(sink.tally().groups), secs);
+  } else {
+    n.directory_error = s.message();
+  }
+  SetActivity("");
   return s;
 }
 
@@ -198,7 +547,43 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
         (!p.closes_at || *p.closes_at + std::chrono::hours{24} > now))
       open_threads.push_back(p.message_id);
   n.built.connector->FollowThreads(open_threads);
-  StoreSink sink(store_);
+  SetActivity("network " + n.cfg->name + (pushed_only ? ": reading pushes" : ": polling"));
+  auto started = std::chrono::steady_clock::now();
+  auto last_line = started;
+  auto log = Logger("daemon");
+  // A long read (the first backfill) says how far it is, at most every 10 s.
+  StoreSink sink(store_, n.cfg->name, [&](const SinkTally& t) {
+    auto wall = std::chrono::steady_clock::now();
+    if (wall - last_line < std::chrono::seconds{10}) return;
+    last_line = wall;
+    double secs = std::chrono::duration<double>(wall - started).count();
+    std::string line = "network " + n.cfg->name + ": reading";
+    if (t.part_total > 0)
+      line +=
+          " " + t.part + " " + std::to_string(t.part_done) + " of " + std::to_string(t.part_total);
+    line += ": " + Thousands(t.messages) + " messages";
+    double done = -1;
+    if (t.part_total > 0) done = static_cast<double>(t.part_done - 1) / t.part_total;
+    if (n.cfg->backfill_since && t.oldest && t.newest && *t.newest > *n.cfg->backfill_since) {
+      // Feeds read newest first: how far back the read has come, in time.
+      line += ", back to " + FormatIso(*t.oldest).substr(0, 10);
+      if (t.part_total == 0)
+        done = std::clamp(
+            std::chrono::duration<double>(*t.newest - *t.oldest).count() /
+                std::chrono::duration<double>(*t.newest - *n.cfg->backfill_since).count(),
+            0.0, 1.0);
+    }
+    line += ", " + std::to_string(static_cast<int64_t>(t.messages / std::max(secs, 1.0))) +
+            " messages/s";
+    if (done > 0.001) {
+      line += ", " + std::to_string(static_cast<int>(done * 100)) + " %";
+      line += ", about " + std::to_string(static_cast<int64_t>(secs * (1 - done) / done / 60 + 1)) +
+              " min left";
+    }
+    log->info("{}", line);
+    SetActivity(line);
+    systemd::Status(line);
+  });
   connectors::PollStats stats;
   if (pushed_only) {
     // Oldest first, each deleted once what it brought is stored (a kill in between reads it
@@ -226,7 +611,18 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
   // Events are stored before the cursors move: a crash in between only re-reads a page.
   SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
   SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
-  if (!pushed_only) n.next_poll = clock_.Now() + n.cfg->poll_interval;
+  if (!pushed_only) {
+    n.next_poll = clock_.Now() + n.cfg->poll_interval;
+    if (stats.errors.empty()) {
+      n.last_poll_ok = clock_.Now();
+      n.poll_error.clear();
+      metrics::Set("learnloop_last_success_timestamp_seconds",
+                   {{"network", n.cfg->name}, {"what", "poll"}}, UnixSeconds(clock_.Now()));
+    } else {
+      n.poll_error = stats.errors.front();
+    }
+  }
+  SetActivity("");
   return stats;
 }
 
@@ -261,9 +657,19 @@ void Daemon::Tick() {
       return;
     }
     if (now >= n.next_directory_sync) {
+      bool first = !n.directory_synced;
       auto s = SyncDirectory(n);
+      if (!s.ok() && first && s.error().code == 401) {
+        // Refused credentials before anything was read: nothing would work, the operator
+        // must act.
+        std::lock_guard lock(state_mu_);
+        fatal_ = "network " + n.cfg->name + ": " + s.message();
+        return;
+      }
       if (!s.ok())
-        Logger("daemon")->warn("network {}: directory sync: {}", n.cfg->name, s.message());
+        Logger("daemon")->warn(
+            "network {}: directory sync: {}{}", n.cfg->name, s.message(),
+            first ? " (tried again in 10 minutes; the feeds are read meanwhile)" : "");
     }
     // Subscriptions at their time, or at once when the service asked (a lifecycle event).
     if (n.built.push && (now >= n.next_maintenance || n.built.push->MaintenanceDue())) {
@@ -279,8 +685,45 @@ void Daemon::Tick() {
     if (n.built.push && (queued || n.built.push->PushPending())) PollNetwork(n, false, true);
   }
   if (clock_.Interrupted()) return;
+  SetActivity("campaigns and outbox");
   bot_->Tick();
+  SetActivity("");
   WriteDueReports();
+  NoteReadiness();
+}
+
+void Daemon::NoteReadiness() {
+  Time now = clock_.Now();
+  std::vector<std::string> missing;
+  for (const auto& n : networks_) {
+    bool ready = true;
+    const std::string& name = n.cfg->name;
+    if (!n.directory_synced) {
+      // Degraded with a reason counts as done: the network is read as far as it can be.
+      bool degraded = false;
+      {
+        std::lock_guard lock(degraded_mu_);
+        for (const auto& d : degraded_) degraded |= d.first == name;
+      }
+      if (!degraded) {
+        missing.push_back("network " + name + ": directory not read yet" +
+                          (n.directory_error.empty() ? "" : " (" + n.directory_error + ")"));
+        ready = false;
+      }
+    }
+    bool live = n.built.push && n.built.push->SubscriptionsLive();
+    if (!live && (!n.last_poll_ok || now - *n.last_poll_ok > 3 * n.cfg->poll_interval)) {
+      missing.push_back("network " + name + ": " +
+                        (n.last_poll_ok ? "last successful poll " + FormatIso(*n.last_poll_ok) +
+                                              ", more than 3 poll intervals ago"
+                                        : std::string("not polled successfully yet")) +
+                        (n.poll_error.empty() ? "" : " (" + n.poll_error + ")"));
+      ready = false;
+    }
+    metrics::Set("learnloop_network_ready", {{"network", name}}, ready ? 1 : 0);
+  }
+  std::lock_guard lock(state_mu_);
+  not_ready_ = std::move(missing);
 }
 
 Status Daemon::SyncUntilCaughtUp() {
@@ -311,13 +754,13 @@ Time Daemon::NextWakeup() const {
   if (auto due = bot_->NextDue()) next = std::min(next, *due);
   for (const auto& item : store_.UnfinishedOutbox())
     next = std::min(next, std::max(item.due_at, now + std::chrono::minutes{1}));
-  next = std::min(next, BoundsOf(cfg_.tz, WeekOf(cfg_.tz, now)).to);
+  next = std::min(next, BoundsOf(cfg_->tz, WeekOf(cfg_->tz, now)).to);
   return std::max(next, now + Millis{1});
 }
 
 void Daemon::WriteDueReports() {
   Time now = clock_.Now();
-  IsoWeek last_ended = WeekOf(cfg_.tz, now).Previous();
+  IsoWeek last_ended = WeekOf(cfg_->tz, now).Previous();
   IsoWeek from = last_ended;
   if (auto done = store_.GetCursor("report:last_week"))
     if (auto w = IsoWeek::Parse(*done)) {
@@ -326,23 +769,33 @@ void Daemon::WriteDueReports() {
     }
   for (IsoWeek w = from; w <= last_ended; w = w.Next()) {
     std::string digest;
-    auto paths = WriteWeeklyReports(cfg_, store_, w, now, &digest);
+    SetActivity("writing the report of " + w.ToString());
+    auto started = std::chrono::steady_clock::now();
+    auto paths = WriteWeeklyReports(*cfg_, store_, w, now, &digest);
+    SetActivity("");
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics::Add("learnloop_report_runs_total", {{"result", paths.ok() ? "ok" : "failed"}});
     if (!paths.ok()) {
       Logger("daemon")->error("report {}: {}", w.ToString(), paths.error().message);
       return;
     }
+    metrics::Set("learnloop_report_duration_seconds", {}, secs);
+    metrics::Set("learnloop_last_success_timestamp_seconds", {{"network", ""}, {"what", "report"}},
+                 UnixSeconds(clock_.Now()));
+    Logger("daemon")->info("report {} written in {:.1f} s ({} file(s))", w.ToString(), secs,
+                           paths->size());
     written_reports_.insert(written_reports_.end(), paths->begin(), paths->end());
     store_.Transaction([&] {
-      if (!cfg_.digest_network.empty()) {
+      if (!cfg_->digest_network.empty()) {
         // The digest for the leaders' community: posted once (its own key), in the morning.
         store::OutboxItem item;
         item.key = "digest:" + w.ToString();
-        item.network = cfg_.digest_network;
-        item.group_id = cfg_.digest_community;
+        item.network = cfg_->digest_network;
+        item.group_id = cfg_->digest_community;
         item.body = digest;
-        Time monday = BoundsOf(cfg_.tz, w).to;
+        Time monday = BoundsOf(cfg_->tz, w).to;
         item.due_at = LocalToUtc(
-            cfg_.tz, UtcToLocal(cfg_.tz, monday) + std::chrono::minutes{cfg_.digest_minute});
+            cfg_->tz, UtcToLocal(cfg_->tz, monday) + std::chrono::minutes{cfg_->digest_minute});
         store_.EnqueueOutbox(item);
       }
       store_.SetCursor("report:last_week", w.ToString());

@@ -36,6 +36,8 @@ int RunDemo(const DemoOptions& o) {
   }
   // The simulator accepts the token the configuration gives.
   const std::string token = cfg.networks.front().token.Reveal();
+  // A run of simulated weeks in seconds: nothing for Prometheus or an operator to watch.
+  if (!cfg.admin.listen_given) cfg.admin.listen.clear();
   cfg.store_path = (fs::path(o.out_dir) / "learnloop.db").string();
   cfg.report_dir = o.out_dir;
   std::error_code ec;

@@ -1443,6 +1443,34 @@ class SqliteStore final : public Store {
                    campaign);
   }
 
+  int SchemaVersion() override {
+    auto lock = Lock();
+    Stmt s(db_, "PRAGMA user_version");
+    return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+  }
+
+  Tally Count(Time now) override {
+    auto lock = Lock();
+    Tally t;
+    {
+      Stmt s(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+      while (s.Step()) t.outbox[s.Text(0)] = s.Int(1);
+    }
+    auto one = [&](const char* sql, int64_t& out, bool with_now = false) {
+      Stmt s(db_, sql);
+      if (with_now) s.Bind(1, now);
+      if (s.Step()) out = s.Int(0);
+    };
+    one("SELECT COUNT(*) FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
+        "closes_at > ?1)",
+        t.prompts_open, true);
+    one("SELECT COUNT(*) FROM answers", t.answers);
+    one("SELECT COUNT(*) FROM users", t.users);
+    one("SELECT COUNT(*) FROM messages", t.messages);
+    one("SELECT COUNT(*) FROM pushes", t.pushes_queued);
+    return t;
+  }
+
   std::vector<Prompt> PromptsOpenAfter(Time t) override {
     return ReadAll(
         "SELECT * FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "

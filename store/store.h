@@ -176,6 +176,14 @@ class Store {
     std::optional<bool> correct;
   };
   virtual void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) = 0;
+  // What the store holds, counted (the metrics of the admin listener).
+  struct Tally {
+    std::map<std::string, int64_t> outbox;  // by state: pending, sending, posted, failed
+    int64_t prompts_open = 0;               // posted, not closed at `now`
+    int64_t answers = 0, users = 0, messages = 0, pushes_queued = 0;
+  };
+  virtual Tally Count(Time now) = 0;
+  virtual int SchemaVersion() = 0;
   // A second handle on the same store, for reading at the same time on another thread (its
   // own view of the data); nullptr when there cannot be one.
   virtual std::unique_ptr<Store> OpenReader() = 0;

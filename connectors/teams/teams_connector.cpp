@@ -447,8 +447,10 @@ void TeamsConnector::ReadThreads(const std::string& channel, Time read_since, Ev
 
 PollStats TeamsConnector::Poll(EventSink& sink, bool refresh_now) {
   PollStats stats;
+  int64_t done = 0, total = static_cast<int64_t>(team_of_.size());
   for (const auto& [channel, team] : team_of_) {
     (void)team;
+    sink.OnProgress("channel", ++done, total);
     auto s = DeltaRound(channel, sink, stats);
     if (!s.ok()) stats.errors.push_back(s.message());
   }
@@ -650,6 +652,20 @@ std::optional<Time> TeamsConnector::NextMaintenance() const {
     if (!next || due < *next) next = due;
   }
   return next;
+}
+
+bool TeamsConnector::SubscriptionsLive() const {
+  if (MaintenanceDue()) return false;
+  std::lock_guard lock(push_mu_);
+  if (team_of_.empty()) return false;
+  for (const auto& [channel, team] : team_of_) {
+    (void)team;
+    auto it = cursors_.find(SubscriptionKey(channel));
+    if (it == cursors_.end() || it->second.find(' ') == std::string::npos) return false;
+    auto expires = ParseIso(it->second.substr(it->second.find(' ') + 1));
+    if (!expires || *expires <= clock_.Now()) return false;
+  }
+  return true;
 }
 
 Status TeamsConnector::MaintainSubscriptions(const std::string& public_url) {

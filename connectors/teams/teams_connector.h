@@ -77,6 +77,7 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   PollStats ReadPushed(const std::string& pushed, EventSink& sink) override;
   std::optional<Time> NextMaintenance() const override;
   bool MaintenanceDue() const override;
+  bool SubscriptionsLive() const override;
 
   const http::Counters& graph_counters() const { return graph_.counters(); }
 

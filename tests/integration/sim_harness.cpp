@@ -229,12 +229,14 @@ int RunLearnloop(const std::string& config, const std::string& sim_url, Time unt
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-int StartLearnloop(const std::string& config, int port, const std::string& output) {
+int StartLearnloop(const std::string& config, int port, const std::string& output,
+                   const std::map<std::string, std::string>& env) {
   std::string bin = LEARNLOOP_BIN;
   pid_t pid = fork();
   if (pid == 0) {
     int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd < 0) _exit(126);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     dup2(fd, 1);
     dup2(fd, 2);
     close(fd);

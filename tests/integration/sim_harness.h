@@ -82,8 +82,10 @@ int RunLearnloop(const std::string& config, const std::string& sim_url, Time unt
                  std::optional<Time> kill_at = std::nullopt, const std::string& output = "");
 // Starts `learnloop run --config CONFIG` (the built binary, on the wall clock, with the usual
 // limit of 1024 open files) and gives its
-// process id once its /healthz on `port` answers (-1 if it never does within 60 s).
-int StartLearnloop(const std::string& config, int port, const std::string& output);
+// process id once its /healthz on `port` answers (-1 if it never does within 60 s). `env` is
+// set in its environment.
+int StartLearnloop(const std::string& config, int port, const std::string& output,
+                   const std::map<std::string, std::string>& env = {});
 // Sends `sig` to it and gives its exit code (-signal when a signal ended it).
 int StopLearnloop(int pid, int sig = SIGTERM);
 // The process's resident memory now and at its peak, in KiB (/proc/PID/status).
