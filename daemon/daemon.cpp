@@ -23,34 +23,36 @@ constexpr auto kDirectoryRetry = std::chrono::minutes{10};
 
 Daemon::Daemon(const config::Config& cfg, store::Store& store, Clock& clock)
     : cfg_(&cfg), store_(store), clock_(clock) {
-  metrics::Describe("learnloop_build_info", "gauge",
-                    "learnloop's version and metric definitions version (always 1)");
+  // Every metric the daemon and its parts report (docs/operations.md, "Monitoring").
+  static const char* const kMetrics[][3] = {
+      {"learnloop_build_info", "gauge",
+       "learnloop's version and metric definitions version (always 1)"},
+      {"learnloop_esn_requests_total", "counter",
+       "Requests sent to the ESN, by network, endpoint class and HTTP status"},
+      {"learnloop_esn_throttled_total", "counter",
+       "429 answers of the ESN, by network and endpoint class"},
+      {"learnloop_esn_wait_seconds_total", "counter",
+       "Time spent waiting before requests: rate budget, 429 Retry-After, back-off"},
+      {"learnloop_events_ingested_total", "counter",
+       "Users, groups, messages, reactions and card presses stored, by kind"},
+      {"learnloop_poll_lag_seconds", "gauge", "Time since each network's last successful poll"},
+      {"learnloop_last_success_timestamp_seconds", "gauge",
+       "Unix time of the last success: poll, directory sync, report"},
+      {"learnloop_outbox_items", "gauge",
+       "Items of the outbox by state (pending, sending, posted, failed)"},
+      {"learnloop_prompts_open", "gauge", "Prompts posted and not closed yet"},
+      {"learnloop_answers_recognised", "gauge", "Answers to prompts the store holds"},
+      {"learnloop_report_runs_total", "counter", "Weekly reports written, by result"},
+      {"learnloop_report_duration_seconds", "gauge",
+       "How long the last weekly report took to compute and write"},
+      {"learnloop_network_ready", "gauge",
+       "1 when the network's directory is synced and its feeds are polled in time"},
+      {"learnloop_pushes_queued", "gauge",
+       "Pushes (notifications, activities) taken and not yet read"}};
+  for (const auto& m : kMetrics) metrics::Describe(m[0], m[1], m[2]);
   metrics::Set(
       "learnloop_build_info",
       {{"version", kVersion}, {"definitions", std::to_string(analytics::kDefinitionsVersion)}}, 1);
-  metrics::Describe("learnloop_esn_requests_total", "counter",
-                    "Requests sent to the ESN, by network, endpoint class and HTTP status");
-  metrics::Describe("learnloop_esn_throttled_total", "counter",
-                    "429 answers of the ESN, by network and endpoint class");
-  metrics::Describe("learnloop_esn_wait_seconds_total", "counter",
-                    "Time spent waiting before requests: rate budget, 429 Retry-After, back-off");
-  metrics::Describe("learnloop_events_ingested_total", "counter",
-                    "Users, groups, messages, reactions and card presses stored, by kind");
-  metrics::Describe("learnloop_poll_lag_seconds", "gauge",
-                    "Time since each network's last successful poll");
-  metrics::Describe("learnloop_last_success_timestamp_seconds", "gauge",
-                    "Unix time of the last success: poll, directory sync, report");
-  metrics::Describe("learnloop_outbox_items", "gauge",
-                    "Items of the outbox by state (pending, sending, posted, failed)");
-  metrics::Describe("learnloop_prompts_open", "gauge", "Prompts posted and not closed yet");
-  metrics::Describe("learnloop_answers_recognised", "gauge", "Answers to prompts the store holds");
-  metrics::Describe("learnloop_report_runs_total", "counter", "Weekly reports written, by result");
-  metrics::Describe("learnloop_report_duration_seconds", "gauge",
-                    "How long the last weekly report took to compute and write");
-  metrics::Describe("learnloop_network_ready", "gauge",
-                    "1 when the network's directory is synced and its feeds are polled in time");
-  metrics::Describe("learnloop_pushes_queued", "gauge",
-                    "Pushes (notifications, activities) taken and not yet read");
 }
 
 namespace {
@@ -362,6 +364,7 @@ void Daemon::Reload(std::unique_ptr<config::Config> next) {
                  n.error().message);
       continue;
     }
+    n->added_by_reload = true;
     networks_.push_back(std::move(*n));
     ++made;
   }
@@ -659,7 +662,7 @@ void Daemon::Tick() {
     if (now >= n.next_directory_sync) {
       bool first = !n.directory_synced;
       auto s = SyncDirectory(n);
-      if (!s.ok() && first && s.error().code == 401) {
+      if (!s.ok() && first && s.error().code == 401 && !n.added_by_reload) {
         // Refused credentials before anything was read: nothing would work, the operator
         // must act.
         std::lock_guard lock(state_mu_);

@@ -33,6 +33,7 @@ struct NetworkState {
   Time next_directory_sync{};
   Time next_maintenance{};           // subscriptions, when the connector takes pushes
   bool directory_synced = false;     // a directory sync succeeded in this process
+  bool added_by_reload = false;      // refused credentials then stop the network, not the daemon
   std::string directory_error;       // why the last one failed
   std::optional<Time> last_poll_ok;  // the last poll without an error
   std::string poll_error;            // the last poll's first error
