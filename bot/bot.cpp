@@ -637,6 +637,18 @@ void Bot::Dispatch() {
   }
 }
 
+std::optional<int> Bot::ReadChoice(const std::string& text,
+                                   const std::vector<std::string>& options) {
+  std::string key;
+  for (const auto& o : options) key += o + '\x1f';
+  key += '\x1e' + text;
+  if (auto it = choices_read_.find(key); it != choices_read_.end()) return it->second;
+  if (choices_read_.size() >= 100000) choices_read_.clear();
+  auto option = ParseChoice(text, options);
+  choices_read_.emplace(std::move(key), option);
+  return option;
+}
+
 void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   if (prompts.empty()) return;
@@ -685,7 +697,7 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
             std::isalpha(static_cast<unsigned char>((*pressed)[0])))
           option = std::toupper(static_cast<unsigned char>((*pressed)[0])) - 'A';
         else
-          option = ParseChoice(pressed.value_or(text), step->options);
+          option = ReadChoice(pressed.value_or(text), step->options);
         if (option && (*option < 0 || *option >= static_cast<int>(step->options.size())))
           option.reset();
         if (option) a.choice = OptionLabel(*option);

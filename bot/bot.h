@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -102,6 +103,8 @@ class Bot {
 
  private:
   const config::CampaignConfig* FindCampaign(const std::string& name) const;
+  // ParseChoice, remembered.
+  std::optional<int> ReadChoice(const std::string& text, const std::vector<std::string>& options);
   // How many steps of a sequence have been posted (the next one's index).
   int StepsPosted(const config::CampaignConfig& c) const;
   bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);
@@ -143,6 +146,9 @@ class Bot {
   Clock& clock_;
   std::map<std::string, connectors::Poster*> posters_;
   BotStats stats_;
+  // What each reply chose, by options and text: every tick reads the open prompts' replies
+  // again, and reading one (ParseChoice) is the costly part. Emptied when it grows large.
+  std::unordered_map<std::string, std::optional<int>> choices_read_;
   std::optional<std::vector<User>> tick_users_;
   std::optional<std::vector<Group>> tick_groups_;
   bool in_tick_ = false;
