@@ -140,7 +140,7 @@ net::Reply AdminApi::Api(const net::Request& r) {
   if (parts.size() < 3) return Error(404, "not found");
   const std::string& what = parts[2];
   auto logged = [&](const ActionOutcome& o) {
-    Logger("admin")->info("{} {}: {}", r.method, r.path, o.ok() ? o.message : o.message);
+    Logger("admin")->info("{} {}: {}", r.method, r.path, o.message);
     json::Writer w;
     w.BeginObject().Key("ok").Bool(o.ok()).Key(o.ok() ? "message" : "error").String(o.message);
     if (!o.warning.empty()) w.Key("warning").String(o.warning);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "analytics/report.h"
 #include "core/crypto.h"
@@ -64,6 +65,25 @@ constexpr const char* kStopped = "stopped\n";
 
 double UnixSeconds(Time t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
+// When a long read says how far it is: at most every 10 s.
+class ProgressClock {
+ public:
+  double Seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  }
+  // The seconds since the start when a line is due.
+  std::optional<double> Due() {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::seconds{10}) return std::nullopt;
+    last_ = now;
+    return std::chrono::duration<double>(now - started_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now(),
+                                        last_ = started_;
+};
+
 // "1,234" for a log line.
 std::string Thousands(int64_t n) {
   std::string s = std::to_string(n);
@@ -75,18 +95,22 @@ std::string Thousands(int64_t n) {
 Daemon::~Daemon() {
   if (admin_server_) admin_server_->Stop();
   if (server_) server_->Stop();  // before the connectors it calls into go away
-  SaveRateBudgets();
+  for (auto& n : networks_) SaveRateBudget(n);
 }
 
-void Daemon::SaveRateBudgets() {
+void Daemon::SaveRateBudget(NetworkState& n) {
   // The budgets go to the next process; a kill leaves "running", and it starts conservatively.
-  for (auto& n : networks_) {
-    try {
-      store_.SetCursor(RateKey(n.cfg->name), kStopped + n.built.connector->SaveRateBudgets());
-    } catch (const std::exception& e) {
-      Logger("daemon")->warn("network {}: rate budgets not kept: {}", n.cfg->name, e.what());
-    }
+  try {
+    store_.SetCursor(RateKey(n.cfg->name), kStopped + n.built.connector->SaveRateBudgets());
+  } catch (const std::exception& e) {
+    Logger("daemon")->warn("network {}: rate budgets not kept: {}", n.cfg->name, e.what());
   }
+}
+
+void Daemon::Park(NetworkState& n) {
+  SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
+  SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
+  SaveRateBudget(n);
 }
 
 namespace {
@@ -352,10 +376,7 @@ void Daemon::Reload(std::unique_ptr<config::Config> next) {
     }
     if (it != before.end()) {
       // Changed: its state goes to the store, and a new connector starts from there.
-      auto& o = it->second;
-      SaveCursors(store_, o.cfg->name, o.built.connector->GetCursors());
-      SaveSecrets(store_, o.cfg->name, o.built.connector->GetSecrets());
-      store_.SetCursor(RateKey(o.cfg->name), kStopped + o.built.connector->SaveRateBudgets());
+      Park(it->second);
       before.erase(it);
     }
     auto n = BuildNetwork(nc);
@@ -369,8 +390,7 @@ void Daemon::Reload(std::unique_ptr<config::Config> next) {
     ++made;
   }
   for (auto& [name, o] : before) {
-    SaveCursors(store_, name, o.built.connector->GetCursors());
-    store_.SetCursor(RateKey(name), kStopped + o.built.connector->SaveRateBudgets());
+    Park(o);
     ++dropped;
   }
   before.clear();
@@ -396,6 +416,12 @@ std::optional<std::string> Daemon::Fatal() const {
 void Daemon::SetActivity(std::string what) {
   std::lock_guard lock(state_mu_);
   activity_ = std::move(what);
+}
+
+void Daemon::SayProgress(const std::string& line) {
+  Logger("daemon")->info("{}", line);
+  SetActivity(line);
+  systemd::Status(line);
 }
 
 std::string Daemon::Activity() const {
@@ -448,13 +474,31 @@ std::vector<std::string> Daemon::Unfinished() {
 }
 
 std::vector<std::string> Daemon::NotReady() {
-  std::vector<std::string> out;
-  try {
-    store_.SetCursor("admin:ready_probe", FormatIso(clock_.Now()));
-  } catch (const std::exception& e) {
-    out.push_back(std::string("store: not writable: ") + e.what());
+  // Whether the store takes a write, tried at most every 10 s: a probe each second is not a
+  // write each second.
+  bool probe = false;
+  {
+    auto steady = std::chrono::steady_clock::now();
+    std::lock_guard lock(state_mu_);
+    if (last_write_probe_ == std::chrono::steady_clock::time_point{} ||
+        steady - last_write_probe_ >= std::chrono::seconds{10}) {
+      last_write_probe_ = steady;
+      probe = true;
+    }
   }
+  if (probe) {
+    std::string error;
+    try {
+      store_.SetCursor("admin:ready_probe", FormatIso(clock_.Now()));
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    std::lock_guard lock(state_mu_);
+    write_probe_error_ = error;
+  }
+  std::vector<std::string> out;
   std::lock_guard lock(state_mu_);
+  if (!write_probe_error_.empty()) out.push_back("store: not writable: " + write_probe_error_);
   if (fatal_) out.push_back("stopping: " + *fatal_);
   out.insert(out.end(), not_ready_.begin(), not_ready_.end());
   return out;
@@ -493,21 +537,14 @@ void Daemon::RefreshMetrics() {
 
 Status Daemon::SyncDirectory(NetworkState& n) {
   SetActivity("network " + n.cfg->name + ": reading the directory");
-  auto started = std::chrono::steady_clock::now();
-  auto last_line = started;
+  ProgressClock progress;
   auto log = Logger("daemon");
   StoreSink sink(store_, n.cfg->name, [&](const SinkTally& t) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_line < std::chrono::seconds{10}) return;
-    last_line = now;
-    double secs = std::chrono::duration<double>(now - started).count();
-    std::string line = "network " + n.cfg->name + ": reading the directory: " + Thousands(t.users) +
-                       " people, " + Thousands(t.groups) + " groups, " +
-                       std::to_string(static_cast<int64_t>(t.users / std::max(secs, 1.0))) +
-                       " people/s";
-    log->info("{}", line);
-    SetActivity(line);
-    systemd::Status(line);
+    auto secs = progress.Due();
+    if (!secs) return;
+    SayProgress("network " + n.cfg->name + ": reading the directory: " + Thousands(t.users) +
+                " people, " + Thousands(t.groups) + " groups, " +
+                std::to_string(static_cast<int64_t>(t.users / std::max(*secs, 1.0))) + " people/s");
   });
   if (n.recorder) n.recorder->Begin({"sync", clock_.Now(), false, {}, ""});
   auto s = n.built.connector->SyncDirectory(sink);
@@ -523,7 +560,7 @@ Status Daemon::SyncDirectory(NetworkState& n) {
     n.directory_error.clear();
     metrics::Set("learnloop_last_success_timestamp_seconds",
                  {{"network", n.cfg->name}, {"what", "directory_sync"}}, UnixSeconds(clock_.Now()));
-    auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    double secs = progress.Seconds();
     if (secs >= 10 || !sink.tally().users)
       log->info("network {}: directory read: {} people, {} groups in {:.0f} s", n.cfg->name,
                 Thousands(sink.tally().users), Thousands(sink.tally().groups), secs);
@@ -551,15 +588,12 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
       open_threads.push_back(p.message_id);
   n.built.connector->FollowThreads(open_threads);
   SetActivity("network " + n.cfg->name + (pushed_only ? ": reading pushes" : ": polling"));
-  auto started = std::chrono::steady_clock::now();
-  auto last_line = started;
-  auto log = Logger("daemon");
-  // A long read (the first backfill) says how far it is, at most every 10 s.
+  ProgressClock progress;
+  // A long read (the first backfill) says how far it is.
   StoreSink sink(store_, n.cfg->name, [&](const SinkTally& t) {
-    auto wall = std::chrono::steady_clock::now();
-    if (wall - last_line < std::chrono::seconds{10}) return;
-    last_line = wall;
-    double secs = std::chrono::duration<double>(wall - started).count();
+    auto due = progress.Due();
+    if (!due) return;
+    double secs = *due;
     std::string line = "network " + n.cfg->name + ": reading";
     if (t.part_total > 0)
       line +=
@@ -583,9 +617,7 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
       line += ", about " + std::to_string(static_cast<int64_t>(secs * (1 - done) / done / 60 + 1)) +
               " min left";
     }
-    log->info("{}", line);
-    SetActivity(line);
-    systemd::Status(line);
+    SayProgress(line);
   });
   connectors::PollStats stats;
   if (pushed_only) {

@@ -23,7 +23,7 @@
 
 namespace learnloop::daemon {
 
-inline constexpr char kVersion[] = "0.1.0";
+inline constexpr char kVersion[] = LEARNLOOP_VERSION;  // of CMake's project()
 
 struct NetworkState {
   const config::NetworkConfig* cfg = nullptr;
@@ -106,7 +106,13 @@ class Daemon {
   net::Reply OnRequest(const net::Request& r);
   void WriteDueReports();
   void SetActivity(std::string what);
-  void SaveRateBudgets();
+  // A long read's progress: in the log, as the activity and as systemd's status.
+  void SayProgress(const std::string& line);
+  // The rate budgets of a network to the next process.
+  void SaveRateBudget(NetworkState& n);
+  // Everything of a network's connector the next one starts from (a reload replaced it):
+  // cursors, secrets, rate budgets.
+  void Park(NetworkState& n);
   void NoteReadiness();
 
   const config::Config* cfg_;
@@ -134,7 +140,8 @@ class Daemon {
   std::string activity_;
   std::optional<std::string> fatal_;
   std::vector<std::string> not_ready_;  // per network, as of the last tick
-  std::chrono::steady_clock::time_point last_tally_{};
+  std::chrono::steady_clock::time_point last_tally_{}, last_write_probe_{};
+  std::string write_probe_error_;  // of the last write the readiness probe tried
 };
 
 // Writes the report of `week` in every configured format into the report folder.

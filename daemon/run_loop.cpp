@@ -17,6 +17,20 @@ namespace {
 // How long a stop waits for the step under way (a request of up to request_timeout) before it
 // leaves it: the store is consistent at every moment, and the next start goes on from it.
 constexpr auto kStopGrace = std::chrono::milliseconds{1500};
+
+// A configuration read again, taken between two steps; one that did not load (null) or does
+// not apply leaves the one before in use.
+void ApplyReload(Daemon& d, std::unique_ptr<config::Config> next) {
+  if (!next) {
+    Logger("daemon")->error("reload refused: the configuration before stays in use");
+    return;
+  }
+  try {
+    d.Reload(std::move(next));
+  } catch (const std::exception& e) {
+    Logger("daemon")->error("reload failed: {}", e.what());
+  }
+}
 }  // namespace
 
 int RunRealtime(Daemon& d, Clock& clock, ConfigLoader reload) {
@@ -135,18 +149,10 @@ int RunRealtime(Daemon& d, Clock& clock, ConfigLoader reload) {
           systemd::Reloading();
           // Between two ticks: on the worker, after the step under way.
           auto next = std::make_shared<std::unique_ptr<config::Config>>(reload());
-          if (!*next) {
-            log->error("reload refused: the configuration before stays in use");
-          } else {
-            asio::post(worker, [&, next] {
-              try {
-                d.Reload(std::move(*next));
-              } catch (const std::exception& e) {
-                log->error("reload failed: {}", e.what());
-              }
-              d.Wake();
-            });
-          }
+          asio::post(worker, [&, next] {
+            ApplyReload(d, std::move(*next));
+            d.Wake();
+          });
           systemd::Ready();
         }
         wait_signal();
@@ -185,10 +191,7 @@ int64_t RunSimulated(Daemon& d, ManualClock& clock, Time until, std::atomic<bool
   auto take_reload = [&] {
     if (!reload_requested || !reload_requested->exchange(false) || !reload) return;
     Logger("daemon")->info("SIGHUP: reloading {}", d.config().file);
-    if (auto next = reload())
-      d.Reload(std::move(next));
-    else
-      Logger("daemon")->error("reload refused: the configuration before stays in use");
+    ApplyReload(d, reload());
   };
   while (clock.Now() < until && !clock.Interrupted()) {
     take_reload();

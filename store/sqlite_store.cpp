@@ -1465,8 +1465,6 @@ class SqliteStore final : public Store {
         "closes_at > ?1)",
         t.prompts_open, true);
     one("SELECT COUNT(*) FROM answers", t.answers);
-    one("SELECT COUNT(*) FROM users", t.users);
-    one("SELECT COUNT(*) FROM messages", t.messages);
     one("SELECT COUNT(*) FROM pushes", t.pushes_queued);
     return t;
   }

@@ -180,7 +180,7 @@ class Store {
   struct Tally {
     std::map<std::string, int64_t> outbox;  // by state: pending, sending, posted, failed
     int64_t prompts_open = 0;               // posted, not closed at `now`
-    int64_t answers = 0, users = 0, messages = 0, pushes_queued = 0;
+    int64_t answers = 0, pushes_queued = 0;
   };
   virtual Tally Count(Time now) = 0;
   virtual int SchemaVersion() = 0;
