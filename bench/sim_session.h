@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "connectors/common/http.h"
+#include "connectors/registry.h"
 #include "core/json.h"
 #include "daemon/sim_process.h"
 #include "store/store.h"
@@ -54,7 +55,7 @@ struct SimSession {
 
   // Loads the configuration `yaml` (resolved) into `cfg` and opens its store: "" or why not.
   std::string Load(const std::string& yaml) {
-    auto loaded = config::LoadString(Resolve(yaml), "bench.yaml");
+    auto loaded = config::LoadString(Resolve(yaml), "bench.yaml", connectors::Kinds());
     if (!loaded.config) return loaded.errors.at(0).ToString();
     cfg = *loaded.config;
     auto opened = store::OpenSqlite(cfg->store_path);

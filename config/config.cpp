@@ -174,6 +174,9 @@ class Loader {
       });
     }
 
+    // How errors name this mapping from here on.
+    void SetWhere(std::string where) { where_ = std::move(where); }
+
     void Finish() {
       if (!node_.IsMap()) return;
       for (auto it = node_.begin(); it != node_.end(); ++it) {
@@ -235,6 +238,121 @@ class Loader {
  private:
   std::string file_;
 };
+
+// Reads `keys` of the mapping `node` (through m) into out: each key given, checked as its type
+// says, or else its default. Secrets are a network's (a missing one matters only to the
+// commands that talk to the ESN).
+void ReadKeys(Loader& l, Loader::Map& m, const YAML::Node& node, const std::vector<KeySpec>& keys,
+              Settings& out) {
+  auto mark = [](const YAML::Node& v) {
+    auto mk = v.Mark();
+    return Mark{mk.line + 1, mk.column + 1};
+  };
+  for (const KeySpec& k : keys) {
+    const YAML::Node& given = node.IsMap() ? node[k.name] : YAML::Node();
+    bool has = given.IsDefined() && !given.IsNull();
+    if (has) out.MarkGiven(k.name, mark(given));
+    switch (k.type) {
+      case KeyType::kString:
+      case KeyType::kUrl:
+      case KeyType::kChoice: {
+        std::string v = k.default_value;
+        m.String(k.name, v, k.required);
+        if (!k.older_name.empty()) {
+          std::string older;
+          m.String(k.older_name, older);
+          if (!older.empty() && has)
+            l.Error(node[k.older_name], "give either '" + k.name + "' or '" + k.older_name +
+                                            "' (its older name), not both");
+          else if (!older.empty()) {
+            v = older;
+            out.MarkGiven(k.name, mark(node[k.older_name]));
+          }
+        }
+        if (has && k.type == KeyType::kUrl && v.rfind("https://", 0) != 0 &&
+            v.rfind("http://", 0) != 0)
+          l.Error(given, "'" + k.name + "' must be an http:// or https:// URL");
+        if (has && k.type == KeyType::kChoice &&
+            std::find(k.choices.begin(), k.choices.end(), v) == k.choices.end()) {
+          std::string list;
+          for (size_t i = 0; i < k.choices.size(); ++i)
+            list += (i == 0                      ? ""
+                     : i + 1 == k.choices.size() ? " or "
+                                                 : ", ") +
+                    ("'" + k.choices[i] + "'");
+          l.Error(given, "'" + k.name + "' is " + list + ", not '" + v + "'");
+        }
+        out.Set(k.name, v);
+        break;
+      }
+      case KeyType::kSecret: {
+        learnloop::Secret v;
+        l.Secret(m, k.name, v, true);
+        const YAML::Node& file = node.IsMap() ? node[k.name + "_file"] : YAML::Node();
+        if (!has && file.IsDefined() && !file.IsNull()) out.MarkGiven(k.name, mark(file));
+        if (k.required && !out.Given(k.name))
+          l.Error(node, "missing required key '" + k.name + "' (or '" + k.name + "_file')");
+        out.Set(k.name, v);
+        break;
+      }
+      case KeyType::kBool: {
+        bool v = k.default_value == "true";
+        m.Bool(k.name, v);
+        out.Set(k.name, v);
+        break;
+      }
+      case KeyType::kInt: {
+        int v = k.default_value.empty() ? 0 : std::stoi(k.default_value);
+        m.Int(k.name, v, k.min, k.max);
+        out.Set(k.name, v);
+        break;
+      }
+      case KeyType::kDuration: {
+        Millis v = ParseDuration(k.default_value).value_or(Millis{0});
+        m.Duration(k.name, v);
+        out.Set(k.name, v);
+        break;
+      }
+      case KeyType::kDate: {
+        std::optional<Time> v = ParseIso(k.default_value);
+        m.Date(k.name, v);
+        if (v)
+          out.Set(k.name, *v);
+        else
+          out.Set(k.name, std::monostate{});
+        break;
+      }
+      case KeyType::kList: {
+        std::vector<std::string> v;
+        m.StringList(k.name, v, k.required);
+        out.Set(k.name, std::move(v));
+        break;
+      }
+      case KeyType::kMap: {
+        Settings sub;
+        YAML::Node none;
+        bool read = false;
+        m.Field(k.name, k.required, [&](const YAML::Node& v) {
+          if (!l.ExpectMap(v, "'" + k.name + "'")) return;
+          Loader::Map sm(l, v, k.name);
+          ReadKeys(l, sm, v, k.keys, sub);
+          sm.Finish();
+          read = true;
+        });
+        if (!read) {
+          // Not given (or not a mapping): its keys' defaults, and no error of theirs.
+          Loader quiet(l.file());
+          Loader::Map sm(quiet, none, k.name);
+          std::vector<KeySpec> optional = k.keys;
+          for (auto& key : optional) key.required = false;
+          ReadKeys(quiet, sm, none, optional, sub);
+        }
+        out.SetMap(k.name, std::move(sub));
+        break;
+      }
+    }
+  }
+}
 
 // Mistakes a campaign file can hold that no single key shows: errors when the campaign cannot
 // work as written, warnings when it works but probably not as meant.
@@ -431,10 +549,10 @@ void ParseCampaigns(Loader& l, const YAML::Node& n, Config& c, std::set<std::str
                                  " days after joining for " + std::to_string(cc.steps.size()) +
                                  " steps: give one day per step");
     if (cc.relative() && check_networks)
-      if (const NetworkConfig* n = c.FindNetwork(cc.network); n && n->type == "teams")
+      if (const NetworkConfig* n = c.FindNetwork(cc.network); n && n->kind && !n->kind->join_dates)
         l.Error(relative_node, "campaign '" + cc.name +
-                                   "': days after joining need the date people joined, which "
-                                   "Teams does not give (Viva Engage does)");
+                                   "': days after joining need the date people joined, which " +
+                                   n->kind->title + " does not give");
     std::string mode = "sequence";
     m.String("mode", mode);
     if (mode != "sequence" && mode != "spaced")
@@ -600,7 +718,7 @@ FileDiagnostics ReadCampaignFile(const std::string& path, Config& c, std::set<st
   return {std::move(l.errors), std::move(l.warnings)};
 }
 
-Config Build(Loader& l, const YAML::Node& root) {
+Config Build(Loader& l, const YAML::Node& root, const NetworkKinds& kinds) {
   Config c;
   c.tz = *FindZone("UTC");
   if (!l.ExpectMap(root, "the configuration")) return c;
@@ -725,94 +843,58 @@ Config Build(Loader& l, const YAML::Node& root) {
       if (!l.ExpectMap(e, "a network")) continue;
       NetworkConfig nc;
       Loader::Map m(l, e, "network");
-      m.String("type", nc.type, true);
-      nc.name = nc.type;
-      m.String("name", nc.name);
-      if (!nc.type.empty() && nc.type != "yammer" && nc.type != "teams")
-        l.Error(e["type"], "unknown connector type '" + nc.type + "' (available: yammer, teams)");
+      Settings common;
+      ReadKeys(l, m, e, CommonNetworkKeys(), common);
+      nc.type = common.String("type");
+      nc.name = common.String("name").empty() ? nc.type : common.String("name");
+      nc.poll_interval = common.Duration("poll_interval");
+      nc.backfill_since = common.Date("backfill_since");
+      nc.archive = common.String("archive");
+      nc.request_timeout = common.Duration("request_timeout");
+      nc.rate_limit_requests = common.Int("rate_limit_requests");
+      nc.rate_limit_window = common.Duration("rate_limit_window");
+      for (const auto& k : kinds)
+        if (k.type == nc.type) nc.kind = &k;
+      if (!nc.type.empty() && !nc.kind) {
+        std::string available;
+        for (const auto& k : kinds) available += (available.empty() ? "" : ", ") + k.type;
+        l.Error(e["type"],
+                "unknown connector type '" + nc.type + "' (available: " + available + ")");
+      }
       if (nc.name.empty() || nc.name.find(':') != std::string::npos)
         l.Error(e, "network name must be non-empty and contain no ':'");
       if (!names.insert(nc.name).second) l.Error(e, "duplicate network name '" + nc.name + "'");
-      bool teams = nc.type == "teams";
-      nc.base_url = teams ? "https://graph.microsoft.com/v1.0" : "https://www.yammer.com/api/v1";
-      m.String("base_url", nc.base_url);
-      if (e["base_url"].IsDefined() && nc.base_url.rfind("https://", 0) != 0 &&
-          nc.base_url.rfind("http://", 0) != 0)
-        l.Error(e["base_url"], "'base_url' must be an http:// or https:// URL");
-      l.Secret(m, "token", nc.token, true);
-      m.Field("auth", false, [&](const YAML::Node& a) {
-        if (!l.ExpectMap(a, "'auth'")) return;
-        Loader::Map am(l, a, "auth");
-        nc.auth.enabled = true;
-        am.String("tenant", nc.auth.tenant, true);
-        am.String("client_id", nc.auth.client_id, true);
-        l.Secret(am, "client_secret", nc.auth.client_secret, true);
-        l.Secret(am, "refresh_token", nc.auth.refresh_token, true);
-        am.String("token_url", nc.auth.token_url);
-        am.String("scope", nc.auth.scope);
-        am.Finish();
-        bool has_secret = a["client_secret"].IsDefined() || a["client_secret_file"].IsDefined();
-        bool has_refresh = a["refresh_token"].IsDefined() || a["refresh_token_file"].IsDefined();
-        if (teams && !has_secret)
-          l.Error(a, "network '" + nc.name +
-                         "': Teams reads with an app-only token: give 'client_secret' (or "
-                         "'client_secret_file')");
-        if (!teams && !has_refresh)
-          l.Error(a, "network '" + nc.name +
-                         "': Viva Engage accepts only delegated tokens: give the service "
-                         "account's 'refresh_token' (or 'refresh_token_file')");
-      });
-      bool has_token = e["token"].IsDefined() || e["token_file"].IsDefined();
-      if (teams && has_token)
-        l.Error(e, "network '" + nc.name + "': Teams takes 'auth', not a static 'token'");
-      else if (!has_token && !e["auth"].IsDefined())
-        l.Error(e, "network '" + nc.name + "': give 'auth' (or, for Viva Engage, a 'token' or " +
-                       "'token_file')");
-      else if (has_token && e["auth"].IsDefined())
-        l.Error(e, "network '" + nc.name + "': give either 'token' or 'auth', not both");
-      m.StringList("communities", nc.communities);
-      m.StringList("teams", nc.teams);
-      m.Bool("push", nc.push);
-      m.StringList("channels", nc.channels);
-      if (teams && nc.teams.empty())
-        l.Error(e, "network '" + nc.name + "': list the team ids to read under 'teams'");
-      m.Field("bot", false, [&](const YAML::Node& b) {
-        if (!l.ExpectMap(b, "'bot'")) return;
-        Loader::Map bm(l, b, "bot");
-        bm.String("service_url", nc.bot.service_url);
-        bm.String("token_url", nc.bot.token_url);
-        bm.String("openid_url", nc.bot.openid_url);
-        bm.String("client_id", nc.bot.client_id);
-        std::string older;  // the key's first name
-        bm.String("app_id", older);
-        if (!older.empty() && !nc.bot.client_id.empty())
-          l.Error(b["app_id"], "give either 'client_id' or 'app_id' (its older name), not both");
-        else if (!older.empty())
-          nc.bot.client_id = older;
-        l.Secret(bm, "client_secret", nc.bot.client_secret, true);
-        bm.Finish();
-      });
-      if (nc.bot.client_id.empty()) nc.bot.client_id = nc.auth.client_id;
-      m.Duration("poll_interval", nc.poll_interval);
-      m.Duration("refresh_window", nc.refresh_window);
-      m.Duration("refresh_interval", nc.refresh_interval);
-      m.Date("backfill_since", nc.backfill_since);
-      std::string source = "feeds";
-      m.String("backfill_source", source);
-      if (source == "export")
-        nc.export_backfill = true;
-      else if (source != "feeds")
-        l.Error(e["backfill_source"], "network '" + nc.name +
-                                          "': 'backfill_source' is 'feeds' or 'export', not '" +
-                                          source + "'");
-      if (teams && nc.export_backfill)
-        l.Error(e["backfill_source"],
-                "network '" + nc.name + "': the Data Export exists only for Viva Engage");
-      m.String("export_url", nc.export_url);
-      m.String("archive", nc.archive);
-      m.Duration("request_timeout", nc.request_timeout);
-      m.Int("rate_limit_requests", nc.rate_limit_requests, 1, 10000);
-      m.Duration("rate_limit_window", nc.rate_limit_window);
+      m.SetWhere("network '" + nc.name + "'");
+      if (nc.kind) {
+        ReadKeys(l, m, e, nc.kind->keys, nc.settings);
+        // A key of another kind of network: declared, but not here.
+        auto declares = [](const std::vector<KeySpec>& keys, const std::string& key) {
+          return std::any_of(keys.begin(), keys.end(), [&](const KeySpec& k) {
+            return k.name == key || k.older_name == key ||
+                   (k.type == KeyType::kSecret && k.name + "_file" == key);
+          });
+        };
+        for (auto it = e.begin(); it != e.end(); ++it) {
+          std::string key = it->first.Scalar();
+          if (declares(nc.kind->keys, key) || declares(CommonNetworkKeys(), key)) continue;
+          for (const auto& other : kinds) {
+            if (&other == nc.kind || !declares(other.keys, key)) continue;
+            l.Error(it->first, "network '" + nc.name + "': '" + key + "' is a key of " +
+                                   other.type + " networks, not of " + nc.type + " ones");
+            m.Take(key);
+            break;
+          }
+        }
+        if (nc.kind->check)
+          nc.kind->check(nc.settings, [&](const std::string& key, const std::string& message) {
+            auto where = key.empty() ? std::nullopt : nc.settings.Where(key);
+            std::string text = "network '" + nc.name + "': " + message;
+            if (where)
+              l.errors.push_back(Diagnostic{l.file(), where->line, where->col, text});
+            else
+              l.Error(e, text);
+          });
+      }
       m.Finish();
       c.networks.push_back(std::move(nc));
     }
@@ -850,7 +932,7 @@ Config Build(Loader& l, const YAML::Node& root) {
     if (cc.spaced.enabled && cc.spaced.privately)
       for (auto& n : c.networks)
         if (n.name == cc.network) {
-          if (n.type == "teams" && c.listen.empty() && !n.private_messages)
+          if (n.kind && n.kind->private_needs_listener && c.listen.empty() && !n.private_messages)
             l.Warn(root["networks"],
                    "campaign '" + cc.name +
                        "' asks people privately on Teams, whose answers "
@@ -890,7 +972,7 @@ void DuplicateKeys(const YAML::Node& n, const std::string& file, std::vector<Dia
   }
 }
 
-LoadResult LoadString(const std::string& text, const std::string& name) {
+LoadResult LoadString(const std::string& text, const std::string& name, const NetworkKinds& kinds) {
   LoadResult r;
   Loader l(name);
   YAML::Node root;
@@ -908,7 +990,7 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   // A key given twice would silently lose one of its values.
   DuplicateKeys(root, name, r.errors);
   if (!r.errors.empty()) return r;
-  Config c = Build(l, root);
+  Config c = Build(l, root, kinds);
   c.file = name;
   c.network_secret_errors = std::move(l.network_secret_errors);
   r.errors = std::move(l.errors);
@@ -917,7 +999,7 @@ LoadResult LoadString(const std::string& text, const std::string& name) {
   return r;
 }
 
-LoadResult LoadFile(const std::string& path) {
+LoadResult LoadFile(const std::string& path, const NetworkKinds& kinds) {
   std::ifstream in(path);
   if (!in) {
     LoadResult r;
@@ -926,7 +1008,7 @@ LoadResult LoadFile(const std::string& path) {
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  return LoadString(ss.str(), path);
+  return LoadString(ss.str(), path, kinds);
 }
 
 CampaignFileResult LoadCampaignFile(const std::string& path, const Config* base) {

@@ -1,11 +1,14 @@
 #pragma once
 // The one YAML configuration file: networks, store, time zone, campaigns, reports, privacy.
-// Every key is declared once below (config.cpp, the schema tables) with its type and default;
-// unknown keys, wrong types, missing values and bad schedules/zones are errors with FILE:LINE:COL.
+// Every key is declared once with its type and default: those of the file and of campaigns in
+// config.cpp, those of every network in settings.cpp, a network kind's by its connector
+// (connectors/<type>/settings.cpp). Unknown keys, keys of another kind of network, wrong types,
+// missing values and bad schedules/zones are errors with FILE:LINE:COL.
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "config/settings.h"
 #include "core/cron.h"
 #include "core/result.h"
 #include "core/secret.h"
@@ -21,51 +24,13 @@ struct Diagnostic {
   std::string ToString() const;  // FILE:LINE:COL: message
 };
 
-// OAuth against Microsoft Entra ID (reference §1.2, §2.1, §3.1).
-struct AuthConfig {
-  bool enabled = false;  // an `auth` block was given
-  std::string tenant;
-  std::string client_id;
-  Secret client_secret;
-  Secret refresh_token;   // Yammer: the service account's delegated refresh token
-  std::string token_url;  // default: https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token
-  std::string scope;      // default per connector
-  std::string TokenUrl() const {
-    return token_url.empty() ? "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token"
-                             : token_url;
-  }
-};
-
-// Microsoft Teams: the Bot Framework side (reference §3).
-struct BotConfig {
-  std::string service_url = "https://smba.trafficmanager.net/emea/";
-  std::string token_url = "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
-  std::string openid_url = "https://login.botframework.com/v1/.well-known/openidconfiguration";
-  // The bot's app registration, when it is not the Graph reader's (default: auth's).
-  std::string client_id;
-  Secret client_secret;
-};
-
+// One network: the keys every network has, and its kind's (read by its connector).
 struct NetworkConfig {
   std::string name;  // id prefix of everything it feeds ("yammer" → "yammer:123")
-  std::string type;  // connector type: yammer | teams
-  std::string base_url;
-  Secret token;  // a static bearer token (Yammer), instead of `auth`
-  AuthConfig auth;
-  std::vector<std::string> teams;     // Teams: team ids (GUIDs) whose channels are read
-  std::vector<std::string> channels;  // Teams: only these channel ids (empty: every channel)
-  BotConfig bot;
-  bool push = true;  // Teams: subscribe to change notifications when the daemon listens
-  std::vector<std::string> communities;  // native group ids; empty = every group of the account
+  std::string type;  // its kind: a connector's type (connectors/registry.cpp)
+  const NetworkKind* kind = nullptr;  // of `type`
   Millis poll_interval{std::chrono::minutes{5}};
-  Millis refresh_window{std::chrono::hours{24 * 7}};
-  Millis refresh_interval{std::chrono::hours{24}};
   std::optional<Time> backfill_since;
-  // Viva Engage: backfill from the Data Export (one ZIP of CSVs for the whole network, admin
-  // token) instead of paging every community feed. It has no likes: those come from the feeds'
-  // re-read of the recent window.
-  bool export_backfill = false;
-  std::string export_url;  // default: https://export.yammer.com/api/v1/export, or <base_url>/export
   // A folder for the raw archive of every page read (compressed, without credentials); "" is off.
   std::string archive;
   Millis request_timeout{std::chrono::seconds{30}};
@@ -74,6 +39,7 @@ struct NetworkConfig {
   // Set when a campaign asks people privately here: the bot's private conversations are read
   // (Viva Engage: its private messages; Teams sends the personal chats' messages to the bot).
   bool private_messages = false;
+  Settings settings;  // the keys of its kind, as its connector declares them
 };
 
 // One prompt of a campaign.
@@ -216,7 +182,8 @@ struct LoadResult {
   std::vector<Diagnostic> warnings;
 };
 
-LoadResult LoadFile(const std::string& path);
+// `kinds`: the kinds of network there are (connectors::Kinds()).
+LoadResult LoadFile(const std::string& path, const NetworkKinds& kinds);
 
 // The campaigns of a campaign file (a list of campaigns, a mapping with `campaigns:`, or a
 // whole configuration), checked as the configuration checks them; network names only against
@@ -227,6 +194,6 @@ struct CampaignFileResult {
   std::vector<Diagnostic> warnings;
 };
 CampaignFileResult LoadCampaignFile(const std::string& path, const Config* base = nullptr);
-LoadResult LoadString(const std::string& text, const std::string& name);
+LoadResult LoadString(const std::string& text, const std::string& name, const NetworkKinds& kinds);
 
 }  // namespace learnloop::config

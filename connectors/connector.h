@@ -160,4 +160,11 @@ class PushReceiver {
   virtual bool SubscriptionsLive() const { return false; }
 };
 
+// A network's connector, as made by its kind (connectors/registry.cpp).
+struct Built {
+  std::unique_ptr<Connector> connector;
+  Poster* poster = nullptr;      // the same object, when it can post
+  PushReceiver* push = nullptr;  // the same object, when it takes pushes
+};
+
 }  // namespace learnloop::connectors

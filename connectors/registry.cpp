@@ -1,43 +1,43 @@
 #include "connectors/registry.h"
 
+#include "connectors/teams/settings.h"
 #include "connectors/teams/teams_connector.h"
+#include "connectors/yammer/settings.h"
 #include "connectors/yammer/yammer_connector.h"
 
 namespace learnloop::connectors {
 
 namespace {
 struct Entry {
-  const char* type;
+  const config::NetworkKind& (*kind)();
   Built (*make)(const config::NetworkConfig&, Clock&, std::unique_ptr<http::Client>);
 };
 
 const Entry kRegistry[] = {
-    {"yammer",
-     [](const config::NetworkConfig& c, Clock& clock, std::unique_ptr<http::Client> client) {
-       auto y = std::make_unique<yammer::YammerConnector>(c, clock, std::move(client));
-       Poster* p = y.get();
-       return Built{std::move(y), p};
-     }},
-    {"teams",
-     [](const config::NetworkConfig& c, Clock& clock, std::unique_ptr<http::Client> client) {
-       auto t = std::make_unique<teams::TeamsConnector>(c, clock, std::move(client));
-       Poster* p = t.get();
-       PushReceiver* push = c.push ? t.get() : nullptr;
-       return Built{std::move(t), p, push};
-     }},
+    {yammer::Kind, yammer::Make},
+    {teams::Kind, teams::Make},
 };
 }  // namespace
 
+const config::NetworkKinds& Kinds() {
+  static const config::NetworkKinds kKinds = [] {
+    config::NetworkKinds out;
+    for (const auto& e : kRegistry) out.push_back(e.kind());
+    return out;
+  }();
+  return kKinds;
+}
+
 std::vector<std::string> RegisteredTypes() {
   std::vector<std::string> out;
-  for (const auto& e : kRegistry) out.push_back(e.type);
+  for (const auto& k : Kinds()) out.push_back(k.type);
   return out;
 }
 
 Result<Built> Create(const config::NetworkConfig& cfg, Clock& clock,
                      std::unique_ptr<http::Client> client) {
   for (const auto& e : kRegistry) {
-    if (cfg.type != e.type) continue;
+    if (cfg.type != e.kind().type) continue;
     if (!client) client = http::MakeClient(cfg.request_timeout);
     return e.make(cfg, clock, std::move(client));
   }

@@ -1,5 +1,6 @@
 #pragma once
-// The one list of built-in connectors. Adding an ESN: one folder and one line in registry.cpp.
+// The one list of built-in connectors. Adding an ESN: one folder (its connector, its keys:
+// settings.h) and one line in registry.cpp.
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,12 +12,8 @@
 
 namespace learnloop::connectors {
 
-struct Built {
-  std::unique_ptr<Connector> connector;
-  Poster* poster = nullptr;      // the same object, when it can post
-  PushReceiver* push = nullptr;  // the same object, when it takes pushes
-};
-
+// Every kind of network, for config::LoadFile.
+const config::NetworkKinds& Kinds();
 std::vector<std::string> RegisteredTypes();
 // `client` may be given by tests; by default a real HTTP client with the configured timeout.
 Result<Built> Create(const config::NetworkConfig& cfg, Clock& clock,

@@ -7,6 +7,7 @@
 
 #include "bot/answers.h"
 #include "bot/schedule.h"
+#include "connectors/registry.h"
 
 namespace learnloop::daemon {
 
@@ -49,7 +50,7 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
   // Problems as check-config gives them: errors (exit 2) and warnings (said; exit 0).
   std::optional<config::Config> base;
   if (cmd.config) {
-    auto r = config::LoadFile(*cmd.config);
+    auto r = config::LoadFile(*cmd.config, connectors::Kinds());
     for (const auto& e : r.errors) err << e.ToString() << "\n";
     if (!r.config) return 2;
     base = r.config;
@@ -64,7 +65,7 @@ int RunCampaigns(const CampaignsCommand& cmd, std::ostream& out, std::ostream& e
   std::vector<config::CampaignConfig> campaigns;
   size_t warnings = 0;
   if (whole) {
-    auto r = config::LoadFile(cmd.file);
+    auto r = config::LoadFile(cmd.file, connectors::Kinds());
     for (const auto& e : r.errors) err << e.ToString() << "\n";
     for (const auto& w : r.warnings) err << w.ToString() << "\n";
     if (!r.config) return 2;

@@ -15,6 +15,7 @@
 #include "bot/bot.h"
 #include "config/config.h"
 #include "connectors/common/archive.h"
+#include "connectors/registry.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "daemon/actions.h"
@@ -172,7 +173,7 @@ int Usage(const std::string& command, const std::string& problem) {
 }
 
 std::optional<config::Config> LoadConfig(const std::string& path) {
-  auto r = config::LoadFile(path);
+  auto r = config::LoadFile(path, connectors::Kinds());
   for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
   for (const auto& w : r.warnings) std::cerr << w.ToString() << "\n";
   if (r.config) {
@@ -187,7 +188,7 @@ std::optional<config::Config> LoadConfig(const std::string& path) {
 ConfigLoader Reloader(const std::string& path) {
   return [path]() -> std::unique_ptr<config::Config> {
     auto log = Logger("daemon");
-    auto r = config::LoadFile(path);
+    auto r = config::LoadFile(path, connectors::Kinds());
     for (const auto& e : r.errors) log->error("reload: {}", e.ToString());
     for (const auto& w : r.warnings) log->warn("reload: {}", w.ToString());
     if (!r.config) return nullptr;
@@ -338,7 +339,7 @@ int Main(int argc, char** argv) {
 
   if (a.command == "check-config") {
     if (a.positional.size() != 1) return Usage(a.command, "give one configuration file");
-    auto r = config::LoadFile(a.positional[0]);
+    auto r = config::LoadFile(a.positional[0], connectors::Kinds());
     for (const auto& e : r.errors) std::cerr << e.ToString() << "\n";
     for (const auto& w : r.warnings) std::cerr << w.ToString() << "\n";
     if (!r.config) return 2;

@@ -313,27 +313,15 @@ Status Daemon::Start() {
 
 namespace {
 // Everything of a network's configuration, so that an unchanged network keeps its connector
-// (and what it knows) across a reload. Secrets enter as hashes.
+// (and what it knows) across a reload; a hash, as it holds the secrets.
 std::string Fingerprint(const config::NetworkConfig& n) {
-  std::string f;
-  auto add = [&](const std::string& v) { f += std::to_string(v.size()) + ":" + v + ";"; };
-  auto secret = [&](const Secret& s) { add(crypto::Sha256Hex(s.Reveal())); };
-  for (const auto& v : {n.name, n.type, n.base_url, n.auth.tenant, n.auth.client_id,
-                        n.auth.token_url, n.auth.scope, n.bot.service_url, n.bot.token_url,
-                        n.bot.openid_url, n.bot.client_id, n.export_url, n.archive})
-    add(v);
-  for (const auto* s :
-       {&n.token, &n.auth.client_secret, &n.auth.refresh_token, &n.bot.client_secret})
-    secret(*s);
-  for (const auto* list : {&n.teams, &n.channels, &n.communities})
-    for (const auto& v : *list) add(v);
-  for (auto d : {n.poll_interval, n.refresh_window, n.refresh_interval, n.rate_limit_window,
-                 n.request_timeout})
-    add(std::to_string(d.count()));
-  add(std::to_string(n.auth.enabled) + std::to_string(n.push) + std::to_string(n.export_backfill) +
-      std::to_string(n.private_messages) + std::to_string(n.rate_limit_requests) +
-      (n.backfill_since ? FormatIso(*n.backfill_since) : ""));
-  return f;
+  std::string f =
+      n.name + "\n" + n.type + "\n" + n.archive + "\n" + std::to_string(n.poll_interval.count()) +
+      "\n" + std::to_string(n.request_timeout.count()) + "\n" +
+      std::to_string(n.rate_limit_requests) + "\n" + std::to_string(n.rate_limit_window.count()) +
+      "\n" + std::to_string(n.private_messages) + "\n" +
+      (n.backfill_since ? FormatIso(*n.backfill_since) : "") + "\n";
+  return crypto::Sha256Hex(f + n.settings.Canonical());
 }
 }  // namespace
 
@@ -434,11 +422,8 @@ std::string Daemon::Banner() const {
                   (cfg_->file.empty() ? "(built in)" : cfg_->file) + ", store " + cfg_->store_path +
                   " (schema " + std::to_string(store_.SchemaVersion()) + "), networks:";
   for (const auto& n : cfg_->networks)
-    s += " " + n.name + " (" + n.type + ", " +
-         (n.type == "teams"       ? std::to_string(n.teams.size()) + " team(s)"
-          : n.communities.empty() ? std::string("every community")
-                                  : std::to_string(n.communities.size()) + " communities") +
-         ")";
+    s += " " + n.name + " (" + n.type +
+         (n.kind && n.kind->scope ? ", " + n.kind->scope(n.settings) : std::string()) + ")";
   if (cfg_->networks.empty()) s += " none";
   s += ", campaigns: " + std::to_string(cfg_->campaigns.size());
   for (size_t i = 0; i < cfg_->campaigns.size() && i < 5; ++i)

@@ -7,6 +7,7 @@
 
 #include "analytics/report.h"
 #include "config/config.h"
+#include "connectors/registry.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "daemon/daemon.h"
@@ -20,8 +21,9 @@ namespace fs = std::filesystem;
 
 int RunDemo(const DemoOptions& o) {
   setenv("LEARNLOOP_DEMO_TOKEN", "demo-token", 0);
-  auto loaded = o.config_file.empty() ? config::LoadString(kDemoConfig, "config/examples/demo.yaml")
-                                      : config::LoadFile(o.config_file);
+  auto loaded = o.config_file.empty() ? config::LoadString(kDemoConfig, "config/examples/demo.yaml",
+                                                           connectors::Kinds())
+                                      : config::LoadFile(o.config_file, connectors::Kinds());
   if (!loaded.config) {
     for (const auto& e : loaded.errors) std::cerr << e.ToString() << "\n";
     return 2;
@@ -35,7 +37,7 @@ int RunDemo(const DemoOptions& o) {
     return 2;
   }
   // The simulator accepts the token the configuration gives.
-  const std::string token = cfg.networks.front().token.Reveal();
+  const std::string token = cfg.networks.front().settings.SecretValue("token").Reveal();
   // A run of simulated weeks in seconds: nothing for Prometheus or an operator to watch.
   if (!cfg.admin.listen_given) cfg.admin.listen.clear();
   cfg.store_path = (fs::path(o.out_dir) / "learnloop.db").string();
@@ -63,7 +65,7 @@ int RunDemo(const DemoOptions& o) {
     std::cerr << "learnloop demo: " << started.message() << "\n";
     return 1;
   }
-  for (auto& n : cfg.networks) n.base_url = sim.base_url() + "/api/v1";
+  for (auto& n : cfg.networks) n.settings.Set("base_url", sim.base_url() + "/api/v1");
   std::cout << "esn-sim: a simulated Viva Engage network of " << o.people << " people on "
             << sim.base_url() << "\n";
 

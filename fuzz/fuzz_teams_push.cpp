@@ -57,7 +57,7 @@ struct Network {
   connectors::Built built;
   Network() {
     setenv("LEARNLOOP_FUZZ_SECRET", "fuzz-secret", 1);
-    auto loaded = config::LoadString(kConfig, "fuzz.yaml");
+    auto loaded = config::LoadString(kConfig, "fuzz.yaml", connectors::Kinds());
     for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.ToString().c_str());
     if (!loaded.config) __builtin_trap();
     static config::Config cfg = *loaded.config;

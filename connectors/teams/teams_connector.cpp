@@ -64,7 +64,7 @@ std::string WithSlash(std::string s) {
   return s;
 }
 
-http::OAuthSettings GraphAuth(const config::NetworkConfig& c) {
+http::OAuthSettings GraphAuth(const Settings& c) {
   return {c.auth.TokenUrl(),
           c.auth.client_id,
           c.auth.client_secret,
@@ -73,7 +73,7 @@ http::OAuthSettings GraphAuth(const config::NetworkConfig& c) {
           ""};
 }
 
-http::OAuthSettings BotAuth(const config::NetworkConfig& c) {
+http::OAuthSettings BotAuth(const Settings& c) {
   // The bot may be an app of its own; by default it is the Graph reader's.
   return {c.bot.token_url,
           c.bot.client_id,
@@ -116,16 +116,17 @@ void WriteCard(json::Writer& w, const PostRequest& r) {
 TeamsConnector::TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
                                std::unique_ptr<http::Client> client)
     : cfg_(cfg),
+      s_(ReadSettings(cfg)),
       clock_(clock),
       client_(std::move(client)),
-      graph_token_(*client_, clock, GraphAuth(cfg), "connector.teams"),
-      bot_token_(*client_, clock, BotAuth(cfg), "connector.teams"),
+      graph_token_(*client_, clock, GraphAuth(s_), "connector.teams"),
+      bot_token_(*client_, clock, BotAuth(s_), "connector.teams"),
       graph_(*client_, clock, cfg.rate_limit_requests, cfg.rate_limit_window, http::RetryPolicy{},
              std::hash<std::string>{}(cfg.name), "connector.teams"),
       bot_(*client_, clock, 1, std::chrono::seconds{1}, http::RetryPolicy{},
            std::hash<std::string>{}(cfg.name) + 1, "connector.teams"),
-      base_(cfg.base_url),
-      service_url_(WithSlash(cfg.bot.service_url)) {
+      base_(s_.base_url),
+      service_url_(WithSlash(s_.bot.service_url)) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
   graph_.set_token_source(&graph_token_);
   bot_.set_token_source(&bot_token_);
@@ -137,11 +138,11 @@ TeamsConnector::TeamsConnector(const config::NetworkConfig& cfg, Clock& clock,
   // a second.
   graph_.SetBudget(kGraph, 4, std::chrono::milliseconds{1100});
   bot_auth_ =
-      std::make_unique<BotTokenValidator>(*client_, clock, cfg.bot.openid_url, cfg.bot.client_id);
+      std::make_unique<BotTokenValidator>(*client_, clock, s_.bot.openid_url, s_.bot.client_id);
 }
 
 std::optional<std::string> TeamsConnector::SelfUserId() const {
-  return MakeId(cfg_.name, cfg_.bot.client_id);
+  return MakeId(cfg_.name, s_.bot.client_id);
 }
 
 void TeamsConnector::FollowThreads(const std::vector<std::string>& thread_ids) {
@@ -189,9 +190,9 @@ Status TeamsConnector::SyncDirectory(EventSink& sink) {
   self.name = "learnloop";
   self.is_bot = true;
   sink.OnUser(self);
-  std::set<std::string> wanted(cfg_.channels.begin(), cfg_.channels.end());
+  std::set<std::string> wanted(s_.channels.begin(), s_.channels.end());
   std::map<std::string, std::string> found;  // channel → team
-  for (const auto& team : cfg_.teams) {
+  for (const auto& team : s_.teams) {
     // Members: a refusal (a missing permission, say) leaves them unknown; the channels are
     // still read.
     std::optional<std::vector<std::string>> members = std::vector<std::string>{};
@@ -289,7 +290,7 @@ Time TeamsConnector::ThreadsReadAt(const std::string& channel) const {
 void TeamsConnector::SaveThreads(const std::string& channel) {
   // Only the threads recent when their replies were last all read are kept (followed prompt
   // threads are read anyway): after days down, those of before the gap are still read once.
-  Time from = ThreadsReadAt(channel) - cfg_.refresh_window;
+  Time from = ThreadsReadAt(channel) - s_.refresh_window;
   auto& threads = threads_[channel];
   std::string text;
   for (auto it = threads.begin(); it != threads.end();) {
@@ -421,7 +422,7 @@ void TeamsConnector::ReadThreads(const std::string& channel, Time read_since, Ev
   read_since = std::min(read_since, last);
   std::set<std::string> roots;
   for (const auto& [root, created] : threads_[channel])
-    if (created >= last - cfg_.refresh_window) roots.insert(root);
+    if (created >= last - s_.refresh_window) roots.insert(root);
   for (const auto& thread : follow_) {
     auto slash = thread.rfind('/');
     if (slash != std::string::npos && thread.substr(0, slash) == channel)
@@ -530,7 +531,7 @@ bool TeamsConnector::ClaimsPush(const net::Request& r) const {
     // Addressed to our bot, in a channel we read or a personal chat with it.
     const json::Value* to = json::Find(*v, "recipient");
     std::string recipient = to ? json::GetString(*to, "id").value_or("") : "";
-    if (!recipient.empty() && recipient != "28:" + cfg_.bot.client_id) return false;
+    if (!recipient.empty() && recipient != "28:" + s_.bot.client_id) return false;
     const json::Value* conv = json::Find(*v, "conversation");
     std::string conversation = conv ? json::GetString(*conv, "id").value_or("") : "";
     std::string type = conv ? json::GetString(*conv, "conversationType").value_or("") : "";
@@ -1015,15 +1016,10 @@ Result<Posted> TeamsConnector::PostPrivately(const PostRequest& r, const std::st
     req.url = service_url_ + "v3/conversations";
     json::Writer w;
     w.BeginObject().Key("isGroup").Bool(false);
-    w.Key("bot").BeginObject().Key("id").String("28:" + cfg_.bot.client_id).EndObject();
+    w.Key("bot").BeginObject().Key("id").String("28:" + s_.bot.client_id).EndObject();
     w.Key("members").BeginArray().BeginObject().Key("id").String(*member).EndObject().EndArray();
-    w.Key("tenantId").String(cfg_.auth.tenant);
-    w.Key("channelData")
-        .BeginObject()
-        .Key("tenant")
-        .BeginObject()
-        .Key("id")
-        .String(cfg_.auth.tenant);
+    w.Key("tenantId").String(s_.auth.tenant);
+    w.Key("channelData").BeginObject().Key("tenant").BeginObject().Key("id").String(s_.auth.tenant);
     w.EndObject().EndObject().EndObject();
     req.body = w.Take();
     auto res = bot_.Send(req, kBot);
@@ -1115,11 +1111,11 @@ Result<Posted> TeamsConnector::Post(const PostRequest& r) {
     // The shape of the documented request (§3.2): the bot, the tenant, the channel.
     req.url = service_url_ + "v3/conversations";
     w.BeginObject().Key("isGroup").Bool(true);
-    w.Key("bot").BeginObject().Key("id").String("28:" + cfg_.bot.client_id).EndObject();
-    w.Key("tenantId").String(cfg_.auth.tenant).Key("channelData").BeginObject();
+    w.Key("bot").BeginObject().Key("id").String("28:" + s_.bot.client_id).EndObject();
+    w.Key("tenantId").String(s_.auth.tenant).Key("channelData").BeginObject();
     w.Key("teamsChannelId").String(channel);
     w.Key("channel").BeginObject().Key("id").String(channel).EndObject();
-    w.Key("tenant").BeginObject().Key("id").String(cfg_.auth.tenant).EndObject().EndObject();
+    w.Key("tenant").BeginObject().Key("id").String(s_.auth.tenant).EndObject().EndObject();
     w.Key("activity").BeginObject().Key("type").String("message").Key("text").String(text);
     entities(w);
     WriteCard(w, r);
@@ -1180,6 +1176,13 @@ Result<std::vector<Posted>> TeamsConnector::FindPosted(const PostRequest& r, Tim
   std::sort(found.begin(), found.end(),
             [](const Posted& a, const Posted& b) { return a.created_at < b.created_at; });
   return found;
+}
+
+Built Make(const config::NetworkConfig& cfg, Clock& clock, std::unique_ptr<http::Client> client) {
+  auto t = std::make_unique<TeamsConnector>(cfg, clock, std::move(client));
+  Poster* p = t.get();
+  PushReceiver* push = ReadSettings(cfg).push ? t.get() : nullptr;
+  return Built{std::move(t), p, push};
 }
 
 }  // namespace learnloop::connectors::teams

@@ -19,6 +19,7 @@
 #include "connectors/connector.h"
 #include "connectors/teams/bot_auth.h"
 #include "connectors/teams/graph_parse.h"
+#include "connectors/teams/settings.h"
 #include "core/clock.h"
 #include "core/json.h"
 
@@ -119,6 +120,7 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   Result<std::string> RosterId(const std::string& channel, const std::string& aad_id);
 
   config::NetworkConfig cfg_;
+  Settings s_;  // the keys of a Teams network
   Clock& clock_;
   std::unique_ptr<http::Client> client_;
   http::OAuthTokenSource graph_token_, bot_token_;
@@ -151,5 +153,8 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   std::vector<CardAction> inbound_actions_;  // card buttons pressed
   std::unique_ptr<BotTokenValidator> bot_auth_;
 };
+
+// A TeamsConnector as the registry makes it.
+Built Make(const config::NetworkConfig& cfg, Clock& clock, std::unique_ptr<http::Client> client);
 
 }  // namespace learnloop::connectors::teams

@@ -41,22 +41,23 @@ const char* const kExport = "export";
 YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
                                  std::unique_ptr<http::Client> client)
     : cfg_(cfg),
+      s_(ReadSettings(cfg)),
       clock_(clock),
       client_(std::move(client)),
       requester_(*client_, clock, cfg.rate_limit_requests, cfg.rate_limit_window,
                  http::RetryPolicy{}, std::hash<std::string>{}(cfg.name), "connector.yammer"),
-      base_(cfg.base_url) {
+      base_(s_.base_url) {
   while (!base_.empty() && base_.back() == '/') base_.pop_back();
   requester_.set_network(cfg.name);
-  if (cfg.auth.enabled) {
+  if (s_.auth.enabled) {
     // Delegated access of the service account (reference §1.2): a refresh token for the
     // Yammer scope at the Entra token endpoint.
     http::OAuthSettings s{
-        cfg.auth.TokenUrl(),
-        cfg.auth.client_id,
-        cfg.auth.client_secret,
-        cfg.auth.scope.empty() ? "https://www.yammer.com/.default offline_access" : cfg.auth.scope,
-        cfg.auth.refresh_token,
+        s_.auth.TokenUrl(),
+        s_.auth.client_id,
+        s_.auth.client_secret,
+        s_.auth.scope.empty() ? "https://www.yammer.com/.default offline_access" : s_.auth.scope,
+        s_.auth.refresh_token,
         ""};
     s.refused_hint = "network '" + cfg.name +
                      "': sign in as the service account again, get a new refresh token and put "
@@ -69,7 +70,7 @@ YammerConnector::YammerConnector(const config::NetworkConfig& cfg, Clock& clock,
     oauth_ = o.get();
     tokens_ = std::move(o);
   } else {
-    tokens_ = std::make_unique<http::StaticToken>(cfg.token);
+    tokens_ = std::make_unique<http::StaticToken>(s_.token);
   }
   requester_.set_token_source(tokens_.get());
 }
@@ -79,7 +80,7 @@ void YammerConnector::RestoreCursors(const Cursors& c) { cursors_ = c; }
 void YammerConnector::RestoreSecrets(const Cursors& s) {
   secrets_ = s;
   if (!oauth_) return;
-  std::string configured = crypto::Sha256Hex(cfg_.auth.refresh_token.Reveal());
+  std::string configured = crypto::Sha256Hex(s_.auth.refresh_token.Reveal());
   auto kept = s.find(kRefreshSecret);
   auto seen = s.find(kConfiguredHash);
   // A store from before the hash was kept knows no configured token: the kept one is used.
@@ -196,8 +197,8 @@ Status YammerConnector::SyncDirectory(EventSink& sink) {
   sink.OnGroup(all_company);
 
   std::vector<GroupInfo> groups;
-  if (!cfg_.communities.empty()) {
-    for (const auto& gid : cfg_.communities) {
+  if (!s_.communities.empty()) {
+    for (const auto& gid : s_.communities) {
       auto r = Get("/groups/" + gid + ".json", kOther);
       auto g = r.ok() ? ParseGroups(r->body) : Result<std::vector<GroupInfo>>(r.error());
       if (!g.ok()) {
@@ -273,9 +274,9 @@ std::optional<std::vector<std::string>> YammerConnector::Members(const std::stri
 bool YammerConnector::Wanted(const std::string& group_id) const {
   std::string native = NativeId(group_id);
   if (native == kPrivateGroup) return cfg_.private_messages;  // read only for private questions
-  if (cfg_.communities.empty()) return true;
-  return native == kAllCompany || std::find(cfg_.communities.begin(), cfg_.communities.end(),
-                                            native) != cfg_.communities.end();
+  if (s_.communities.empty()) return true;
+  return native == kAllCompany ||
+         std::find(s_.communities.begin(), s_.communities.end(), native) != s_.communities.end();
 }
 
 void YammerConnector::Discover(const std::string& native_id, const std::string& name,
@@ -313,7 +314,7 @@ void YammerConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& 
     std::string group = NativeId(*m.group_id);
     // Listed communities are described by the directory sync; with none listed, any community
     // met in the feed is kept.
-    if (cfg_.communities.empty() && group != kAllCompany && group != kPrivateGroup &&
+    if (s_.communities.empty() && group != kAllCompany && group != kPrivateGroup &&
         !known_groups_.count(group)) {
       std::string name = group;
       for (const auto& [id, n] : page.groups)
@@ -431,7 +432,7 @@ Status YammerConnector::PollFeed(EventSink& sink, PollStats& stats, bool refresh
     return Status::Ok();
   }
   Time refreshed = FromUnixMillis(CursorInt(kRefreshedCursor));
-  if (!refresh_now && now - refreshed < cfg_.refresh_interval) {
+  if (!refresh_now && now - refreshed < s_.refresh_interval) {
     auto r = Walk(newest, std::nullopt, 0, sink, stats);
     if (!r.ok()) return r.status();
     cursors_[kNewestCursor] = std::to_string(*r);
@@ -441,7 +442,7 @@ Status YammerConnector::PollFeed(EventSink& sink, PollStats& stats, bool refresh
   // Likes (and edits) come after a message was first seen: the recent window is read again,
   // in place of this poll's newer_than read (it brings the new messages too). The whole window
   // is read, so what is no longer there has been deleted.
-  Time from = now - cfg_.refresh_window;
+  Time from = now - s_.refresh_window;
   std::map<std::string, std::vector<std::string>> seen;
   auto r = Walk(0, from, newest, sink, stats, &seen);
   if (!r.ok()) return r.status();
@@ -458,7 +459,7 @@ Status YammerConnector::PollFeed(EventSink& sink, PollStats& stats, bool refresh
 }
 
 Status YammerConnector::ExportBackfill(EventSink& sink, PollStats& stats) {
-  std::string url = cfg_.export_url;
+  std::string url = s_.export_url;
   if (url.empty())
     url = base_ == "https://www.yammer.com/api/v1" ? "https://export.yammer.com/api/v1/export"
                                                    : base_ + "/export";
@@ -520,7 +521,7 @@ Status YammerConnector::ExportBackfill(EventSink& sink, PollStats& stats) {
 
 PollStats YammerConnector::Poll(EventSink& sink, bool refresh_now) {
   PollStats stats;
-  if (cfg_.export_backfill && !cursors_.count(kExportCursor)) {
+  if (s_.export_backfill && !cursors_.count(kExportCursor)) {
     auto s = ExportBackfill(sink, stats);
     if (!s.ok()) {
       // The feed waits: backfilling it now would make the export pointless.
@@ -668,6 +669,12 @@ Result<std::vector<Posted>> YammerConnector::FindPosted(const PostRequest& req, 
   }
   std::reverse(found.begin(), found.end());  // oldest first
   return found;
+}
+
+Built Make(const config::NetworkConfig& cfg, Clock& clock, std::unique_ptr<http::Client> client) {
+  auto y = std::make_unique<YammerConnector>(cfg, clock, std::move(client));
+  Poster* p = y.get();
+  return Built{std::move(y), p};
 }
 
 }  // namespace learnloop::connectors::yammer

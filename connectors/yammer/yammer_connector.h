@@ -13,6 +13,7 @@
 #include "connectors/common/oauth.h"
 #include "connectors/connector.h"
 #include "connectors/yammer/parse.h"
+#include "connectors/yammer/settings.h"
 #include "core/clock.h"
 
 namespace learnloop::connectors::yammer {
@@ -85,6 +86,7 @@ class YammerConnector final : public Connector, public Poster {
   int64_t CursorInt(const std::string& key) const;
 
   config::NetworkConfig cfg_;
+  Settings s_;  // the keys of a Viva Engage network
   Clock& clock_;
   std::unique_ptr<http::Client> client_;
   std::unique_ptr<http::TokenSource> tokens_;
@@ -102,5 +104,8 @@ class YammerConnector final : public Connector, public Poster {
   Cursors cursors_;
   Cursors secrets_;
 };
+
+// A YammerConnector as the registry makes it.
+Built Make(const config::NetworkConfig& cfg, Clock& clock, std::unique_ptr<http::Client> client);
 
 }  // namespace learnloop::connectors::yammer

@@ -85,7 +85,9 @@ TEST(Auth, ExpiringAndRevokedTokensCostNothing) {
   // differs from the one last seen, so it wins.
   tokens(R"({"revoke_refresh": true, "add_refresh": "rt-second"})");
   config::Config cfg = *run.cfg;
-  cfg.networks[0].auth.refresh_token = Secret::FromValue("rt-second");
+  config::Settings auth = cfg.networks[0].settings.Map("auth");
+  auth.Set("refresh_token", Secret::FromValue("rt-second"));
+  cfg.networks[0].settings.SetMap("auth", auth);
   {
     daemon::Daemon again(cfg, *run.store, *run.clock);
     auto s = again.Start();

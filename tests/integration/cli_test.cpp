@@ -40,7 +40,8 @@ TEST(Cli, CheckConfigReportsFileLineColumnAndExits2) {
   setenv("LEARNLOOP_CLI_TOKEN", "very-secret-value", 1);
   auto r = RunCli("check-config " + f.string());
   EXPECT_EQ(r.code, 2) << r.text;
-  EXPECT_NE(r.text.find(f.string() + ":4:5: network: unknown key 'colour'"), std::string::npos)
+  EXPECT_NE(r.text.find(f.string() + ":4:5: network 'yammer': unknown key 'colour'"),
+            std::string::npos)
       << r.text;
   EXPECT_EQ(r.text.find("very-secret-value"), std::string::npos);
   fs::remove(f);

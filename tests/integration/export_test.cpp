@@ -42,7 +42,8 @@ TEST(DataExport, BackfillsTheWholeNetworkInOneRequest) {
   // Every message exactly once, deleted ones marked; likes for the re-read week (the export
   // has none).
   EXPECT_EQ(
-      it::CheckIngestedExactlyOnce(truth, *run.store, start - run.cfg->networks[0].refresh_window),
+      it::CheckIngestedExactlyOnce(
+          truth, *run.store, start - run.cfg->networks[0].settings.Duration("refresh_window")),
       "");
   int64_t deleted_before_start = 0, stored_deleted = 0;
   std::map<int64_t, int64_t> per_group;  // what the feeds would have had to page through

@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "connectors/registry.h"
+
 namespace learnloop::it {
 
 std::string Y(int64_t native) { return "yammer:" + std::to_string(native); }
@@ -400,7 +402,7 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
   }
   for (size_t p; (p = yaml.find("DIR")) != std::string::npos;) yaml.replace(p, 3, dir);
   this->yaml = yaml;
-  auto loaded = config::LoadString(yaml, "it.yaml");
+  auto loaded = config::LoadString(yaml, "it.yaml", connectors::Kinds());
   if (!loaded.config) return loaded.errors.at(0).ToString();
   cfg = *loaded.config;
   auto st = store::OpenSqlite(cfg->store_path);

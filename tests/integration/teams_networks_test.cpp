@@ -69,8 +69,8 @@ TEST(TeamsNetworks, TwoNetworksEachGetTheirOwnNotificationsAndPresses) {
                       yaml),
             "");
   ASSERT_EQ(run.cfg->networks.size(), 2u);
-  const std::string team_a = run.cfg->networks[0].teams.at(0),
-                    team_b = run.cfg->networks[1].teams.at(0);
+  const std::string team_a = run.cfg->networks[0].settings.List("teams").at(0),
+                    team_b = run.cfg->networks[1].settings.List("teams").at(0);
   ASSERT_NE(team_a, team_b);
   const std::string config = run.WriteConfig();
   // the bot's one messaging endpoint, shared by both networks

@@ -60,7 +60,7 @@ void RunTeams(const Variant& v) {
   ASSERT_EQ(run.Start(start, args, yaml), "");
   std::string forbidden;
   if (v.members_forbidden) {
-    forbidden = run.cfg->networks[0].teams.at(0);
+    forbidden = run.cfg->networks[0].settings.List("teams").at(0);
     ASSERT_EQ(run.SetFaults("{\"members_forbidden\": [\"" + forbidden + "\"]}"), "");
   }
   {

@@ -7,6 +7,7 @@
 #include "bot/schedule.h"
 #include "config/config.h"
 #include "connectors/common/mentions.h"
+#include "connectors/registry.h"
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -60,7 +61,7 @@ networks: [{type: yammer, token: "${LEARNLOOP_BOT_TOKEN}"}]
 campaigns:
   - {name: weekly, network: yammer, community: "42", schedule: "0 9 * * MON", open_for: 72h, prompts: [one, two]}
 )",
-                                "t.yaml");
+                                "t.yaml", connectors::Kinds());
     ASSERT_TRUE(r.config);
     cfg = *r.config;
   }
@@ -222,7 +223,7 @@ config::Config Load(const std::string& campaigns) {
       "timezone: Europe/Berlin\nnetworks: [{type: yammer, token: "
       "\"${LEARNLOOP_BOT_TOKEN}\"}]\ncampaigns:\n" +
           campaigns,
-      "c.yaml");
+      "c.yaml", connectors::Kinds());
   EXPECT_TRUE(r.config) << (r.errors.empty() ? "" : r.errors[0].ToString());
   return r.config ? *r.config : config::Config{};
 }
@@ -672,7 +673,7 @@ TEST_F(BotFixture, ACohortCampaignRemindsOnlyPeopleWhoJoinedInItsRange) {
       "networks: [{type: yammer, token: \"${LEARNLOOP_BOT_TOKEN}\"}]\ncampaigns:\n  - {name: x, "
       "network: yammer, community: \"1\", schedule: \"0 9 * * MON\", prompts: [q], audience: "
       "{joined_from: 2026-11-01, joined_to: 2026-10-01}}\n",
-      "bad.yaml");
+      "bad.yaml", connectors::Kinds());
   ASSERT_FALSE(bad.errors.empty());
   EXPECT_NE(bad.errors[0].message.find("'joined_to' must come after 'joined_from'"),
             std::string::npos);
@@ -769,7 +770,7 @@ TEST_F(BotFixture, DaysAfterJoiningGoToEachDaysNewcomersAtLocalTimeAcrossDst) {
       "networks: [{type: yammer, token: \"${LEARNLOOP_BOT_TOKEN}\"}]\ncampaigns:\n  - {name: x, "
       "network: yammer, community: \"1\", schedule: {after_joining: [1, 3], at: \"25:00\"}, "
       "prompts: [q]}\n",
-      "bad.yaml");
+      "bad.yaml", connectors::Kinds());
   ASSERT_EQ(bad.errors.size(), 2u);
   EXPECT_NE(bad.errors[0].message.find("'at' must be a local time"), std::string::npos);
   EXPECT_NE(bad.errors[1].message.find("2 days after joining for 1 steps"), std::string::npos);
@@ -1026,7 +1027,7 @@ campaigns:
             z.name + R"(, schedule: "0 0,9 * * *", start: 2026-03-28,
      end: 2026-04-05, repeat: true, prompts: [one]}
 )",
-        "z.yaml");
+        "z.yaml", connectors::Kinds());
     ASSERT_TRUE(r.config) << z.name;
     const auto& c = r.config->campaigns[0];
     auto occ =

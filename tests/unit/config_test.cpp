@@ -7,7 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <vector>
 
+#include "connectors/registry.h"
+#include "connectors/teams/settings.h"
+#include "connectors/yammer/settings.h"
 #include "core/time.h"
 
 using namespace learnloop;
@@ -43,12 +48,13 @@ class ConfigTest : public ::testing::Test {
 };
 
 TEST_F(ConfigTest, LoadsAValidFile) {
-  auto r = config::LoadString(kGood, "c.yaml");
+  auto r = config::LoadString(kGood, "c.yaml", connectors::Kinds());
   ASSERT_TRUE(r.config) << Errors(r);
   const auto& c = *r.config;
   EXPECT_EQ(c.networks.at(0).name, "yammer");
-  EXPECT_EQ(c.networks.at(0).base_url, "https://www.yammer.com/api/v1");
-  EXPECT_EQ(c.networks.at(0).token.Reveal(), "tok");
+  auto y = connectors::yammer::ReadSettings(c.networks.at(0));
+  EXPECT_EQ(y.base_url, "https://www.yammer.com/api/v1");
+  EXPECT_EQ(y.token.Reveal(), "tok");
   EXPECT_EQ(c.networks.at(0).poll_interval, std::chrono::minutes{2});
   EXPECT_EQ(c.campaigns.at(0).timezone, "Europe/Berlin");  // inherited
   EXPECT_EQ(c.campaigns.at(0).open_for, std::chrono::hours{72});
@@ -69,7 +75,7 @@ campaigns:
     schedule: "0 9 * * MONDAYS"
     prompts: []
 )";
-  auto r = config::LoadString(text, "bad.yaml");
+  auto r = config::LoadString(text, "bad.yaml", connectors::Kinds());
   EXPECT_FALSE(r.config);
   std::string e = Errors(r);
   EXPECT_NE(e.find("bad.yaml:1:11: unknown time zone 'Mars/Olympus'"), std::string::npos) << e;
@@ -91,15 +97,16 @@ campaigns:
 }
 
 TEST_F(ConfigTest, MissingRequiredAndWrongTypes) {
-  auto r = config::LoadString("networks:\n  - type: yammer\n    communities: 5\n", "m.yaml");
+  auto r = config::LoadString("networks:\n  - type: yammer\n    communities: 5\n", "m.yaml",
+                              connectors::Kinds());
   std::string e = Errors(r);
   EXPECT_NE(e.find("m.yaml:2:5: network 'yammer': give 'auth' (or, for Viva Engage, a 'token'"),
             std::string::npos)
       << e;
   EXPECT_NE(e.find("m.yaml:3:18: 'communities' must be a list"), std::string::npos) << e;
-  auto none = config::LoadString("timezone: UTC\n", "n.yaml");
+  auto none = config::LoadString("timezone: UTC\n", "n.yaml", connectors::Kinds());
   EXPECT_NE(Errors(none).find("missing required key 'networks'"), std::string::npos);
-  auto syntax = config::LoadString("networks: [\n", "s.yaml");
+  auto syntax = config::LoadString("networks: [\n", "s.yaml", connectors::Kinds());
   EXPECT_NE(Errors(syntax).find("s.yaml:"), std::string::npos);
 }
 
@@ -107,14 +114,15 @@ TEST_F(ConfigTest, AnUnsetSecretOfANetworkMattersOnlyToWhoTalksToTheEsn) {
   // The configuration loads (export, report, forget… need no ESN secret), and says where the
   // secret is missing for the commands that do.
   unsetenv("LEARNLOOP_CFG_TOKEN");
-  auto r = config::LoadString(kGood, "c.yaml");
+  auto r = config::LoadString(kGood, "c.yaml", connectors::Kinds());
   ASSERT_TRUE(r.config) << Errors(r);
   ASSERT_EQ(r.config->network_secret_errors.size(), 1u);
   EXPECT_EQ(r.config->network_secret_errors[0].ToString(),
             "c.yaml:6:12: 'token': environment variable LEARNLOOP_CFG_TOKEN is not set");
   // Other secrets (the pseudonym key of reports) are needed by every command.
-  auto key = config::LoadString(
-      std::string(kGood) + "privacy: {pseudonym_key: \"${LL_NO_SUCH_VAR}\"}\n", "k.yaml");
+  auto key =
+      config::LoadString(std::string(kGood) + "privacy: {pseudonym_key: \"${LL_NO_SUCH_VAR}\"}\n",
+                         "k.yaml", connectors::Kinds());
   EXPECT_FALSE(key.config);
   EXPECT_NE(Errors(key).find("LL_NO_SUCH_VAR is not set"), std::string::npos);
 }
@@ -123,13 +131,15 @@ TEST_F(ConfigTest, ExampleConfigsLoad) {
   setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
   setenv("LEARNLOOP_YAMMER_TOKEN", "t", 1);
   for (const char* f : {"demo.yaml", "yammer.yaml"}) {
-    auto r = config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/config/examples/" + f);
+    auto r = config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/config/examples/" + f,
+                              connectors::Kinds());
     EXPECT_TRUE(r.config) << Errors(r);
   }
   setenv("LEARNLOOP_TEAMS_SECRET", "t", 1);
   for (const char* c : {"yammer", "teams"}) {
     auto sample =
-        config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/connectors/" + c + "/sample.yaml");
+        config::LoadFile(std::string(LEARNLOOP_SOURCE_DIR) + "/connectors/" + c + "/sample.yaml",
+                         connectors::Kinds());
     EXPECT_TRUE(sample.config) << Errors(sample);
   }
 }
@@ -144,14 +154,14 @@ TEST_F(ConfigTest, AuthBlocksAndTeamsNetworks) {
     teams: [fbe2bf47-16c8-47cf-b4a5-4b9b187c508b]
     bot: {service_url: "https://smba.example/emea/"}
 )",
-                               "ok.yaml");
+                               "ok.yaml", connectors::Kinds());
   ASSERT_TRUE(ok.config) << Errors(ok);
-  const auto& y = ok.config->networks[0];
+  auto y = connectors::yammer::ReadSettings(ok.config->networks[0]);
   EXPECT_TRUE(y.auth.enabled);
   EXPECT_EQ(y.auth.TokenUrl(),
             "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token");
   EXPECT_EQ(y.auth.refresh_token.Reveal(), "s3cret");
-  const auto& t = ok.config->networks[1];
+  auto t = connectors::teams::ReadSettings(ok.config->networks[1]);
   EXPECT_EQ(t.base_url, "https://graph.microsoft.com/v1.0");
   EXPECT_EQ(t.bot.client_id, "app");
   EXPECT_EQ(t.bot.service_url, "https://smba.example/emea/");
@@ -168,15 +178,18 @@ TEST_F(ConfigTest, AuthBlocksAndTeamsNetworks) {
     auth: {tenant: c, client_id: app}
     teams: [x]
 )",
-                                "bad.yaml");
+                                "bad.yaml", connectors::Kinds());
   std::string e = Errors(bad);
   EXPECT_NE(e.find("bad.yaml:3:11: network 'yammer': Viva Engage accepts only delegated tokens"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("network 't1': Teams takes 'auth', not a static 'token'"), std::string::npos)
+  // A key of another kind of network is named as such, where it is.
+  EXPECT_NE(e.find("bad.yaml:6:5: network 't1': 'token' is a key of yammer networks, not of teams "
+                   "ones"),
+            std::string::npos)
       << e;
-  EXPECT_NE(e.find("network 't1': list the team ids to read under 'teams'"), std::string::npos)
-      << e;
+  EXPECT_NE(e.find("network 't1': give 'auth'"), std::string::npos) << e;
+  EXPECT_NE(e.find("network 't1': missing required key 'teams'"), std::string::npos) << e;
   EXPECT_NE(e.find("network 't2': Teams reads with an app-only token: give 'client_secret'"),
             std::string::npos)
       << e;
@@ -193,11 +206,12 @@ TEST_F(ConfigTest, BackfillSourceIsFeedsOrTheVivaEngageExport) {
     name: y2
     token: "${LL_TEST_SECRET}"
 )",
-                               "ok.yaml");
+                               "ok.yaml", connectors::Kinds());
   ASSERT_TRUE(ok.config) << Errors(ok);
-  EXPECT_TRUE(ok.config->networks[0].export_backfill);
-  EXPECT_EQ(ok.config->networks[0].export_url, "https://export.example/api/v1/export");
-  EXPECT_FALSE(ok.config->networks[1].export_backfill);
+  auto y1 = connectors::yammer::ReadSettings(ok.config->networks[0]);
+  EXPECT_TRUE(y1.export_backfill);
+  EXPECT_EQ(y1.export_url, "https://export.example/api/v1/export");
+  EXPECT_FALSE(connectors::yammer::ReadSettings(ok.config->networks[1]).export_backfill);
   auto bad = config::LoadString(R"(networks:
   - type: yammer
     token: "${LL_TEST_SECRET}"
@@ -207,13 +221,13 @@ TEST_F(ConfigTest, BackfillSourceIsFeedsOrTheVivaEngageExport) {
     teams: [x]
     backfill_source: export
 )",
-                                "bad.yaml");
+                                "bad.yaml", connectors::Kinds());
   std::string e = Errors(bad);
-  EXPECT_NE(e.find("bad.yaml:4:22: network 'yammer': 'backfill_source' is 'feeds' or 'export', "
-                   "not 'dump'"),
+  EXPECT_NE(e.find("bad.yaml:4:22: 'backfill_source' is 'feeds' or 'export', not 'dump'"),
             std::string::npos)
       << e;
-  EXPECT_NE(e.find("bad.yaml:8:22: network 'teams': the Data Export exists only for Viva Engage"),
+  EXPECT_NE(e.find("bad.yaml:8:5: network 'teams': 'backfill_source' is a key of yammer "
+                   "networks, not of teams ones"),
             std::string::npos)
       << e;
 }
@@ -236,7 +250,7 @@ campaigns:
     schedule: {after_joining: [0, 2, 9], at: "08:15"}
     prompts: [a, b, c]
 )",
-                               "ok.yaml");
+                               "ok.yaml", connectors::Kinds());
   ASSERT_TRUE(ok.config) << Errors(ok);
   const auto& p = ok.config->campaigns[0];
   EXPECT_TRUE(p.spaced.enabled);
@@ -279,7 +293,7 @@ campaigns:
     schedule: {after_joining: [3, 1]}
     prompts: [q, r]
 )",
-                                "bad.yaml");
+                                "bad.yaml", connectors::Kinds());
   std::string e = Errors(bad);
   for (const char* want :
        {"bad.yaml:8:5: campaign 'a': every question of a spaced campaign is a choice step",
@@ -326,7 +340,7 @@ campaigns:
     quiet_action: skip
     prompts: ["a"]
 )",
-                              "m.yaml");
+                              "m.yaml", connectors::Kinds());
   std::string e = Errors(r);
   EXPECT_NE(e.find("m.yaml:2:12: 'log_level' is one of trace, debug, info, warn, error, "
                    "critical, off"),
@@ -356,7 +370,7 @@ campaigns:
     steps:
       - {text: "Which?", kind: choice, options: [x, y]}
 )",
-                              "w.yaml");
+                              "w.yaml", connectors::Kinds());
   ASSERT_TRUE(w.config) << Errors(w);  // warnings only: it loads
   std::string ws;
   for (const auto& d : w.warnings) ws += d.ToString() + "\n";
@@ -393,7 +407,7 @@ campaigns:
     prompts: ["a"]
     repeat: true
 )",
-                                "z.yaml");
+                                "z.yaml", connectors::Kinds());
     ASSERT_TRUE(r.config) << Errors(r);
     const auto& c = r.config->campaigns[0];
     // The first instant of 28 March and of 6 April, local.
@@ -403,7 +417,9 @@ campaigns:
 }
 
 TEST_F(ConfigTest, WhatPassesTheCheckAlsoRuns) {
-  auto errors = [](const std::string& text) { return Errors(config::LoadString(text, "c.yaml")); };
+  auto errors = [](const std::string& text) {
+    return Errors(config::LoadString(text, "c.yaml", connectors::Kinds()));
+  };
   std::string good = kGood;
   // Ports: a number from 0 to 65535, nothing that would wrap or throw later.
   for (const char* port : {"99999999999", "70000", "65536", "-1", "80a"})
@@ -449,20 +465,21 @@ TEST_F(ConfigTest, WhatPassesTheCheckAlsoRuns) {
 }
 
 // A corpus of broken configurations (tests/data/broken_configs.txt: "### what", the file, then
-// ">>> " and the message expected among the errors, with its place): each is refused, saying
-// where and what. (LEARNLOOP_PRINT_CORPUS=1 prints what each gives.)
+// a line ">>> " for each message expected among the errors, with its place): each is refused,
+// saying where and what. (LEARNLOOP_PRINT_CORPUS=1 prints what each gives.)
 TEST_F(ConfigTest, EveryBrokenConfigurationOfTheCorpusIsRefusedSayingWhereAndWhat) {
   std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/data/broken_configs.txt");
   ASSERT_TRUE(in) << "tests/data/broken_configs.txt";
   struct Case {
-    std::string name, text, expected;
+    std::string name, text;
+    std::vector<std::string> expected;
   };
   std::vector<Case> cases;
   for (std::string line; std::getline(in, line);) {
     if (line.rfind("### ", 0) == 0) {
-      cases.push_back({line.substr(4), "", ""});
+      cases.push_back({line.substr(4), "", {}});
     } else if (line.rfind(">>> ", 0) == 0 && !cases.empty()) {
-      cases.back().expected = line.substr(4);
+      cases.back().expected.push_back(line.substr(4));
     } else if (!cases.empty()) {
       cases.back().text += line + "\n";
     }
@@ -470,13 +487,50 @@ TEST_F(ConfigTest, EveryBrokenConfigurationOfTheCorpusIsRefusedSayingWhereAndWha
   EXPECT_GE(cases.size(), 80u);
   bool print = std::getenv("LEARNLOOP_PRINT_CORPUS") != nullptr;
   for (const auto& c : cases) {
-    auto r = config::LoadString(c.text, "c.yaml");
+    auto r = config::LoadString(c.text, "c.yaml", connectors::Kinds());
     std::string e = Errors(r);
     if (print) std::cout << "### " << c.name << "\n" << e;
     EXPECT_FALSE(r.config) << c.name;
     EXPECT_FALSE(c.expected.empty()) << c.name;
-    EXPECT_NE(e.find(c.expected), std::string::npos)
-        << c.name << ": expected '" << c.expected << "' among:\n"
-        << e;
+    for (const auto& expected : c.expected)
+      EXPECT_NE(e.find(expected), std::string::npos)
+          << c.name << ": expected '" << expected << "' among:\n"
+          << e;
+  }
+}
+
+// docs/configuration.md and each connector's README show a network's keys as the connectors
+// declare them, between "<!-- keys: TYPE -->" and "<!-- /keys -->" ("common": the keys of every
+// network). LEARNLOOP_UPDATE_DOCS=1 writes the declarations there.
+TEST(ConfigDocs, NetworkKeyTablesAreTheConnectorsDeclarations) {
+  std::map<std::string, std::string> tables{
+      {"common", config::KeyTable(config::CommonNetworkKeys())}};
+  std::vector<std::pair<std::string, std::vector<std::string>>> files = {
+      {"docs/configuration.md", {"common"}}};
+  for (const auto& k : connectors::Kinds()) {
+    tables[k.type] = config::KeyTable(k.keys);
+    files.front().second.push_back(k.type);
+    files.push_back({"connectors/" + k.type + "/README.md", {k.type}});
+  }
+  bool update = std::getenv("LEARNLOOP_UPDATE_DOCS") != nullptr;
+  for (const auto& [file, wanted] : files) {
+    std::string path = std::string(LEARNLOOP_SOURCE_DIR) + "/" + file;
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << path;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string fixed = text;
+    for (const auto& type : wanted) {
+      std::string open = "<!-- keys: " + type + " -->\n", close = "<!-- /keys -->";
+      auto from = fixed.find(open);
+      ASSERT_NE(from, std::string::npos) << file << " has no table of " << type << "'s keys";
+      from += open.size();
+      auto to = fixed.find(close, from);
+      ASSERT_NE(to, std::string::npos) << file << ": " << type << "'s table is not closed";
+      fixed.replace(from, to - from, tables[type]);
+    }
+    if (update && fixed != text) std::ofstream(path) << fixed;
+    EXPECT_EQ(text, fixed) << file
+                           << " does not show the keys as declared: run the unit tests with "
+                              "LEARNLOOP_UPDATE_DOCS=1";
   }
 }

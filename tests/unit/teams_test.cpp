@@ -11,10 +11,12 @@
 #include "core/json.h"
 #include "fake_client.h"
 #include "sim/jwt_signer.h"
+#include "test_network.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
 using learnloop::testing::FakeClient;
+using learnloop::testing::TestNetwork;
 
 namespace {
 
@@ -45,20 +47,21 @@ struct Sink : EventSink {
 };
 
 config::NetworkConfig Net() {
-  config::NetworkConfig n;
-  n.name = "teams";
-  n.type = "teams";
-  n.base_url = "https://graph.example/v1.0";
-  n.auth.enabled = true;
-  n.auth.tenant = "contoso.example";
-  n.auth.client_id = "app-1";
-  n.auth.client_secret = Secret::FromValue("s3cret");
-  n.auth.token_url = "https://login.example/t/oauth2/v2.0/token";
-  n.bot.client_id = "app-1";
-  n.bot.service_url = "https://smba.example/emea";
-  n.bot.token_url = "https://login.example/botframework.com/oauth2/v2.0/token";
-  n.teams = {kTeam};
-  return n;
+  return TestNetwork(
+      "type: teams\n"
+      "base_url: https://graph.example/v1.0\n"
+      "auth:\n"
+      "  tenant: contoso.example\n"
+      "  client_id: app-1\n"
+      "  client_secret: ${LEARNLOOP_TEST_SECRET}\n"
+      "  token_url: https://login.example/t/oauth2/v2.0/token\n"
+      "bot:\n"
+      "  client_id: app-1\n"
+      "  service_url: https://smba.example/emea\n"
+      "  token_url: https://login.example/botframework.com/oauth2/v2.0/token\n"
+      "teams: ['" +
+          std::string(kTeam) + "']",
+      {{"LEARNLOOP_TEST_SECRET", "s3cret"}});
 }
 
 std::string Token(const std::string& t) {

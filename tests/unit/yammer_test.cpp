@@ -12,6 +12,7 @@
 #include "connectors/yammer/yammer_connector.h"
 #include "core/compress.h"
 #include "fake_client.h"
+#include "test_network.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -26,6 +27,7 @@ std::string Testdata(const std::string& name) {
 }
 
 using learnloop::testing::FakeClient;
+using learnloop::testing::TestNetwork;
 
 struct Sink : EventSink {
   std::vector<User> users;
@@ -60,13 +62,10 @@ std::string Msg(int64_t id, const std::string& created, const std::string& extra
 }
 
 config::NetworkConfig Net() {
-  config::NetworkConfig n;
-  n.name = "yammer";
-  n.type = "yammer";
-  n.base_url = "http://127.0.0.1:1/api/v1/";
-  n.token = Secret::FromValue("tok");
-  n.communities = {"7"};
-  return n;
+  return TestNetwork(
+      "type: yammer\nbase_url: http://127.0.0.1:1/api/v1/\ntoken: ${LEARNLOOP_TEST_TOKEN}\n"
+      "communities: ['7']",
+      {{"LEARNLOOP_TEST_TOKEN", "tok"}});
 }
 
 }  // namespace
@@ -275,12 +274,22 @@ TEST(Registry, EveryRegisteredTypeConstructsAndNamesAreUnique) {
   auto types = RegisteredTypes();
   std::set<std::string> unique(types.begin(), types.end());
   EXPECT_EQ(unique.size(), types.size());
+  // Each kind's sample configuration (beside its connector) loads and makes its connector.
   for (const auto& t : types) {
-    auto cfg = Net();
-    cfg.type = t;
-    auto b = Create(cfg, clock);
+    std::string sample = std::string(LEARNLOOP_SOURCE_DIR) + "/connectors/" + t + "/sample.yaml";
+    std::ifstream in(sample);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(text.empty()) << sample;
+    // Its secrets' variables, set.
+    for (size_t at = text.find("${"); at != std::string::npos; at = text.find("${", at + 2))
+      setenv(text.substr(at + 2, text.find('}', at) - at - 2).c_str(), "s3cret", 1);
+    auto r = config::LoadFile(sample, connectors::Kinds());
+    ASSERT_TRUE(r.config) << t << ": " << (r.errors.empty() ? "" : r.errors[0].ToString());
+    ASSERT_TRUE(r.config->network_secret_errors.empty())
+        << r.config->network_secret_errors[0].ToString();
+    auto b = Create(r.config->networks.at(0), clock);
     ASSERT_TRUE(b.ok()) << t;
-    EXPECT_EQ(b->connector->network(), "yammer");
+    EXPECT_EQ(b->connector->network(), r.config->networks[0].name);
   }
   auto cfg = Net();
   cfg.type = "myspace";
@@ -370,7 +379,7 @@ TEST(YammerConnector, BackfillsFromTheExportThenPollsTheFeedsFromItsNewestMessag
   FakeClient* raw = client.get();
   ManualClock clock(*ParseIso("2024-03-10T00:00:00Z"));
   auto cfg = Net();
-  cfg.export_backfill = true;
+  cfg.settings.Set("backfill_source", std::string("export"));
   cfg.backfill_since = *ParseIso("2024-03-01T00:00:00Z");
   yammer::YammerConnector c(cfg, clock, std::move(client));
   std::string zip = ExportZip();
@@ -399,7 +408,7 @@ TEST(YammerConnector, BackfillsFromTheExportThenPollsTheFeedsFromItsNewestMessag
   // Every community (none listed): all group messages of the export.
   auto client2 = std::make_unique<FakeClient>();
   FakeClient* raw2 = client2.get();
-  cfg.communities.clear();
+  cfg.settings.Set("communities", std::vector<std::string>{});
   yammer::YammerConnector all(cfg, clock, std::move(client2));
   raw2->Add(200, zip);
   raw2->Add(200, R"({"messages":[]})");
@@ -414,8 +423,8 @@ TEST(YammerConnector, AnExportRefusedToANonAdminFallsBackToTheFeeds) {
   FakeClient* raw = client.get();
   ManualClock clock(*ParseIso("2024-03-10T00:00:00Z"));
   auto cfg = Net();
-  cfg.export_backfill = true;
-  cfg.export_url = "http://127.0.0.1:1/custom/export";
+  cfg.settings.Set("backfill_source", std::string("export"));
+  cfg.settings.Set("export_url", std::string("http://127.0.0.1:1/custom/export"));
   yammer::YammerConnector c(cfg, clock, std::move(client));
   raw->Add(403, R"({"response":{"message":"Only verified admins","stat":"fail"}})");
   raw->Add(200, R"({"messages":[],"meta":{"older_available":false}})");
@@ -462,7 +471,7 @@ TEST(YammerConnector, ReadsAllCompanyUnlistedCommunitiesAndLikesNamedWithoutIds)
   FakeClient* raw = client.get();
   ManualClock clock(*ParseIso("2026-01-01T00:00:00Z"));
   auto cfg = Net();
-  cfg.communities.clear();
+  cfg.settings.Set("communities", std::vector<std::string>{});
   yammer::YammerConnector c(cfg, clock, std::move(client));
   // The directory: the service account, three people, one listed community.
   raw->Add(200, R"({"id":9,"full_name":"Learning Bot","name":"bot"})");
@@ -547,8 +556,8 @@ TEST(YammerConnector, ARefreshReplacesTheMinutesPollAndIsPagedLikeIt) {
   FakeClient* raw = client.get();
   ManualClock clock(*ParseIso("2026-01-10T00:00:00Z"));
   auto cfg = Net();
-  cfg.refresh_window = std::chrono::hours{24 * 7};
-  cfg.refresh_interval = std::chrono::hours{24};
+  cfg.settings.Set("refresh_window", Millis{std::chrono::hours{24 * 7}});
+  cfg.settings.Set("refresh_interval", Millis{std::chrono::hours{24}});
   yammer::YammerConnector c(cfg, clock, std::move(client));
   c.RestoreCursors(
       {{"newest", "100"},
