@@ -8,7 +8,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "analytics/report.h"
+#include "analytics/dataset.h"
 #include "core/parallel.h"
 
 namespace learnloop::analytics {

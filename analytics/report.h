@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analytics/columns.h"
+#include "analytics/dataset.h"
 #include "core/model.h"
 #include "core/time.h"
 #include "store/store.h"
@@ -16,17 +17,6 @@
 namespace learnloop::analytics {
 
 constexpr int kDefinitionsVersion = 6;
-
-// A data set built by hand (tests); reports read the store as Columns::Load.
-struct Dataset {
-  std::vector<User> users;
-  std::vector<Group> groups;
-  std::vector<Message> messages;
-  std::vector<Reaction> reactions;
-  std::vector<Prompt> prompts;
-  std::vector<Answer> answers;
-  std::set<std::string> opted_out;  // user ids (`learnloop people opt-out`)
-};
 
 struct Totals {
   int64_t members = 0, posts = 0, replies = 0, reactions = 0, active_users = 0, contributors = 0,
