@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "connectors/common/oauth.h"
+#include "connectors/common/token_source.h"
 #include "core/heartbeat.h"
 #include "core/json.h"
 #include "core/log.h"
