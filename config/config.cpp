@@ -895,7 +895,8 @@ Config Build(Loader& l, const YAML::Node& root, const NetworkKinds& kinds) {
               l.Error(e, text);
           });
       }
-      m.Finish();
+      // Of an unknown kind, its keys cannot be checked: the type's error says enough.
+      if (nc.kind || nc.type.empty()) m.Finish();
       c.networks.push_back(std::move(nc));
     }
   });

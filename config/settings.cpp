@@ -127,8 +127,8 @@ const std::vector<KeySpec>& CommonNetworkKeys() {
   using T = KeyType;
   static const std::vector<KeySpec> kKeys = {
       Key("type", T::kString,
-          "the kind of network, named by its connector: `yammer` (Viva Engage) or `teams` "
-          "(Microsoft Teams)")
+          "the kind of network, named by its connector: `yammer` (Viva Engage), `teams` "
+          "(Microsoft Teams) or `slack`")
           .Required(),
       Key("name", T::kString,
           "id prefix of everything this network feeds (`yammer:123`); unique, no `:` (default: "

@@ -1,5 +1,7 @@
 #include "connectors/registry.h"
 
+#include "connectors/slack/settings.h"
+#include "connectors/slack/slack_connector.h"
 #include "connectors/teams/settings.h"
 #include "connectors/teams/teams_connector.h"
 #include "connectors/yammer/settings.h"
@@ -16,6 +18,7 @@ struct Entry {
 const Entry kRegistry[] = {
     {yammer::Kind, yammer::Make},
     {teams::Kind, teams::Make},
+    {slack::Kind, slack::Make},
 };
 }  // namespace
 
