@@ -125,25 +125,36 @@ Result<json::Value> SlackConnector::PostJson(const std::string& method, const st
   return v;
 }
 
-Status SlackConnector::ListChannels() {
-  std::vector<std::string> mine;
+Status SlackConnector::EachPage(const std::string& method, Params params,
+                                const std::function<Result<std::string>(const std::string&)>& page,
+                                int* requests) {
+  params.emplace_back("limit", std::to_string(kPageLimit));
   std::string cursor;
   for (int pages = 0; pages < kMaxPages; ++pages) {
-    std::vector<std::pair<std::string, std::string>> params = {
-        {"types", "public_channel,private_channel"},
-        {"exclude_archived", "true"},
-        {"limit", std::to_string(kPageLimit)}};
-    if (!cursor.empty()) params.emplace_back("cursor", cursor);
-    auto body = Call("conversations.list", params);
+    Params asked = params;
+    if (!cursor.empty()) asked.emplace_back("cursor", cursor);
+    auto body = Call(method, asked, requests);
     if (!body.ok()) return body.status();
-    auto page = ParseChannels(*body);
-    if (!page.ok())
-      return Status::Fail("conversations.list: " + page.error().message, page.error().code);
-    for (const auto& c : page->channels)
-      if (c.is_member && !c.is_archived) mine.push_back(c.id);
-    cursor = page->next_cursor;
-    if (cursor.empty()) break;
+    auto next = page(*body);
+    if (!next.ok()) return Status::Fail(method + ": " + next.error().message, next.error().code);
+    cursor = *next;
+    if (cursor.empty()) return Status::Ok();
   }
+  return Status::Fail(method + ": more than " + std::to_string(kMaxPages) + " pages", 502);
+}
+
+Status SlackConnector::ListChannels() {
+  std::vector<std::string> mine;
+  auto s = EachPage("conversations.list",
+                    {{"types", "public_channel,private_channel"}, {"exclude_archived", "true"}},
+                    [&](const std::string& body) -> Result<std::string> {
+                      auto page = ParseChannels(body);
+                      if (!page.ok()) return page.error();
+                      for (const auto& c : page->channels)
+                        if (c.is_member && !c.is_archived) mine.push_back(c.id);
+                      return page->next_cursor;
+                    });
+  if (!s.ok()) return s;
   if (s_.channels.empty()) SetChannels(std::move(mine));
   return Status::Ok();
 }
@@ -158,24 +169,18 @@ Status SlackConnector::SyncDirectory(EventSink& sink) {
   self_ = json::GetString(*who, "user_id").value_or("");
   if (self_->empty()) return Status::Fail("auth.test: the answer names no user", 502);
 
-  std::string cursor;
   int64_t people = 0;
-  for (int pages = 0; pages < kMaxPages; ++pages) {
-    std::vector<std::pair<std::string, std::string>> params = {
-        {"limit", std::to_string(kPageLimit)}};
-    if (!cursor.empty()) params.emplace_back("cursor", cursor);
-    auto body = Call("users.list", params);
-    if (!body.ok()) return body.status();
-    auto page = ParseUsers(*body, cfg_.name);
-    if (!page.ok()) return Status::Fail("users.list: " + page.error().message, page.error().code);
+  auto read = EachPage("users.list", {}, [&](const std::string& body) -> Result<std::string> {
+    auto page = ParseUsers(body, cfg_.name);
+    if (!page.ok()) return page.error();
     for (auto& u : page->users) {
       if (NativeId(u.id) == *self_) u.is_bot = true;
       sink.OnUser(u);
       ++people;
     }
-    cursor = page->next_cursor;
-    if (cursor.empty()) break;
-  }
+    return page->next_cursor;
+  });
+  if (!read.ok()) return read;
 
   auto listed = ListChannels();
   if (!listed.ok()) return listed;
@@ -193,30 +198,25 @@ Status SlackConnector::SyncDirectory(EventSink& sink) {
         if (const json::Value* c = json::Find(*v, "channel"))
           g.name = "#" + json::GetString(*c, "name").value_or(channel);
     }
-    std::string members_cursor;
-    bool known = true;
-    for (int pages = 0; pages < kMaxPages; ++pages) {
-      std::vector<std::pair<std::string, std::string>> params = {
-          {"channel", channel}, {"limit", std::to_string(kPageLimit)}};
-      if (!members_cursor.empty()) params.emplace_back("cursor", members_cursor);
-      auto body = Call("conversations.members", params);
-      auto v = body.ok() ? ParseAnswer(*body) : Result<json::Value>(body.error());
-      if (!v.ok()) {
-        degraded_.Note("members of " + channel,
-                       "the members of channel " + channel + " could not be read (" +
-                           v.error().message +
-                           "): its membership is unknown, its messages are read");
-        known = false;
-        break;
-      }
-      for (const auto& id :
-           json::GetStringArray(*v, "members").value_or(std::vector<std::string>{}))
-        g.members.push_back(MakeId(cfg_.name, id));
-      members_cursor = NextCursor(*v);
-      if (members_cursor.empty()) break;
+    auto members =
+        EachPage("conversations.members", {{"channel", channel}},
+                 [&](const std::string& body) -> Result<std::string> {
+                   auto v = ParseAnswer(body);
+                   if (!v.ok()) return v.error();
+                   for (const auto& id :
+                        json::GetStringArray(*v, "members").value_or(std::vector<std::string>{}))
+                     g.members.push_back(MakeId(cfg_.name, id));
+                   return NextCursor(*v);
+                 });
+    if (members.ok()) {
+      degraded_.Clear("members of " + channel);
+    } else {
+      degraded_.Note("members of " + channel,
+                     "the members of channel " + channel + " could not be read (" +
+                         members.message() + "): its membership is unknown, its messages are read");
+      g.members.clear();
+      g.members_known = false;
     }
-    if (known) degraded_.Clear("members of " + channel);
-    g.members_known = known;
     sink.OnGroup(g);
   }
   log->info("directory: {} people, {} channel(s)", people, channels_.size());
@@ -232,64 +232,50 @@ void SlackConnector::Emit(const MessagePage& page, EventSink& sink, PollStats& s
   for (const auto& [id, reactions] : page.reactions) sink.OnReactionSnapshot(id, "", reactions);
 }
 
+Status SlackConnector::ReadMessages(const std::string& method, Params params,
+                                    const std::string& channel, std::string& newest,
+                                    EventSink& sink, PollStats& stats, ThreadList* threads) {
+  int pages = 0;
+  return EachPage(
+      method, std::move(params),
+      [&](const std::string& body) -> Result<std::string> {
+        auto page = ParseMessages(body, cfg_.name, channel);
+        if (!page.ok()) return page.error();
+        for (const auto& m : page->messages) {
+          std::string ts = SplitNativeId(NativeId(m.id)).second;
+          if (Later(ts, newest)) {
+            newest = ts;
+            stats.advanced = true;
+          }
+        }
+        if (threads) threads->insert(threads->end(), page->threads.begin(), page->threads.end());
+        Emit(*page, sink, stats);
+        sink.OnProgress("channel " + channel, ++pages, 0);
+        return page->next_cursor;
+      },
+      &stats.requests);
+}
+
 Status SlackConnector::ReadThread(const std::string& channel, const std::string& thread_ts,
                                   bool all, EventSink& sink, PollStats& stats) {
   const std::string key = ReadKey(channel, thread_ts);
-  std::string read = all ? "" : (cursors_.count(key) ? cursors_.at(key) : "");
   std::string newest = cursors_.count(key) ? cursors_.at(key) : "";
-  std::string cursor;
-  for (int pages = 0; pages < kMaxPages; ++pages) {
-    std::vector<std::pair<std::string, std::string>> params = {
-        {"channel", channel}, {"ts", thread_ts}, {"limit", std::to_string(kPageLimit)}};
-    if (!read.empty()) params.emplace_back("oldest", read);
-    if (!cursor.empty()) params.emplace_back("cursor", cursor);
-    auto body = Call(kReplies, params, &stats.requests);
-    if (!body.ok()) return body.status();
-    auto page = ParseMessages(*body, cfg_.name, channel);
-    if (!page.ok()) return Status::Fail(page.error().message, page.error().code);
-    for (const auto& m : page->messages) {
-      std::string ts = SplitNativeId(NativeId(m.id)).second;
-      if (Later(ts, newest)) {
-        newest = ts;
-        stats.advanced = true;
-      }
-    }
-    Emit(*page, sink, stats);
-    cursor = page->next_cursor;
-    if (cursor.empty()) break;
-  }
+  Params params = {{"channel", channel}, {"ts", thread_ts}};
+  if (!all && !newest.empty()) params.emplace_back("oldest", newest);
+  auto s = ReadMessages(kReplies, std::move(params), channel, newest, sink, stats, nullptr);
   if (!newest.empty()) cursors_[key] = newest;
-  return Status::Ok();
+  return s;
 }
 
 Status SlackConnector::ReadHistory(const std::string& channel, const std::string& oldest,
                                    bool all_threads, EventSink& sink, PollStats& stats) {
   const std::string key = "channel:" + channel;
   std::string newest = cursors_.count(key) ? cursors_.at(key) : "";
-  std::vector<std::pair<std::string, std::string>> threads;
-  std::string cursor;
-  for (int pages = 0; pages < kMaxPages; ++pages) {
-    std::vector<std::pair<std::string, std::string>> params = {
-        {"channel", channel}, {"limit", std::to_string(kPageLimit)}};
-    if (!oldest.empty()) params.emplace_back("oldest", oldest);
-    if (!cursor.empty()) params.emplace_back("cursor", cursor);
-    auto body = Call(kHistory, params, &stats.requests);
-    if (!body.ok()) return body.status();
-    auto page = ParseMessages(*body, cfg_.name, channel);
-    if (!page.ok()) return Status::Fail(page.error().message, page.error().code);
-    for (const auto& m : page->messages) {
-      std::string ts = SplitNativeId(NativeId(m.id)).second;
-      if (Later(ts, newest)) {
-        newest = ts;
-        stats.advanced = true;
-      }
-    }
-    threads.insert(threads.end(), page->threads.begin(), page->threads.end());
-    Emit(*page, sink, stats);
-    sink.OnProgress("channel " + channel, pages + 1, 0);
-    cursor = page->next_cursor;
-    if (cursor.empty()) break;
-  }
+  ThreadList threads;
+  Params params = {{"channel", channel}};
+  if (!oldest.empty()) params.emplace_back("oldest", oldest);
+  auto read = ReadMessages(kHistory, std::move(params), channel, newest, sink, stats, &threads);
+  if (!read.ok()) return read;
   // Replies are not in the timeline: each thread with replies newer than what was read of it.
   for (const auto& [ts, latest] : threads) {
     std::string read_key = ReadKey(channel, ts);
@@ -428,22 +414,19 @@ Result<std::vector<Posted>> SlackConnector::FindPosted(const PostRequest& req, T
   }
   const std::string want = TextKey(TextOf(req));
   std::vector<Posted> found;
-  std::string cursor;
-  for (int pages = 0; pages < 50; ++pages) {
-    std::vector<std::pair<std::string, std::string>> params = {
-        {"channel", req.group_id}, {"oldest", FormatTs(since)}, {"limit", "200"}};
-    if (req.reply_to) params.emplace_back("ts", SplitNativeId(*req.reply_to).second);
-    if (!cursor.empty()) params.emplace_back("cursor", cursor);
-    auto body = Call(req.reply_to ? kReplies : kHistory, params);
-    if (!body.ok()) return body.error();
-    auto page = ParseMessages(*body, cfg_.name, req.group_id);
-    if (!page.ok()) return page.error();
-    for (const auto& m : page->messages)
-      if (NativeId(m.author_id) == *self_ && m.created_at >= since && TextKey(m.text) == want)
-        found.push_back(Posted{NativeId(m.id), m.created_at});
-    cursor = page->next_cursor;
-    if (cursor.empty()) break;
-  }
+  Params params = {{"channel", req.group_id}, {"oldest", FormatTs(since)}};
+  if (req.reply_to) params.emplace_back("ts", SplitNativeId(*req.reply_to).second);
+  auto read = EachPage(
+      req.reply_to ? kReplies : kHistory, std::move(params),
+      [&](const std::string& body) -> Result<std::string> {
+        auto page = ParseMessages(body, cfg_.name, req.group_id);
+        if (!page.ok()) return page.error();
+        for (const auto& m : page->messages)
+          if (NativeId(m.author_id) == *self_ && m.created_at >= since && TextKey(m.text) == want)
+            found.push_back(Posted{NativeId(m.id), m.created_at});
+        return page->next_cursor;
+      });
+  if (!read.ok()) return read.error();
   std::sort(found.begin(), found.end(),
             [](const Posted& a, const Posted& b) { return a.created_at < b.created_at; });
   return found;

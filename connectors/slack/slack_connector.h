@@ -5,6 +5,7 @@
 // Retry-After; prompts posted with chat.postMessage, questions with Block Kit buttons; the
 // Events API and button presses pushed to the listener, each request's signature checked.
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -62,9 +63,19 @@ class SlackConnector final : public Connector, public Poster, public PushReceive
  private:
   // A Web API method: GET with query parameters, or (post) JSON. HTTP statuses other than 200
   // are errors with that code; the answer's own `ok` is checked by the parsers.
-  Result<std::string> Call(const std::string& method,
-                           const std::vector<std::pair<std::string, std::string>>& params,
+  using Params = std::vector<std::pair<std::string, std::string>>;
+  Result<std::string> Call(const std::string& method, const Params& params,
                            int* requests = nullptr);
+  // A method page after page (response_metadata.next_cursor): `page` takes each answer and
+  // returns its next cursor ("" at the end), or an error that ends the read.
+  Status EachPage(const std::string& method, Params params,
+                  const std::function<Result<std::string>(const std::string&)>& page,
+                  int* requests = nullptr);
+  // Messages of a channel's timeline or thread, every page: emitted, `newest` moved to the
+  // newest ts seen; the parents with replies into `threads` (ts, latest reply's ts).
+  using ThreadList = std::vector<std::pair<std::string, std::string>>;
+  Status ReadMessages(const std::string& method, Params params, const std::string& channel,
+                      std::string& newest, EventSink& sink, PollStats& stats, ThreadList* threads);
   Result<json::Value> PostJson(const std::string& method, const std::string& body, bool idempotent);
   Status ListChannels();
   // conversations.history of a channel after `oldest` (exclusive), every page; parents with
