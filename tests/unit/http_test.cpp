@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/time.h"
 #include "fake_client.h"
+#include "testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -18,10 +19,7 @@ using learnloop::testing::FakeClient;
 namespace {
 // A recorded answer of Viva Engage (its rate-limit refusal, say).
 std::string Testdata(const std::string& name) {
-  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/connectors/yammer/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return learnloop::testing::ReadTestdata("yammer", name);
 }
 }  // namespace
 

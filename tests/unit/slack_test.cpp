@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "fake_client.h"
 #include "test_network.h"
+#include "testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -22,10 +23,7 @@ using learnloop::testing::TestNetwork;
 namespace {
 
 std::string Testdata(const std::string& name) {
-  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/connectors/slack/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return learnloop::testing::ReadTestdata("slack", name);
 }
 
 struct Sink : EventSink {

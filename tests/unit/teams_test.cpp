@@ -12,6 +12,7 @@
 #include "fake_client.h"
 #include "sim/jwt_signer.h"
 #include "test_network.h"
+#include "testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -24,10 +25,7 @@ const std::string kTeam = "fbe2bf47-16c8-47cf-b4a5-4b9b187c508b";
 const std::string kChannel = "19:4a95f7d8db4c4e7fae857bcebe0623e6@thread.tacv2";
 
 std::string Testdata(const std::string& name) {
-  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/connectors/teams/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return learnloop::testing::ReadTestdata("teams", name);
 }
 
 struct Sink : EventSink {

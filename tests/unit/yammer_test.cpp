@@ -13,6 +13,7 @@
 #include "core/compress.h"
 #include "fake_client.h"
 #include "test_network.h"
+#include "testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
@@ -20,10 +21,7 @@ using namespace learnloop::connectors;
 namespace {
 
 std::string Testdata(const std::string& name) {
-  std::ifstream in(std::string(LEARNLOOP_SOURCE_DIR) + "/tests/connectors/yammer/testdata/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return learnloop::testing::ReadTestdata("yammer", name);
 }
 
 using learnloop::testing::FakeClient;
