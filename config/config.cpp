@@ -22,6 +22,9 @@ const NetworkConfig* Config::FindNetwork(const std::string& name) const {
   return nullptr;
 }
 
+// Every key given twice in a mapping (below).
+void DuplicateKeys(const YAML::Node& n, const std::string& file, std::vector<Diagnostic>& out);
+
 namespace {
 
 size_t EditDistance(const std::string& a, const std::string& b) {
@@ -708,6 +711,10 @@ FileDiagnostics ReadCampaignFile(const std::string& path, Config& c, std::set<st
   } catch (const YAML::Exception& e) {
     return {{Diagnostic{path, e.mark.line + 1, e.mark.column + 1, "YAML syntax: " + e.msg}}, {}};
   }
+  // A key given twice would silently lose one of its values.
+  std::vector<Diagnostic> twice;
+  DuplicateKeys(root, path, twice);
+  if (!twice.empty()) return {std::move(twice), {}};
   if (root.IsSequence()) {
     ParseCampaigns(l, root, c, names, check_networks);
   } else if (root.IsMap() && root["campaigns"].IsDefined()) {

@@ -534,3 +534,22 @@ TEST(ConfigDocs, NetworkKeyTablesAreTheConnectorsDeclarations) {
                               "LEARNLOOP_UPDATE_DOCS=1";
   }
 }
+
+// A campaign file is checked as the configuration is: a key given twice (the second prompt
+// list an author pasted under the first) is an error, not a silent loss of one of them.
+TEST(ConfigCampaignFile, AKeyGivenTwiceIsAnErrorAtTheSecond) {
+  auto path =
+      std::filesystem::temp_directory_path() / ("campaign-" + std::to_string(getpid()) + ".yaml");
+  std::ofstream(path) << "- name: weekly\n"
+                         "  network: yammer\n"
+                         "  community: \"123\"\n"
+                         "  schedule: \"0 9 * * MON\"\n"
+                         "  prompts: [\"a\"]\n"
+                         "  prompts: [\"b\"]\n";
+  auto r = config::LoadCampaignFile(path.string());
+  std::filesystem::remove(path);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].ToString(),
+            path.string() + ":6:3: 'prompts' is given twice (first at line 5, column 3)");
+  EXPECT_TRUE(r.campaigns.empty());
+}
