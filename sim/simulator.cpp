@@ -134,13 +134,19 @@ Simulator::Simulator(const SimOptions& o)
       bot_(world_, identity_),
       notifier_(world_, identity_, o.notify),
       valid_tokens_{o.token},
+      slack_(world_, SlackOptions{},
+             [this](const std::string& t) { return valid_tokens_.count(t) > 0; }),
       fault_rng_(o.org.seed * 7919 + 1),
       wall_start_(std::chrono::steady_clock::now()) {
   world_.SetOnChange([this](size_t msg, bool created) {
     notifier_.OnChange(msg, created);
     bot_.OnChange(msg, created, notifier_);
+    slack_.OnChange(msg, created, notifier_);
   });
-  world_.SetOnClick([this](size_t click) { bot_.OnClick(click, notifier_); });
+  world_.SetOnClick([this](size_t click) {
+    bot_.OnClick(click, notifier_);
+    slack_.OnClick(click, notifier_);
+  });
 }
 
 void Simulator::FollowWallClock() {
@@ -239,10 +245,15 @@ SimReply Simulator::Handle(const SimRequest& r) {
     {
       std::lock_guard lock(world_.mu());
       due = notifier_.TakeDue();
+      // Slack signs each attempt anew (its timestamp is checked against a 5-minute window).
+      for (auto& d : due)
+        if (d.kind.rfind("slack_", 0) == 0) d.headers = slack_.Sign(d.body, d.attempt);
     }
     if (due.empty()) break;
     for (auto& d : due) {
-      auto res = HttpPost(d.url, "application/json", d.body, std::chrono::seconds{3}, d.headers);
+      const char* type =
+          d.kind == "slack_action" ? "application/x-www-form-urlencoded" : "application/json";
+      auto res = HttpPost(d.url, type, d.body, std::chrono::seconds{3}, d.headers);
       bool delivered = res.ok() && res->status >= 200 && res->status < 300;
       std::lock_guard lock(world_.mu());
       notifier_.Report(std::move(d), delivered);
@@ -272,6 +283,7 @@ SimReply Simulator::Dispatch(const SimRequest& r) {
     return notifier_.Handle(r);
   }
   if (r.path.rfind("/v1.0/", 0) == 0) return graph_.Handle(r);
+  if (r.path.rfind("/slack/api/", 0) == 0) return slack_.Handle(r);
   if (r.path.rfind("/bf/", 0) == 0) return bot_.Handle(r);
   if (r.path.rfind("/botframework/", 0) == 0) {
     ++world_.stats().requests["openid"];
@@ -683,6 +695,7 @@ SimReply Simulator::Control(const SimRequest& r) {
   }
   if (p == "/_sim/bot" && r.method == "POST") return bot_.Register(r);
   if (p == "/_sim/lifecycle" && r.method == "POST") return notifier_.Trigger(r);
+  if (p == "/_sim/slack" && r.method == "POST") return slack_.Configure(r);
   if (p == "/_sim/requests") {
     size_t limit = static_cast<size_t>(
         std::clamp<int64_t>(ToInt(r.Query("limit", "100")).value_or(100), 1, 10000));
@@ -794,6 +807,9 @@ SimReply Simulator::Control(const SimRequest& r) {
           w.EndArray();
           if (!m.chat.empty()) w.Key("chat").String(m.chat);
         }
+        // Its ts where the community is also a Slack channel (esn-sim's Slack, /slack/api/).
+        if (mc && !mc->IsChannel() && !mc->company_wide && !m.Private())
+          w.Key("slack_ts").String(SlackApi::Ts(m));
         w.Key("thread_id").Int(msgs[m.thread].id).Key("replied_to_id");
         if (m.parent == SIZE_MAX)
           w.Null();

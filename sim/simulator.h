@@ -14,6 +14,7 @@
 #include "sim/http_server.h"
 #include "sim/identity.h"
 #include "sim/notifications.h"
+#include "sim/slack_api.h"
 #include "sim/world.h"
 
 namespace learnloop::sim {
@@ -83,8 +84,9 @@ class Simulator {
   GraphApi graph_;
   BotFrameworkApi bot_;
   Notifier notifier_;
-  std::map<std::string, TokenState> tokens_;
   std::set<std::string> valid_tokens_;
+  SlackApi slack_;
+  std::map<std::string, TokenState> tokens_;
   std::deque<LogEntry> log_;
   std::mt19937_64 fault_rng_;
   std::chrono::steady_clock::time_point wall_start_;

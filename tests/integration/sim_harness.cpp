@@ -65,6 +65,7 @@ Truth ReadTruth(const json::Value& v) {
     x.meant = json::GetString(m, "meant").value_or("");
     x.is_private = json::GetBool(m, "private").value_or(false);
     x.chat = json::GetString(m, "chat").value_or("");
+    x.slack_ts = json::GetString(m, "slack_ts").value_or("");
     for (const auto& l : m.at("liked_by").as_array()) x.likes.push_back(l.as_number().to_int64());
     t.messages.push_back(x);
   }
@@ -375,6 +376,21 @@ std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, 
                      "\n      client_id: sim-bot\n      client_secret: ${LEARNLOOP_IT_BOT_SECRET}");
   for (size_t p; (p = yaml.find("TEAMS_NETWORK")) != std::string::npos;)
     yaml.replace(p, 13, teams_network);
+  // SLACK_CHANNEL: the first community the bot is a member of, as esn-sim's Slack names it.
+  if (yaml.find("SLACK_CHANNEL") != std::string::npos) {
+    json::Value truth = Get("/_sim/truth");
+    int64_t bot = *json::GetInt64(truth, "bot_user_id");
+    std::string channel;
+    for (const auto& g : truth.at("groups").as_array()) {
+      if (!channel.empty() || json::GetString(g, "team_id") || json::GetBool(g, "company_wide"))
+        continue;
+      for (const auto& id : g.at("members").as_array())
+        if (id.as_number().to_int64() == bot)
+          channel = "C" + std::to_string(*json::GetInt64(g, "id"));
+    }
+    for (size_t p; (p = yaml.find("SLACK_CHANNEL")) != std::string::npos;)
+      yaml.replace(p, 13, "\"" + channel + "\"");
+  }
   for (size_t p; (p = yaml.find("BASE_URL")) != std::string::npos;)
     yaml.replace(p, 8, sim.base_url() + "/api/v1");
   for (size_t p; (p = yaml.find("SIM_URL")) != std::string::npos;)

@@ -28,6 +28,7 @@ struct TruthMsg {
   std::string meant;        // what a simulated person meant by an answer ("B", "4"), or ""
   bool is_private = false;  // a private conversation (with the bot)
   std::string chat;         // its Teams personal chat ("a:…"), or ""
+  std::string slack_ts;     // its ts on esn-sim's Slack (a community's message), or ""
 };
 
 struct Truth {
