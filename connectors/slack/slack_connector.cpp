@@ -184,7 +184,6 @@ Status SlackConnector::SyncDirectory(EventSink& sink) {
 
   auto listed = ListChannels();
   if (!listed.ok()) return listed;
-  std::string names;
   int64_t done = 0;
   for (const auto& channel : channels_) {
     sink.OnProgress("channel", ++done, static_cast<int64_t>(channels_.size()));
@@ -345,7 +344,6 @@ PollStats SlackConnector::Poll(EventSink& sink, bool refresh_now) {
 
 std::string SlackConnector::TextOf(const PostRequest& r) {
   // Slack's markup: &, < and > escaped; a mention is <@U…>.
-  std::vector<MentionRef> refs;
   std::string marked =
       RenderMentions(r.body, [](const MentionRef& m) { return "\x01" + m.native_id + "\x02"; });
   std::string out;
