@@ -1,0 +1,212 @@
+#include <algorithm>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace learnloop::store::sqlite {
+
+namespace {
+
+// The indexes only reads need (the same as the migrations create). A person's messages and
+// reactions have none: only forgetting them looks for those, and reads the tables whole.
+const char* const kDropSecondaryIndexes = "DROP INDEX messages_thread;";
+const char* const kCreateSecondaryIndexes =
+    "PRAGMA threads=2; CREATE INDEX messages_thread ON messages(thread_key);";
+
+}  // namespace
+
+void SqliteStore::BulkTransaction(const std::function<void()>& fn) {
+  auto lock = Lock();
+  // A store in use: up to 1 GiB of pages in memory, so that a long transaction does not spill
+  // them to the log before its commit. A store being built has no log: 64 MiB, and pages go to
+  // the file as the load goes (on the writer's thread, not all at the commit; a third of the
+  // memory at 10 million rows).
+  Exec(building_ ? "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"
+                 : "PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY");
+  try {
+    Transaction([&] {
+      // Into an empty store, the secondary indexes are built once at the end (a sort)
+      // instead of row by row.
+      Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
+      bool empty = !any.Step();
+      any.Reset();
+      if (empty) Exec(kDropSecondaryIndexes);
+      // Nobody else can write meanwhile: the forgotten are read once, and keys are handed out
+      // from memory.
+      bulk_forgotten_.emplace();
+      for (auto& h : ReadAll("SELECT hash FROM tombstones", [](Stmt& s) { return s.Text(0); }))
+        bulk_forgotten_->insert(std::move(h));
+      bulk_keys_.emplace();
+      bulk_keys_->messages.ids.Reserve(1 << 20);
+      Stmt& max = Cached("SELECT max(key) FROM ids");
+      if (max.Step() && !max.IsNull(0)) {
+        bulk_keys_->next = max.Int(0) + 1;
+        bulk_keys_->table_empty = false;
+      }
+      max.Reset();
+      try {
+        fn();
+        if (writer_) writer_->Drain();
+      } catch (...) {
+        writer_.reset();  // before the rollback: the connection is this thread's again
+        throw;
+      }
+      writer_.reset();
+      bulk_forgotten_.reset();
+      bulk_keys_.reset();
+      if (empty) Exec(kCreateSecondaryIndexes);
+    });
+  } catch (...) {
+    bulk_forgotten_.reset();
+    bulk_keys_.reset();
+    Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT");
+    throw;
+  }
+  Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT");
+}
+
+int64_t SqliteStore::KeyOf(std::string_view id, bool of_message) {
+  if (bulk_keys_) {
+    BulkKeys& b = *bulk_keys_;
+    // Rows about one message come together (its reactions, the replies of a thread).
+    if (of_message && b.last_key && id == b.last_id) return b.last_key;
+    BulkKeys::Table& own = of_message ? b.messages : b.others;
+    uint32_t i = own.ids.Intern(id);
+    if (i == own.keys.size()) {
+      BulkKeys::Table& other = of_message ? b.others : b.messages;
+      int64_t key = 0;
+      if (auto j = other.ids.Find(id)) {  // the same id names something else too
+        key = other.keys[*j];
+      } else if (!b.table_empty) {
+        Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+        q.BindView(1, id);
+        if (q.Step()) key = q.Int(0);
+        q.Reset();
+      }
+      if (key == 0) {
+        key = b.next++;
+        AddRow(BulkRow::Kind::kId, {key}, {id});
+      }
+      own.keys.push_back(key);
+    }
+    if (of_message) {
+      b.last_id = own.ids[i];
+      b.last_key = own.keys[i];
+    }
+    return own.keys[i];
+  }
+  Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+  q.BindView(1, id);
+  if (q.Step()) {
+    int64_t key = q.Int(0);
+    q.Reset();
+    return key;
+  }
+  q.Reset();
+  Stmt& add = Cached("INSERT INTO ids(id) VALUES (?1)");
+  add.BindView(1, id).Run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void SqliteStore::AddRow(BulkRow::Kind kind, std::initializer_list<int64_t> values,
+                         std::initializer_list<std::string_view> texts) {
+  if (writer_) {
+    BulkBatch& b = writer_->Filling();
+    b.Add(kind, values, texts);
+    if (b.Full()) writer_->Hand();
+    return;
+  }
+  one_.Add(kind, values, texts);
+  WriteRows(one_);
+  one_.clear();
+}
+
+std::string SqliteStore::InsertSql(const char* table, int columns, int rows, const char* conflict) {
+  std::string row = "(?";
+  for (int c = 1; c < columns; ++c) row += ",?";
+  row += ")";
+  std::string sql = std::string("INSERT INTO ") + table + " VALUES " + row;
+  for (int r = 1; r < rows; ++r) sql += "," + row;
+  return sql + " " + conflict;
+}
+
+const std::vector<SqliteStore::RowTable>& SqliteStore::RowTables() {
+  using K = BulkRow::Kind;
+  using Bind = void (*)(Stmt&, int, const int64_t*, const std::string_view*);
+  auto table = [](K kind, const char* name, int columns, const char* conflict, Bind bind) {
+    return RowTable{kind, columns, bind, InsertSql(name, columns, 1, conflict),
+                    InsertSql(name, columns, kRowsAtOnce, conflict)};
+  };
+  static const std::vector<RowTable> tables = {
+      table(K::kId, "ids", 2, "",
+            [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+              s.Bind(at, v[0]).BindView(at + 1, t[0]);
+            }),
+      // Numbers: key, thread, parent, author, group, created_at, edited_at, deleted; texts:
+      // mentions, network, kind, text.
+      table(K::kMessage, "messages", 8,
+            "ON CONFLICT(key) DO UPDATE SET thread_key=excluded.thread_key, "
+            "parent_key=excluded.parent_key, author_key=excluded.author_key, "
+            "group_key=excluded.group_key, created_at=excluded.created_at, "
+            "deleted=excluded.deleted, mentions=excluded.mentions",
+            [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+              s.Bind(at, v[0]).Bind(at + 1, v[1]).Bind(at + 2, Nullable(v[2], 0));
+              s.Bind(at + 3, v[3]).Bind(at + 4, Nullable(v[4], 0)).Bind(at + 5, v[5]);
+              s.Bind(at + 6, v[7] != 0).BindView(at + 7, t[0]);
+            }),
+      table(K::kMessage, "message_bodies", 5,
+            "ON CONFLICT(key) DO UPDATE SET network=excluded.network, "
+            "edited_at=excluded.edited_at, kind=excluded.kind, text=excluded.text",
+            [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+              s.Bind(at, v[0]).BindView(at + 1, t[1]).Bind(at + 2, Nullable(v[6], kNone));
+              s.BindView(at + 3, t[2]).BindView(at + 4, t[3]);
+            }),
+      // Numbers: message, person, created_at; text: kind.
+      table(K::kReaction, "reactions", 4,
+            "ON CONFLICT(message_key,user_key,kind) DO UPDATE SET created_at=excluded.created_at",
+            [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
+              s.Bind(at, v[0]).Bind(at + 1, v[1]).BindView(at + 2, t[0]);
+              s.Bind(at + 3, Nullable(v[2], kNone));
+            }),
+  };
+  return tables;
+}
+
+void SqliteStore::WriteRows(const BulkBatch& batch) {
+  texts_.resize(batch.rows.size());
+  size_t at = 0;
+  for (size_t i = 0; i < batch.rows.size(); ++i)
+    for (size_t k = 0; k < BulkRow::kTexts; ++k) {
+      texts_[i][k] = std::string_view(batch.text).substr(at, batch.rows[i].size[k]);
+      at += batch.rows[i].size[k];
+    }
+  for (const RowTable& table : RowTables()) {
+    picked_.clear();
+    for (uint32_t i = 0; i < batch.rows.size(); ++i)
+      if (batch.rows[i].kind == table.kind) picked_.push_back(i);
+    size_t done = 0;
+    if (picked_.size() >= kRowsAtOnce) {
+      Stmt& many = Cached(table.many.c_str());
+      for (; done + kRowsAtOnce <= picked_.size(); done += kRowsAtOnce) {
+        for (int r = 0; r < kRowsAtOnce; ++r) {
+          uint32_t i = picked_[done + r];
+          table.bind(many, 1 + r * table.columns, batch.rows[i].value, texts_[i].data());
+        }
+        many.Run();
+      }
+    }
+    if (done == picked_.size()) continue;
+    Stmt& one = Cached(table.one.c_str());
+    for (; done < picked_.size(); ++done) {
+      uint32_t i = picked_[done];
+      table.bind(one, 1, batch.rows[i].value, texts_[i].data());
+      one.Run();
+    }
+  }
+}
+
+void SqliteStore::StartWriterIntoNewStore() {
+  if (writer_ || !bulk_keys_ || !bulk_keys_->table_empty) return;
+  writer_ = std::make_unique<Handoff<BulkBatch>>([this](BulkBatch& batch) { WriteRows(batch); });
+}
+
+}  // namespace learnloop::store::sqlite

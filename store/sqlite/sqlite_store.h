@@ -1,0 +1,324 @@
+#pragma once
+// The SQLite store: one class, its methods in files by job (see the sections below).
+#include <sqlite3.h>
+
+#include <array>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/interner.h"
+#include "core/parallel.h"
+#include "store/sqlite/statement.h"
+#include "store/store.h"
+
+namespace learnloop::store::sqlite {
+
+// The keys a bulk transaction hands out from memory (outside the class: its default member
+// initialisers must be complete where the class makes one).
+struct BulkKeys {
+  struct Table {
+    Interner ids;               // ids looked up or given a key during the bulk transaction
+    std::vector<int64_t> keys;  // by index in `ids`
+  };
+  Table messages, others;    // messages' ids; people's and groups' ids
+  int64_t next = 1;          // the next key to give
+  bool table_empty = true;   // `ids` was empty: an id not in memory has no key yet
+  std::string_view last_id;  // the id given a key last, and its key
+  int64_t last_key = 0;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db, bool building = false) : db_(db), building_(building) {}
+  ~SqliteStore() override {
+    cache_.clear();
+    if (building_) sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+
+  // The connection and its transactions (connection.cpp).
+  void Exec(const char* sql);
+
+  void Transaction(const std::function<void()>& fn) override { Within("BEGIN IMMEDIATE", fn); }
+  void ReadTransaction(const std::function<void()>& fn) override { Within("BEGIN DEFERRED", fn); }
+
+  // fn inside a transaction begun with `begin`, or inside the one already open.
+  void Within(const char* begin, const std::function<void()>& fn);
+
+  bool Compact() override;
+
+  std::unique_ptr<Store> OpenReader() override;
+
+  int SchemaVersion() override;
+
+  // The schema, version by version (migrations.cpp).
+  void Migrate(int up_to);
+
+  // Keys and the writer of bulk loads (bulk.cpp).
+  void BulkTransaction(const std::function<void()>& fn) override;
+
+  // The key of an id, given to it now when it has none. `of_message`: the id is a message's (a
+  // bulk load keeps those apart from the far fewer ids of people and groups, which then stay in
+  // the processor's caches).
+  int64_t KeyOf(std::string_view id, bool of_message);
+
+  // A row handed to the writer of a bulk load: its numbers, and the sizes of its texts (kept one
+  // after the other in the batch's `text`).
+  struct BulkRow {
+    enum class Kind : uint8_t { kId, kMessage, kReaction } kind;
+    static constexpr size_t kValues = 8, kTexts = 4;
+    int64_t value[kValues];
+    uint32_t size[kTexts];
+  };
+  struct BulkBatch {
+    std::vector<BulkRow> rows;
+    std::string text;
+    void Add(BulkRow::Kind kind, std::initializer_list<int64_t> values,
+             std::initializer_list<std::string_view> texts) {
+      BulkRow& row = rows.emplace_back(BulkRow{kind, {}, {}});
+      std::copy(values.begin(), values.end(), row.value);
+      size_t i = 0;
+      for (std::string_view t : texts) {
+        row.size[i++] = static_cast<uint32_t>(t.size());
+        text.append(t);
+      }
+    }
+    bool Full() const { return rows.size() >= 4096; }
+    bool empty() const { return rows.empty(); }
+    void clear() {
+      rows.clear();
+      text.clear();
+    }
+  };
+
+  // A row of a message, a reaction or a new key: handed to the writer of a bulk load, or written
+  // now.
+  void AddRow(BulkRow::Kind kind, std::initializer_list<int64_t> values,
+              std::initializer_list<std::string_view> texts);
+
+  // The tables of those rows: how a row is bound from its numbers (`v`) and texts (`t`), and the
+  // statements writing one row, or kRowsAtOnce rows (a fraction of the work per row of a
+  // statement each). A key 0 and a time kNone are NULL.
+  static constexpr int kRowsAtOnce = 64;
+  struct RowTable {
+    BulkRow::Kind kind;
+    int columns;
+    void (*bind)(Stmt& s, int at, const int64_t* v, const std::string_view* t);
+    std::string one, many;
+  };
+  static std::string InsertSql(const char* table, int columns, int rows, const char* conflict);
+  static const std::vector<RowTable>& RowTables();
+
+  // Writes a batch's rows table by table, in their order within each table (a later row of the
+  // same key wins).
+  void WriteRows(const BulkBatch& batch);
+
+  // A bulk load into a store without keys yet hands its rows of messages and reactions (and
+  // their new keys) to a thread of its own, which writes them while this one reads the next.
+  // Nothing else touches the connection meanwhile: every other use waits for it (Lock). Started
+  // by the first message or reaction: people and groups, before them, are written at once.
+  void StartWriterIntoNewStore();
+
+  // Forgetting a person, and their tombstone (forget.cpp).
+  // A person erased with ForgetUser never comes back, whatever a sync, an import or a replay
+  // brings. Their tombstone is a keyed hash of their id: the store keeps nothing of them.
+  bool Forgotten(const std::string& user_id);
+
+  // The tombstone of an id, with the store's own key (made at the first forget; none before
+  // unless `create`).
+  std::optional<std::string> Tombstone(const std::string& user_id, bool create);
+
+  // Tombstones written before they were hashed (kept as 'id:<user id>') are hashed now.
+  void HashTombstones();
+
+  bool IsForgotten(const std::string& user_id) override;
+
+  ForgetCounts ForgetUser(const std::string& user_id, Time at) override;
+
+  // What the ESN says: people, groups, messages, reactions, pushes (events.cpp).
+  void QueuePush(const std::string& network, const std::string& payload, Time at) override;
+  std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) override;
+  void DeletePush(int64_t id) override;
+
+  void UpsertUser(const User& u) override;
+
+  void UpsertGroup(const Group& g) override;
+
+  void UpsertMessage(const Message& given) override;
+
+  void ReplaceReactions(const std::string& message_id, const std::string& kind,
+                        const std::vector<Reaction>& reactions) override;
+
+  void UpsertReaction(const Reaction& r) override;
+
+  int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
+                        const std::vector<std::string>& present) override;
+
+  // Cursors and secrets (state.cpp).
+  // The two tables of keys and values: cursors (state the daemon resumes from) and secrets.
+  std::optional<std::string> GetValue(const std::string& table, const std::string& key);
+  void SetValue(const std::string& table, const std::string& key, const std::string& value);
+  std::map<std::string, std::string> ValuesWithPrefix(const std::string& table,
+                                                      const std::string& prefix);
+
+  std::optional<std::string> GetCursor(const std::string& key) override;
+  void SetCursor(const std::string& key, const std::string& value) override;
+  std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) override;
+  std::optional<std::string> GetSecret(const std::string& key) override;
+  void SetSecret(const std::string& key, const std::string& value) override;
+  std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) override;
+
+  // The outbox (outbox.cpp).
+  bool EnqueueOutbox(const OutboxItem& o) override;
+
+  static OutboxItem ReadOutbox(Stmt& s);
+
+  std::vector<OutboxItem> AllOutbox() override;
+
+  std::optional<std::string> OutboxKeyOfPost(const std::string& network,
+                                             const std::string& native_id) override;
+
+  std::vector<OutboxItem> UnfinishedOutbox() override;
+
+  std::optional<OutboxItem> GetOutbox(const std::string& key) override;
+
+  void MarkOutboxSending(const std::string& key, const std::string& body, Time at) override;
+
+  void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) override;
+
+  void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) override;
+
+  // Campaigns' prompts, answers and card presses (ledger.cpp).
+  void UpsertPrompt(const Prompt& p) override;
+
+  void DeletePrompt(const std::string& id) override;
+
+  static Prompt ReadPrompt(Stmt& s);
+
+  std::optional<Prompt> GetPrompt(const std::string& id) override;
+
+  void UpsertAnswer(const Answer& a) override;
+
+  void UpsertCardAction(const CardAction& a) override;
+
+  std::vector<CardAction> CardActionsOn(const std::string& message_id) override;
+
+  void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) override;
+
+  std::map<std::string, std::vector<Answer>> AnswersToPrompts(
+      const std::vector<std::string>& prompt_ids) override;
+
+  std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
+      const std::vector<std::string>& message_ids) override;
+
+  std::vector<Prompt> AllPrompts() override;
+
+  std::vector<Prompt> PromptsOf(const std::string& campaign) override;
+
+  std::vector<Prompt> PromptsOpenAfter(Time t) override;
+
+  static Answer ReadAnswer(Stmt& s);
+
+  std::vector<Answer> AllAnswers() override;
+
+  std::vector<Answer> AnswersTo(const std::string& prompt_id) override;
+
+  // Reads of the ESN's data, whole and for analytics (reads.cpp).
+  static Message ReadMessage(Stmt& s);
+
+  std::vector<Message> MessagesInThread(const std::string& thread_id) override;
+
+  std::map<std::string, std::vector<Message>> MessagesInThreads(
+      const std::vector<std::string>& thread_ids) override;
+
+  static User ReadUser(Stmt& s);
+
+  std::optional<User> GetUser(const std::string& id) override;
+
+  std::vector<User> AllUsers() override;
+
+  std::vector<Group> AllGroups() override;
+
+  std::vector<Message> AllMessages() override;
+
+  std::vector<Reaction> AllReactions() override;
+
+  int64_t MaxKey() override;
+
+  std::vector<int64_t> KeysOf(const std::vector<std::string>& ids) override;
+
+  std::vector<std::string> IdsOf(const std::vector<int64_t>& keys) override;
+
+  void ScanMessages(int64_t from_key, int64_t to_key,
+                    const std::function<void(const MessageRow&)>& fn) override;
+
+  void ScanUsers(const std::function<void(const UserRow&)>& fn) override;
+
+  void ScanReactions(const std::function<void(const ReactionRow&)>& fn) override;
+
+  void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) override;
+
+  Tally Count(Time now) override;
+
+ private:
+  // Every row of `sql`, with `args` bound to ?1, ?2, …, read by `read`.
+  template <typename Read, typename... Args>
+  std::vector<std::invoke_result_t<Read&, Stmt&>> ReadAll(const char* sql, Read read,
+                                                          const Args&... args) {
+    auto lock = Lock();
+    Stmt s(db_, sql);
+    int i = 0;
+    (s.Bind(++i, args), ...);
+    std::vector<std::invoke_result_t<Read&, Stmt&>> out;
+    while (s.Step()) out.push_back(read(s));
+    return out;
+  }
+
+  template <typename F>
+  void Locked(F&& f) {
+    auto lock = Lock();
+    f();
+  }
+
+  // The connection, for this thread alone: whatever the writer of a bulk load was handed is
+  // written first.
+  std::unique_lock<std::recursive_mutex> Lock() {
+    std::unique_lock lock(mu_);
+    if (writer_) writer_->Drain();
+    return lock;
+  }
+
+  // The statements of the frequent writes, prepared once (keyed by their SQL literal).
+  Stmt& Cached(const char* sql) {
+    auto& s = cache_[sql];
+    if (!s) s = std::make_unique<Stmt>(db_, sql);
+    s->Reset();
+    return *s;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<const char*, std::unique_ptr<Stmt>> cache_;
+  std::optional<std::unordered_set<std::string>> bulk_forgotten_;  // during a bulk transaction
+  static constexpr const char* kTombstoneKey = "privacy:tombstone_key";
+  std::string tombstone_key_;  // once read or made
+  std::optional<BulkKeys> bulk_keys_;
+  std::unique_ptr<Handoff<BulkBatch>> writer_;  // during a bulk load into a store without keys
+  BulkBatch one_;                               // a row written at once
+  std::vector<std::array<std::string_view, BulkRow::kTexts>>
+      texts_;                     // of the rows WriteRows writes
+  std::vector<uint32_t> picked_;  // those of one table
+  std::recursive_mutex mu_;
+  int depth_ = 0;
+  const bool building_;
+};
+
+}  // namespace learnloop::store::sqlite
