@@ -242,8 +242,8 @@ void Columns::LoadFrom(store::Store& s) {
       for (int64_t k : s.KeysOf({private_groups.begin(), private_groups.end()}))
         if (k) private_group_keys_.push_back(k);
       prompts = s.AllPrompts();
-      for (const auto& [key, value] : s.CursorsWithPrefix("optout:"))
-        if (value == "out") out.insert(key.substr(7));
+      for (const auto& [id, opted_out] : s.OptChoices())
+        if (opted_out) out.insert(id);
     } catch (...) {
       ranges = 0;  // the other thread reads no messages then
       directory_in.count_down();

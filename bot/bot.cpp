@@ -18,10 +18,6 @@ namespace {
 
 constexpr size_t kMaxMentions = 25;  // a post names a few people, not a whole community
 
-std::string CursorKey(const std::string& campaign, const char* what) {
-  return "campaign:" + campaign + ":" + what;
-}
-
 std::string LocalDay(TimeZone tz, Time t) { return FormatLocal(tz, t).substr(0, 10); }
 
 // "3 h 20 min", "45 min", "2 d 1 h": how late something is, as people read it.
@@ -87,10 +83,10 @@ std::optional<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now)
   Time from = now - c.catch_up;
   if (c.start && *c.start - Millis{1} > from) from = *c.start - Millis{1};
   // Nothing due before this store first saw the campaign (a new campaign, a first start).
-  if (auto seen = store_.GetCursor(CursorKey(c.name, "first_seen")))
-    if (auto t = ParseIso(*seen); t && *t - Millis{1} > from) from = *t - Millis{1};
-  if (auto last = store_.GetCursor(CursorKey(c.name, "last")))
-    if (auto t = ParseIso(*last); t && *t > from) from = *t;
+  auto state = store_.GetCampaignState(c.name);
+  if (state.first_seen && *state.first_seen - Millis{1} > from)
+    from = *state.first_seen - Millis{1};
+  if (state.last_due && *state.last_due > from) from = *state.last_due;
   return from;
 }
 
@@ -150,27 +146,29 @@ bool Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_
   int step = StepsPosted(c) - (superseded ? 1 : 0);
   if (c.Ends() && step >= static_cast<int>(c.steps.size())) {
     // The sequence is over: nothing more is posted (said once).
-    if (!store_.GetCursor(CursorKey(c.name, "ended"))) {
+    store_.UpdateCampaignState(c.name, [&](store::CampaignState& state) {
+      if (state.ended_at) return;
       Logger("bot")->info(
           "campaign {}: its {} steps have all been posted; it has ended (give "
           "'repeat: true' to start again from the first)",
           c.name, c.steps.size());
-      store_.SetCursor(CursorKey(c.name, "ended"), FormatIso(post));
-    }
+      state.ended_at = post;
+    });
     return false;
   }
   bool any = false;
   for (const auto& community : c.communities)  // one prompt per community
     any |= EnqueuePromptIn(c, PromptKey(c, community, key_time), community, step, post, {}, "");
   if (any) {
-    store_.SetCursor(CursorKey(c.name, "steps"), std::to_string(step + 1));
+    store_.UpdateCampaignState(c.name,
+                               [&](store::CampaignState& state) { state.steps_posted = step + 1; });
     ++stats_.enqueued;
   }
   return any;
 }
 
 int Bot::StepsPosted(const config::CampaignConfig& c) const {
-  return std::stoi(store_.GetCursor(CursorKey(c.name, "steps")).value_or("0"));
+  return store_.GetCampaignState(c.name).steps_posted;
 }
 
 std::vector<User> Bot::Audience(const config::CampaignConfig& c, const std::string& community) {
@@ -189,10 +187,9 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
   auto log = Logger("bot");
   Time from = now - c.catch_up;
   if (c.start && *c.start > from) from = *c.start;
-  if (auto seen = store_.GetCursor(CursorKey(c.name, "first_seen")))
-    if (auto t = ParseIso(*seen); t && *t > from) from = *t;
-  std::optional<Time> skip_through;
-  if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
+  auto state = store_.GetCampaignState(c.name);
+  if (state.first_seen && *state.first_seen > from) from = *state.first_seen;
+  std::optional<Time> skip_through = state.skip_through;
   for (const auto& community : c.communities) {
     std::map<std::string, std::vector<const User*>> by_day;  // newcomers by local join date
     auto people = Audience(c, community);
@@ -211,7 +208,7 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
         if (t < from || t > now || (c.end && t >= *c.end)) continue;
         std::string key =
             PromptKey(c, community, "joined:" + day + ":day" + std::to_string(c.after_joining[i]));
-        if (store_.GetOutbox(key) || store_.GetCursor("skipped:" + key)) continue;
+        if (store_.GetOutbox(key) || store_.SkippedPrompt(key)) continue;
         store_.Transaction([&] {
           std::string why;
           std::optional<Time> post;
@@ -238,7 +235,7 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
             return;
           }
           log->info("campaign {}: prompt {} of {} {}", c.name, key, FormatIso(t), why);
-          store_.SetCursor("skipped:" + key, why);
+          store_.SkipPrompt(key, why);
         });
       }
     }
@@ -371,18 +368,13 @@ bool Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_t
 }
 
 bool Bot::Reachable(const std::string& user_id) const {
-  auto mark = store_.GetCursor("unreachable:" + user_id);
-  if (!mark) return true;
-  auto since = ParseIso(mark->substr(0, mark->find(' ')));
-  return !since || clock_.Now() - *since >= std::chrono::hours{24 * 7};
+  auto mark = store_.UnreachableSince(user_id);
+  return !mark || clock_.Now() - mark->since >= std::chrono::hours{24 * 7};
 }
 
 bool Bot::Paused(const config::CampaignConfig& c) const {
   // An operator's pause (learnloop campaigns pause) lasts until resumed, whatever the file says.
-  auto state = store_.GetCursor(CursorKey(c.name, "operator"));
-  if (state == "paused") return true;
-  if (state == "resumed") return false;
-  return c.paused;
+  return store_.GetCampaignState(c.name).paused.value_or(c.paused);
 }
 
 std::vector<Prompt> Bot::RecentPrompts() {
@@ -425,15 +417,16 @@ void Bot::Schedule() {
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
     if (Paused(c)) continue;
-    if (!store_.GetCursor(CursorKey(c.name, "first_seen")))
-      store_.SetCursor(CursorKey(c.name, "first_seen"), FormatIso(now));
+    if (!store_.GetCampaignState(c.name).first_seen)
+      store_.UpdateCampaignState(c.name, [&](store::CampaignState& state) {
+        if (!state.first_seen) state.first_seen = now;
+      });
     if (c.relative()) {
       ScheduleAfterJoining(c, now);
       continue;
     }
     Time from = *ScheduleFrom(c, now);
-    std::optional<Time> skip_through;
-    if (auto s = store_.GetCursor(CursorKey(c.name, "skip_through"))) skip_through = ParseIso(*s);
+    std::optional<Time> skip_through = store_.GetCampaignState(c.name).skip_through;
     // The times due since the last look. After downtime there may be several: only the latest
     // is posted (a community gets one prompt, not the backlog), and only while it is open.
     std::vector<Time> due;
@@ -459,7 +452,8 @@ void Bot::Schedule() {
         } else {
           EnqueuePrompt(c, FormatIso(t), *post);
         }
-        store_.SetCursor(CursorKey(c.name, "last"), FormatIso(t));
+        store_.UpdateCampaignState(c.name,
+                                   [&](store::CampaignState& state) { state.last_due = t; });
       });
     }
   }
@@ -467,7 +461,7 @@ void Bot::Schedule() {
 
 Status Bot::SetPaused(const std::string& campaign, bool paused) {
   if (!FindCampaign(campaign)) return Status::Fail("no campaign named '" + campaign + "'");
-  store_.SetCursor(CursorKey(campaign, "operator"), paused ? "paused" : "resumed");
+  store_.UpdateCampaignState(campaign, [&](store::CampaignState& state) { state.paused = paused; });
   return Status::Ok();
 }
 
@@ -476,12 +470,12 @@ Result<Time> Bot::SkipNext(const std::string& campaign) {
   if (!c) return Result<Time>::Fail("no campaign named '" + campaign + "'");
   Time now = clock_.Now();
   Time from = std::max(*ScheduleFrom(*c, now), now);
-  if (auto s = store_.GetCursor(CursorKey(campaign, "skip_through")))
-    if (auto t = ParseIso(*s); t && *t > from) from = *t;
+  if (auto t = store_.GetCampaignState(campaign).skip_through; t && *t > from) from = *t;
   auto next = c->relative() ? NextAfterJoining(*c, from) : c->schedule.Next(c->tz, from);
   if (!next || (c->end && *next >= *c->end))
     return Result<Time>::Fail("campaign '" + campaign + "' has no prompt left to skip");
-  store_.SetCursor(CursorKey(campaign, "skip_through"), FormatIso(*next));
+  store_.UpdateCampaignState(campaign,
+                             [&](store::CampaignState& state) { state.skip_through = next; });
   return *next;
 }
 
@@ -618,7 +612,7 @@ void Bot::Dispatch() {
         // The person cannot be reached privately (Teams: the app is not installed for them):
         // asked in the community from the next round on, privately again in a week.
         std::string user = MakeId(item.network, *item.to_user);
-        store_.SetCursor("unreachable:" + user, FormatIso(now) + " " + res.error().message);
+        store_.MarkUnreachable(user, {now, res.error().message});
         log->info(
             "outbox {}: {} cannot be sent a private message ({}); asked in the "
             "community from the next round",
@@ -816,7 +810,7 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
   }
   std::vector<Standing> out;
   for (const auto& [uid, pts] : points) {
-    if (store_.GetCursor("optout:" + uid).value_or("") != "in") continue;  // opted in only
+    if (store_.OptedOut(uid) != false) continue;  // opted in only
     Standing s;
     s.user_id = uid;
     auto u = store_.GetUser(uid);
@@ -842,10 +836,9 @@ void Bot::Leaderboards() {
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
     if (!c.leaderboard.enabled || Paused(c)) continue;
-    std::string last_key = CursorKey(c.name, "leaderboard_last");
     Time from = now - c.catch_up;
-    if (auto last = store_.GetCursor(last_key))
-      if (auto t = ParseIso(*last); t && *t > from) from = *t;
+    if (auto last = store_.GetCampaignState(c.name).leaderboard_at; last && *last > from)
+      from = *last;
     for (auto t = c.leaderboard.schedule.Next(c.tz, from); t && *t <= now;
          t = c.leaderboard.schedule.Next(c.tz, *t)) {
       store_.Transaction([&] {
@@ -873,7 +866,8 @@ void Bot::Leaderboards() {
             store_.EnqueueOutbox(item);
           }
         }
-        store_.SetCursor(last_key, FormatIso(*t));
+        store_.UpdateCampaignState(c.name,
+                                   [&](store::CampaignState& state) { state.leaderboard_at = *t; });
       });
     }
   }
@@ -891,7 +885,7 @@ bool Bot::EnqueueReply(const Prompt& p, const std::string& key, const std::strin
 }
 
 bool Bot::OptedOut(const std::string& user_id) const {
-  return store_.GetCursor("optout:" + user_id).value_or("") == "out";
+  return store_.OptedOut(user_id).value_or(false);
 }
 
 void Bot::Remind(const std::vector<Prompt>& prompts) {
@@ -1024,15 +1018,14 @@ void Bot::Acknowledge(const std::vector<Prompt>& prompts) {
     if (poster == posters_.end() || !poster->second) continue;
     for (const auto& a : store_.AnswersTo(p.id)) {
       if (a.points <= 0) continue;  // only each person's scored answer
-      std::string key = "ack:" + a.message_id;
-      if (store_.GetCursor(key)) continue;
+      if (store_.Acknowledged(a.message_id)) continue;
       auto s = poster->second->Acknowledge(NativeId(a.message_id));
       if (s.ok()) {
-        store_.SetCursor(key, FormatIso(now));
+        store_.MarkAcknowledged(a.message_id, now);
         ++stats_.acknowledged;
       } else if (s.error().code == 501 || (s.error().code >= 400 && s.error().code < 500 &&
                                            s.error().code != 429 && s.error().code != 401)) {
-        store_.SetCursor(key, "not possible: " + s.message());  // not tried again
+        store_.MarkAcknowledged(a.message_id, now, "not possible: " + s.message());  // not again
         log->info("answer {} not acknowledged: {}", a.message_id, s.message());
       }  // otherwise tried again at the next tick
     }

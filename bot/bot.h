@@ -66,7 +66,7 @@ class Bot {
   Result<std::string> PostNow(const std::string& campaign);  // the prompt's key
   // Opting out: never named by the bot; opting in: also shown on leaderboards.
   static void SetOptOut(store::Store& store, const std::string& user_id, bool out) {
-    store.SetCursor("optout:" + user_id, out ? "out" : "in");
+    store.SetOptedOut(user_id, out);
   }
   bool OptedOut(const std::string& user_id) const;
   // Paused by its file, or by an operator (whose pause or resume wins).

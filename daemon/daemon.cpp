@@ -57,12 +57,6 @@ Daemon::Daemon(const config::Config& cfg, store::Store& store, Clock& clock)
 }
 
 namespace {
-// "<network>:rate" in the store's cursors: "running" while a process uses the network, then,
-// once it stopped cleanly, "stopped" and its rate budgets on the next line.
-std::string RateKey(const std::string& network) { return network + ":rate"; }
-constexpr const char* kRunning = "running";
-constexpr const char* kStopped = "stopped\n";
-
 double UnixSeconds(Time t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 // When a long read says how far it is: at most every 10 s.
@@ -101,7 +95,7 @@ Daemon::~Daemon() {
 void Daemon::SaveRateBudget(NetworkState& n) {
   // The budgets go to the next process; a kill leaves "running", and it starts conservatively.
   try {
-    store_.SetCursor(RateKey(n.cfg->name), kStopped + n.built.connector->SaveRateBudgets());
+    store_.SetNetworkRun(n.cfg->name, {false, n.built.connector->SaveRateBudgets()});
   } catch (const std::exception& e) {
     Logger("daemon")->warn("network {}: rate budgets not kept: {}", n.cfg->name, e.what());
   }
@@ -261,14 +255,10 @@ Result<NetworkState> Daemon::BuildNetwork(const config::NetworkConfig& nc) {
   n.built.connector->RestoreSecrets(LoadSecrets(store_, nc.name));
   // What the process before spent of the rate limits: as it saved it, or, after a kill
   // (still "running"), all of it just now. A first start owes nothing.
-  if (auto rate = store_.GetCursor(RateKey(nc.name))) {
-    if (rate->rfind(kStopped, 0) == 0)
-      n.built.connector->RestoreRateBudgets(rate->substr(std::string(kStopped).size()),
-                                            clock_.Now());
-    else
-      n.built.connector->RestoreRateBudgets(std::nullopt, clock_.Now());
-  }
-  store_.SetCursor(RateKey(nc.name), kRunning);
+  if (auto run = store_.GetNetworkRun(nc.name))
+    n.built.connector->RestoreRateBudgets(run->running ? std::nullopt : run->rate_budgets,
+                                          clock_.Now());
+  store_.SetNetworkRun(nc.name, {true, std::nullopt});
   if (n.recorder) {
     n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
     if (auto s = n.recorder->End(); !s.ok())
@@ -474,7 +464,7 @@ std::vector<std::string> Daemon::NotReady() {
   if (probe) {
     std::string error;
     try {
-      store_.SetCursor("admin:ready_probe", FormatIso(clock_.Now()));
+      store_.ProbeWrite(clock_.Now());
     } catch (const std::exception& e) {
       error = e.what();
     }
@@ -782,7 +772,7 @@ void Daemon::WriteDueReports() {
   Time now = clock_.Now();
   IsoWeek last_ended = WeekOf(cfg_->tz, now).Previous();
   IsoWeek from = last_ended;
-  if (auto done = store_.GetCursor("report:last_week"))
+  if (auto done = store_.LastReportWeek())
     if (auto w = IsoWeek::Parse(*done)) {
       if (*w >= last_ended) return;
       from = w->Next();
@@ -818,7 +808,7 @@ void Daemon::WriteDueReports() {
             cfg_->tz, UtcToLocal(cfg_->tz, monday) + std::chrono::minutes{cfg_->digest_minute});
         store_.EnqueueOutbox(item);
       }
-      store_.SetCursor("report:last_week", w.ToString());
+      store_.SetLastReportWeek(w.ToString());
     });
   }
 }

@@ -102,24 +102,18 @@ class StoreSink final : public connectors::EventSink {
   SinkTally tally_, counted_;
 };
 
-inline std::string CursorPrefix(const std::string& network) { return network + ":cursor:"; }
-
-inline connectors::Cursors LoadCursors(store::Store& s, const std::string& network) {
-  connectors::Cursors cursors;
-  std::string prefix = CursorPrefix(network);
-  for (const auto& [k, v] : s.CursorsWithPrefix(prefix)) cursors[k.substr(prefix.size())] = v;
-  return cursors;
+inline connectors::Cursors LoadCursors(store::SyncState& s, const std::string& network) {
+  auto stored = s.SyncCursors(network);
+  return connectors::Cursors(stored.begin(), stored.end());
 }
 
-inline void SaveCursors(store::Store& s, const std::string& network,
+inline void SaveCursors(store::SyncState& s, const std::string& network,
                         const connectors::Cursors& cursors) {
-  s.Transaction([&] {
-    for (const auto& [k, v] : cursors) s.SetCursor(CursorPrefix(network) + k, v);
-  });
+  s.SaveSyncCursors(network, {cursors.begin(), cursors.end()});
 }
 
 // A connector's secrets: "<network>:<key>" in the store's table of secrets.
-inline connectors::Cursors LoadSecrets(store::Store& s, const std::string& network) {
+inline connectors::Cursors LoadSecrets(store::SecretStore& s, const std::string& network) {
   connectors::Cursors secrets;
   for (const auto& [k, v] : s.SecretsWithPrefix(network + ":"))
     secrets[k.substr(network.size() + 1)] = v;

@@ -1,6 +1,6 @@
 #pragma once
-// Persistence behind one interface. Writes are idempotent upserts: seeing a page twice changes
-// nothing. SQLite is the embedded default; other engines implement the same interface.
+// Persistence behind interfaces by role. Writes are idempotent upserts: seeing a page twice
+// changes nothing. SQLite is the embedded default; other engines implement the same interfaces.
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,18 +36,13 @@ struct OutboxItem {
   std::optional<std::string> to_user;
 };
 
-class Store {
+// The store in roles: each part of the daemon holds the narrow view it uses. One engine
+// implements them all (Store, below).
+
+// What the ESN says, as connectors, imports and replays hand it over.
+class EventSink {
  public:
-  virtual ~Store() = default;
-
-  // Runs fn inside one transaction (rolled back when fn throws).
-  virtual void Transaction(const std::function<void()>& fn) = 0;
-  // Runs fn with one view of the store: reads inside see the same data, and cost no locking
-  // each.
-  virtual void ReadTransaction(const std::function<void()>& fn) = 0;
-  // A transaction for a large load (an import): the store may use much more memory meanwhile.
-  virtual void BulkTransaction(const std::function<void()>& fn) = 0;
-
+  virtual ~EventSink() = default;
   virtual void UpsertUser(const User& u) = 0;
   // Replaces the group's members (unless they are unknown: then those stored are kept).
   virtual void UpsertGroup(const Group& g) = 0;
@@ -61,17 +56,53 @@ class Store {
   // Returns how many were marked.
   virtual int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
                                 const std::vector<std::string>& present) = 0;
+  virtual void UpsertCardAction(const CardAction& a) = 0;
 
-  virtual std::optional<std::string> GetCursor(const std::string& key) = 0;
-  virtual void SetCursor(const std::string& key, const std::string& value) = 0;
-  virtual std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) = 0;
+  // What the ESN pushed and the daemon acknowledged (change notifications, bot activities, card
+  // presses), kept until it has been read into the store: a kill between the acknowledgement
+  // and the read loses nothing. Queued in order; read back oldest first.
+  virtual void QueuePush(const std::string& network, const std::string& payload, Time at) = 0;
+  virtual std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) = 0;
+  virtual void DeletePush(int64_t id) = 0;
+};
 
-  // What must stay secret (refresh tokens, the pseudonym key): a table of their own, never
-  // exported nor shown with the cursors.
+// How a network was left by the last process that used it.
+struct NetworkRun {
+  bool running = false;                     // still in use, or killed while it was
+  std::optional<std::string> rate_budgets;  // what it had spent, saved when it stopped
+};
+
+// Where the daemon resumes from: each network's cursors (opaque to the store: the connector's
+// own names and values) and run, and the last weekly report written.
+class SyncState {
+ public:
+  virtual ~SyncState() = default;
+  virtual std::map<std::string, std::string> SyncCursors(const std::string& network) = 0;
+  // Sets the cursors given (others of the network are kept).
+  virtual void SaveSyncCursors(const std::string& network,
+                               const std::map<std::string, std::string>& cursors) = 0;
+  virtual std::optional<NetworkRun> GetNetworkRun(const std::string& network) = 0;
+  virtual void SetNetworkRun(const std::string& network, const NetworkRun& run) = 0;
+  virtual std::optional<std::string> LastReportWeek() = 0;  // "2026-W41"
+  virtual void SetLastReportWeek(const std::string& week) = 0;
+  // A write that changes nothing anyone reads: whether the store takes writes (readiness).
+  virtual void ProbeWrite(Time at) = 0;
+};
+
+// What must stay secret (refresh tokens, the pseudonym key): a table of their own, never
+// exported nor shown.
+class SecretStore {
+ public:
+  virtual ~SecretStore() = default;
   virtual std::optional<std::string> GetSecret(const std::string& key) = 0;
   virtual void SetSecret(const std::string& key, const std::string& value) = 0;
   virtual std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) = 0;
+};
 
+// What the daemon will post, and posted.
+class OutboxQueue {
+ public:
+  virtual ~OutboxQueue() = default;
   // Returns false when an item with that key already exists (nothing is changed then).
   virtual bool EnqueueOutbox(const OutboxItem& item) = 0;
   virtual std::vector<OutboxItem> UnfinishedOutbox() = 0;  // pending or sending, by due time
@@ -85,23 +116,76 @@ class Store {
   virtual void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) = 0;
   // final: never retried. Otherwise the state is kept (a 'sending' item may have gone out).
   virtual void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) = 0;
+};
 
-  // What the ESN pushed and the daemon acknowledged (change notifications, bot activities, card
-  // presses), kept until it has been read into the store: a kill between the acknowledgement
-  // and the read loses nothing. Queued in order; read back oldest first.
-  virtual void QueuePush(const std::string& network, const std::string& payload, Time at) = 0;
-  virtual std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) = 0;
-  virtual void DeletePush(int64_t id) = 0;
+// What the bot keeps of a campaign from one tick to the next.
+struct CampaignState {
+  std::optional<Time> first_seen;      // when this store first saw the campaign
+  std::optional<Time> last_due;        // the latest prompt time dealt with (posted or skipped)
+  int steps_posted = 0;                // of its sequence
+  std::optional<Time> ended_at;        // its sequence was over (said once)
+  std::optional<Time> skip_through;    // an operator skipped its prompts up to this time
+  std::optional<bool> paused;          // an operator's pause (true) or resume (false)
+  std::optional<Time> leaderboard_at;  // the period of the last leaderboard posted
+};
+
+// Campaigns: their state, prompts, the answers and card presses they had.
+class CampaignLedger {
+ public:
+  virtual ~CampaignLedger() = default;
+  virtual CampaignState GetCampaignState(const std::string& campaign) = 0;
+  // Reads, changes and writes a campaign's state in one transaction (an operator's command in
+  // another process changes other fields meanwhile).
+  virtual void UpdateCampaignState(const std::string& campaign,
+                                   const std::function<void(CampaignState&)>& change) = 0;
+  // A prompt the bot decided not to post (the key its outbox item would have had), and why.
+  virtual std::optional<std::string> SkippedPrompt(const std::string& key) = 0;
+  virtual void SkipPrompt(const std::string& key, const std::string& why) = 0;
+  // Whether the bot has acknowledged an answer (or found it could not: `refused` says why).
+  virtual bool Acknowledged(const std::string& message_id) = 0;
+  virtual void MarkAcknowledged(const std::string& message_id, Time at,
+                                const std::string& refused = "") = 0;
 
   virtual void UpsertPrompt(const Prompt& p) = 0;
   virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
   // A prompt that will never be posted (its outbox item failed for good), with its answers.
   virtual void DeletePrompt(const std::string& id) = 0;
+  virtual std::vector<Prompt> AllPrompts() = 0;  // posted prompts only (message_id set)
+  // A campaign's prompts, posted or still in the outbox, by time.
+  virtual std::vector<Prompt> PromptsOf(const std::string& campaign) = 0;
+  // Posted prompts still open at t (or never closing), by time.
+  virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
   virtual void UpsertAnswer(const Answer& a) = 0;
-  virtual void UpsertCardAction(const CardAction& a) = 0;
-  virtual std::vector<CardAction> CardActionsOn(const std::string& message_id) = 0;
   virtual void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
   virtual std::vector<Answer> AnswersTo(const std::string& prompt_id) = 0;  // by time
+  virtual std::vector<Answer> AllAnswers() = 0;
+  virtual std::vector<CardAction> CardActionsOn(const std::string& message_id) = 0;
+  // The same for many at once (what the bot reads at each tick), each list by time.
+  virtual std::map<std::string, std::vector<Answer>> AnswersToPrompts(
+      const std::vector<std::string>& prompt_ids) = 0;
+  virtual std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
+      const std::vector<std::string>& message_ids) = 0;
+};
+
+// A person as the bot may or may not reach them.
+struct Unreachable {
+  Time since{};
+  std::string why;  // what the ESN answered
+};
+
+// People's privacy and reach: whether they opted out of being named (or in, to leaderboards),
+// whether a private message to them failed, and forgetting them.
+class PeopleState {
+ public:
+  virtual ~PeopleState() = default;
+  // true: opted out; false: opted in; nothing: never said.
+  virtual std::optional<bool> OptedOut(const std::string& user_id) = 0;
+  virtual void SetOptedOut(const std::string& user_id, bool out) = 0;
+  // Everyone who said, by id: true for out, false for in.
+  virtual std::map<std::string, bool> OptChoices() = 0;
+  virtual std::optional<Unreachable> UnreachableSince(const std::string& user_id) = 0;
+  virtual void MarkUnreachable(const std::string& user_id, const Unreachable& u) = 0;
+  virtual std::map<std::string, Unreachable> AllUnreachable() = 0;
 
   // Erases a person: their user row, memberships, messages, reactions, answers and card
   // presses, their id from others' mentions and from prompts put to them, their name, email and
@@ -114,19 +198,16 @@ class Store {
   };
   virtual ForgetCounts ForgetUser(const std::string& user_id, Time at) = 0;
   virtual bool IsForgotten(const std::string& user_id) = 0;
-  // Rewrites the store without the space of what was deleted (nothing erased stays in its files);
-  // false when its log could not be emptied (another process is reading it).
-  virtual bool Compact() = 0;
+};
 
+// The ESN's data read back: by thread for the bot, whole for export, narrow for analytics.
+class AnalyticsReader {
+ public:
+  virtual ~AnalyticsReader() = default;
   virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
-  // The same for many at once (what the bot reads at each tick), each list by time: messages
-  // by thread, answers by prompt, card presses by message.
+  // The same for many at once (what the bot reads at each tick), each list by time.
   virtual std::map<std::string, std::vector<Message>> MessagesInThreads(
       const std::vector<std::string>& thread_ids) = 0;
-  virtual std::map<std::string, std::vector<Answer>> AnswersToPrompts(
-      const std::vector<std::string>& prompt_ids) = 0;
-  virtual std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
-      const std::vector<std::string>& message_ids) = 0;
   virtual std::optional<User> GetUser(const std::string& id) = 0;
 
   // Whole-table reads, for analytics and export.
@@ -134,12 +215,6 @@ class Store {
   virtual std::vector<Group> AllGroups() = 0;
   virtual std::vector<Message> AllMessages() = 0;
   virtual std::vector<Reaction> AllReactions() = 0;
-  virtual std::vector<Prompt> AllPrompts() = 0;  // posted prompts only (message_id set)
-  // A campaign's prompts, posted or still in the outbox, by time.
-  virtual std::vector<Prompt> PromptsOf(const std::string& campaign) = 0;
-  // Posted prompts still open at t (or never closing), by time.
-  virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
-  virtual std::vector<Answer> AllAnswers() = 0;
 
   // Integer keys: every id of a person, group or message the store holds has one, given when
   // first written and never changed; keys are 1, 2, 3, … (0: none).
@@ -176,6 +251,31 @@ class Store {
     std::optional<bool> correct;
   };
   virtual void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) = 0;
+};
+
+// Persistence: every role, and what concerns the whole store.
+class Store : public EventSink,
+              public SyncState,
+              public SecretStore,
+              public OutboxQueue,
+              public CampaignLedger,
+              public PeopleState,
+              public AnalyticsReader {
+ public:
+  ~Store() override = default;
+
+  // Runs fn inside one transaction (rolled back when fn throws).
+  virtual void Transaction(const std::function<void()>& fn) = 0;
+  // Runs fn with one view of the store: reads inside see the same data, and cost no locking
+  // each.
+  virtual void ReadTransaction(const std::function<void()>& fn) = 0;
+  // A transaction for a large load (an import): the store may use much more memory meanwhile.
+  virtual void BulkTransaction(const std::function<void()>& fn) = 0;
+
+  // Rewrites the store without the space of what was deleted (nothing erased stays in its files);
+  // false when its log could not be emptied (another process is reading it).
+  virtual bool Compact() = 0;
+
   // What the store holds, counted (the metrics of the admin listener).
   struct Tally {
     std::map<std::string, int64_t> outbox;  // by state: pending, sending, posted, failed

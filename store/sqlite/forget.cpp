@@ -84,11 +84,11 @@ bool SqliteStore::Forgotten(const std::string& user_id) {
 
 std::optional<std::string> SqliteStore::Tombstone(const std::string& user_id, bool create) {
   if (tombstone_key_.empty()) {
-    if (auto k = GetValue("secrets", kTombstoneKey)) {
+    if (auto k = GetSecret(kTombstoneKey)) {
       tombstone_key_ = *k;
     } else if (create) {
       tombstone_key_ = crypto::RandomHex(32);
-      SetValue("secrets", kTombstoneKey, tombstone_key_);
+      SetSecret(kTombstoneKey, tombstone_key_);
     } else {
       return std::nullopt;
     }
@@ -217,12 +217,14 @@ SqliteStore::ForgetCounts SqliteStore::ForgetUser(const std::string& user_id, Ti
         u.Bind(1, o.key).Bind(2, o.body).Bind(3, o.sent_body).Bind(4, o.last_error).Run();
       }
     }
-    // What the bot noted about them (opted out or in, unreachable, a private prompt skipped).
+    // What the bot noted about them: their choice and reach, the private prompts skipped (the
+    // key of one names them, by native id at its end or between colons).
+    run("DELETE FROM people WHERE user_id=?1");
     {
-      Stmt c(db_,
-             "DELETE FROM cursors WHERE instr(key, ?1) > 0 OR key LIKE '%:' || ?2 OR "
+      Stmt k(db_,
+             "DELETE FROM skipped_prompts WHERE instr(key, ?1) > 0 OR key LIKE '%:' || ?2 OR "
              "(length(?2) >= 4 AND instr(key, ':' || ?2 || ':') > 0)");
-      c.Bind(1, user_id).Bind(2, scrub.native_id).Run();
+      k.Bind(1, user_id).Bind(2, scrub.native_id).Run();
     }
     // Their key goes too, unless the same id also names a group or a message.
     run("DELETE FROM ids WHERE id=?1 AND NOT EXISTS (SELECT 1 FROM groups WHERE id=?1) AND "

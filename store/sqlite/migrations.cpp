@@ -143,6 +143,73 @@ DROP TABLE forgotten;
 CREATE TABLE pushes (
   id INTEGER PRIMARY KEY, network TEXT NOT NULL, payload TEXT NOT NULL, at INTEGER NOT NULL);
 )sql",
+    // What was kept as prefixed keys in `cursors`, in tables of their own with typed columns
+    // (times as milliseconds): the networks' cursors and runs, campaigns' state, prompts
+    // skipped, answers acknowledged, people's choices and reach, the daemon's last report.
+    R"sql(
+CREATE TABLE sync_cursors (
+  network TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (network, key));
+INSERT INTO sync_cursors
+  SELECT substr(key, 1, instr(key, ':cursor:') - 1), substr(key, instr(key, ':cursor:') + 8), value
+  FROM cursors WHERE instr(key, ':cursor:') > 1 AND key NOT GLOB 'campaign:*';
+CREATE TABLE network_runs (network TEXT PRIMARY KEY, running INTEGER NOT NULL, rate_budgets TEXT);
+INSERT INTO network_runs
+  SELECT substr(key, 1, length(key) - 5), value = 'running',
+         CASE WHEN substr(value, 1, 8) = 'stopped' || char(10) THEN substr(value, 9) END
+  FROM cursors WHERE key GLOB '*:rate' AND key NOT GLOB 'campaign:*';
+CREATE TABLE daemon_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1), last_report_week TEXT, probed_at INTEGER);
+INSERT INTO daemon_state(id, last_report_week)
+  SELECT 1, value FROM cursors WHERE key = 'report:last_week';
+CREATE TABLE campaigns (
+  name TEXT PRIMARY KEY, first_seen INTEGER, last_due INTEGER,
+  steps_posted INTEGER NOT NULL DEFAULT 0, ended_at INTEGER, skip_through INTEGER,
+  paused INTEGER, leaderboard_at INTEGER);
+INSERT OR IGNORE INTO campaigns(name)
+  SELECT substr(c.key, 10, length(c.key) - 10 - length(f.field))
+  FROM cursors c JOIN (SELECT 'first_seen' AS field UNION ALL SELECT 'last' UNION ALL
+                       SELECT 'steps' UNION ALL SELECT 'ended' UNION ALL
+                       SELECT 'skip_through' UNION ALL SELECT 'operator' UNION ALL
+                       SELECT 'leaderboard_last') f
+    ON c.key GLOB 'campaign:?*:' || f.field;
+UPDATE campaigns SET
+  first_seen = (SELECT CAST(round((julianday(value) - 2440587.5) * 86400000) AS INTEGER)
+                FROM cursors WHERE key = 'campaign:' || name || ':first_seen'),
+  last_due = (SELECT CAST(round((julianday(value) - 2440587.5) * 86400000) AS INTEGER)
+              FROM cursors WHERE key = 'campaign:' || name || ':last'),
+  steps_posted = coalesce((SELECT CAST(value AS INTEGER)
+                           FROM cursors WHERE key = 'campaign:' || name || ':steps'), 0),
+  ended_at = (SELECT CAST(round((julianday(value) - 2440587.5) * 86400000) AS INTEGER)
+              FROM cursors WHERE key = 'campaign:' || name || ':ended'),
+  skip_through = (SELECT CAST(round((julianday(value) - 2440587.5) * 86400000) AS INTEGER)
+                  FROM cursors WHERE key = 'campaign:' || name || ':skip_through'),
+  paused = (SELECT value = 'paused' FROM cursors
+            WHERE key = 'campaign:' || name || ':operator' AND value IN ('paused', 'resumed')),
+  leaderboard_at = (SELECT CAST(round((julianday(value) - 2440587.5) * 86400000) AS INTEGER)
+                    FROM cursors WHERE key = 'campaign:' || name || ':leaderboard_last');
+CREATE TABLE skipped_prompts (key TEXT PRIMARY KEY, why TEXT NOT NULL);
+INSERT INTO skipped_prompts SELECT substr(key, 9), value FROM cursors WHERE key GLOB 'skipped:*';
+CREATE TABLE acknowledgements (message_id TEXT PRIMARY KEY, at INTEGER NOT NULL, refused TEXT);
+INSERT INTO acknowledgements
+  SELECT substr(key, 5),
+         coalesce(CAST(round((julianday(value) - 2440587.5) * 86400000) AS INTEGER), 0),
+         CASE WHEN value GLOB 'not possible*' THEN value END
+  FROM cursors WHERE key GLOB 'ack:*';
+CREATE TABLE people (
+  user_id TEXT PRIMARY KEY, opted_out INTEGER, unreachable_since INTEGER, unreachable_why TEXT);
+INSERT INTO people(user_id, opted_out)
+  SELECT substr(key, 8), value = 'out' FROM cursors WHERE key GLOB 'optout:*' AND value IN ('in', 'out');
+INSERT INTO people(user_id, unreachable_since, unreachable_why)
+  SELECT substr(key, 13),
+         CAST(round((julianday(substr(value, 1, instr(value || ' ', ' ') - 1)) - 2440587.5) *
+                    86400000) AS INTEGER),
+         substr(value, instr(value || ' ', ' ') + 1)
+  FROM cursors WHERE key GLOB 'unreachable:*' AND
+    julianday(substr(value, 1, instr(value || ' ', ' ') - 1)) NOT NULL
+  ON CONFLICT(user_id) DO UPDATE SET unreachable_since = excluded.unreachable_since,
+    unreachable_why = excluded.unreachable_why;
+DROP TABLE cursors;
+)sql",
 };
 
 }  // namespace

@@ -163,16 +163,30 @@ class SqliteStore final : public Store {
   int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
                         const std::vector<std::string>& present) override;
 
-  // Cursors and secrets (state.cpp).
-  // The two tables of keys and values: cursors (state the daemon resumes from) and secrets.
-  std::optional<std::string> GetValue(const std::string& table, const std::string& key);
-  void SetValue(const std::string& table, const std::string& key, const std::string& value);
-  std::map<std::string, std::string> ValuesWithPrefix(const std::string& table,
-                                                      const std::string& prefix);
-
-  std::optional<std::string> GetCursor(const std::string& key) override;
-  void SetCursor(const std::string& key, const std::string& value) override;
-  std::map<std::string, std::string> CursorsWithPrefix(const std::string& prefix) override;
+  // Where the daemon resumes from, what it noted of campaigns and people, and secrets
+  // (state.cpp).
+  std::map<std::string, std::string> SyncCursors(const std::string& network) override;
+  void SaveSyncCursors(const std::string& network,
+                       const std::map<std::string, std::string>& cursors) override;
+  std::optional<NetworkRun> GetNetworkRun(const std::string& network) override;
+  void SetNetworkRun(const std::string& network, const NetworkRun& run) override;
+  std::optional<std::string> LastReportWeek() override;
+  void SetLastReportWeek(const std::string& week) override;
+  void ProbeWrite(Time at) override;
+  CampaignState GetCampaignState(const std::string& campaign) override;
+  void UpdateCampaignState(const std::string& campaign,
+                           const std::function<void(CampaignState&)>& change) override;
+  std::optional<std::string> SkippedPrompt(const std::string& key) override;
+  void SkipPrompt(const std::string& key, const std::string& why) override;
+  bool Acknowledged(const std::string& message_id) override;
+  void MarkAcknowledged(const std::string& message_id, Time at,
+                        const std::string& refused) override;
+  std::optional<bool> OptedOut(const std::string& user_id) override;
+  void SetOptedOut(const std::string& user_id, bool out) override;
+  std::map<std::string, bool> OptChoices() override;
+  std::optional<Unreachable> UnreachableSince(const std::string& user_id) override;
+  void MarkUnreachable(const std::string& user_id, const Unreachable& u) override;
+  std::map<std::string, Unreachable> AllUnreachable() override;
   std::optional<std::string> GetSecret(const std::string& key) override;
   void SetSecret(const std::string& key, const std::string& value) override;
   std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) override;

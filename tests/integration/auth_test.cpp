@@ -60,7 +60,7 @@ TEST(Auth, ExpiringAndRevokedTokensCostNothing) {
   EXPECT_EQ(run.Get("/_sim/bot_posts").as_array().size(), 4u);  // Monday to Thursday, 10:00
   // The rotated refresh token was kept, among the secrets (not the cursors), with a hash of the
   // configured one (never the token itself).
-  EXPECT_FALSE(run.store->GetCursor("yammer:cursor:auth.refresh_token"));
+  EXPECT_FALSE(run.store->SyncCursors("yammer").count("auth.refresh_token"));
   auto kept = run.store->GetSecret("yammer:auth.refresh_token");
   ASSERT_TRUE(kept.has_value());
   EXPECT_NE(*kept, "rt-initial");

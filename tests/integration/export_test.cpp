@@ -85,5 +85,5 @@ TEST(DataExport, ANonAdminServiceAccountBackfillsFromTheFeeds) {
   EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
   auto stats = run.Get("/_sim/stats");
   EXPECT_EQ(*json::GetInt64(stats.at("requests"), "export"), 1);
-  EXPECT_EQ(*run.store->GetCursor("yammer:cursor:export.until"), "refused");
+  EXPECT_EQ(run.store->SyncCursors("yammer")["export.until"], "refused");
 }

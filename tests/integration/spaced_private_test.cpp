@@ -128,9 +128,10 @@ TEST(SpacedPrivately, QuestionsGoToEachPersonPrivatelyTheRestToOneSmallThreadADa
     EXPECT_TRUE(p.spaced);
     ASSERT_EQ(p.audience.size(), 1u) << p.id;
   }
-  for (const auto& [key, value] : run.store->CursorsWithPrefix("unreachable:teams:")) {
+  for (const auto& [id, mark] : run.store->AllUnreachable()) {
+    EXPECT_EQ(id.rfind("teams:", 0), 0u) << id;
+    EXPECT_FALSE(mark.why.empty()) << id;
     ++unreachable;
-    (void)value;
   }
   EXPECT_GT(unreachable, 0);
 

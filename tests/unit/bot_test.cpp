@@ -142,7 +142,8 @@ TEST_F(BotFixture, APromptThatWaitedPastCatchUpIsDroppedNotPostedLate) {
 
 TEST_F(BotFixture, AMissedTimeBeyondTheCatchUpWindowIsSkipped) {
   ManualClock clock(*ParseIso("2026-10-20T12:00:00Z"));  // a day after Monday 09:00
-  store->SetCursor("campaign:weekly:last", "2026-10-12T07:00:00Z");
+  store->UpdateCampaignState(
+      "weekly", [](store::CampaignState& s) { s.last_due = *ParseIso("2026-10-12T07:00:00Z"); });
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
@@ -920,8 +921,7 @@ TEST_F(BotFixture, SpacedQuestionsGoPrivatelyElseToOneCappedThreadADay) {
         << r.body;
     EXPECT_EQ(r.choices.size(), 2u);
   }
-  for (const auto& u : poster.unreachable)
-    EXPECT_TRUE(store->GetCursor("unreachable:yammer:" + u)) << u;
+  for (const auto& u : poster.unreachable) EXPECT_TRUE(store->UnreachableSince("yammer:" + u)) << u;
   // Each later day: the reachable ones privately, and one community thread naming ten of
   // the others at most.
   for (const char* day : {"2026-11-03", "2026-11-04", "2026-11-05"}) {

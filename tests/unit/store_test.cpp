@@ -102,13 +102,132 @@ TEST(SqliteStore, ReopensAtTheSameSchemaVersionAndKeepsCursors) {
   {
     auto s = store::OpenSqlite(path);
     ASSERT_TRUE(s.ok());
-    (*s)->SetCursor("yammer:cursor:newest:1", "42");
+    (*s)->SaveSyncCursors("yammer", {{"newest:1", "41"}});
+    (*s)->SaveSyncCursors("yammer", {{"newest:1", "42"}, {"newest:2", "7"}});
+    (*s)->SaveSyncCursors("yammer", {{"newest:2", "8"}});  // the others are kept
   }
   auto s = store::OpenSqlite(path);
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(*(*s)->GetCursor("yammer:cursor:newest:1"), "42");
-  EXPECT_EQ((*s)->CursorsWithPrefix("yammer:cursor:").size(), 1u);
-  EXPECT_TRUE((*s)->CursorsWithPrefix("teams:").empty());
+  EXPECT_EQ((*s)->SyncCursors("yammer"),
+            (std::map<std::string, std::string>{{"newest:1", "42"}, {"newest:2", "8"}}));
+  EXPECT_TRUE((*s)->SyncCursors("teams").empty());
+}
+
+TEST(SqliteStore, WhatTheDaemonNotesIsKeptInTypedTables) {
+  TempDir d;
+  auto s = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(s.ok());
+  store::Store& st = **s;
+  EXPECT_FALSE(st.GetNetworkRun("yammer"));  // a first start owes nothing
+  st.SetNetworkRun("yammer", {true, std::nullopt});
+  EXPECT_TRUE(st.GetNetworkRun("yammer")->running);
+  st.SetNetworkRun("yammer", {false, "budgets"});
+  EXPECT_EQ(st.GetNetworkRun("yammer")->rate_budgets, "budgets");
+  EXPECT_FALSE(st.LastReportWeek());
+  st.SetLastReportWeek("2026-W41");
+  st.ProbeWrite(*ParseIso("2026-10-12T07:00:00Z"));
+  EXPECT_EQ(st.LastReportWeek(), "2026-W41");
+
+  EXPECT_EQ(st.GetCampaignState("quiz").steps_posted, 0);
+  st.UpdateCampaignState("quiz", [](store::CampaignState& c) {
+    c.first_seen = *ParseIso("2026-10-12T07:00:00Z");
+    c.steps_posted = 2;
+  });
+  st.UpdateCampaignState("quiz", [](store::CampaignState& c) { c.paused = true; });
+  auto quiz = st.GetCampaignState("quiz");
+  EXPECT_EQ(quiz.first_seen, *ParseIso("2026-10-12T07:00:00Z"));
+  EXPECT_EQ(quiz.steps_posted, 2);
+  EXPECT_EQ(quiz.paused, true);
+  EXPECT_FALSE(quiz.last_due);
+  EXPECT_FALSE(st.GetCampaignState("other").paused);
+
+  st.SkipPrompt("prompt:quiz:1", "skipped by an operator");
+  EXPECT_EQ(st.SkippedPrompt("prompt:quiz:1"), "skipped by an operator");
+  EXPECT_FALSE(st.SkippedPrompt("prompt:quiz:2"));
+  EXPECT_FALSE(st.Acknowledged("yammer:5"));
+  st.MarkAcknowledged("yammer:5", *ParseIso("2026-10-12T07:00:00Z"), "not possible: 501");
+  EXPECT_TRUE(st.Acknowledged("yammer:5"));
+
+  EXPECT_FALSE(st.OptedOut("yammer:1"));
+  st.SetOptedOut("yammer:1", true);
+  st.SetOptedOut("yammer:2", false);
+  st.MarkUnreachable("yammer:2", {*ParseIso("2026-10-12T07:00:00Z"), "403 Forbidden"});
+  EXPECT_EQ(st.OptedOut("yammer:1"), true);
+  EXPECT_EQ(st.OptChoices(),
+            (std::map<std::string, bool>{{"yammer:1", true}, {"yammer:2", false}}));
+  EXPECT_EQ(st.UnreachableSince("yammer:2")->why, "403 Forbidden");
+  EXPECT_FALSE(st.UnreachableSince("yammer:1"));
+  EXPECT_EQ(st.AllUnreachable().size(), 1u);
+}
+
+TEST(SqliteStore, AStoreOfSchemaVersion10MovesItsPrefixedCursorsIntoTypedTables) {
+  TempDir d;
+  std::string path = (d.path / "s.db").string();
+  ASSERT_TRUE(store::OpenSqlite(path, {.up_to_version = 10}).ok());
+  {  // the keys as version 10 kept them, written without the store
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* rows = R"sql(
+INSERT INTO cursors VALUES ('yammer:cursor:newest:1', '42');
+INSERT INTO cursors VALUES ('yammer:cursor:export.until', 'refused');
+INSERT INTO cursors VALUES ('teams-eu:cursor:delta:19:abc@thread.tacv2', 'https://x/delta?t=1');
+INSERT INTO cursors VALUES ('yammer:rate', 'stopped' || char(10) || '{"budgets":1}');
+INSERT INTO cursors VALUES ('teams-eu:rate', 'running');
+INSERT INTO cursors VALUES ('report:last_week', '2026-W47');
+INSERT INTO cursors VALUES ('admin:ready_probe', '2026-11-23T09:00:00Z');
+INSERT INTO cursors VALUES ('campaign:quiz:first_seen', '2026-10-12T07:00:00Z');
+INSERT INTO cursors VALUES ('campaign:quiz:last', '2026-11-23T08:00:00Z');
+INSERT INTO cursors VALUES ('campaign:quiz:steps', '3');
+INSERT INTO cursors VALUES ('campaign:quiz:operator', 'paused');
+INSERT INTO cursors VALUES ('campaign:new-hires:skip_through', '2026-11-30T08:00:00Z');
+INSERT INTO cursors VALUES ('campaign:new-hires:leaderboard_last', '2026-11-27T15:00:00Z');
+INSERT INTO cursors VALUES ('campaign:new-hires:ended', '2026-11-28T08:00:00Z');
+INSERT INTO cursors VALUES ('skipped:prompt:quiz:2026-11-02T08:00:00Z:g', 'skipped (holiday)');
+INSERT INTO cursors VALUES ('ack:yammer:77', '2026-11-23T09:05:00Z');
+INSERT INTO cursors VALUES ('ack:teams:78', 'not possible: 403 Forbidden');
+INSERT INTO cursors VALUES ('optout:yammer:1', 'out');
+INSERT INTO cursors VALUES ('optout:yammer:2', 'in');
+INSERT INTO cursors VALUES ('unreachable:yammer:2', '2026-11-24T09:00:00Z 403 app not installed');
+INSERT INTO cursors VALUES ('unreachable:teams:3', '2026-11-25T09:00:00Z 404');
+)sql";
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, rows, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
+    sqlite3_close(db);
+  }
+  auto s = store::OpenSqlite(path);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  store::Store& st = **s;
+  EXPECT_EQ(st.SyncCursors("yammer"),
+            (std::map<std::string, std::string>{{"export.until", "refused"}, {"newest:1", "42"}}));
+  EXPECT_EQ(st.SyncCursors("teams-eu")["delta:19:abc@thread.tacv2"], "https://x/delta?t=1");
+  EXPECT_FALSE(st.GetNetworkRun("yammer")->running);
+  EXPECT_EQ(st.GetNetworkRun("yammer")->rate_budgets, "{\"budgets\":1}");
+  EXPECT_TRUE(st.GetNetworkRun("teams-eu")->running);
+  EXPECT_FALSE(st.GetNetworkRun("teams-eu")->rate_budgets);
+  EXPECT_EQ(st.LastReportWeek(), "2026-W47");
+  auto quiz = st.GetCampaignState("quiz");
+  EXPECT_EQ(quiz.first_seen, *ParseIso("2026-10-12T07:00:00Z"));
+  EXPECT_EQ(quiz.last_due, *ParseIso("2026-11-23T08:00:00Z"));
+  EXPECT_EQ(quiz.steps_posted, 3);
+  EXPECT_EQ(quiz.paused, true);
+  EXPECT_FALSE(quiz.skip_through);
+  auto hires = st.GetCampaignState("new-hires");
+  EXPECT_EQ(hires.skip_through, *ParseIso("2026-11-30T08:00:00Z"));
+  EXPECT_EQ(hires.leaderboard_at, *ParseIso("2026-11-27T15:00:00Z"));
+  EXPECT_EQ(hires.ended_at, *ParseIso("2026-11-28T08:00:00Z"));
+  EXPECT_FALSE(hires.paused);
+  EXPECT_EQ(hires.steps_posted, 0);
+  EXPECT_EQ(st.SkippedPrompt("prompt:quiz:2026-11-02T08:00:00Z:g"), "skipped (holiday)");
+  EXPECT_TRUE(st.Acknowledged("yammer:77"));
+  EXPECT_TRUE(st.Acknowledged("teams:78"));
+  EXPECT_EQ(st.OptChoices(),
+            (std::map<std::string, bool>{{"yammer:1", true}, {"yammer:2", false}}));
+  auto gone = st.AllUnreachable();
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_EQ(gone["yammer:2"].since, *ParseIso("2026-11-24T09:00:00Z"));
+  EXPECT_EQ(gone["yammer:2"].why, "403 app not installed");
+  EXPECT_EQ(gone["teams:3"].why, "404");
+  EXPECT_EQ(st.OptedOut("teams:3"), std::nullopt);
 }
 
 TEST(SqliteStore, AStoreOfSchemaVersion3MovesToIntegerKeysKeepingEveryRow) {
@@ -601,7 +720,7 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   st.UpsertMessage(theirs);
   st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt});
   st.UpsertReaction(Reaction{"yammer:10", "yammer:2", "like", std::nullopt});
-  st.SetCursor("optout:yammer:1", "out");
+  st.SetOptedOut("yammer:1", true);
   // A question put to them privately (posted, with the bot's message), and one still to send.
   Prompt asked;
   asked.id = "prompt:practice:1";
@@ -639,7 +758,7 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   EXPECT_TRUE(st.AllMessages()[0].mentions.empty());
   EXPECT_EQ(st.AllMessages()[0].text, "thanks @[forgotten], see [forgotten]@x");
   EXPECT_EQ(st.AllGroups()[0].members, std::vector<std::string>{"yammer:2"});
-  EXPECT_FALSE(st.GetCursor("optout:yammer:1"));
+  EXPECT_FALSE(st.OptedOut("yammer:1"));
 
   // A later sync brings them again: nothing of them is stored.
   st.UpsertUser(User{"yammer:1", "yammer", "Again", std::nullopt, std::nullopt, "active", false,
@@ -689,9 +808,9 @@ TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
   board.key = "leaderboard:quiz:g:2026-11-27T15:00:00Z";
   board.body = "Leaderboard:\n1. Eva Nguyen - 5 points\n2. Bo - 3 points";
   ASSERT_TRUE(st.EnqueueOutbox(board));
-  st.SetCursor("unreachable:yammer:1490000008", "403");
-  st.SetCursor("skipped:prompt:quiz:now:q1:1490000008", "skipped");
-  st.SetCursor("skipped:prompt:quiz:now:q1:1490000009", "skipped");
+  st.MarkUnreachable("yammer:1490000008", {*ParseIso("2026-11-29T09:00:00Z"), "403"});
+  st.SkipPrompt("prompt:quiz:now:q1:1490000008", "skipped");
+  st.SkipPrompt("prompt:quiz:now:q1:1490000009", "skipped");
 
   st.ForgetUser("yammer:1490000008", *ParseIso("2026-11-30T00:00:00Z"));
   auto r = st.GetOutbox(reminder.key);
@@ -700,9 +819,9 @@ TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
   EXPECT_EQ(r->sent_body, r->body);
   EXPECT_EQ(st.GetOutbox(board.key)->body,
             "Leaderboard:\n1. [forgotten] - 5 points\n2. Bo - 3 points");
-  EXPECT_FALSE(st.GetCursor("unreachable:yammer:1490000008"));
-  EXPECT_FALSE(st.GetCursor("skipped:prompt:quiz:now:q1:1490000008"));
-  EXPECT_TRUE(st.GetCursor("skipped:prompt:quiz:now:q1:1490000009"));
+  EXPECT_FALSE(st.UnreachableSince("yammer:1490000008"));
+  EXPECT_FALSE(st.SkippedPrompt("prompt:quiz:now:q1:1490000008"));
+  EXPECT_TRUE(st.SkippedPrompt("prompt:quiz:now:q1:1490000009"));
   EXPECT_TRUE(st.IsForgotten("yammer:1490000008"));
   EXPECT_TRUE(st.Compact());
   s->reset();
