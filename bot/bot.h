@@ -1,6 +1,9 @@
 #pragma once
 // Campaigns: prompts posted on a schedule through the outbox, and answers recognised as replies
-// in the prompt's thread.
+// in the prompt's thread. The bot's methods live in files by job: prompts.cpp (the scheduler),
+// spaced.cpp (spaced repetition), dispatch.cpp (the outbox), recognize.cpp (answers),
+// followups.cpp (reminders, feedback, acknowledgements), leaderboards.cpp, operator.cpp
+// (operator commands) and bot.cpp (the tick and what the others read).
 #include <map>
 #include <optional>
 #include <string>
