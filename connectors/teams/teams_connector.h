@@ -4,7 +4,10 @@
 // expired delta token restarted from a `lastModifiedDateTime` filter with overlap, and the
 // replies of every thread of the last `refresh_window` read at most once a `poll_interval`
 // (a reply does not reliably bring its root back into delta, §2.6). Posts go through the Bot
-// Framework (§3.2), since Graph does not let an application post.
+// Framework (§3.2), since Graph does not let an application post. The methods live in files by
+// job: graph_reader.cpp (directory, delta rounds, replies), subscriptions.cpp (change
+// notifications and their lifecycle), bot_framework.cpp (posting, private messages, the bot's
+// activities), teams_connector.cpp (construction, requests, cursors and secrets).
 #include <array>
 #include <functional>
 #include <map>
