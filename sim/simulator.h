@@ -1,6 +1,9 @@
 #pragma once
 // esn-sim: Yammer REST v1 as the reference describes it (§1, checklist §5.2), over a simulated
-// organisation, plus a control API under /_sim/ for tests, benchmarks and the demo.
+// organisation, plus a control API under /_sim/ for tests, benchmarks and the demo. Each service
+// is a file of its own: simulator.cpp (routing), faults.cpp (throttling, injected failures and
+// noise), yammer_api.cpp, graph_api.cpp, botframework_api.cpp, slack_api.cpp, identity.cpp
+// (Entra tokens), notifications.cpp, data_export.cpp, control.cpp (/_sim/).
 #include <chrono>
 #include <deque>
 #include <map>
