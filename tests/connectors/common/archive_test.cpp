@@ -9,7 +9,7 @@
 #include "core/crypto.h"
 #include "core/json.h"
 #include "core/time.h"
-#include "fake_client.h"
+#include "tests/support/fake_client.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;

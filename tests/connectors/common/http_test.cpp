@@ -9,8 +9,8 @@
 
 #include "core/clock.h"
 #include "core/time.h"
-#include "fake_client.h"
-#include "testdata.h"
+#include "tests/support/fake_client.h"
+#include "tests/support/testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;

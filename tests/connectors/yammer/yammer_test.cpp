@@ -11,9 +11,9 @@
 #include "connectors/yammer/parse.h"
 #include "connectors/yammer/yammer_connector.h"
 #include "core/compress.h"
-#include "fake_client.h"
-#include "test_network.h"
-#include "testdata.h"
+#include "tests/support/fake_client.h"
+#include "tests/support/test_network.h"
+#include "tests/support/testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;

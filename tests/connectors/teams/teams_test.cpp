@@ -9,10 +9,10 @@
 #include "connectors/teams/graph_parse.h"
 #include "connectors/teams/teams_connector.h"
 #include "core/json.h"
-#include "fake_client.h"
 #include "sim/jwt_signer.h"
-#include "test_network.h"
-#include "testdata.h"
+#include "tests/support/fake_client.h"
+#include "tests/support/test_network.h"
+#include "tests/support/testdata.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;

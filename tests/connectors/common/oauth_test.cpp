@@ -6,7 +6,7 @@
 
 #include "connectors/common/http.h"
 #include "core/clock.h"
-#include "fake_client.h"
+#include "tests/support/fake_client.h"
 
 using namespace learnloop;
 using namespace learnloop::connectors;
