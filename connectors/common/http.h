@@ -105,6 +105,14 @@ class Requester {
   std::string SaveBudgets();
   void RestoreBudgets(const std::string& saved);
   void AssumeSpent(Time at);
+  // What a new process starts from: the budgets saved by the one before, or (nothing saved: it
+  // did not stop cleanly) every budget spent at `now`.
+  void Resume(const std::optional<std::string>& saved, Time now) {
+    if (saved)
+      RestoreBudgets(*saved);
+    else
+      AssumeSpent(now);
+  }
   const Counters& counters() const { return counters_; }
   const std::map<std::string, Counters>& counters_by_class() const { return by_class_; }
 

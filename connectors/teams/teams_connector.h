@@ -43,14 +43,14 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
     return graph_.SaveBudgets() + "\n" + bot_.SaveBudgets();
   }
   void RestoreRateBudgets(const std::optional<std::string>& saved, Time now) override {
-    if (!saved) {
-      graph_.AssumeSpent(now);
-      bot_.AssumeSpent(now);
-      return;
+    std::optional<std::string> graph = saved, bot = saved;
+    if (saved) {
+      auto nl = saved->find('\n');
+      graph = saved->substr(0, nl);
+      bot = nl == std::string::npos ? "" : saved->substr(nl + 1);
     }
-    auto nl = saved->find('\n');
-    graph_.RestoreBudgets(saved->substr(0, nl));
-    if (nl != std::string::npos) bot_.RestoreBudgets(saved->substr(nl + 1));
+    graph_.Resume(graph, now);
+    bot_.Resume(bot, now);
   }
   // The clientState every notification must carry back.
   Cursors GetSecrets() const override;

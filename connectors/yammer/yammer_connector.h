@@ -30,10 +30,7 @@ class YammerConnector final : public Connector, public Poster {
   void RestoreCursors(const Cursors& c) override;
   std::string SaveRateBudgets() override { return requester_.SaveBudgets(); }
   void RestoreRateBudgets(const std::optional<std::string>& saved, Time now) override {
-    if (saved)
-      requester_.RestoreBudgets(*saved);
-    else
-      requester_.AssumeSpent(now);
+    requester_.Resume(saved, now);
   }
   // The newest refresh token (Entra rotates it) and a hash of the configured one: a configured
   // token that changed since wins over the kept one.
