@@ -150,8 +150,10 @@ Status SlackConnector::ListChannels() {
                     [&](const std::string& body) -> Result<std::string> {
                       auto page = ParseChannels(body);
                       if (!page.ok()) return page.error();
-                      for (const auto& c : page->channels)
+                      for (const auto& c : page->channels) {
+                        if (!c.name.empty()) channel_names_[c.id] = c.name;
                         if (c.is_member && !c.is_archived) mine.push_back(c.id);
+                      }
                       return page->next_cursor;
                     });
   if (!s.ok()) return s;
@@ -192,7 +194,11 @@ Status SlackConnector::SyncDirectory(EventSink& sink) {
     g.network = cfg_.name;
     g.kind = "channel";
     g.name = channel;
-    if (auto info = Call("conversations.info", {{"channel", channel}}); info.ok()) {
+    // Its name from the list just read; one configured but not listed (archived, or private
+    // without the bot) is asked for alone.
+    if (auto listed_name = channel_names_.find(channel); listed_name != channel_names_.end()) {
+      g.name = "#" + listed_name->second;
+    } else if (auto info = Call("conversations.info", {{"channel", channel}}); info.ok()) {
       if (auto v = ParseAnswer(*info); v.ok())
         if (const json::Value* c = json::Find(*v, "channel"))
           g.name = "#" + json::GetString(*c, "name").value_or(channel);

@@ -35,10 +35,7 @@ class SlackConnector final : public Connector, public Poster, public PushReceive
   void RestoreCursors(const Cursors& c) override { cursors_ = c; }
   std::string SaveRateBudgets() override { return requester_.SaveBudgets(); }
   void RestoreRateBudgets(const std::optional<std::string>& saved, Time now) override {
-    if (saved)
-      requester_.RestoreBudgets(*saved);
-    else
-      requester_.AssumeSpent(now);
+    requester_.Resume(saved, now);
   }
   std::optional<std::string> SelfUserId() const override;
   void FollowThreads(const std::vector<std::string>& thread_ids) override;
@@ -99,10 +96,11 @@ class SlackConnector final : public Connector, public Poster, public PushReceive
   http::StaticToken token_;
   http::Requester requester_;
   Cursors cursors_;
-  std::optional<std::string> self_;               // the bot's user id
-  std::vector<std::string> channels_;             // read and posted in
-  std::map<std::string, std::string> thread_of_;  // message native id → its thread's ts
-  std::vector<std::string> follow_;               // native ids of open prompt threads
+  std::optional<std::string> self_;                   // the bot's user id
+  std::vector<std::string> channels_;                 // read and posted in
+  std::map<std::string, std::string> channel_names_;  // as conversations.list gave them
+  std::map<std::string, std::string> thread_of_;      // message native id → its thread's ts
+  std::vector<std::string> follow_;                   // native ids of open prompt threads
   Degradations degraded_{"connector.slack"};
 
   // What the listener took, read at the next tick (push_mu_).

@@ -170,7 +170,7 @@ TEST(SlackConnector, TheDirectoryPagesByCursorAndATokenSlackRefusesIs401) {
       "response_metadata":{"next_cursor":""}})");
   f.client->Add(200, R"({"ok":true,"channels":[{"id":"C1","name":"learning","is_member":true}],
       "response_metadata":{"next_cursor":""}})");
-  f.client->Add(200, R"({"ok":true,"channel":{"id":"C1","name":"learning"}})");
+  // The channel's name comes from the list: no conversations.info for it.
   f.client->Add(200,
                 R"({"ok":true,"members":["U1","UBOT"],"response_metadata":{"next_cursor":""}})");
   Sink sink;
@@ -187,6 +187,8 @@ TEST(SlackConnector, TheDirectoryPagesByCursorAndATokenSlackRefusesIs401) {
   EXPECT_EQ(sink.groups[0].name, "#learning");
   EXPECT_EQ(sink.groups[0].kind, "channel");
   EXPECT_EQ(sink.groups[0].members, (std::vector<std::string>{"slack:U1", "slack:UBOT"}));
+  for (const auto& r : f.client->seen)
+    EXPECT_EQ(r.url.find("conversations.info"), std::string::npos) << r.url;
   bool bearer = false;
   for (const auto& [k, v] : f.client->seen[0].headers)
     bearer |= k == "Authorization" && v == "Bearer xoxb-1";
