@@ -22,33 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:0"}
-store: {path: DIR/live.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 20m
-    archive: DIR/archive
-  - TEAMS_NETWORK
-    poll_interval: 2h
-    archive: DIR/archive
-campaigns:
-  - name: daily-engage
-    network: yammer
-    community: "13114941440"
-    schedule: "0 10 * * MON-FRI"
-    open_for: 48h
-    prompts: ["What is one thing you learned today?"]
-  - name: daily-teams
-    network: teams
-    community: CHANNEL_0
-    schedule: "0 11 * * MON-FRI"
-    open_for: 48h
-    prompts: ["Who helped you this week, and how?"]
-)";
+const std::string kYaml = it::ReadConfig("archive.yaml");
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -26,71 +26,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:PORT"}
-store: {path: DIR/month.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 30m
-  - TEAMS_NETWORK
-    poll_interval: 1h
-    refresh_window: 3d
-campaigns:
-  - name: question-of-the-day
-    network: yammer
-    community: "13114941440"
-    schedule: "0 17 * * MON-FRI"
-    open_for: 48h
-    quiet_hours: "20:00-08:00"
-    holidays: [2026-11-19]
-    reminders: {after: 2h, max: 2}
-    feedback: true
-    repeat: true
-    steps:
-      - text: "A customer asks for a feature you cannot build this quarter. Your first move?"
-        kind: choice
-        options: ["Say no right away", "Ask what problem it solves", "Promise it for next quarter"]
-        correct: B
-      - text: "How useful were this week's questions? Rate 1 to 5."
-        kind: rating
-  - name: practice
-    network: yammer
-    community: "13114942471"
-    mode: spaced
-    schedule: "0 9,14 * * MON-FRI"
-    open_for: 24h
-    spacing: {per_person: 2, wrong_after: 2d, right_after: 5d}
-    steps:
-      - {text: "Which log level for a retry that worked?", kind: choice, options: [error, info, debug], correct: B}
-      - {text: "Who reviews a change to the payment flow?", kind: choice, options: [anyone, the owner, nobody], correct: B}
-      - {text: "Where do you ask a question about the build?", kind: choice, options: [by mail, the build community, a chat], correct: B}
-  - name: onboarding
-    network: yammer
-    communities: ["13114941440", "13114942471"]
-    schedule: {after_joining: [1, 3, 7], at: "09:30"}
-    open_for: 72h
-    reminders: {after: 4h, max: 1}
-    steps:
-      - {text: "Welcome! Who showed you around on your first day?"}
-      - {text: "Which community did you find most useful so far?"}
-      - {text: "What would you tell the next newcomer?"}
-  - name: teams-weekly
-    network: teams
-    community: CHANNEL_0
-    schedule: "0 10 * * MON,WED,FRI"
-    open_for: 48h
-    reminders: {after: 3h, max: 1}
-    repeat: true
-    steps:
-      - text: "A colleague shares a draft with an error. What do you do first?"
-        kind: choice
-        options: ["Fix it silently", "Tell them privately", "Point it out in the channel"]
-        correct: B
-      - text: "What is one thing you learned from a colleague this week?"
-)";
+const std::string kYaml = it::ReadConfig("campaign-month.yaml");
 
 struct Post {
   Time at;

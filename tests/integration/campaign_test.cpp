@@ -13,33 +13,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-store: {path: DIR/campaign.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 10m
-campaigns:
-  - name: scenarios
-    network: yammer
-    community: "13114941440"
-    schedule: "0 17 * * MON-FRI"
-    open_for: 48h
-    quiet_hours: "20:00-08:00"
-    reminders: {after: 2h, max: 2}
-    feedback: true
-    repeat: true
-    steps:
-      - text: "A customer asks for a feature you cannot build this quarter. Your first move?"
-        kind: choice
-        options: ["Say no right away", "Ask what problem it solves", "Promise it for next quarter"]
-        correct: B
-        explanation: "Understanding the problem often shows a simpler way."
-      - text: "How useful were this week's scenarios? Rate 1 to 5."
-        kind: rating
-)";
+const std::string kYaml = it::ReadConfig("campaign.yaml");
 
 }  // namespace
 
@@ -126,25 +100,7 @@ TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
 
 namespace {
 
-const char* kTeamsYaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:0"}
-store: {path: DIR/teams-campaign.db}
-report: {out_dir: DIR/reports}
-networks:
-  - TEAMS_NETWORK
-    poll_interval: 2h
-campaigns:
-  - name: scenarios
-    network: teams
-    community: CHANNEL_0
-    schedule: "0 10 * * MON-WED"
-    open_for: 48h
-    steps:
-      - text: "A colleague shares a draft with an error. What do you do first?"
-        kind: choice
-        options: ["Fix it silently", "Tell them privately", "Point it out in the channel"]
-        correct: B
-)";
+const std::string kTeamsYaml = it::ReadConfig("campaign-teams.yaml");
 
 }  // namespace
 

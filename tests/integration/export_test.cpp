@@ -10,16 +10,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-store: {path: DIR/export.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    backfill_source: export
-    poll_interval: 30m
-)";
+const std::string kYaml = it::ReadConfig("export.yaml");
 
 }  // namespace
 

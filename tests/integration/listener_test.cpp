@@ -18,13 +18,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:PORT"}
-store: {path: DIR/listener.db}
-networks:
-  - TEAMS_NETWORK
-    poll_interval: 7d
-)";
+const std::string kYaml = it::ReadConfig("listener.yaml");
 
 int Connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

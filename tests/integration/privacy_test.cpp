@@ -58,48 +58,7 @@ int Mode(const fs::path& p) {
   return ::stat(p.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
 }
 
-const char* kYaml = R"(timezone: Europe/Berlin
-log_level: info
-store: {path: DIR/data/store.db}
-report: {out_dir: DIR/reports, formats: [json, md, html, csv]}
-privacy: {min_group_size: 3, pseudonym_key: "${LEARNLOOP_IT_PSEUDONYM_KEY}"}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 30m
-    archive: DIR/archive
-campaigns:
-  - name: daily-quiz
-    network: yammer
-    community: "13114941440"
-    schedule: "0 10 * * MON-FRI"
-    open_for: 30h
-    reminders: {after: 3h, max: 1}
-    leaderboard: {schedule: "0 16 * * FRI", top: 10}
-    steps:
-      - text: "Which check comes first when a notebook gives another result elsewhere?"
-        kind: choice
-        options: ["Re-run it", "Compare package versions", "Blame the data"]
-        correct: B
-      - text: "Which plot shows a skewed distribution best?"
-        kind: choice
-        options: ["Pie chart", "Histogram", "Line chart"]
-        correct: B
-    repeat: true
-  - name: onboarding
-    network: yammer
-    communities: ["13114941440", "13114942471"]
-    schedule: {after_joining: [1, 2, 3, 5, 7], at: "09:30"}
-    open_for: 72h
-    reminders: {after: 2h, max: 1}
-    prompts:
-      - "Welcome! Who showed you around on your first day?"
-      - "What would you tell the next newcomer?"
-      - "Which community here answered a question of yours?"
-      - "What surprised you most this week?"
-      - "Whom would you thank for your first week?"
-)";
+const std::string kYaml = it::ReadConfig("privacy.yaml");
 
 struct Person {
   std::string id, role;

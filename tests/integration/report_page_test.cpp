@@ -27,21 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-store: {path: DIR/page.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 1h
-campaigns:
-  - name: question-of-the-week
-    network: yammer
-    community: "13114941440"
-    schedule: "0 9 * * MON"
-    prompts: ["What did a colleague teach you this week?"]
-)";
+const std::string kYaml = it::ReadConfig("report-page.yaml");
 
 const char* kPayload =
     R"(Ops <script>document.title='owned'</script><img src=x onerror="document.title='owned'">)";

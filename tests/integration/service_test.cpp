@@ -25,32 +25,7 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-LOG_FORMAT
-store: {path: DIR/service.db}
-report: {out_dir: DIR/reports, formats: [json, html, csv]}
-admin: {listen: "127.0.0.1:APORT", token: "${LEARNLOOP_IT_ADMIN_TOKEN}"}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 5s
-    rate_limit_requests: 1000
-    rate_limit_window: 1s
-    request_timeout: 60s
-campaigns:
-  - name: daily-quiz
-    network: yammer
-    community: "13114941440"
-    schedule: "0 9 * * MON-FRI"
-    open_for: 30h
-    steps:
-      - text: "Which plot shows a skewed distribution best?"
-        kind: choice
-        options: ["Pie chart", "Histogram", "Line chart"]
-        correct: B
-EXTRA
-)";
+const std::string kYaml = it::ReadConfig("service.yaml");
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);

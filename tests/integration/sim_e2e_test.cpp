@@ -18,26 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-store: {path: DIR/it.db}
-report:
-  out_dir: DIR/reports
-  formats: [json, md, html, csv]
-  post_to: {network: yammer, community: "13114942471", at: "08:30", link: "https://intranet.example/learning/{week}.html"}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 30m
-campaigns:
-  - name: weekly
-    network: yammer
-    community: "13114941440"
-    schedule: "0 9 * * MON"
-    open_for: 72h
-    repeat: true
-    prompts: ["What did you learn this week?", "Who helped you most this week?"]
-)";
+const std::string kYaml = it::ReadConfig("sim-e2e.yaml");
 
 using it::ReadTruth;
 using it::Truth;

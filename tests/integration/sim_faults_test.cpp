@@ -10,22 +10,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-store: {path: DIR/faults.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 20m
-campaigns:
-  - name: daily
-    network: yammer
-    community: "13114941440"
-    schedule: "0 10 * * MON-FRI"
-    open_for: 48h
-    prompts: ["What is one thing you learned today?"]
-)";
+const std::string kYaml = it::ReadConfig("sim-faults.yaml");
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "connectors/registry.h"
@@ -292,6 +293,15 @@ int FreePort() {
     port = ntohs(a.sin_port);
   close(fd);
   return port;
+}
+
+std::string ReadConfig(const std::string& name) {
+  std::string path = std::string(LEARNLOOP_SOURCE_DIR) + "/tests/integration/configs/" + name;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read the test configuration " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 std::string SimRun::WriteConfig() {

@@ -93,6 +93,9 @@ int StopLearnloop(int pid, int sig = SIGTERM);
 int64_t ResidentKiB(int pid, bool peak = false);
 // A TCP port on 127.0.0.1 free a moment ago.
 int FreePort();
+// A configuration of tests/integration/configs/, as written there (with the placeholders
+// SimRun::Start fills); a missing file throws.
+std::string ReadConfig(const std::string& name);
 
 struct SimRun {
   daemon::SimProcess sim;

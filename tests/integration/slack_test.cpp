@@ -17,29 +17,7 @@ using namespace learnloop;
 TEST(Slack, QuestionsWithButtonsAreAnsweredByPressesAndRepliesEachReadOnceAsMeant) {
   setenv("LEARNLOOP_IT_SIGNING", "sim-signing", 1);
   it::SimRun run;
-  std::string yaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:0"}
-store: {path: DIR/slack.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: slack
-    base_url: SIM_URL/slack/api
-    token: ${LEARNLOOP_IT_TOKEN}
-    signing_secret: ${LEARNLOOP_IT_SIGNING}
-    channels: [SLACK_CHANNEL]
-    poll_interval: 30m
-campaigns:
-  - name: habits
-    network: slack
-    community: SLACK_CHANNEL
-    schedule: "0 10 * * *"
-    open_for: 24h
-    steps:
-      - text: "A colleague's build broke after your change. Your first move?"
-        kind: choice
-        options: ["Wait for them to notice", "Tell them and look at it together", "Revert quietly"]
-        correct: B
-)";
+  std::string yaml = it::ReadConfig("slack.yaml");
   Time start = *ParseIso("2026-11-02T07:00:00Z");
   ASSERT_EQ(run.Start(start,
                       {"--people", "135", "--seed", "11", "--history-days", "4", "--horizon-days",

@@ -18,39 +18,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-server: {listen: "127.0.0.1:0"}
-store: {path: DIR/spaced.db}
-report: {out_dir: DIR/reports}
-networks:
-  - type: yammer
-    base_url: BASE_URL
-    token: ${LEARNLOOP_IT_TOKEN}
-    poll_interval: 30m
-  - TEAMS_NETWORK
-    poll_interval: 1h
-    refresh_window: 2d
-campaigns:
-  - name: practice-engage
-    network: yammer
-    community: "13114941440"
-    mode: spaced
-    schedule: "0 9 * * MON-FRI"
-    open_for: 24h
-    steps:
-      - {text: "Which log level for a retry that worked?", kind: choice, options: [error, info, debug], correct: B}
-      - {text: "Who reviews a change to the payment flow?", kind: choice, options: [anyone, the owner, nobody], correct: B}
-      - {text: "Where do you ask about the build?", kind: choice, options: [by mail, the build channel, a chat], correct: B}
-  - name: practice-teams
-    network: teams
-    community: CHANNEL_0
-    mode: spaced
-    schedule: "0 10 * * MON-FRI"
-    open_for: 24h
-    steps:
-      - {text: "What goes first in a bug report?", kind: choice, options: [a guess, the steps, a fix], correct: B}
-      - {text: "When is a draft ready for review?", kind: choice, options: [never, when it runs, when it is perfect], correct: B}
-)";
+const std::string kYaml = it::ReadConfig("spaced-private.yaml");
 
 // Mentions in a post: "@First Last" on Viva Engage, "<at>First Last</at>" on Teams.
 int Named(const std::string& body) {

@@ -12,21 +12,7 @@ using namespace learnloop;
 
 namespace {
 
-const char* kYaml = R"(timezone: Europe/Berlin
-store: {path: DIR/teams.db}
-report: {out_dir: DIR/reports}
-networks:
-  - TEAMS_NETWORK
-    poll_interval: 30m
-campaigns:
-  - name: daily
-    network: teams
-    community: CHANNEL_0
-    schedule: "0 10 * * MON-FRI"
-    open_for: 48h
-    repeat: true
-    prompts: ["What is one thing you learned today?", "Who helped you this week, and how?"]
-)";
+const std::string kYaml = it::ReadConfig("teams.yaml");
 
 struct Variant {
   std::vector<std::string> faults;
