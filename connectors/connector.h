@@ -142,6 +142,12 @@ class PushReceiver {
     (void)r;
     return true;
   }
+  // A request that only checks the endpoint (Graph's validationToken, Slack's url_verification):
+  // answered at once, even while the directory is not read yet (other pushes wait for it).
+  virtual bool IsHandshake(const net::Request& r) const {
+    (void)r;
+    return false;
+  }
   // Called on the listener's threads: must be quick (the sender waits at most 3 s).
   virtual net::Reply OnPush(const net::Request& r) = 0;
   // Something was pushed that PollPushed has not read yet.

@@ -201,7 +201,7 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
   if (chosen.empty() && !serving.empty()) chosen.push_back(serving.front());  // it says no
   bool wake = false;
   for (auto* n : chosen) {
-    if (!n->directory_synced && r.query.find("validationToken") == r.query.end()) {
+    if (!n->directory_synced && !n->built.push->IsHandshake(r)) {
       // Pushes name channels and people of the directory, not read yet: the ESN sends again.
       rep = net::Reply{};
       rep.status = 503;

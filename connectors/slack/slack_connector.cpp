@@ -456,6 +456,13 @@ std::vector<std::string> SlackConnector::PushPaths() const {
   return {"/slack/" + cfg_.name + "/events", "/slack/" + cfg_.name + "/actions"};
 }
 
+bool SlackConnector::IsHandshake(const net::Request& r) const {
+  // The Events API's url_verification (reference §4.3), signed like any event.
+  if (r.path != "/slack/" + cfg_.name + "/events") return false;
+  auto v = json::Parse(r.body);
+  return v.ok() && v->is_object() && json::GetString(*v, "type") == "url_verification";
+}
+
 net::Reply SlackConnector::OnPush(const net::Request& r) {
   net::Reply rep;
   auto refuse = [&](int status, const std::string& why) {

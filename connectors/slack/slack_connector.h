@@ -49,6 +49,7 @@ class SlackConnector final : public Connector, public Poster, public PushReceive
   // Push: nothing to subscribe to (the Slack app's settings name the listener's URLs).
   Status MaintainSubscriptions(const std::string& public_url) override;
   std::vector<std::string> PushPaths() const override;
+  bool IsHandshake(const net::Request& r) const override;
   net::Reply OnPush(const net::Request& r) override;
   bool PushPending() const override;
   std::string TakePushed() override;

@@ -75,6 +75,10 @@ class TeamsConnector final : public Connector, public Poster, public PushReceive
   Status MaintainSubscriptions(const std::string& public_url) override;
   std::vector<std::string> PushPaths() const override;
   bool ClaimsPush(const net::Request& r) const override;
+  // A subscription's validation (reference §2.12): the token in the query, echoed back.
+  bool IsHandshake(const net::Request& r) const override {
+    return r.query.count("validationToken") > 0;
+  }
   net::Reply OnPush(const net::Request& r) override;
   bool PushPending() const override;
   std::string TakePushed() override;

@@ -307,10 +307,14 @@ TEST(SlackConnector, PushesNeedTheirSignatureAndBringRepliesReactionsAndPresses)
   Time now = f.clock.Now();
   EXPECT_EQ(f.c->PushPaths(),
             (std::vector<std::string>{"/slack/slack/events", "/slack/slack/actions"}));
-  // The url_verification handshake.
-  auto hello = f.c->OnPush(
+  // The url_verification handshake (answered even before the directory is read).
+  auto handshake =
       Signed("/slack/slack/events",
-             R"({"token":"x","challenge":"3eZbrw1aBm","type":"url_verification"})", now));
+             R"({"token":"x","challenge":"3eZbrw1aBm","type":"url_verification"})", now);
+  EXPECT_TRUE(f.c->IsHandshake(handshake));
+  EXPECT_FALSE(f.c->IsHandshake(
+      Signed("/slack/slack/events", Testdata("slack_event_reaction_added.json"), now)));
+  auto hello = f.c->OnPush(handshake);
   EXPECT_EQ(hello.status, 200);
   EXPECT_EQ(hello.body, R"({"challenge":"3eZbrw1aBm"})");
   // Wrong secret, stale or missing timestamp: refused, and Slack told not to retry.
