@@ -44,8 +44,9 @@ SimReply Simulator::Handle(const SimRequest& r) {
   {
     std::lock_guard lock(world_.mu());
     FollowWallClock();
+    const bool slack = r.path.rfind("/slack/api/", 0) == 0;
     bool api = r.path.rfind("/api/", 0) == 0 || r.path.rfind("/v1.0/", 0) == 0 ||
-               r.path.rfind("/bf/", 0) == 0;
+               r.path.rfind("/bf/", 0) == 0 || slack;
     // A throttled call is refused before it is carried out (in the real services a 429 has no
     // effect), so it is decided before the request is handled.
     bool throttled =
@@ -72,7 +73,13 @@ SimReply Simulator::Handle(const SimRequest& r) {
         ++world_.stats().faults;
       }
     }
-    if (throttled) {
+    if (throttled && slack) {
+      // Slack's 429 always names its wait (reference §4.4).
+      reply = Json(429, R"({"ok":false,"error":"ratelimited"})");
+      reply.headers.push_back({"Retry-After", "2"});
+      ++world_.stats().faults;
+      ++world_.stats().throttled;
+    } else if (throttled) {
       // Refused as if busy, without effect. Retry-After as each service gives it.
       bool graph = r.path.rfind("/api/", 0) != 0;
       reply = graph ? GraphError(429, "TooManyRequests", "Too many requests.", world_.Now())

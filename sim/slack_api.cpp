@@ -108,8 +108,7 @@ std::optional<SimReply> SlackApi::Limit(const std::string& method) {
   return std::nullopt;
 }
 
-void SlackApi::WriteMessage(json::Writer& w, const Msg& m, const Community& c) const {
-  (void)c;
+void SlackApi::WriteMessage(json::Writer& w, const Msg& m) const {
   const Msg& root = world_.messages()[m.thread];
   bool reply = m.parent != SIZE_MAX;
   w.BeginObject().Key("type").String("message");
@@ -175,7 +174,7 @@ SimReply SlackApi::History(const SimRequest& r, const Community& c) {
   auto [from, to] = Page(r, shown.size(), opt_.restricted ? 15 : 999);
   json::Writer w;
   w.BeginObject().Key("ok").Bool(true).Key("messages").BeginArray();
-  for (size_t k = from; k < to; ++k) WriteMessage(w, world_.messages()[shown[k]], c);
+  for (size_t k = from; k < to; ++k) WriteMessage(w, world_.messages()[shown[k]]);
   w.EndArray().Key("has_more").Bool(to < shown.size());
   w.Key("response_metadata").BeginObject().Key("next_cursor");
   w.String(to < shown.size() ? Cursor(to) : "").EndObject().EndObject();
@@ -199,8 +198,8 @@ SimReply SlackApi::Replies(const SimRequest& r, const Community& c) {
   auto [from, to] = Page(r, shown.size(), opt_.restricted ? 15 : 999);
   json::Writer w;
   w.BeginObject().Key("ok").Bool(true).Key("messages").BeginArray();
-  WriteMessage(w, root, c);
-  for (size_t k = from; k < to; ++k) WriteMessage(w, world_.messages()[shown[k]], c);
+  WriteMessage(w, root);
+  for (size_t k = from; k < to; ++k) WriteMessage(w, world_.messages()[shown[k]]);
   w.EndArray().Key("has_more").Bool(to < shown.size());
   w.Key("response_metadata").BeginObject().Key("next_cursor");
   w.String(to < shown.size() ? Cursor(to) : "").EndObject().EndObject();
@@ -239,7 +238,7 @@ SimReply SlackApi::PostMessage(const SimRequest& r) {
   json::Writer w;
   w.BeginObject().Key("ok").Bool(true).Key("channel").String(ChannelId(*c));
   w.Key("ts").String(Ts(m)).Key("message");
-  WriteMessage(w, m, *c);
+  WriteMessage(w, m);
   w.EndObject();
   return Answer(w.Take());
 }

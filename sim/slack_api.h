@@ -43,7 +43,7 @@ class SlackApi {
  private:
   const Community* Channel(const std::string& id) const;
   std::optional<size_t> FindTs(const Community& c, const std::string& ts) const;
-  void WriteMessage(json::Writer& w, const Msg& m, const Community& c) const;
+  void WriteMessage(json::Writer& w, const Msg& m) const;
   SimReply History(const SimRequest& r, const Community& c);
   SimReply Replies(const SimRequest& r, const Community& c);
   SimReply PostMessage(const SimRequest& r);

@@ -345,6 +345,31 @@ TEST(Sim, SomeLikersAreNamedWithoutAnIdAsInOldData) {
   EXPECT_GT(without, 10);
 }
 
+TEST(Sim, SlacksWebApiGetsTheFaultsToo) {
+  sim::Simulator s(Options());
+  sim::SimRequest set;
+  set.method = "POST";
+  set.path = "/_sim/faults";
+  set.body = R"({"throttle_rate": 1})";
+  s.Handle(set);
+  sim::SimRequest post;
+  post.method = "POST";
+  post.path = "/slack/api/chat.postMessage";
+  post.headers = {{"authorization", "Bearer t"}, {"content-type", "application/json"}};
+  post.body = R"({"channel":"C1","text":"hello"})";
+  auto refused = s.Handle(post);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.body, R"({"ok":false,"error":"ratelimited"})");
+  bool wait_named = false;
+  for (const auto& [k, v] : refused.headers) wait_named |= k == "Retry-After" && v == "2";
+  EXPECT_TRUE(wait_named);
+  EXPECT_EQ(Get(s, "/_sim/bot_posts").body, "[]");  // refused before it was carried out
+  set.body = R"({"throttle_rate": 0, "error_rate": 1})";
+  s.Handle(set);
+  auto failed = Get(s, "/slack/api/users.list");
+  EXPECT_TRUE(failed.status == 500 || failed.status == 503) << failed.status;
+}
+
 TEST(Sim, AThrottlingFaultHasNoEffect) {
   sim::Simulator s(Options());
   sim::SimRequest set;
