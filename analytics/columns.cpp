@@ -110,23 +110,24 @@ void Columns::AddAnswer(const store::Store::AnswerRow& a) {
   answer_refs_.emplace_back(prompt, answer_ids_.Keep(a.user_id));
 }
 
-void Columns::ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys,
-                          const IdsOf& ids_of, bool people) {
+Status Columns::ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys,
+                            const IdsOf& ids_of, bool people) {
   std::vector<int64_t> missing;
   for (uint32_t k : keys)
     if (of_key[k] == kNone) missing.push_back(k);
   std::sort(missing.begin(), missing.end());
   missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-  if (missing.empty()) return;
-  auto ids = ids_of(missing);
+  if (missing.empty()) return Status::Ok();
+  LL_ASSIGN_OR_RETURN(auto ids, ids_of(missing));
   for (size_t i = 0; i < missing.size(); ++i) {
     if (ids[i].empty() && !people) continue;  // a message without a group
     of_key[missing[i]] = people ? User(ids[i]) : Group(ids[i]);
   }
+  return Status::Ok();
 }
 
-void Columns::Finish(const IdsOf& ids_of, std::vector<Part> parts,
-                     const std::set<std::string>& opted_out_ids) {
+Status Columns::Finish(const IdsOf& ids_of, std::vector<Part> parts,
+                       const std::set<std::string>& opted_out_ids) {
   stored_messages = 0;
   for (uint8_t f : msg_flags) stored_messages += f & kStored;
   // Mentions, each person once per message; people named only there join in the order of
@@ -174,8 +175,8 @@ void Columns::Finish(const IdsOf& ids_of, std::vector<Part> parts,
         react_ms.resize(kept);
       });
   people.insert(people.end(), reactors.begin(), reactors.end());
-  ResolveKeys(user_of_key_, people, ids_of, true);
-  ResolveKeys(group_of_key_, groups_named, ids_of, false);
+  LL_TRY(ResolveKeys(user_of_key_, people, ids_of, true));
+  LL_TRY(ResolveKeys(group_of_key_, groups_named, ids_of, false));
   InParallel(
       [&] {
         for (uint32_t m = 0; m < msg_flags.size(); ++m) {
@@ -205,15 +206,16 @@ void Columns::Finish(const IdsOf& ids_of, std::vector<Part> parts,
   opted_out.assign(users.size(), 0);
   for (const auto& id : opted_out_ids)
     if (auto u = users.Find(id)) opted_out[*u] = 1;
+  return Status::Ok();
 }
 
-Columns Columns::Load(store::Store& s) {
+Result<Columns> Columns::Load(store::Store& s) {
   Columns c;
-  c.LoadFrom(s);
+  LL_TRY(c.LoadFrom(s));
   return c;
 }
 
-void Columns::LoadFrom(store::Store& s) {
+Status Columns::LoadFrom(store::Store& s) {
   // Two threads, each with its own view of the store: this one reads the directory and the
   // prompts, the other the reactions and answers; then both read the messages, a range of keys
   // at a time, until none is left.
@@ -223,45 +225,56 @@ void Columns::LoadFrom(store::Store& s) {
   std::atomic<int64_t> next_range{0};
   int64_t ranges = 0;
   constexpr int64_t kRange = 1 << 16;
-  auto messages = [&](store::Store& from, Part& part) {
+  auto messages = [&](store::Store& from, Part& part) -> Status {
     for (int64_t i; (i = next_range.fetch_add(1)) < ranges;)
-      from.ScanMessages(i * kRange, (i + 1) * kRange,
-                        [&](const store::Store::MessageRow& m) { AddMessage(m, part); });
+      LL_TRY(from.ScanMessages(i * kRange, (i + 1) * kRange,
+                               [&](const store::Store::MessageRow& m) { AddMessage(m, part); }));
+    return Status::Ok();
+  };
+  auto directory = [&]() -> Status {
+    LL_TRY(s.ScanUsers([&](const store::Store::UserRow& u) { AddUser(u); }));
+    LL_ASSIGN_OR_RETURN(auto groups, s.AllGroups());
+    std::vector<std::string> ids;
+    for (const auto& g : groups) ids.push_back(g.id);
+    LL_ASSIGN_OR_RETURN(auto keys, s.KeysOf(ids));
+    for (size_t i = 0; i < groups.size(); ++i) AddGroup(groups[i], keys[i]);
+    std::set<std::string> private_groups;
+    for (const auto& g : groups) private_groups.insert(MakeId(g.network, kPrivateGroup));
+    LL_ASSIGN_OR_RETURN(auto private_keys,
+                        s.KeysOf({private_groups.begin(), private_groups.end()}));
+    for (int64_t k : private_keys)
+      if (k) private_group_keys_.push_back(k);
+    LL_ASSIGN_OR_RETURN(prompts, s.AllPrompts());
+    LL_ASSIGN_OR_RETURN(auto choices, s.OptChoices());
+    for (const auto& [id, opted_out] : choices)
+      if (opted_out) out.insert(id);
+    return Status::Ok();
   };
   std::latch directory_in(1);  // messages wait for it: mentions are looked up in it
+  Status first_said, second_said;
   auto first = [&] {
     try {
-      s.ScanUsers([&](const store::Store::UserRow& u) { AddUser(u); });
-      auto groups = s.AllGroups();
-      std::vector<std::string> ids;
-      for (const auto& g : groups) ids.push_back(g.id);
-      auto keys = s.KeysOf(ids);
-      for (size_t i = 0; i < groups.size(); ++i) AddGroup(groups[i], keys[i]);
-      std::set<std::string> private_groups;
-      for (const auto& g : groups) private_groups.insert(MakeId(g.network, kPrivateGroup));
-      for (int64_t k : s.KeysOf({private_groups.begin(), private_groups.end()}))
-        if (k) private_group_keys_.push_back(k);
-      prompts = s.AllPrompts();
-      for (const auto& [id, opted_out] : s.OptChoices())
-        if (opted_out) out.insert(id);
+      first_said = directory();
     } catch (...) {
       ranges = 0;  // the other thread reads no messages then
       directory_in.count_down();
       throw;
     }
+    if (!first_said.ok()) ranges = 0;
     directory_in.count_down();
-    messages(s, parts[0]);
+    if (first_said.ok()) first_said = messages(s, parts[0]);
   };
   auto second = [&](store::Store& from) {
-    from.ReadTransaction([&] {
-      from.ScanReactions([&](const store::Store::ReactionRow& r) { AddReaction(r); });
-      from.ScanAnswers([&](const store::Store::AnswerRow& a) { AddAnswer(a); });
+    second_said = from.ReadTransaction([&]() -> Status {
+      LL_TRY(from.ScanReactions([&](const store::Store::ReactionRow& r) { AddReaction(r); }));
+      LL_TRY(from.ScanAnswers([&](const store::Store::AnswerRow& a) { AddAnswer(a); }));
       directory_in.wait();
-      messages(from, parts[1]);
+      return messages(from, parts[1]);
     });
   };
-  s.ReadTransaction([&] {
-    Begin(s.MaxKey());
+  return s.ReadTransaction([&]() -> Status {
+    LL_ASSIGN_OR_RETURN(int64_t max_key, s.MaxKey());
+    Begin(max_key);
     ranges = max_key_ / kRange + 1;
     if (reader) {
       InParallel(first, [&] { second(*reader); });
@@ -269,7 +282,9 @@ void Columns::LoadFrom(store::Store& s) {
       first();
       second(s);
     }
-    Finish([&](const std::vector<int64_t>& k) { return s.IdsOf(k); }, std::move(parts), out);
+    LL_TRY(first_said);
+    LL_TRY(second_said);
+    return Finish([&](const std::vector<int64_t>& k) { return s.IdsOf(k); }, std::move(parts), out);
   });
 }
 
@@ -308,13 +323,14 @@ Columns Columns::From(const Dataset& d) {
   c.prompts = d.prompts;
   for (const auto& a : d.answers)
     c.AddAnswer({a.prompt_id, a.user_id, a.message_id, a.answered_at, a.correct});
-  c.Finish(
-      [&](const std::vector<int64_t>& k) {
+  // Ids looked up in memory: nothing fails.
+  static_cast<void>(c.Finish(
+      [&](const std::vector<int64_t>& k) -> Result<std::vector<std::string>> {
         std::vector<std::string> out;
         for (int64_t v : k) out.emplace_back(keys[static_cast<uint32_t>(v - 1)]);
         return out;
       },
-      std::move(parts), d.opted_out);
+      std::move(parts), d.opted_out));
   return c;
 }
 

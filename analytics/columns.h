@@ -61,7 +61,7 @@ struct Columns {
   };
   std::vector<AnswerFact> answers;
 
-  static Columns Load(store::Store& s);
+  static Result<Columns> Load(store::Store& s);
   static Columns From(const Dataset& d);
 
   bool IsBot(uint32_t u) const { return user_flags[u] & kBot; }
@@ -90,9 +90,9 @@ struct Columns {
   void AddReaction(const store::Store::ReactionRow& r);
   void AddAnswer(const store::Store::AnswerRow& a);
   // ids_of gives the ids of keys (of people and groups named only by messages and reactions).
-  using IdsOf = std::function<std::vector<std::string>(const std::vector<int64_t>&)>;
-  void Finish(const IdsOf& ids_of, std::vector<Part> parts,
-              const std::set<std::string>& opted_out_ids);
+  using IdsOf = std::function<Result<std::vector<std::string>>(const std::vector<int64_t>&)>;
+  Status Finish(const IdsOf& ids_of, std::vector<Part> parts,
+                const std::set<std::string>& opted_out_ids);
 
  private:
   // While building: the person and the group of a key (kNone: not yet known); messages and
@@ -104,9 +104,9 @@ struct Columns {
   // Answers as read, until Finish: their ids are kept here.
   Interner answer_ids_;
   std::vector<std::pair<std::string_view, std::string_view>> answer_refs_;  // (prompt, person)
-  void LoadFrom(store::Store& s);
-  void ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys, const IdsOf& ids_of,
-                   bool people);
+  Status LoadFrom(store::Store& s);
+  Status ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys,
+                     const IdsOf& ids_of, bool people);
 };
 
 }  // namespace learnloop::analytics

@@ -54,9 +54,16 @@ void Compare(SimSession& run, const std::string& network, ApiFigures& f) {
       likes.insert(id + " " + person(l.as_number().to_int64()));
   }
   std::set<std::string> stored, stored_likes;
-  for (const auto& m : run.store->AllMessages())
+  auto all_messages = run.store->AllMessages();
+  auto all_reactions = run.store->AllReactions();
+  if (!all_messages.ok() || !all_reactions.ok()) {
+    f.error =
+        "the store: " + (all_messages.ok() ? all_reactions.error() : all_messages.error()).message;
+    return;
+  }
+  for (const auto& m : *all_messages)
     if (m.network == network && !m.deleted) stored.insert(m.id);
-  for (const auto& r : run.store->AllReactions())
+  for (const auto& r : *all_reactions)
     if (stored.count(r.message_id)) stored_likes.insert(r.message_id + " " + r.user_id);
   f.truth_messages = static_cast<int64_t>(messages.size());
   f.stored_messages = static_cast<int64_t>(stored.size());
@@ -104,7 +111,7 @@ ApiFigures Measure(const std::string& network, int people, int days, uint64_t se
     // The backfill alone: the first poll of every feed (the directory was read by Start).
     json::Value before = run.Get("/_sim/stats");
     Time t0 = clock.Now();
-    d->Tick();
+    if (auto s = d->Tick(); !s.ok()) f.error = "tick: " + s.message();
     f.seconds = std::chrono::duration<double>(clock.Now() - t0).count();
     json::Value after = run.Get("/_sim/stats");
     const char* cls = network == "teams" ? "graph_messages" : "messages";
@@ -123,7 +130,12 @@ ApiFigures Measure(const std::string& network, int people, int days, uint64_t se
     daemon::RunSimulated(*d, clock, clock.Now() + std::chrono::hours{1});
   }
   d.reset();
-  for (const auto& m : run.store->AllMessages()) f.messages += m.network == network;
+  auto all = run.store->AllMessages();
+  if (!all.ok()) {
+    f.error = "the store: " + all.error().message;
+    return f;
+  }
+  for (const auto& m : *all) f.messages += m.network == network;
   Compare(run, network, f);
   // The fewest requests: one per full or partial page of each feed. Viva Engage has one feed
   // that sees every message (the company feed, system messages included); Teams one delta

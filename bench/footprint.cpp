@@ -148,15 +148,29 @@ FootprintFigures MeasureFootprint(int people) {
     f.error = s.message();
     return f;
   }
-  d.Tick();  // the backfill: not part of the idle day
-  size_t prompts_before = run.store->AllPrompts().size();
+  // The backfill: not part of the idle day.
+  if (auto s = d.Tick(); !s.ok()) {
+    f.error = "backfill: " + s.message();
+    return f;
+  }
+  auto prompts_before = run.store->AllPrompts();
+  if (!prompts_before.ok()) {
+    f.error = "the store: " + prompts_before.error().message;
+    return f;
+  }
   double cpu0 = CpuSeconds();
   f.wakeups = daemon::RunSimulated(d, clock, clock.Now() + std::chrono::hours{24});
   f.cpu_seconds = CpuSeconds() - cpu0;
   f.rss_mib = StatusMib("VmRSS");
   f.peak_rss_mib = StatusMib("VmHWM");
-  f.messages = static_cast<int64_t>(run.store->AllMessages().size());
-  f.prompts = static_cast<int64_t>(run.store->AllPrompts().size() - prompts_before);
+  auto messages = run.store->AllMessages();
+  auto prompts = run.store->AllPrompts();
+  if (!messages.ok() || !prompts.ok()) {
+    f.error = "the store: " + (messages.ok() ? prompts.error() : messages.error()).message;
+    return f;
+  }
+  f.messages = static_cast<int64_t>(messages->size());
+  f.prompts = static_cast<int64_t>(prompts->size() - prompts_before->size());
   return f;
 }
 

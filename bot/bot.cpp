@@ -25,38 +25,45 @@ const config::CampaignConfig* Bot::FindCampaign(const std::string& name) const {
   return nullptr;
 }
 
-std::vector<User> Bot::Audience(const config::CampaignConfig& c, const std::string& community) {
+Result<std::vector<User>> Bot::Audience(const config::CampaignConfig& c,
+                                        const std::string& community) {
   std::vector<User> out;
   std::string group = MakeId(c.network, community);
   std::set<std::string> members;
-  for (const auto& g : Groups())
+  LL_ASSIGN_OR_RETURN(const auto* groups, Groups());
+  for (const auto& g : *groups)
     if (g.id == group) members.insert(g.members.begin(), g.members.end());
-  for (const auto& u : Users())
+  LL_ASSIGN_OR_RETURN(const auto* users, Users());
+  for (const auto& u : *users)
     if (members.count(u.id) && !u.is_bot && u.state == "active" && c.InCohort(u.joined_at))
       out.push_back(u);
   return out;  // by id
 }
 
-bool Bot::Reachable(const std::string& user_id) const {
-  auto mark = store_.UnreachableSince(user_id);
+Result<bool> Bot::Reachable(const std::string& user_id) const {
+  LL_ASSIGN_OR_RETURN(auto mark, store_.UnreachableSince(user_id));
   return !mark || clock_.Now() - mark->since >= std::chrono::hours{24 * 7};
 }
 
-std::vector<Prompt> Bot::RecentPrompts() {
+Result<std::vector<Prompt>> Bot::RecentPrompts() {
   return store_.PromptsOpenAfter(clock_.Now() - std::chrono::hours{24 * 7});
 }
 
-const std::vector<User>& Bot::Users() {
-  if (!in_tick_ || !tick_users_) tick_users_ = store_.AllUsers();
-  return *tick_users_;
+Result<const std::vector<User>*> Bot::Users() {
+  if (!in_tick_ || !tick_users_) {
+    LL_ASSIGN_OR_RETURN(tick_users_, store_.AllUsers());
+  }
+  return &*tick_users_;
 }
 
-const std::vector<Group>& Bot::Groups() {
-  if (!in_tick_ || !tick_groups_) tick_groups_ = store_.AllGroups();
-  return *tick_groups_;
+Result<const std::vector<Group>*> Bot::Groups() {
+  if (!in_tick_ || !tick_groups_) {
+    LL_ASSIGN_OR_RETURN(tick_groups_, store_.AllGroups());
+  }
+  return &*tick_groups_;
 }
 
-void Bot::Tick() {
+Status Bot::Tick() {
   // The directory changes only with a sync, between ticks: read it once for the whole tick.
   struct Forget {
     Bot& b;
@@ -67,32 +74,42 @@ void Bot::Tick() {
     }
   } forget{*this};
   in_tick_ = true;
-  auto prompts = RecentPrompts();  // posted ones: Schedule only adds to the outbox
-  RecognizeAnswers(prompts);
-  Schedule();       // after the answers: a spaced round sees the latest
-  Remind(prompts);  // after the answers are read: nobody who answered is reminded
-  Feedback(prompts);
-  Acknowledge(prompts);
-  Leaderboards();
-  Dispatch();
+  // posted ones: Schedule only adds to the outbox
+  LL_ASSIGN_OR_RETURN(auto prompts, RecentPrompts());
+  LL_TRY(RecognizeAnswers(prompts));
+  LL_TRY(Schedule());       // after the answers: a spaced round sees the latest
+  LL_TRY(Remind(prompts));  // after the answers are read: nobody who answered is reminded
+  LL_TRY(Feedback(prompts));
+  LL_TRY(Acknowledge(prompts));
+  LL_TRY(Leaderboards());
+  return Dispatch();
 }
 
-bool Bot::OptedOut(const std::string& user_id) const {
-  return store_.OptedOut(user_id).value_or(false);
+Result<bool> Bot::OptedOut(const std::string& user_id) const {
+  LL_ASSIGN_OR_RETURN(auto out, store_.OptedOut(user_id));
+  return out.value_or(false);
 }
 
-std::optional<Time> Bot::NextDue() const {
+Result<std::optional<Time>> Bot::NextDue() const {
   Time now = clock_.Now();
   std::optional<Time> best;
   for (const auto& c : cfg_.campaigns) {
-    if (Paused(c)) continue;
-    if (c.Ends() && StepsPosted(c) >= static_cast<int>(c.steps.size())) continue;  // ended
-    auto t = c.relative() ? NextAfterJoining(c, now)
-                          : c.schedule.Next(c.tz, std::max(*ScheduleFrom(c, now), now - Millis{1}));
+    LL_ASSIGN_OR_RETURN(bool paused, Paused(c));
+    if (paused) continue;
+    LL_ASSIGN_OR_RETURN(int posted, StepsPosted(c));
+    if (c.Ends() && posted >= static_cast<int>(c.steps.size())) continue;  // ended
+    std::optional<Time> t;
+    if (c.relative()) {
+      LL_ASSIGN_OR_RETURN(t, NextAfterJoining(c, now));
+    } else {
+      LL_ASSIGN_OR_RETURN(Time from, ScheduleFrom(c, now));
+      t = c.schedule.Next(c.tz, std::max(from, now - Millis{1}));
+    }
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
   }
   // The next reminder of an open prompt.
-  for (const auto& p : store_.PromptsOpenAfter(now)) {
+  LL_ASSIGN_OR_RETURN(auto open, store_.PromptsOpenAfter(now));
+  for (const auto& p : open) {
     const config::CampaignConfig* c = FindCampaign(p.campaign);
     if (!c || !c->reminders.enabled || !c->reminders.mention || p.is_private) continue;
     if (p.closes_at && now >= *p.closes_at) continue;
@@ -106,7 +123,8 @@ std::optional<Time> Bot::NextDue() const {
   }
   // A prompt deferred past quiet hours or a holiday waits in the outbox.
   // (Items already due are retried at the daemon's regular ticks.)
-  for (const auto& item : store_.UnfinishedOutbox())
+  LL_ASSIGN_OR_RETURN(auto unfinished, store_.UnfinishedOutbox());
+  for (const auto& item : unfinished)
     if (item.due_at > now && (!best || item.due_at < *best)) best = item.due_at;
   return best;
 }

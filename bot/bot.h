@@ -29,28 +29,28 @@ class Bot {
 
   // One tick of the daemon: answers, the prompts due, reminders, feedback, likes,
   // leaderboards, then the outbox — reading the open prompts once.
-  void Tick();
+  Status Tick();
   // Writes every prompt that is due into the outbox (a missed time within the campaign's
   // catch-up window is still posted; older ones are skipped and logged). Campaigns of days
   // after joining post each day's prompt to that day's newcomers; spaced campaigns post, at
   // each round, every person's next due question (one post per question, naming its people).
-  void Schedule();
+  Status Schedule();
   // Posts what the outbox holds. An item whose earlier attempt may have gone out is first
   // looked for on the ESN, so it is never posted twice.
-  void Dispatch();
+  Status Dispatch();
   // Replies in the thread of an open prompt, by people, before it closes, are answers.
-  void RecognizeAnswers() { RecognizeAnswers(RecentPrompts()); }
+  Status RecognizeAnswers() { return WithRecent(&Bot::RecognizeAnswers); }
   // Reminders of open prompts (campaigns with `reminders`): a reply in the thread that
   // mentions the people of the community who have not answered, after the configured delay,
   // at most the configured number, never in quiet hours or on holidays, never after the close.
-  void Remind() { Remind(RecentPrompts()); }
+  Status Remind() { return WithRecent(&Bot::Remind); }
   // At a prompt's close (campaigns with `feedback`): the right answer and why, the poll's
   // tally, the average rating, or the number of answers, as a reply in the thread — who
   // answered what only when the campaign's answers are public.
-  void Feedback() { Feedback(RecentPrompts()); }
+  Status Feedback() { return WithRecent(&Bot::Feedback); }
   // Likes each person's scored answer (campaigns with `acknowledge`), once; where the ESN
   // offers apps no such thing (Teams), nothing.
-  void Acknowledge() { Acknowledge(RecentPrompts()); }
+  Status Acknowledge() { return WithRecent(&Bot::Acknowledge); }
   // Points and streaks of a campaign in one community, for the people who opted in: points of
   // every scored answer in the campaign, streak = how many of the community's latest prompts
   // put to them (all, or those naming them) the person answered in a row. Best first.
@@ -58,22 +58,23 @@ class Bot {
     std::string user_id, name;
     int points = 0, streak = 0;
   };
-  std::vector<Standing> Standings(const config::CampaignConfig& c, const std::string& community);
+  Result<std::vector<Standing>> Standings(const config::CampaignConfig& c,
+                                          const std::string& community);
   // Leaderboards at their scheduled times (campaigns with `leaderboard`), a new post in each
   // community, naming only people who opted in.
-  void Leaderboards();
+  Status Leaderboards();
 
   // Operator actions, kept in the store so the running daemon follows them at its next tick.
   Status SetPaused(const std::string& campaign, bool paused);
   Result<Time> SkipNext(const std::string& campaign);        // the skipped time
   Result<std::string> PostNow(const std::string& campaign);  // the prompt's key
   // Opting out: never named by the bot; opting in: also shown on leaderboards.
-  static void SetOptOut(store::Store& store, const std::string& user_id, bool out) {
-    store.SetOptedOut(user_id, out);
+  static Status SetOptOut(store::PeopleState& people, const std::string& user_id, bool out) {
+    return people.SetOptedOut(user_id, out);
   }
-  bool OptedOut(const std::string& user_id) const;
+  Result<bool> OptedOut(const std::string& user_id) const;
   // Paused by its file, or by an operator (whose pause or resume wins).
-  bool Paused(const config::CampaignConfig& c) const;
+  Result<bool> Paused(const config::CampaignConfig& c) const;
 
   // Spaced repetition: where one person stands with one question of the pool.
   struct Practice {
@@ -89,14 +90,15 @@ class Bot {
     std::map<std::string, std::map<std::string, int>> asked_per_day;  // user → day → count
     std::map<std::string, int> threads_per_day;  // the community's public threads, per day
   };
-  PracticeState Practices(const config::CampaignConfig& c, const std::string& community, Time at);
+  Result<PracticeState> Practices(const config::CampaignConfig& c, const std::string& community,
+                                  Time at);
   // The question a person is asked next at `at` (nullopt: none due, or the daily cap is
   // reached): due repeats first (earliest due, then pool order), then questions never asked.
   static std::optional<int> NextQuestion(const config::CampaignConfig& c, const PracticeState& s,
                                          const std::string& user_id, Time at);
 
   // The next time a campaign has a prompt due (nullopt: none).
-  std::optional<Time> NextDue() const;
+  Result<std::optional<Time>> NextDue() const;
   const BotStats& stats() const { return stats_; }
 
   // The prompt as posted: its text, the options (A, B, …) of a choice or poll, how to answer
@@ -109,40 +111,48 @@ class Bot {
   // ParseChoice, remembered.
   std::optional<int> ReadChoice(const std::string& text, const std::vector<std::string>& options);
   // How many steps of a sequence have been posted (the next one's index).
-  int StepsPosted(const config::CampaignConfig& c) const;
-  bool EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post);
+  Result<int> StepsPosted(const config::CampaignConfig& c) const;
+  Result<bool> EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time,
+                             Time post);
   // One prompt into the outbox (and the prompts table); false when its key is there already.
   // With `to_user` (a person's native id), a private message to them instead of a post.
-  bool EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
-                       const std::string& community, int step, Time post,
-                       std::vector<std::string> audience, const std::string& lead,
-                       const std::optional<std::string>& to_user = std::nullopt);
-  void ScheduleAfterJoining(const config::CampaignConfig& c, Time now);
+  Result<bool> EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
+                               const std::string& community, int step, Time post,
+                               std::vector<std::string> audience, const std::string& lead,
+                               const std::optional<std::string>& to_user = std::nullopt);
+  Status ScheduleAfterJoining(const config::CampaignConfig& c, Time now);
   // The first time after `after` a campaign of days after joining has a prompt for someone.
-  std::optional<Time> NextAfterJoining(const config::CampaignConfig& c, Time after) const;
-  bool EnqueueRound(const config::CampaignConfig& c, const std::string& key_time, Time post);
+  Result<std::optional<Time>> NextAfterJoining(const config::CampaignConfig& c, Time after) const;
+  Result<bool> EnqueueRound(const config::CampaignConfig& c, const std::string& key_time,
+                            Time post);
   // Whether a person can be sent a private message on a network: not when an earlier one
   // could not reach them (Teams: the app is not installed for them), for a week.
-  bool Reachable(const std::string& user_id) const;
+  Result<bool> Reachable(const std::string& user_id) const;
   // The thread a prompt's answers are in: its own, or for a private one the conversation
   // replies arrive in (shared with the private prompts after it on Teams).
   std::string AnswerThread(const Prompt& p) const;
   // The people of a community a campaign speaks to: active, not bots, in its cohort.
-  std::vector<User> Audience(const config::CampaignConfig& c, const std::string& community);
+  Result<std::vector<User>> Audience(const config::CampaignConfig& c, const std::string& community);
   // Posted prompts that are open or closed within the last week (what the steps look at).
-  std::vector<Prompt> RecentPrompts();
-  void RecognizeAnswers(const std::vector<Prompt>& prompts);
-  void Remind(const std::vector<Prompt>& prompts);
-  void Feedback(const std::vector<Prompt>& prompts);
-  void Acknowledge(const std::vector<Prompt>& prompts);
+  Result<std::vector<Prompt>> RecentPrompts();
+  // A step run on them.
+  Status WithRecent(Status (Bot::*step)(const std::vector<Prompt>&)) {
+    LL_ASSIGN_OR_RETURN(auto prompts, RecentPrompts());
+    return (this->*step)(prompts);
+  }
+  Status RecognizeAnswers(const std::vector<Prompt>& prompts);
+  Status Remind(const std::vector<Prompt>& prompts);
+  Status Feedback(const std::vector<Prompt>& prompts);
+  Status Acknowledge(const std::vector<Prompt>& prompts);
   // A reply of the bot in a prompt's thread (reminder, feedback) into the outbox; false when
   // the key is there already.
-  bool EnqueueReply(const Prompt& p, const std::string& key, const std::string& body, Time at);
-  std::optional<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
+  Result<bool> EnqueueReply(const Prompt& p, const std::string& key, const std::string& body,
+                            Time at);
+  Result<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
 
   // The directory, read once per tick (outside a tick: at each use).
-  const std::vector<User>& Users();
-  const std::vector<Group>& Groups();
+  Result<const std::vector<User>*> Users();
+  Result<const std::vector<Group>*> Groups();
 
   const config::Config& cfg_;
   store::Store& store_;

@@ -14,41 +14,45 @@
 
 namespace learnloop::bot {
 
-void Bot::Dispatch() {
+Status Bot::Dispatch() {
   auto log = Logger("bot");
-  for (const auto& item : store_.UnfinishedOutbox()) {
+  LL_ASSIGN_OR_RETURN(auto unfinished, store_.UnfinishedOutbox());
+  for (const auto& item : unfinished) {
     // Stopping: what is left waits in the outbox for the next start (said once, at the stop).
-    if (clock_.Interrupted()) return;
+    if (clock_.Interrupted()) return Status::Ok();
     Time now = clock_.Now();
     if (item.due_at > now) continue;
     auto pit = posters_.find(item.network);
     if (pit == posters_.end() || !pit->second) {
-      store_.MarkOutboxFailed(item.key, "network '" + item.network + "' cannot post", true);
+      LL_TRY(store_.MarkOutboxFailed(item.key, "network '" + item.network + "' cannot post", true));
       ++stats_.failed;
       continue;
     }
     connectors::Poster& poster = *pit->second;
-    auto prompt = store_.GetPrompt(item.key);
+    LL_ASSIGN_OR_RETURN(auto prompt, store_.GetPrompt(item.key));
     const config::CampaignConfig* campaign = prompt ? FindCampaign(prompt->campaign) : nullptr;
     // A prompt that waited past its campaign's catch_up (the ESN was down, say) is not posted
     // late: dropped, and said so. One that may have gone out already is looked for first.
     const bool aged = campaign && now - item.due_at > campaign->catch_up;
     // An item that will never go out takes its prompt with it: nobody was asked.
-    auto give_up = [&](const std::string& why) {
-      store_.Transaction([&] {
-        store_.MarkOutboxFailed(item.key, why, true);
-        if (prompt && prompt->message_id.empty()) store_.DeletePrompt(prompt->id);
-      });
+    auto give_up = [&](const std::string& why) -> Status {
+      LL_TRY(store_.Transaction([&]() -> Status {
+        LL_TRY(store_.MarkOutboxFailed(item.key, why, true));
+        if (prompt && prompt->message_id.empty()) return store_.DeletePrompt(prompt->id);
+        return Status::Ok();
+      }));
       ++stats_.failed;
+      return Status::Ok();
     };
-    auto drop = [&] {
+    auto drop = [&]() -> Status {
       std::string why = "not posted: due at " + FormatIso(item.due_at) + ", " +
                         MinutesText(now - item.due_at) + " ago, past the campaign's catch_up";
-      give_up(why);
+      LL_TRY(give_up(why));
       log->warn("outbox {}: {}", item.key, why);
+      return Status::Ok();
     };
     if (aged && item.state == "pending") {
-      drop();
+      LL_TRY(drop());
       continue;
     }
     connectors::PostRequest req;
@@ -75,16 +79,17 @@ void Bot::Dispatch() {
     if (item.sent_body) req.body = *item.sent_body;
 
     auto record = [&](const connectors::Posted& posted) {
-      store_.Transaction([&] {
-        store_.MarkOutboxPosted(item.key, posted.native_id, posted.created_at);
+      return store_.Transaction([&]() -> Status {
+        LL_TRY(store_.MarkOutboxPosted(item.key, posted.native_id, posted.created_at));
         if (prompt) {
           Prompt p = *prompt;
           p.message_id = MakeId(item.network, posted.native_id);
           p.posted_at = posted.created_at;
           // Open as long as it says (from the first attempt), and at least open_for once out.
           p.closes_at = std::max(opened + open_for, posted.created_at + open_for);
-          store_.UpsertPrompt(p);
+          return store_.UpsertPrompt(p);
         }
+        return Status::Ok();
       });
     };
 
@@ -100,30 +105,30 @@ void Bot::Dispatch() {
       }
       const connectors::Posted* mine = nullptr;
       for (const auto& p : *found) {
-        auto owner = store_.OutboxKeyOfPost(item.network, p.native_id);
+        LL_ASSIGN_OR_RETURN(auto owner, store_.OutboxKeyOfPost(item.network, p.native_id));
         if (!owner || *owner == item.key) {
           mine = &p;
           break;
         }
       }
       if (mine) {
-        record(*mine);
+        LL_TRY(record(*mine));
         ++stats_.reconciled;
         continue;
       }
       if (aged) {
-        drop();
+        LL_TRY(drop());
         continue;
       }
     }
-    store_.MarkOutboxSending(item.key, req.body, now);
+    LL_TRY(store_.MarkOutboxSending(item.key, req.body, now));
     auto res = poster.Post(req);
     if (res.ok()) {
-      record(*res);
+      LL_TRY(record(*res));
       ++stats_.posted;
       log->info("posted {} as {}", item.key, res->native_id);
     } else if (clock_.Interrupted()) {
-      return;  // the attempt was cut short by the stop: tried again at the next start
+      return Status::Ok();  // the attempt was cut short by the stop: tried again at the next start
     } else {
       int code = res.error().code;
       bool final = code >= 400 && code < 500 && code != 429 && code != 401;
@@ -132,16 +137,16 @@ void Bot::Dispatch() {
         // The person cannot be reached privately (Teams: the app is not installed for them):
         // asked in the community from the next round on, privately again in a week.
         std::string user = MakeId(item.network, *item.to_user);
-        store_.MarkUnreachable(user, {now, res.error().message});
+        LL_TRY(store_.MarkUnreachable(user, {now, res.error().message}));
         log->info(
             "outbox {}: {} cannot be sent a private message ({}); asked in the "
             "community from the next round",
             item.key, user, res.error().message);
       }
       if (final) {
-        give_up(res.error().message);
+        LL_TRY(give_up(res.error().message));
       } else {
-        store_.MarkOutboxFailed(item.key, res.error().message, false);
+        LL_TRY(store_.MarkOutboxFailed(item.key, res.error().message, false));
         ++stats_.failed;
       }
       if (!unreachable)
@@ -149,9 +154,11 @@ void Bot::Dispatch() {
                   final ? " (given up)" : " (will retry)");
     }
   }
+  return Status::Ok();
 }
 
-bool Bot::EnqueueReply(const Prompt& p, const std::string& key, const std::string& body, Time at) {
+Result<bool> Bot::EnqueueReply(const Prompt& p, const std::string& key, const std::string& body,
+                               Time at) {
   store::OutboxItem item;
   item.key = key;
   item.network = p.network;

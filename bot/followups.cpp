@@ -14,7 +14,7 @@
 
 namespace learnloop::bot {
 
-void Bot::Remind(const std::vector<Prompt>& prompts) {
+Status Bot::Remind(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   std::optional<std::map<std::string, User>> users;
   std::optional<std::map<std::string, Group>> groups;
@@ -30,17 +30,22 @@ void Bot::Remind(const std::vector<Prompt>& prompts) {
     for (; k >= 1; k = 0) {
       Time due = p.posted_at + c->reminders.after * k;
       std::string key = "reminder:" + p.id + ":" + std::to_string(k);
-      if (store_.GetOutbox(key) || now - due > c->catch_up) continue;
+      if (now - due > c->catch_up) continue;
+      LL_ASSIGN_OR_RETURN(auto queued, store_.GetOutbox(key));
+      if (queued) continue;
       std::optional<Time> at = PostTimeSeenAt(*c, due, now);
       if (!at || (p.closes_at && *at >= *p.closes_at)) continue;  // quiet until the close
       if (!users) {
+        LL_ASSIGN_OR_RETURN(const auto* all_users, Users());
+        LL_ASSIGN_OR_RETURN(const auto* all_groups, Groups());
         users.emplace();
-        for (const auto& u : Users()) (*users)[u.id] = u;
+        for (const auto& u : *all_users) (*users)[u.id] = u;
         groups.emplace();
-        for (const auto& g : Groups()) (*groups)[g.id] = g;
+        for (const auto& g : *all_groups) (*groups)[g.id] = g;
       }
       std::set<std::string> answered;
-      for (const auto& a : store_.AnswersTo(p.id)) answered.insert(a.user_id);
+      LL_ASSIGN_OR_RETURN(auto answers, store_.AnswersTo(p.id));
+      for (const auto& a : answers) answered.insert(a.user_id);
       std::vector<const User*> missing;
       // Those it was addressed to (a cohort's day, a practice round), else its community.
       const std::vector<std::string>* audience = &p.audience;
@@ -52,8 +57,9 @@ void Bot::Remind(const std::vector<Prompt>& prompts) {
       for (const auto& uid : *audience) {
         auto u = users->find(uid);
         if (u == users->end() || u->second.is_bot || u->second.state != "active") continue;
-        if (OptedOut(uid)) continue;                      // never named again
         if (!c->InCohort(u->second.joined_at)) continue;  // not in the campaign's cohort
+        LL_ASSIGN_OR_RETURN(bool out, OptedOut(uid));
+        if (out) continue;  // never named again
         if (!answered.count(uid)) missing.push_back(&u->second);
       }
       if (missing.empty()) continue;  // everyone has answered: nothing to remind
@@ -62,12 +68,14 @@ void Bot::Remind(const std::vector<Prompt>& prompts) {
       std::string body = "Reminder: this question is open until " +
                          FormatLocal(c->tz, p.closes_at.value_or(now)) + " - " +
                          MentionList(missing) + ", we would love to read your answer.";
-      if (EnqueueReply(p, key, body, *at)) ++stats_.reminders;
+      LL_ASSIGN_OR_RETURN(bool queued_now, EnqueueReply(p, key, body, *at));
+      if (queued_now) ++stats_.reminders;
     }
   }
+  return Status::Ok();
 }
 
-void Bot::Feedback(const std::vector<Prompt>& prompts) {
+Status Bot::Feedback(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   std::optional<std::map<std::string, User>> users;
   for (const auto& p : prompts) {
@@ -76,15 +84,18 @@ void Bot::Feedback(const std::vector<Prompt>& prompts) {
     if (p.is_private) continue;                      // feedback is a reply in a community thread
     if (now - *p.closes_at > c->catch_up) continue;  // closed while we were down: not now
     std::string key = "feedback:" + p.id;
-    if (store_.GetOutbox(key)) continue;
+    LL_ASSIGN_OR_RETURN(auto queued, store_.GetOutbox(key));
+    if (queued) continue;
     std::optional<Time> at = PostTime(*c, std::max(*p.closes_at, now));
     if (!at) at = std::max(*p.closes_at, now);  // quiet hours skip: it still goes, at once
     const config::StepConfig& step =
         c->steps[static_cast<size_t>(std::max(0, p.step - 1)) % c->steps.size()];
-    std::map<std::string, Answer> first = FirstAnswers(p, step.kind, store_.AnswersTo(p.id));
+    LL_ASSIGN_OR_RETURN(auto answers, store_.AnswersTo(p.id));
+    std::map<std::string, Answer> first = FirstAnswers(p, step.kind, answers);
     if (c->answers_public && !users) {
+      LL_ASSIGN_OR_RETURN(const auto* all_users, Users());
       users.emplace();
-      for (const auto& u : Users()) (*users)[u.id] = u;
+      for (const auto& u : *all_users) (*users)[u.id] = u;
     }
     auto names = [&](const std::vector<std::string>& ids) {
       std::string out;
@@ -129,11 +140,13 @@ void Bot::Feedback(const std::vector<Prompt>& prompts) {
       body += "Thank you to the " + std::to_string(n) + " colleague(s) who answered" +
               (n ? " - do read each other's answers above." : ".");
     }
-    if (EnqueueReply(p, key, body, *at)) ++stats_.feedback;
+    LL_ASSIGN_OR_RETURN(bool queued_now, EnqueueReply(p, key, body, *at));
+    if (queued_now) ++stats_.feedback;
   }
+  return Status::Ok();
 }
 
-void Bot::Acknowledge(const std::vector<Prompt>& prompts) {
+Status Bot::Acknowledge(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
   auto log = Logger("bot");
   for (const auto& p : prompts) {
@@ -142,20 +155,24 @@ void Bot::Acknowledge(const std::vector<Prompt>& prompts) {
     if (p.closes_at && now > *p.closes_at + std::chrono::hours{24}) continue;
     auto poster = posters_.find(p.network);
     if (poster == posters_.end() || !poster->second) continue;
-    for (const auto& a : store_.AnswersTo(p.id)) {
+    LL_ASSIGN_OR_RETURN(auto answers, store_.AnswersTo(p.id));
+    for (const auto& a : answers) {
       if (a.points <= 0) continue;  // only each person's scored answer
-      if (store_.Acknowledged(a.message_id)) continue;
+      LL_ASSIGN_OR_RETURN(bool done, store_.Acknowledged(a.message_id));
+      if (done) continue;
       auto s = poster->second->Acknowledge(NativeId(a.message_id));
       if (s.ok()) {
-        store_.MarkAcknowledged(a.message_id, now);
+        LL_TRY(store_.MarkAcknowledged(a.message_id, now));
         ++stats_.acknowledged;
       } else if (s.error().code == 501 || (s.error().code >= 400 && s.error().code < 500 &&
                                            s.error().code != 429 && s.error().code != 401)) {
-        store_.MarkAcknowledged(a.message_id, now, "not possible: " + s.message());  // not again
+        // Not again.
+        LL_TRY(store_.MarkAcknowledged(a.message_id, now, "not possible: " + s.message()));
         log->info("answer {} not acknowledged: {}", a.message_id, s.message());
       }  // otherwise tried again at the next tick
     }
   }
+  return Status::Ok();
 }
 
 }  // namespace learnloop::bot

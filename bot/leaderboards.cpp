@@ -14,10 +14,11 @@
 
 namespace learnloop::bot {
 
-std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
-                                          const std::string& community) {
+Result<std::vector<Bot::Standing>> Bot::Standings(const config::CampaignConfig& c,
+                                                  const std::string& community) {
   std::vector<Prompt> prompts;  // of the campaign, oldest first
-  for (auto& p : store_.AllPrompts())
+  LL_ASSIGN_OR_RETURN(auto all, store_.AllPrompts());
+  for (auto& p : all)
     if (p.campaign == c.name) prompts.push_back(std::move(p));
   std::map<std::string, int> points;
   // Per prompt of this community: who answered, and whom it was put to (empty: everyone).
@@ -25,7 +26,8 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
   std::string group = MakeId(c.network, community);
   for (const auto& p : prompts) {
     std::set<std::string> who;
-    for (const auto& a : store_.AnswersTo(p.id)) {
+    LL_ASSIGN_OR_RETURN(auto answers, store_.AnswersTo(p.id));
+    for (const auto& a : answers) {
       if (a.points <= 0) continue;
       points[a.user_id] += a.points;
       who.insert(a.user_id);
@@ -36,10 +38,11 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
   }
   std::vector<Standing> out;
   for (const auto& [uid, pts] : points) {
-    if (store_.OptedOut(uid) != false) continue;  // opted in only
+    LL_ASSIGN_OR_RETURN(auto out_of, store_.OptedOut(uid));
+    if (out_of != false) continue;  // opted in only
     Standing s;
     s.user_id = uid;
-    auto u = store_.GetUser(uid);
+    LL_ASSIGN_OR_RETURN(auto u, store_.GetUser(uid));
     s.name = u ? u->name : uid;
     s.points = pts;
     for (auto it = answered_here.rbegin(); it != answered_here.rend(); ++it) {
@@ -57,24 +60,26 @@ std::vector<Bot::Standing> Bot::Standings(const config::CampaignConfig& c,
   return out;
 }
 
-void Bot::Leaderboards() {
+Status Bot::Leaderboards() {
   auto log = Logger("bot");
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
-    if (!c.leaderboard.enabled || Paused(c)) continue;
+    if (!c.leaderboard.enabled) continue;
+    LL_ASSIGN_OR_RETURN(bool paused, Paused(c));
+    if (paused) continue;
     Time from = now - c.catch_up;
-    if (auto last = store_.GetCampaignState(c.name).leaderboard_at; last && *last > from)
-      from = *last;
+    LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+    if (auto last = state.leaderboard_at; last && *last > from) from = *last;
     for (auto t = c.leaderboard.schedule.Next(c.tz, from); t && *t <= now;
          t = c.leaderboard.schedule.Next(c.tz, *t)) {
-      store_.Transaction([&] {
+      LL_TRY(store_.Transaction([&]() -> Status {
         std::string why;
         auto at = PostTime(c, *t, &why);
         if (!at) {
           log->info("campaign {}: leaderboard of {} skipped ({})", c.name, FormatIso(*t), why);
         } else {
           for (const auto& community : c.communities) {
-            auto standings = Standings(c, community);
+            LL_ASSIGN_OR_RETURN(auto standings, Standings(c, community));
             std::string body = "Leaderboard - " + c.name +
                                " (only colleagues who chose to be "
                                "shown here):";
@@ -89,14 +94,15 @@ void Bot::Leaderboards() {
             item.group_id = community;
             item.body = body;
             item.due_at = *at;
-            store_.EnqueueOutbox(item);
+            LL_TRY(store_.EnqueueOutbox(item));  // false: there already
           }
         }
-        store_.UpdateCampaignState(c.name,
-                                   [&](store::CampaignState& state) { state.leaderboard_at = *t; });
-      });
+        return store_.UpdateCampaignState(
+            c.name, [&](store::CampaignState& stored) { stored.leaderboard_at = *t; });
+      }));
     }
   }
+  return Status::Ok();
 }
 
 }  // namespace learnloop::bot

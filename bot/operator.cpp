@@ -14,28 +14,36 @@
 
 namespace learnloop::bot {
 
-bool Bot::Paused(const config::CampaignConfig& c) const {
+Result<bool> Bot::Paused(const config::CampaignConfig& c) const {
   // An operator's pause (learnloop campaigns pause) lasts until resumed, whatever the file says.
-  return store_.GetCampaignState(c.name).paused.value_or(c.paused);
+  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+  return state.paused.value_or(c.paused);
 }
 
 Status Bot::SetPaused(const std::string& campaign, bool paused) {
   if (!FindCampaign(campaign)) return Status::Fail("no campaign named '" + campaign + "'");
-  store_.UpdateCampaignState(campaign, [&](store::CampaignState& state) { state.paused = paused; });
-  return Status::Ok();
+  return store_.UpdateCampaignState(campaign,
+                                    [&](store::CampaignState& state) { state.paused = paused; });
 }
 
 Result<Time> Bot::SkipNext(const std::string& campaign) {
   const config::CampaignConfig* c = FindCampaign(campaign);
   if (!c) return Result<Time>::Fail("no campaign named '" + campaign + "'");
   Time now = clock_.Now();
-  Time from = std::max(*ScheduleFrom(*c, now), now);
-  if (auto t = store_.GetCampaignState(campaign).skip_through; t && *t > from) from = *t;
-  auto next = c->relative() ? NextAfterJoining(*c, from) : c->schedule.Next(c->tz, from);
+  LL_ASSIGN_OR_RETURN(Time scheduled_from, ScheduleFrom(*c, now));
+  Time from = std::max(scheduled_from, now);
+  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(campaign));
+  if (auto t = state.skip_through; t && *t > from) from = *t;
+  std::optional<Time> next;
+  if (c->relative()) {
+    LL_ASSIGN_OR_RETURN(next, NextAfterJoining(*c, from));
+  } else {
+    next = c->schedule.Next(c->tz, from);
+  }
   if (!next || (c->end && *next >= *c->end))
     return Result<Time>::Fail("campaign '" + campaign + "' has no prompt left to skip");
-  store_.UpdateCampaignState(campaign,
-                             [&](store::CampaignState& state) { state.skip_through = next; });
+  LL_TRY(store_.UpdateCampaignState(
+      campaign, [&](store::CampaignState& stored) { stored.skip_through = next; }));
   return *next;
 }
 
@@ -49,7 +57,10 @@ Result<std::string> Bot::PostNow(const std::string& campaign) {
   Time now = clock_.Now();
   std::string key_time = "now:" + FormatIsoMillis(now);
   bool any = false;
-  store_.Transaction([&] { any = EnqueuePrompt(*c, key_time, now); });
+  LL_TRY(store_.Transaction([&]() -> Status {
+    LL_ASSIGN_OR_RETURN(any, EnqueuePrompt(*c, key_time, now));
+    return Status::Ok();
+  }));
   if (!any) return Result<std::string>::Fail("nothing was queued");
   return "prompt:" + c->name + ":" + key_time;
 }

@@ -29,21 +29,21 @@ std::string Bot::PromptBody(const config::CampaignConfig& c, const config::StepC
   return body + "\n\n" + how + " - open until " + FormatLocal(c.tz, closes) + ".";
 }
 
-std::optional<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now) const {
+Result<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now) const {
   Time from = now - c.catch_up;
   if (c.start && *c.start - Millis{1} > from) from = *c.start - Millis{1};
   // Nothing due before this store first saw the campaign (a new campaign, a first start).
-  auto state = store_.GetCampaignState(c.name);
+  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
   if (state.first_seen && *state.first_seen - Millis{1} > from)
     from = *state.first_seen - Millis{1};
   if (state.last_due && *state.last_due > from) from = *state.last_due;
   return from;
 }
 
-bool Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
-                          const std::string& community, int step, Time post,
-                          std::vector<std::string> audience, const std::string& lead,
-                          const std::optional<std::string>& to_user) {
+Result<bool> Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& key,
+                                  const std::string& community, int step, Time post,
+                                  std::vector<std::string> audience, const std::string& lead,
+                                  const std::optional<std::string>& to_user) {
   const config::StepConfig& st = c.steps[static_cast<size_t>(step) % c.steps.size()];
   Prompt p;
   p.id = key;
@@ -66,65 +66,74 @@ bool Bot::EnqueuePromptIn(const config::CampaignConfig& c, const std::string& ke
   item.to_user = to_user;
   item.body = lead.empty() ? st.text : lead + "\n\n" + st.text;
   item.due_at = post;  // later than scheduled when deferred past quiet hours or a holiday
-  if (!store_.EnqueueOutbox(item)) return false;
-  store_.UpsertPrompt(p);
+  LL_ASSIGN_OR_RETURN(bool queued, store_.EnqueueOutbox(item));
+  if (!queued) return false;
+  LL_TRY(store_.UpsertPrompt(p));
   return true;
 }
 
-bool Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time, Time post) {
+Result<bool> Bot::EnqueuePrompt(const config::CampaignConfig& c, const std::string& key_time,
+                                Time post) {
   if (c.spaced.enabled) return EnqueueRound(c, key_time, post);
   // A prompt still waiting to go out (deferred past quiet hours, or due just before the daemon
   // stopped) gives way to this one, which takes its step: a community gets the latest, not a
   // backlog.
   bool superseded = false;
-  for (const auto& item : store_.UnfinishedOutbox()) {
+  LL_ASSIGN_OR_RETURN(auto unfinished, store_.UnfinishedOutbox());
+  for (const auto& item : unfinished) {
     if (item.state != "pending" || item.network != c.network || item.to_user || item.reply_to)
       continue;
-    auto older = store_.GetPrompt(item.key);
+    LL_ASSIGN_OR_RETURN(auto older, store_.GetPrompt(item.key));
     if (!older || older->campaign != c.name || !older->message_id.empty()) continue;
-    store_.MarkOutboxFailed(item.key, "not posted: a later prompt of the campaign is due", true);
-    store_.DeletePrompt(item.key);
+    LL_TRY(store_.MarkOutboxFailed(item.key, "not posted: a later prompt of the campaign is due",
+                                   true));
+    LL_TRY(store_.DeletePrompt(item.key));
     Logger("bot")->info("campaign {}: prompt {} gives way to a later one", c.name, item.key);
     superseded = true;
   }
-  int step = StepsPosted(c) - (superseded ? 1 : 0);
+  LL_ASSIGN_OR_RETURN(int posted, StepsPosted(c));
+  int step = posted - (superseded ? 1 : 0);
   if (c.Ends() && step >= static_cast<int>(c.steps.size())) {
     // The sequence is over: nothing more is posted (said once).
-    store_.UpdateCampaignState(c.name, [&](store::CampaignState& state) {
+    LL_TRY(store_.UpdateCampaignState(c.name, [&](store::CampaignState& state) {
       if (state.ended_at) return;
       Logger("bot")->info(
           "campaign {}: its {} steps have all been posted; it has ended (give "
           "'repeat: true' to start again from the first)",
           c.name, c.steps.size());
       state.ended_at = post;
-    });
+    }));
     return false;
   }
   bool any = false;
-  for (const auto& community : c.communities)  // one prompt per community
-    any |= EnqueuePromptIn(c, PromptKey(c, community, key_time), community, step, post, {}, "");
+  for (const auto& community : c.communities) {  // one prompt per community
+    LL_ASSIGN_OR_RETURN(bool queued, EnqueuePromptIn(c, PromptKey(c, community, key_time),
+                                                     community, step, post, {}, ""));
+    any |= queued;
+  }
   if (any) {
-    store_.UpdateCampaignState(c.name,
-                               [&](store::CampaignState& state) { state.steps_posted = step + 1; });
+    LL_TRY(store_.UpdateCampaignState(
+        c.name, [&](store::CampaignState& state) { state.steps_posted = step + 1; }));
     ++stats_.enqueued;
   }
   return any;
 }
 
-int Bot::StepsPosted(const config::CampaignConfig& c) const {
-  return store_.GetCampaignState(c.name).steps_posted;
+Result<int> Bot::StepsPosted(const config::CampaignConfig& c) const {
+  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+  return state.steps_posted;
 }
 
-void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
+Status Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
   auto log = Logger("bot");
   Time from = now - c.catch_up;
   if (c.start && *c.start > from) from = *c.start;
-  auto state = store_.GetCampaignState(c.name);
+  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
   if (state.first_seen && *state.first_seen > from) from = *state.first_seen;
   std::optional<Time> skip_through = state.skip_through;
   for (const auto& community : c.communities) {
     std::map<std::string, std::vector<const User*>> by_day;  // newcomers by local join date
-    auto people = Audience(c, community);
+    LL_ASSIGN_OR_RETURN(auto people, Audience(c, community));
     for (const auto& u : people)
       if (u.joined_at) by_day[JoinDay(c, *u.joined_at)].push_back(&u);
     for (const auto& [day, who] : by_day) {
@@ -140,8 +149,10 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
         if (t < from || t > now || (c.end && t >= *c.end)) continue;
         std::string key =
             PromptKey(c, community, "joined:" + day + ":day" + std::to_string(c.after_joining[i]));
-        if (store_.GetOutbox(key) || store_.SkippedPrompt(key)) continue;
-        store_.Transaction([&] {
+        LL_ASSIGN_OR_RETURN(auto queued, store_.GetOutbox(key));
+        LL_ASSIGN_OR_RETURN(auto skipped, store_.SkippedPrompt(key));
+        if (queued || skipped) continue;
+        LL_TRY(store_.Transaction([&]() -> Status {
           std::string why;
           std::optional<Time> post;
           if (skip_through && t <= *skip_through) {
@@ -157,38 +168,43 @@ void Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
             std::vector<const User*> named;
             for (const User* u : who) {
               ids.push_back(u->id);
-              if (!OptedOut(u->id)) named.push_back(u);
+              LL_ASSIGN_OR_RETURN(bool out, OptedOut(u->id));
+              if (!out) named.push_back(u);
             }
             std::string lead = (named.empty() ? std::string("For those who joined on ") + day
                                               : "For " + MentionList(named)) +
                                " - day " + std::to_string(c.after_joining[i]) + " after joining:";
-            if (EnqueuePromptIn(c, key, community, static_cast<int>(i), *post, ids, lead))
-              ++stats_.enqueued;
-            return;
+            LL_ASSIGN_OR_RETURN(bool queued, EnqueuePromptIn(c, key, community, static_cast<int>(i),
+                                                             *post, ids, lead));
+            if (queued) ++stats_.enqueued;
+            return Status::Ok();
           }
           log->info("campaign {}: prompt {} of {} {}", c.name, key, FormatIso(t), why);
-          store_.SkipPrompt(key, why);
-        });
+          return store_.SkipPrompt(key, why);
+        }));
       }
     }
   }
+  return Status::Ok();
 }
 
-void Bot::Schedule() {
+Status Bot::Schedule() {
   auto log = Logger("bot");
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
-    if (Paused(c)) continue;
-    if (!store_.GetCampaignState(c.name).first_seen)
-      store_.UpdateCampaignState(c.name, [&](store::CampaignState& state) {
-        if (!state.first_seen) state.first_seen = now;
-      });
+    LL_ASSIGN_OR_RETURN(bool paused, Paused(c));
+    if (paused) continue;
+    LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+    if (!state.first_seen)
+      LL_TRY(store_.UpdateCampaignState(c.name, [&](store::CampaignState& stored) {
+        if (!stored.first_seen) stored.first_seen = now;
+      }));
     if (c.relative()) {
-      ScheduleAfterJoining(c, now);
+      LL_TRY(ScheduleAfterJoining(c, now));
       continue;
     }
-    Time from = *ScheduleFrom(c, now);
-    std::optional<Time> skip_through = store_.GetCampaignState(c.name).skip_through;
+    LL_ASSIGN_OR_RETURN(Time from, ScheduleFrom(c, now));
+    std::optional<Time> skip_through = state.skip_through;
     // The times due since the last look. After downtime there may be several: only the latest
     // is posted (a community gets one prompt, not the backlog), and only while it is open.
     std::vector<Time> due;
@@ -198,7 +214,7 @@ void Bot::Schedule() {
     }
     for (size_t i = 0; i < due.size(); ++i) {
       Time t = due[i];
-      store_.Transaction([&] {
+      LL_TRY(store_.Transaction([&]() -> Status {
         std::string why;
         std::optional<Time> post;
         if (skip_through && t <= *skip_through) {
@@ -212,19 +228,22 @@ void Bot::Schedule() {
         } else if (!(post = PostTimeSeenAt(c, t, now, &why))) {
           log->info("campaign {}: prompt of {} skipped ({})", c.name, FormatIso(t), why);
         } else {
-          EnqueuePrompt(c, FormatIso(t), *post);
+          LL_TRY(EnqueuePrompt(c, FormatIso(t), *post));
         }
-        store_.UpdateCampaignState(c.name,
-                                   [&](store::CampaignState& state) { state.last_due = t; });
-      });
+        return store_.UpdateCampaignState(c.name,
+                                          [&](store::CampaignState& state) { state.last_due = t; });
+      }));
     }
   }
+  return Status::Ok();
 }
 
-std::optional<Time> Bot::NextAfterJoining(const config::CampaignConfig& c, Time after) const {
+Result<std::optional<Time>> Bot::NextAfterJoining(const config::CampaignConfig& c,
+                                                  Time after) const {
   std::optional<Time> best;
   std::set<std::string> days;
-  for (const auto& u : store_.AllUsers())
+  LL_ASSIGN_OR_RETURN(auto users, store_.AllUsers());
+  for (const auto& u : users)
     if (u.joined_at && !u.is_bot && u.state == "active" && c.InCohort(u.joined_at))
       days.insert(JoinDay(c, *u.joined_at));
   for (const auto& day : days)

@@ -26,11 +26,12 @@ std::optional<int> Bot::ReadChoice(const std::string& text,
   return option;
 }
 
-void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
+Status Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
   Time now = clock_.Now();
-  if (prompts.empty()) return;
+  if (prompts.empty()) return Status::Ok();
   std::set<std::string> bots;
-  for (const auto& u : Users())
+  LL_ASSIGN_OR_RETURN(const auto* users, Users());
+  for (const auto& u : *users)
     if (u.is_bot) bots.insert(u.id);
   // The prompts looked at (replies written before the close may be fetched a little later: a
   // while past it), and what they hold, read at once.
@@ -43,9 +44,9 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
     ids.push_back(p.id);
     posts.push_back(p.message_id);
   }
-  auto in_thread = store_.MessagesInThreads(threads);
-  auto recognised = store_.AnswersToPrompts(ids);
-  auto pressed = store_.CardActionsOnMessages(posts);
+  LL_ASSIGN_OR_RETURN(auto in_thread, store_.MessagesInThreads(threads));
+  LL_ASSIGN_OR_RETURN(auto recognised, store_.AnswersToPrompts(ids));
+  LL_ASSIGN_OR_RETURN(auto pressed, store_.CardActionsOnMessages(posts));
   // Private prompts in a conversation they share (a Teams personal chat), by time.
   std::map<std::string, std::vector<Time>> private_in;
   for (size_t i = 0; i < todo.size(); ++i)
@@ -155,11 +156,13 @@ void Bot::RecognizeAnswers(const std::vector<Prompt>& prompts) {
       if (!same) changed.push_back(&a);  // written only when something changed
     }
     if (changed.empty() && withdrawn.empty()) continue;
-    store_.Transaction([&] {
-      for (const auto& id : withdrawn) store_.DeleteAnswer(p.id, id);
-      for (const Answer* a : changed) store_.UpsertAnswer(*a);
-    });
+    LL_TRY(store_.Transaction([&]() -> Status {
+      for (const auto& id : withdrawn) LL_TRY(store_.DeleteAnswer(p.id, id));
+      for (const Answer* a : changed) LL_TRY(store_.UpsertAnswer(*a));
+      return Status::Ok();
+    }));
   }
+  return Status::Ok();
 }
 
 std::string Bot::AnswerThread(const Prompt& p) const {

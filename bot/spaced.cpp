@@ -14,17 +14,18 @@
 
 namespace learnloop::bot {
 
-Bot::PracticeState Bot::Practices(const config::CampaignConfig& c, const std::string& community,
-                                  Time at) {
+Result<Bot::PracticeState> Bot::Practices(const config::CampaignConfig& c,
+                                          const std::string& community, Time at) {
   PracticeState s;
   std::string group = MakeId(c.network, community);
-  for (const auto& p : store_.PromptsOf(c.name)) {
+  LL_ASSIGN_OR_RETURN(auto prompts, store_.PromptsOf(c.name));
+  for (const auto& p : prompts) {
     int q = p.step - 1;
     if (p.group_id != group || p.audience.empty() || p.posted_at > at) continue;
     if (q < 0 || q >= static_cast<int>(c.steps.size())) continue;
     std::map<std::string, Answer> first;
     if (!p.message_id.empty()) {
-      auto answers = store_.AnswersTo(p.id);  // as they stood at `at`
+      LL_ASSIGN_OR_RETURN(auto answers, store_.AnswersTo(p.id));  // as they stood at `at`
       answers.erase(std::remove_if(answers.begin(), answers.end(),
                                    [&](const Answer& a) { return a.answered_at > at; }),
                     answers.end());
@@ -72,7 +73,8 @@ std::optional<int> Bot::NextQuestion(const config::CampaignConfig& c, const Prac
   return std::nullopt;
 }
 
-bool Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_time, Time post) {
+Result<bool> Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_time,
+                               Time post) {
   auto log = Logger("bot");
   auto poster = posters_.find(c.network);
   const bool privately = c.spaced.privately && poster != posters_.end() && poster->second &&
@@ -80,23 +82,30 @@ bool Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_t
   const std::string total = std::to_string(c.steps.size());
   bool any = false;
   for (const auto& community : c.communities) {
-    PracticeState state = Practices(c, community, post);
+    LL_ASSIGN_OR_RETURN(PracticeState state, Practices(c, community, post));
     // Everyone's next question: privately where that reaches them, else in the community.
     std::map<int, std::vector<const User*>> in_public;  // by question
-    auto people = Audience(c, community);
+    LL_ASSIGN_OR_RETURN(auto people, Audience(c, community));
     for (const auto& u : people) {
-      if (OptedOut(u.id)) continue;  // never named, so never asked
+      LL_ASSIGN_OR_RETURN(bool out, OptedOut(u.id));
+      if (out) continue;  // never named, so never asked
       auto q = NextQuestion(c, state, u.id, post);
       if (!q) continue;
-      if (privately && Reachable(u.id)) {
+      bool reachable = false;
+      if (privately) {
+        LL_ASSIGN_OR_RETURN(reachable, Reachable(u.id));
+      }
+      if (reachable) {
         std::string key = PromptKey(
             c, community, key_time + ":q" + std::to_string(*q + 1) + ":" + NativeId(u.id));
         // Their name makes each text one of a kind: a message whose answer was lost is found
         // again by its text, never taken for another person's.
-        any |= EnqueuePromptIn(c, key, community, *q, post, {u.id},
-                               "Hi " + u.name + " - practice question " + std::to_string(*q + 1) +
-                                   " of " + total + " (" + c.name + "):",
-                               NativeId(u.id));
+        LL_ASSIGN_OR_RETURN(bool queued, EnqueuePromptIn(c, key, community, *q, post, {u.id},
+                                                         "Hi " + u.name + " - practice question " +
+                                                             std::to_string(*q + 1) + " of " +
+                                                             total + " (" + c.name + "):",
+                                                         NativeId(u.id)));
+        any |= queued;
       } else {
         in_public[*q].push_back(&u);
       }
@@ -124,7 +133,9 @@ bool Bot::EnqueueRound(const config::CampaignConfig& c, const std::string& key_t
       std::string key = PromptKey(c, community, key_time + ":q" + std::to_string(q + 1));
       std::string lead = "For " + MentionList(named) + " - practice question " +
                          std::to_string(q + 1) + " of " + total + ":";
-      if (EnqueuePromptIn(c, key, community, q, post, std::move(ids), lead)) {
+      LL_ASSIGN_OR_RETURN(bool queued,
+                          EnqueuePromptIn(c, key, community, q, post, std::move(ids), lead));
+      if (queued) {
         any = true;
         ++threads;
       }

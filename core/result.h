@@ -12,7 +12,7 @@ struct Error {
   int code = 0;  // HTTP status or module-specific code; 0 when none applies
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
@@ -35,7 +35,7 @@ class Status {
 };
 
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}
   Result(Error e) : v_(std::move(e)) {}
@@ -58,3 +58,20 @@ class Result {
 };
 
 }  // namespace learnloop
+
+// In a function returning Status or Result<U>: returns the error of `expr` (a Status or a
+// Result), if it failed.
+#define LL_TRY(expr)                                                    \
+  do {                                                                  \
+    if (auto&& ll_try_ = (expr); !ll_try_.ok()) return ll_try_.error(); \
+  } while (0)
+
+// `LL_ASSIGN_OR_RETURN(auto x, store.Get(...));` declares x with the value of a Result, or
+// returns its error.
+#define LL_ASSIGN_OR_RETURN(lhs, expr) LL_ASSIGN_OR_RETURN_(LL_RESULT_NAME_(__LINE__), lhs, expr)
+#define LL_ASSIGN_OR_RETURN_(tmp, lhs, expr) \
+  auto tmp = (expr);                         \
+  if (!tmp.ok()) return tmp.error();         \
+  lhs = std::move(tmp.value())
+#define LL_RESULT_NAME_(line) LL_RESULT_NAME2_(line)
+#define LL_RESULT_NAME2_(line) ll_result_##line

@@ -8,12 +8,16 @@ namespace learnloop::daemon {
 namespace {
 
 // The people a command names: by learnloop id or by email address.
-std::vector<User> FindPeople(store::Store& store, const std::string& who) {
+Result<std::vector<User>> FindPeople(store::Store& store, const std::string& who) {
   std::vector<User> found;
-  for (const auto& u : store.AllUsers())
+  LL_ASSIGN_OR_RETURN(auto users, store.AllUsers());
+  for (const auto& u : users)
     if (u.id == who || (u.email && *u.email == who)) found.push_back(u);
   return found;
 }
+
+// The store could not do it: the caller may try again.
+ActionOutcome StoreFailed(const Error& e) { return {503, "the store: " + e.message, ""}; }
 
 ActionOutcome Failed(int status, std::string why) { return {status, std::move(why), ""}; }
 
@@ -49,12 +53,14 @@ ActionOutcome CampaignAction(const config::Config& cfg, store::Store& store, Clo
 ActionOutcome PeopleAction(store::Store& store, const std::string& action, const std::string& who) {
   if (action != "opt-out" && action != "opt-in")
     return Failed(400, "unknown action '" + action + "' (opt-out, opt-in)");
-  auto found = FindPeople(store, who);
+  auto people = FindPeople(store, who);
+  if (!people.ok()) return StoreFailed(people.error());
+  const auto& found = *people;
   if (found.empty()) return Failed(404, "nobody in the store is '" + who + "'");
   bool out = action == "opt-out";
   ActionOutcome o;
   for (const auto& u : found) {
-    bot::Bot::SetOptOut(store, u.id, out);
+    if (auto s = bot::Bot::SetOptOut(store, u.id, out); !s.ok()) return StoreFailed(s.error());
     if (!o.message.empty()) o.message += "\n";
     o.message += u.id + (out ? " opted out: never named in reminders or leaderboards"
                              : " opted in: shown on the leaderboards of campaigns that post one");
@@ -64,14 +70,18 @@ ActionOutcome PeopleAction(store::Store& store, const std::string& action, const
 
 ActionOutcome Forget(const config::Config& cfg, store::Store& store, Clock& clock,
                      const std::string& who) {
-  auto found = FindPeople(store, who);
+  auto people = FindPeople(store, who);
+  if (!people.ok()) return StoreFailed(people.error());
+  auto found = std::move(*people);
   if (found.empty() && who.find(':') != std::string::npos)
     found.push_back(User{who, "", "", {}, {}, "", false, {}});  // only traces left
   if (found.empty()) return Failed(404, "nobody in the store is '" + who + "'");
   ActionOutcome o;
   auto line = [&](const std::string& l) { o.message += (o.message.empty() ? "" : "\n") + l; };
   for (const auto& u : found) {
-    auto n = store.ForgetUser(u.id, clock.Now());
+    auto forgot = store.ForgetUser(u.id, clock.Now());
+    if (!forgot.ok()) return StoreFailed(forgot.error());
+    const auto& n = *forgot;
     line(u.id + " forgotten: " + std::to_string(n.messages) + " message(s), " +
          std::to_string(n.reactions) + " reaction(s), " + std::to_string(n.answers) +
          " answer(s), " + std::to_string(n.memberships) + " membership(s), " +
@@ -85,7 +95,11 @@ ActionOutcome Forget(const config::Config& cfg, store::Store& store, Clock& cloc
     }
   }
   // Deleted rows linger in free pages and in the log until both are rewritten.
-  if (!store.Compact())
+  auto compacted = store.Compact();
+  if (!compacted.ok())
+    o.warning = "the store could not be rewritten without the erased data (" +
+                compacted.error().message + "); forget again to try once more";
+  else if (!*compacted)
     o.warning =
         "the store's log is in use by another connection (learnloop run?); it still holds "
         "erased data until that process checkpoints it - forget again once it is stopped";

@@ -11,7 +11,8 @@
 namespace learnloop::daemon {
 
 struct ActionOutcome {
-  int status = 200;     // as an HTTP status: 200 done, 400 a wrong request, 404 no such thing
+  int status = 200;     // as an HTTP status: 200 done, 400 a wrong request, 404 no such thing,
+                        // 503 the store failed (try again)
   std::string message;  // what was done, or why not (lines)
   std::string warning;  // done, but something to know
   bool ok() const { return status < 300; }

@@ -186,8 +186,12 @@ net::Reply AdminApi::Campaigns() {
         .String(c.schedule_text)
         .Key("steps")
         .Int(static_cast<int64_t>(c.steps.size()));
-    w.Key("paused").Bool(b.Paused(c)).Key("prompts_posted");
-    w.Int(static_cast<int64_t>(d_.store().PromptsOf(c.name).size()));
+    auto paused = b.Paused(c);
+    auto prompts = d_.store().PromptsOf(c.name);
+    if (!paused.ok() || !prompts.ok())
+      return Error(503, "the store: " + (paused.ok() ? prompts.error() : paused.error()).message);
+    w.Key("paused").Bool(*paused).Key("prompts_posted");
+    w.Int(static_cast<int64_t>(prompts->size()));
     w.EndObject();
   }
   w.EndArray().EndObject();

@@ -313,7 +313,12 @@ int ReplayHandler(Args& a, config::Config* cfg) {
     std::cerr << "learnloop replay: " << target.error().message << "\n";
     return 1;
   }
-  if (!(*target)->AllMessages().empty()) {
+  auto held = (*target)->AllMessages();
+  if (!held.ok()) {
+    std::cerr << "learnloop replay: " << held.error().message << "\n";
+    return 1;
+  }
+  if (!held->empty()) {
     std::cerr << "learnloop replay: " << path
               << " already holds messages; replay rebuilds a store: give an empty one with "
                  "--store PATH\n";
@@ -396,7 +401,12 @@ int ReportHandler(Args& a, config::Config* cfg) {
   auto store = OpenStore(cfg->store_path);
   if (!store) return 1;
   auto data = analytics::Columns::Load(*store);
-  auto report = analytics::ComputeWeekly(data, *week, as_of, ReportOptionsFor(*cfg, *store));
+  auto options = data.ok() ? ReportOptionsFor(*cfg, *store) : data.error();
+  if (!options.ok()) {
+    std::cerr << "learnloop report: " << options.error().message << "\n";
+    return 1;
+  }
+  auto report = analytics::ComputeWeekly(*data, *week, as_of, *options);
   if (format == "csv") {
     std::error_code ec;
     std::filesystem::create_directories(a.options["out"], ec);

@@ -94,16 +94,16 @@ Daemon::~Daemon() {
 
 void Daemon::SaveRateBudget(NetworkState& n) {
   // The budgets go to the next process; a kill leaves "running", and it starts conservatively.
-  try {
-    store_.SetNetworkRun(n.cfg->name, {false, n.built.connector->SaveRateBudgets()});
-  } catch (const std::exception& e) {
-    Logger("daemon")->warn("network {}: rate budgets not kept: {}", n.cfg->name, e.what());
-  }
+  if (auto s = store_.SetNetworkRun(n.cfg->name, {false, n.built.connector->SaveRateBudgets()});
+      !s.ok())
+    Logger("daemon")->warn("network {}: rate budgets not kept: {}", n.cfg->name, s.message());
 }
 
 void Daemon::Park(NetworkState& n) {
-  SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
-  SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
+  Status s = SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
+  if (s.ok()) s = SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
+  if (!s.ok())  // the next connector reads again what this one had read
+    Logger("daemon")->warn("network {}: cursors not kept: {}", n.cfg->name, s.message());
   SaveRateBudget(n);
 }
 
@@ -213,10 +213,11 @@ net::Reply Daemon::OnRequest(const net::Request& r) {
     if (n == chosen.front() || got.status >= 500) rep = std::move(got);
     // What was acknowledged is in the store before the answer goes: a kill after it loses
     // nothing (the ESN does not send it again).
-    try {
-      wake = QueuePushes(*n) || wake;
-    } catch (const std::exception& e) {
-      Logger("daemon")->error("network {}: cannot keep a push: {}", n->cfg->name, e.what());
+    if (auto queued = QueuePushes(*n); queued.ok()) {
+      wake = *queued || wake;
+    } else {
+      Logger("daemon")->error("network {}: cannot keep a push: {}", n->cfg->name,
+                              queued.error().message);
       rep = net::Reply{};
       rep.status = 503;  // the ESN sends it again
       rep.body = R"({"error":"store unavailable"})";
@@ -251,14 +252,17 @@ Result<NetworkState> Daemon::BuildNetwork(const config::NetworkConfig& nc) {
   auto made = connectors::Create(nc, clock_, std::move(client));
   if (!made.ok()) return Result<NetworkState>::Fail(made.error().message, made.error().code);
   n.built = std::move(*made);
-  n.built.connector->RestoreCursors(LoadCursors(store_, nc.name));
-  n.built.connector->RestoreSecrets(LoadSecrets(store_, nc.name));
+  LL_ASSIGN_OR_RETURN(auto cursors, LoadCursors(store_, nc.name));
+  n.built.connector->RestoreCursors(cursors);
+  LL_ASSIGN_OR_RETURN(auto secrets, LoadSecrets(store_, nc.name));
+  n.built.connector->RestoreSecrets(secrets);
   // What the process before spent of the rate limits: as it saved it, or, after a kill
   // (still "running"), all of it just now. A first start owes nothing.
-  if (auto run = store_.GetNetworkRun(nc.name))
+  LL_ASSIGN_OR_RETURN(auto run, store_.GetNetworkRun(nc.name));
+  if (run)
     n.built.connector->RestoreRateBudgets(run->running ? std::nullopt : run->rate_budgets,
                                           clock_.Now());
-  store_.SetNetworkRun(nc.name, {true, std::nullopt});
+  LL_TRY(store_.SetNetworkRun(nc.name, {true, std::nullopt}));
   if (n.recorder) {
     n.recorder->Begin({"start", clock_.Now(), false, {}, ""});
     if (auto s = n.recorder->End(); !s.ok())
@@ -407,10 +411,17 @@ std::string Daemon::Activity() const {
   return activity_.empty() ? "waiting" : activity_;
 }
 
+namespace {
+std::string SchemaText(store::Store& s) {
+  auto v = s.SchemaVersion();
+  return v.ok() ? std::to_string(*v) : "unreadable: " + v.error().message;
+}
+}  // namespace
+
 std::string Daemon::Banner() const {
   std::string s = "learnloop " + std::string(kVersion) + " starting: config " +
                   (cfg_->file.empty() ? "(built in)" : cfg_->file) + ", store " + cfg_->store_path +
-                  " (schema " + std::to_string(store_.SchemaVersion()) + "), networks:";
+                  " (schema " + SchemaText(store_) + "), networks:";
   for (const auto& n : cfg_->networks)
     s += " " + n.name + " (" + n.type +
          (n.kind && n.kind->scope ? ", " + n.kind->scope(n.settings) : std::string()) + ")";
@@ -430,21 +441,23 @@ std::vector<std::string> Daemon::Unfinished() {
   std::string doing = Activity();
   if (doing != "waiting")
     out.push_back("interrupted: " + doing + " (goes on from the store at the next start)");
-  try {
-    Time now = clock_.Now();
-    for (const auto& item : store_.UnfinishedOutbox()) {
-      if (item.due_at > now + std::chrono::hours{1}) continue;
-      out.push_back("outbox " + item.key + ": " + item.state + ", due " + FormatIso(item.due_at) +
-                    (item.last_error.empty() ? "" : ", last error: " + item.last_error) +
-                    " (sent at the next start)");
-    }
-    auto t = store_.Count(now);
-    if (t.pushes_queued > 0)
-      out.push_back(std::to_string(t.pushes_queued) +
-                    " push(es) taken and not read yet (read at the next start)");
-  } catch (const std::exception& e) {
-    out.push_back(std::string("the store cannot be read: ") + e.what());
+  Time now = clock_.Now();
+  auto unfinished = store_.UnfinishedOutbox();
+  auto t = store_.Count(now);
+  if (!unfinished.ok() || !t.ok()) {
+    out.push_back("the store cannot be read: " +
+                  (unfinished.ok() ? t.error() : unfinished.error()).message);
+    return out;
   }
+  for (const auto& item : *unfinished) {
+    if (item.due_at > now + std::chrono::hours{1}) continue;
+    out.push_back("outbox " + item.key + ": " + item.state + ", due " + FormatIso(item.due_at) +
+                  (item.last_error.empty() ? "" : ", last error: " + item.last_error) +
+                  " (sent at the next start)");
+  }
+  if (t->pushes_queued > 0)
+    out.push_back(std::to_string(t->pushes_queued) +
+                  " push(es) taken and not read yet (read at the next start)");
   return out;
 }
 
@@ -462,14 +475,9 @@ std::vector<std::string> Daemon::NotReady() {
     }
   }
   if (probe) {
-    std::string error;
-    try {
-      store_.ProbeWrite(clock_.Now());
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
+    Status written = store_.ProbeWrite(clock_.Now());
     std::lock_guard lock(state_mu_);
-    write_probe_error_ = error;
+    write_probe_error_ = written.message();
   }
   std::vector<std::string> out;
   std::lock_guard lock(state_mu_);
@@ -496,8 +504,13 @@ void Daemon::RefreshMetrics() {
     if (steady - last_tally_ < std::chrono::seconds{5}) return;
     last_tally_ = steady;
   }
-  try {
-    auto t = store_.Count(now);
+  auto counted = store_.Count(now);
+  if (!counted.ok()) {
+    Logger("daemon")->warn("metrics: the store cannot be counted: {}", counted.error().message);
+    return;
+  }
+  {
+    const auto& t = *counted;
     metrics::Clear("learnloop_outbox_items");
     for (const char* state : {"pending", "sending", "posted", "failed"})
       metrics::Set("learnloop_outbox_items", {{"state", state}},
@@ -505,8 +518,6 @@ void Daemon::RefreshMetrics() {
     metrics::Set("learnloop_prompts_open", {}, static_cast<double>(t.prompts_open));
     metrics::Set("learnloop_answers_recognised", {}, static_cast<double>(t.answers));
     metrics::Set("learnloop_pushes_queued", {}, static_cast<double>(t.pushes_queued));
-  } catch (const std::exception& e) {
-    Logger("daemon")->warn("metrics: the store cannot be counted: {}", e.what());
   }
 }
 
@@ -523,10 +534,11 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   });
   if (n.recorder) n.recorder->Begin({"sync", clock_.Now(), false, {}, ""});
   auto s = n.built.connector->SyncDirectory(sink);
-  sink.Flush();
+  Status stored = sink.Flush();
   EndArchivedCall(n);
   NoteDegraded(n);
-  SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
+  if (stored.ok()) stored = SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
+  if (s.ok() && !stored.ok()) s = Status::Fail("the store: " + stored.message());
   // A failed sync is tried again soon; a good one once a day.
   n.next_directory_sync =
       clock_.Now() + (s.ok() ? Millis{kDirectoryEvery} : Millis{kDirectoryRetry});
@@ -546,18 +558,20 @@ Status Daemon::SyncDirectory(NetworkState& n) {
   return s;
 }
 
-bool Daemon::QueuePushes(NetworkState& n) {
+Result<bool> Daemon::QueuePushes(NetworkState& n) {
   if (!n.built.push || !n.built.push->PushPending()) return false;
-  store_.QueuePush(n.cfg->name, n.built.push->TakePushed(), clock_.Now());
+  LL_TRY(store_.QueuePush(n.cfg->name, n.built.push->TakePushed(), clock_.Now()));
   pushes_queued_ = true;
   return true;
 }
 
-connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, bool pushed_only) {
+Result<connectors::PollStats> Daemon::PollNetwork(NetworkState& n, bool refresh_now,
+                                                  bool pushed_only) {
   // Prompt threads still open (or closed less than a day ago) are followed reply by reply.
   std::vector<std::string> open_threads;
   Time now = clock_.Now();
-  for (const auto& p : store_.AllPrompts())
+  LL_ASSIGN_OR_RETURN(auto prompts, store_.AllPrompts());
+  for (const auto& p : prompts)
     if (p.network == n.cfg->name && !p.message_id.empty() &&
         (!p.closes_at || *p.closes_at + std::chrono::hours{24} > now))
       open_threads.push_back(p.message_id);
@@ -598,13 +612,15 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
   if (pushed_only) {
     // Oldest first, each deleted once what it brought is stored (a kill in between reads it
     // again: every write is an idempotent upsert).
-    QueuePushes(n);
-    for (const auto& [id, pushed] : store_.QueuedPushes(n.cfg->name)) {
+    LL_TRY(QueuePushes(n));
+    LL_ASSIGN_OR_RETURN(auto queued, store_.QueuedPushes(n.cfg->name));
+    for (const auto& [id, pushed] : queued) {
       if (n.recorder) n.recorder->Begin({"pushed", clock_.Now(), false, open_threads, pushed});
       auto one = n.built.push->ReadPushed(pushed, sink);
-      sink.Flush();
+      Status stored = sink.Flush();
       EndArchivedCall(n);
-      store_.DeletePush(id);
+      LL_TRY(stored);  // kept in the queue: read again at the next tick
+      LL_TRY(store_.DeletePush(id));
       stats.advanced |= one.advanced;
       stats.messages += one.messages;
       stats.requests += one.requests;
@@ -614,13 +630,18 @@ connectors::PollStats Daemon::PollNetwork(NetworkState& n, bool refresh_now, boo
     if (n.recorder) n.recorder->Begin({"poll", clock_.Now(), refresh_now, open_threads, ""});
     stats = n.built.connector->Poll(sink, refresh_now);
   }
-  sink.Flush();
+  Status stored = sink.Flush();
   if (!pushed_only) EndArchivedCall(n);
   NoteDegraded(n);
+  // Events are stored before the cursors move: a crash in between only re-reads a page; a
+  // batch the store refused leaves the stored cursors where they were.
+  if (!stored.ok()) {
+    SetActivity("");
+    return stored.error();
+  }
   messages_ingested_ += sink.messages();
-  // Events are stored before the cursors move: a crash in between only re-reads a page.
-  SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors());
-  SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets());
+  LL_TRY(SaveCursors(store_, n.cfg->name, n.built.connector->GetCursors()));
+  LL_TRY(SaveSecrets(store_, n.cfg->name, n.built.connector->GetSecrets()));
   if (!pushed_only) {
     n.next_poll = clock_.Now() + n.cfg->poll_interval;
     if (stats.errors.empty()) {
@@ -657,14 +678,14 @@ void Daemon::EndArchivedCall(NetworkState& n) {
     Logger("daemon")->error("network {}: raw archive: {}", n.cfg->name, s.message());
 }
 
-void Daemon::Tick() {
+Status Daemon::Tick() {
   Time now = clock_.Now();
   // Cleared first: a push queued while this tick runs wakes the next one.
   bool queued = pushes_queued_.exchange(false);
   for (auto& n : networks_) {
     if (clock_.Interrupted()) {
       if (queued) pushes_queued_ = true;  // not read yet
-      return;
+      return Status::Ok();
     }
     if (now >= n.next_directory_sync) {
       bool first = !n.directory_synced;
@@ -674,7 +695,7 @@ void Daemon::Tick() {
         // must act.
         std::lock_guard lock(state_mu_);
         fatal_ = "network " + n.cfg->name + ": " + s.message();
-        return;
+        return Status::Ok();
       }
       if (!s.ok())
         Logger("daemon")->warn(
@@ -691,15 +712,21 @@ void Daemon::Tick() {
       n.next_maintenance = s.ok() && next ? std::max(*next, now + std::chrono::minutes{1})
                                           : now + std::chrono::minutes{5};
     }
-    if (now >= n.next_poll) PollNetwork(n);
-    if (n.built.push && (queued || n.built.push->PushPending())) PollNetwork(n, false, true);
+    if (now >= n.next_poll) LL_TRY(PollNetwork(n));
+    if (n.built.push && (queued || n.built.push->PushPending())) {
+      auto pushed = PollNetwork(n, false, true);
+      if (!pushed.ok()) pushes_queued_ = true;  // still queued: read at the next tick
+      LL_TRY(pushed);
+    }
   }
-  if (clock_.Interrupted()) return;
+  if (clock_.Interrupted()) return Status::Ok();
   SetActivity("campaigns and outbox");
-  bot_->Tick();
+  Status s = bot_->Tick();
   SetActivity("");
-  WriteDueReports();
+  LL_TRY(s);
+  LL_TRY(WriteDueReports());
   NoteReadiness();
+  return Status::Ok();
 }
 
 void Daemon::NoteReadiness() {
@@ -741,13 +768,12 @@ Status Daemon::SyncUntilCaughtUp() {
     for (int round = 0; round < 1000; ++round) {
       if (round > 0 && !clock_.SleepFor(std::chrono::minutes{1}))  // one poll per feed per minute
         return Status::Fail("stopped");
-      auto stats = PollNetwork(n, round == 0);
+      LL_ASSIGN_OR_RETURN(auto stats, PollNetwork(n, round == 0));
       if (!stats.errors.empty()) return Status::Fail(stats.errors.front());
       if (!stats.advanced) break;
     }
   }
-  bot_->RecognizeAnswers();
-  return Status::Ok();
+  return bot_->RecognizeAnswers();
 }
 
 Time Daemon::NextWakeup() const {
@@ -761,20 +787,30 @@ Time Daemon::NextWakeup() const {
         next = now;
     }
   }
-  if (auto due = bot_->NextDue()) next = std::min(next, *due);
-  for (const auto& item : store_.UnfinishedOutbox())
-    next = std::min(next, std::max(item.due_at, now + std::chrono::minutes{1}));
+  auto due = bot_->NextDue();
+  auto unfinished = store_.UnfinishedOutbox();
+  if (!due.ok() || !unfinished.ok()) {
+    // The store cannot be read now: tried again in a minute.
+    Logger("daemon")->warn("next wake-up: {}",
+                           (due.ok() ? unfinished.error() : due.error()).message);
+    next = std::min(next, now + std::chrono::minutes{1});
+  } else {
+    if (*due) next = std::min(next, **due);
+    for (const auto& item : *unfinished)
+      next = std::min(next, std::max(item.due_at, now + std::chrono::minutes{1}));
+  }
   next = std::min(next, BoundsOf(cfg_->tz, WeekOf(cfg_->tz, now)).to);
   return std::max(next, now + Millis{1});
 }
 
-void Daemon::WriteDueReports() {
+Status Daemon::WriteDueReports() {
   Time now = clock_.Now();
   IsoWeek last_ended = WeekOf(cfg_->tz, now).Previous();
   IsoWeek from = last_ended;
-  if (auto done = store_.LastReportWeek())
+  LL_ASSIGN_OR_RETURN(auto done, store_.LastReportWeek());
+  if (done)
     if (auto w = IsoWeek::Parse(*done)) {
-      if (*w >= last_ended) return;
+      if (*w >= last_ended) return Status::Ok();
       from = w->Next();
     }
   for (IsoWeek w = from; w <= last_ended; w = w.Next()) {
@@ -787,7 +823,7 @@ void Daemon::WriteDueReports() {
     metrics::Add("learnloop_report_runs_total", {{"result", paths.ok() ? "ok" : "failed"}});
     if (!paths.ok()) {
       Logger("daemon")->error("report {}: {}", w.ToString(), paths.error().message);
-      return;
+      return Status::Ok();  // tried again at the next tick
     }
     metrics::Set("learnloop_report_duration_seconds", {}, secs);
     metrics::Set("learnloop_last_success_timestamp_seconds", {{"network", ""}, {"what", "report"}},
@@ -795,7 +831,7 @@ void Daemon::WriteDueReports() {
     Logger("daemon")->info("report {} written in {:.1f} s ({} file(s))", w.ToString(), secs,
                            paths->size());
     written_reports_.insert(written_reports_.end(), paths->begin(), paths->end());
-    store_.Transaction([&] {
+    LL_TRY(store_.Transaction([&]() -> Status {
       if (!cfg_->digest_network.empty()) {
         // The digest for the leaders' community: posted once (its own key), in the morning.
         store::OutboxItem item;
@@ -806,14 +842,15 @@ void Daemon::WriteDueReports() {
         Time monday = BoundsOf(cfg_->tz, w).to;
         item.due_at = LocalToUtc(
             cfg_->tz, UtcToLocal(cfg_->tz, monday) + std::chrono::minutes{cfg_->digest_minute});
-        store_.EnqueueOutbox(item);
+        LL_TRY(store_.EnqueueOutbox(item));  // false: there already
       }
-      store_.SetLastReportWeek(w.ToString());
-    });
+      return store_.SetLastReportWeek(w.ToString());
+    }));
   }
+  return Status::Ok();
 }
 
-analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Store& store) {
+Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg, store::Store& store) {
   analytics::ReportOptions o;
   o.tz = cfg.tz;
   o.timezone_name = cfg.timezone;
@@ -821,10 +858,10 @@ analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Stor
   if (!cfg.pseudonym_key.empty()) {
     o.pseudonym_key = cfg.pseudonym_key.Reveal();
   } else {
-    auto kept = store.GetSecret("privacy:pseudonym_key");
+    LL_ASSIGN_OR_RETURN(auto kept, store.GetSecret("privacy:pseudonym_key"));
     if (!kept) {
       kept = crypto::RandomHex(32);
-      store.SetSecret("privacy:pseudonym_key", *kept);
+      LL_TRY(store.SetSecret("privacy:pseudonym_key", *kept));
     }
     o.pseudonym_key = *kept;
   }
@@ -839,8 +876,9 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
   if (ec)
     return Result<std::vector<std::string>>::Fail("cannot create " + cfg.report_dir + ": " +
                                                   ec.message());
-  auto data = analytics::Columns::Load(store);
-  auto report = analytics::ComputeWeekly(data, week, as_of, ReportOptionsFor(cfg, store));
+  LL_ASSIGN_OR_RETURN(auto data, analytics::Columns::Load(store));
+  LL_ASSIGN_OR_RETURN(auto options, ReportOptionsFor(cfg, store));
+  auto report = analytics::ComputeWeekly(data, week, as_of, options);
   if (digest) *digest = analytics::RenderDigest(report, cfg.digest_link);
   std::vector<std::pair<std::string, std::string>> files;  // name → text
   for (const auto& f : cfg.report_formats) {

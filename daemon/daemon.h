@@ -51,7 +51,9 @@ class Daemon {
   Status Open();
   // Open(), then the directory sync of every network (a refused credential fails it).
   Status Start();
-  void Tick();
+  // One step of the loop; an error (the store, say) is for the loop to log: the next tick tries
+  // again.
+  Status Tick();
   // Re-reads every network's recent window, then polls until a poll brings nothing new.
   Status SyncUntilCaughtUp();
   Time NextWakeup() const;
@@ -96,15 +98,15 @@ class Daemon {
   Status SyncDirectory(NetworkState& n);
   Result<NetworkState> BuildNetwork(const config::NetworkConfig& nc);
   void BuildBot();
-  connectors::PollStats PollNetwork(NetworkState& n, bool refresh_now = false,
-                                    bool pushed_only = false);
+  Result<connectors::PollStats> PollNetwork(NetworkState& n, bool refresh_now = false,
+                                            bool pushed_only = false);
   // Puts what the network's listener took into the store's queue; whether there was any.
-  bool QueuePushes(NetworkState& n);
+  Result<bool> QueuePushes(NetworkState& n);
   void EndArchivedCall(NetworkState& n);
   void NoteDegraded(NetworkState& n);
   Status Listen();
   net::Reply OnRequest(const net::Request& r);
-  void WriteDueReports();
+  Status WriteDueReports();
   void SetActivity(std::string what);
   // A long read's progress: in the log, as the activity and as systemd's status.
   void SayProgress(const std::string& line);
@@ -147,7 +149,7 @@ class Daemon {
 // Writes the report of `week` in every configured format into the report folder.
 // How reports are made for this configuration: zone, privacy, and the pseudonym key (the
 // configured one, or one made once and kept in the store so ids stay the same week to week).
-analytics::ReportOptions ReportOptionsFor(const config::Config& cfg, store::Store& store);
+Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg, store::Store& store);
 
 // The week's report files in the configured formats; `digest`, when given, gets the Markdown.
 Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,

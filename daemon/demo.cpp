@@ -86,8 +86,14 @@ int RunDemo(const DemoOptions& o) {
             << "...\n";
   RunSimulated(d, clock, end);
 
-  auto data = analytics::Columns::Load(**store);
-  analytics::ReportOptions ro = ReportOptionsFor(cfg, **store);
+  auto columns = analytics::Columns::Load(**store);
+  auto options = columns.ok() ? ReportOptionsFor(cfg, **store) : columns.error();
+  if (!options.ok()) {
+    std::cerr << "learnloop demo: " << options.error().message << "\n";
+    return 1;
+  }
+  const auto& data = *columns;
+  const analytics::ReportOptions& ro = *options;
   std::cout
       << "\n week      members  active  engaged  posts  replies  reactions  prompts  answered\n";
   for (IsoWeek w = WeekOf(cfg.tz, start); BoundsOf(cfg.tz, w).to <= clock.Now(); w = w.Next()) {

@@ -23,7 +23,8 @@ Result<ReplayStats> ReplayArchive(const config::Config& cfg, store::Store& store
     }
     // People erased from the archive stay erased: their tombstone id is refused.
     for (const auto& id : archive::ForgottenIds(dir, nc.name))
-      store.ForgetUser(MakeId(nc.name, id), calls->front().call.t);
+      if (auto forgot = store.ForgetUser(MakeId(nc.name, id), calls->front().call.t); !forgot.ok())
+        return R::Fail("network " + nc.name + ": " + forgot.error().message);
     ManualClock clock(calls->front().call.t);
     archive::ReplayClient replies(&clock);
     connectors::Built built;
@@ -40,7 +41,9 @@ Result<ReplayStats> ReplayArchive(const config::Config& cfg, store::Store& store
             connectors::Create(nc, clock, std::make_unique<archive::ForwardingClient>(replies));
         if (!b.ok()) return R::Fail(where() + ": " + b.error().message);
         built = std::move(*b);
-        built.connector->RestoreCursors(LoadCursors(store, nc.name));
+        auto cursors = LoadCursors(store, nc.name);
+        if (!cursors.ok()) return R::Fail(where() + ": " + cursors.error().message);
+        built.connector->RestoreCursors(*cursors);
         if (call.kind == "start") continue;
       }
       replies.Load(&pages);
@@ -58,8 +61,10 @@ Result<ReplayStats> ReplayArchive(const config::Config& cfg, store::Store& store
       } else {
         return R::Fail(where() + ": unknown call");
       }
-      sink.Flush();
-      if (call.kind != "sync") SaveCursors(store, nc.name, built.connector->GetCursors());
+      Status stored = sink.Flush();
+      if (stored.ok() && call.kind != "sync")
+        stored = SaveCursors(store, nc.name, built.connector->GetCursors());
+      if (!stored.ok()) return R::Fail(where() + ": " + stored.message());
       if (!replies.divergence().empty())
         return R::Fail(where() + ": the replay left the archive: " + replies.divergence());
       if (replies.unread() > 0)

@@ -62,7 +62,6 @@ int RunRealtime(Daemon& d, Clock& clock, ConfigLoader reload) {
       try {
         step();
       } catch (const std::exception& e) {
-        // A failed step (the store, say) is logged and retried at the next wake-up.
         log->error("tick failed: {}", e.what());
       }
       heartbeat::SetBusy(false);
@@ -83,7 +82,12 @@ int RunRealtime(Daemon& d, Clock& clock, ConfigLoader reload) {
       });
     });
   };
-  auto work = [&] { run_on_worker([&] { d.Tick(); }); };
+  auto work = [&] {
+    run_on_worker([&] {
+      // A failed step (the store, say) is logged and retried at the next wake-up.
+      if (auto s = d.Tick(); !s.ok()) log->error("tick failed: {}", s.message());
+    });
+  };
   arm = [&] {
     armed = true;
     timer.expires_at(std::chrono::system_clock::time_point(d.NextWakeup()));
@@ -193,15 +197,18 @@ int64_t RunSimulated(Daemon& d, ManualClock& clock, Time until, std::atomic<bool
     Logger("daemon")->info("SIGHUP: reloading {}", d.config().file);
     ApplyReload(d, reload());
   };
+  auto tick = [&] {
+    if (auto s = d.Tick(); !s.ok()) Logger("daemon")->error("tick failed: {}", s.message());
+  };
   while (clock.Now() < until && !clock.Interrupted()) {
     take_reload();
-    d.Tick();
+    tick();
     if (d.Fatal()) return wakeups;
     Time next = std::min(d.NextWakeup(), until);
     if (!clock.SleepUntil(next)) break;
     ++wakeups;
   }
-  if (!clock.Interrupted()) d.Tick();
+  if (!clock.Interrupted()) tick();
   return wakeups;
 }
 

@@ -47,7 +47,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
 
   auto users = open("users.jsonl");
   if (!users.ok()) return Result<ExchangeCounts>::Fail("cannot write " + users.path());
-  for (const auto& u : s.AllUsers()) {
+  LL_ASSIGN_OR_RETURN(auto all_users, s.AllUsers());
+  for (const auto& u : all_users) {
     json::Writer w;
     w.BeginObject().Key("id").String(u.id).Key("network").String(u.network).Key("name").String(
         u.name);
@@ -62,7 +63,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
     ++n.users;
   }
   auto groups = open("groups.jsonl");
-  for (const auto& g : s.AllGroups()) {
+  LL_ASSIGN_OR_RETURN(auto all_groups, s.AllGroups());
+  for (const auto& g : all_groups) {
     json::Writer w;
     w.BeginObject().Key("id").String(g.id).Key("network").String(g.network).Key("name").String(
         g.name);
@@ -72,7 +74,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
   }
   auto messages = open("messages.jsonl");
   std::set<std::string> private_messages;  // not exported, nor their reactions (§1)
-  for (const auto& m : s.AllMessages()) {
+  LL_ASSIGN_OR_RETURN(auto all_messages, s.AllMessages());
+  for (const auto& m : all_messages) {
     if (m.group_id && IsPrivateGroup(*m.group_id)) {
       private_messages.insert(m.id);
       continue;
@@ -93,7 +96,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
     ++n.messages;
   }
   auto reactions = open("reactions.jsonl");
-  for (const auto& r : s.AllReactions()) {
+  LL_ASSIGN_OR_RETURN(auto all_reactions, s.AllReactions());
+  for (const auto& r : all_reactions) {
     if (private_messages.count(r.message_id)) continue;
     json::Writer w;
     w.BeginObject().Key("message_id").String(r.message_id).Key("user_id").String(r.user_id);
@@ -102,7 +106,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
     ++n.reactions;
   }
   auto prompts = open("prompts.jsonl");
-  for (const auto& p : s.AllPrompts()) {
+  LL_ASSIGN_OR_RETURN(auto all_prompts, s.AllPrompts());
+  for (const auto& p : all_prompts) {
     json::Writer w;
     w.BeginObject()
         .Key("id")
@@ -134,7 +139,8 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
     ++n.prompts;
   }
   auto answers = open("answers.jsonl");
-  for (const auto& a : s.AllAnswers()) {
+  LL_ASSIGN_OR_RETURN(auto all_answers, s.AllAnswers());
+  for (const auto& a : all_answers) {
     json::Writer w;
     w.BeginObject().Key("prompt_id").String(a.prompt_id).Key("user_id").String(a.user_id);
     w.Key("message_id").String(a.message_id).Key("answered_at").String(FormatIso(a.answered_at));
@@ -149,7 +155,11 @@ Result<ExchangeCounts> Export(Store& s, const std::string& dir) {
 namespace {
 
 using jsonl::LineError;
-struct Abort {};  // a file failed: leave the transaction, which rolls back
+
+// A line the store could not take: an error of that line.
+void Put(const Status& written) {
+  if (!written.ok()) throw LineError{written.message()};
+}
 
 std::string Req(const jsonl::Object& o, const char* k) {
   auto v = o.String(k);
@@ -194,106 +204,104 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
   if (!fs::is_directory(dir)) return Result<ExchangeCounts>::Fail(dir + " is not a folder");
   ExchangeCounts n;
   Status st;
-  try {
-    s.BulkTransaction([&] {
-      st = ReadLines(
-          fs::path(dir) / "users.jsonl",
-          [&](const jsonl::Object& o) {
-            User u;
-            u.id = Req(o, "id");
-            u.network = Req(o, "network");
-            u.name = Opt(o, "name").value_or("");
-            u.email = Opt(o, "email");
-            u.department = Opt(o, "department");
-            u.state = Opt(o, "state").value_or("active");
-            u.is_bot = ReqBool(o, "is_bot");
-            u.joined_at = OptTime(o, "joined_at");
-            s.UpsertUser(u);
-          },
-          n.users);
-      if (!st.ok()) throw Abort{};
-      st = ReadLines(
-          fs::path(dir) / "groups.jsonl",
-          [&](const jsonl::Object& o) {
-            Group g;
-            g.id = Req(o, "id");
-            g.network = Req(o, "network");
-            g.name = Opt(o, "name").value_or("");
-            g.kind = Opt(o, "kind").value_or("community");
-            g.members = o.StringArray("members").value_or(std::vector<std::string>{});
-            s.UpsertGroup(g);
-          },
-          n.groups);
-      if (!st.ok()) throw Abort{};
-      st = ReadLines(
-          fs::path(dir) / "messages.jsonl",
-          [&](const jsonl::Object& o) {
-            Message m;
-            m.id = Req(o, "id");
-            m.network = Req(o, "network");
-            m.group_id = Opt(o, "group_id");
-            m.thread_id = Req(o, "thread_id");
-            m.reply_to_id = Opt(o, "reply_to_id");
-            m.author_id = Req(o, "author_id");
-            m.created_at = ReqTime(o, "created_at");
-            m.edited_at = OptTime(o, "edited_at");
-            m.deleted = o.Bool("deleted").value_or(false);
-            m.text = Opt(o, "text").value_or("");
-            m.mentions = o.StringArray("mentions").value_or(std::vector<std::string>{});
-            m.kind = Opt(o, "kind").value_or(m.reply_to_id ? "reply" : "post");
-            s.UpsertMessage(m);
-          },
-          n.messages);
-      if (!st.ok()) throw Abort{};
-      st = ReadLines(
-          fs::path(dir) / "reactions.jsonl",
-          [&](const jsonl::Object& o) {
-            s.UpsertReaction(Reaction{Req(o, "message_id"), Req(o, "user_id"),
-                                      Opt(o, "kind").value_or("like"), OptTime(o, "created_at")});
-          },
-          n.reactions);
-      if (!st.ok()) throw Abort{};
-      st = ReadLines(
-          fs::path(dir) / "prompts.jsonl",
-          [&](const jsonl::Object& o) {
-            Prompt p;
-            p.id = Req(o, "id");
-            p.campaign = Req(o, "campaign");
-            p.step = static_cast<int>(o.Int("step").value_or(0));
-            p.network = Req(o, "network");
-            p.group_id = Req(o, "group_id");
-            p.message_id = Req(o, "message_id");
-            p.type = Opt(o, "type").value_or("free_text");
-            p.posted_at = ReqTime(o, "posted_at");
-            p.closes_at = OptTime(o, "closes_at");
-            p.correct = Opt(o, "correct");
-            p.audience = o.StringArray("audience").value_or(std::vector<std::string>{});
-            if (auto last = o.Int("last_step")) p.last_step = static_cast<int>(*last);
-            p.spaced = o.Bool("spaced").value_or(false);
-            p.is_private = o.Bool("private").value_or(false);
-            s.UpsertPrompt(p);
-          },
-          n.prompts);
-      if (!st.ok()) throw Abort{};
-      st = ReadLines(
-          fs::path(dir) / "answers.jsonl",
-          [&](const jsonl::Object& o) {
-            Answer a;
-            a.prompt_id = Req(o, "prompt_id");
-            a.user_id = Req(o, "user_id");
-            a.message_id = Req(o, "message_id");
-            a.answered_at = ReqTime(o, "answered_at");
-            a.choice = Opt(o, "choice");
-            a.correct = o.Bool("correct");
-            a.points = static_cast<int>(o.Int("points").value_or(0));
-            s.UpsertAnswer(a);
-          },
-          n.answers);
-      if (!st.ok()) throw Abort{};
-    });
-  } catch (const Abort&) {
-    return st.error();  // the transaction was rolled back: nothing of the folder was imported
-  }
+  // An error rolls the transaction back: nothing of the folder is imported.
+  LL_TRY(s.BulkTransaction([&]() -> Status {
+    st = ReadLines(
+        fs::path(dir) / "users.jsonl",
+        [&](const jsonl::Object& o) {
+          User u;
+          u.id = Req(o, "id");
+          u.network = Req(o, "network");
+          u.name = Opt(o, "name").value_or("");
+          u.email = Opt(o, "email");
+          u.department = Opt(o, "department");
+          u.state = Opt(o, "state").value_or("active");
+          u.is_bot = ReqBool(o, "is_bot");
+          u.joined_at = OptTime(o, "joined_at");
+          Put(s.UpsertUser(u));
+        },
+        n.users);
+    LL_TRY(st);
+    st = ReadLines(
+        fs::path(dir) / "groups.jsonl",
+        [&](const jsonl::Object& o) {
+          Group g;
+          g.id = Req(o, "id");
+          g.network = Req(o, "network");
+          g.name = Opt(o, "name").value_or("");
+          g.kind = Opt(o, "kind").value_or("community");
+          g.members = o.StringArray("members").value_or(std::vector<std::string>{});
+          Put(s.UpsertGroup(g));
+        },
+        n.groups);
+    LL_TRY(st);
+    st = ReadLines(
+        fs::path(dir) / "messages.jsonl",
+        [&](const jsonl::Object& o) {
+          Message m;
+          m.id = Req(o, "id");
+          m.network = Req(o, "network");
+          m.group_id = Opt(o, "group_id");
+          m.thread_id = Req(o, "thread_id");
+          m.reply_to_id = Opt(o, "reply_to_id");
+          m.author_id = Req(o, "author_id");
+          m.created_at = ReqTime(o, "created_at");
+          m.edited_at = OptTime(o, "edited_at");
+          m.deleted = o.Bool("deleted").value_or(false);
+          m.text = Opt(o, "text").value_or("");
+          m.mentions = o.StringArray("mentions").value_or(std::vector<std::string>{});
+          m.kind = Opt(o, "kind").value_or(m.reply_to_id ? "reply" : "post");
+          Put(s.UpsertMessage(m));
+        },
+        n.messages);
+    LL_TRY(st);
+    st = ReadLines(
+        fs::path(dir) / "reactions.jsonl",
+        [&](const jsonl::Object& o) {
+          Put(s.UpsertReaction(Reaction{Req(o, "message_id"), Req(o, "user_id"),
+                                        Opt(o, "kind").value_or("like"),
+                                        OptTime(o, "created_at")}));
+        },
+        n.reactions);
+    LL_TRY(st);
+    st = ReadLines(
+        fs::path(dir) / "prompts.jsonl",
+        [&](const jsonl::Object& o) {
+          Prompt p;
+          p.id = Req(o, "id");
+          p.campaign = Req(o, "campaign");
+          p.step = static_cast<int>(o.Int("step").value_or(0));
+          p.network = Req(o, "network");
+          p.group_id = Req(o, "group_id");
+          p.message_id = Req(o, "message_id");
+          p.type = Opt(o, "type").value_or("free_text");
+          p.posted_at = ReqTime(o, "posted_at");
+          p.closes_at = OptTime(o, "closes_at");
+          p.correct = Opt(o, "correct");
+          p.audience = o.StringArray("audience").value_or(std::vector<std::string>{});
+          if (auto last = o.Int("last_step")) p.last_step = static_cast<int>(*last);
+          p.spaced = o.Bool("spaced").value_or(false);
+          p.is_private = o.Bool("private").value_or(false);
+          Put(s.UpsertPrompt(p));
+        },
+        n.prompts);
+    LL_TRY(st);
+    st = ReadLines(
+        fs::path(dir) / "answers.jsonl",
+        [&](const jsonl::Object& o) {
+          Answer a;
+          a.prompt_id = Req(o, "prompt_id");
+          a.user_id = Req(o, "user_id");
+          a.message_id = Req(o, "message_id");
+          a.answered_at = ReqTime(o, "answered_at");
+          a.choice = Opt(o, "choice");
+          a.correct = o.Bool("correct");
+          a.points = static_cast<int>(o.Int("points").value_or(0));
+          Put(s.UpsertAnswer(a));
+        },
+        n.answers);
+    return st;
+  }));
   return n;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Persistence behind interfaces by role. Writes are idempotent upserts: seeing a page twice
 // changes nothing. SQLite is the embedded default; other engines implement the same interfaces.
+// Every method says whether it worked by its Status or Result (a full disk, a lock held too
+// long, a damaged file): nothing is thrown across these interfaces.
 #include <functional>
 #include <map>
 #include <memory>
@@ -43,27 +45,28 @@ struct OutboxItem {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual void UpsertUser(const User& u) = 0;
+  virtual Status UpsertUser(const User& u) = 0;
   // Replaces the group's members (unless they are unknown: then those stored are kept).
-  virtual void UpsertGroup(const Group& g) = 0;
-  virtual void UpsertMessage(const Message& m) = 0;
+  virtual Status UpsertGroup(const Group& g) = 0;
+  virtual Status UpsertMessage(const Message& m) = 0;
   // The ESN's current set of reactions of one kind on a message (Yammer's liked_by is such a
   // snapshot), or with `kind` empty of every kind: reactions no longer present are removed.
-  virtual void ReplaceReactions(const std::string& message_id, const std::string& kind,
-                                const std::vector<Reaction>& reactions) = 0;
-  virtual void UpsertReaction(const Reaction& r) = 0;
+  virtual Status ReplaceReactions(const std::string& message_id, const std::string& kind,
+                                  const std::vector<Reaction>& reactions) = 0;
+  virtual Status UpsertReaction(const Reaction& r) = 0;
   // Marks deleted every message of the group created in [from, to) whose id is not listed.
   // Returns how many were marked.
-  virtual int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
-                                const std::vector<std::string>& present) = 0;
-  virtual void UpsertCardAction(const CardAction& a) = 0;
+  virtual Result<int> MarkDeletedExcept(const std::string& group_id, Time from, Time to,
+                                        const std::vector<std::string>& present) = 0;
+  virtual Status UpsertCardAction(const CardAction& a) = 0;
 
   // What the ESN pushed and the daemon acknowledged (change notifications, bot activities, card
   // presses), kept until it has been read into the store: a kill between the acknowledgement
   // and the read loses nothing. Queued in order; read back oldest first.
-  virtual void QueuePush(const std::string& network, const std::string& payload, Time at) = 0;
-  virtual std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) = 0;
-  virtual void DeletePush(int64_t id) = 0;
+  virtual Status QueuePush(const std::string& network, const std::string& payload, Time at) = 0;
+  virtual Result<std::vector<std::pair<int64_t, std::string>>> QueuedPushes(
+      const std::string& network) = 0;
+  virtual Status DeletePush(int64_t id) = 0;
 };
 
 // How a network was left by the last process that used it.
@@ -77,16 +80,16 @@ struct NetworkRun {
 class SyncState {
  public:
   virtual ~SyncState() = default;
-  virtual std::map<std::string, std::string> SyncCursors(const std::string& network) = 0;
+  virtual Result<std::map<std::string, std::string>> SyncCursors(const std::string& network) = 0;
   // Sets the cursors given (others of the network are kept).
-  virtual void SaveSyncCursors(const std::string& network,
-                               const std::map<std::string, std::string>& cursors) = 0;
-  virtual std::optional<NetworkRun> GetNetworkRun(const std::string& network) = 0;
-  virtual void SetNetworkRun(const std::string& network, const NetworkRun& run) = 0;
-  virtual std::optional<std::string> LastReportWeek() = 0;  // "2026-W41"
-  virtual void SetLastReportWeek(const std::string& week) = 0;
+  virtual Status SaveSyncCursors(const std::string& network,
+                                 const std::map<std::string, std::string>& cursors) = 0;
+  virtual Result<std::optional<NetworkRun>> GetNetworkRun(const std::string& network) = 0;
+  virtual Status SetNetworkRun(const std::string& network, const NetworkRun& run) = 0;
+  virtual Result<std::optional<std::string>> LastReportWeek() = 0;  // "2026-W41"
+  virtual Status SetLastReportWeek(const std::string& week) = 0;
   // A write that changes nothing anyone reads: whether the store takes writes (readiness).
-  virtual void ProbeWrite(Time at) = 0;
+  virtual Status ProbeWrite(Time at) = 0;
 };
 
 // What must stay secret (refresh tokens, the pseudonym key): a table of their own, never
@@ -94,9 +97,10 @@ class SyncState {
 class SecretStore {
  public:
   virtual ~SecretStore() = default;
-  virtual std::optional<std::string> GetSecret(const std::string& key) = 0;
-  virtual void SetSecret(const std::string& key, const std::string& value) = 0;
-  virtual std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) = 0;
+  virtual Result<std::optional<std::string>> GetSecret(const std::string& key) = 0;
+  virtual Status SetSecret(const std::string& key, const std::string& value) = 0;
+  virtual Result<std::map<std::string, std::string>> SecretsWithPrefix(
+      const std::string& prefix) = 0;
 };
 
 // What the daemon will post, and posted.
@@ -104,18 +108,20 @@ class OutboxQueue {
  public:
   virtual ~OutboxQueue() = default;
   // Returns false when an item with that key already exists (nothing is changed then).
-  virtual bool EnqueueOutbox(const OutboxItem& item) = 0;
-  virtual std::vector<OutboxItem> UnfinishedOutbox() = 0;  // pending or sending, by due time
-  virtual std::optional<OutboxItem> GetOutbox(const std::string& key) = 0;
-  virtual std::vector<OutboxItem> AllOutbox() = 0;  // by due time
+  virtual Result<bool> EnqueueOutbox(const OutboxItem& item) = 0;
+  virtual Result<std::vector<OutboxItem>>
+  UnfinishedOutbox() = 0;  // pending or sending, by due time
+  virtual Result<std::optional<OutboxItem>> GetOutbox(const std::string& key) = 0;
+  virtual Result<std::vector<OutboxItem>> AllOutbox() = 0;  // by due time
   // The item a post of the ESN was recorded for, if any.
-  virtual std::optional<std::string> OutboxKeyOfPost(const std::string& network,
-                                                     const std::string& native_id) = 0;
+  virtual Result<std::optional<std::string>> OutboxKeyOfPost(const std::string& network,
+                                                             const std::string& native_id) = 0;
   // Attempts + 1; the first attempt's text and time are kept (sent_body, sent_at).
-  virtual void MarkOutboxSending(const std::string& key, const std::string& body, Time at) = 0;
-  virtual void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) = 0;
+  virtual Status MarkOutboxSending(const std::string& key, const std::string& body, Time at) = 0;
+  virtual Status MarkOutboxPosted(const std::string& key, const std::string& native_id,
+                                  Time at) = 0;
   // final: never retried. Otherwise the state is kept (a 'sending' item may have gone out).
-  virtual void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) = 0;
+  virtual Status MarkOutboxFailed(const std::string& key, const std::string& error, bool final) = 0;
 };
 
 // What the bot keeps of a campaign from one tick to the next.
@@ -133,37 +139,37 @@ struct CampaignState {
 class CampaignLedger {
  public:
   virtual ~CampaignLedger() = default;
-  virtual CampaignState GetCampaignState(const std::string& campaign) = 0;
+  virtual Result<CampaignState> GetCampaignState(const std::string& campaign) = 0;
   // Reads, changes and writes a campaign's state in one transaction (an operator's command in
   // another process changes other fields meanwhile).
-  virtual void UpdateCampaignState(const std::string& campaign,
-                                   const std::function<void(CampaignState&)>& change) = 0;
+  virtual Status UpdateCampaignState(const std::string& campaign,
+                                     const std::function<void(CampaignState&)>& change) = 0;
   // A prompt the bot decided not to post (the key its outbox item would have had), and why.
-  virtual std::optional<std::string> SkippedPrompt(const std::string& key) = 0;
-  virtual void SkipPrompt(const std::string& key, const std::string& why) = 0;
+  virtual Result<std::optional<std::string>> SkippedPrompt(const std::string& key) = 0;
+  virtual Status SkipPrompt(const std::string& key, const std::string& why) = 0;
   // Whether the bot has acknowledged an answer (or found it could not: `refused` says why).
-  virtual bool Acknowledged(const std::string& message_id) = 0;
-  virtual void MarkAcknowledged(const std::string& message_id, Time at,
-                                const std::string& refused = "") = 0;
+  virtual Result<bool> Acknowledged(const std::string& message_id) = 0;
+  virtual Status MarkAcknowledged(const std::string& message_id, Time at,
+                                  const std::string& refused = "") = 0;
 
-  virtual void UpsertPrompt(const Prompt& p) = 0;
-  virtual std::optional<Prompt> GetPrompt(const std::string& id) = 0;
+  virtual Status UpsertPrompt(const Prompt& p) = 0;
+  virtual Result<std::optional<Prompt>> GetPrompt(const std::string& id) = 0;
   // A prompt that will never be posted (its outbox item failed for good), with its answers.
-  virtual void DeletePrompt(const std::string& id) = 0;
-  virtual std::vector<Prompt> AllPrompts() = 0;  // posted prompts only (message_id set)
+  virtual Status DeletePrompt(const std::string& id) = 0;
+  virtual Result<std::vector<Prompt>> AllPrompts() = 0;  // posted prompts only (message_id set)
   // A campaign's prompts, posted or still in the outbox, by time.
-  virtual std::vector<Prompt> PromptsOf(const std::string& campaign) = 0;
+  virtual Result<std::vector<Prompt>> PromptsOf(const std::string& campaign) = 0;
   // Posted prompts still open at t (or never closing), by time.
-  virtual std::vector<Prompt> PromptsOpenAfter(Time t) = 0;
-  virtual void UpsertAnswer(const Answer& a) = 0;
-  virtual void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
-  virtual std::vector<Answer> AnswersTo(const std::string& prompt_id) = 0;  // by time
-  virtual std::vector<Answer> AllAnswers() = 0;
-  virtual std::vector<CardAction> CardActionsOn(const std::string& message_id) = 0;
+  virtual Result<std::vector<Prompt>> PromptsOpenAfter(Time t) = 0;
+  virtual Status UpsertAnswer(const Answer& a) = 0;
+  virtual Status DeleteAnswer(const std::string& prompt_id, const std::string& message_id) = 0;
+  virtual Result<std::vector<Answer>> AnswersTo(const std::string& prompt_id) = 0;  // by time
+  virtual Result<std::vector<Answer>> AllAnswers() = 0;
+  virtual Result<std::vector<CardAction>> CardActionsOn(const std::string& message_id) = 0;
   // The same for many at once (what the bot reads at each tick), each list by time.
-  virtual std::map<std::string, std::vector<Answer>> AnswersToPrompts(
+  virtual Result<std::map<std::string, std::vector<Answer>>> AnswersToPrompts(
       const std::vector<std::string>& prompt_ids) = 0;
-  virtual std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
+  virtual Result<std::map<std::string, std::vector<CardAction>>> CardActionsOnMessages(
       const std::vector<std::string>& message_ids) = 0;
 };
 
@@ -179,13 +185,13 @@ class PeopleState {
  public:
   virtual ~PeopleState() = default;
   // true: opted out; false: opted in; nothing: never said.
-  virtual std::optional<bool> OptedOut(const std::string& user_id) = 0;
-  virtual void SetOptedOut(const std::string& user_id, bool out) = 0;
+  virtual Result<std::optional<bool>> OptedOut(const std::string& user_id) = 0;
+  virtual Status SetOptedOut(const std::string& user_id, bool out) = 0;
   // Everyone who said, by id: true for out, false for in.
-  virtual std::map<std::string, bool> OptChoices() = 0;
-  virtual std::optional<Unreachable> UnreachableSince(const std::string& user_id) = 0;
-  virtual void MarkUnreachable(const std::string& user_id, const Unreachable& u) = 0;
-  virtual std::map<std::string, Unreachable> AllUnreachable() = 0;
+  virtual Result<std::map<std::string, bool>> OptChoices() = 0;
+  virtual Result<std::optional<Unreachable>> UnreachableSince(const std::string& user_id) = 0;
+  virtual Status MarkUnreachable(const std::string& user_id, const Unreachable& u) = 0;
+  virtual Result<std::map<std::string, Unreachable>> AllUnreachable() = 0;
 
   // Erases a person: their user row, memberships, messages, reactions, answers and card
   // presses, their id from others' mentions and from prompts put to them, their name, email and
@@ -196,31 +202,31 @@ class PeopleState {
   struct ForgetCounts {
     int users = 0, memberships = 0, messages = 0, reactions = 0, answers = 0, mentions = 0;
   };
-  virtual ForgetCounts ForgetUser(const std::string& user_id, Time at) = 0;
-  virtual bool IsForgotten(const std::string& user_id) = 0;
+  virtual Result<ForgetCounts> ForgetUser(const std::string& user_id, Time at) = 0;
+  virtual Result<bool> IsForgotten(const std::string& user_id) = 0;
 };
 
 // The ESN's data read back: by thread for the bot, whole for export, narrow for analytics.
 class AnalyticsReader {
  public:
   virtual ~AnalyticsReader() = default;
-  virtual std::vector<Message> MessagesInThread(const std::string& thread_id) = 0;
+  virtual Result<std::vector<Message>> MessagesInThread(const std::string& thread_id) = 0;
   // The same for many at once (what the bot reads at each tick), each list by time.
-  virtual std::map<std::string, std::vector<Message>> MessagesInThreads(
+  virtual Result<std::map<std::string, std::vector<Message>>> MessagesInThreads(
       const std::vector<std::string>& thread_ids) = 0;
-  virtual std::optional<User> GetUser(const std::string& id) = 0;
+  virtual Result<std::optional<User>> GetUser(const std::string& id) = 0;
 
   // Whole-table reads, for analytics and export.
-  virtual std::vector<User> AllUsers() = 0;
-  virtual std::vector<Group> AllGroups() = 0;
-  virtual std::vector<Message> AllMessages() = 0;
-  virtual std::vector<Reaction> AllReactions() = 0;
+  virtual Result<std::vector<User>> AllUsers() = 0;
+  virtual Result<std::vector<Group>> AllGroups() = 0;
+  virtual Result<std::vector<Message>> AllMessages() = 0;
+  virtual Result<std::vector<Reaction>> AllReactions() = 0;
 
   // Integer keys: every id of a person, group or message the store holds has one, given when
   // first written and never changed; keys are 1, 2, 3, … (0: none).
-  virtual int64_t MaxKey() = 0;
-  virtual std::vector<int64_t> KeysOf(const std::vector<std::string>& ids) = 0;  // 0: none
-  virtual std::vector<std::string> IdsOf(const std::vector<int64_t>& keys) = 0;  // "": none
+  virtual Result<int64_t> MaxKey() = 0;
+  virtual Result<std::vector<int64_t>> KeysOf(const std::vector<std::string>& ids) = 0;  // 0: none
+  virtual Result<std::vector<std::string>> IdsOf(const std::vector<int64_t>& keys) = 0;  // "": none
 
   // Reads for analytics, with only what they use (no text), in no particular order; each row
   // is valid during its call only.
@@ -236,21 +242,21 @@ class AnalyticsReader {
     bool is_bot = false;
     std::optional<Time> joined_at;
   };
-  virtual void ScanUsers(const std::function<void(const UserRow&)>& fn) = 0;  // by id
+  virtual Status ScanUsers(const std::function<void(const UserRow&)>& fn) = 0;  // by id
   // The messages whose key is in [from_key, to_key).
-  virtual void ScanMessages(int64_t from_key, int64_t to_key,
-                            const std::function<void(const MessageRow&)>& fn) = 0;
+  virtual Status ScanMessages(int64_t from_key, int64_t to_key,
+                              const std::function<void(const MessageRow&)>& fn) = 0;
   struct ReactionRow {
     int64_t message = 0, user = 0;
     std::optional<Time> created_at;
   };
-  virtual void ScanReactions(const std::function<void(const ReactionRow&)>& fn) = 0;
+  virtual Status ScanReactions(const std::function<void(const ReactionRow&)>& fn) = 0;
   struct AnswerRow {
     std::string_view prompt_id, user_id, message_id;
     Time answered_at{};
     std::optional<bool> correct;
   };
-  virtual void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) = 0;
+  virtual Status ScanAnswers(const std::function<void(const AnswerRow&)>& fn) = 0;
 };
 
 // Persistence: every role, and what concerns the whole store.
@@ -264,17 +270,19 @@ class Store : public EventSink,
  public:
   ~Store() override = default;
 
-  // Runs fn inside one transaction (rolled back when fn throws).
-  virtual void Transaction(const std::function<void()>& fn) = 0;
+  // Runs fn inside one transaction: committed when fn returns Ok, rolled back when it returns an
+  // error (which is returned) or throws (which goes on). Inside another transaction, fn is part
+  // of it: its error is for the outer fn to return.
+  virtual Status Transaction(const std::function<Status()>& fn) = 0;
   // Runs fn with one view of the store: reads inside see the same data, and cost no locking
   // each.
-  virtual void ReadTransaction(const std::function<void()>& fn) = 0;
+  virtual Status ReadTransaction(const std::function<Status()>& fn) = 0;
   // A transaction for a large load (an import): the store may use much more memory meanwhile.
-  virtual void BulkTransaction(const std::function<void()>& fn) = 0;
+  virtual Status BulkTransaction(const std::function<Status()>& fn) = 0;
 
   // Rewrites the store without the space of what was deleted (nothing erased stays in its files);
   // false when its log could not be emptied (another process is reading it).
-  virtual bool Compact() = 0;
+  virtual Result<bool> Compact() = 0;
 
   // What the store holds, counted (the metrics of the admin listener).
   struct Tally {
@@ -282,8 +290,8 @@ class Store : public EventSink,
     int64_t prompts_open = 0;               // posted, not closed at `now`
     int64_t answers = 0, pushes_queued = 0;
   };
-  virtual Tally Count(Time now) = 0;
-  virtual int SchemaVersion() = 0;
+  virtual Result<Tally> Count(Time now) = 0;
+  virtual Result<int> SchemaVersion() = 0;
   // A second handle on the same store, for reading at the same time on another thread (its
   // own view of the data); nullptr when there cannot be one.
   virtual std::unique_ptr<Store> OpenReader() = 0;

@@ -14,16 +14,19 @@ const char* const kCreateSecondaryIndexes =
 
 }  // namespace
 
-void SqliteStore::BulkTransaction(const std::function<void()>& fn) {
+Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
+  struct Failed {};
+  Status said;
+  bool in_fn = false;
   auto lock = Lock();
-  // A store in use: up to 1 GiB of pages in memory, so that a long transaction does not spill
-  // them to the log before its commit. A store being built has no log: 64 MiB, and pages go to
-  // the file as the load goes (on the writer's thread, not all at the commit; a third of the
-  // memory at 10 million rows).
-  Exec(building_ ? "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"
-                 : "PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY");
   try {
-    Transaction([&] {
+    // A store in use: up to 1 GiB of pages in memory, so that a long transaction does not spill
+    // them to the log before its commit. A store being built has no log: 64 MiB, and pages go
+    // to the file as the load goes (on the writer's thread, not all at the commit; a third of
+    // the memory at 10 million rows).
+    Exec(building_ ? "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"
+                   : "PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY");
+    Write([&] {
       // Into an empty store, the secondary indexes are built once at the end (a sort)
       // instead of row by row.
       Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
@@ -44,7 +47,10 @@ void SqliteStore::BulkTransaction(const std::function<void()>& fn) {
       }
       max.Reset();
       try {
-        fn();
+        in_fn = true;
+        said = fn();
+        in_fn = false;
+        if (!said.ok()) throw Failed{};
         if (writer_) writer_->Drain();
       } catch (...) {
         writer_.reset();  // before the rollback: the connection is this thread's again
@@ -58,10 +64,17 @@ void SqliteStore::BulkTransaction(const std::function<void()>& fn) {
   } catch (...) {
     bulk_forgotten_.reset();
     bulk_keys_.reset();
-    Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT");
-    throw;
+    sqlite3_exec(db_, "PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT", nullptr, nullptr,
+                 nullptr);
+    if (!said.ok()) return said;
+    if (in_fn) throw;  // the caller's own
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      return Status::Fail(e.what());
+    }
   }
-  Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT");
+  return Guard([&] { Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT"); });
 }
 
 int64_t SqliteStore::KeyOf(std::string_view id, bool of_message) {

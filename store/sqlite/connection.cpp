@@ -20,22 +20,53 @@ void SqliteStore::Exec(const char* sql) {
 
 void SqliteStore::Within(const char* begin, const std::function<void()>& fn) {
   auto lock = Lock();
-  if (depth_++ == 0) Exec(begin);
+  if (depth_ == 0) Exec(begin);
+  ++depth_;
   try {
     fn();
   } catch (...) {
-    if (--depth_ == 0) Exec("ROLLBACK");
+    // A failed rollback's own error would hide fn's: SQLite has rolled back by then anyway.
+    if (--depth_ == 0) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
-  if (--depth_ == 0) Exec("COMMIT");
+  if (--depth_ == 0) {
+    try {
+      Exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
 }
 
-bool SqliteStore::Compact() {
-  auto lock = Lock();
-  Exec("VACUUM");
-  int log = -1, done = -1;
-  int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
-  return rc == SQLITE_OK && log == 0;
+Status SqliteStore::Run(const char* begin, const std::function<Status()>& fn) {
+  struct Failed {};
+  Status said;
+  bool in_fn = false;
+  try {
+    Within(begin, [&] {
+      in_fn = true;
+      said = fn();
+      in_fn = false;
+      if (!said.ok()) throw Failed{};
+    });
+  } catch (const Failed&) {
+    return said;
+  } catch (const std::exception& e) {
+    if (in_fn) throw;  // the caller's own
+    return Status::Fail(e.what());
+  }
+  return said;
+}
+
+Result<bool> SqliteStore::Compact() {
+  return Guard([&]() -> bool {
+    auto lock = Lock();
+    Exec("VACUUM");
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    return rc == SQLITE_OK && log == 0;
+  });
 }
 
 std::unique_ptr<Store> SqliteStore::OpenReader() {
@@ -52,10 +83,12 @@ std::unique_ptr<Store> SqliteStore::OpenReader() {
   return std::make_unique<SqliteStore>(db);
 }
 
-int SqliteStore::SchemaVersion() {
-  auto lock = Lock();
-  Stmt s(db_, "PRAGMA user_version");
-  return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+Result<int> SqliteStore::SchemaVersion() {
+  return Guard([&]() -> int {
+    auto lock = Lock();
+    Stmt s(db_, "PRAGMA user_version");
+    return s.Step() ? static_cast<int>(s.Int(0)) : 0;
+  });
 }
 
 }  // namespace learnloop::store::sqlite

@@ -2,40 +2,45 @@
 
 namespace learnloop::store::sqlite {
 
-void SqliteStore::UpsertPrompt(const Prompt& p) {
-  Locked([&] {
-    Stmt s(db_,
-           "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON "
-           "CONFLICT(id) DO UPDATE "
-           "SET campaign=excluded.campaign, step=excluded.step, network=excluded.network, "
-           "group_id=excluded.group_id, message_id=excluded.message_id, type=excluded.type, "
-           "posted_at=excluded.posted_at, closes_at=excluded.closes_at, correct=excluded.correct, "
-           "audience=excluded.audience, last_step=excluded.last_step, spaced=excluded.spaced, "
-           "private=excluded.private");
-    s.Bind(1, p.id).Bind(2, p.campaign).Bind(3, p.step).Bind(4, p.network).Bind(5, p.group_id);
-    if (p.message_id.empty())
-      s.BindNull(6);
-    else
-      s.Bind(6, p.message_id);
-    s.Bind(7, p.type).Bind(8, p.posted_at).Bind(9, p.closes_at).Bind(10, p.correct);
-    if (p.audience.empty())
-      s.BindNull(11);
-    else
-      s.Bind(11, EncodeList(p.audience));
-    if (p.last_step)
-      s.Bind(12, *p.last_step);
-    else
-      s.BindNull(12);
-    s.Bind(13, p.spaced).Bind(14, p.is_private).Run();
+Status SqliteStore::UpsertPrompt(const Prompt& p) {
+  return Guard([&] {
+    Locked([&] {
+      Stmt s(
+          db_,
+          "INSERT INTO prompts VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) ON "
+          "CONFLICT(id) DO UPDATE "
+          "SET campaign=excluded.campaign, step=excluded.step, network=excluded.network, "
+          "group_id=excluded.group_id, message_id=excluded.message_id, type=excluded.type, "
+          "posted_at=excluded.posted_at, closes_at=excluded.closes_at, correct=excluded.correct, "
+          "audience=excluded.audience, last_step=excluded.last_step, spaced=excluded.spaced, "
+          "private=excluded.private");
+      s.Bind(1, p.id).Bind(2, p.campaign).Bind(3, p.step).Bind(4, p.network).Bind(5, p.group_id);
+      if (p.message_id.empty())
+        s.BindNull(6);
+      else
+        s.Bind(6, p.message_id);
+      s.Bind(7, p.type).Bind(8, p.posted_at).Bind(9, p.closes_at).Bind(10, p.correct);
+      if (p.audience.empty())
+        s.BindNull(11);
+      else
+        s.Bind(11, EncodeList(p.audience));
+      if (p.last_step)
+        s.Bind(12, *p.last_step);
+      else
+        s.BindNull(12);
+      s.Bind(13, p.spaced).Bind(14, p.is_private).Run();
+    });
   });
 }
 
-void SqliteStore::DeletePrompt(const std::string& id) {
-  Locked([&] {
-    Stmt a(db_, "DELETE FROM answers WHERE prompt_id=?1");
-    a.Bind(1, id).Run();
-    Stmt p(db_, "DELETE FROM prompts WHERE id=?1");
-    p.Bind(1, id).Run();
+Status SqliteStore::DeletePrompt(const std::string& id) {
+  return Guard([&] {
+    Locked([&] {
+      Stmt a(db_, "DELETE FROM answers WHERE prompt_id=?1");
+      a.Bind(1, id).Run();
+      Stmt p(db_, "DELETE FROM prompts WHERE id=?1");
+      p.Bind(1, id).Run();
+    });
   });
 }
 
@@ -58,91 +63,111 @@ Prompt SqliteStore::ReadPrompt(Stmt& s) {
   return p;
 }
 
-std::optional<Prompt> SqliteStore::GetPrompt(const std::string& id) {
-  auto lock = Lock();
-  Stmt s(db_, "SELECT * FROM prompts WHERE id=?1");
-  s.Bind(1, id);
-  if (s.Step()) return ReadPrompt(s);
-  return std::nullopt;
-}
-
-void SqliteStore::UpsertAnswer(const Answer& a) {
-  Locked([&] {
-    if (Forgotten(a.user_id)) return;
-    Stmt& s = Cached(
-        "INSERT INTO answers VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(prompt_id,message_id) "
-        "DO UPDATE SET user_id=excluded.user_id, answered_at=excluded.answered_at, "
-        "choice=excluded.choice, correct=excluded.correct, points=excluded.points");
-    s.Bind(1, a.prompt_id).Bind(2, a.user_id).Bind(3, a.message_id).Bind(4, a.answered_at);
-    s.Bind(5, a.choice).Bind(6, a.correct).Bind(7, a.points).Run();
+Result<std::optional<Prompt>> SqliteStore::GetPrompt(const std::string& id) {
+  return Guard([&]() -> std::optional<Prompt> {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT * FROM prompts WHERE id=?1");
+    s.Bind(1, id);
+    if (s.Step()) return ReadPrompt(s);
+    return std::nullopt;
   });
 }
 
-void SqliteStore::UpsertCardAction(const CardAction& a) {
-  Locked([&] {
-    if (Forgotten(a.user_id)) return;
-    Stmt& s = Cached("INSERT OR REPLACE INTO card_actions VALUES (?1,?2,?3,?4,?5,?6)");
-    s.Bind(1, a.id).Bind(2, a.network).Bind(3, a.message_id).Bind(4, a.user_id);
-    s.Bind(5, a.value).Bind(6, a.at).Run();
+Status SqliteStore::UpsertAnswer(const Answer& a) {
+  return Guard([&] {
+    Locked([&] {
+      if (Forgotten(a.user_id)) return;
+      Stmt& s = Cached(
+          "INSERT INTO answers VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(prompt_id,message_id) "
+          "DO UPDATE SET user_id=excluded.user_id, answered_at=excluded.answered_at, "
+          "choice=excluded.choice, correct=excluded.correct, points=excluded.points");
+      s.Bind(1, a.prompt_id).Bind(2, a.user_id).Bind(3, a.message_id).Bind(4, a.answered_at);
+      s.Bind(5, a.choice).Bind(6, a.correct).Bind(7, a.points).Run();
+    });
   });
 }
 
-std::vector<CardAction> SqliteStore::CardActionsOn(const std::string& message_id) {
-  auto lock = Lock();
-  Stmt s(db_, "SELECT * FROM card_actions WHERE message_id=?1 ORDER BY at, id");
-  s.Bind(1, message_id);
-  std::vector<CardAction> out;
-  while (s.Step())
-    out.push_back(CardAction{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.TimeAt(5)});
-  return out;
-}
-
-void SqliteStore::DeleteAnswer(const std::string& prompt_id, const std::string& message_id) {
-  Locked([&] {
-    Stmt s(db_, "DELETE FROM answers WHERE prompt_id=?1 AND message_id=?2");
-    s.Bind(1, prompt_id).Bind(2, message_id).Run();
+Status SqliteStore::UpsertCardAction(const CardAction& a) {
+  return Guard([&] {
+    Locked([&] {
+      if (Forgotten(a.user_id)) return;
+      Stmt& s = Cached("INSERT OR REPLACE INTO card_actions VALUES (?1,?2,?3,?4,?5,?6)");
+      s.Bind(1, a.id).Bind(2, a.network).Bind(3, a.message_id).Bind(4, a.user_id);
+      s.Bind(5, a.value).Bind(6, a.at).Run();
+    });
   });
 }
 
-std::map<std::string, std::vector<Answer>> SqliteStore::AnswersToPrompts(
+Result<std::vector<CardAction>> SqliteStore::CardActionsOn(const std::string& message_id) {
+  return Guard([&]() -> std::vector<CardAction> {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT * FROM card_actions WHERE message_id=?1 ORDER BY at, id");
+    s.Bind(1, message_id);
+    std::vector<CardAction> out;
+    while (s.Step())
+      out.push_back(CardAction{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.TimeAt(5)});
+    return out;
+  });
+}
+
+Status SqliteStore::DeleteAnswer(const std::string& prompt_id, const std::string& message_id) {
+  return Guard([&] {
+    Locked([&] {
+      Stmt s(db_, "DELETE FROM answers WHERE prompt_id=?1 AND message_id=?2");
+      s.Bind(1, prompt_id).Bind(2, message_id).Run();
+    });
+  });
+}
+
+Result<std::map<std::string, std::vector<Answer>>> SqliteStore::AnswersToPrompts(
     const std::vector<std::string>& prompt_ids) {
-  std::map<std::string, std::vector<Answer>> out;
-  for (auto& a : ReadAll("SELECT * FROM answers WHERE prompt_id IN (SELECT value FROM "
-                         "json_each(?1)) ORDER BY answered_at, message_id",
-                         ReadAnswer, EncodeList(prompt_ids)))
-    out[a.prompt_id].push_back(std::move(a));
-  return out;
+  return Guard([&]() -> std::map<std::string, std::vector<Answer>> {
+    std::map<std::string, std::vector<Answer>> out;
+    for (auto& a : ReadAll("SELECT * FROM answers WHERE prompt_id IN (SELECT value FROM "
+                           "json_each(?1)) ORDER BY answered_at, message_id",
+                           ReadAnswer, EncodeList(prompt_ids)))
+      out[a.prompt_id].push_back(std::move(a));
+    return out;
+  });
 }
 
-std::map<std::string, std::vector<CardAction>> SqliteStore::CardActionsOnMessages(
+Result<std::map<std::string, std::vector<CardAction>>> SqliteStore::CardActionsOnMessages(
     const std::vector<std::string>& message_ids) {
-  auto lock = Lock();
-  Stmt s(db_,
-         "SELECT * FROM card_actions WHERE message_id IN (SELECT value FROM json_each(?1)) "
-         "ORDER BY at, id");
-  s.Bind(1, EncodeList(message_ids));
-  std::map<std::string, std::vector<CardAction>> out;
-  while (s.Step())
-    out[s.Text(2)].push_back(
-        CardAction{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.TimeAt(5)});
-  return out;
+  return Guard([&]() -> std::map<std::string, std::vector<CardAction>> {
+    auto lock = Lock();
+    Stmt s(db_,
+           "SELECT * FROM card_actions WHERE message_id IN (SELECT value FROM json_each(?1)) "
+           "ORDER BY at, id");
+    s.Bind(1, EncodeList(message_ids));
+    std::map<std::string, std::vector<CardAction>> out;
+    while (s.Step())
+      out[s.Text(2)].push_back(
+          CardAction{s.Text(0), s.Text(1), s.Text(2), s.Text(3), s.Text(4), s.TimeAt(5)});
+    return out;
+  });
 }
 
-std::vector<Prompt> SqliteStore::AllPrompts() {
-  return ReadAll("SELECT * FROM prompts WHERE message_id IS NOT NULL ORDER BY posted_at, id",
-                 ReadPrompt);
+Result<std::vector<Prompt>> SqliteStore::AllPrompts() {
+  return Guard([&]() -> std::vector<Prompt> {
+    return ReadAll("SELECT * FROM prompts WHERE message_id IS NOT NULL ORDER BY posted_at, id",
+                   ReadPrompt);
+  });
 }
 
-std::vector<Prompt> SqliteStore::PromptsOf(const std::string& campaign) {
-  return ReadAll("SELECT * FROM prompts WHERE campaign=?1 ORDER BY posted_at, id", ReadPrompt,
-                 campaign);
+Result<std::vector<Prompt>> SqliteStore::PromptsOf(const std::string& campaign) {
+  return Guard([&]() -> std::vector<Prompt> {
+    return ReadAll("SELECT * FROM prompts WHERE campaign=?1 ORDER BY posted_at, id", ReadPrompt,
+                   campaign);
+  });
 }
 
-std::vector<Prompt> SqliteStore::PromptsOpenAfter(Time t) {
-  return ReadAll(
-      "SELECT * FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
-      "closes_at >= ?1) ORDER BY posted_at, id",
-      ReadPrompt, t);
+Result<std::vector<Prompt>> SqliteStore::PromptsOpenAfter(Time t) {
+  return Guard([&]() -> std::vector<Prompt> {
+    return ReadAll(
+        "SELECT * FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
+        "closes_at >= ?1) ORDER BY posted_at, id",
+        ReadPrompt, t);
+  });
 }
 
 Answer SqliteStore::ReadAnswer(Stmt& s) {
@@ -157,13 +182,17 @@ Answer SqliteStore::ReadAnswer(Stmt& s) {
   return a;
 }
 
-std::vector<Answer> SqliteStore::AllAnswers() {
-  return ReadAll("SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id", ReadAnswer);
+Result<std::vector<Answer>> SqliteStore::AllAnswers() {
+  return Guard([&]() -> std::vector<Answer> {
+    return ReadAll("SELECT * FROM answers ORDER BY prompt_id, answered_at, message_id", ReadAnswer);
+  });
 }
 
-std::vector<Answer> SqliteStore::AnswersTo(const std::string& prompt_id) {
-  return ReadAll("SELECT * FROM answers WHERE prompt_id=?1 ORDER BY answered_at, message_id",
-                 ReadAnswer, prompt_id);
+Result<std::vector<Answer>> SqliteStore::AnswersTo(const std::string& prompt_id) {
+  return Guard([&]() -> std::vector<Answer> {
+    return ReadAll("SELECT * FROM answers WHERE prompt_id=?1 ORDER BY answered_at, message_id",
+                   ReadAnswer, prompt_id);
+  });
 }
 
 }  // namespace learnloop::store::sqlite

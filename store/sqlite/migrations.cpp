@@ -234,7 +234,7 @@ void SqliteStore::Migrate(int up_to) {
   int64_t target = sizeof(kMigrations) / sizeof(kMigrations[0]);
   if (up_to > 0 && up_to < target) target = up_to;
   for (int64_t v = version; v < target; ++v) {
-    Transaction([&] {
+    Write([&] {
       Exec(kMigrations[v]);
       Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
     });

@@ -19,21 +19,25 @@ Message SqliteStore::ReadMessage(Stmt& s) {
   return m;
 }
 
-std::vector<Message> SqliteStore::MessagesInThread(const std::string& thread_id) {
-  return ReadAll(
-      "SELECT * FROM message_rows WHERE thread_key=(SELECT key FROM ids WHERE id=?1) "
-      "ORDER BY created_at, id",
-      ReadMessage, thread_id);
+Result<std::vector<Message>> SqliteStore::MessagesInThread(const std::string& thread_id) {
+  return Guard([&]() -> std::vector<Message> {
+    return ReadAll(
+        "SELECT * FROM message_rows WHERE thread_key=(SELECT key FROM ids WHERE id=?1) "
+        "ORDER BY created_at, id",
+        ReadMessage, thread_id);
+  });
 }
 
-std::map<std::string, std::vector<Message>> SqliteStore::MessagesInThreads(
+Result<std::map<std::string, std::vector<Message>>> SqliteStore::MessagesInThreads(
     const std::vector<std::string>& thread_ids) {
-  std::map<std::string, std::vector<Message>> out;
-  for (auto& m : ReadAll("SELECT * FROM message_rows WHERE thread_key IN (SELECT key FROM ids "
-                         "WHERE id IN (SELECT value FROM json_each(?1))) ORDER BY created_at, id",
-                         ReadMessage, EncodeList(thread_ids)))
-    out[m.thread_id].push_back(std::move(m));
-  return out;
+  return Guard([&]() -> std::map<std::string, std::vector<Message>> {
+    std::map<std::string, std::vector<Message>> out;
+    for (auto& m : ReadAll("SELECT * FROM message_rows WHERE thread_key IN (SELECT key FROM ids "
+                           "WHERE id IN (SELECT value FROM json_each(?1))) ORDER BY created_at, id",
+                           ReadMessage, EncodeList(thread_ids)))
+      out[m.thread_id].push_back(std::move(m));
+    return out;
+  });
 }
 
 User SqliteStore::ReadUser(Stmt& s) {
@@ -49,161 +53,186 @@ User SqliteStore::ReadUser(Stmt& s) {
   return u;
 }
 
-std::optional<User> SqliteStore::GetUser(const std::string& id) {
-  auto lock = Lock();
-  Stmt s(db_, "SELECT * FROM users WHERE id=?1");
-  s.Bind(1, id);
-  if (s.Step()) return ReadUser(s);
-  return std::nullopt;
-}
-
-std::vector<User> SqliteStore::AllUsers() {
-  return ReadAll("SELECT * FROM users ORDER BY id", ReadUser);
-}
-
-std::vector<Group> SqliteStore::AllGroups() {
-  auto lock = Lock();
-  std::vector<Group> out;
-  {
-    Stmt s(db_, "SELECT * FROM groups ORDER BY id");
-    while (s.Step()) out.push_back(Group{s.Text(0), s.Text(1), s.Text(2), s.Text(3), {}});
-  }
-  Stmt m(db_, "SELECT group_id, user_id FROM memberships ORDER BY group_id, user_id");
-  size_t gi = 0;
-  while (m.Step()) {
-    std::string g = m.Text(0);
-    while (gi < out.size() && out[gi].id < g) ++gi;
-    if (gi < out.size() && out[gi].id == g) out[gi].members.push_back(m.Text(1));
-  }
-  return out;
-}
-
-std::vector<Message> SqliteStore::AllMessages() {
-  return ReadAll("SELECT * FROM message_rows ORDER BY created_at, id", ReadMessage);
-}
-
-std::vector<Reaction> SqliteStore::AllReactions() {
-  return ReadAll("SELECT * FROM reaction_rows ORDER BY message_id, user_id, kind", [](Stmt& s) {
-    return Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)};
+Result<std::optional<User>> SqliteStore::GetUser(const std::string& id) {
+  return Guard([&]() -> std::optional<User> {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT * FROM users WHERE id=?1");
+    s.Bind(1, id);
+    if (s.Step()) return ReadUser(s);
+    return std::nullopt;
   });
 }
 
-int64_t SqliteStore::MaxKey() {
-  auto lock = Lock();
-  Stmt s(db_, "SELECT max(key) FROM ids");
-  return s.Step() ? s.Int(0) : 0;
+Result<std::vector<User>> SqliteStore::AllUsers() {
+  return Guard(
+      [&]() -> std::vector<User> { return ReadAll("SELECT * FROM users ORDER BY id", ReadUser); });
 }
 
-std::vector<int64_t> SqliteStore::KeysOf(const std::vector<std::string>& ids) {
-  auto lock = Lock();
-  std::vector<int64_t> out;
-  out.reserve(ids.size());
-  Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
-  for (const auto& id : ids) {
-    q.BindView(1, id);
-    out.push_back(q.Step() ? q.Int(0) : 0);
-    q.Reset();
-  }
-  return out;
+Result<std::vector<Group>> SqliteStore::AllGroups() {
+  return Guard([&]() -> std::vector<Group> {
+    auto lock = Lock();
+    std::vector<Group> out;
+    {
+      Stmt s(db_, "SELECT * FROM groups ORDER BY id");
+      while (s.Step()) out.push_back(Group{s.Text(0), s.Text(1), s.Text(2), s.Text(3), {}});
+    }
+    Stmt m(db_, "SELECT group_id, user_id FROM memberships ORDER BY group_id, user_id");
+    size_t gi = 0;
+    while (m.Step()) {
+      std::string g = m.Text(0);
+      while (gi < out.size() && out[gi].id < g) ++gi;
+      if (gi < out.size() && out[gi].id == g) out[gi].members.push_back(m.Text(1));
+    }
+    return out;
+  });
 }
 
-std::vector<std::string> SqliteStore::IdsOf(const std::vector<int64_t>& keys) {
-  auto lock = Lock();
-  std::vector<std::string> out;
-  out.reserve(keys.size());
-  Stmt& q = Cached("SELECT id FROM ids WHERE key=?1");
-  for (int64_t key : keys) {
-    q.Bind(1, key);
-    out.push_back(q.Step() ? q.Text(0) : std::string());
-    q.Reset();
-  }
-  return out;
+Result<std::vector<Message>> SqliteStore::AllMessages() {
+  return Guard([&]() -> std::vector<Message> {
+    return ReadAll("SELECT * FROM message_rows ORDER BY created_at, id", ReadMessage);
+  });
 }
 
-void SqliteStore::ScanMessages(int64_t from_key, int64_t to_key,
-                               const std::function<void(const MessageRow&)>& fn) {
-  auto lock = Lock();
-  Stmt& s = Cached(
-      "SELECT key, thread_key, parent_key, author_key, group_key, created_at, deleted, "
-      "mentions FROM messages WHERE key >= ?1 AND key < ?2");
-  s.Bind(1, from_key).Bind(2, to_key);
-  MessageRow row;
-  std::vector<std::string> mentions;
-  row.mentions = &mentions;
-  while (s.Step()) {
-    row.key = s.Int(0);
-    row.thread = s.Int(1);
-    row.parent = s.Int(2);  // 0 when NULL
-    row.author = s.Int(3);
-    row.group = s.Int(4);
-    row.created_at = s.TimeAt(5);
-    row.deleted = s.Int(6) != 0;
-    DecodeIds(s.View(7), mentions);
-    fn(row);
-  }
-  s.Reset();
+Result<std::vector<Reaction>> SqliteStore::AllReactions() {
+  return Guard([&]() -> std::vector<Reaction> {
+    return ReadAll("SELECT * FROM reaction_rows ORDER BY message_id, user_id, kind", [](Stmt& s) {
+      return Reaction{s.Text(0), s.Text(1), s.Text(2), s.OptTime(3)};
+    });
+  });
 }
 
-void SqliteStore::ScanUsers(const std::function<void(const UserRow&)>& fn) {
-  auto lock = Lock();
-  Stmt s(db_,
-         "SELECT k.key, u.id, u.state, u.is_bot, u.joined_at FROM users u LEFT JOIN ids k ON "
-         "k.id = u.id ORDER BY u.id");
-  UserRow row;
-  while (s.Step()) {
-    row.key = s.Int(0);
-    row.id = s.View(1);
-    row.state = s.View(2);
-    row.is_bot = s.Int(3) != 0;
-    row.joined_at = s.OptTime(4);
-    fn(row);
-  }
+Result<int64_t> SqliteStore::MaxKey() {
+  return Guard([&]() -> int64_t {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT max(key) FROM ids");
+    return s.Step() ? s.Int(0) : 0;
+  });
 }
 
-void SqliteStore::ScanReactions(const std::function<void(const ReactionRow&)>& fn) {
-  auto lock = Lock();
-  Stmt s(db_, "SELECT message_key, user_key, created_at FROM reactions");
-  ReactionRow row;
-  while (s.Step()) {
-    row.message = s.Int(0);
-    row.user = s.Int(1);
-    row.created_at = s.OptTime(2);
-    fn(row);
-  }
+Result<std::vector<int64_t>> SqliteStore::KeysOf(const std::vector<std::string>& ids) {
+  return Guard([&]() -> std::vector<int64_t> {
+    auto lock = Lock();
+    std::vector<int64_t> out;
+    out.reserve(ids.size());
+    Stmt& q = Cached("SELECT key FROM ids WHERE id=?1");
+    for (const auto& id : ids) {
+      q.BindView(1, id);
+      out.push_back(q.Step() ? q.Int(0) : 0);
+      q.Reset();
+    }
+    return out;
+  });
 }
 
-void SqliteStore::ScanAnswers(const std::function<void(const AnswerRow&)>& fn) {
-  auto lock = Lock();
-  Stmt s(db_, "SELECT prompt_id, user_id, message_id, answered_at, correct FROM answers");
-  AnswerRow row;
-  while (s.Step()) {
-    row.prompt_id = s.View(0);
-    row.user_id = s.View(1);
-    row.message_id = s.View(2);
-    row.answered_at = s.TimeAt(3);
-    row.correct = s.IsNull(4) ? std::nullopt : std::optional<bool>(s.Int(4) != 0);
-    fn(row);
-  }
+Result<std::vector<std::string>> SqliteStore::IdsOf(const std::vector<int64_t>& keys) {
+  return Guard([&]() -> std::vector<std::string> {
+    auto lock = Lock();
+    std::vector<std::string> out;
+    out.reserve(keys.size());
+    Stmt& q = Cached("SELECT id FROM ids WHERE key=?1");
+    for (int64_t key : keys) {
+      q.Bind(1, key);
+      out.push_back(q.Step() ? q.Text(0) : std::string());
+      q.Reset();
+    }
+    return out;
+  });
 }
 
-SqliteStore::Tally SqliteStore::Count(Time now) {
-  auto lock = Lock();
-  Tally t;
-  {
-    Stmt s(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
-    while (s.Step()) t.outbox[s.Text(0)] = s.Int(1);
-  }
-  auto one = [&](const char* sql, int64_t& out, bool with_now = false) {
-    Stmt s(db_, sql);
-    if (with_now) s.Bind(1, now);
-    if (s.Step()) out = s.Int(0);
-  };
-  one("SELECT COUNT(*) FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
-      "closes_at > ?1)",
-      t.prompts_open, true);
-  one("SELECT COUNT(*) FROM answers", t.answers);
-  one("SELECT COUNT(*) FROM pushes", t.pushes_queued);
-  return t;
+Status SqliteStore::ScanMessages(int64_t from_key, int64_t to_key,
+                                 const std::function<void(const MessageRow&)>& fn) {
+  return Guard([&] {
+    auto lock = Lock();
+    Stmt& s = Cached(
+        "SELECT key, thread_key, parent_key, author_key, group_key, created_at, deleted, "
+        "mentions FROM messages WHERE key >= ?1 AND key < ?2");
+    s.Bind(1, from_key).Bind(2, to_key);
+    MessageRow row;
+    std::vector<std::string> mentions;
+    row.mentions = &mentions;
+    while (s.Step()) {
+      row.key = s.Int(0);
+      row.thread = s.Int(1);
+      row.parent = s.Int(2);  // 0 when NULL
+      row.author = s.Int(3);
+      row.group = s.Int(4);
+      row.created_at = s.TimeAt(5);
+      row.deleted = s.Int(6) != 0;
+      DecodeIds(s.View(7), mentions);
+      fn(row);
+    }
+    s.Reset();
+  });
+}
+
+Status SqliteStore::ScanUsers(const std::function<void(const UserRow&)>& fn) {
+  return Guard([&] {
+    auto lock = Lock();
+    Stmt s(db_,
+           "SELECT k.key, u.id, u.state, u.is_bot, u.joined_at FROM users u LEFT JOIN ids k ON "
+           "k.id = u.id ORDER BY u.id");
+    UserRow row;
+    while (s.Step()) {
+      row.key = s.Int(0);
+      row.id = s.View(1);
+      row.state = s.View(2);
+      row.is_bot = s.Int(3) != 0;
+      row.joined_at = s.OptTime(4);
+      fn(row);
+    }
+  });
+}
+
+Status SqliteStore::ScanReactions(const std::function<void(const ReactionRow&)>& fn) {
+  return Guard([&] {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT message_key, user_key, created_at FROM reactions");
+    ReactionRow row;
+    while (s.Step()) {
+      row.message = s.Int(0);
+      row.user = s.Int(1);
+      row.created_at = s.OptTime(2);
+      fn(row);
+    }
+  });
+}
+
+Status SqliteStore::ScanAnswers(const std::function<void(const AnswerRow&)>& fn) {
+  return Guard([&] {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT prompt_id, user_id, message_id, answered_at, correct FROM answers");
+    AnswerRow row;
+    while (s.Step()) {
+      row.prompt_id = s.View(0);
+      row.user_id = s.View(1);
+      row.message_id = s.View(2);
+      row.answered_at = s.TimeAt(3);
+      row.correct = s.IsNull(4) ? std::nullopt : std::optional<bool>(s.Int(4) != 0);
+      fn(row);
+    }
+  });
+}
+
+Result<SqliteStore::Tally> SqliteStore::Count(Time now) {
+  return Guard([&]() -> SqliteStore::Tally {
+    auto lock = Lock();
+    Tally t;
+    {
+      Stmt s(db_, "SELECT state, COUNT(*) FROM outbox GROUP BY state");
+      while (s.Step()) t.outbox[s.Text(0)] = s.Int(1);
+    }
+    auto one = [&](const char* sql, int64_t& out, bool with_now = false) {
+      Stmt s(db_, sql);
+      if (with_now) s.Bind(1, now);
+      if (s.Step()) out = s.Int(0);
+    };
+    one("SELECT COUNT(*) FROM prompts WHERE message_id IS NOT NULL AND (closes_at IS NULL OR "
+        "closes_at > ?1)",
+        t.prompts_open, true);
+    one("SELECT COUNT(*) FROM answers", t.answers);
+    one("SELECT COUNT(*) FROM pushes", t.pushes_queued);
+    return t;
+  });
 }
 
 }  // namespace learnloop::store::sqlite

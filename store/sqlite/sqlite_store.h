@@ -48,23 +48,62 @@ class SqliteStore final : public Store {
   // The connection and its transactions (connection.cpp).
   void Exec(const char* sql);
 
-  void Transaction(const std::function<void()>& fn) override { Within("BEGIN IMMEDIATE", fn); }
-  void ReadTransaction(const std::function<void()>& fn) override { Within("BEGIN DEFERRED", fn); }
+  Status Transaction(const std::function<Status()>& fn) override {
+    return Run("BEGIN IMMEDIATE", fn);
+  }
+  Status ReadTransaction(const std::function<Status()>& fn) override {
+    return Run("BEGIN DEFERRED", fn);
+  }
 
-  // fn inside a transaction begun with `begin`, or inside the one already open.
+  // Inside, errors are thrown (Stmt, Exec, Within, Write); every method of the interfaces
+  // catches them at its edge (Guard) and says them by its Status or Result.
+
+  // fn inside a transaction begun with `begin`, or inside the one already open (rolled back
+  // when fn throws).
   void Within(const char* begin, const std::function<void()>& fn);
+  void Write(const std::function<void()>& fn) { Within("BEGIN IMMEDIATE", fn); }
+  // The same for a caller's fn, which says its error by the Status it returns.
+  Status Run(const char* begin, const std::function<Status()>& fn);
 
-  bool Compact() override;
+  // f(), its exception as an error.
+  template <typename F>
+  static auto Guard(F&& f) {
+    using R = std::invoke_result_t<F&>;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        f();
+        return Status::Ok();
+      } else {
+        return Result<R>(f());
+      }
+    } catch (const std::exception& e) {
+      if constexpr (std::is_void_v<R>)
+        return Status::Fail(e.what());
+      else
+        return Result<R>::Fail(e.what());
+    }
+  }
+  // What one method of the interfaces said, inside another: its error thrown.
+  static void Check(const Status& s) {
+    if (!s.ok()) throw std::runtime_error(s.message());
+  }
+  template <typename T>
+  static T Value(Result<T> r) {
+    if (!r.ok()) throw std::runtime_error(r.error().message);
+    return std::move(r.value());
+  }
+
+  Result<bool> Compact() override;
 
   std::unique_ptr<Store> OpenReader() override;
 
-  int SchemaVersion() override;
+  Result<int> SchemaVersion() override;
 
   // The schema, version by version (migrations.cpp).
   void Migrate(int up_to);
 
   // Keys and the writer of bulk loads (bulk.cpp).
-  void BulkTransaction(const std::function<void()>& fn) override;
+  Status BulkTransaction(const std::function<Status()>& fn) override;
 
   // The key of an id, given to it now when it has none. `of_message`: the id is a message's (a
   // bulk load keeps those apart from the far fewer ids of people and groups, which then stay in
@@ -140,148 +179,149 @@ class SqliteStore final : public Store {
   // Tombstones written before they were hashed (kept as 'id:<user id>') are hashed now.
   void HashTombstones();
 
-  bool IsForgotten(const std::string& user_id) override;
+  Result<bool> IsForgotten(const std::string& user_id) override;
 
-  ForgetCounts ForgetUser(const std::string& user_id, Time at) override;
+  Result<ForgetCounts> ForgetUser(const std::string& user_id, Time at) override;
 
   // What the ESN says: people, groups, messages, reactions, pushes (events.cpp).
-  void QueuePush(const std::string& network, const std::string& payload, Time at) override;
-  std::vector<std::pair<int64_t, std::string>> QueuedPushes(const std::string& network) override;
-  void DeletePush(int64_t id) override;
+  Status QueuePush(const std::string& network, const std::string& payload, Time at) override;
+  Result<std::vector<std::pair<int64_t, std::string>>> QueuedPushes(
+      const std::string& network) override;
+  Status DeletePush(int64_t id) override;
 
-  void UpsertUser(const User& u) override;
+  Status UpsertUser(const User& u) override;
 
-  void UpsertGroup(const Group& g) override;
+  Status UpsertGroup(const Group& g) override;
 
-  void UpsertMessage(const Message& given) override;
+  Status UpsertMessage(const Message& given) override;
 
-  void ReplaceReactions(const std::string& message_id, const std::string& kind,
-                        const std::vector<Reaction>& reactions) override;
+  Status ReplaceReactions(const std::string& message_id, const std::string& kind,
+                          const std::vector<Reaction>& reactions) override;
 
-  void UpsertReaction(const Reaction& r) override;
+  Status UpsertReaction(const Reaction& r) override;
 
-  int MarkDeletedExcept(const std::string& group_id, Time from, Time to,
-                        const std::vector<std::string>& present) override;
+  Result<int> MarkDeletedExcept(const std::string& group_id, Time from, Time to,
+                                const std::vector<std::string>& present) override;
 
   // Where the daemon resumes from, what it noted of campaigns and people, and secrets
   // (state.cpp).
-  std::map<std::string, std::string> SyncCursors(const std::string& network) override;
-  void SaveSyncCursors(const std::string& network,
-                       const std::map<std::string, std::string>& cursors) override;
-  std::optional<NetworkRun> GetNetworkRun(const std::string& network) override;
-  void SetNetworkRun(const std::string& network, const NetworkRun& run) override;
-  std::optional<std::string> LastReportWeek() override;
-  void SetLastReportWeek(const std::string& week) override;
-  void ProbeWrite(Time at) override;
-  CampaignState GetCampaignState(const std::string& campaign) override;
-  void UpdateCampaignState(const std::string& campaign,
-                           const std::function<void(CampaignState&)>& change) override;
-  std::optional<std::string> SkippedPrompt(const std::string& key) override;
-  void SkipPrompt(const std::string& key, const std::string& why) override;
-  bool Acknowledged(const std::string& message_id) override;
-  void MarkAcknowledged(const std::string& message_id, Time at,
-                        const std::string& refused) override;
-  std::optional<bool> OptedOut(const std::string& user_id) override;
-  void SetOptedOut(const std::string& user_id, bool out) override;
-  std::map<std::string, bool> OptChoices() override;
-  std::optional<Unreachable> UnreachableSince(const std::string& user_id) override;
-  void MarkUnreachable(const std::string& user_id, const Unreachable& u) override;
-  std::map<std::string, Unreachable> AllUnreachable() override;
-  std::optional<std::string> GetSecret(const std::string& key) override;
-  void SetSecret(const std::string& key, const std::string& value) override;
-  std::map<std::string, std::string> SecretsWithPrefix(const std::string& prefix) override;
+  Result<std::map<std::string, std::string>> SyncCursors(const std::string& network) override;
+  Status SaveSyncCursors(const std::string& network,
+                         const std::map<std::string, std::string>& cursors) override;
+  Result<std::optional<NetworkRun>> GetNetworkRun(const std::string& network) override;
+  Status SetNetworkRun(const std::string& network, const NetworkRun& run) override;
+  Result<std::optional<std::string>> LastReportWeek() override;
+  Status SetLastReportWeek(const std::string& week) override;
+  Status ProbeWrite(Time at) override;
+  Result<CampaignState> GetCampaignState(const std::string& campaign) override;
+  Status UpdateCampaignState(const std::string& campaign,
+                             const std::function<void(CampaignState&)>& change) override;
+  Result<std::optional<std::string>> SkippedPrompt(const std::string& key) override;
+  Status SkipPrompt(const std::string& key, const std::string& why) override;
+  Result<bool> Acknowledged(const std::string& message_id) override;
+  Status MarkAcknowledged(const std::string& message_id, Time at,
+                          const std::string& refused) override;
+  Result<std::optional<bool>> OptedOut(const std::string& user_id) override;
+  Status SetOptedOut(const std::string& user_id, bool out) override;
+  Result<std::map<std::string, bool>> OptChoices() override;
+  Result<std::optional<Unreachable>> UnreachableSince(const std::string& user_id) override;
+  Status MarkUnreachable(const std::string& user_id, const Unreachable& u) override;
+  Result<std::map<std::string, Unreachable>> AllUnreachable() override;
+  Result<std::optional<std::string>> GetSecret(const std::string& key) override;
+  Status SetSecret(const std::string& key, const std::string& value) override;
+  Result<std::map<std::string, std::string>> SecretsWithPrefix(const std::string& prefix) override;
 
   // The outbox (outbox.cpp).
-  bool EnqueueOutbox(const OutboxItem& o) override;
+  Result<bool> EnqueueOutbox(const OutboxItem& o) override;
 
   static OutboxItem ReadOutbox(Stmt& s);
 
-  std::vector<OutboxItem> AllOutbox() override;
+  Result<std::vector<OutboxItem>> AllOutbox() override;
 
-  std::optional<std::string> OutboxKeyOfPost(const std::string& network,
-                                             const std::string& native_id) override;
+  Result<std::optional<std::string>> OutboxKeyOfPost(const std::string& network,
+                                                     const std::string& native_id) override;
 
-  std::vector<OutboxItem> UnfinishedOutbox() override;
+  Result<std::vector<OutboxItem>> UnfinishedOutbox() override;
 
-  std::optional<OutboxItem> GetOutbox(const std::string& key) override;
+  Result<std::optional<OutboxItem>> GetOutbox(const std::string& key) override;
 
-  void MarkOutboxSending(const std::string& key, const std::string& body, Time at) override;
+  Status MarkOutboxSending(const std::string& key, const std::string& body, Time at) override;
 
-  void MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) override;
+  Status MarkOutboxPosted(const std::string& key, const std::string& native_id, Time at) override;
 
-  void MarkOutboxFailed(const std::string& key, const std::string& error, bool final) override;
+  Status MarkOutboxFailed(const std::string& key, const std::string& error, bool final) override;
 
   // Campaigns' prompts, answers and card presses (ledger.cpp).
-  void UpsertPrompt(const Prompt& p) override;
+  Status UpsertPrompt(const Prompt& p) override;
 
-  void DeletePrompt(const std::string& id) override;
+  Status DeletePrompt(const std::string& id) override;
 
   static Prompt ReadPrompt(Stmt& s);
 
-  std::optional<Prompt> GetPrompt(const std::string& id) override;
+  Result<std::optional<Prompt>> GetPrompt(const std::string& id) override;
 
-  void UpsertAnswer(const Answer& a) override;
+  Status UpsertAnswer(const Answer& a) override;
 
-  void UpsertCardAction(const CardAction& a) override;
+  Status UpsertCardAction(const CardAction& a) override;
 
-  std::vector<CardAction> CardActionsOn(const std::string& message_id) override;
+  Result<std::vector<CardAction>> CardActionsOn(const std::string& message_id) override;
 
-  void DeleteAnswer(const std::string& prompt_id, const std::string& message_id) override;
+  Status DeleteAnswer(const std::string& prompt_id, const std::string& message_id) override;
 
-  std::map<std::string, std::vector<Answer>> AnswersToPrompts(
+  Result<std::map<std::string, std::vector<Answer>>> AnswersToPrompts(
       const std::vector<std::string>& prompt_ids) override;
 
-  std::map<std::string, std::vector<CardAction>> CardActionsOnMessages(
+  Result<std::map<std::string, std::vector<CardAction>>> CardActionsOnMessages(
       const std::vector<std::string>& message_ids) override;
 
-  std::vector<Prompt> AllPrompts() override;
+  Result<std::vector<Prompt>> AllPrompts() override;
 
-  std::vector<Prompt> PromptsOf(const std::string& campaign) override;
+  Result<std::vector<Prompt>> PromptsOf(const std::string& campaign) override;
 
-  std::vector<Prompt> PromptsOpenAfter(Time t) override;
+  Result<std::vector<Prompt>> PromptsOpenAfter(Time t) override;
 
   static Answer ReadAnswer(Stmt& s);
 
-  std::vector<Answer> AllAnswers() override;
+  Result<std::vector<Answer>> AllAnswers() override;
 
-  std::vector<Answer> AnswersTo(const std::string& prompt_id) override;
+  Result<std::vector<Answer>> AnswersTo(const std::string& prompt_id) override;
 
   // Reads of the ESN's data, whole and for analytics (reads.cpp).
   static Message ReadMessage(Stmt& s);
 
-  std::vector<Message> MessagesInThread(const std::string& thread_id) override;
+  Result<std::vector<Message>> MessagesInThread(const std::string& thread_id) override;
 
-  std::map<std::string, std::vector<Message>> MessagesInThreads(
+  Result<std::map<std::string, std::vector<Message>>> MessagesInThreads(
       const std::vector<std::string>& thread_ids) override;
 
   static User ReadUser(Stmt& s);
 
-  std::optional<User> GetUser(const std::string& id) override;
+  Result<std::optional<User>> GetUser(const std::string& id) override;
 
-  std::vector<User> AllUsers() override;
+  Result<std::vector<User>> AllUsers() override;
 
-  std::vector<Group> AllGroups() override;
+  Result<std::vector<Group>> AllGroups() override;
 
-  std::vector<Message> AllMessages() override;
+  Result<std::vector<Message>> AllMessages() override;
 
-  std::vector<Reaction> AllReactions() override;
+  Result<std::vector<Reaction>> AllReactions() override;
 
-  int64_t MaxKey() override;
+  Result<int64_t> MaxKey() override;
 
-  std::vector<int64_t> KeysOf(const std::vector<std::string>& ids) override;
+  Result<std::vector<int64_t>> KeysOf(const std::vector<std::string>& ids) override;
 
-  std::vector<std::string> IdsOf(const std::vector<int64_t>& keys) override;
+  Result<std::vector<std::string>> IdsOf(const std::vector<int64_t>& keys) override;
 
-  void ScanMessages(int64_t from_key, int64_t to_key,
-                    const std::function<void(const MessageRow&)>& fn) override;
+  Status ScanMessages(int64_t from_key, int64_t to_key,
+                      const std::function<void(const MessageRow&)>& fn) override;
 
-  void ScanUsers(const std::function<void(const UserRow&)>& fn) override;
+  Status ScanUsers(const std::function<void(const UserRow&)>& fn) override;
 
-  void ScanReactions(const std::function<void(const ReactionRow&)>& fn) override;
+  Status ScanReactions(const std::function<void(const ReactionRow&)>& fn) override;
 
-  void ScanAnswers(const std::function<void(const AnswerRow&)>& fn) override;
+  Status ScanAnswers(const std::function<void(const AnswerRow&)>& fn) override;
 
-  Tally Count(Time now) override;
+  Result<Tally> Count(Time now) override;
 
  private:
   // Every row of `sql`, with `args` bound to ?1, ?2, …, read by `read`.

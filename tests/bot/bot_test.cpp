@@ -1,6 +1,7 @@
 #include "bot/bot.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 
@@ -8,6 +9,9 @@
 #include "config/config.h"
 #include "connectors/common/mentions.h"
 #include "connectors/registry.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -79,15 +83,15 @@ TEST_F(BotFixture, PostsEachPromptOnceAtLocalTimeAcrossARestart) {
     for (Time t = clock.Now(); t < *ParseIso("2026-10-26T12:00:00Z");
          t += std::chrono::minutes{30}) {
       clock.SleepUntil(t);
-      b.Schedule();
-      b.Dispatch();
+      Ok(b.Schedule());
+      Ok(b.Dispatch());
     }
   }
   bot::Bot restarted(cfg, *store, clock, {{"yammer", &poster}});  // a restart re-reads the outbox
-  restarted.Schedule();
-  restarted.Dispatch();
+  Ok(restarted.Schedule());
+  Ok(restarted.Dispatch());
   ASSERT_EQ(poster.posts.size(), 2u);
-  auto prompts = store->AllPrompts();
+  auto prompts = Ok(store->AllPrompts());
   ASSERT_EQ(prompts.size(), 2u);
   EXPECT_EQ(FormatIso(prompts[0].posted_at), "2026-10-19T07:00:00Z");  // 09:00 CEST
   EXPECT_EQ(FormatIso(prompts[1].posted_at), "2026-10-26T08:00:00Z");  // 09:00 CET
@@ -103,17 +107,45 @@ TEST_F(BotFixture, APostThatWentOutDespiteAnErrorIsNotPostedAgain) {
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
   poster.fail_after_posting = true;
-  b.Schedule();
-  b.Dispatch();
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
   EXPECT_EQ(poster.posts.size(), 1u);
-  EXPECT_TRUE(store->AllPrompts().empty());
+  EXPECT_TRUE(Ok(store->AllPrompts()).empty());
   poster.fail_after_posting = false;
   clock.Advance(std::chrono::minutes{1});
   bot::Bot after_crash(cfg, *store, clock, {{"yammer", &poster}});
-  after_crash.Dispatch();
+  Ok(after_crash.Dispatch());
   EXPECT_EQ(poster.posts.size(), 1u);  // found by its text, not re-posted
   EXPECT_EQ(after_crash.stats().reconciled, 1);
-  EXPECT_EQ(store->AllPrompts().size(), 1u);
+  EXPECT_EQ(Ok(store->AllPrompts()).size(), 1u);
+}
+
+TEST_F(BotFixture, AStoreThatFailsStopsTheTickWithItsErrorAndTheNextTickGoesOn) {
+  ManualClock clock(*ParseIso("2026-10-19T06:00:00Z"));
+  FakePoster poster;
+  poster.clock = &clock;
+  bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
+  Ok(b.Tick());  // the campaign is seen before its Monday 09:00
+  clock.SleepUntil(*ParseIso("2026-10-19T07:00:00Z"));
+  // The outbox cannot be written (its table is gone): the prompt due now is not lost.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "s.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "ALTER TABLE outbox RENAME TO outbox_aside", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  Status s = b.Tick();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("outbox"), std::string::npos) << s.message();
+  EXPECT_TRUE(poster.posts.empty());
+  // Once the store is whole again, the next tick posts the prompt of 09:00.
+  ASSERT_EQ(
+      sqlite3_exec(db, "ALTER TABLE outbox_aside RENAME TO outbox", nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  clock.Advance(std::chrono::minutes{1});
+  Ok(b.Tick());
+  ASSERT_EQ(poster.posts.size(), 1u);
+  EXPECT_EQ(poster.posts[0].body.rfind("one", 0), 0u);
 }
 
 TEST_F(BotFixture, APromptThatWaitedPastCatchUpIsDroppedNotPostedLate) {
@@ -121,19 +153,19 @@ TEST_F(BotFixture, APromptThatWaitedPastCatchUpIsDroppedNotPostedLate) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();  // the campaign is seen before its Monday 09:00
+  Ok(b.Schedule());  // the campaign is seen before its Monday 09:00
   clock.SleepUntil(*ParseIso("2026-10-19T07:00:00Z"));
   poster.down = true;  // the ESN is down all morning
-  b.Schedule();
-  b.Dispatch();
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
   clock.Advance(std::chrono::hours{3});
-  b.Dispatch();  // still down, still within catch_up: kept
-  EXPECT_EQ(store->UnfinishedOutbox().size(), 1u);
+  Ok(b.Dispatch());  // still down, still within catch_up: kept
+  EXPECT_EQ(Ok(store->UnfinishedOutbox()).size(), 1u);
   poster.down = false;
   clock.Advance(std::chrono::hours{4});  // back, seven hours after the prompt was due
-  b.Dispatch();
+  Ok(b.Dispatch());
   EXPECT_TRUE(poster.posts.empty());  // not posted late
-  auto item = store->GetOutbox("prompt:weekly:2026-10-19T07:00:00Z");
+  auto item = Ok(store->GetOutbox("prompt:weekly:2026-10-19T07:00:00Z"));
   ASSERT_TRUE(item);
   EXPECT_EQ(item->state, "failed");
   EXPECT_NE(item->last_error.find("past the campaign's catch_up"), std::string::npos)
@@ -142,13 +174,13 @@ TEST_F(BotFixture, APromptThatWaitedPastCatchUpIsDroppedNotPostedLate) {
 
 TEST_F(BotFixture, AMissedTimeBeyondTheCatchUpWindowIsSkipped) {
   ManualClock clock(*ParseIso("2026-10-20T12:00:00Z"));  // a day after Monday 09:00
-  store->UpdateCampaignState(
-      "weekly", [](store::CampaignState& s) { s.last_due = *ParseIso("2026-10-12T07:00:00Z"); });
+  Ok(store->UpdateCampaignState(
+      "weekly", [](store::CampaignState& s) { s.last_due = *ParseIso("2026-10-12T07:00:00Z"); }));
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
   EXPECT_TRUE(poster.posts.empty());
 }
 
@@ -157,11 +189,11 @@ TEST_F(BotFixture, RepliesFromPeopleBeforeTheCloseAreAnswers) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
-  auto p = store->AllPrompts().at(0);
-  store->UpsertUser(
-      User{"yammer:9", "yammer", "Bot", std::nullopt, std::nullopt, "active", true, std::nullopt});
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
+  auto p = Ok(store->AllPrompts()).at(0);
+  Ok(store->UpsertUser(
+      User{"yammer:9", "yammer", "Bot", std::nullopt, std::nullopt, "active", true, std::nullopt}));
   auto reply = [&](const char* id, const char* author, Time at) {
     Message m;
     m.id = id;
@@ -172,15 +204,15 @@ TEST_F(BotFixture, RepliesFromPeopleBeforeTheCloseAreAnswers) {
     m.author_id = author;
     m.created_at = at;
     m.kind = "reply";
-    store->UpsertMessage(m);
+    Ok(store->UpsertMessage(m));
   };
   reply("yammer:2001", "yammer:1", p.posted_at + std::chrono::hours{2});
   reply("yammer:2002", "yammer:9", p.posted_at + std::chrono::hours{3});   // the bot itself
   reply("yammer:2003", "yammer:2", p.posted_at + std::chrono::hours{80});  // after the close
   clock.Advance(std::chrono::hours{100});
-  b.RecognizeAnswers();
-  b.RecognizeAnswers();  // idempotent
-  auto answers = store->AllAnswers();
+  Ok(b.RecognizeAnswers());
+  Ok(b.RecognizeAnswers());  // idempotent
+  auto answers = Ok(store->AllAnswers());
   ASSERT_EQ(answers.size(), 2u);  // the bot's reply is none
   EXPECT_EQ(answers[0].user_id, "yammer:1");
   EXPECT_EQ(answers[0].message_id, "yammer:2001");
@@ -196,18 +228,18 @@ TEST_F(BotFixture, CardButtonsPressedBeforeTheCloseAreAnswersWithTheirChoice) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
-  auto p = store->AllPrompts().at(0);
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
+  auto p = Ok(store->AllPrompts()).at(0);
   auto press = [&](const char* id, const char* user, const char* value, Time at) {
-    store->UpsertCardAction(CardAction{id, "yammer", p.message_id, user, value, at});
+    Ok(store->UpsertCardAction(CardAction{id, "yammer", p.message_id, user, value, at}));
   };
   press("yammer:f1", "yammer:1", R"({"choice":"B"})", p.posted_at + std::chrono::hours{1});
   press("yammer:f2", "yammer:2", R"({"rating":4})", p.posted_at + std::chrono::hours{2});
   press("yammer:f3", "yammer:3", R"({"choice":"A"})", p.posted_at + std::chrono::hours{90});
   clock.Advance(std::chrono::hours{100});
-  b.RecognizeAnswers();
-  auto answers = store->AllAnswers();
+  Ok(b.RecognizeAnswers());
+  auto answers = Ok(store->AllAnswers());
   ASSERT_EQ(answers.size(), 3u);
   EXPECT_EQ(answers[0].message_id, "yammer:f1");
   EXPECT_EQ(answers[0].choice.value_or(""), "B");
@@ -264,28 +296,29 @@ TEST_F(BotFixture, ChoiceAnswersAreReadScoredOncePerPersonAndFrozenAtTheClose) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
   ASSERT_EQ(poster.posts.size(), 1u);
   const std::string& body = poster.posts[0].body;
   EXPECT_NE(body.find("\nA) Email it\nB) Share a link from OneDrive\nC) Print it"),
             std::string::npos)
       << body;
   EXPECT_NE(body.find("with the letter of your answer"), std::string::npos);
-  auto p = store->AllPrompts().at(0);
+  auto p = Ok(store->AllPrompts()).at(0);
   EXPECT_EQ(p.type, "choice");
   EXPECT_EQ(p.correct.value_or(""), "B");
   Time t0 = p.posted_at;
   using std::chrono::hours;
-  store->UpsertMessage(Reply(p, "yammer:1", "yammer:ada", t0 + hours{1}, "Good one, let me think"));
-  store->UpsertMessage(Reply(p, "yammer:2", "yammer:ada", t0 + hours{2}, "b) a link"));
-  store->UpsertMessage(Reply(p, "yammer:3", "yammer:ada", t0 + hours{3}, "or maybe C"));
-  store->UpsertMessage(Reply(p, "yammer:4", "yammer:bob", t0 + hours{4}, "A"));
+  Ok(store->UpsertMessage(
+      Reply(p, "yammer:1", "yammer:ada", t0 + hours{1}, "Good one, let me think")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:2", "yammer:ada", t0 + hours{2}, "b) a link")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:3", "yammer:ada", t0 + hours{3}, "or maybe C")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:4", "yammer:bob", t0 + hours{4}, "A")));
   Message edited = Reply(p, "yammer:5", "yammer:cy", t0 + hours{5}, "share a link from onedrive");
-  store->UpsertMessage(edited);
-  b.RecognizeAnswers();
+  Ok(store->UpsertMessage(edited));
+  Ok(b.RecognizeAnswers());
   std::map<std::string, Answer> by_id;
-  for (const auto& a : store->AllAnswers()) by_id[a.message_id] = a;
+  for (const auto& a : Ok(store->AllAnswers())) by_id[a.message_id] = a;
   ASSERT_EQ(by_id.size(), 5u);
   EXPECT_FALSE(by_id["yammer:1"].choice.has_value());  // a comment: recorded, not scored
   EXPECT_EQ(by_id["yammer:1"].points, 0);
@@ -301,18 +334,18 @@ TEST_F(BotFixture, ChoiceAnswersAreReadScoredOncePerPersonAndFrozenAtTheClose) {
   // Bob edits his answer before the close: it counts as edited. Cy edits after: it does not.
   Message bob = Reply(p, "yammer:4", "yammer:bob", t0 + hours{4}, "B!");
   bob.edited_at = t0 + hours{20};
-  store->UpsertMessage(bob);
+  Ok(store->UpsertMessage(bob));
   clock.SleepUntil(t0 + hours{50});
   edited.text = "A";
   edited.edited_at = t0 + hours{49};
-  store->UpsertMessage(edited);
+  Ok(store->UpsertMessage(edited));
   // Ada deletes her first readable answer: it is withdrawn, and her next one scores.
   Message gone = Reply(p, "yammer:2", "yammer:ada", t0 + hours{2}, "b) a link");
   gone.deleted = true;
-  store->UpsertMessage(gone);
-  b.RecognizeAnswers();
+  Ok(store->UpsertMessage(gone));
+  Ok(b.RecognizeAnswers());
   by_id.clear();
-  for (const auto& a : store->AllAnswers()) by_id[a.message_id] = a;
+  for (const auto& a : Ok(store->AllAnswers())) by_id[a.message_id] = a;
   EXPECT_EQ(by_id.count("yammer:2"), 0u);
   EXPECT_EQ(by_id["yammer:3"].points, 1);  // C, wrong: 1
   EXPECT_EQ(by_id["yammer:4"].choice.value_or(""), "B");
@@ -332,16 +365,16 @@ TEST_F(BotFixture, PollsAndRatingsAreTalliedNotScoredForCorrectness) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
   EXPECT_NE(poster.posts.at(0).body.find("a number from 1 to 5"), std::string::npos);
-  auto p = store->AllPrompts().at(0);
-  store->UpsertMessage(
-      Reply(p, "yammer:1", "yammer:ada", p.posted_at + std::chrono::hours{1}, "4/5 - good"));
-  store->UpsertMessage(Reply(p, "yammer:2", "yammer:bob", p.posted_at + std::chrono::hours{1},
-                             "\xE2\x98\x85\xE2\x98\x85"));
-  b.RecognizeAnswers();
-  auto answers = store->AllAnswers();
+  auto p = Ok(store->AllPrompts()).at(0);
+  Ok(store->UpsertMessage(
+      Reply(p, "yammer:1", "yammer:ada", p.posted_at + std::chrono::hours{1}, "4/5 - good")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:2", "yammer:bob", p.posted_at + std::chrono::hours{1},
+                                "\xE2\x98\x85\xE2\x98\x85")));
+  Ok(b.RecognizeAnswers());
+  auto answers = Ok(store->AllAnswers());
   ASSERT_EQ(answers.size(), 2u);
   std::set<std::string> choices{answers[0].choice.value_or(""), answers[1].choice.value_or("")};
   EXPECT_EQ(choices, (std::set<std::string>{"4", "2"}));
@@ -364,14 +397,14 @@ TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
   for (Time t = clock.Now(); t < *ParseIso("2026-10-24T12:00:00Z"); t += std::chrono::minutes{15}) {
     clock.SleepUntil(t);
-    b.Schedule();
-    b.Dispatch();
+    Ok(b.Schedule());
+    Ok(b.Dispatch());
   }
   // 21:30 Berlin is quiet: each day's prompt goes out at 07:30 the next morning, in both
   // communities; the one whose morning is the holiday (21 Oct) waits for the 22nd, where it
   // gives way to the next day's: a community gets one prompt a morning, not two.
   std::map<std::string, std::set<std::string>> local_posts;  // community → local times
-  for (const auto& p : store->AllPrompts())
+  for (const auto& p : Ok(store->AllPrompts()))
     local_posts[p.group_id].insert(FormatLocal(*FindZone("Europe/Berlin"), p.posted_at));
   ASSERT_EQ(local_posts.size(), 2u);
   EXPECT_EQ(local_posts["yammer:42"], local_posts["yammer:43"]);
@@ -380,7 +413,7 @@ TEST_F(BotFixture, QuietHoursDeferHolidaysSkipAndEveryCommunityGetsItsPrompt) {
   EXPECT_EQ(local_posts["yammer:42"], expected);
   EXPECT_EQ(local_posts["yammer:42"].count("2026-10-21 07:30 CEST"), 0u);  // the holiday
   EXPECT_EQ(poster.posts.size(), 2u * 4u);
-  EXPECT_EQ(store->PromptsOf("cop").size(), 2u * 4u);  // the one that gave way is gone
+  EXPECT_EQ(Ok(store->PromptsOf("cop")).size(), 2u * 4u);  // the one that gave way is gone
 }
 
 TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeverInQuietHours) {
@@ -400,27 +433,28 @@ TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeve
   g.name = "CoP";
   for (const char* who : {"yammer:1", "yammer:2", "yammer:3", "yammer:9"}) {
     g.members.push_back(who);
-    store->UpsertUser(User{who, "yammer", std::string("Person ") + who, std::nullopt, std::nullopt,
-                           "active", std::string(who) == "yammer:9", std::nullopt});
+    Ok(store->UpsertUser(User{who, "yammer", std::string("Person ") + who, std::nullopt,
+                              std::nullopt, "active", std::string(who) == "yammer:9",
+                              std::nullopt}));
   }
-  store->UpsertGroup(g);
+  Ok(store->UpsertGroup(g));
   ManualClock clock(*ParseIso("2026-10-19T13:00:00Z"));
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
   auto tick = [&] {
-    b.Schedule();
-    b.RecognizeAnswers();
-    b.Remind();
-    b.Dispatch();
+    Ok(b.Schedule());
+    Ok(b.RecognizeAnswers());
+    Ok(b.Remind());
+    Ok(b.Dispatch());
   };
   tick();
   clock.SleepUntil(*ParseIso("2026-10-19T14:00:00Z"));  // 16:00 Berlin (CEST)
   tick();
   ASSERT_EQ(poster.posts.size(), 1u);
-  auto p = store->AllPrompts().at(0);
-  store->UpsertMessage(Reply(p, "yammer:501", "yammer:1", p.posted_at + std::chrono::minutes{30},
-                             "I learned to ask earlier"));
+  auto p = Ok(store->AllPrompts()).at(0);
+  Ok(store->UpsertMessage(Reply(p, "yammer:501", "yammer:1", p.posted_at + std::chrono::minutes{30},
+                                "I learned to ask earlier")));
   auto run_until = [&](const char* iso) {
     for (Time t = clock.Now(); t < *ParseIso(iso); t += std::chrono::minutes{10}) {
       clock.SleepUntil(t);
@@ -429,8 +463,8 @@ TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeve
   };
   run_until("2026-10-19T17:00:00Z");  // 19:00 Berlin: after the first reminder
   // Who opts out is never named again.
-  bot::Bot::SetOptOut(*store, "yammer:3", true);
-  EXPECT_TRUE(b.OptedOut("yammer:3"));
+  Ok(bot::Bot::SetOptOut(*store, "yammer:3", true));
+  EXPECT_TRUE(Ok(b.OptedOut("yammer:3")));
   run_until("2026-10-20T15:00:00Z");
   // 18:00 Berlin: the first reminder, naming the two who have not answered (not the bot, not
   // the one who answered). 20:00 is quiet: the second waits until 08:00 the next morning.
@@ -445,17 +479,17 @@ TEST_F(BotFixture, RemindersMentionWhoHasNotAnsweredAfterTheDelayAtMostTwiceNeve
   auto zone = *FindZone("Europe/Berlin");
   std::vector<std::string> sent;
   for (const auto& key : {"reminder:" + p.id + ":1", "reminder:" + p.id + ":2"}) {
-    auto item = store->GetOutbox(key);
+    auto item = Ok(store->GetOutbox(key));
     ASSERT_TRUE(item.has_value()) << key;
     sent.push_back(FormatLocal(zone, *item->posted_at));
   }
   EXPECT_EQ(sent[0], "2026-10-19 18:00 CEST");
   EXPECT_EQ(sent[1], "2026-10-20 08:00 CEST");
-  auto second = store->GetOutbox("reminder:" + p.id + ":2");
+  auto second = Ok(store->GetOutbox("reminder:" + p.id + ":2"));
   EXPECT_EQ(second->body.find("mention:3|"), std::string::npos) << second->body;
   EXPECT_NE(second->body.find("mention:2|"), std::string::npos) << second->body;
   // After everyone answered, no reminder would be posted: a third is not allowed anyway.
-  EXPECT_FALSE(store->GetOutbox("reminder:" + p.id + ":3").has_value());
+  EXPECT_FALSE(Ok(store->GetOutbox("reminder:" + p.id + ":3")).has_value());
 }
 
 TEST(Mentions, TokensRenderPerNetwork) {
@@ -489,18 +523,19 @@ TEST_F(BotFixture, FeedbackAtTheCloseGivesTheAnswerAndTheTallyWithoutNames) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
-  auto p = store->AllPrompts().at(0);
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
+  auto p = Ok(store->AllPrompts()).at(0);
   using std::chrono::hours;
-  store->UpsertMessage(Reply(p, "yammer:1", "yammer:ada", p.posted_at + hours{1}, "B"));
-  store->UpsertMessage(Reply(p, "yammer:2", "yammer:bob", p.posted_at + hours{2}, "a)"));
-  store->UpsertMessage(Reply(p, "yammer:3", "yammer:cy", p.posted_at + hours{3}, "b, a link"));
-  store->UpsertMessage(Reply(p, "yammer:4", "yammer:dee", p.posted_at + hours{30}, "B"));  // late
+  Ok(store->UpsertMessage(Reply(p, "yammer:1", "yammer:ada", p.posted_at + hours{1}, "B")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:2", "yammer:bob", p.posted_at + hours{2}, "a)")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:3", "yammer:cy", p.posted_at + hours{3}, "b, a link")));
+  Ok(store->UpsertMessage(
+      Reply(p, "yammer:4", "yammer:dee", p.posted_at + hours{30}, "B")));  // late
   auto tick = [&] {
-    b.RecognizeAnswers();
-    b.Feedback();
-    b.Dispatch();
+    Ok(b.RecognizeAnswers());
+    Ok(b.Feedback());
+    Ok(b.Dispatch());
   };
   tick();
   EXPECT_EQ(poster.posts.size(), 1u);  // not before the close
@@ -530,17 +565,17 @@ TEST_F(BotFixture, ScoredAnswersAreLikedOnceWhenTheCampaignAcknowledges) {
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();
-  b.Dispatch();
-  auto p = store->AllPrompts().at(0);
+  Ok(b.Schedule());
+  Ok(b.Dispatch());
+  auto p = Ok(store->AllPrompts()).at(0);
   using std::chrono::hours;
-  store->UpsertMessage(Reply(p, "yammer:11", "yammer:ada", p.posted_at + hours{1}, "a thing"));
-  store->UpsertMessage(Reply(p, "yammer:12", "yammer:ada", p.posted_at + hours{2}, "and more"));
-  store->UpsertMessage(Reply(p, "yammer:13", "yammer:bob", p.posted_at + hours{2}, "another"));
+  Ok(store->UpsertMessage(Reply(p, "yammer:11", "yammer:ada", p.posted_at + hours{1}, "a thing")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:12", "yammer:ada", p.posted_at + hours{2}, "and more")));
+  Ok(store->UpsertMessage(Reply(p, "yammer:13", "yammer:bob", p.posted_at + hours{2}, "another")));
   poster.fail_likes = 1;
   for (int i = 0; i < 3; ++i) {
-    b.RecognizeAnswers();
-    b.Acknowledge();
+    Ok(b.RecognizeAnswers());
+    Ok(b.Acknowledge());
   }
   // Ada's first answer and Bob's, once each; the failed like was tried again.
   std::sort(poster.liked.begin(), poster.liked.end());
@@ -556,8 +591,8 @@ TEST_F(BotFixture, OperatorsPauseResumeSkipAndPostNowThroughTheStore) {
   auto run_until = [&](const char* iso) {
     for (Time t = clock.Now(); t < *ParseIso(iso); t += std::chrono::minutes{30}) {
       clock.SleepUntil(t);
-      daemon_bot.Schedule();
-      daemon_bot.Dispatch();
+      Ok(daemon_bot.Schedule());
+      Ok(daemon_bot.Dispatch());
     }
   };
   EXPECT_FALSE(operator_bot.SetPaused("nope", true).ok());
@@ -591,34 +626,34 @@ TEST_F(BotFixture, LeaderboardsShowOnlyWhoOptedInWithPointsAndStreaks) {
     prompts: ["What did you learn?"]
 )");
   for (const char* who : {"yammer:ada", "yammer:bob", "yammer:cy"})
-    store->UpsertUser(User{who, "yammer", std::string(who).substr(7), std::nullopt, std::nullopt,
-                           "active", false, std::nullopt});
-  bot::Bot::SetOptOut(*store, "yammer:ada", false);  // opted in
-  bot::Bot::SetOptOut(*store, "yammer:bob", false);  // opted in; cy did not
+    Ok(store->UpsertUser(User{who, "yammer", std::string(who).substr(7), std::nullopt, std::nullopt,
+                              "active", false, std::nullopt}));
+  Ok(bot::Bot::SetOptOut(*store, "yammer:ada", false));  // opted in
+  Ok(bot::Bot::SetOptOut(*store, "yammer:bob", false));  // opted in; cy did not
   ManualClock clock(*ParseIso("2026-10-19T06:00:00Z"));
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
-  b.Schedule();  // the daemon runs from 08:00 Berlin on (nothing is due before it first looks)
+  Ok(b.Schedule());  // the daemon runs from 08:00 Berlin on (nothing is due before it first looks)
   // Monday to Friday: ada answers every day, bob Monday to Wednesday, cy every day.
   for (int day = 0; day < 5; ++day) {
     clock.SleepUntil(*ParseIso("2026-10-19T07:30:00Z") + std::chrono::hours{24 * day});
-    b.Schedule();
-    b.Dispatch();
-    auto prompts = store->AllPrompts();
+    Ok(b.Schedule());
+    Ok(b.Dispatch());
+    auto prompts = Ok(store->AllPrompts());
     const Prompt& p = prompts.back();
     for (const char* who : {"yammer:ada", "yammer:bob", "yammer:cy"}) {
       if (std::string(who) == "yammer:bob" && day >= 3) continue;
-      store->UpsertMessage(Reply(p, std::string(who) + ":" + std::to_string(day), who,
-                                 p.posted_at + std::chrono::minutes{30}, "something"));
+      Ok(store->UpsertMessage(Reply(p, std::string(who) + ":" + std::to_string(day), who,
+                                    p.posted_at + std::chrono::minutes{30}, "something")));
     }
     clock.SleepUntil(clock.Now() + std::chrono::hours{1});
-    b.RecognizeAnswers();
+    Ok(b.RecognizeAnswers());
   }
   clock.SleepUntil(*ParseIso("2026-10-23T14:30:00Z"));  // Friday 16:30 Berlin
-  b.Leaderboards();
-  b.Leaderboards();  // once
-  b.Dispatch();
+  Ok(b.Leaderboards());
+  Ok(b.Leaderboards());  // once
+  Ok(b.Dispatch());
   ASSERT_EQ(poster.posts.size(), 6u);
   const std::string& board = poster.posts.back().body;
   EXPECT_NE(board.find("1. ada - 5 points, 5 in a row\n2. bob - 3 points, 0 in a row"),
@@ -643,25 +678,25 @@ TEST_F(BotFixture, ACohortCampaignRemindsOnlyPeopleWhoJoinedInItsRange) {
   g.name = "New joiners";
   auto person = [&](const char* id, const char* joined) {
     g.members.push_back(id);
-    store->UpsertUser(User{id, "yammer", id, std::nullopt, std::nullopt, "active", false,
-                           joined ? ParseIso(joined) : std::nullopt});
+    Ok(store->UpsertUser(User{id, "yammer", id, std::nullopt, std::nullopt, "active", false,
+                              joined ? ParseIso(joined) : std::nullopt}));
   };
   person("yammer:new1", "2026-10-05");
   person("yammer:new2", "2026-10-31T23:00:00Z");
   person("yammer:old", "2025-03-01");
   person("yammer:later", "2026-11-01");
   person("yammer:unknown", nullptr);
-  store->UpsertGroup(g);
+  Ok(store->UpsertGroup(g));
   ManualClock clock(*ParseIso("2026-11-02T08:30:00Z"));
   FakePoster poster;
   poster.clock = &clock;
   bot::Bot b(cfg, *store, clock, {{"yammer", &poster}});
   for (Time t = clock.Now(); t < *ParseIso("2026-11-02T13:00:00Z"); t += std::chrono::minutes{15}) {
     clock.SleepUntil(t);
-    b.Schedule();
-    b.RecognizeAnswers();
-    b.Remind();
-    b.Dispatch();
+    Ok(b.Schedule());
+    Ok(b.RecognizeAnswers());
+    Ok(b.Remind());
+    Ok(b.Dispatch());
   }
   ASSERT_EQ(poster.posts.size(), 2u);
   const std::string& reminder = poster.posts[1].body;
@@ -684,8 +719,8 @@ namespace {
 
 void AddPerson(store::Store& st, Group& g, const std::string& id, std::optional<Time> joined) {
   g.members.push_back(id);
-  st.UpsertUser(User{id, "yammer", id, std::nullopt, std::nullopt, "active", false, joined});
-  st.UpsertGroup(g);
+  Ok(st.UpsertUser(User{id, "yammer", id, std::nullopt, std::nullopt, "active", false, joined}));
+  Ok(st.UpsertGroup(g));
 }
 
 }  // namespace
@@ -722,10 +757,10 @@ TEST_F(BotFixture, DaysAfterJoiningGoToEachDaysNewcomersAtLocalTimeAcrossDst) {
     if (t == *ParseIso("2026-10-25T08:30:00Z"))  // a restart just as two prompts are due
       b = std::make_unique<bot::Bot>(
           cfg, *store, clock, std::map<std::string, connectors::Poster*>{{"yammer", &poster}});
-    b->Tick();
+    Ok(b->Tick());
   }
   std::vector<std::string> got;
-  for (const auto& p : store->AllPrompts()) {
+  for (const auto& p : Ok(store->AllPrompts())) {
     std::string who;
     for (const auto& id : p.audience) who += (who.empty() ? "" : "+") + NativeId(id);
     got.push_back(FormatIso(p.posted_at) + " step " + std::to_string(p.step) + " " + who);
@@ -795,7 +830,7 @@ TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresM
   AddPerson(*store, g, "yammer:p", std::nullopt);    // answers an hour after each question
   AddPerson(*store, g, "yammer:q", std::nullopt);    // never answers
   AddPerson(*store, g, "yammer:out", std::nullopt);  // opted out: never named, never asked
-  bot::Bot::SetOptOut(*store, "yammer:out", true);
+  Ok(bot::Bot::SetOptOut(*store, "yammer:out", true));
 
   ManualClock clock(*ParseIso("2026-11-02T08:00:00Z"));
   FakePoster poster;
@@ -807,22 +842,22 @@ TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresM
   int reply = 0;
   for (Time t = clock.Now(); t < *ParseIso("2026-11-10T00:00:00Z"); t += std::chrono::minutes{30}) {
     clock.SleepUntil(t);
-    b.Tick();
-    for (const auto& p : store->AllPrompts()) {
+    Ok(b.Tick());
+    for (const auto& p : Ok(store->AllPrompts())) {
       if (seen.count(p.id)) continue;
       for (const auto& uid : p.audience)
         asked[uid].push_back(FormatIso(p.posted_at).substr(8, 5) + " q" + std::to_string(p.step));
       seen.insert(p.id);
     }
     // P answers each question an hour after it is posted: right or wrong, as scripted.
-    for (const auto& p : store->AllPrompts()) {
+    for (const auto& p : Ok(store->AllPrompts())) {
       if (std::find(p.audience.begin(), p.audience.end(), "yammer:p") == p.audience.end()) continue;
       if (clock.Now() != p.posted_at + std::chrono::hours{1}) continue;
       size_t n = static_cast<size_t>(reply++);
       bool right = n < p_right.size() && p_right[n];
       std::string letter = right ? *p.correct : (*p.correct == "A" ? "B" : "A");
-      store->UpsertMessage(
-          Reply(p, "yammer:r" + std::to_string(n), "yammer:p", clock.Now(), letter));
+      Ok(store->UpsertMessage(
+          Reply(p, "yammer:r" + std::to_string(n), "yammer:p", clock.Now(), letter)));
     }
   }
   EXPECT_EQ(asked["yammer:p"], (std::vector<std::string>{
@@ -840,8 +875,8 @@ TEST_F(BotFixture, SpacedRepetitionAsksEachPersonTheirNextDueQuestionAndRetiresM
     EXPECT_EQ(q[i].substr(q[i].size() - 2), i % 2 ? "q2" : "q1") << q[i];
   EXPECT_FALSE(asked.count("yammer:out"));
   // P's streak counts the questions put to P (all seven answered), not Q's.
-  bot::Bot::SetOptOut(*store, "yammer:p", false);
-  auto standings = b.Standings(cfg.campaigns[0], "42");
+  Ok(bot::Bot::SetOptOut(*store, "yammer:p", false));
+  auto standings = Ok(b.Standings(cfg.campaigns[0], "42"));
   ASSERT_EQ(standings.size(), 1u);
   EXPECT_EQ(standings[0].user_id, "yammer:p");
   EXPECT_EQ(standings[0].streak, 7);
@@ -904,7 +939,7 @@ TEST_F(BotFixture, SpacedQuestionsGoPrivatelyElseToOneCappedThreadADay) {
   size_t seen = 0;
   for (Time t = clock.Now(); t < *ParseIso("2026-11-06T00:00:00Z"); t += std::chrono::minutes{30}) {
     clock.SleepUntil(t);
-    b.Tick();
+    Ok(b.Tick());
     for (; seen < poster.posts.size(); ++seen)
       by_day[FormatIso(clock.Now()).substr(0, 10)].push_back(poster.posts[seen]);
   }
@@ -921,7 +956,8 @@ TEST_F(BotFixture, SpacedQuestionsGoPrivatelyElseToOneCappedThreadADay) {
         << r.body;
     EXPECT_EQ(r.choices.size(), 2u);
   }
-  for (const auto& u : poster.unreachable) EXPECT_TRUE(store->UnreachableSince("yammer:" + u)) << u;
+  for (const auto& u : poster.unreachable)
+    EXPECT_TRUE(Ok(store->UnreachableSince("yammer:" + u))) << u;
   // Each later day: the reachable ones privately, and one community thread naming ten of
   // the others at most.
   for (const char* day : {"2026-11-03", "2026-11-04", "2026-11-05"}) {
@@ -945,7 +981,7 @@ TEST_F(BotFixture, SpacedQuestionsGoPrivatelyElseToOneCappedThreadADay) {
   // A private answer is the person's message in their conversation after the question and
   // before the next one there.
   std::vector<Prompt> mine;
-  for (const auto& p : store->AllPrompts())
+  for (const auto& p : Ok(store->AllPrompts()))
     if (p.is_private && p.audience == std::vector<std::string>{"yammer:u120"}) mine.push_back(p);
   ASSERT_GE(mine.size(), 2u);
   EXPECT_TRUE(mine[0].spaced);
@@ -959,9 +995,9 @@ TEST_F(BotFixture, SpacedQuestionsGoPrivatelyElseToOneCappedThreadADay) {
   m.created_at = mine[0].posted_at + std::chrono::hours{1};
   m.kind = "reply";
   m.text = "I think A";
-  store->UpsertMessage(m);
-  b.RecognizeAnswers();
-  auto a0 = store->AnswersTo(mine[0].id), a1 = store->AnswersTo(mine[1].id);
+  Ok(store->UpsertMessage(m));
+  Ok(b.RecognizeAnswers());
+  auto a0 = Ok(store->AnswersTo(mine[0].id)), a1 = Ok(store->AnswersTo(mine[1].id));
   ASSERT_EQ(a0.size(), 1u);
   EXPECT_EQ(a0[0].choice, "A");
   EXPECT_EQ(a0[0].correct, true);
@@ -980,16 +1016,16 @@ TEST_F(BotFixture, ASequenceEndsAfterItsLastStepUnlessItRepeats) {
     bot::Bot b(c, *st, clock, {{"yammer", &poster}});
     for (int hour = 0; hour < 24 * 7 * 5; hour += 2) {  // five weeks, looked at every 2 h
       clock.Advance(std::chrono::hours{2});
-      b.Schedule();
-      b.Dispatch();
+      Ok(b.Schedule());
+      Ok(b.Dispatch());
     }
     std::vector<int> steps;
-    for (const auto& p : st->AllPrompts()) steps.push_back(p.step);
+    for (const auto& p : Ok(st->AllPrompts())) steps.push_back(p.step);
     if (repeat)
       EXPECT_EQ(steps, (std::vector<int>{1, 2, 1, 2, 1}));
     else
       EXPECT_EQ(steps, (std::vector<int>{1, 2}));  // never "step 3"
-    EXPECT_EQ(b.NextDue().has_value(), repeat);
+    EXPECT_EQ(Ok(b.NextDue()).has_value(), repeat);
   }
   // A campaign of one question asks it at every scheduled time: there is nothing to end.
   auto st = std::move(*store::OpenSqlite((dir / "one.db").string()));
@@ -1001,11 +1037,11 @@ TEST_F(BotFixture, ASequenceEndsAfterItsLastStepUnlessItRepeats) {
   bot::Bot b(c, *st, clock, {{"yammer", &poster}});
   for (int hour = 0; hour < 24 * 7 * 3; hour += 2) {
     clock.Advance(std::chrono::hours{2});
-    b.Schedule();
-    b.Dispatch();
+    Ok(b.Schedule());
+    Ok(b.Dispatch());
   }
-  EXPECT_EQ(st->AllPrompts().size(), 3u);
-  EXPECT_TRUE(b.NextDue().has_value());
+  EXPECT_EQ(Ok(st->AllPrompts()).size(), 3u);
+  EXPECT_TRUE(Ok(b.NextDue()).has_value());
 }
 
 // Preview across the clock changes and the date line: the first prompt is on the local start

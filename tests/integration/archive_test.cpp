@@ -16,6 +16,9 @@
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
 #include "store/exchange.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -50,7 +53,7 @@ TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
     ASSERT_EQ(run.RegisterBot(d), "");
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{36 * (part + 1)});
   }
-  ASSERT_GT(run.store->AllMessages().size(), 100u);
+  ASSERT_GT(Ok(run.store->AllMessages()).size(), 100u);
 
   // The archive holds pages and no credential.
   std::string all;
@@ -110,16 +113,16 @@ TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
   // `learnloop forget`: the busiest Viva Engage author leaves the store and the archive; a
   // replay of the archive then knows nothing of them either, and everything else is as before.
   std::map<std::string, int> written;
-  for (const auto& m : run.store->AllMessages())
+  for (const auto& m : Ok(run.store->AllMessages()))
     if (m.network == "yammer") ++written[m.author_id];
   std::string who;
   for (const auto& [id, n] : written)
-    if (auto u = run.store->GetUser(id); u && !u->is_bot && (who.empty() || n > written[who]))
+    if (auto u = Ok(run.store->GetUser(id)); u && !u->is_bot && (who.empty() || n > written[who]))
       who = id;
   ASSERT_FALSE(who.empty());
-  std::string person_name = run.store->GetUser(who)->name;
+  std::string person_name = Ok(run.store->GetUser(who))->name;
   std::set<std::string> others_before;
-  for (const auto& m : run.store->AllMessages())
+  for (const auto& m : Ok(run.store->AllMessages()))
     if (m.author_id != who) others_before.insert(m.id);
   fs::path cfg = fs::path(run.dir) / "forget.yaml";
   {
@@ -139,9 +142,9 @@ TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
   auto again = daemon::ReplayArchive(*run.cfg, **after, run.dir + "/archive");
   ASSERT_TRUE(again.ok()) << again.error().message;
   for (store::Store* st : {run.store.get(), after->get()}) {
-    EXPECT_FALSE(st->GetUser(who));
+    EXPECT_FALSE(Ok(st->GetUser(who)));
     std::set<std::string> others;
-    for (const auto& m : st->AllMessages()) {
+    for (const auto& m : Ok(st->AllMessages())) {
       EXPECT_NE(m.author_id, who);
       EXPECT_EQ(std::find(m.mentions.begin(), m.mentions.end(), who), m.mentions.end());
       if (m.network == "yammer") {  // (on Teams the same name may be someone else's)
@@ -150,8 +153,8 @@ TEST(RawArchive, ReplayRebuildsTheSameStoreWithoutTheEsn) {
       others.insert(m.id);
     }
     EXPECT_EQ(others, others_before);  // everyone else's messages are all still there
-    for (const auto& r : st->AllReactions()) EXPECT_NE(r.user_id, who);
-    for (const auto& g : st->AllGroups())
+    for (const auto& r : Ok(st->AllReactions())) EXPECT_NE(r.user_id, who);
+    for (const auto& g : Ok(st->AllGroups()))
       EXPECT_EQ(std::find(g.members.begin(), g.members.end(), who), g.members.end());
   }
   std::string archived;

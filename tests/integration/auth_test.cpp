@@ -5,6 +5,9 @@
 
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -47,11 +50,11 @@ TEST(Auth, ExpiringAndRevokedTokensCostNothing) {
   EXPECT_EQ(run.Get("/_sim/bot_posts").as_array().size(), 4u);  // Monday to Thursday, 10:00
   // The rotated refresh token was kept, among the secrets (not the cursors), with a hash of the
   // configured one (never the token itself).
-  EXPECT_FALSE(run.store->SyncCursors("yammer").count("auth.refresh_token"));
-  auto kept = run.store->GetSecret("yammer:auth.refresh_token");
+  EXPECT_FALSE(Ok(run.store->SyncCursors("yammer")).count("auth.refresh_token"));
+  auto kept = Ok(run.store->GetSecret("yammer:auth.refresh_token"));
   ASSERT_TRUE(kept.has_value());
   EXPECT_NE(*kept, "rt-initial");
-  auto hash = run.store->GetSecret("yammer:auth.configured_sha256");
+  auto hash = Ok(run.store->GetSecret("yammer:auth.configured_sha256"));
   ASSERT_TRUE(hash.has_value());
   EXPECT_EQ(hash->find("rt-initial"), std::string::npos);
   auto tokens = [&](const std::string& body) {
@@ -81,7 +84,7 @@ TEST(Auth, ExpiringAndRevokedTokensCostNothing) {
     ASSERT_TRUE(s.ok()) << s.message();
     EXPECT_TRUE(again.SyncUntilCaughtUp().ok());
   }
-  EXPECT_NE(*run.store->GetSecret("yammer:auth.configured_sha256"), *hash);
+  EXPECT_NE(*Ok(run.store->GetSecret("yammer:auth.configured_sha256")), *hash);
   // Every refresh token revoked, and no new one configured: the start fails and says what to do.
   tokens(R"({"revoke_refresh": true})");
   daemon::Daemon refused(cfg, *run.store, *run.clock);

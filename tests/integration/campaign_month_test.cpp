@@ -21,6 +21,9 @@
 #include "daemon/daemon.h"
 #include "daemon/sim_process.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -154,7 +157,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
   // Every post of the bot belongs to one outbox item, and went out on schedule: at its time,
   // or at a restart within catch_up of it.
   std::map<int64_t, std::string> owner;  // post → outbox item
-  for (const auto& item : run.store->AllOutbox()) {
+  for (const auto& item : Ok(run.store->AllOutbox())) {
     if (!item.native_id) continue;
     int64_t id = std::stoll(item.native_id->substr(item.native_id->rfind('/') + 1));
     EXPECT_TRUE(owner.emplace(id, item.key).second) << "one post for two items: " << item.key;
@@ -169,9 +172,9 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
   // community (and, for onboarding, join day) goes out.
   for (const auto& d : downs) {
     std::map<std::string, std::set<Time>> missed;  // campaign, group (join day) → due times
-    for (const auto& item : run.store->AllOutbox()) {
+    for (const auto& item : Ok(run.store->AllOutbox())) {
       const Post* post = post_of(item);
-      auto p = run.store->GetPrompt(item.key);
+      auto p = Ok(run.store->GetPrompt(item.key));
       if (!post || !p || item.due_at >= d.to || post->at < d.to || post->at >= d.to + kLate)
         continue;
       auto joined = item.key.find(":joined:");
@@ -185,7 +188,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
   int checked_posts = 0;
   // Due while the daemon ran, clear of every kill: posted once, at its time.
   auto posted_once_at = [&](const std::string& key, Time due, const char* what) {
-    auto item = run.store->GetOutbox(key);
+    auto item = Ok(run.store->GetOutbox(key));
     if (!item || item->state != "posted") {
       ADD_FAILURE() << what << " never posted: " << key;
       return;
@@ -203,8 +206,8 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
     throw std::runtime_error("no campaign " + name);
   };
   std::map<std::string, std::vector<Prompt>> prompts;  // by campaign
-  for (const auto& p : run.store->AllPrompts()) prompts[p.campaign].push_back(p);
-  for (const auto& item : run.store->UnfinishedOutbox())  // only what is not due yet
+  for (const auto& p : Ok(run.store->AllPrompts())) prompts[p.campaign].push_back(p);
+  for (const auto& item : Ok(run.store->UnfinishedOutbox()))  // only what is not due yet
     EXPECT_GT(item.due_at, run.clock->Now()) << item.key << " " << item.state;
 
   // Cron campaigns: each occurrence of the month, as the preview computes it: once at its time
@@ -228,7 +231,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
       for (const auto& other : bot::Occurrences(c, o.scheduled, in->to))
         latest &= other.scheduled == o.scheduled;
       auto at = bot::PostTimeSeenAt(c, o.scheduled, in->to);
-      auto item = run.store->GetOutbox(key);
+      auto item = Ok(run.store->GetOutbox(key));
       bool posted = item && item->state == "posted";
       if (latest && in->to - o.scheduled <= c.catch_up && at) {
         EXPECT_TRUE(posted) << key << " was due again at the restart at " << FormatIso(in->to);
@@ -257,10 +260,10 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
       it::CheckIngestedExactlyOnce(truth, *run.store, run.SimNow() - std::chrono::hours{24 * 3}),
       "");
   std::map<std::string, std::set<std::string>> members;  // community → user ids
-  for (const auto& g : run.store->AllGroups())
+  for (const auto& g : Ok(run.store->AllGroups()))
     members[g.id].insert(g.members.begin(), g.members.end());
   int newcomers = 0;
-  for (const auto& u : run.store->AllUsers()) {
+  for (const auto& u : Ok(run.store->AllUsers())) {
     if (!u.joined_at || u.is_bot || u.state != "active") continue;
     for (const auto& community : onboarding.communities) {
       if (!members[MakeId("yammer", community)].count(u.id)) continue;
@@ -274,7 +277,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
         std::string key = "prompt:onboarding:" + community + ":joined:" + day + ":day" +
                           std::to_string(onboarding.after_joining[i]);
         posted_once_at(key, due, "onboarding prompt");
-        auto p = run.store->GetPrompt(key);
+        auto p = Ok(run.store->GetPrompt(key));
         ASSERT_TRUE(p);
         EXPECT_NE(std::find(p->audience.begin(), p->audience.end(), u.id), p->audience.end());
         any = true;
@@ -296,7 +299,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
   int privately = 0;
   for (const auto& p : prompts["practice"]) {
     EXPECT_TRUE(p.id.find(":q") != std::string::npos) << p.id;
-    auto item = run.store->GetOutbox(p.id);
+    auto item = Ok(run.store->GetOutbox(p.id));
     ASSERT_TRUE(item);
     std::string local = FormatLocal(practice.tz, item->due_at);
     // (A round missed while the daemon was down, or due while it started again, is planned
@@ -322,7 +325,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
   for (const auto& p : prompts["practice"]) {
     // (Whether it was due depends on answers the daemon had read by then; the unit tests
     // check the order. An open question has no answer at all, which the daemon knew too.)
-    auto state = b.Practices(practice, NativeId(p.group_id), p.posted_at - Millis{1});
+    auto state = Ok(b.Practices(practice, NativeId(p.group_id), p.posted_at - Millis{1}));
     for (const auto& uid : p.audience) {
       auto& mine = state.by_user[uid];
       auto q = mine.find(p.step - 1);
@@ -339,7 +342,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
     const auto& c = campaign(name);
     if (!c.reminders.enabled) continue;
     for (const auto& p : list) {
-      auto answers = run.store->AnswersTo(p.id);
+      auto answers = Ok(run.store->AnswersTo(p.id));
       // Whether everyone a prompt names had answered by t (a community's prompt: never).
       auto all_answered = [&](Time t) {
         if (p.audience.empty()) return false;
@@ -355,7 +358,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
         if (!at || *at >= *p.closes_at || *at > end || around_a_kill(*at)) continue;
         std::string key = "reminder:" + p.id + ":" + std::to_string(k);
         if (all_answered(*at - std::chrono::minutes{35})) {  // read by then (30 min polls)
-          auto item = run.store->GetOutbox(key);
+          auto item = Ok(run.store->GetOutbox(key));
           EXPECT_FALSE(item && item->state == "posted") << "nobody to remind: " << key;
         } else if (!all_answered(*at)) {
           posted_once_at(key, *at, "reminder");
@@ -377,14 +380,14 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
     if (!m.meant.empty()) meant[it::MessageId(truth, m, m.id)] = m.meant;
   it::Reading reading;
   std::map<std::string, Answer> answers;
-  for (const auto& a : run.store->AllAnswers()) answers[a.message_id] = a;
+  for (const auto& a : Ok(run.store->AllAnswers())) answers[a.message_id] = a;
   std::set<std::string> bots;
-  for (const auto& u : run.store->AllUsers())
+  for (const auto& u : Ok(run.store->AllUsers()))
     if (u.is_bot) bots.insert(u.id);
   int replies = 0, presses = 0, private_replies = 0;
   for (const auto& [name, list] : prompts)
     for (const auto& p : list) {
-      for (const auto& m : run.store->MessagesInThread(p.message_id)) {
+      for (const auto& m : Ok(run.store->MessagesInThread(p.message_id))) {
         if (m.id == p.message_id || m.deleted || bots.count(m.author_id)) continue;
         auto a = answers.find(m.id);
         ASSERT_NE(a, answers.end()) << p.id << " " << m.id << " '" << m.text << "'";

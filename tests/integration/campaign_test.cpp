@@ -8,6 +8,9 @@
 
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -71,14 +74,14 @@ TEST(Campaign, PromptsRemindersAndFeedbackOnceAndEveryAnswerReadAsMeant) {
   // (nearly) every case and never read as something else. (esn-sim's people write in
   // phrasings of their own: the parser was not tuned on them.)
   std::map<std::string, Answer> answers;
-  for (const auto& a : run.store->AllAnswers()) answers[a.message_id] = a;
+  for (const auto& a : Ok(run.store->AllAnswers())) answers[a.message_id] = a;
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
   std::map<std::string, std::string> meant;
   for (const auto& m : truth.messages)
     if (!m.meant.empty()) meant[it::Y(m.id)] = m.meant;
   it::Reading reading;
-  for (const auto& p : run.store->AllPrompts()) {
-    for (const auto& m : run.store->MessagesInThread(p.message_id)) {
+  for (const auto& p : Ok(run.store->AllPrompts())) {
+    for (const auto& m : Ok(run.store->MessagesInThread(p.message_id))) {
       if (m.id == p.message_id || m.deleted) continue;
       if (m.created_at >= *p.closes_at) continue;
       auto what = meant.find(m.id);
@@ -120,7 +123,7 @@ TEST(Campaign, TeamsQuestionsComeWithButtonsAndEveryPressIsAnAnswer) {
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
   }
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
-  ASSERT_EQ(run.store->AllPrompts().size(), 3u);
+  ASSERT_EQ(Ok(run.store->AllPrompts()).size(), 3u);
   int presses = 0;
   EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses), "");
   EXPECT_GT(presses, 5);

@@ -9,6 +9,9 @@
 #include <fstream>
 
 #include "store/store.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -301,10 +304,10 @@ TEST(Cli, OperatorsSteerACampaignOnTheDaemonsStore) {
   // The store holds what the running daemon will follow.
   auto store = store::OpenSqlite((dir / "s.db").string());
   ASSERT_TRUE(store.ok());
-  auto quiz = (*store)->GetCampaignState("quiz");
+  auto quiz = Ok((*store)->GetCampaignState("quiz"));
   EXPECT_EQ(quiz.paused, false);  // resumed
   EXPECT_TRUE(quiz.skip_through.has_value());
-  EXPECT_EQ((*store)->UnfinishedOutbox().size(), 1u);
+  EXPECT_EQ(Ok((*store)->UnfinishedOutbox()).size(), 1u);
   fs::remove_all(dir);
 }
 

@@ -16,6 +16,9 @@
 #include "connectors/common/http.h"
 #include "core/json.h"
 #include "store/store.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -142,7 +145,8 @@ TEST(Lifecycle, ARunningDaemonActsOnSubscriptionLifecycleEventsAtOnce) {
     auto s = store::OpenSqlite((dir / "run.db").string());
     if (!s.ok()) return false;
     std::string want = "teams:" + channel + "/" + std::to_string(id);
-    for (const auto& m : (*s)->MessagesInThread("teams:" + channel + "/" + std::to_string(root)))
+    for (const auto& m :
+         Ok((*s)->MessagesInThread("teams:" + channel + "/" + std::to_string(root))))
       if (m.id == want) return true;
     return false;
   };

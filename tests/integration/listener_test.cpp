@@ -13,6 +13,9 @@
 #include <thread>
 
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -142,7 +145,7 @@ TEST(Listener, StaysUpAndBoundedUnderIdleConnectionsAndHugeBodies) {
   for (int i = 0; i < 200 && !stored; ++i) {
     auto st = store::OpenSqlite(run.cfg->store_path);
     if (st.ok())
-      for (const auto& m : (*st)->AllMessages()) stored |= m.id == want;
+      for (const auto& m : Ok((*st)->AllMessages())) stored |= m.id == want;
     if (!stored) std::this_thread::sleep_for(std::chrono::milliseconds{100});
   }
   if (!stored) {

@@ -16,6 +16,9 @@
 #include "analytics/report.h"
 #include "core/compress.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -87,7 +90,7 @@ TEST(Privacy, AForgottenPersonLeavesNoByteInAnyFileTheProductWrites) {
   auto st = store::OpenSqlite(run.dir + "/data/store.db");
   ASSERT_TRUE(st.ok());
   std::map<std::string, int> points;
-  for (const auto& a : (*st)->AllAnswers()) points[a.user_id] += a.points;
+  for (const auto& a : Ok((*st)->AllAnswers())) points[a.user_id] += a.points;
   std::string opted;
   for (const auto& [id, p] : points)
     if (p > 0 && (opted.empty() || p > points[opted])) opted = id;
@@ -104,8 +107,8 @@ TEST(Privacy, AForgottenPersonLeavesNoByteInAnyFileTheProductWrites) {
   st = store::OpenSqlite(run.dir + "/data/store.db");
   ASSERT_TRUE(st.ok());
   store::Store& s = **st;
-  auto users = s.AllUsers();
-  auto messages = s.AllMessages();
+  auto users = Ok(s.AllUsers());
+  auto messages = Ok(s.AllMessages());
   std::map<std::string, User> by_id;
   for (const auto& u : users) by_id[u.id] = u;
   // A name or email that is theirs alone (not inside anyone else's) can be looked for.
@@ -131,16 +134,16 @@ TEST(Privacy, AForgottenPersonLeavesNoByteInAnyFileTheProductWrites) {
   };
   std::vector<std::string> posters, repliers, reactors, answerers, reminded, cohort;
   for (const auto& m : messages) (m.reply_to_id ? repliers : posters).push_back(m.author_id);
-  for (const auto& r : s.AllReactions()) reactors.push_back(r.user_id);
-  for (const auto& a : s.AllAnswers()) answerers.push_back(a.user_id);
-  for (const auto& o : s.AllOutbox()) {
+  for (const auto& r : Ok(s.AllReactions())) reactors.push_back(r.user_id);
+  for (const auto& a : Ok(s.AllAnswers())) answerers.push_back(a.user_id);
+  for (const auto& o : Ok(s.AllOutbox())) {
     if (o.key.rfind("reminder:", 0) != 0 || !o.sent_body) continue;
     for (size_t at = o.sent_body->find("{{mention:"); at != std::string::npos;
          at = o.sent_body->find("{{mention:", at + 1))
       reminded.push_back("yammer:" +
                          o.sent_body->substr(at + 10, o.sent_body->find('|', at) - at - 10));
   }
-  for (const auto& p : s.AllPrompts())
+  for (const auto& p : Ok(s.AllPrompts()))
     for (const auto& id : p.audience) cohort.push_back(id);
   pick("leaderboard", {opted});
   pick("reminded by name", reminded);
@@ -152,7 +155,7 @@ TEST(Privacy, AForgottenPersonLeavesNoByteInAnyFileTheProductWrites) {
   ASSERT_EQ(people.size(), 7u);
   // The leaderboard named them, a reminder mentioned them.
   bool on_board = false, in_reminder = false;
-  for (const auto& o : s.AllOutbox()) {
+  for (const auto& o : Ok(s.AllOutbox())) {
     on_board |=
         o.key.rfind("leaderboard:", 0) == 0 && o.body.find(by_id[opted].name) != o.body.npos;
     in_reminder |= o.key.rfind("reminder:", 0) == 0 &&
@@ -223,8 +226,8 @@ TEST(Privacy, AForgottenPersonLeavesNoByteInAnyFileTheProductWrites) {
   st = store::OpenSqlite(run.dir + "/data/store.db");
   ASSERT_TRUE(st.ok());
   for (const auto& p : people) {
-    EXPECT_FALSE((*st)->GetUser(p.id)) << p.role;
-    EXPECT_TRUE((*st)->IsForgotten(p.id)) << p.role;
+    EXPECT_FALSE(Ok((*st)->GetUser(p.id))) << p.role;
+    EXPECT_TRUE(Ok((*st)->IsForgotten(p.id))) << p.role;
   }
 
   // Readable by their owner only: the store, its log, the archive, and the folders made for
@@ -286,7 +289,7 @@ campaigns:
                                       "eyJ"};
   auto st = store::OpenSqlite(run.dir + "/store.db");
   ASSERT_TRUE(st.ok());
-  for (const auto& [k, v] : (*st)->SecretsWithPrefix(""))
+  for (const auto& [k, v] : Ok((*st)->SecretsWithPrefix("")))
     if (v.size() >= 8) secrets.push_back(v);
   EXPECT_GE(secrets.size(), 8u);  // the store keeps secrets of its own (a refresh token)
   for (const auto& secret : secrets) {

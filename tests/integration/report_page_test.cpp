@@ -21,6 +21,9 @@
 
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -122,17 +125,17 @@ TEST(ReportPage, LoadsCleanlyInChromiumShowsTheJsonFiguresAndRunsNoInjectedCode)
     ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
   }
   // A community whose name carries markup, as an ESN would hand it over.
-  auto groups = run.store->AllGroups();
+  auto groups = Ok(run.store->AllGroups());
   ASSERT_FALSE(groups.empty());
   Group g = groups.front();
   g.name = kPayload;
-  run.store->UpsertGroup(g);
+  Ok(run.store->UpsertGroup(g));
   // And one whose name is 500 characters without a space, with an emoji and a right-to-left
   // override in it: the page must not grow wider than the screen.
   ASSERT_GE(groups.size(), 2u);
   Group wide = groups[1];
   wide.name = "\xE2\x80\xAE" + std::string(240, 'W') + "\xF0\x9F\x9A\x80" + std::string(256, 'M');
-  run.store->UpsertGroup(wide);
+  Ok(run.store->UpsertGroup(wide));
 
   fs::path dir = run.dir;
   fs::path cfg = dir / "page.yaml";

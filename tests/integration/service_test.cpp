@@ -19,6 +19,9 @@
 #include <thread>
 
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 using Steady = std::chrono::steady_clock;
@@ -401,8 +404,8 @@ TEST(Service, AdminApiWithItsTokenAndAReloadThatKeepsEverything) {
   {
     auto st = store::OpenSqlite(s.run.dir + "/service.db");
     ASSERT_TRUE(st.ok());
-    EXPECT_TRUE((*st)->IsForgotten(person));
-    EXPECT_FALSE((*st)->GetUser(person).has_value());
+    EXPECT_TRUE(Ok((*st)->IsForgotten(person)));
+    EXPECT_FALSE(Ok((*st)->GetUser(person)).has_value());
   }
 
   // A reload that adds a campaign: it is there at once, and nothing posted is posted again.

@@ -12,6 +12,9 @@
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
 #include "store/exchange.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -68,10 +71,10 @@ class SimEndToEnd : public ::testing::Test {
 
 TEST_F(SimEndToEnd, IngestsEveryMessageAndLikeExactlyOnce) {
   EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run->store), "");
-  EXPECT_GT(run->store->AllMessages().size(), 300u);
+  EXPECT_GT(Ok(run->store->AllMessages()).size(), 300u);
   // Some messages were deleted after the connector had read them: it noticed.
   size_t deleted = 0, deleted_in_sim = 0;
-  for (const auto& m : run->store->AllMessages()) deleted += m.deleted;
+  for (const auto& m : Ok(run->store->AllMessages())) deleted += m.deleted;
   for (const auto& m : truth.messages) deleted_in_sim += m.deleted && m.network == "yammer";
   EXPECT_GT(deleted, 0u) << deleted_in_sim << " deleted in the simulator";
 }
@@ -96,15 +99,15 @@ TEST_F(SimEndToEnd, PromptsArePostedOnceAtNineLocalAcrossTheDstChange) {
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
   EXPECT_EQ(*json::GetInt64(stats, "throttled"), 0);
   EXPECT_EQ(*json::GetInt64(stats, "unauthorized"), 0);
-  EXPECT_EQ(run->store->AllPrompts().size(), due.size());
+  EXPECT_EQ(Ok(run->store->AllPrompts()).size(), due.size());
 }
 
 TEST_F(SimEndToEnd, EveryAnswerInTheThreadBeforeTheCloseIsRecognised) {
-  auto prompts = run->store->AllPrompts();
+  auto prompts = Ok(run->store->AllPrompts());
   std::map<std::string, std::set<std::string>> stored;
   std::map<std::string, Time> closes;
   for (const auto& p : prompts) closes[p.id] = *p.closes_at;
-  for (const auto& a : run->store->AllAnswers())  // late answers are kept, marked by their time
+  for (const auto& a : Ok(run->store->AllAnswers()))  // late answers are kept, marked by their time
     if (a.answered_at < closes[a.prompt_id]) stored[a.prompt_id].insert(a.message_id);
   size_t total = 0;
   for (const auto& p : prompts) {
@@ -121,7 +124,7 @@ TEST_F(SimEndToEnd, EveryAnswerInTheThreadBeforeTheCloseIsRecognised) {
 
 TEST_F(SimEndToEnd, WeeklyTotalsMatchACountFromTheSimulator) {
   TimeZone berlin = *FindZone("Europe/Berlin");
-  auto data = analytics::Columns::Load(*run->store);
+  auto data = Ok(analytics::Columns::Load(*run->store));
   for (const char* week : {"2026-W42", "2026-W43", "2026-W44"}) {
     IsoWeek w = *IsoWeek::Parse(week);
     WeekBounds b = BoundsOf(berlin, w);

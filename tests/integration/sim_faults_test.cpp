@@ -5,6 +5,9 @@
 
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -39,7 +42,7 @@ TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
         run.SetFaults(
             R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})"),
         "");
-    d.Tick();  // posts what a failed attempt left in the outbox
+    Ok(d.Tick());  // posts what a failed attempt left in the outbox
     ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
   }
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
@@ -53,5 +56,5 @@ TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
   for (const auto& p : posts) days.insert(json::GetString(p, "created_at")->substr(0, 10));
   EXPECT_EQ(posts.size(), 8u);
   EXPECT_EQ(days.size(), posts.size());
-  EXPECT_EQ(run.store->AllPrompts().size(), posts.size());
+  EXPECT_EQ(Ok(run.store->AllPrompts()).size(), posts.size());
 }

@@ -19,6 +19,9 @@
 #include <thread>
 
 #include "connectors/registry.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 namespace learnloop::it {
 
@@ -80,7 +83,7 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   std::set<std::pair<std::string, std::string>> likes;
   // Only the networks learnloop reads: those of the stored groups.
   std::set<std::string> networks;
-  for (const auto& g : store.AllGroups()) networks.insert(g.network);
+  for (const auto& g : Ok(store.AllGroups())) networks.insert(g.network);
   for (const auto& m : truth.messages) {
     // (Private conversations with the bot are checked as answers, not as network activity.)
     if (m.system || m.is_private || !networks.count(truth.NetworkOf(m))) continue;
@@ -89,7 +92,7 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
       for (int64_t u : m.likes)
         likes.insert({MessageId(truth, m, m.id), UserId(truth, truth.NetworkOf(m), u)});
   }
-  auto stored = store.AllMessages();
+  auto stored = Ok(store.AllMessages());
   std::set<std::string> ids;
   for (const auto& m : stored) {
     if (!ids.insert(m.id).second) problems << m.id << " stored twice\n";
@@ -127,7 +130,7 @@ std::string CheckIngestedExactlyOnce(const Truth& truth, store::Store& store,
   }
   for (const auto& [id, m] : expected)  // a message deleted before it was ever read may be absent
     if (!ids.count(id) && !m->deleted) problems << id << " is missing\n";
-  auto reactions = store.AllReactions();
+  auto reactions = Ok(store.AllReactions());
   std::set<std::pair<std::string, std::string>> seen;
   for (const auto& r : reactions) {
     auto msg = expected.find(r.message_id);
@@ -159,9 +162,9 @@ void Reading::Add(const std::string& text, const std::string& meant_choice,
 std::string CheckCardPresses(const Truth& truth, store::Store& store, int* presses,
                              const std::function<bool(Time)>& lost) {
   std::map<std::string, Prompt> prompt_of_message;
-  for (const auto& p : store.AllPrompts()) prompt_of_message[p.message_id] = p;
+  for (const auto& p : Ok(store.AllPrompts())) prompt_of_message[p.message_id] = p;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> stored;
-  for (const auto& a : store.AllAnswers())
+  for (const auto& a : Ok(store.AllAnswers()))
     if (a.choice) stored[{a.prompt_id, a.user_id}].push_back(*a.choice);
   std::map<int64_t, std::string> message_id;  // simulator id → learnloop id
   std::map<int64_t, std::string> network_of;  // simulator id → learnloop network

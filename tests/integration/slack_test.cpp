@@ -11,6 +11,9 @@
 #include "daemon/daemon.h"
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -45,7 +48,7 @@ TEST(Slack, QuestionsWithButtonsAreAnsweredByPressesAndRepliesEachReadOnceAsMean
 
   // Every message of the channel once, in its thread, by its author.
   std::map<std::string, Message> stored;
-  for (const auto& m : run.store->AllMessages())
+  for (const auto& m : Ok(run.store->AllMessages()))
     if (m.network == "slack") {
       EXPECT_TRUE(stored.emplace(m.id, m).second) << m.id;
     }
@@ -63,12 +66,12 @@ TEST(Slack, QuestionsWithButtonsAreAnsweredByPressesAndRepliesEachReadOnceAsMean
   EXPECT_GT(expected, 10);
 
   // A question each day at 10:00 (2 to 5 November), posted once.
-  auto prompts = run.store->AllPrompts();
+  auto prompts = Ok(run.store->AllPrompts());
   ASSERT_EQ(prompts.size(), 4u);
   std::map<std::string, Prompt> prompt_of;  // by message id
   for (const auto& p : prompts) prompt_of[p.message_id] = p;
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> answers;
-  for (const auto& a : run.store->AllAnswers())
+  for (const auto& a : Ok(run.store->AllAnswers()))
     answers[{a.prompt_id, a.user_id}].push_back(a.choice.value_or("(unread)"));
   auto has = [](const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();

@@ -13,6 +13,9 @@
 #include "analytics/report.h"
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -91,12 +94,12 @@ TEST(SpacedPrivately, QuestionsGoToEachPersonPrivatelyTheRestToOneSmallThreadADa
 
   // Each private prompt names one person; Teams people without the app were noted.
   int unreachable = 0;
-  for (const auto& p : run.store->AllPrompts()) {
+  for (const auto& p : Ok(run.store->AllPrompts())) {
     if (!p.is_private) continue;
     EXPECT_TRUE(p.spaced);
     ASSERT_EQ(p.audience.size(), 1u) << p.id;
   }
-  for (const auto& [id, mark] : run.store->AllUnreachable()) {
+  for (const auto& [id, mark] : Ok(run.store->AllUnreachable())) {
     EXPECT_EQ(id.rfind("teams:", 0), 0u) << id;
     EXPECT_FALSE(mark.why.empty()) << id;
     ++unreachable;
@@ -108,7 +111,7 @@ TEST(SpacedPrivately, QuestionsGoToEachPersonPrivatelyTheRestToOneSmallThreadADa
   for (const auto& m : truth.messages)
     if (m.is_private && !m.meant.empty()) meant[it::MessageId(truth, m, m.id)] = m.meant;
   std::map<std::string, Answer> answers;
-  for (const auto& a : run.store->AllAnswers()) answers[a.message_id] = a;
+  for (const auto& a : Ok(run.store->AllAnswers())) answers[a.message_id] = a;
   it::Reading reading;
   int teams_answers = 0;
   for (const auto& [id, what] : meant) {
@@ -117,9 +120,9 @@ TEST(SpacedPrivately, QuestionsGoToEachPersonPrivatelyTheRestToOneSmallThreadADa
       std::string thread, stored = "not stored";
       for (const auto& m : truth.messages)
         if (it::MessageId(truth, m, m.id) == id) thread = it::MessageId(truth, m, m.thread);
-      for (const auto& m : run.store->MessagesInThread(thread))
+      for (const auto& m : Ok(run.store->MessagesInThread(thread)))
         if (m.id == id) stored = "stored at " + FormatIso(m.created_at);
-      auto p = run.store->AllPrompts();
+      auto p = Ok(run.store->AllPrompts());
       std::string prompt = "no prompt";
       for (const auto& q : p)
         if (q.message_id == thread)
@@ -129,7 +132,7 @@ TEST(SpacedPrivately, QuestionsGoToEachPersonPrivatelyTheRestToOneSmallThreadADa
                     << stored << "; " << prompt;
       continue;
     }
-    auto p = run.store->GetPrompt(a->second.prompt_id);
+    auto p = Ok(run.store->GetPrompt(a->second.prompt_id));
     ASSERT_TRUE(p);
     EXPECT_TRUE(p->is_private);
     teams_answers += p->network == "teams";
@@ -145,7 +148,7 @@ TEST(SpacedPrivately, QuestionsGoToEachPersonPrivatelyTheRestToOneSmallThreadADa
 
   // The leaders' report: one row per campaign, community and question; the campaign line says
   // how many of the people asked took part.
-  auto data = analytics::Columns::Load(*run.store);
+  auto data = Ok(analytics::Columns::Load(*run.store));
   analytics::ReportOptions o;
   o.tz = *FindZone("Europe/Berlin");
   o.timezone_name = "Europe/Berlin";

@@ -8,6 +8,9 @@
 #include <set>
 
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -92,7 +95,7 @@ TEST(TeamsNetworks, TwoNetworksEachGetTheirOwnNotificationsAndPresses) {
   // Each network read its own channels, by push alone, exactly once.
   EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
   std::map<std::string, int> messages;
-  for (const auto& m : run.store->AllMessages()) ++messages[m.network];
+  for (const auto& m : Ok(run.store->AllMessages())) ++messages[m.network];
   EXPECT_GT(messages["teams-a"], 5);
   EXPECT_GT(messages["teams-b"], 5);
 
@@ -100,8 +103,8 @@ TEST(TeamsNetworks, TwoNetworksEachGetTheirOwnNotificationsAndPresses) {
   int presses = 0;
   EXPECT_EQ(it::CheckCardPresses(truth, *run.store, &presses), "");
   std::set<std::string> campaigns_answered;
-  for (const auto& p : run.store->AllPrompts())
-    for (const auto& a : run.store->AllAnswers())
+  for (const auto& p : Ok(run.store->AllPrompts()))
+    for (const auto& a : Ok(run.store->AllAnswers()))
       if (a.prompt_id == p.id && a.choice) campaigns_answered.insert(p.campaign);
   EXPECT_GT(presses, 10);
   EXPECT_TRUE(campaigns_answered.count("a-daily"));

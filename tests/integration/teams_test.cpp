@@ -7,6 +7,9 @@
 
 #include "daemon/run_loop.h"
 #include "sim_harness.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 
@@ -68,7 +71,7 @@ void RunTeams(const Variant& v) {
           run.SetFaults(
               R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})"),
           "");
-      d.Tick();
+      Ok(d.Tick());
     }
     if (v.push) {
       EXPECT_FALSE(d.public_url().empty());
@@ -79,7 +82,7 @@ void RunTeams(const Variant& v) {
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
   EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
   int teams_messages = 0;
-  for (const auto& m : run.store->AllMessages()) teams_messages += m.network == "teams";
+  for (const auto& m : Ok(run.store->AllMessages())) teams_messages += m.network == "teams";
   EXPECT_GT(teams_messages, 100);
   auto stats = run.Get("/_sim/stats");
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);
@@ -102,7 +105,7 @@ void RunTeams(const Variant& v) {
   for (const auto& p : posts) days.insert(json::GetString(p, "created_at")->substr(0, 10));
   EXPECT_EQ(posts.size(), 5u);
   EXPECT_EQ(days.size(), posts.size());
-  auto prompts = run.store->AllPrompts();
+  auto prompts = Ok(run.store->AllPrompts());
   EXPECT_EQ(prompts.size(), posts.size());
   // Answers: the people's replies in each prompt thread before it closed.
   std::map<std::string, int> expected;
@@ -116,7 +119,7 @@ void RunTeams(const Variant& v) {
   std::map<std::string, int> answered;
   std::map<std::string, Time> closes;
   for (const auto& p : prompts) closes[p.id] = *p.closes_at;
-  for (const auto& a : run.store->AllAnswers())  // late answers are kept, marked by their time
+  for (const auto& a : Ok(run.store->AllAnswers()))  // late answers are kept, marked by their time
     if (a.answered_at < closes[a.prompt_id]) ++answered[a.prompt_id];
   EXPECT_EQ(answered, expected);
   int total = 0;
@@ -206,10 +209,10 @@ networks:
   const std::string root_id = "teams:" + channel + "/" + std::to_string(root->id);
   const std::string who = "teams:" + truth.aad_of.at(person);
   bool stored = false;
-  for (const auto& m : run.store->MessagesInThread(root_id)) stored |= m.id == reply_id;
+  for (const auto& m : Ok(run.store->MessagesInThread(root_id))) stored |= m.id == reply_id;
   EXPECT_TRUE(stored) << "the reply in an old thread is not in the store";
   auto reaction_of = [&]() -> std::optional<std::string> {
-    for (const auto& r : run.store->AllReactions())
+    for (const auto& r : Ok(run.store->AllReactions()))
       if (r.message_id == root_id && r.user_id == who) return r.kind;
     return std::nullopt;
   };

@@ -8,6 +8,9 @@
 #include <fstream>
 
 #include "store/exchange.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
@@ -62,35 +65,35 @@ TEST(SqliteStore, UpsertsAreIdempotent) {
   ASSERT_TRUE(s.ok()) << s.error().message;
   auto& st = **s;
   for (int i = 0; i < 2; ++i) {  // seeing the same page twice changes nothing
-    st.UpsertUser(
-        User{"yammer:1", "yammer", "Ann", "ann@x", std::nullopt, "active", false, std::nullopt});
-    st.UpsertGroup(Group{"yammer:1", "yammer", "G", "community", {"yammer:1", "yammer:2"}});
-    st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z"));
-    st.UpsertMessage(Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10"));
-    st.ReplaceReactions("yammer:10", "like",
-                        {Reaction{"yammer:10", "yammer:2", "like", std::nullopt}});
+    Ok(st.UpsertUser(
+        User{"yammer:1", "yammer", "Ann", "ann@x", std::nullopt, "active", false, std::nullopt}));
+    Ok(st.UpsertGroup(Group{"yammer:1", "yammer", "G", "community", {"yammer:1", "yammer:2"}}));
+    Ok(st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z")));
+    Ok(st.UpsertMessage(Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10")));
+    Ok(st.ReplaceReactions("yammer:10", "like",
+                           {Reaction{"yammer:10", "yammer:2", "like", std::nullopt}}));
   }
-  EXPECT_EQ(st.AllUsers().size(), 1u);
-  EXPECT_EQ(st.AllGroups().at(0).members.size(), 2u);
-  EXPECT_EQ(st.AllMessages().size(), 2u);
-  EXPECT_EQ(st.AllReactions().size(), 1u);
-  EXPECT_EQ(st.MessagesInThread("yammer:10").size(), 2u);
-  st.ReplaceReactions("yammer:10", "like", {});  // an unlike
-  EXPECT_TRUE(st.AllReactions().empty());
+  EXPECT_EQ(Ok(st.AllUsers()).size(), 1u);
+  EXPECT_EQ(Ok(st.AllGroups()).at(0).members.size(), 2u);
+  EXPECT_EQ(Ok(st.AllMessages()).size(), 2u);
+  EXPECT_EQ(Ok(st.AllReactions()).size(), 1u);
+  EXPECT_EQ(Ok(st.MessagesInThread("yammer:10")).size(), 2u);
+  Ok(st.ReplaceReactions("yammer:10", "like", {}));  // an unlike
+  EXPECT_TRUE(Ok(st.AllReactions()).empty());
 }
 
 TEST(SqliteStore, MessagesNoLongerListedInAWindowAreMarkedDeleted) {
   TempDir d;
   auto s = store::OpenSqlite((d.path / "s.db").string());
   auto& st = **s;
-  st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z"));
-  st.UpsertMessage(Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10"));
-  st.UpsertMessage(Msg("yammer:12", "yammer:2", "2026-11-20T10:00:00Z"));  // outside the window
-  EXPECT_EQ(st.MarkDeletedExcept("yammer:1", *ParseIso("2026-11-22T00:00:00Z"),
-                                 *ParseIso("2026-11-24T00:00:00Z"), {"yammer:10"}),
+  Ok(st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z")));
+  Ok(st.UpsertMessage(Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10")));
+  Ok(st.UpsertMessage(Msg("yammer:12", "yammer:2", "2026-11-20T10:00:00Z")));  // outside the window
+  EXPECT_EQ(Ok(st.MarkDeletedExcept("yammer:1", *ParseIso("2026-11-22T00:00:00Z"),
+                                    *ParseIso("2026-11-24T00:00:00Z"), {"yammer:10"})),
             1);
   std::map<std::string, bool> deleted;
-  for (const auto& m : st.AllMessages()) deleted[m.id] = m.deleted;
+  for (const auto& m : Ok(st.AllMessages())) deleted[m.id] = m.deleted;
   EXPECT_FALSE(deleted["yammer:10"]);
   EXPECT_TRUE(deleted["yammer:11"]);
   EXPECT_FALSE(deleted["yammer:12"]);
@@ -102,15 +105,15 @@ TEST(SqliteStore, ReopensAtTheSameSchemaVersionAndKeepsCursors) {
   {
     auto s = store::OpenSqlite(path);
     ASSERT_TRUE(s.ok());
-    (*s)->SaveSyncCursors("yammer", {{"newest:1", "41"}});
-    (*s)->SaveSyncCursors("yammer", {{"newest:1", "42"}, {"newest:2", "7"}});
-    (*s)->SaveSyncCursors("yammer", {{"newest:2", "8"}});  // the others are kept
+    Ok((*s)->SaveSyncCursors("yammer", {{"newest:1", "41"}}));
+    Ok((*s)->SaveSyncCursors("yammer", {{"newest:1", "42"}, {"newest:2", "7"}}));
+    Ok((*s)->SaveSyncCursors("yammer", {{"newest:2", "8"}}));  // the others are kept
   }
   auto s = store::OpenSqlite(path);
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ((*s)->SyncCursors("yammer"),
+  EXPECT_EQ(Ok((*s)->SyncCursors("yammer")),
             (std::map<std::string, std::string>{{"newest:1", "42"}, {"newest:2", "8"}}));
-  EXPECT_TRUE((*s)->SyncCursors("teams").empty());
+  EXPECT_TRUE(Ok((*s)->SyncCursors("teams")).empty());
 }
 
 TEST(SqliteStore, WhatTheDaemonNotesIsKeptInTypedTables) {
@@ -118,46 +121,46 @@ TEST(SqliteStore, WhatTheDaemonNotesIsKeptInTypedTables) {
   auto s = store::OpenSqlite((d.path / "s.db").string());
   ASSERT_TRUE(s.ok());
   store::Store& st = **s;
-  EXPECT_FALSE(st.GetNetworkRun("yammer"));  // a first start owes nothing
-  st.SetNetworkRun("yammer", {true, std::nullopt});
-  EXPECT_TRUE(st.GetNetworkRun("yammer")->running);
-  st.SetNetworkRun("yammer", {false, "budgets"});
-  EXPECT_EQ(st.GetNetworkRun("yammer")->rate_budgets, "budgets");
-  EXPECT_FALSE(st.LastReportWeek());
-  st.SetLastReportWeek("2026-W41");
-  st.ProbeWrite(*ParseIso("2026-10-12T07:00:00Z"));
-  EXPECT_EQ(st.LastReportWeek(), "2026-W41");
+  EXPECT_FALSE(Ok(st.GetNetworkRun("yammer")));  // a first start owes nothing
+  Ok(st.SetNetworkRun("yammer", {true, std::nullopt}));
+  EXPECT_TRUE(Ok(st.GetNetworkRun("yammer"))->running);
+  Ok(st.SetNetworkRun("yammer", {false, "budgets"}));
+  EXPECT_EQ(Ok(st.GetNetworkRun("yammer"))->rate_budgets, "budgets");
+  EXPECT_FALSE(Ok(st.LastReportWeek()));
+  Ok(st.SetLastReportWeek("2026-W41"));
+  Ok(st.ProbeWrite(*ParseIso("2026-10-12T07:00:00Z")));
+  EXPECT_EQ(Ok(st.LastReportWeek()), "2026-W41");
 
-  EXPECT_EQ(st.GetCampaignState("quiz").steps_posted, 0);
-  st.UpdateCampaignState("quiz", [](store::CampaignState& c) {
+  EXPECT_EQ(Ok(st.GetCampaignState("quiz")).steps_posted, 0);
+  Ok(st.UpdateCampaignState("quiz", [](store::CampaignState& c) {
     c.first_seen = *ParseIso("2026-10-12T07:00:00Z");
     c.steps_posted = 2;
-  });
-  st.UpdateCampaignState("quiz", [](store::CampaignState& c) { c.paused = true; });
-  auto quiz = st.GetCampaignState("quiz");
+  }));
+  Ok(st.UpdateCampaignState("quiz", [](store::CampaignState& c) { c.paused = true; }));
+  auto quiz = Ok(st.GetCampaignState("quiz"));
   EXPECT_EQ(quiz.first_seen, *ParseIso("2026-10-12T07:00:00Z"));
   EXPECT_EQ(quiz.steps_posted, 2);
   EXPECT_EQ(quiz.paused, true);
   EXPECT_FALSE(quiz.last_due);
-  EXPECT_FALSE(st.GetCampaignState("other").paused);
+  EXPECT_FALSE(Ok(st.GetCampaignState("other")).paused);
 
-  st.SkipPrompt("prompt:quiz:1", "skipped by an operator");
-  EXPECT_EQ(st.SkippedPrompt("prompt:quiz:1"), "skipped by an operator");
-  EXPECT_FALSE(st.SkippedPrompt("prompt:quiz:2"));
-  EXPECT_FALSE(st.Acknowledged("yammer:5"));
-  st.MarkAcknowledged("yammer:5", *ParseIso("2026-10-12T07:00:00Z"), "not possible: 501");
-  EXPECT_TRUE(st.Acknowledged("yammer:5"));
+  Ok(st.SkipPrompt("prompt:quiz:1", "skipped by an operator"));
+  EXPECT_EQ(Ok(st.SkippedPrompt("prompt:quiz:1")), "skipped by an operator");
+  EXPECT_FALSE(Ok(st.SkippedPrompt("prompt:quiz:2")));
+  EXPECT_FALSE(Ok(st.Acknowledged("yammer:5")));
+  Ok(st.MarkAcknowledged("yammer:5", *ParseIso("2026-10-12T07:00:00Z"), "not possible: 501"));
+  EXPECT_TRUE(Ok(st.Acknowledged("yammer:5")));
 
-  EXPECT_FALSE(st.OptedOut("yammer:1"));
-  st.SetOptedOut("yammer:1", true);
-  st.SetOptedOut("yammer:2", false);
-  st.MarkUnreachable("yammer:2", {*ParseIso("2026-10-12T07:00:00Z"), "403 Forbidden"});
-  EXPECT_EQ(st.OptedOut("yammer:1"), true);
-  EXPECT_EQ(st.OptChoices(),
+  EXPECT_FALSE(Ok(st.OptedOut("yammer:1")));
+  Ok(st.SetOptedOut("yammer:1", true));
+  Ok(st.SetOptedOut("yammer:2", false));
+  Ok(st.MarkUnreachable("yammer:2", {*ParseIso("2026-10-12T07:00:00Z"), "403 Forbidden"}));
+  EXPECT_EQ(Ok(st.OptedOut("yammer:1")), true);
+  EXPECT_EQ(Ok(st.OptChoices()),
             (std::map<std::string, bool>{{"yammer:1", true}, {"yammer:2", false}}));
-  EXPECT_EQ(st.UnreachableSince("yammer:2")->why, "403 Forbidden");
-  EXPECT_FALSE(st.UnreachableSince("yammer:1"));
-  EXPECT_EQ(st.AllUnreachable().size(), 1u);
+  EXPECT_EQ(Ok(st.UnreachableSince("yammer:2"))->why, "403 Forbidden");
+  EXPECT_FALSE(Ok(st.UnreachableSince("yammer:1")));
+  EXPECT_EQ(Ok(st.AllUnreachable()).size(), 1u);
 }
 
 TEST(SqliteStore, AStoreOfSchemaVersion10MovesItsPrefixedCursorsIntoTypedTables) {
@@ -197,37 +200,37 @@ INSERT INTO cursors VALUES ('unreachable:teams:3', '2026-11-25T09:00:00Z 404');
   auto s = store::OpenSqlite(path);
   ASSERT_TRUE(s.ok()) << s.error().message;
   store::Store& st = **s;
-  EXPECT_EQ(st.SyncCursors("yammer"),
+  EXPECT_EQ(Ok(st.SyncCursors("yammer")),
             (std::map<std::string, std::string>{{"export.until", "refused"}, {"newest:1", "42"}}));
-  EXPECT_EQ(st.SyncCursors("teams-eu")["delta:19:abc@thread.tacv2"], "https://x/delta?t=1");
-  EXPECT_FALSE(st.GetNetworkRun("yammer")->running);
-  EXPECT_EQ(st.GetNetworkRun("yammer")->rate_budgets, "{\"budgets\":1}");
-  EXPECT_TRUE(st.GetNetworkRun("teams-eu")->running);
-  EXPECT_FALSE(st.GetNetworkRun("teams-eu")->rate_budgets);
-  EXPECT_EQ(st.LastReportWeek(), "2026-W47");
-  auto quiz = st.GetCampaignState("quiz");
+  EXPECT_EQ(Ok(st.SyncCursors("teams-eu"))["delta:19:abc@thread.tacv2"], "https://x/delta?t=1");
+  EXPECT_FALSE(Ok(st.GetNetworkRun("yammer"))->running);
+  EXPECT_EQ(Ok(st.GetNetworkRun("yammer"))->rate_budgets, "{\"budgets\":1}");
+  EXPECT_TRUE(Ok(st.GetNetworkRun("teams-eu"))->running);
+  EXPECT_FALSE(Ok(st.GetNetworkRun("teams-eu"))->rate_budgets);
+  EXPECT_EQ(Ok(st.LastReportWeek()), "2026-W47");
+  auto quiz = Ok(st.GetCampaignState("quiz"));
   EXPECT_EQ(quiz.first_seen, *ParseIso("2026-10-12T07:00:00Z"));
   EXPECT_EQ(quiz.last_due, *ParseIso("2026-11-23T08:00:00Z"));
   EXPECT_EQ(quiz.steps_posted, 3);
   EXPECT_EQ(quiz.paused, true);
   EXPECT_FALSE(quiz.skip_through);
-  auto hires = st.GetCampaignState("new-hires");
+  auto hires = Ok(st.GetCampaignState("new-hires"));
   EXPECT_EQ(hires.skip_through, *ParseIso("2026-11-30T08:00:00Z"));
   EXPECT_EQ(hires.leaderboard_at, *ParseIso("2026-11-27T15:00:00Z"));
   EXPECT_EQ(hires.ended_at, *ParseIso("2026-11-28T08:00:00Z"));
   EXPECT_FALSE(hires.paused);
   EXPECT_EQ(hires.steps_posted, 0);
-  EXPECT_EQ(st.SkippedPrompt("prompt:quiz:2026-11-02T08:00:00Z:g"), "skipped (holiday)");
-  EXPECT_TRUE(st.Acknowledged("yammer:77"));
-  EXPECT_TRUE(st.Acknowledged("teams:78"));
-  EXPECT_EQ(st.OptChoices(),
+  EXPECT_EQ(Ok(st.SkippedPrompt("prompt:quiz:2026-11-02T08:00:00Z:g")), "skipped (holiday)");
+  EXPECT_TRUE(Ok(st.Acknowledged("yammer:77")));
+  EXPECT_TRUE(Ok(st.Acknowledged("teams:78")));
+  EXPECT_EQ(Ok(st.OptChoices()),
             (std::map<std::string, bool>{{"yammer:1", true}, {"yammer:2", false}}));
-  auto gone = st.AllUnreachable();
+  auto gone = Ok(st.AllUnreachable());
   ASSERT_EQ(gone.size(), 2u);
   EXPECT_EQ(gone["yammer:2"].since, *ParseIso("2026-11-24T09:00:00Z"));
   EXPECT_EQ(gone["yammer:2"].why, "403 app not installed");
   EXPECT_EQ(gone["teams:3"].why, "404");
-  EXPECT_EQ(st.OptedOut("teams:3"), std::nullopt);
+  EXPECT_EQ(Ok(st.OptedOut("teams:3")), std::nullopt);
 }
 
 TEST(SqliteStore, AStoreOfSchemaVersion3MovesToIntegerKeysKeepingEveryRow) {
@@ -258,7 +261,7 @@ INSERT INTO reactions VALUES ('yammer:11','yammer:1','like',NULL);
   auto s = store::OpenSqlite(path);
   ASSERT_TRUE(s.ok()) << s.error().message;
   auto& st = **s;
-  auto messages = st.AllMessages();
+  auto messages = Ok(st.AllMessages());
   ASSERT_EQ(messages.size(), 3u);
   EXPECT_EQ(messages[0].id, "yammer:10");
   EXPECT_EQ(messages[0].group_id, "yammer:1");
@@ -272,31 +275,32 @@ INSERT INTO reactions VALUES ('yammer:11','yammer:1','like',NULL);
   EXPECT_EQ(messages[2].group_id, std::nullopt);
   EXPECT_EQ(messages[2].thread_id, "yammer:99");
   EXPECT_EQ(messages[2].reply_to_id, "yammer:98");
-  EXPECT_EQ(st.MessagesInThread("yammer:10").size(), 2u);
-  auto reactions = st.AllReactions();
+  EXPECT_EQ(Ok(st.MessagesInThread("yammer:10")).size(), 2u);
+  auto reactions = Ok(st.AllReactions());
   ASSERT_EQ(reactions.size(), 2u);
   EXPECT_EQ(reactions[0].message_id, "yammer:10");
   EXPECT_EQ(reactions[0].user_id, "yammer:2");
   EXPECT_EQ(reactions[1].created_at, std::nullopt);
   // The analytics read the same rows by key.
-  auto keys = st.KeysOf({"yammer:10", "yammer:11", "yammer:2", "yammer:99", "nobody"});
+  auto keys = Ok(st.KeysOf({"yammer:10", "yammer:11", "yammer:2", "yammer:99", "nobody"}));
   EXPECT_EQ(keys[4], 0);
-  EXPECT_EQ(st.IdsOf({keys[3]}), std::vector<std::string>{"yammer:99"});
+  EXPECT_EQ(Ok(st.IdsOf({keys[3]})), std::vector<std::string>{"yammer:99"});
   std::map<int64_t, store::Store::MessageRow> rows;
-  st.ScanMessages(0, st.MaxKey() + 1, [&](const store::Store::MessageRow& r) { rows[r.key] = r; });
+  Ok(st.ScanMessages(0, Ok(st.MaxKey()) + 1,
+                     [&](const store::Store::MessageRow& r) { rows[r.key] = r; }));
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[keys[1]].thread, keys[0]);
   EXPECT_EQ(rows[keys[1]].parent, keys[0]);
   EXPECT_EQ(rows[keys[1]].author, keys[2]);
   EXPECT_EQ(rows[keys[0]].parent, 0);
   int reactions_seen = 0;
-  st.ScanReactions([&](const store::Store::ReactionRow& r) {
+  Ok(st.ScanReactions([&](const store::Store::ReactionRow& r) {
     reactions_seen += r.message == keys[0] && r.user == keys[2];
-  });
+  }));
   EXPECT_EQ(reactions_seen, 1);
   // And the store goes on from there.
-  st.UpsertMessage(Msg("yammer:13", "yammer:1", "2026-11-23T09:00:00Z", "yammer:10"));
-  EXPECT_EQ(st.AllMessages().size(), 4u);
+  Ok(st.UpsertMessage(Msg("yammer:13", "yammer:1", "2026-11-23T09:00:00Z", "yammer:10")));
+  EXPECT_EQ(Ok(st.AllMessages()).size(), 4u);
 }
 
 TEST(SqliteStore, MentionListsOfAnyIdsReadBackForAnalytics) {
@@ -305,16 +309,55 @@ TEST(SqliteStore, MentionListsOfAnyIdsReadBackForAnalytics) {
   auto& st = **s;
   Message m = Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z");
   m.mentions = {"yammer:7", "odd \"id\" \\ here", "yammer:8"};
-  st.UpsertMessage(m);
+  Ok(st.UpsertMessage(m));
   std::vector<std::string> seen;
-  st.ScanMessages(0, st.MaxKey() + 1,
-                  [&](const store::Store::MessageRow& r) { seen = *r.mentions; });
+  Ok(st.ScanMessages(0, Ok(st.MaxKey()) + 1,
+                     [&](const store::Store::MessageRow& r) { seen = *r.mentions; }));
   EXPECT_EQ(seen, m.mentions);
   m.mentions = {"yammer:7", "yammer:8"};
-  st.UpsertMessage(m);
-  st.ScanMessages(0, st.MaxKey() + 1,
-                  [&](const store::Store::MessageRow& r) { seen = *r.mentions; });
+  Ok(st.UpsertMessage(m));
+  Ok(st.ScanMessages(0, Ok(st.MaxKey()) + 1,
+                     [&](const store::Store::MessageRow& r) { seen = *r.mentions; }));
   EXPECT_EQ(seen, m.mentions);
+}
+
+TEST(SqliteStore, ItsErrorsAreReturnedAndAFailedTransactionLeavesNothing) {
+  TempDir dir;
+  const std::string path = (dir.path / "s.db").string();
+  auto s = store::OpenSqlite(path);
+  ASSERT_TRUE(s.ok());
+  auto& st = **s;
+  // A damaged store: a table gone from under it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DROP TABLE skipped_prompts", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  Status skipped = st.SkipPrompt("prompt:weekly:1", "skipped by an operator");
+  ASSERT_FALSE(skipped.ok());
+  EXPECT_NE(skipped.message().find("skipped_prompts"), std::string::npos) << skipped.message();
+  EXPECT_FALSE(st.SkippedPrompt("prompt:weekly:1").ok());
+
+  // What a transaction wrote before an error is rolled back, and the error is returned.
+  const User ada{"yammer:1",   "yammer", "Ada", std::nullopt,
+                 std::nullopt, "active", false, std::nullopt};
+  Status failed = st.Transaction([&]() -> Status {
+    LL_TRY(st.UpsertUser(ada));
+    return st.SkipPrompt("prompt:weekly:1", "skipped by an operator");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE(Ok(st.GetUser("yammer:1")).has_value());
+  // The caller's own error too, nested in another transaction.
+  failed = st.Transaction([&]() -> Status {
+    LL_TRY(st.UpsertUser(ada));
+    return st.Transaction([] { return Status::Fail("changed my mind", 7); });
+  });
+  EXPECT_EQ(failed.message(), "changed my mind");
+  EXPECT_EQ(failed.error().code, 7);
+  EXPECT_FALSE(Ok(st.GetUser("yammer:1")).has_value());
+  // The store goes on: the next transaction commits.
+  Ok(st.Transaction([&] { return st.UpsertUser(ada); }));
+  EXPECT_EQ(Ok(st.GetUser("yammer:1"))->name, "Ada");
 }
 
 TEST(SqliteStore, OutboxKeepsIntentAndState) {
@@ -327,39 +370,39 @@ TEST(SqliteStore, OutboxKeepsIntentAndState) {
   o.group_id = "1";
   o.body = "What did you learn?";
   o.due_at = *ParseIso("2026-11-23T08:00:00Z");
-  EXPECT_TRUE(st.EnqueueOutbox(o));
-  EXPECT_FALSE(st.EnqueueOutbox(o));  // the key is the idempotency key
-  st.MarkOutboxSending(o.key, "What did you learn? Open until …", o.due_at);
-  st.MarkOutboxFailed(o.key, "HTTP 503", false);
-  st.MarkOutboxSending(o.key, "another text", o.due_at + std::chrono::minutes{1});
-  st.MarkOutboxFailed(o.key, "HTTP 503", false);
-  auto again = st.UnfinishedOutbox();
+  EXPECT_TRUE(Ok(st.EnqueueOutbox(o)));
+  EXPECT_FALSE(Ok(st.EnqueueOutbox(o)));  // the key is the idempotency key
+  Ok(st.MarkOutboxSending(o.key, "What did you learn? Open until …", o.due_at));
+  Ok(st.MarkOutboxFailed(o.key, "HTTP 503", false));
+  Ok(st.MarkOutboxSending(o.key, "another text", o.due_at + std::chrono::minutes{1}));
+  Ok(st.MarkOutboxFailed(o.key, "HTTP 503", false));
+  auto again = Ok(st.UnfinishedOutbox());
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].state, "sending");  // it may have gone out: the bot must look first
   EXPECT_EQ(again[0].attempts, 2);
   // The first attempt's text and time stay: every attempt sends the same.
   EXPECT_EQ(again[0].sent_body.value_or(""), "What did you learn? Open until …");
   EXPECT_EQ(again[0].sent_at, o.due_at);
-  EXPECT_FALSE(st.OutboxKeyOfPost("yammer", "555"));
-  st.MarkOutboxPosted(o.key, "555", *ParseIso("2026-11-23T08:00:01Z"));
-  EXPECT_TRUE(st.UnfinishedOutbox().empty());
-  EXPECT_EQ(*st.GetOutbox(o.key)->native_id, "555");
-  EXPECT_EQ(st.OutboxKeyOfPost("yammer", "555").value_or(""), o.key);
-  EXPECT_EQ(st.AllOutbox().size(), 1u);
+  EXPECT_FALSE(Ok(st.OutboxKeyOfPost("yammer", "555")));
+  Ok(st.MarkOutboxPosted(o.key, "555", *ParseIso("2026-11-23T08:00:01Z")));
+  EXPECT_TRUE(Ok(st.UnfinishedOutbox()).empty());
+  EXPECT_EQ(*Ok(st.GetOutbox(o.key))->native_id, "555");
+  EXPECT_EQ(Ok(st.OutboxKeyOfPost("yammer", "555")).value_or(""), o.key);
+  EXPECT_EQ(Ok(st.AllOutbox()).size(), 1u);
 }
 
 TEST(Exchange, ExportImportExportGivesTheSameFiles) {
   TempDir d;
   auto a = store::OpenSqlite((d.path / "a.db").string());
   auto& st = **a;
-  st.UpsertUser(User{"yammer:1", "yammer", "Ann \"A\"", std::nullopt, "Sales", "active", false,
-                     *ParseIso("2025-01-01T00:00:00Z")});
-  st.UpsertUser(
-      User{"yammer:9", "yammer", "Bot", std::nullopt, std::nullopt, "active", true, std::nullopt});
-  st.UpsertGroup(Group{"yammer:1", "yammer", "G", "community", {"yammer:1"}});
-  st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00.5Z"));
-  st.UpsertMessage(Msg("yammer:11", "yammer:9", "2026-11-23T10:00:00Z", "yammer:10"));
-  st.UpsertReaction(Reaction{"yammer:10", "yammer:9", "like", std::nullopt});
+  Ok(st.UpsertUser(User{"yammer:1", "yammer", "Ann \"A\"", std::nullopt, "Sales", "active", false,
+                        *ParseIso("2025-01-01T00:00:00Z")}));
+  Ok(st.UpsertUser(
+      User{"yammer:9", "yammer", "Bot", std::nullopt, std::nullopt, "active", true, std::nullopt}));
+  Ok(st.UpsertGroup(Group{"yammer:1", "yammer", "G", "community", {"yammer:1"}}));
+  Ok(st.UpsertMessage(Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00.5Z")));
+  Ok(st.UpsertMessage(Msg("yammer:11", "yammer:9", "2026-11-23T10:00:00Z", "yammer:10")));
+  Ok(st.UpsertReaction(Reaction{"yammer:10", "yammer:9", "like", std::nullopt}));
   Prompt p{"prompt:q:1",
            "q",
            1,
@@ -374,9 +417,9 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
            3,  // a sequence that ends at its third step
            false,
            false};  // a sequence that ends at its third step
-  st.UpsertPrompt(p);
-  st.UpsertAnswer(Answer{"prompt:q:1", "yammer:1", "yammer:11", *ParseIso("2026-11-23T10:00:00Z"),
-                         std::nullopt, std::nullopt, 1});
+  Ok(st.UpsertPrompt(p));
+  Ok(st.UpsertAnswer(Answer{"prompt:q:1", "yammer:1", "yammer:11",
+                            *ParseIso("2026-11-23T10:00:00Z"), std::nullopt, std::nullopt, 1}));
   // A question asked privately, and the private conversation it is in: not exported.
   Prompt asked = p;
   asked.id = "prompt:practice:1";
@@ -384,28 +427,28 @@ TEST(Exchange, ExportImportExportGivesTheSameFiles) {
   asked.message_id = "yammer:20";
   asked.last_step.reset();
   asked.spaced = asked.is_private = true;
-  st.UpsertPrompt(asked);
+  Ok(st.UpsertPrompt(asked));
   Message dm = Msg("yammer:20", "yammer:9", "2026-11-23T09:00:00Z");
   dm.group_id = "yammer:direct";
-  st.UpsertMessage(dm);
+  Ok(st.UpsertMessage(dm));
   Message reply = Msg("yammer:21", "yammer:1", "2026-11-23T09:30:00Z", "yammer:20");
   reply.group_id = "yammer:direct";
   reply.thread_id = "yammer:20";
-  st.UpsertMessage(reply);
-  st.UpsertReaction(Reaction{"yammer:21", "yammer:9", "like", std::nullopt});
+  Ok(st.UpsertMessage(reply));
+  Ok(st.UpsertReaction(Reaction{"yammer:21", "yammer:9", "like", std::nullopt}));
   ASSERT_TRUE(store::Export(st, (d.path / "e1").string()).ok());
   auto b = store::OpenSqlite((d.path / "b.db").string());
   auto n = store::Import(**b, (d.path / "e1").string());
   ASSERT_TRUE(n.ok()) << n.error().message;
   EXPECT_EQ(n->messages, 2);
   ASSERT_TRUE(store::Export(**b, (d.path / "e2").string()).ok());
-  EXPECT_EQ((*b)->GetPrompt("prompt:q:1")->audience, std::vector<std::string>{"yammer:1"});
-  EXPECT_EQ((*b)->GetPrompt("prompt:q:1")->last_step, 3);
-  EXPECT_FALSE((*b)->GetPrompt("prompt:q:1")->spaced);
-  EXPECT_TRUE((*b)->GetPrompt("prompt:practice:1")->is_private);
-  EXPECT_TRUE((*b)->GetPrompt("prompt:practice:1")->spaced);
-  EXPECT_FALSE((*b)->GetPrompt("prompt:practice:1")->last_step);
-  EXPECT_EQ((*b)->AllReactions().size(), 1u);  // not the like in the private conversation
+  EXPECT_EQ(Ok((*b)->GetPrompt("prompt:q:1"))->audience, std::vector<std::string>{"yammer:1"});
+  EXPECT_EQ(Ok((*b)->GetPrompt("prompt:q:1"))->last_step, 3);
+  EXPECT_FALSE(Ok((*b)->GetPrompt("prompt:q:1"))->spaced);
+  EXPECT_TRUE(Ok((*b)->GetPrompt("prompt:practice:1"))->is_private);
+  EXPECT_TRUE(Ok((*b)->GetPrompt("prompt:practice:1"))->spaced);
+  EXPECT_FALSE(Ok((*b)->GetPrompt("prompt:practice:1"))->last_step);
+  EXPECT_EQ(Ok((*b)->AllReactions()).size(), 1u);  // not the like in the private conversation
   ExpectSameFiles(d.path / "e1", d.path / "e2",
                   {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl",
                    "prompts.jsonl", "answers.jsonl"});
@@ -442,15 +485,15 @@ TEST(Exchange, AnIdNamingAPersonAGroupAndAMessageHasOneKey) {
   TempDir d;
   auto a = store::OpenSqlite((d.path / "a.db").string());
   auto& st = **a;
-  st.UpsertUser(
-      User{"x:5", "yammer", "Ann", std::nullopt, std::nullopt, "active", false, std::nullopt});
-  st.UpsertGroup(Group{"x:5", "yammer", "G", "community", {"x:5"}});
+  Ok(st.UpsertUser(
+      User{"x:5", "yammer", "Ann", std::nullopt, std::nullopt, "active", false, std::nullopt}));
+  Ok(st.UpsertGroup(Group{"x:5", "yammer", "G", "community", {"x:5"}}));
   Message m = Msg("x:5", "x:5", "2026-11-23T09:00:00Z");
   m.group_id = "x:5";
-  st.UpsertMessage(m);
-  st.UpsertMessage(Msg("x:6", "x:5", "2026-11-23T10:00:00Z", "x:5"));
-  st.UpsertReaction(Reaction{"x:5", "x:5", "like", std::nullopt});
-  EXPECT_EQ(st.KeysOf({"x:5"}).size(), 1u);
+  Ok(st.UpsertMessage(m));
+  Ok(st.UpsertMessage(Msg("x:6", "x:5", "2026-11-23T10:00:00Z", "x:5")));
+  Ok(st.UpsertReaction(Reaction{"x:5", "x:5", "like", std::nullopt}));
+  EXPECT_EQ(Ok(st.KeysOf({"x:5"})).size(), 1u);
   ASSERT_TRUE(store::Export(st, (d.path / "e1").string()).ok());
   // The bulk load of a new store keeps messages' ids apart from the others: still one key.
   std::string b = (d.path / "b.db").string();
@@ -461,12 +504,12 @@ TEST(Exchange, AnIdNamingAPersonAGroupAndAMessageHasOneKey) {
   ASSERT_TRUE(store::Export(**bs, (d.path / "e2").string()).ok());
   ExpectSameFiles(d.path / "e1", d.path / "e2",
                   {"users.jsonl", "groups.jsonl", "messages.jsonl", "reactions.jsonl"});
-  auto messages = (*bs)->AllMessages();
+  auto messages = Ok((*bs)->AllMessages());
   ASSERT_EQ(messages.size(), 2u);
   EXPECT_EQ(messages[0].id, "x:5");
   EXPECT_EQ(messages[0].author_id, "x:5");
   EXPECT_EQ(messages[1].reply_to_id, "x:5");
-  EXPECT_EQ((*bs)->MessagesInThread("x:5").size(), 1u);  // x:6's thread is yammer:10 (Msg)
+  EXPECT_EQ(Ok((*bs)->MessagesInThread("x:5")).size(), 1u);  // x:6's thread is yammer:10 (Msg)
 }
 
 TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
@@ -483,7 +526,7 @@ TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
   EXPECT_NE(r.error().message.find("users.jsonl:2: missing or non-boolean 'is_bot'"),
             std::string::npos)
       << r.error().message;
-  EXPECT_TRUE((*s)->AllUsers().empty());
+  EXPECT_TRUE(Ok((*s)->AllUsers()).empty());
   // Into a new store: none is left behind.
   std::string fresh = (d.path / "fresh.db").string();
   ASSERT_FALSE(store::ImportIntoNewSqlite(fresh, (d.path / "in").string()).ok());
@@ -500,11 +543,11 @@ void ExportManyRows(const fs::path& db, const fs::path& dir) {
   auto s = store::OpenSqlite(db.string());
   ASSERT_TRUE(s.ok());
   auto& st = **s;
-  st.Transaction([&] {
+  Ok(st.Transaction([&]() -> Status {
     for (int u = 0; u < 50; ++u)
-      st.UpsertUser(User{"yammer:u" + std::to_string(u), "yammer", "P" + std::to_string(u),
-                         std::nullopt, std::nullopt, "active", u == 49, std::nullopt});
-    st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:u0", "yammer:u1"}});
+      Ok(st.UpsertUser(User{"yammer:u" + std::to_string(u), "yammer", "P" + std::to_string(u),
+                            std::nullopt, std::nullopt, "active", u == 49, std::nullopt}));
+    Ok(st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:u0", "yammer:u1"}}));
     const Time t0 = *ParseIso("2026-11-02T08:00:00Z");
     for (int i = 0; i < 6000; ++i) {
       Message m;
@@ -521,31 +564,32 @@ void ExportManyRows(const fs::path& db, const fs::path& dir) {
       m.deleted = i % 41 == 0;
       m.text = "row " + std::to_string(i) + " \"quoted\"\n";
       if (i % 5 == 0) m.mentions = {"yammer:u" + std::to_string(i % 50), "yammer:u\"odd"};
-      st.UpsertMessage(m);
+      Ok(st.UpsertMessage(m));
       for (int r = 0; r < i % 4; ++r)
-        st.UpsertReaction(Reaction{
+        Ok(st.UpsertReaction(Reaction{
             m.id, "yammer:u" + std::to_string((i + r * 13) % 50), r == 2 ? "praise" : "like",
-            r == 1 ? std::optional<Time>() : m.created_at + std::chrono::hours(1)});
+            r == 1 ? std::optional<Time>() : m.created_at + std::chrono::hours(1)}));
     }
-    st.UpsertPrompt(Prompt{"prompt:q:1",
-                           "q",
-                           1,
-                           "yammer",
-                           "yammer:g",
-                           "yammer:m0",
-                           "free_text",
-                           t0,
-                           t0 + std::chrono::hours(72),
-                           std::nullopt,
-                           {},
-                           std::nullopt,
-                           false,
-                           false});
+    Ok(st.UpsertPrompt(Prompt{"prompt:q:1",
+                              "q",
+                              1,
+                              "yammer",
+                              "yammer:g",
+                              "yammer:m0",
+                              "free_text",
+                              t0,
+                              t0 + std::chrono::hours(72),
+                              std::nullopt,
+                              {},
+                              std::nullopt,
+                              false,
+                              false}));
     for (int a = 1; a < 30; a += 3)
-      st.UpsertAnswer(Answer{"prompt:q:1", "yammer:u" + std::to_string(a),
-                             "yammer:m" + std::to_string(a), t0 + std::chrono::minutes(a),
-                             std::nullopt, std::nullopt, 1});
-  });
+      Ok(st.UpsertAnswer(Answer{"prompt:q:1", "yammer:u" + std::to_string(a),
+                                "yammer:m" + std::to_string(a), t0 + std::chrono::minutes(a),
+                                std::nullopt, std::nullopt, 1}));
+    return Status::Ok();
+  }));
   ASSERT_TRUE(store::Export(st, dir.string()).ok());
 }
 
@@ -568,14 +612,14 @@ TEST(Exchange, ALoadWrittenBehindGivesWhatALoadRowByRowGives) {
     auto s = store::OpenSqlite(fresh);
     ASSERT_TRUE(s.ok());
     ASSERT_TRUE(store::Export(**s, (d.path / "e2").string()).ok());
-    EXPECT_EQ((*s)->MessagesInThread("yammer:m3").size(), 3u);
+    EXPECT_EQ(Ok((*s)->MessagesInThread("yammer:m3")).size(), 3u);
   }
   ExpectSameFiles(d.path / "e1", d.path / "e2", kExchangeFiles);
   // Into a store that has keys already (one of the same people): row by row.
   auto keyed = store::OpenSqlite((d.path / "keyed.db").string());
   ASSERT_TRUE(keyed.ok());
-  (*keyed)->UpsertUser(
-      User{"yammer:u0", "yammer", "P0", std::nullopt, std::nullopt, "active", false, std::nullopt});
+  Ok((*keyed)->UpsertUser(User{"yammer:u0", "yammer", "P0", std::nullopt, std::nullopt, "active",
+                               false, std::nullopt}));
   auto k = store::Import(**keyed, (d.path / "e1").string());
   ASSERT_TRUE(k.ok()) << k.error().message;
   ASSERT_TRUE(store::Export(**keyed, (d.path / "e3").string()).ok());
@@ -598,7 +642,7 @@ TEST(Exchange, ALoadWrittenBehindGivesWhatALoadRowByRowGives) {
   ASSERT_TRUE(t.ok()) << t.error().message;
   auto ts = store::OpenSqlite(twice);
   ASSERT_TRUE(ts.ok());
-  auto messages = (*ts)->AllMessages();
+  auto messages = Ok((*ts)->AllMessages());
   ASSERT_EQ(messages.size(), 6000u);
   auto m7 = std::find_if(messages.begin(), messages.end(),
                          [](const Message& m) { return m.id == "yammer:m7"; });
@@ -607,7 +651,7 @@ TEST(Exchange, ALoadWrittenBehindGivesWhatALoadRowByRowGives) {
   EXPECT_FALSE(m7->group_id);
   EXPECT_EQ(m7->author_id, "yammer:u1");
   EXPECT_EQ(m7->edited_at, ParseIso("2026-11-03T08:00:00Z"));
-  auto reactions = (*ts)->AllReactions();
+  auto reactions = Ok((*ts)->AllReactions());
   ASSERT_EQ(reactions.size(), 9000u);
   auto r7 = std::find_if(reactions.begin(), reactions.end(), [](const Reaction& r) {
     return r.message_id == "yammer:m7" && r.user_id == "yammer:u7" && r.kind == "like";
@@ -648,16 +692,16 @@ TEST(Exchange, ABadLineAfterRowsWrittenBehindLeavesNothing) {
   auto s = store::OpenSqlite((d.path / "s.db").string());
   ASSERT_TRUE(s.ok());
   ASSERT_FALSE(store::Import(**s, (d.path / "e1").string()).ok());
-  EXPECT_TRUE((*s)->AllMessages().empty());
-  EXPECT_TRUE((*s)->AllReactions().empty());
-  EXPECT_TRUE((*s)->AllUsers().empty());
+  EXPECT_TRUE(Ok((*s)->AllMessages()).empty());
+  EXPECT_TRUE(Ok((*s)->AllReactions()).empty());
+  EXPECT_TRUE(Ok((*s)->AllUsers()).empty());
   fs::resize_file(d.path / "e1" / "reactions.jsonl",
                   fs::file_size(d.path / "e1" / "reactions.jsonl") -
                       std::string(R"({"message_id":"yammer:m1","kind":"like"})").size() - 1);
   auto again = store::Import(**s, (d.path / "e1").string());
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->reactions, 9000);
-  EXPECT_EQ((*s)->AllMessages().size(), 6000u);
+  EXPECT_EQ(Ok((*s)->AllMessages()).size(), 6000u);
 }
 
 TEST(Store, PromptsKeepTheirAudienceAndAreFoundByCampaignAndByClose) {
@@ -679,28 +723,29 @@ TEST(Store, PromptsKeepTheirAudienceAndAreFoundByCampaignAndByClose) {
     p.audience = std::move(audience);
     return p;
   };
-  st.UpsertPrompt(prompt("a", "x", "2026-11-02T09:00:00Z", ParseIso("2026-11-03T09:00:00Z"), true,
-                         {"yammer:7", "yammer:3"}));
-  st.UpsertPrompt(
-      prompt("b", "x", "2026-11-09T09:00:00Z", ParseIso("2026-11-10T09:00:00Z"), false, {}));
-  st.UpsertPrompt(prompt("c", "y", "2026-11-01T09:00:00Z", std::nullopt, true, {}));
-  st.UpsertPrompt(
-      prompt("d", "y", "2026-11-09T09:00:00Z", ParseIso("2026-11-12T09:00:00Z"), true, {}));
+  Ok(st.UpsertPrompt(prompt("a", "x", "2026-11-02T09:00:00Z", ParseIso("2026-11-03T09:00:00Z"),
+                            true, {"yammer:7", "yammer:3"})));
+  Ok(st.UpsertPrompt(
+      prompt("b", "x", "2026-11-09T09:00:00Z", ParseIso("2026-11-10T09:00:00Z"), false, {})));
+  Ok(st.UpsertPrompt(prompt("c", "y", "2026-11-01T09:00:00Z", std::nullopt, true, {})));
+  Ok(st.UpsertPrompt(
+      prompt("d", "y", "2026-11-09T09:00:00Z", ParseIso("2026-11-12T09:00:00Z"), true, {})));
 
-  auto x = st.PromptsOf("x");  // the one still in the outbox too
+  auto x = Ok(st.PromptsOf("x"));  // the one still in the outbox too
   ASSERT_EQ(x.size(), 2u);
   EXPECT_EQ(x[0].id, "a");
   EXPECT_EQ(x[0].audience, (std::vector<std::string>{"yammer:7", "yammer:3"}));
   EXPECT_EQ(x[1].id, "b");
   EXPECT_TRUE(x[1].audience.empty());
-  EXPECT_EQ(st.GetPrompt("a")->audience.size(), 2u);
+  EXPECT_EQ(Ok(st.GetPrompt("a"))->audience.size(), 2u);
 
   // Posted, and open at the time (or never closing): c and d, not a (closed), not b (unsent).
-  auto open = st.PromptsOpenAfter(*ParseIso("2026-11-05T00:00:00Z"));
+  auto open = Ok(st.PromptsOpenAfter(*ParseIso("2026-11-05T00:00:00Z")));
   ASSERT_EQ(open.size(), 2u);
   EXPECT_EQ(open[0].id, "c");
   EXPECT_EQ(open[1].id, "d");
-  EXPECT_EQ(st.PromptsOpenAfter(*ParseIso("2026-11-03T09:00:00Z")).size(), 3u);  // a closes then
+  EXPECT_EQ(Ok(st.PromptsOpenAfter(*ParseIso("2026-11-03T09:00:00Z"))).size(),
+            3u);  // a closes then
 }
 
 TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
@@ -709,18 +754,18 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   ASSERT_TRUE(s.ok());
   auto& st = **s;
   for (const char* id : {"yammer:1", "yammer:2"})
-    st.UpsertUser(User{id, "yammer", id, std::string(id) + "@x", std::nullopt, "active", false,
-                       std::nullopt});
-  st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:1", "yammer:2"}});
+    Ok(st.UpsertUser(User{id, "yammer", id, std::string(id) + "@x", std::nullopt, "active", false,
+                          std::nullopt}));
+  Ok(st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:1", "yammer:2"}}));
   Message mine = Msg("yammer:10", "yammer:1", "2026-11-23T09:00:00Z");
   Message theirs = Msg("yammer:11", "yammer:2", "2026-11-23T10:00:00Z", "yammer:10");
   theirs.mentions = {"yammer:1"};
   theirs.text = "thanks @yammer:1, see yammer:1@x";
-  st.UpsertMessage(mine);
-  st.UpsertMessage(theirs);
-  st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt});
-  st.UpsertReaction(Reaction{"yammer:10", "yammer:2", "like", std::nullopt});
-  st.SetOptedOut("yammer:1", true);
+  Ok(st.UpsertMessage(mine));
+  Ok(st.UpsertMessage(theirs));
+  Ok(st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt}));
+  Ok(st.UpsertReaction(Reaction{"yammer:10", "yammer:2", "like", std::nullopt}));
+  Ok(st.SetOptedOut("yammer:1", true));
   // A question put to them privately (posted, with the bot's message), and one still to send.
   Prompt asked;
   asked.id = "prompt:practice:1";
@@ -731,10 +776,10 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   asked.posted_at = *ParseIso("2026-11-24T09:00:00Z");
   asked.audience = {"yammer:1"};
   asked.spaced = asked.is_private = true;
-  st.UpsertPrompt(asked);
+  Ok(st.UpsertPrompt(asked));
   Message question = Msg("yammer:30", "yammer:9", "2026-11-24T09:00:00Z");
   question.group_id = "yammer:direct";
-  st.UpsertMessage(question);
+  Ok(st.UpsertMessage(question));
   store::OutboxItem next;
   next.key = "prompt:practice:2";
   next.network = "yammer";
@@ -742,38 +787,38 @@ TEST(Store, AForgottenPersonIsErasedAndNeverStoredAgain) {
   next.body = "Hi Ann - practice question 2 of 2 (practice):";
   next.to_user = "1";
   next.due_at = *ParseIso("2026-11-29T09:00:00Z");
-  ASSERT_TRUE(st.EnqueueOutbox(next));
+  ASSERT_TRUE(Ok(st.EnqueueOutbox(next)));
 
-  auto n = st.ForgetUser("yammer:1", *ParseIso("2026-11-28T00:00:00Z"));
-  EXPECT_FALSE(st.GetPrompt("prompt:practice:1"));  // put to them alone: gone, with its thread
-  EXPECT_FALSE(st.GetOutbox("prompt:practice:2"));
+  auto n = Ok(st.ForgetUser("yammer:1", *ParseIso("2026-11-28T00:00:00Z")));
+  EXPECT_FALSE(Ok(st.GetPrompt("prompt:practice:1")));  // put to them alone: gone, with its thread
+  EXPECT_FALSE(Ok(st.GetOutbox("prompt:practice:2")));
   EXPECT_EQ(n.users, 1);
   EXPECT_EQ(n.messages, 2);  // theirs, and the bot's question to them privately
   EXPECT_EQ(n.reactions, 1);
   EXPECT_EQ(n.memberships, 1);
   EXPECT_EQ(n.mentions, 1);
-  EXPECT_TRUE(st.IsForgotten("yammer:1"));
-  EXPECT_FALSE(st.GetUser("yammer:1"));
-  ASSERT_EQ(st.AllMessages().size(), 1u);
-  EXPECT_TRUE(st.AllMessages()[0].mentions.empty());
-  EXPECT_EQ(st.AllMessages()[0].text, "thanks @[forgotten], see [forgotten]@x");
-  EXPECT_EQ(st.AllGroups()[0].members, std::vector<std::string>{"yammer:2"});
-  EXPECT_FALSE(st.OptedOut("yammer:1"));
+  EXPECT_TRUE(Ok(st.IsForgotten("yammer:1")));
+  EXPECT_FALSE(Ok(st.GetUser("yammer:1")));
+  ASSERT_EQ(Ok(st.AllMessages()).size(), 1u);
+  EXPECT_TRUE(Ok(st.AllMessages())[0].mentions.empty());
+  EXPECT_EQ(Ok(st.AllMessages())[0].text, "thanks @[forgotten], see [forgotten]@x");
+  EXPECT_EQ(Ok(st.AllGroups())[0].members, std::vector<std::string>{"yammer:2"});
+  EXPECT_FALSE(Ok(st.OptedOut("yammer:1")));
 
   // A later sync brings them again: nothing of them is stored.
-  st.UpsertUser(User{"yammer:1", "yammer", "Again", std::nullopt, std::nullopt, "active", false,
-                     std::nullopt});
-  st.UpsertMessage(mine);
-  st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt});
-  st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:1", "yammer:2"}});
+  Ok(st.UpsertUser(User{"yammer:1", "yammer", "Again", std::nullopt, std::nullopt, "active", false,
+                        std::nullopt}));
+  Ok(st.UpsertMessage(mine));
+  Ok(st.UpsertReaction(Reaction{"yammer:11", "yammer:1", "like", std::nullopt}));
+  Ok(st.UpsertGroup(Group{"yammer:g", "yammer", "G", "community", {"yammer:1", "yammer:2"}}));
   theirs.text = "edited";
-  st.UpsertMessage(theirs);
-  EXPECT_FALSE(st.GetUser("yammer:1"));
-  ASSERT_EQ(st.AllMessages().size(), 1u);
-  EXPECT_TRUE(st.AllMessages()[0].mentions.empty());
-  ASSERT_EQ(st.AllReactions().size(), 1u);
-  EXPECT_EQ(st.AllReactions()[0].user_id, "yammer:2");
-  EXPECT_EQ(st.AllGroups()[0].members, std::vector<std::string>{"yammer:2"});
+  Ok(st.UpsertMessage(theirs));
+  EXPECT_FALSE(Ok(st.GetUser("yammer:1")));
+  ASSERT_EQ(Ok(st.AllMessages()).size(), 1u);
+  EXPECT_TRUE(Ok(st.AllMessages())[0].mentions.empty());
+  ASSERT_EQ(Ok(st.AllReactions()).size(), 1u);
+  EXPECT_EQ(Ok(st.AllReactions())[0].user_id, "yammer:2");
+  EXPECT_EQ(Ok(st.AllGroups())[0].members, std::vector<std::string>{"yammer:2"});
 }
 
 TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
@@ -791,39 +836,39 @@ TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
   auto s = store::OpenSqlite(path);
   ASSERT_TRUE(s.ok()) << s.error().message;
   store::Store& st = **s;
-  EXPECT_TRUE(st.IsForgotten("yammer:1490000007"));
-  EXPECT_FALSE(st.IsForgotten("yammer:1490000008"));
-  st.UpsertUser(User{"yammer:1490000008", "yammer", "Eva Nguyen", "eva.nguyen@contoso.example",
-                     std::nullopt, "active", false, std::nullopt});
+  EXPECT_TRUE(Ok(st.IsForgotten("yammer:1490000007")));
+  EXPECT_FALSE(Ok(st.IsForgotten("yammer:1490000008")));
+  Ok(st.UpsertUser(User{"yammer:1490000008", "yammer", "Eva Nguyen", "eva.nguyen@contoso.example",
+                        std::nullopt, "active", false, std::nullopt}));
   store::OutboxItem reminder;
   reminder.key = "reminder:prompt:quiz:1:1";
   reminder.network = "yammer";
   reminder.group_id = "g";
   reminder.body = "A reminder for {{mention:1490000008|Eva Nguyen}} and {{mention:1490000009|Bo}}";
   reminder.due_at = *ParseIso("2026-11-29T09:00:00Z");
-  ASSERT_TRUE(st.EnqueueOutbox(reminder));
-  st.MarkOutboxSending(reminder.key, reminder.body, *ParseIso("2026-11-29T09:00:00Z"));
-  st.MarkOutboxPosted(reminder.key, "77", *ParseIso("2026-11-29T09:00:01Z"));
+  ASSERT_TRUE(Ok(st.EnqueueOutbox(reminder)));
+  Ok(st.MarkOutboxSending(reminder.key, reminder.body, *ParseIso("2026-11-29T09:00:00Z")));
+  Ok(st.MarkOutboxPosted(reminder.key, "77", *ParseIso("2026-11-29T09:00:01Z")));
   store::OutboxItem board = reminder;
   board.key = "leaderboard:quiz:g:2026-11-27T15:00:00Z";
   board.body = "Leaderboard:\n1. Eva Nguyen - 5 points\n2. Bo - 3 points";
-  ASSERT_TRUE(st.EnqueueOutbox(board));
-  st.MarkUnreachable("yammer:1490000008", {*ParseIso("2026-11-29T09:00:00Z"), "403"});
-  st.SkipPrompt("prompt:quiz:now:q1:1490000008", "skipped");
-  st.SkipPrompt("prompt:quiz:now:q1:1490000009", "skipped");
+  ASSERT_TRUE(Ok(st.EnqueueOutbox(board)));
+  Ok(st.MarkUnreachable("yammer:1490000008", {*ParseIso("2026-11-29T09:00:00Z"), "403"}));
+  Ok(st.SkipPrompt("prompt:quiz:now:q1:1490000008", "skipped"));
+  Ok(st.SkipPrompt("prompt:quiz:now:q1:1490000009", "skipped"));
 
-  st.ForgetUser("yammer:1490000008", *ParseIso("2026-11-30T00:00:00Z"));
-  auto r = st.GetOutbox(reminder.key);
+  Ok(st.ForgetUser("yammer:1490000008", *ParseIso("2026-11-30T00:00:00Z")));
+  auto r = Ok(st.GetOutbox(reminder.key));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->body, "A reminder for a colleague and {{mention:1490000009|Bo}}");
   EXPECT_EQ(r->sent_body, r->body);
-  EXPECT_EQ(st.GetOutbox(board.key)->body,
+  EXPECT_EQ(Ok(st.GetOutbox(board.key))->body,
             "Leaderboard:\n1. [forgotten] - 5 points\n2. Bo - 3 points");
-  EXPECT_FALSE(st.UnreachableSince("yammer:1490000008"));
-  EXPECT_FALSE(st.SkippedPrompt("prompt:quiz:now:q1:1490000008"));
-  EXPECT_TRUE(st.SkippedPrompt("prompt:quiz:now:q1:1490000009"));
-  EXPECT_TRUE(st.IsForgotten("yammer:1490000008"));
-  EXPECT_TRUE(st.Compact());
+  EXPECT_FALSE(Ok(st.UnreachableSince("yammer:1490000008")));
+  EXPECT_FALSE(Ok(st.SkippedPrompt("prompt:quiz:now:q1:1490000008")));
+  EXPECT_TRUE(Ok(st.SkippedPrompt("prompt:quiz:now:q1:1490000009")));
+  EXPECT_TRUE(Ok(st.IsForgotten("yammer:1490000008")));
+  EXPECT_TRUE(Ok(st.Compact()));
   s->reset();
   // Neither id is in the store's file: the tombstones are keyed hashes.
   std::ifstream in(path, std::ios::binary);
@@ -834,8 +879,8 @@ TEST(SqliteStore, ForgettingRewritesTheBotsTextsAndKeepsOnlyAHashOfTheId) {
   EXPECT_NE(bytes.find("1490000009"), std::string::npos);
   auto again = store::OpenSqlite(path);
   ASSERT_TRUE(again.ok());
-  EXPECT_TRUE((*again)->IsForgotten("yammer:1490000007"));
-  EXPECT_TRUE((*again)->IsForgotten("yammer:1490000008"));
+  EXPECT_TRUE(Ok((*again)->IsForgotten("yammer:1490000007")));
+  EXPECT_TRUE(Ok((*again)->IsForgotten("yammer:1490000008")));
 }
 
 TEST(SqliteStore, AcknowledgedPushesWaitInTheStoreUntilRead) {
@@ -844,17 +889,17 @@ TEST(SqliteStore, AcknowledgedPushesWaitInTheStoreUntilRead) {
   {
     auto s = store::OpenSqlite(path);
     ASSERT_TRUE(s.ok());
-    (*s)->QueuePush("teams", R"({"actions":[1]})", *ParseIso("2026-11-02T10:00:00Z"));
-    (*s)->QueuePush("teams-emea", R"({"actions":[2]})", *ParseIso("2026-11-02T10:00:01Z"));
-    (*s)->QueuePush("teams", R"({"actions":[3]})", *ParseIso("2026-11-02T10:00:02Z"));
+    Ok((*s)->QueuePush("teams", R"({"actions":[1]})", *ParseIso("2026-11-02T10:00:00Z")));
+    Ok((*s)->QueuePush("teams-emea", R"({"actions":[2]})", *ParseIso("2026-11-02T10:00:01Z")));
+    Ok((*s)->QueuePush("teams", R"({"actions":[3]})", *ParseIso("2026-11-02T10:00:02Z")));
   }  // as after a kill: nothing read yet
   auto s = store::OpenSqlite(path);
   ASSERT_TRUE(s.ok());
-  auto queued = (*s)->QueuedPushes("teams");
+  auto queued = Ok((*s)->QueuedPushes("teams"));
   ASSERT_EQ(queued.size(), 2u);  // that network's, oldest first
   EXPECT_EQ(queued[0].second, R"({"actions":[1]})");
   EXPECT_EQ(queued[1].second, R"({"actions":[3]})");
-  (*s)->DeletePush(queued[0].first);
-  ASSERT_EQ((*s)->QueuedPushes("teams").size(), 1u);
-  EXPECT_EQ((*s)->QueuedPushes("teams-emea").size(), 1u);
+  Ok((*s)->DeletePush(queued[0].first));
+  ASSERT_EQ(Ok((*s)->QueuedPushes("teams")).size(), 1u);
+  EXPECT_EQ(Ok((*s)->QueuedPushes("teams-emea")).size(), 1u);
 }
