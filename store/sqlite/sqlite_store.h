@@ -324,16 +324,44 @@ class SqliteStore final : public Store {
   Result<Tally> Count(Time now) override;
 
  private:
-  // Every row of `sql`, with `args` bound to ?1, ?2, …, read by `read`.
-  template <typename Read, typename... Args>
-  std::vector<std::invoke_result_t<Read&, Stmt&>> ReadAll(const char* sql, Read read,
-                                                          const Args&... args) {
+  // Each row of `sql`, with `args` bound to ?1, ?2, …, handed to `row` until it returns false.
+  template <typename Row, typename... Args>
+  void EachRow(const char* sql, Row row, const Args&... args) {
     auto lock = Lock();
     Stmt s(db_, sql);
     int i = 0;
     (s.Bind(++i, args), ...);
+    while (s.Step() && row(s)) {
+    }
+  }
+
+  // Every row of `sql`, read by `read`.
+  template <typename Read, typename... Args>
+  std::vector<std::invoke_result_t<Read&, Stmt&>> ReadAll(const char* sql, Read read,
+                                                          const Args&... args) {
     std::vector<std::invoke_result_t<Read&, Stmt&>> out;
-    while (s.Step()) out.push_back(read(s));
+    EachRow(
+        sql,
+        [&](Stmt& s) {
+          out.push_back(read(s));
+          return true;
+        },
+        args...);
+    return out;
+  }
+
+  // The first row of `sql`, if any.
+  template <typename Read, typename... Args>
+  std::optional<std::invoke_result_t<Read&, Stmt&>> ReadOne(const char* sql, Read read,
+                                                            const Args&... args) {
+    std::optional<std::invoke_result_t<Read&, Stmt&>> out;
+    EachRow(
+        sql,
+        [&](Stmt& s) {
+          out = read(s);
+          return false;
+        },
+        args...);
     return out;
   }
 

@@ -28,14 +28,12 @@ Status SqliteStore::SaveSyncCursors(const std::string& network,
 
 Result<std::optional<NetworkRun>> SqliteStore::GetNetworkRun(const std::string& network) {
   return Guard([&]() -> std::optional<NetworkRun> {
-    auto runs = ReadAll(
+    return ReadOne(
         "SELECT running, rate_budgets FROM network_runs WHERE network=?1",
         [](Stmt& s) {
           return NetworkRun{s.Int(0) != 0, s.OptText(1)};
         },
         network);
-    if (runs.empty()) return std::nullopt;
-    return runs.front();
   });
 }
 
@@ -52,11 +50,8 @@ Status SqliteStore::SetNetworkRun(const std::string& network, const NetworkRun& 
 
 Result<std::optional<std::string>> SqliteStore::LastReportWeek() {
   return Guard([&]() -> std::optional<std::string> {
-    auto weeks =
-        ReadAll("SELECT last_report_week FROM daemon_state WHERE last_report_week NOT NULL",
-                [](Stmt& s) { return s.Text(0); });
-    if (weeks.empty()) return std::nullopt;
-    return weeks.front();
+    return ReadOne("SELECT last_report_week FROM daemon_state WHERE last_report_week NOT NULL",
+                   [](Stmt& s) { return s.Text(0); });
   });
 }
 
@@ -84,22 +79,22 @@ Status SqliteStore::ProbeWrite(Time at) {
 
 Result<CampaignState> SqliteStore::GetCampaignState(const std::string& campaign) {
   return Guard([&]() -> CampaignState {
-    auto states = ReadAll(
-        "SELECT first_seen, last_due, steps_posted, ended_at, skip_through, paused, "
-        "leaderboard_at FROM campaigns WHERE name=?1",
-        [](Stmt& s) {
-          CampaignState c;
-          c.first_seen = s.OptTime(0);
-          c.last_due = s.OptTime(1);
-          c.steps_posted = static_cast<int>(s.Int(2));
-          c.ended_at = s.OptTime(3);
-          c.skip_through = s.OptTime(4);
-          if (!s.IsNull(5)) c.paused = s.Int(5) != 0;
-          c.leaderboard_at = s.OptTime(6);
-          return c;
-        },
-        campaign);
-    return states.empty() ? CampaignState{} : states.front();
+    return ReadOne(
+               "SELECT first_seen, last_due, steps_posted, ended_at, skip_through, paused, "
+               "leaderboard_at FROM campaigns WHERE name=?1",
+               [](Stmt& s) {
+                 CampaignState c;
+                 c.first_seen = s.OptTime(0);
+                 c.last_due = s.OptTime(1);
+                 c.steps_posted = static_cast<int>(s.Int(2));
+                 c.ended_at = s.OptTime(3);
+                 c.skip_through = s.OptTime(4);
+                 if (!s.IsNull(5)) c.paused = s.Int(5) != 0;
+                 c.leaderboard_at = s.OptTime(6);
+                 return c;
+               },
+               campaign)
+        .value_or(CampaignState{});
   });
 }
 
@@ -125,10 +120,8 @@ Status SqliteStore::UpdateCampaignState(const std::string& campaign,
 
 Result<std::optional<std::string>> SqliteStore::SkippedPrompt(const std::string& key) {
   return Guard([&]() -> std::optional<std::string> {
-    auto why = ReadAll(
+    return ReadOne(
         "SELECT why FROM skipped_prompts WHERE key=?1", [](Stmt& s) { return s.Text(0); }, key);
-    if (why.empty()) return std::nullopt;
-    return why.front();
   });
 }
 
@@ -143,10 +136,10 @@ Status SqliteStore::SkipPrompt(const std::string& key, const std::string& why) {
 
 Result<bool> SqliteStore::Acknowledged(const std::string& message_id) {
   return Guard([&]() -> bool {
-    return !ReadAll(
-                "SELECT 1 FROM acknowledgements WHERE message_id=?1",
-                [](Stmt& s) { return s.Int(0); }, message_id)
-                .empty();
+    return ReadOne(
+               "SELECT 1 FROM acknowledgements WHERE message_id=?1",
+               [](Stmt& s) { return s.Int(0); }, message_id)
+        .has_value();
   });
 }
 
@@ -167,11 +160,9 @@ Status SqliteStore::MarkAcknowledged(const std::string& message_id, Time at,
 
 Result<std::optional<bool>> SqliteStore::OptedOut(const std::string& user_id) {
   return Guard([&]() -> std::optional<bool> {
-    auto out = ReadAll(
+    return ReadOne(
         "SELECT opted_out FROM people WHERE user_id=?1 AND opted_out NOT NULL",
         [](Stmt& s) { return s.Int(0) != 0; }, user_id);
-    if (out.empty()) return std::nullopt;
-    return out.front();
   });
 }
 
@@ -205,12 +196,12 @@ std::pair<std::string, Unreachable> ReadUnreachable(Stmt& s) {
 
 Result<std::optional<Unreachable>> SqliteStore::UnreachableSince(const std::string& user_id) {
   return Guard([&]() -> std::optional<Unreachable> {
-    auto found = ReadAll(
+    auto found = ReadOne(
         "SELECT user_id, unreachable_since, unreachable_why FROM people WHERE user_id=?1 AND "
         "unreachable_since NOT NULL",
         ReadUnreachable, user_id);
-    if (found.empty()) return std::nullopt;
-    return found.front().second;
+    if (!found) return std::nullopt;
+    return found->second;
   });
 }
 
@@ -240,10 +231,8 @@ Result<std::map<std::string, Unreachable>> SqliteStore::AllUnreachable() {
 
 Result<std::optional<std::string>> SqliteStore::GetSecret(const std::string& key) {
   return Guard([&]() -> std::optional<std::string> {
-    auto found = ReadAll(
+    return ReadOne(
         "SELECT value FROM secrets WHERE key=?1", [](Stmt& s) { return s.Text(0); }, key);
-    if (found.empty()) return std::nullopt;
-    return found.front();
   });
 }
 
