@@ -42,7 +42,7 @@ bool TeamsConnector::ClaimsPush(const net::Request& r) const {
   if (r.path == OwnPath("notify") || r.path == OwnPath("lifecycle") ||
       r.path == OwnPath("messages"))
     return true;
-  if (r.query.count("validationToken")) return true;  // answered by whichever takes it
+  if (IsHandshake(r)) return true;  // answered by whichever takes it
   auto v = json::Parse(r.body);
   if (!v.ok() || !v->is_object()) return false;
   std::lock_guard lock(push_mu_);

@@ -141,9 +141,9 @@ net::Reply TeamsConnector::OnPush(const net::Request& r) {
   if (IsActivityPath(r.path)) return OnActivity(r);
   net::Reply rep;
   // The validation handshake: the token comes back as plain text, at once (§2.12).
-  if (auto it = r.query.find("validationToken"); it != r.query.end()) {
+  if (IsHandshake(r)) {
     rep.content_type = "text/plain";
-    rep.body = it->second;
+    rep.body = r.query.at("validationToken");
     return rep;
   }
   auto v = json::Parse(r.body);
