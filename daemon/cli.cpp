@@ -134,7 +134,6 @@ std::string Counts(const store::ExchangeCounts& n) {
 
 // learnloop import: into the open store, or (none) into a new one at store_path.
 int Import(Args& a, store::Store* into, const std::string& store_path) {
-  if (int rc = CheckOptions(a, {"config"})) return rc;
   if (a.positional.size() != 1) return Usage(a.command, "give the folder to import");
   auto n = into ? store::Import(*into, a.positional[0])
                 : store::ImportIntoNewSqlite(store_path, a.positional[0]);
