@@ -94,16 +94,14 @@ Result<std::optional<Time>> Bot::NextDue() const {
   Time now = clock_.Now();
   std::optional<Time> best;
   for (const auto& c : cfg_.campaigns) {
-    LL_ASSIGN_OR_RETURN(bool paused, Paused(c));
-    if (paused) continue;
-    LL_ASSIGN_OR_RETURN(int posted, StepsPosted(c));
-    if (c.Ends() && posted >= static_cast<int>(c.steps.size())) continue;  // ended
+    LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+    if (Paused(c, state)) continue;
+    if (c.Ends() && state.steps_posted >= static_cast<int>(c.steps.size())) continue;  // ended
     std::optional<Time> t;
     if (c.relative()) {
       LL_ASSIGN_OR_RETURN(t, NextAfterJoining(c, now));
     } else {
-      LL_ASSIGN_OR_RETURN(Time from, ScheduleFrom(c, now));
-      t = c.schedule.Next(c.tz, std::max(from, now - Millis{1}));
+      t = c.schedule.Next(c.tz, std::max(ScheduleFrom(c, now, state), now - Millis{1}));
     }
     if (t && (!c.end || *t < *c.end) && (!best || *t < *best)) best = t;
   }

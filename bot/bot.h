@@ -75,6 +75,9 @@ class Bot {
   Result<bool> OptedOut(const std::string& user_id) const;
   // Paused by its file, or by an operator (whose pause or resume wins).
   Result<bool> Paused(const config::CampaignConfig& c) const;
+  static bool Paused(const config::CampaignConfig& c, const store::CampaignState& state) {
+    return state.paused.value_or(c.paused);
+  }
 
   // Spaced repetition: where one person stands with one question of the pool.
   struct Practice {
@@ -120,7 +123,8 @@ class Bot {
                                const std::string& community, int step, Time post,
                                std::vector<std::string> audience, const std::string& lead,
                                const std::optional<std::string>& to_user = std::nullopt);
-  Status ScheduleAfterJoining(const config::CampaignConfig& c, Time now);
+  Status ScheduleAfterJoining(const config::CampaignConfig& c, Time now,
+                              const store::CampaignState& state);
   // The first time after `after` a campaign of days after joining has a prompt for someone.
   Result<std::optional<Time>> NextAfterJoining(const config::CampaignConfig& c, Time after) const;
   Result<bool> EnqueueRound(const config::CampaignConfig& c, const std::string& key_time,
@@ -148,7 +152,9 @@ class Bot {
   // the key is there already.
   Result<bool> EnqueueReply(const Prompt& p, const std::string& key, const std::string& body,
                             Time at);
-  Result<Time> ScheduleFrom(const config::CampaignConfig& c, Time now) const;
+  // Where the schedule is read from at `now`: what is due after it is still to be dealt with.
+  static Time ScheduleFrom(const config::CampaignConfig& c, Time now,
+                           const store::CampaignState& state);
 
   // The directory, read once per tick (outside a tick: at each use).
   Result<const std::vector<User>*> Users();

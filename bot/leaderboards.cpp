@@ -65,10 +65,9 @@ Status Bot::Leaderboards() {
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
     if (!c.leaderboard.enabled) continue;
-    LL_ASSIGN_OR_RETURN(bool paused, Paused(c));
-    if (paused) continue;
-    Time from = now - c.catch_up;
     LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+    if (Paused(c, state)) continue;
+    Time from = now - c.catch_up;
     if (auto last = state.leaderboard_at; last && *last > from) from = *last;
     for (auto t = c.leaderboard.schedule.Next(c.tz, from); t && *t <= now;
          t = c.leaderboard.schedule.Next(c.tz, *t)) {

@@ -17,7 +17,7 @@ namespace learnloop::bot {
 Result<bool> Bot::Paused(const config::CampaignConfig& c) const {
   // An operator's pause (learnloop campaigns pause) lasts until resumed, whatever the file says.
   LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
-  return state.paused.value_or(c.paused);
+  return Paused(c, state);
 }
 
 Status Bot::SetPaused(const std::string& campaign, bool paused) {
@@ -30,9 +30,8 @@ Result<Time> Bot::SkipNext(const std::string& campaign) {
   const config::CampaignConfig* c = FindCampaign(campaign);
   if (!c) return Result<Time>::Fail("no campaign named '" + campaign + "'");
   Time now = clock_.Now();
-  LL_ASSIGN_OR_RETURN(Time scheduled_from, ScheduleFrom(*c, now));
-  Time from = std::max(scheduled_from, now);
   LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(campaign));
+  Time from = std::max(ScheduleFrom(*c, now, state), now);
   if (auto t = state.skip_through; t && *t > from) from = *t;
   std::optional<Time> next;
   if (c->relative()) {

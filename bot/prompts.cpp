@@ -29,11 +29,11 @@ std::string Bot::PromptBody(const config::CampaignConfig& c, const config::StepC
   return body + "\n\n" + how + " - open until " + FormatLocal(c.tz, closes) + ".";
 }
 
-Result<Time> Bot::ScheduleFrom(const config::CampaignConfig& c, Time now) const {
+Time Bot::ScheduleFrom(const config::CampaignConfig& c, Time now,
+                       const store::CampaignState& state) {
   Time from = now - c.catch_up;
   if (c.start && *c.start - Millis{1} > from) from = *c.start - Millis{1};
   // Nothing due before this store first saw the campaign (a new campaign, a first start).
-  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
   if (state.first_seen && *state.first_seen - Millis{1} > from)
     from = *state.first_seen - Millis{1};
   if (state.last_due && *state.last_due > from) from = *state.last_due;
@@ -124,11 +124,11 @@ Result<int> Bot::StepsPosted(const config::CampaignConfig& c) const {
   return state.steps_posted;
 }
 
-Status Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now) {
+Status Bot::ScheduleAfterJoining(const config::CampaignConfig& c, Time now,
+                                 const store::CampaignState& state) {
   auto log = Logger("bot");
   Time from = now - c.catch_up;
   if (c.start && *c.start > from) from = *c.start;
-  LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
   if (state.first_seen && *state.first_seen > from) from = *state.first_seen;
   std::optional<Time> skip_through = state.skip_through;
   for (const auto& community : c.communities) {
@@ -192,18 +192,19 @@ Status Bot::Schedule() {
   auto log = Logger("bot");
   Time now = clock_.Now();
   for (const auto& c : cfg_.campaigns) {
-    LL_ASSIGN_OR_RETURN(bool paused, Paused(c));
-    if (paused) continue;
+    // Read once per tick: what follows within the tick writes it, and reads it no more.
     LL_ASSIGN_OR_RETURN(auto state, store_.GetCampaignState(c.name));
+    if (Paused(c, state)) continue;
     if (!state.first_seen)
       LL_TRY(store_.UpdateCampaignState(c.name, [&](store::CampaignState& stored) {
         if (!stored.first_seen) stored.first_seen = now;
+        state = stored;
       }));
     if (c.relative()) {
-      LL_TRY(ScheduleAfterJoining(c, now));
+      LL_TRY(ScheduleAfterJoining(c, now, state));
       continue;
     }
-    LL_ASSIGN_OR_RETURN(Time from, ScheduleFrom(c, now));
+    Time from = ScheduleFrom(c, now, state);
     std::optional<Time> skip_through = state.skip_through;
     // The times due since the last look. After downtime there may be several: only the latest
     // is posted (a community gets one prompt, not the backlog), and only while it is open.
