@@ -30,21 +30,8 @@ TEST(CatchUp, AfterDowntimeOnlyTheLatestMissedPromptIsPostedWhileItIsOpen) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   setenv("LEARNLOOP_CATCH_UP_TOKEN", "catch-up-token", 1);
-  std::ofstream(dir / "c.yaml")
-      << "timezone: Europe/Berlin\nstore: {path: " << (dir / "s.db").string()
-      << "}\nreport: {out_dir: " << (dir / "reports").string()
-      << "}\nnetworks:\n  - type: yammer\n    base_url: " << sim.base_url()
-      << "/api/v1\n    token: ${LEARNLOOP_CATCH_UP_TOKEN}\n"
-         "    poll_interval: 30m\n"
-         "campaigns:\n"
-         "  - name: hourly\n    network: yammer\n"
-         "    community: \"13114941440\"\n    schedule: \"0 * * * *\"\n"
-         "    open_for: 1h\n    catch_up: 6h\n    repeat: true\n"
-         "    prompts: [\"One thing you tried today?\", \"Who helped?\"]\n"
-         "  - name: daily\n    network: yammer\n"
-         "    community: \"13114942471\"\n    schedule: \"0 9 * * *\"\n"
-         "    open_for: 48h\n    catch_up: 6h\n    repeat: true\n"
-         "    prompts: [\"What did you learn yesterday?\"]\n";
+  std::ofstream(dir / "c.yaml") << it::FillConfig(
+      "catch-up.yaml", {{"BASE_URL", sim.base_url() + "/api/v1"}, {"DIR", dir.string()}});
   auto http = connectors::http::MakeClient(std::chrono::seconds{20});
   auto posts = [&] {  // the bot's posts per community, with their times
     std::map<int64_t, std::vector<Time>> out;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "store/store.h"
+#include "tests/integration/sim_harness.h"
 #include "tests/support/ok.h"
 
 using learnloop::testing::Ok;
@@ -22,6 +23,11 @@ struct Out {
   int code;
   std::string text;
 };
+
+// A configuration file of the tests (configs/), put where a command reads it.
+void CopyConfig(const std::string& name, const fs::path& to) {
+  std::ofstream(to, std::ios::binary) << it::ReadConfig(name);
+}
 
 Out RunCli(const std::string& args) {
   std::string cmd = std::string(LEARNLOOP_BIN) + " " + args + " 2>&1";
@@ -38,8 +44,7 @@ Out RunCli(const std::string& args) {
 
 TEST(Cli, CheckConfigReportsFileLineColumnAndExits2) {
   fs::path f = fs::temp_directory_path() / "learnloop-cli-bad.yaml";
-  std::ofstream(f)
-      << "networks:\n  - type: yammer\n    token: ${LEARNLOOP_CLI_TOKEN}\n    colour: blue\n";
+  CopyConfig("cli/unknown-key.yaml", f);
   setenv("LEARNLOOP_CLI_TOKEN", "very-secret-value", 1);
   auto r = RunCli("check-config " + f.string());
   EXPECT_EQ(r.code, 2) << r.text;
@@ -76,8 +81,7 @@ TEST(Cli, DemoRunsAndWritesReports) {
   EXPECT_TRUE(fs::exists(out / "learnloop-2026-W42.md"));
   // The report of a stored week is reproducible from the command line.
   fs::path cfg = out / "demo.yaml";
-  std::ofstream(cfg) << "timezone: Europe/Berlin\nstore: {path: " << (out / "learnloop.db").string()
-                     << "}\nnetworks: [{type: yammer, token: \"${LEARNLOOP_DEMO_TOKEN}\"}]\n";
+  std::ofstream(cfg) << it::FillConfig("cli/demo-report.yaml", {{"DIR", out.string()}});
   setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
   auto a =
       RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
@@ -119,11 +123,8 @@ TEST(Cli, RunStopsCleanlyOnSigterm) {
     if (!(in >> port)) usleep(50000);
   }
   ASSERT_GT(port, 0);
-  std::ofstream(dir / "run.yaml")
-      << "timezone: Europe/Berlin\nstore: {path: " << (dir / "run.db").string()
-      << "}\nreport: {out_dir: " << (dir / "reports").string()
-      << "}\nnetworks:\n  - type: yammer\n    base_url: http://127.0.0.1:" << port
-      << "/api/v1\n    token: ${LEARNLOOP_RUN_TOKEN}\n    rate_limit_window: 1s\n";
+  std::ofstream(dir / "run.yaml") << it::FillConfig(
+      "cli/run.yaml", {{"PORT", std::to_string(port)}, {"DIR", dir.string()}});
   setenv("LEARNLOOP_RUN_TOKEN", "run-token", 1);
   std::string bin = LEARNLOOP_BIN;
   pid_t daemon = fork();
@@ -153,29 +154,9 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
   fs::path dir = fs::temp_directory_path() / "learnloop-cli-campaigns";
   fs::remove_all(dir);
   fs::create_directories(dir / "campaigns");
-  std::ofstream(dir / "campaigns" / "quiz.yaml") << R"(- name: quiz
-  network: yammer
-  community: "42"
-  schedule: "0 9 * * MON"
-  timezone: Europe/Berlin
-  holidays: [2026-11-02]
-  quiet_action: skip
-  steps:
-    - text: "Where is the travel policy?"
-      kind: choice
-      options: ["Intranet", "Ask HR"]
-      correct: A
-)";
-  std::ofstream(dir / "bad.yaml") << R"(campaigns:
-  - name: broken
-    network: yammer
-    community: "42"
-    schedule: "0 25 * * MON"
-    steps:
-      - {text: q, kind: poll, options: [only one]}
-)";
-  std::ofstream(dir / "config.yaml") << "timezone: Europe/Berlin\nnetworks: [{type: yammer, token: "
-                                        "\"${LEARNLOOP_DEMO_TOKEN}\"}]\ncampaigns_dir: campaigns\n";
+  CopyConfig("cli/quiz.yaml", dir / "campaigns" / "quiz.yaml");
+  CopyConfig("cli/bad.yaml", dir / "bad.yaml");
+  CopyConfig("cli/campaigns-dir.yaml", dir / "config.yaml");
   setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
   std::string quiz = (dir / "campaigns" / "quiz.yaml").string();
   auto ok = RunCli("campaigns validate " + quiz);
@@ -216,20 +197,7 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
 
   // Days after joining, previewed for someone joining on the --from date; a spaced campaign's
   // rounds and its rules.
-  std::ofstream(dir / "more.yaml") << R"(- name: onboarding
-  network: yammer
-  community: "7"
-  timezone: Europe/Berlin
-  schedule: {after_joining: [1, 3], at: "09:30"}
-  prompts: ["Who showed you around?", "Which community helped most?"]
-- name: practice
-  network: yammer
-  community: "7"
-  timezone: Europe/Berlin
-  mode: spaced
-  schedule: "0 9 * * MON-FRI"
-  steps: [{text: q, kind: choice, options: [a, b], correct: A}]
-)";
+  CopyConfig("cli/more.yaml", dir / "more.yaml");
   std::string more = (dir / "more.yaml").string();
   auto days = RunCli("campaigns preview " + more + " --from 2026-10-23T08:00:00Z --weeks 1");
   EXPECT_EQ(days.code, 0) << days.text;
@@ -256,12 +224,7 @@ TEST(Cli, CampaignsValidateListShowAndPreviewAcrossADstChange) {
 
   // A campaign without its own zone, previewed without the configuration: the preview says
   // which zone it shows, and how to get the right one.
-  std::ofstream(dir / "zoneless.yaml") << R"(- name: zoneless
-  network: yammer
-  community: "7"
-  schedule: "0 9 * * MON"
-  prompts: ["What did you learn?"]
-)";
+  CopyConfig("cli/zoneless.yaml", dir / "zoneless.yaml");
   auto utc = RunCli("campaigns preview " + (dir / "zoneless.yaml").string() +
                     " --from 2026-10-23T08:00:00Z --weeks 1");
   EXPECT_EQ(utc.code, 0) << utc.text;
@@ -278,10 +241,7 @@ TEST(Cli, OperatorsSteerACampaignOnTheDaemonsStore) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "config.yaml")
-      << "timezone: Europe/Berlin\nstore: {path: " << (dir / "s.db").string()
-      << "}\nnetworks: [{type: yammer, token: \"${LEARNLOOP_DEMO_TOKEN}\"}]\n"
-         "campaigns:\n  - {name: quiz, network: yammer, community: \"42\", schedule: \"0 9 * * "
-         "MON\", prompts: [one, two]}\n";
+      << it::FillConfig("cli/operator.yaml", {{"DIR", dir.string()}});
   setenv("LEARNLOOP_DEMO_TOKEN", "t", 1);
   std::string cfg = " --config " + (dir / "config.yaml").string();
   auto paused = RunCli("campaigns pause quiz" + cfg);
@@ -316,10 +276,7 @@ TEST(Cli, CommandsThatDoNotTalkToTheEsnNeedNoEsnSecrets) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   unsetenv("LEARNLOOP_CLI_UNSET_TOKEN");
-  std::ofstream(dir / "c.yaml") << "timezone: Europe/Berlin\nstore: {path: "
-                                << (dir / "s.db").string()
-                                << "}\nnetworks:\n  - type: yammer\n"
-                                   "    token: ${LEARNLOOP_CLI_UNSET_TOKEN}\n";
+  std::ofstream(dir / "c.yaml") << it::FillConfig("cli/unset-token.yaml", {{"DIR", dir.string()}});
   std::string config = " --config " + (dir / "c.yaml").string();
   for (const std::string& cmd : std::vector<std::string>{
            "export --out " + (dir / "x").string(), "report --week 2026-W45 --format json",

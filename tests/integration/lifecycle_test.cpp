@@ -15,6 +15,7 @@
 
 #include "connectors/common/http.h"
 #include "core/json.h"
+#include "sim_harness.h"
 #include "store/store.h"
 #include "tests/support/ok.h"
 
@@ -110,16 +111,8 @@ TEST(Lifecycle, ARunningDaemonActsOnSubscriptionLifecycleEventsAtOnce) {
   ASSERT_NE(root, 0);
   ASSERT_NE(person, 0);
 
-  const std::string tenant = "5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f";
-  std::ofstream(dir / "run.yaml")
-      << "timezone: Europe/Berlin\nserver: {listen: \"127.0.0.1:0\"}\nstore: {path: "
-      << (dir / "run.db").string() << "}\nreport: {out_dir: " << (dir / "reports").string()
-      << "}\nnetworks:\n  - type: teams\n    base_url: " << base << "/v1.0\n    auth:\n"
-      << "      tenant: " << tenant << "\n      client_id: sim-app\n"
-      << "      client_secret: ${LEARNLOOP_LIFECYCLE_SECRET}\n      token_url: " << base << "/"
-      << tenant << "/oauth2/v2.0/token\n    teams: [" << team << "]\n    bot:\n"
-      << "      service_url: " << base << "/bf/\n      token_url: " << base
-      << "/botframework.com/oauth2/v2.0/token\n    poll_interval: 7d\n";
+  std::ofstream(dir / "run.yaml") << it::FillConfig(
+      "lifecycle.yaml", {{"SIM_URL", base}, {"TEAM_ID", team}, {"DIR", dir.string()}});
   setenv("LEARNLOOP_LIFECYCLE_SECRET", "sim-secret", 1);
   Process daemon;
   daemon.pid = Spawn({LEARNLOOP_BIN, "run", "--config", (dir / "run.yaml").string()});

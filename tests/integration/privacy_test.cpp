@@ -254,23 +254,7 @@ TEST(Privacy, NoSecretInAnyLogLineAtTraceLevel) {
                        "2", "--token-lifetime", "20m", "--client-secret", "it-client-secret-7f3a",
                        "--bot-client-id", "sim-bot", "--bot-client-secret", "it-bot-secret-9c1e",
                        "--refresh-token", "it-refresh-4d8e"},
-                      R"(timezone: Europe/Berlin
-log_level: trace
-server: {listen: "127.0.0.1:0"}
-store: {path: DIR/store.db}
-privacy: {pseudonym_key: "${LEARNLOOP_IT_PSEUDONYM_KEY}"}
-networks:
-  - YAMMER_DELEGATED
-    poll_interval: 30m
-  - TEAMS_NETWORK_OWN_BOT
-    poll_interval: 1h
-campaigns:
-  - name: daily-teams
-    network: teams
-    community: CHANNEL_0
-    schedule: "0 11 * * MON-FRI"
-    prompts: ["Who helped you this week, and how?"]
-)"),
+                      it::ReadConfig("privacy-trace.yaml")),
             "");
   std::string log = run.dir + "/trace.log";
   ASSERT_EQ(it::RunLearnloop(run.WriteConfig(), run.sim.base_url(),

@@ -139,8 +139,7 @@ TEST(ReportPage, LoadsCleanlyInChromiumShowsTheJsonFiguresAndRunsNoInjectedCode)
 
   fs::path dir = run.dir;
   fs::path cfg = dir / "page.yaml";
-  std::ofstream(cfg) << "timezone: Europe/Berlin\nstore: {path: " << run.cfg->store_path
-                     << "}\nnetworks:\n  - {type: yammer, token: \"${LEARNLOOP_IT_TOKEN}\"}\n";
+  std::ofstream(cfg) << it::FillConfig("report-command.yaml", {{"STORE", run.cfg->store_path}});
   std::string report = std::string(LEARNLOOP_BIN) + " report --config " + cfg.string() +
                        " --week 2026-W43 --as-of 2026-11-02T00:00:00Z";
   ASSERT_EQ(Shell(report + " --format html --out " + (dir / "page.html").string()), 0);

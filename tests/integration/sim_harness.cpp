@@ -307,6 +307,15 @@ std::string ReadConfig(const std::string& name) {
   return text.str();
 }
 
+std::string FillConfig(const std::string& name,
+                       const std::vector<std::pair<std::string, std::string>>& fill) {
+  std::string text = ReadConfig(name);
+  for (const auto& [from, to] : fill)
+    for (size_t p = 0; (p = text.find(from, p)) != std::string::npos; p += to.size())
+      text.replace(p, from.size(), to);
+  return text;
+}
+
 std::string SimRun::WriteConfig() {
   std::string path = dir + "/config.yaml";
   std::ofstream(path) << yaml;

@@ -96,6 +96,10 @@ int FreePort();
 // A configuration of tests/integration/configs/, as written there (with the placeholders
 // SimRun::Start fills); a missing file throws.
 std::string ReadConfig(const std::string& name);
+// The same with the placeholders a test fills itself replaced, each everywhere, in order
+// ({"DIR", "/tmp/x"}, …): for the tests that start no SimRun, or fill PORT.
+std::string FillConfig(const std::string& name,
+                       const std::vector<std::pair<std::string, std::string>>& fill);
 
 struct SimRun {
   daemon::SimProcess sim;

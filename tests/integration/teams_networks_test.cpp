@@ -14,58 +14,12 @@ using learnloop::testing::Ok;
 
 using namespace learnloop;
 
-namespace {
-
-// A Teams network of the simulator reading one team.
-std::string TeamsNetwork(const std::string& name, const std::string& team) {
-  return R"(  - type: teams
-    name: )" +
-         name +
-         R"(
-    base_url: SIM_URL/v1.0
-    poll_interval: 7d
-    auth:
-      tenant: 5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f
-      client_id: sim-app
-      client_secret: ${LEARNLOOP_IT_SECRET}
-      token_url: SIM_URL/5f1c1d0e-2b0a-4c3e-9d5e-7a1b2c3d4e5f/oauth2/v2.0/token
-    teams: [)" +
-         team + R"(]
-    bot:
-      service_url: SIM_URL/bf/
-      token_url: SIM_URL/botframework.com/oauth2/v2.0/token
-      openid_url: SIM_URL/botframework/v1/.well-known/openidconfiguration
-)";
-}
-
-std::string Campaign(const std::string& name, const std::string& network,
-                     const std::string& channel) {
-  return "  - name: " + name + "\n    network: " + network + "\n    community: " + channel +
-         R"(
-    schedule: "0 10 * * MON-FRI"
-    open_for: 24h
-    repeat: true
-    steps:
-      - text: "A colleague shares a draft with an error. What do you do first?"
-        kind: choice
-        options: ["Fix it silently", "Tell them privately", "Point it out in the channel"]
-        correct: B
-)";
-}
-
-}  // namespace
-
 TEST(TeamsNetworks, TwoNetworksEachGetTheirOwnNotificationsAndPresses) {
   setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
   it::SimRun run;
   const Time start = *ParseIso("2026-11-02T06:00:00Z");  // a Monday
   const int port = it::FreePort();
-  std::string yaml =
-      "timezone: Europe/Berlin\nserver: {listen: \"127.0.0.1:" + std::to_string(port) +
-      "\"}\nstore: {path: DIR/two.db}\nreport: {out_dir: DIR/reports}\n"
-      "networks:\n" +
-      TeamsNetwork("teams-a", "TEAM_0") + TeamsNetwork("teams-b", "TEAM_1") + "campaigns:\n" +
-      Campaign("a-daily", "teams-a", "CHANNEL_0") + Campaign("b-daily", "teams-b", "CHANNEL_1");
+  std::string yaml = it::FillConfig("teams-two-networks.yaml", {{"PORT", std::to_string(port)}});
   ASSERT_EQ(run.Start(start,
                       {"--people", "120", "--seed", "12", "--history-days", "2", "--horizon-days",
                        "6", "--teams", "2"},

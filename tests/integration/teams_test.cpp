@@ -153,14 +153,7 @@ namespace {
 void ReplyAndReactionAnywhere(bool push) {
   setenv("LEARNLOOP_IT_SECRET", "sim-secret", 1);
   it::SimRun run;
-  std::string yaml = std::string(push ? "server: {listen: \"127.0.0.1:0\"}\n" : "") +
-                     R"(timezone: Europe/Berlin
-store: {path: DIR/anywhere.db}
-report: {out_dir: DIR/reports}
-networks:
-  - TEAMS_NETWORK
-    poll_interval: )" +
-                     (push ? "7d" : "30m") + "\n";
+  std::string yaml = it::ReadConfig(push ? "teams-anywhere-push.yaml" : "teams-anywhere.yaml");
   Time start = *ParseIso("2026-11-04T09:00:00Z");
   ASSERT_EQ(run.Start(start,
                       {"--people", "120", "--seed", "8", "--history-days", "6", "--horizon-days",
