@@ -2,6 +2,9 @@
 // channel of esn-sim's Slack (reference §4), posts a daily question with buttons, and people
 // answer by pressing one or by replying in the thread. Afterwards the store holds every message
 // of the channel once, in its thread, and every press and every reply as the person meant it.
+// Then the same channel read by polling alone through esn-sim's faults (5xx, also after a post
+// went through, cut bodies, resets, slow answers, 429 with Retry-After): nothing lost, nothing
+// twice, no question posted twice.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -106,4 +109,55 @@ TEST(Slack, QuestionsWithButtonsAreAnsweredByPressesAndRepliesEachReadOnceAsMean
   }
   EXPECT_GT(presses, 10);
   EXPECT_GT(replies, 0);
+}
+
+TEST(Slack, WithFaultsEveryMessageArrivesOnceAndEveryQuestionIsPostedOnce) {
+  it::SimRun run;
+  Time start = *ParseIso("2026-11-02T06:00:00Z");  // a Monday
+  ASSERT_EQ(
+      run.Start(start,
+                {"--people",        "80",   "--seed",          "5",    "--history-days", "4",
+                 "--horizon-days",  "7",    "--teams",         "0",    "--error-rate",   "0.1",
+                 "--truncate-rate", "0.05", "--slow-rate",     "0.05", "--slow-ms",      "10",
+                 "--reset-rate",    "0.03", "--throttle-rate", "0.03", "--noise"},
+                it::ReadConfig("slack-faults.yaml")),
+      "");
+  {
+    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
+    ASSERT_TRUE(d.Start().ok());
+    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
+    // The faults stop; one clean catch-up must then find everything.
+    ASSERT_EQ(
+        run.SetFaults(
+            R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})"),
+        "");
+    Ok(d.Tick());  // posts what a failed attempt left in the outbox
+    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
+  }
+  auto stats = run.Get("/_sim/stats");
+  EXPECT_GT(*json::GetInt64(stats, "faults"), 20);
+  EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);  // Retry-After and the tiers kept
+
+  auto truth = it::ReadTruth(run.Get("/_sim/truth"));
+  const std::string channel = run.cfg->campaigns.at(0).community();
+  int64_t group = std::stoll(channel.substr(1));
+  std::map<std::string, int> stored;  // by id: how often
+  for (const auto& m : Ok(run.store->AllMessages()))
+    if (m.network == "slack") ++stored[m.id];
+  int expected = 0, by_bot = 0;
+  std::set<std::string> days;
+  for (const auto& m : truth.messages) {
+    if (m.group != group || m.system || m.is_private || m.deleted) continue;
+    ++expected;
+    EXPECT_EQ(stored["slack:" + channel + "/" + m.slack_ts], 1) << "message " << m.id;
+    if (m.by_bot && !m.parent) {
+      ++by_bot;
+      days.insert(FormatIso(m.created).substr(0, 10));
+    }
+  }
+  EXPECT_GT(expected, 10);
+  // Monday to Friday at 10:00 Berlin: each question posted once, whatever the faults.
+  EXPECT_EQ(by_bot, 5);
+  EXPECT_EQ(days.size(), 5u);
+  EXPECT_EQ(Ok(run.store->AllPrompts()).size(), 5u);
 }
