@@ -8,7 +8,7 @@ namespace learnloop::daemon {
 namespace {
 
 // The people a command names: by learnloop id or by email address.
-Result<std::vector<User>> FindPeople(store::Store& store, const std::string& who) {
+Result<std::vector<User>> FindPeople(store::AnalyticsReader& store, const std::string& who) {
   std::vector<User> found;
   LL_ASSIGN_OR_RETURN(auto users, store.AllUsers());
   for (const auto& u : users)

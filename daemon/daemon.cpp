@@ -850,7 +850,8 @@ Status Daemon::WriteDueReports() {
   return Status::Ok();
 }
 
-Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg, store::Store& store) {
+Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg,
+                                                  store::SecretStore& secrets) {
   analytics::ReportOptions o;
   o.tz = cfg.tz;
   o.timezone_name = cfg.timezone;
@@ -858,10 +859,10 @@ Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg, sto
   if (!cfg.pseudonym_key.empty()) {
     o.pseudonym_key = cfg.pseudonym_key.Reveal();
   } else {
-    LL_ASSIGN_OR_RETURN(auto kept, store.GetSecret("privacy:pseudonym_key"));
+    LL_ASSIGN_OR_RETURN(auto kept, secrets.GetSecret("privacy:pseudonym_key"));
     if (!kept) {
       kept = crypto::RandomHex(32);
-      LL_TRY(store.SetSecret("privacy:pseudonym_key", *kept));
+      LL_TRY(secrets.SetSecret("privacy:pseudonym_key", *kept));
     }
     o.pseudonym_key = *kept;
   }

@@ -149,7 +149,8 @@ class Daemon {
 // Writes the report of `week` in every configured format into the report folder.
 // How reports are made for this configuration: zone, privacy, and the pseudonym key (the
 // configured one, or one made once and kept in the store so ids stay the same week to week).
-Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg, store::Store& store);
+Result<analytics::ReportOptions> ReportOptionsFor(const config::Config& cfg,
+                                                  store::SecretStore& secrets);
 
 // The week's report files in the configured formats; `digest`, when given, gets the Markdown.
 Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, store::Store& store,

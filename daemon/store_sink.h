@@ -31,7 +31,8 @@ class StoreSink final : public connectors::EventSink {
   explicit StoreSink(store::Store& s, std::string network = "",
                      std::function<void(const SinkTally&)> observer = nullptr)
       : store_(s), network_(std::move(network)), observer_(std::move(observer)) {}
-  ~StoreSink() override { static_cast<void>(Flush()); }  // the caller flushed: this is empty
+  // Writes what is left; every caller flushes first and looks at the status itself.
+  ~StoreSink() override { static_cast<void>(Flush()); }
   void OnUser(const User& u) override {
     ++tally_.users;
     Add([u](store::Store& s) { return s.UpsertUser(u); });
