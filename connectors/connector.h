@@ -9,7 +9,8 @@
 
 #include "core/model.h"
 #include "core/result.h"
-#include "net/http_server.h"
+#include "net/message.h"
+#include "net/url.h"
 
 namespace learnloop::connectors {
 

@@ -26,40 +26,7 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 
-std::string Decode(const std::string& s, bool plus_is_space) {
-  std::string text = s;
-  if (plus_is_space) std::replace(text.begin(), text.end(), '+', ' ');
-  try {
-    return web::uri::decode(text);
-  } catch (const std::exception&) {
-    return text;
-  }
-}
-
 }  // namespace
-
-std::string UrlEncode(const std::string& s) { return web::uri::encode_data_string(s); }
-
-std::string PathEncode(const std::string& path) {
-  return web::uri::encode_uri(path, web::uri::components::path);
-}
-
-std::map<std::string, std::string> ParseForm(const std::string& body) {
-  std::map<std::string, std::string> out;
-  size_t pos = 0;
-  while (pos <= body.size()) {
-    size_t amp = body.find('&', pos);
-    std::string part = body.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
-    if (!part.empty()) {
-      size_t eq = part.find('=');
-      out[Decode(part.substr(0, eq), true)] =
-          eq == std::string::npos ? "" : Decode(part.substr(eq + 1), true);
-    }
-    if (amp == std::string::npos) break;
-    pos = amp + 1;
-  }
-  return out;
-}
 
 Result<PostResult> HttpPost(const std::string& url, const std::string& content_type,
                             const std::string& body, std::chrono::milliseconds timeout,
@@ -241,7 +208,7 @@ struct HttpServer::Impl {
     s->state = Session::State::kBody;
     s->since = std::chrono::steady_clock::now();
     std::string target(s->parser->get().target());
-    uint64_t limit = limits.body_limit(Decode(target.substr(0, target.find('?')), false));
+    uint64_t limit = limits.body_limit(UrlDecode(target.substr(0, target.find('?'))));
     if (auto length = s->parser->content_length(); length && *length > limit)
       return TooLarge(s, limit);
     s->parser->body_limit(limit);
@@ -372,7 +339,7 @@ struct HttpServer::Impl {
     r.method = std::string(req.method_string());
     std::string target(req.target());
     size_t q = target.find('?');
-    r.path = Decode(target.substr(0, q), false);
+    r.path = UrlDecode(target.substr(0, q));
     if (q != std::string::npos) {
       r.raw_query = target.substr(q + 1);
       r.query = ParseForm(r.raw_query);

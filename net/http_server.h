@@ -1,6 +1,7 @@
 #pragma once
 // A small HTTP/1.1 server (Boost.Beast behind this interface) for the simulator and for the
-// daemon's listener, plus a one-shot POST client.
+// daemon's listener, plus a one-shot POST client. What a request and an answer are (message.h)
+// and URL encoding (url.h) are apart: connectors use them without linking the server.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -9,37 +10,10 @@
 #include <vector>
 
 #include "core/result.h"
+#include "net/message.h"
+#include "net/url.h"
 
 namespace learnloop::net {
-
-struct Request {
-  std::string method;
-  std::string path;  // decoded, without the query
-  std::map<std::string, std::string> query;
-  std::string raw_query;                       // as sent (a parameter may repeat)
-  std::map<std::string, std::string> headers;  // lower-case names
-  std::string body;
-  std::string Query(const std::string& k, const std::string& def = "") const {
-    auto it = query.find(k);
-    return it == query.end() ? def : it->second;
-  }
-  std::string Header(const std::string& k) const {
-    auto it = headers.find(k);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-struct Reply {
-  int status = 200;
-  std::string body;
-  std::string content_type = "application/json; charset=utf-8";
-  std::vector<std::pair<std::string, std::string>> headers;
-  bool reset = false;  // no answer: the connection is closed with a TCP reset
-  // Set: the body is sent in chunks (chunked transfer encoding), each produced on demand by a
-  // call that fills `chunk` and returns false once there is nothing more. For answers too big
-  // to hold in memory at once.
-  std::function<bool(std::string& chunk)> stream;
-};
 
 // How much a server takes from its peers. A peer that sends slowly, sends too much or never
 // finishes holds at most one connection for at most a timeout; past the connection limit, the
@@ -87,11 +61,5 @@ struct PostResult {
 Result<PostResult> HttpPost(const std::string& url, const std::string& content_type,
                             const std::string& body, std::chrono::milliseconds timeout,
                             const std::vector<std::pair<std::string, std::string>>& headers = {});
-
-std::string UrlEncode(const std::string& s);      // for a query value
-std::string PathEncode(const std::string& path);  // for a path ("/" kept)
-
-// Decodes application/x-www-form-urlencoded text.
-std::map<std::string, std::string> ParseForm(const std::string& body);
 
 }  // namespace learnloop::net
