@@ -713,11 +713,10 @@ Status Daemon::Tick() {
                                           : now + std::chrono::minutes{5};
     }
     if (now >= n.next_poll) LL_TRY(PollNetwork(n));
-    if (n.built.push && (queued || n.built.push->PushPending())) {
-      auto pushed = PollNetwork(n, false, true);
-      if (!pushed.ok()) pushes_queued_ = true;  // still queued: read at the next tick
-      LL_TRY(pushed);
-    }
+    // A push the store could not read stays in its queue, read with the next one (not at once:
+    // a store that keeps failing would have the loop spin).
+    if (n.built.push && (queued || n.built.push->PushPending()))
+      LL_TRY(PollNetwork(n, false, true));
   }
   if (clock_.Interrupted()) return Status::Ok();
   SetActivity("campaigns and outbox");
