@@ -223,7 +223,7 @@ Status Columns::LoadFrom(store::Store& s) {
   std::vector<Part> parts(2);
   std::set<std::string> out;
   std::atomic<int64_t> next_range{0};
-  int64_t ranges = 0;
+  std::atomic<int64_t> ranges{0};  // 0 from either thread when the directory cannot be read
   constexpr int64_t kRange = 1 << 16;
   auto messages = [&](store::Store& from, Part& part) -> Status {
     for (int64_t i; (i = next_range.fetch_add(1)) < ranges;)
