@@ -7,6 +7,7 @@
 #include <latch>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 
 #include "analytics/dataset.h"
 #include "core/parallel.h"
@@ -318,8 +319,17 @@ Columns Columns::From(const Dataset& d) {
     r.mentions = &m.mentions;
     c.AddMessage(r, parts[0]);
   }
-  for (const auto& x : d.reactions)
-    c.AddReaction({key(x.message_id), key(x.user_id), x.created_at});
+  // A reaction repeated (same message, person and kind) is one, with its last time (§9).
+  std::map<std::tuple<int64_t, int64_t, std::string_view>, size_t> last;
+  for (size_t i = 0; i < d.reactions.size(); ++i) {
+    const auto& x = d.reactions[i];
+    last[{key(x.message_id), key(x.user_id), x.kind}] = i;
+  }
+  for (size_t i = 0; i < d.reactions.size(); ++i) {
+    const auto& x = d.reactions[i];
+    if (last[{key(x.message_id), key(x.user_id), x.kind}] == i)
+      c.AddReaction({key(x.message_id), key(x.user_id), x.created_at});
+  }
   c.prompts = d.prompts;
   for (const auto& a : d.answers)
     c.AddAnswer({a.prompt_id, a.user_id, a.message_id, a.answered_at, a.correct});

@@ -16,7 +16,7 @@
 
 namespace learnloop::analytics {
 
-constexpr int kDefinitionsVersion = 6;
+constexpr int kDefinitionsVersion = 7;
 
 struct Totals {
   int64_t members = 0, posts = 0, replies = 0, reactions = 0, active_users = 0, contributors = 0,

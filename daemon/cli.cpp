@@ -142,6 +142,10 @@ int Import(Args& a, store::Store* into, const std::string& store_path) {
     return 1;
   }
   std::cout << "imported " << Counts(*n) << "\n";
+  // A line that repeats a reaction (same message, person and kind) is that reaction (§9).
+  if (n->reactions_added)
+    std::cout << "reactions kept: " << *n->reactions_added << " new of " << n->reactions
+              << " lines (a line that repeats a reaction, or one stored before, adds none)\n";
   return 0;
 }
 

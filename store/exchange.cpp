@@ -204,6 +204,7 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
   if (!fs::is_directory(dir)) return Result<ExchangeCounts>::Fail(dir + " is not a folder");
   ExchangeCounts n;
   Status st;
+  LL_ASSIGN_OR_RETURN(const int64_t reactions_before, s.ReactionCount());
   // An error rolls the transaction back: nothing of the folder is imported.
   LL_TRY(s.BulkTransaction([&]() -> Status {
     st = ReadLines(
@@ -302,6 +303,8 @@ Result<ExchangeCounts> Import(Store& s, const std::string& dir) {
         n.answers);
     return st;
   }));
+  LL_ASSIGN_OR_RETURN(const int64_t reactions_after, s.ReactionCount());
+  n.reactions_added = reactions_after - reactions_before;
   return n;
 }
 

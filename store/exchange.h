@@ -1,5 +1,6 @@
 #pragma once
 // The exchange format of METRICS.md §1: one folder of JSON Lines files.
+#include <optional>
 #include <string>
 
 #include "core/result.h"
@@ -9,6 +10,9 @@ namespace learnloop::store {
 
 struct ExchangeCounts {
   int64_t users = 0, groups = 0, messages = 0, reactions = 0, prompts = 0, answers = 0;
+  // Of an import: the reactions it added to the store. Lines that repeat a reaction (same
+  // message, person and kind) are that one reaction, so this can be fewer than `reactions`.
+  std::optional<int64_t> reactions_added;
 };
 
 Result<ExchangeCounts> Export(Store& s, const std::string& dir);

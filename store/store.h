@@ -221,6 +221,7 @@ class AnalyticsReader {
   virtual Result<std::vector<Group>> AllGroups() = 0;
   virtual Result<std::vector<Message>> AllMessages() = 0;
   virtual Result<std::vector<Reaction>> AllReactions() = 0;
+  virtual Result<int64_t> ReactionCount() = 0;  // one per (message, person, kind)
 
   // Integer keys: every id of a person, group or message the store holds has one, given when
   // first written and never changed; keys are 1, 2, 3, … (0: none).

@@ -87,8 +87,10 @@ class Data:
         self.messages = read(folder, "messages", ["created_at"],
                              ["id", "group_id", "thread_id", "reply_to_id", "author_id",
                               "created_at", "deleted", "mentions"])
+        # A reaction is one (message, person, kind): repeated lines are one, the last (§9).
         self.reactions = read(folder, "reactions", ["created_at"],
-                              ["message_id", "user_id", "created_at"])
+                              ["message_id", "user_id", "kind", "created_at"]).drop_duplicates(
+                                  ["message_id", "user_id", "kind"], keep="last")
         self.prompts = read(folder, "prompts", ["posted_at", "closes_at"])
         self.answers = read(folder, "answers", ["answered_at"])
         u = self.users
@@ -409,7 +411,7 @@ def main():
         delta[k] = None if v is None or b is None else v - b
     prompts, campaigns = prompts_and_campaigns(d, start, end, o.min_group_size)
     report = {
-        "definitions_version": 6,
+        "definitions_version": 7,
         "week": o.week,
         "timezone": o.timezone,
         "from": start.strftime("%Y-%m-%dT%H:%M:%SZ"),

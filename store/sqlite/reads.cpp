@@ -101,6 +101,14 @@ Result<std::vector<Reaction>> SqliteStore::AllReactions() {
   });
 }
 
+Result<int64_t> SqliteStore::ReactionCount() {
+  return Guard([&]() -> int64_t {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT count(*) FROM reactions");
+    return s.Step() ? s.Int(0) : 0;
+  });
+}
+
 Result<int64_t> SqliteStore::MaxKey() {
   return Guard([&]() -> int64_t {
     auto lock = Lock();

@@ -305,6 +305,7 @@ class SqliteStore final : public Store {
   Result<std::vector<Message>> AllMessages() override;
 
   Result<std::vector<Reaction>> AllReactions() override;
+  Result<int64_t> ReactionCount() override;
 
   Result<int64_t> MaxKey() override;
 

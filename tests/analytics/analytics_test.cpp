@@ -122,7 +122,7 @@ TEST(Weekly, TotalsCountedByHand) {
       << json;
   EXPECT_EQ(
       json.rfind(
-          R"({"definitions_version":6,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
+          R"({"definitions_version":7,"week":"2026-W48","timezone":"UTC","from":"2026-11-23T00:00:00Z","to":"2026-11-30T00:00:00Z","as_of":"2026-12-10T00:00:00Z","provisional":false,)",
           0),
       0u)
       << json;

@@ -89,7 +89,7 @@ TEST(Cli, DemoRunsAndWritesReports) {
       RunCli("report --config " + cfg.string() + " --week 2026-W42 --as-of 2026-11-20T00:00:00Z");
   EXPECT_EQ(a.code, 0) << a.text;
   EXPECT_EQ(a.text, b.text);
-  EXPECT_NE(a.text.find("\"definitions_version\":6"), std::string::npos);
+  EXPECT_NE(a.text.find("\"definitions_version\":7"), std::string::npos);
   // A replay rebuilds a store: it refuses one that holds messages, and needs the archive.
   EXPECT_EQ(RunCli("replay --config " + cfg.string()).code, 2);
   auto refused = RunCli("replay --config " + cfg.string() + " --archive " + (out / "a").string());
@@ -297,6 +297,15 @@ TEST(Cli, CommandsThatDoNotTalkToTheEsnNeedNoEsnSecrets) {
               std::string::npos)
         << out.text;
   }
+  // An import says how many reactions it kept: a line that repeats one (same message, person
+  // and kind) is that reaction.
+  fs::remove(dir / "s.db");
+  auto imported =
+      RunCli("import" + config + " " LEARNLOOP_SOURCE_DIR "/tests/data/repeated_reactions");
+  EXPECT_EQ(imported.code, 0) << imported.text;
+  EXPECT_NE(imported.text.find("3 reactions"), std::string::npos) << imported.text;
+  EXPECT_NE(imported.text.find("reactions kept: 2 new of 3 lines"), std::string::npos)
+      << imported.text;
   // The store (live secrets, what people wrote) is readable by its owner only.
   auto mode = fs::status(dir / "s.db").permissions();
   EXPECT_EQ(mode & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);

@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "analytics/columns.h"
+#include "analytics/dataset.h"
+#include "analytics/report.h"
 #include "store/exchange.h"
 #include "tests/support/ok.h"
 
@@ -532,6 +535,45 @@ TEST(Exchange, ABadLineIsReportedAndNothingIsImported) {
   ASSERT_FALSE(store::ImportIntoNewSqlite(fresh, (d.path / "in").string()).ok());
   EXPECT_FALSE(fs::exists(fresh));
   EXPECT_FALSE(fs::exists(fresh + ".importing"));
+}
+
+TEST(Exchange, ARepeatedReactionLineIsOneReactionWithItsLastTime) {
+  // B likes A's post, the ESN sends the like twice (the second time with another time), and B
+  // hearts it too.
+  TempDir d;
+  const std::string in = LEARNLOOP_SOURCE_DIR "/tests/data/repeated_reactions";
+  const std::string db = (d.path / "s.db").string();
+  auto n = Ok(store::ImportIntoNewSqlite(db, in));
+  EXPECT_EQ(n.reactions, 3);
+  EXPECT_EQ(n.reactions_added, 2);
+  auto s = Ok(store::OpenSqlite(db));
+  auto kept = Ok(s->AllReactions());
+  ASSERT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept[0].kind, "heart");
+  EXPECT_EQ(kept[1].kind, "like");
+  EXPECT_EQ(FormatIso(*kept[1].created_at), "2026-11-21T09:00:00Z");  // the last line's
+  // Imported again: every line repeats a reaction already kept.
+  EXPECT_EQ(Ok(store::Import(*s, in)).reactions_added, 0);
+
+  // A report counts one like (in W47, the last line's week) and one heart (W48), from the store
+  // and from the same lines held in memory alike.
+  analytics::Dataset data;
+  data.users = Ok(s->AllUsers());
+  data.groups = Ok(s->AllGroups());
+  data.messages = Ok(s->AllMessages());
+  data.reactions = {
+      {"y:1", "y:b", "like", ParseIso("2026-11-24T09:00:00Z")},
+      {"y:1", "y:b", "heart", ParseIso("2026-11-24T10:00:00Z")},
+      {"y:1", "y:b", "like", ParseIso("2026-11-21T09:00:00Z")},
+  };
+  const analytics::ReportOptions utc{*FindZone("UTC"), "UTC", 1, "k"};
+  const Time as_of = *ParseIso("2026-12-10T00:00:00Z");
+  auto from_store = analytics::ComputeWeekly(Ok(analytics::Columns::Load(*s)),
+                                             *IsoWeek::Parse("2026-W48"), as_of, utc);
+  auto in_memory = analytics::ComputeWeekly(data, *IsoWeek::Parse("2026-W48"), as_of, utc);
+  EXPECT_EQ(from_store.totals.reactions, 1);
+  EXPECT_EQ(from_store.trend.reactions, 1);
+  EXPECT_EQ(analytics::RenderJson(from_store), analytics::RenderJson(in_memory));
 }
 
 namespace {
