@@ -4,7 +4,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "core/json.h"
@@ -104,9 +106,21 @@ std::string Text(Rng& r) {
   return t;
 }
 
+// Hex digits of random bits: Entra object ids (8-4-4-4-12) and Teams channel ids.
+std::string Hex(Rng& r, std::initializer_list<int> groups, char sep) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (int n : groups) {
+    if (!out.empty()) out += sep;
+    for (int i = 0; i < n; ++i) out += kDigits[r.Next() >> 60];
+  }
+  return out;
+}
+
 struct Person {
   std::string id;
-  double weight = 0;  // activity; 0: never acts
+  bool teams = false;  // of the second network (two networks only)
+  double weight = 0;   // activity; 0: never acts
   Time joined{};
   bool joins_late = false;
   std::vector<size_t> groups;
@@ -114,6 +128,7 @@ struct Person {
 
 struct GroupInfo {
   std::string id, name;
+  bool teams = false;
   std::vector<size_t> members;
   Weighted active;  // members by activity
 };
@@ -142,26 +157,42 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
        {users.get(), groups.get(), messages.get(), reactions.get(), prompts.get(), answers.get()})
     if (!f->ok()) return Result<GenCounts>::Fail("cannot write into " + dir);
 
+  // Ids of the second network come from a stream of their own: the first shape's files do
+  // not change with it.
+  Rng ids(o.seed ^ 0x7465616D73ULL);
+  const bool two = o.two_networks;
   // People: a third never act; the others' activity is Pareto-distributed (a few very active,
-  // most occasional). A tenth join during the year.
+  // most occasional; with two networks, a heavier tail). A tenth join during the year.
   std::vector<Person> people(static_cast<size_t>(o.people));
   for (size_t i = 0; i < people.size(); ++i) {
     Person& p = people[i];
-    p.id = "yammer:" + std::to_string(1500000000 + i);
-    if (!rng.Chance(0.33)) p.weight = std::min(200.0, 1 / std::pow(1 - rng.U01(), 1 / 1.3));
+    p.teams = two && i % 5 >= 3;
+    p.id = p.teams ? "teams:" + Hex(ids, {8, 4, 4, 4, 12}, '-')
+                   : "yammer:" + std::to_string(1500000000 + i);
+    if (!rng.Chance(0.33))
+      p.weight = two ? std::min(5000.0, 1 / std::pow(1 - rng.U01(), 1 / 0.95))
+                     : std::min(200.0, 1 / std::pow(1 - rng.U01(), 1 / 1.3));
     p.joins_late = rng.Chance(0.1);
     p.joined = p.joins_late
                    ? start + Millis{static_cast<int64_t>(rng.U01() * (end - start).count())}
                    : start - hours{24 * static_cast<int64_t>(30 + rng.Below(2000))};
   }
   // Bots: the learning bot (prompts), an announcements bot, an integration that reacts.
+  // The same three on Teams, with two networks.
   const std::vector<std::string> bots = {"yammer:1400000001", "yammer:1400000002",
                                          "yammer:1400000003"};
+  const std::vector<std::string> teams_bots = [&] {
+    std::vector<std::string> v;
+    if (two)
+      for (int b = 0; b < 3; ++b) v.push_back("teams:" + Hex(ids, {8, 4, 4, 4, 12}, '-'));
+    return v;
+  }();
+  auto network = [](bool teams) { return teams ? "teams" : "yammer"; };
   for (size_t i = 0; i < people.size(); ++i) {
     const Person& p = people[i];
     double state = rng.U01();
     json::Writer w;
-    w.BeginObject().Key("id").String(p.id).Key("network").String("yammer");
+    w.BeginObject().Key("id").String(p.id).Key("network").String(network(p.teams));
     w.Key("name").String("Person " + std::to_string(i));
     if (rng.Chance(0.97))
       w.Key("email").String("person" + std::to_string(i) + "@contoso.example");
@@ -179,36 +210,48 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
       w.String(FormatIso(p.joined));
     users->Line(w.EndObject().Take());
   }
-  for (const auto& b : bots) {
-    json::Writer w;
-    w.BeginObject().Key("id").String(b).Key("network").String("yammer");
-    w.Key("name").String("Bot " + b.substr(7)).Key("email").Null().Key("department").Null();
-    w.Key("state").String("active").Key("is_bot").Bool(true).Key("joined_at").Null();
-    users->Line(w.EndObject().Take());
-  }
-  n.users = static_cast<int64_t>(people.size() + bots.size());
+  for (const auto* list : {&bots, &teams_bots})
+    for (size_t b = 0; b < list->size(); ++b) {
+      const std::string& id = (*list)[b];
+      json::Writer w;
+      w.BeginObject().Key("id").String(id).Key("network").String(network(list == &teams_bots));
+      w.Key("name").String(list == &bots ? "Bot " + id.substr(7)
+                                         : "Teams bot " + std::to_string(b + 1));
+      w.Key("email").Null().Key("department").Null();
+      w.Key("state").String("active").Key("is_bot").Bool(true).Key("joined_at").Null();
+      users->Line(w.EndObject().Take());
+    }
+  n.users = static_cast<int64_t>(people.size() + bots.size() + teams_bots.size());
 
-  // Groups: sizes follow a Zipf-like law; everyone belongs to 1–6 of them; the last two
-  // groups are tiny (3 and 4 members), as real networks have.
+  // Groups: sizes follow a Zipf-like law; everyone belongs to 1–6 of them (of their own
+  // network); the last two groups are tiny (3 and 4 members), as real networks have. With two
+  // networks, two groups in five are Teams channels.
   size_t G = static_cast<size_t>(o.groups > 0 ? o.groups : std::max(8, o.people / 100));
   std::vector<GroupInfo> gs(G);
-  Weighted by_size;
+  Weighted by_size[2];
   for (size_t g = 0; g < G; ++g) {
-    gs[g].id = "yammer:" + std::to_string(2000000 + g);
-    gs[g].name = "Community " + std::to_string(g);
-    if (g + 2 < G) by_size.Add(g, 1 / std::pow(static_cast<double>(g + 1), 0.8));
+    gs[g].teams = two && (g % 5 == 1 || g % 5 == 3);
+    gs[g].id = gs[g].teams ? "teams:19:" + Hex(ids, {32}, '-') + "@thread.tacv2"
+                           : "yammer:" + std::to_string(2000000 + g);
+    gs[g].name = (gs[g].teams ? "Channel " : "Community ") + std::to_string(g);
+    if (g + 2 < G) by_size[gs[g].teams].Add(g, 1 / std::pow(static_cast<double>(g + 1), 0.8));
   }
   for (size_t i = 0; i < people.size(); ++i) {
     int k = 1 + std::min(5, rng.Count(1.0));
-    for (int j = 0; j < k; ++j) {
-      size_t g = by_size.Pick(rng);
+    const Weighted& sizes = by_size[people[i].teams];
+    for (int j = 0; j < k && !sizes.empty(); ++j) {
+      size_t g = sizes.Pick(rng);
       auto& mine = people[i].groups;
       if (std::find(mine.begin(), mine.end(), g) == mine.end()) mine.push_back(g);
     }
   }
   for (size_t t = 0; t < 2 && t + 2 <= G; ++t)
-    for (size_t j = 0; j < 3 + t && j < people.size(); ++j)
-      people[rng.Below(people.size())].groups.push_back(G - 2 + t);
+    for (size_t j = 0; j < 3 + t && j < people.size(); ++j) {
+      size_t i = rng.Below(people.size());
+      for (int tries = 0; tries < 20 && people[i].teams != gs[G - 2 + t].teams; ++tries)
+        i = rng.Below(people.size());
+      if (people[i].teams == gs[G - 2 + t].teams) people[i].groups.push_back(G - 2 + t);
+    }
   for (size_t i = 0; i < people.size(); ++i) {
     auto& mine = people[i].groups;
     std::sort(mine.begin(), mine.end());
@@ -220,10 +263,12 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
   }
   for (const auto& g : gs) {
     json::Writer w;
-    w.BeginObject().Key("id").String(g.id).Key("network").String("yammer");
-    w.Key("name").String(g.name).Key("kind").String("community").Key("members").BeginArray();
+    w.BeginObject().Key("id").String(g.id).Key("network").String(network(g.teams));
+    w.Key("name").String(g.name).Key("kind").String(g.teams ? "channel" : "community");
+    w.Key("members").BeginArray();
     for (size_t i : g.members) w.String(people[i].id);
     if (&g == &gs[0]) w.String(bots[0]);
+    if (two && &g == &gs[1]) w.String(teams_bots[0]);
     groups->Line(w.EndArray().EndObject().Take());
   }
   n.groups = static_cast<int64_t>(G);
@@ -232,20 +277,36 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
   for (size_t i = 0; i < people.size(); ++i) authors.Add(i, people[i].weight);
   const size_t kBot = SIZE_MAX;  // author index of the bots' messages
   int64_t next_id = 3000000000;
-  auto name_of = [&](size_t who, size_t bot = 0) {
-    return who == kBot ? bots[bot] : people[who].id;
+  // A bot of group g's network.
+  auto bot_of = [&](size_t g, size_t bot) -> const std::string& {
+    return gs[g].teams ? teams_bots[bot] : bots[bot];
   };
+  auto name_of = [&](size_t who, size_t g, size_t bot = 0) -> const std::string& {
+    return who == kBot ? bot_of(g, bot) : people[who].id;
+  };
+  // A new message's id in group g. On Teams, the channel's and the message's time in
+  // milliseconds, unique (a message that would share one is a millisecond later).
+  std::unordered_set<int64_t> teams_ms;
+  auto new_id = [&](size_t g, Time& at) {
+    if (!gs[g].teams) return "yammer:" + std::to_string(next_id++);
+    int64_t ms = at.time_since_epoch().count();
+    while (!teams_ms.insert(ms).second) ++ms;
+    at = Time{Millis{ms}};
+    return gs[g].id + "/" + std::to_string(ms);
+  };
+  std::vector<int64_t> written(people.size());  // messages per person
   auto write_message = [&](const Msg& m, const std::string& thread, const std::string* parent,
                            size_t g, const std::string& text, size_t bot) {
     bool deleted = rng.Chance(0.015);
+    if (m.author != kBot) ++written[m.author];
     json::Writer w;
-    w.BeginObject().Key("id").String(m.id).Key("network").String("yammer");
+    w.BeginObject().Key("id").String(m.id).Key("network").String(network(gs[g].teams));
     w.Key("group_id").String(gs[g].id).Key("thread_id").String(thread).Key("reply_to_id");
     if (parent)
       w.String(*parent);
     else
       w.Null();
-    w.Key("author_id").String(name_of(m.author, bot)).Key("created_at").String(FormatIso(m.at));
+    w.Key("author_id").String(name_of(m.author, g, bot)).Key("created_at").String(FormatIso(m.at));
     w.Key("edited_at");
     if (rng.Chance(0.02))
       w.String(FormatIso(m.at + minutes{5 + static_cast<int64_t>(rng.Below(600))}));
@@ -257,8 +318,8 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
       const auto& pool = gs[g].members;
       std::string v = people[pool[rng.Below(pool.size())]].id;
       double kind = rng.U01();
-      if (kind < 0.02) v = bots[1];            // a bot
-      if (kind > 0.98) v = name_of(m.author);  // oneself
+      if (kind < 0.02) v = bot_of(g, 1);          // a bot
+      if (kind > 0.98) v = name_of(m.author, g);  // oneself
       w.String(v);
       if (rng.Chance(0.05)) w.String(v);                                       // twice
       if (rng.Chance(0.2)) w.String(people[pool[rng.Below(pool.size())]].id);  // two people
@@ -271,19 +332,22 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
     int k = rng.Count(m.author == kBot ? 0.3 : 1.0);
     std::vector<std::pair<std::string, const char*>> given;
     for (int j = 0; j < k; ++j) {
+      if (two && gs[g].active.empty()) break;  // nobody of its network acts there
       std::string who =
           rng.Chance(0.005)
-              ? bots[2]
+              ? bot_of(g, 2)
               : people[gs[g].active.empty() ? authors.Pick(rng) : gs[g].active.Pick(rng)].id;
       double kd = rng.U01();
+      // Teams also names reactions by their emoji.
       const char* kind = kd < 0.7 ? "like" : kd < 0.9 ? "heart" : "laugh";
+      if (gs[g].teams && kd > 0.96) kind = "\xF0\x9F\x92\xAF";  // 💯
       if (m.author != kBot && who == people[m.author].id) continue;
       if (std::find(given.begin(), given.end(), std::make_pair(who, kind)) != given.end()) continue;
       given.emplace_back(who, kind);
       json::Writer w;
       w.BeginObject().Key("message_id").String(m.id).Key("user_id").String(who);
       w.Key("kind").String(kind).Key("created_at");
-      if (rng.Chance(0.25))
+      if (rng.Chance(two ? 0.8 : 0.25))
         w.Null();  // as Viva Engage's liked_by: no time
       else
         w.String(FormatIso(m.at + Millis{static_cast<int64_t>(rng.Exp(5 * 3600e3))}));
@@ -301,7 +365,8 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
   // each with its reactions; most replies within hours, a few after more than a week.
   auto thread = [&](size_t author, size_t g, Time at, size_t bot, int reply_mean,
                     std::vector<Msg>* out) {
-    Msg post{"yammer:" + std::to_string(next_id++), author, at};
+    std::string id = new_id(g, at);
+    Msg post{id, author, at};
     write_message(post, post.id, nullptr, g, Text(rng), bot);
     write_reactions(post, g);
     std::vector<Time> times;
@@ -314,8 +379,11 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
     std::vector<Msg> in_thread{post};
     for (Time t : times) {
       if (gs[g].active.empty()) break;
-      Msg reply{"yammer:" + std::to_string(next_id++), gs[g].active.Pick(rng), t};
-      const Msg& parent = rng.Chance(0.65) ? in_thread[0] : in_thread[rng.Below(in_thread.size())];
+      std::string reply_id = new_id(g, t);
+      Msg reply{reply_id, gs[g].active.Pick(rng), t};
+      // On Teams, every reply is to the channel's post.
+      const Msg& parent =
+          rng.Chance(0.65) || gs[g].teams ? in_thread[0] : in_thread[rng.Below(in_thread.size())];
       write_message(reply, post.id, &parent.id, g, Text(rng), 0);
       write_reactions(reply, g);
       in_thread.push_back(reply);
@@ -337,8 +405,10 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
       const auto& mine = people[a].groups;
       thread(a, mine[rng.Below(mine.size())], at, 0, 2, nullptr);
     }
-    // The announcements bot posts in the largest community each Monday.
+    // The announcements bot posts in the largest community each Monday (and in the largest
+    // Teams channel).
     thread(kBot, 0, week + hours{8}, 1, 1, nullptr);
+    if (two) thread(kBot, 1, week + hours{8}, 1, 1, nullptr);
 
     // Prompts: a weekly scored question in the three largest communities, and a practice
     // round naming 20 people of community 0.
@@ -362,7 +432,8 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
         json::Writer w;
         w.BeginObject().Key("id").String(pid);
         w.Key("campaign").String(practice ? "practice" : "weekly-question");
-        w.Key("step").Int(wk + 1).Key("network").String("yammer").Key("group_id").String(gs[g].id);
+        w.Key("step").Int(wk + 1).Key("network").String(network(gs[g].teams));
+        w.Key("group_id").String(gs[g].id);
         w.Key("message_id").String(message_id).Key("type").String("choice");
         w.Key("posted_at").String(FormatIso(posted));
         w.Key("closes_at").String(FormatIso(posted + hours{24 * 5}));
@@ -383,12 +454,14 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
           Time at = posted + Millis{static_cast<int64_t>(rng.Exp(20 * 3600e3))};
           int tries = rng.Chance(0.1) ? 2 : 1;
           for (int t = 0; t < tries; ++t) {
-            Msg reply{"yammer:" + std::to_string(next_id++), i, at};
+            Time reply_at = at;
+            std::string reply_id = new_id(g, reply_at);
+            Msg reply{reply_id, i, reply_at};
             const char* choice = rng.Chance(0.6) ? "B" : rng.Chance(0.5) ? "A" : "C";
             write_message(reply, message_id, &message_id, g, std::string(choice), 0);
             json::Writer aw;
             aw.BeginObject().Key("prompt_id").String(pid).Key("user_id").String(people[i].id);
-            aw.Key("message_id").String(reply.id).Key("answered_at").String(FormatIso(at));
+            aw.Key("message_id").String(reply.id).Key("answered_at").String(FormatIso(reply.at));
             bool right = std::string(choice) == "B";
             aw.Key("choice").String(choice).Key("correct").Bool(right);
             aw.Key("points").Int(right ? 2 : 1);
@@ -403,6 +476,11 @@ Result<GenCounts> Generate(const GenOptions& o, const std::string& dir) {
   for (const auto& l : answer_lines) answers->Line(l);
   n.prompts = static_cast<int64_t>(prompt_lines.size());
   n.answers = static_cast<int64_t>(answer_lines.size());
+  std::sort(written.begin(), written.end(), std::greater<>());
+  int64_t top = 0;
+  for (size_t i = 0; i < (written.size() + 99) / 100; ++i) top += written[i];
+  if (n.messages > 0)
+    n.top_percent_share = static_cast<double>(top) / static_cast<double>(n.messages);
   for (auto* f :
        {users.get(), groups.get(), messages.get(), reactions.get(), prompts.get(), answers.get()})
     if (!f->Close()) return Result<GenCounts>::Fail("writing into " + dir + " failed");

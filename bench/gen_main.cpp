@@ -28,10 +28,17 @@ int main(int argc, char** argv) {
       o.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--out")
       out = next();
-    else {
+    else if (a == "--shape") {
+      std::string shape = next();
+      if (shape != "one-network" && shape != "two-networks") {
+        std::fprintf(stderr, "--shape is one-network or two-networks\n");
+        return 2;
+      }
+      o.two_networks = shape == "two-networks";
+    } else {
       std::fprintf(stderr,
                    "usage: learnloop-bench-gen --out DIR [--people N] [--groups G] [--weeks W] "
-                   "[--seed S]\n");
+                   "[--seed S] [--shape one-network|two-networks]\n");
       return 2;
     }
   }
@@ -45,9 +52,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf(
-      "%lld users, %lld groups, %lld messages, %lld reactions, %lld prompts, %lld answers\n",
+      "%lld users, %lld groups, %lld messages, %lld reactions, %lld prompts, %lld answers; "
+      "the top 1 %% of people wrote %.0f %% of the messages\n",
       static_cast<long long>(n->users), static_cast<long long>(n->groups),
       static_cast<long long>(n->messages), static_cast<long long>(n->reactions),
-      static_cast<long long>(n->prompts), static_cast<long long>(n->answers));
+      static_cast<long long>(n->prompts), static_cast<long long>(n->answers),
+      100 * n->top_percent_share);
   return 0;
 }
