@@ -108,10 +108,7 @@ TEST(CampaignMonth, EveryPostOnScheduleAcrossKillsAndDowntimeAndEveryAnswerRecog
   }
   run.clock = std::make_unique<ManualClock>(run.SimNow());
   daemon::KeepInStep(*run.clock, run.sim);  // waits for the rate limits move the simulator too
-  ASSERT_EQ(
-      run.SetFaults(
-          R"({"error_rate": 0, "truncate_rate": 0, "reset_rate": 0, "slow_rate": 0, "throttle_rate": 0})"),
-      "");
+  ASSERT_EQ(run.StopFaults(), "");
   {
     daemon::Daemon d(*run.cfg, *run.store, *run.clock);
     ASSERT_TRUE(d.Start().ok());

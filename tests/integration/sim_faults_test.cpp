@@ -38,10 +38,7 @@ TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
     ASSERT_TRUE(d.Start().ok());
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 10});
     // The faults stop; one clean catch-up must then find everything.
-    ASSERT_EQ(
-        run.SetFaults(
-            R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})"),
-        "");
+    ASSERT_EQ(run.StopFaults(), "");
     Ok(d.Tick());  // posts what a failed attempt left in the outbox
     ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
   }

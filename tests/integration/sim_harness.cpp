@@ -360,6 +360,11 @@ std::string SimRun::SetFaults(const std::string& faults) {
   return r.ok() ? "" : r.error().message;
 }
 
+std::string SimRun::StopFaults() {
+  return SetFaults(
+      R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})");
+}
+
 std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, std::string yaml) {
   char t[] = "/tmp/learnloop-it-XXXXXX";
   dir = mkdtemp(t);

@@ -126,6 +126,8 @@ struct SimRun {
   std::string RegisterBot(const std::string& endpoint);
   // Sets the simulator's faults (a JSON object as /_sim/faults takes it); "" or an error.
   std::string SetFaults(const std::string& faults);
+  // Switches every fault off; "" or an error.
+  std::string StopFaults();
   // The configuration as loaded, written to DIR/config.yaml for a `learnloop` process; its path.
   std::string WriteConfig();
   // Moves the simulator's clock (while no daemon runs); "" or an error.

@@ -67,10 +67,7 @@ void RunTeams(const Variant& v) {
     }
     daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
     if (v.clear_faults) {
-      ASSERT_EQ(
-          run.SetFaults(
-              R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})"),
-          "");
+      ASSERT_EQ(run.StopFaults(), "");
       Ok(d.Tick());
     }
     if (v.push) {

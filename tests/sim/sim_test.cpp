@@ -21,6 +21,15 @@ sim::SimOptions Options() {
   return o;
 }
 
+// Sets the simulator's faults (a JSON object as /_sim/faults takes it); the answer's status.
+int SetFaults(sim::Simulator& s, const std::string& faults) {
+  sim::SimRequest set;
+  set.method = "POST";
+  set.path = "/_sim/faults";
+  set.body = faults;
+  return s.Handle(set).status;
+}
+
 sim::SimReply Get(sim::Simulator& s, const std::string& path,
                   std::map<std::string, std::string> q = {}, const std::string& token = "t") {
   sim::SimRequest r;
@@ -130,20 +139,14 @@ TEST(Sim, PostingValidatesAndSimulatedPeopleAnswerThePrompt) {
 
 TEST(Sim, FaultsOnDemand) {
   sim::Simulator s(Options());
-  sim::SimRequest set;
-  set.method = "POST";
-  set.path = "/_sim/faults";
-  set.body = R"({"error_rate": 1})";
-  EXPECT_EQ(s.Handle(set).status, 200);
+  EXPECT_EQ(SetFaults(s, R"({"error_rate": 1})"), 200);
   auto r = Get(s, "/api/v1/users.json");
   EXPECT_TRUE(r.status == 500 || r.status == 503) << r.status;
-  set.body = R"({"error_rate": 0, "truncate_rate": 1})";
-  s.Handle(set);
+  SetFaults(s, R"({"error_rate": 0, "truncate_rate": 1})");
   r = Get(s, "/api/v1/users.json");
   EXPECT_EQ(r.status, 200);
   EXPECT_FALSE(json::Parse(r.body).ok());
-  set.body = R"({"truncate_rate": 0, "noise": true})";
-  s.Handle(set);
+  SetFaults(s, R"({"truncate_rate": 0, "noise": true})");
   auto feed = json::Parse(Get(s, "/api/v1/messages.json").body);
   ASSERT_TRUE(feed.ok());
   EXPECT_TRUE(json::Find(feed->at("messages").as_array().at(0), "x_sim_unknown"));
@@ -322,11 +325,7 @@ TEST(Sim, ACommunityHiddenFromTheDirectoryStillHasItsFeedAndMembers) {
   EXPECT_EQ(Get(s, "/api/v1/users/in_group/" + id + ".json").status, 200);
   EXPECT_EQ(Get(s, "/api/v1/messages/in_group/" + id + ".json").status, 200);
   // A refused member list, as without the permission.
-  sim::SimRequest set;
-  set.method = "POST";
-  set.path = "/_sim/faults";
-  set.body = "{\"members_forbidden\": [\"" + id + "\"]}";
-  EXPECT_EQ(s.Handle(set).status, 200);
+  EXPECT_EQ(SetFaults(s, "{\"members_forbidden\": [\"" + id + "\"]}"), 200);
   EXPECT_EQ(Get(s, "/api/v1/users/in_group/" + id + ".json").status, 403);
 }
 
@@ -347,11 +346,7 @@ TEST(Sim, SomeLikersAreNamedWithoutAnIdAsInOldData) {
 
 TEST(Sim, SlacksWebApiGetsTheFaultsToo) {
   sim::Simulator s(Options());
-  sim::SimRequest set;
-  set.method = "POST";
-  set.path = "/_sim/faults";
-  set.body = R"({"throttle_rate": 1})";
-  s.Handle(set);
+  SetFaults(s, R"({"throttle_rate": 1})");
   sim::SimRequest post;
   post.method = "POST";
   post.path = "/slack/api/chat.postMessage";
@@ -364,19 +359,14 @@ TEST(Sim, SlacksWebApiGetsTheFaultsToo) {
   for (const auto& [k, v] : refused.headers) wait_named |= k == "Retry-After" && v == "2";
   EXPECT_TRUE(wait_named);
   EXPECT_EQ(Get(s, "/_sim/bot_posts").body, "[]");  // refused before it was carried out
-  set.body = R"({"throttle_rate": 0, "error_rate": 1})";
-  s.Handle(set);
+  SetFaults(s, R"({"throttle_rate": 0, "error_rate": 1})");
   auto failed = Get(s, "/slack/api/users.list");
   EXPECT_TRUE(failed.status == 500 || failed.status == 503) << failed.status;
 }
 
 TEST(Sim, AThrottlingFaultHasNoEffect) {
   sim::Simulator s(Options());
-  sim::SimRequest set;
-  set.method = "POST";
-  set.path = "/_sim/faults";
-  set.body = R"({"throttle_rate": 1})";
-  s.Handle(set);
+  SetFaults(s, R"({"throttle_rate": 1})");
   sim::SimRequest post;
   post.method = "POST";
   post.path = "/api/v1/messages.json";
@@ -384,8 +374,7 @@ TEST(Sim, AThrottlingFaultHasNoEffect) {
   post.body = R"({"body":"hello","group_id":"13114941440"})";
   EXPECT_EQ(s.Handle(post).status, 429);
   EXPECT_EQ(Get(s, "/_sim/bot_posts").body, "[]");  // refused before it was carried out
-  set.body = R"({"throttle_rate": 0})";
-  s.Handle(set);
+  SetFaults(s, R"({"throttle_rate": 0})");
   EXPECT_EQ(s.Handle(post).status, 201);
   EXPECT_NE(Get(s, "/_sim/bot_posts").body, "[]");
 }
