@@ -15,66 +15,69 @@ const char* const kCreateSecondaryIndexes =
 }  // namespace
 
 Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
-  struct Failed {};
-  Status said;
-  bool in_fn = false;
   auto lock = Lock();
-  try {
-    // A store in use: up to 1 GiB of pages in memory, so that a long transaction does not spill
-    // them to the log before its commit. A store being built has no log: 64 MiB, and pages go
-    // to the file as the load goes (on the writer's thread, not all at the commit; a third of
-    // the memory at 10 million rows).
+  // However it ends (the caller's own exception included): back to a store's usual state.
+  struct Restore {
+    SqliteStore& s;
+    ~Restore() {
+      s.bulk_forgotten_.reset();
+      s.bulk_keys_.reset();
+      sqlite3_exec(s.db_, "PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT", nullptr, nullptr,
+                   nullptr);
+    }
+  } restore{*this};
+  // A store in use: up to 1 GiB of pages in memory, so that a long transaction does not spill
+  // them to the log before its commit. A store being built has no log: 64 MiB, and pages go
+  // to the file as the load goes (on the writer's thread, not all at the commit; a third of
+  // the memory at 10 million rows).
+  Status said = Guard([&] {
     Exec(building_ ? "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"
                    : "PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY");
-    Write([&] {
-      // Into an empty store, the secondary indexes are built once at the end (a sort)
-      // instead of row by row.
-      Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
-      bool empty = !any.Step();
-      any.Reset();
-      if (empty) Exec(kDropSecondaryIndexes);
-      // Nobody else can write meanwhile: the forgotten are read once, and keys are handed out
-      // from memory.
-      bulk_forgotten_.emplace();
-      for (auto& h : ReadAll("SELECT hash FROM tombstones", [](Stmt& s) { return s.Text(0); }))
-        bulk_forgotten_->insert(std::move(h));
-      bulk_keys_.emplace();
-      bulk_keys_->messages.ids.Reserve(1 << 20);
-      Stmt& max = Cached("SELECT max(key) FROM ids");
-      if (max.Step() && !max.IsNull(0)) {
-        bulk_keys_->next = max.Int(0) + 1;
-        bulk_keys_->table_empty = false;
-      }
-      max.Reset();
+  });
+  if (said.ok())
+    said = Run("BEGIN IMMEDIATE", [&]() -> Status {
+      bool empty = false;
+      LL_TRY(Guard([&] {
+        // Into an empty store, the secondary indexes are built once at the end (a sort)
+        // instead of row by row.
+        Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
+        empty = !any.Step();
+        any.Reset();
+        if (empty) Exec(kDropSecondaryIndexes);
+        // Nobody else can write meanwhile: the forgotten are read once, and keys are handed
+        // out from memory.
+        bulk_forgotten_.emplace();
+        for (auto& h : ReadAll("SELECT hash FROM tombstones", [](Stmt& s) { return s.Text(0); }))
+          bulk_forgotten_->insert(std::move(h));
+        bulk_keys_.emplace();
+        bulk_keys_->messages.ids.Reserve(1 << 20);
+        Stmt& max = Cached("SELECT max(key) FROM ids");
+        if (max.Step() && !max.IsNull(0)) {
+          bulk_keys_->next = max.Int(0) + 1;
+          bulk_keys_->table_empty = false;
+        }
+        max.Reset();
+      }));
+      // The writer's thread stops before the transaction ends either way: the connection is
+      // this thread's again for the commit or the rollback.
+      Status done;
       try {
-        in_fn = true;
-        said = fn();
-        in_fn = false;
-        if (!said.ok()) throw Failed{};
-        if (writer_) writer_->Drain();
+        done = fn();
+        if (done.ok())
+          done = Guard([&] {
+            if (writer_) writer_->Drain();
+          });
       } catch (...) {
-        writer_.reset();  // before the rollback: the connection is this thread's again
-        throw;
+        writer_.reset();
+        throw;  // the caller's own
       }
       writer_.reset();
-      bulk_forgotten_.reset();
+      bulk_forgotten_.reset();  // before the indexes' sort: their memory is free for it
       bulk_keys_.reset();
-      if (empty) Exec(kCreateSecondaryIndexes);
+      if (done.ok() && empty) done = Guard([&] { Exec(kCreateSecondaryIndexes); });
+      return done;
     });
-  } catch (...) {
-    bulk_forgotten_.reset();
-    bulk_keys_.reset();
-    sqlite3_exec(db_, "PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT", nullptr, nullptr,
-                 nullptr);
-    if (!said.ok()) return said;
-    if (in_fn) throw;  // the caller's own
-    try {
-      throw;
-    } catch (const std::exception& e) {
-      return Status::Fail(e.what());
-    }
-  }
-  return Guard([&] { Exec("PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT"); });
+  return said;
 }
 
 int64_t SqliteStore::KeyOf(std::string_view id, bool of_message) {
