@@ -22,7 +22,7 @@ struct GenOptions {
   int groups = 0;  // 0: one per 100 people, at least 8
   int weeks = 52;
   uint64_t seed = 1;
-  Time start{};  // a Monday 00:00 UTC; default: 2025-11-24
+  Time start{};  // a Monday 00:00 UTC; default: 2025-11-24 (--start)
   bool two_networks = false;
 };
 

@@ -28,7 +28,16 @@ int main(int argc, char** argv) {
       o.seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--out")
       out = next();
-    else if (a == "--shape") {
+    else if (a == "--start") {
+      // A Monday: 1970-01-01 was a Thursday.
+      auto t = learnloop::ParseIso(next() + "T00:00:00Z");
+      auto days = t ? t->time_since_epoch().count() / 86400000 : 0;
+      if (!t || (days + 3) % 7 != 0) {
+        std::fprintf(stderr, "--start is a Monday, YYYY-MM-DD\n");
+        return 2;
+      }
+      o.start = *t;
+    } else if (a == "--shape") {
       std::string shape = next();
       if (shape != "one-network" && shape != "two-networks") {
         std::fprintf(stderr, "--shape is one-network or two-networks\n");
@@ -38,7 +47,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: learnloop-bench-gen --out DIR [--people N] [--groups G] [--weeks W] "
-                   "[--seed S] [--shape one-network|two-networks]\n");
+                   "[--seed S] [--shape one-network|two-networks] [--start MONDAY]\n");
       return 2;
     }
   }
