@@ -3,7 +3,6 @@
 // order.
 #include <gtest/gtest.h>
 
-#include "daemon/run_loop.h"
 #include "sim_harness.h"
 #include "tests/support/ok.h"
 
@@ -33,15 +32,7 @@ TEST(SimWithFaults, EverythingArrivesOnceAndEveryPromptIsPostedOnce) {
                               "--noise",         "--no-retry-after"},
                       kYaml),
             "");
-  {
-    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
-    ASSERT_TRUE(d.Start().ok());
-    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 10});
-    // The faults stop; one clean catch-up must then find everything.
-    ASSERT_EQ(run.StopFaults(), "");
-    Ok(d.Tick());  // posts what a failed attempt left in the outbox
-    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
-  }
+  ASSERT_EQ(run.RunThenCatchUpWithoutFaults(start + std::chrono::hours{24 * 10}), "");
   auto truth = it::ReadTruth(run.Get("/_sim/truth"));
   EXPECT_EQ(it::CheckIngestedExactlyOnce(truth, *run.store), "");
   auto stats = run.Get("/_sim/stats");

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "connectors/registry.h"
+#include "daemon/run_loop.h"
 #include "tests/support/ok.h"
 
 using learnloop::testing::Ok;
@@ -363,6 +364,16 @@ std::string SimRun::SetFaults(const std::string& faults) {
 std::string SimRun::StopFaults() {
   return SetFaults(
       R"({"error_rate": 0, "truncate_rate": 0, "slow_rate": 0, "reset_rate": 0, "throttle_rate": 0})");
+}
+
+std::string SimRun::RunThenCatchUpWithoutFaults(Time until) {
+  daemon::Daemon d(*cfg, *store, *clock);
+  if (auto s = d.Start(); !s.ok()) return "start: " + s.message();
+  daemon::RunSimulated(d, *clock, until);
+  if (auto e = StopFaults(); !e.empty()) return "faults off: " + e;
+  if (auto s = d.Tick(); !s.ok()) return "tick: " + s.message();
+  if (auto s = d.SyncUntilCaughtUp(); !s.ok()) return "catch-up: " + s.message();
+  return "";
 }
 
 std::string SimRun::Start(Time start, const std::vector<std::string>& sim_args, std::string yaml) {

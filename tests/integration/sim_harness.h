@@ -128,6 +128,10 @@ struct SimRun {
   std::string SetFaults(const std::string& faults);
   // Switches every fault off; "" or an error.
   std::string StopFaults();
+  // A daemon on the simulated clock until `until` (through whatever faults are on), then the
+  // faults stop, a tick posts what a failed attempt left in the outbox and one clean catch-up
+  // must find everything; "" or what failed.
+  std::string RunThenCatchUpWithoutFaults(Time until);
   // The configuration as loaded, written to DIR/config.yaml for a `learnloop` process; its path.
   std::string WriteConfig();
   // Moves the simulator's clock (while no daemon runs); "" or an error.

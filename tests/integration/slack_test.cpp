@@ -122,15 +122,7 @@ TEST(Slack, WithFaultsEveryMessageArrivesOnceAndEveryQuestionIsPostedOnce) {
                  "--reset-rate",    "0.03", "--throttle-rate", "0.03", "--noise"},
                 it::ReadConfig("slack-faults.yaml")),
       "");
-  {
-    daemon::Daemon d(*run.cfg, *run.store, *run.clock);
-    ASSERT_TRUE(d.Start().ok());
-    daemon::RunSimulated(d, *run.clock, start + std::chrono::hours{24 * 5});
-    // The faults stop; one clean catch-up must then find everything.
-    ASSERT_EQ(run.StopFaults(), "");
-    Ok(d.Tick());  // posts what a failed attempt left in the outbox
-    ASSERT_TRUE(d.SyncUntilCaughtUp().ok());
-  }
+  ASSERT_EQ(run.RunThenCatchUpWithoutFaults(start + std::chrono::hours{24 * 5}), "");
   auto stats = run.Get("/_sim/stats");
   EXPECT_GT(*json::GetInt64(stats, "faults"), 20);
   EXPECT_EQ(*json::GetInt64(stats, "violations"), 0);  // Retry-After and the tiers kept
