@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 namespace learnloop {
@@ -200,6 +201,35 @@ std::optional<uint32_t> Interner::Find(std::string_view s) const {
   const Entry& e = slots_[Slot(s, Hash(s))];
   if (e.index1 == 0) return std::nullopt;
   return e.index1 - 1;
+}
+
+uint32_t KeyIndex::Insert(int64_t key, uint32_t value) {
+  if (key <= 0 || key >= kAbsent) throw std::invalid_argument("a key is from 1 to 2^32 - 2");
+  if (2 * (used_ + 1) > slots_.size()) Reserve(std::max<size_t>(slots_.size(), 512));
+  const auto k = static_cast<uint32_t>(key);
+  for (size_t i = Slot(k);; i = (i + 1) & mask_) {
+    if (slots_[i].key == k) return slots_[i].value;
+    if (slots_[i].key == 0) {
+      slots_[i] = {k, value};
+      ++used_;
+      return value;
+    }
+  }
+}
+
+void KeyIndex::Reserve(size_t n) {
+  size_t size = 1024;
+  while (size < 2 * n) size *= 2;
+  if (size <= slots_.size()) return;
+  Column<Entry> old(size);
+  old.swap(slots_);
+  mask_ = size - 1;
+  for (const Entry& e : old) {
+    if (e.key == 0) continue;
+    size_t i = Slot(e.key);
+    while (slots_[i].key != 0) i = (i + 1) & mask_;
+    slots_[i] = e;
+  }
 }
 
 }  // namespace learnloop

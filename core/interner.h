@@ -95,4 +95,40 @@ class Interner {
   uint32_t last_prefix_ = 0;                // the prefix found last
 };
 
+// Integer keys (1 to 2^32 - 2) to values, in an open-addressing table: a report maps the store's
+// keys of the messages, people and groups it reads to its own dense indexes.
+class KeyIndex {
+ public:
+  static constexpr uint32_t kAbsent = 0xFFFFFFFF;
+  // The value of key; kAbsent when it has none.
+  uint32_t Find(int64_t key) const {
+    if (slots_.empty() || key <= 0 || key >= kAbsent) return kAbsent;
+    const auto k = static_cast<uint32_t>(key);
+    for (size_t i = Slot(k);; i = (i + 1) & mask_) {
+      if (slots_[i].key == k) return slots_[i].value;
+      if (slots_[i].key == 0) return kAbsent;
+    }
+  }
+  // Asks the processor for the slot of key (a lookup soon after does not wait for memory).
+  void Prefetch(int64_t key) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[Slot(static_cast<uint32_t>(key))]);
+  }
+  // Gives key the value unless it has one; returns the value it has.
+  uint32_t Insert(int64_t key, uint32_t value);
+  size_t size() const { return used_; }
+  void Reserve(size_t n);
+
+ private:
+  struct Entry {
+    uint32_t key = 0;  // 0: empty
+    uint32_t value = kAbsent;
+  };
+  size_t Slot(uint32_t key) const {
+    uint64_t h = static_cast<uint64_t>(key) * 0x9e3779b97f4a7c15ULL;
+    return static_cast<size_t>(h >> 32) & mask_;
+  }
+  Column<Entry> slots_;
+  size_t used_ = 0, mask_ = 0;
+};
+
 }  // namespace learnloop

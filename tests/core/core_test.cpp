@@ -308,6 +308,27 @@ TEST(Interner, NumberedAndOtherIdsEachGetOneIndexAndComeBackAsWritten) {
   EXPECT_FALSE(ids.Find("b:c"));
 }
 
+TEST(KeyIndex, KeysGetTheirFirstValueAndAreFoundAsTheTableGrows) {
+  KeyIndex index;
+  EXPECT_EQ(index.Find(5), KeyIndex::kAbsent);
+  // Keys in no order and far apart (a report's message keys), past several growths.
+  for (uint32_t i = 0; i < 300000; ++i)
+    EXPECT_EQ(index.Insert(int64_t{i} * 7919 % 4000037 + 1, i), i);
+  EXPECT_EQ(index.size(), 300000u);
+  EXPECT_EQ(index.Insert(1, 99), 0u);  // key 1 had 0 already: kept
+  for (uint32_t i = 0; i < 300000; i += 101)
+    ASSERT_EQ(index.Find(int64_t{i} * 7919 % 4000037 + 1), i);
+  EXPECT_EQ(index.Find(4000037 + 5), KeyIndex::kAbsent);
+  EXPECT_EQ(index.Find(0), KeyIndex::kAbsent);
+  EXPECT_EQ(index.Find(-3), KeyIndex::kAbsent);
+  EXPECT_EQ(index.Find(int64_t{1} << 40), KeyIndex::kAbsent);
+  EXPECT_THROW(index.Insert(0, 1), std::invalid_argument);
+  EXPECT_THROW(index.Insert(KeyIndex::kAbsent, 1), std::invalid_argument);
+  index.Reserve(1000000);  // a larger table: the same values
+  for (uint32_t i = 0; i < 300000; i += 101)
+    ASSERT_EQ(index.Find(int64_t{i} * 7919 % 4000037 + 1), i);
+}
+
 TEST(Interner, GrowsPastMillionsAndManyPrefixes) {
   Interner ids;
   // Numbers of one network, two hundred prefixes (past those kept as numbers), other ids.
