@@ -1,10 +1,8 @@
 #include "analytics/columns.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <latch>
 #include <map>
 #include <stdexcept>
 #include <tuple>
@@ -14,19 +12,24 @@
 
 namespace learnloop::analytics {
 
+namespace {
+
+// out[i]: the value of keys[i] (kNone: none, or keys[i] is kNone); out may be keys. Lookups
+// ahead are prefetched: the index is larger than the processor's caches.
+void MapKeys(const KeyIndex& index, const uint32_t* keys, uint32_t* out, size_t n) {
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kAhead < n && keys[i + kAhead] != Columns::kNone) index.Prefetch(keys[i + kAhead]);
+    out[i] = keys[i] == Columns::kNone ? Columns::kNone : index.Find(keys[i]);
+  }
+}
+
+}  // namespace
+
 void Columns::Begin(int64_t max_key) {
   if (max_key < 0 || max_key >= int64_t{kNone})
     throw std::runtime_error("store keys beyond what a report can index");
   max_key_ = static_cast<uint32_t>(max_key);
-  const size_t n = max_key_ + 1;
-  msg_ms.assign(n, kNoTime);
-  for (auto* col :
-       {&msg_author, &msg_group, &msg_thread, &msg_parent, &user_of_key_, &group_of_key_})
-    col->assign(n, kNone);
-  msg_flags.assign(n, 0);
-  // Reserved, not touched: memory only where reactions are.
-  for (auto* col : {&react_msg, &react_user}) col->reserve(n);
-  react_ms.reserve(n);
 }
 
 uint32_t Columns::User(std::string_view id) {
@@ -52,7 +55,7 @@ void Columns::AddUser(const store::Store::UserRow& u) {
   uint32_t i = User(u.id);
   user_flags[i] = kKnown | (u.is_bot ? kBot : 0) | (u.state == "active" ? kActive : 0);
   joined_ms[i] = u.joined_at ? u.joined_at->time_since_epoch().count() : kNoTime;
-  if (u.key > 0 && u.key <= max_key_) user_of_key_[u.key] = i;
+  if (u.key > 0 && u.key <= max_key_) user_of_key_.Insert(u.key, i);
 }
 
 void Columns::AddGroup(const learnloop::Group& g, int64_t key) {
@@ -64,7 +67,19 @@ void Columns::AddGroup(const learnloop::Group& g, int64_t key) {
   std::sort(members.begin(), members.end());
   members.erase(std::unique(members.begin(), members.end()), members.end());
   group_members[i] = std::move(members);
-  if (key > 0 && key <= max_key_) group_of_key_[key] = i;
+  if (key > 0 && key <= max_key_) group_of_key_.Insert(key, i);
+}
+
+uint32_t Columns::NewMessage(int64_t key) {
+  const auto m = static_cast<uint32_t>(msg_ms.size());
+  if (msg_of_key_.Insert(key, m) != m) return kNone;  // read already
+  msg_ms.push_back(kNoTime);
+  msg_author.push_back(kNone);
+  msg_group.push_back(kNone);
+  msg_thread.push_back(kNone);
+  msg_parent.push_back(kNone);
+  msg_flags.push_back(0);
+  return m;
 }
 
 void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
@@ -75,7 +90,20 @@ void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
   if (r.group && std::find(private_group_keys_.begin(), private_group_keys_.end(), r.group) !=
                      private_group_keys_.end())
     return;
-  const auto m = static_cast<uint32_t>(r.key);
+  // Each key once: a scan by time gives each message once, and those read by key are not
+  // read yet (Finish).
+  const auto m = static_cast<uint32_t>(msg_ms.size());
+  if (finishing_) {
+    if (NewMessage(r.key) == kNone) return;
+  } else {
+    msg_key_.push_back(static_cast<uint32_t>(r.key));
+    msg_ms.push_back(kNoTime);
+    msg_author.push_back(kNone);
+    msg_group.push_back(kNone);
+    msg_thread.push_back(kNone);
+    msg_parent.push_back(kNone);
+    msg_flags.push_back(0);
+  }
   msg_ms[m] = r.created_at.time_since_epoch().count();
   msg_author[m] = static_cast<uint32_t>(r.author);                  // a key until Finish
   msg_group[m] = r.group ? static_cast<uint32_t>(r.group) : kNone;  // a key until Finish
@@ -91,11 +119,19 @@ void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
     }
 }
 
+void Columns::AddAuthorGroup(const store::Store::AuthorGroupRow& r) {
+  if (r.author <= 0 || r.author > max_key_ || r.group < 0 || r.group > max_key_) return;
+  if (r.group && std::find(private_group_keys_.begin(), private_group_keys_.end(), r.group) !=
+                     private_group_keys_.end())
+    return;
+  author_groups_.push_back(r);
+}
+
 void Columns::AddReaction(const store::Store::ReactionRow& r) {
   if (r.message <= 0 || r.message > max_key_ || r.user <= 0 || r.user > max_key_) return;
-  react_msg.push_back(static_cast<uint32_t>(r.message));
-  react_user.push_back(static_cast<uint32_t>(r.user));  // a key until Finish
-  react_ms.push_back(r.created_at ? r.created_at->time_since_epoch().count() : kNoTime);
+  react_msg.push_back(static_cast<uint32_t>(r.message));  // a key until Finish
+  react_user.push_back(static_cast<uint32_t>(r.user));    // a key until Finish
+  react_ms.push_back(r.at ? r.at->time_since_epoch().count() : kNoTime);
 }
 
 void Columns::AddAnswer(const store::Store::AnswerRow& a) {
@@ -111,84 +147,109 @@ void Columns::AddAnswer(const store::Store::AnswerRow& a) {
   answer_refs_.emplace_back(prompt, answer_ids_.Keep(a.user_id));
 }
 
-Status Columns::ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys,
-                            const IdsOf& ids_of, bool people) {
-  std::vector<int64_t> missing;
-  for (uint32_t k : keys)
-    if (of_key[k] == kNone) missing.push_back(k);
-  std::sort(missing.begin(), missing.end());
-  missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
-  if (missing.empty()) return Status::Ok();
-  LL_ASSIGN_OR_RETURN(auto ids, ids_of(missing));
-  for (size_t i = 0; i < missing.size(); ++i) {
+Status Columns::ResolveKeys(KeyIndex& of_key, std::vector<int64_t> keys, const IdsOf& ids_of,
+                            bool people) {
+  std::erase_if(keys, [&](int64_t k) { return of_key.Find(k) != KeyIndex::kAbsent; });
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  if (keys.empty()) return Status::Ok();
+  LL_ASSIGN_OR_RETURN(auto ids, ids_of(keys));
+  for (size_t i = 0; i < keys.size(); ++i) {
     if (ids[i].empty() && !people) continue;  // a message without a group
-    of_key[missing[i]] = people ? User(ids[i]) : Group(ids[i]);
+    of_key.Insert(keys[i], people ? User(ids[i]) : Group(ids[i]));
   }
   return Status::Ok();
 }
 
-Status Columns::Finish(const IdsOf& ids_of, std::vector<Part> parts,
+Status Columns::Finish(const IdsOf& ids_of, const MessagesOf& messages_of, Part part,
                        const std::set<std::string>& opted_out_ids) {
+  // Parents and the messages reacted to as indexes; then the messages before `since` that they
+  // name are read, and a parent that is not a stored message gets an entry without kStored.
+  const size_t read = msg_ms.size();
+  finishing_ = true;
+  msg_of_key_.Reserve(read);
+  for (size_t m = 0; m < read; ++m) {
+    if (m + 16 < read) msg_of_key_.Prefetch(msg_key_[m + 16]);
+    msg_of_key_.Insert(msg_key_[m], static_cast<uint32_t>(m));
+  }
+  msg_key_ = {};
+  Column<uint32_t> parents(read);
+  MapKeys(msg_of_key_, msg_parent.data(), parents.data(), read);
+  std::vector<int64_t> wanted;
+  for (size_t m = 0; m < read; ++m)
+    if (msg_parent[m] != kNone && parents[m] == kNone) wanted.push_back(msg_parent[m]);
+  Column<uint32_t> reacted(react_msg.size());
+  MapKeys(msg_of_key_, react_msg.data(), reacted.data(), react_msg.size());
+  for (size_t i = 0; i < react_msg.size(); ++i)
+    if (reacted[i] == kNone) wanted.push_back(react_msg[i]);
+  if (!wanted.empty()) {
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    LL_TRY(messages_of(wanted, [&](const store::Store::MessageRow& r) { AddMessage(r, part); }));
+    for (size_t m = read; m < msg_ms.size(); ++m) msg_thread[m] = msg_parent[m] = kNone;
+    for (size_t m = 0; m < read; ++m)
+      if (msg_parent[m] != kNone && parents[m] == kNone) {
+        parents[m] = msg_of_key_.Find(msg_parent[m]);
+        if (parents[m] == kNone) parents[m] = NewMessage(msg_parent[m]);
+      }
+    for (size_t i = 0; i < react_msg.size(); ++i)
+      if (reacted[i] == kNone) reacted[i] = msg_of_key_.Find(react_msg[i]);
+  }
+  std::copy(parents.begin(), parents.end(), msg_parent.begin());
+  MapKeys(msg_of_key_, msg_thread.data(), msg_thread.data(), read);  // kNone: not read
+  msg_of_key_ = {};
   stored_messages = 0;
   for (uint8_t f : msg_flags) stored_messages += f & kStored;
   // Mentions, each person once per message; people named only there join in the order of
-  // their messages (whichever thread read them).
-  std::vector<uint64_t> pairs;
-  std::vector<std::pair<uint32_t, std::string>> unknown;
-  for (auto& part : parts) {
-    pairs.insert(pairs.end(), part.mentions.begin(), part.mentions.end());
-    unknown.insert(unknown.end(), std::make_move_iterator(part.unknown.begin()),
-                   std::make_move_iterator(part.unknown.end()));
-  }
-  std::stable_sort(unknown.begin(), unknown.end(),
+  // their messages.
+  std::vector<uint64_t> pairs = std::move(part.mentions);
+  std::stable_sort(part.unknown.begin(), part.unknown.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [m, id] : unknown) pairs.push_back(uint64_t{m} << 32 | User(id));
+  for (const auto& [m, id] : part.unknown) pairs.push_back(uint64_t{m} << 32 | User(id));
   std::sort(pairs.begin(), pairs.end());
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   for (uint64_t p : pairs) {
     mention_msg.push_back(static_cast<uint32_t>(p >> 32));
     mention_user.push_back(static_cast<uint32_t>(p));
   }
-  // Reactions count on stored messages only. The messages on this thread, the reactions on a
-  // second: people and groups named only there, then keys to indexes.
-  std::vector<uint32_t> people, groups_named, reactors;
-  InParallel(
-      [&] {
-        for (uint32_t m = 0; m < msg_flags.size(); ++m) {
-          if (!(msg_flags[m] & kStored)) continue;
-          if (user_of_key_[msg_author[m]] == kNone) people.push_back(msg_author[m]);
-          if (msg_group[m] != kNone && group_of_key_[msg_group[m]] == kNone)
-            groups_named.push_back(msg_group[m]);
-        }
-      },
-      [&] {
-        size_t kept = 0;
-        for (size_t i = 0; i < react_msg.size(); ++i) {
-          if (!(msg_flags[react_msg[i]] & kStored)) continue;
-          react_msg[kept] = react_msg[i];
-          react_user[kept] = react_user[i];
-          react_ms[kept] = react_ms[i];
-          if (user_of_key_[react_user[i]] == kNone) reactors.push_back(react_user[i]);
-          ++kept;
-        }
-        react_msg.resize(kept);
-        react_user.resize(kept);
-        react_ms.resize(kept);
-      });
-  people.insert(people.end(), reactors.begin(), reactors.end());
-  LL_TRY(ResolveKeys(user_of_key_, people, ids_of, true));
-  LL_TRY(ResolveKeys(group_of_key_, groups_named, ids_of, false));
-  InParallel(
-      [&] {
-        for (uint32_t m = 0; m < msg_flags.size(); ++m) {
-          if (!(msg_flags[m] & kStored)) continue;
-          msg_author[m] = user_of_key_[msg_author[m]];
-          if (msg_group[m] != kNone) msg_group[m] = group_of_key_[msg_group[m]];
-        }
-      },
-      [&] {
-        for (auto& u : react_user) u = user_of_key_[u];
-      });
+  // Reactions count on stored messages only. People and groups named only by messages and
+  // reactions, then keys to indexes.
+  std::vector<int64_t> people, groups_named;
+  {
+    size_t kept = 0;
+    for (size_t i = 0; i < react_msg.size(); ++i) {
+      uint32_t m = reacted[i];
+      if (m == kNone || !(msg_flags[m] & kStored)) continue;
+      react_msg[kept] = m;
+      react_user[kept] = react_user[i];
+      react_ms[kept] = react_ms[i];
+      people.push_back(react_user[i]);
+      ++kept;
+    }
+    react_msg.resize(kept);
+    react_user.resize(kept);
+    react_ms.resize(kept);
+  }
+  for (uint32_t m = 0; m < msg_flags.size(); ++m) {
+    if (!(msg_flags[m] & kStored)) continue;
+    people.push_back(msg_author[m]);
+    if (msg_group[m] != kNone) groups_named.push_back(msg_group[m]);
+  }
+  for (const auto& r : author_groups_)
+    if (r.group) groups_named.push_back(r.group);
+  LL_TRY(ResolveKeys(user_of_key_, std::move(people), ids_of, true));
+  LL_TRY(ResolveKeys(group_of_key_, std::move(groups_named), ids_of, false));
+  MapKeys(user_of_key_, msg_author.data(), msg_author.data(), msg_author.size());
+  MapKeys(group_of_key_, msg_group.data(), msg_group.data(), msg_group.size());
+  MapKeys(user_of_key_, react_user.data(), react_user.data(), react_user.size());
+  // What people wrote, whenever: of those a report can name (in the directory or read here).
+  written.assign(users.size(), {});
+  for (const auto& r : author_groups_) {
+    uint32_t u = user_of_key_.Find(r.author);
+    if (u == KeyIndex::kAbsent) continue;
+    written[u].emplace_back(r.group ? group_of_key_.Find(r.group) : kNone, r.messages);
+  }
+  author_groups_ = {};
   user_of_key_ = {};
   group_of_key_ = {};
 
@@ -204,35 +265,29 @@ Status Columns::Finish(const IdsOf& ids_of, std::vector<Part> parts,
     answers[i].user = User(answer_refs_[i].second);
   }
   answer_refs_ = {};
+  written.resize(users.size());
   opted_out.assign(users.size(), 0);
   for (const auto& id : opted_out_ids)
     if (auto u = users.Find(id)) opted_out[*u] = 1;
   return Status::Ok();
 }
 
-Result<Columns> Columns::Load(store::Store& s) {
+Result<Columns> Columns::Load(store::Store& s, std::optional<Time> since) {
   Columns c;
+  if (since) c.since = since->time_since_epoch().count();
   LL_TRY(c.LoadFrom(s));
   return c;
 }
 
 Status Columns::LoadFrom(store::Store& s) {
-  // Two threads, each with its own view of the store: this one reads the directory and the
-  // prompts, the other the reactions and answers; then both read the messages, a range of keys
-  // at a time, until none is left.
+  // Two threads, each with its own view of the store: this one reads the directory, the
+  // prompts, the messages and the counts of messages by author (all in one view: the counts
+  // match the messages), the other the reactions and answers.
   auto reader = s.OpenReader();
-  std::vector<Part> parts(2);
+  Part part;
   std::set<std::string> out;
-  std::atomic<int64_t> next_range{0};
-  std::atomic<int64_t> ranges{0};  // 0 from either thread when the directory cannot be read
-  constexpr int64_t kRange = 1 << 16;
-  auto messages = [&](store::Store& from, Part& part) -> Status {
-    for (int64_t i; (i = next_range.fetch_add(1)) < ranges;)
-      LL_TRY(from.ScanMessages(i * kRange, (i + 1) * kRange,
-                               [&](const store::Store::MessageRow& m) { AddMessage(m, part); }));
-    return Status::Ok();
-  };
-  auto directory = [&]() -> Status {
+  const Time from{std::chrono::milliseconds(since)};
+  auto first = [&]() -> Status {
     LL_TRY(s.ScanUsers([&](const store::Store::UserRow& u) { AddUser(u); }));
     LL_ASSIGN_OR_RETURN(auto groups, s.AllGroups());
     std::vector<std::string> ids;
@@ -249,43 +304,33 @@ Status Columns::LoadFrom(store::Store& s) {
     LL_ASSIGN_OR_RETURN(auto choices, s.OptChoices());
     for (const auto& [id, opted_out] : choices)
       if (opted_out) out.insert(id);
-    return Status::Ok();
+    LL_TRY(
+        s.ScanMessagesSince(from, [&](const store::Store::MessageRow& m) { AddMessage(m, part); }));
+    return s.ScanAuthorGroups([&](const store::Store::AuthorGroupRow& r) { AddAuthorGroup(r); });
   };
-  std::latch directory_in(1);  // messages wait for it: mentions are looked up in it
-  Status first_said, second_said;
-  auto first = [&] {
-    try {
-      first_said = directory();
-    } catch (...) {
-      ranges = 0;  // the other thread reads no messages then
-      directory_in.count_down();
-      throw;
-    }
-    if (!first_said.ok()) ranges = 0;
-    directory_in.count_down();
-    if (first_said.ok()) first_said = messages(s, parts[0]);
-  };
-  auto second = [&](store::Store& from) {
-    second_said = from.ReadTransaction([&]() -> Status {
-      LL_TRY(from.ScanReactions([&](const store::Store::ReactionRow& r) { AddReaction(r); }));
-      LL_TRY(from.ScanAnswers([&](const store::Store::AnswerRow& a) { AddAnswer(a); }));
-      directory_in.wait();
-      return messages(from, parts[1]);
+  auto second = [&](store::Store& other) {
+    return other.ReadTransaction([&]() -> Status {
+      LL_TRY(other.ScanReactionsSince(from,
+                                      [&](const store::Store::ReactionRow& r) { AddReaction(r); }));
+      return other.ScanAnswers([&](const store::Store::AnswerRow& a) { AddAnswer(a); });
     });
   };
   return s.ReadTransaction([&]() -> Status {
     LL_ASSIGN_OR_RETURN(int64_t max_key, s.MaxKey());
     Begin(max_key);
-    ranges = max_key_ / kRange + 1;
+    Status first_said, second_said;
     if (reader) {
-      InParallel(first, [&] { second(*reader); });
+      InParallel([&] { first_said = first(); }, [&] { second_said = second(*reader); });
     } else {
-      first();
-      second(s);
+      first_said = first();
+      if (first_said.ok()) second_said = second(s);
     }
     LL_TRY(first_said);
     LL_TRY(second_said);
-    return Finish([&](const std::vector<int64_t>& k) { return s.IdsOf(k); }, std::move(parts), out);
+    return Finish(
+        [&](const std::vector<int64_t>& k) { return s.IdsOf(k); },
+        [&](const std::vector<int64_t>& k, const auto& fn) { return s.ScanMessagesOf(k, fn); },
+        std::move(part), out);
   });
 }
 
@@ -305,7 +350,8 @@ Columns Columns::From(const Dataset& d) {
   c.Begin(keys.size());
   for (const auto& u : d.users) c.AddUser({key(u.id), u.id, u.state, u.is_bot, u.joined_at});
   for (const auto& g : d.groups) c.AddGroup(g, key(g.id));
-  std::vector<Part> parts(1);
+  Part part;
+  std::map<std::pair<int64_t, int64_t>, int64_t> author_groups;
   for (const auto& m : d.messages) {
     if (m.group_id && IsPrivateGroup(*m.group_id)) continue;
     store::Store::MessageRow r;
@@ -317,8 +363,10 @@ Columns Columns::From(const Dataset& d) {
     r.created_at = m.created_at;
     r.deleted = m.deleted;
     r.mentions = &m.mentions;
-    c.AddMessage(r, parts[0]);
+    c.AddMessage(r, part);
+    if (!m.deleted) ++author_groups[{r.author, r.group}];
   }
+  for (const auto& [ag, n] : author_groups) c.AddAuthorGroup({ag.first, ag.second, n});
   // A reaction repeated (same message, person and kind) is one, with its last time (§9).
   std::map<std::tuple<int64_t, int64_t, std::string_view>, size_t> last;
   for (size_t i = 0; i < d.reactions.size(); ++i) {
@@ -340,7 +388,8 @@ Columns Columns::From(const Dataset& d) {
         for (int64_t v : k) out.emplace_back(keys[static_cast<uint32_t>(v - 1)]);
         return out;
       },
-      std::move(parts), d.opted_out));
+      [](const std::vector<int64_t>&, const auto&) { return Status::Ok(); }, std::move(part),
+      d.opted_out));
   return c;
 }
 

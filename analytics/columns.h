@@ -36,8 +36,11 @@ struct Columns {
   std::vector<std::string> group_names;
   std::vector<std::vector<uint32_t>> group_members;  // sorted user indexes
 
-  // Messages, by the store's key of their id (docs: store keys); a key that is not a stored
-  // message (a person's, a group's, a thread or parent not in the store) has no kStored flag.
+  // Messages: every one created at or after `since` (kNoTime: all of them), and of those before,
+  // the ones a message or a reaction read refers to (for their author, group and flags only: their
+  // thread and parent are not read). A parent that is not a stored message (deleted for good,
+  // never synced, a private conversation's) has an entry without the kStored flag.
+  int64_t since = kNoTime;
   Column<int64_t> msg_ms;
   Column<uint32_t> msg_author, msg_group, msg_thread, msg_parent;  // kNone: none
   Column<uint8_t> msg_flags;                                       // kStored | kDeleted
@@ -46,9 +49,14 @@ struct Columns {
   // Mentions: (message, person) pairs, each person once per message.
   Column<uint32_t> mention_msg, mention_user;
 
-  // Reactions on stored messages; kNoTime when the ESN gave no time.
+  // Reactions on stored messages: those that count at or after `since` (their time, or else
+  // their message's), and the time they count at (kNoTime: their message's).
   Column<uint32_t> react_msg, react_user;
   Column<int64_t> react_ms;
+
+  // Each person's messages that count (stored, not deleted, not private), whenever written, by
+  // group (kNone: none): what a report needs of the history before `since`.
+  std::vector<std::vector<std::pair<uint32_t, int64_t>>> written;
 
   std::vector<Prompt> prompts;
   std::vector<std::vector<uint32_t>> prompt_audience;  // the people a prompt names
@@ -61,7 +69,8 @@ struct Columns {
   };
   std::vector<AnswerFact> answers;
 
-  static Result<Columns> Load(store::Store& s);
+  // The store from `since` on (nullopt: all of it); a weekly report needs ReportReadsFrom.
+  static Result<Columns> Load(store::Store& s, std::optional<Time> since = std::nullopt);
   static Columns From(const Dataset& d);
 
   bool IsBot(uint32_t u) const { return user_flags[u] & kBot; }
@@ -73,10 +82,9 @@ struct Columns {
   // A message that counts: in the store and not deleted.
   bool Counts(uint32_t m) const { return (msg_flags[m] & (kStored | kDeleted)) == kStored; }
 
-  // Building (used by Load and From): Begin, the directory and the prompts, then the messages,
-  // reactions and answers, then Finish. Messages may be added by several threads at once (each
-  // with its own part, and distinct messages) once the directory is in, reactions and answers by
-  // one other thread at any time.
+  // Building (used by Load and From): Begin, the directory and the prompts, then the messages
+  // (one thread), the counts of messages by author and group after them, reactions and answers
+  // (another thread, at any time), then Finish.
   struct Part {
     std::vector<uint64_t> mentions;                         // message << 32 | person
     std::vector<std::pair<uint32_t, std::string>> unknown;  // (message, id): not in the directory
@@ -87,26 +95,34 @@ struct Columns {
   void AddUser(const store::Store::UserRow& u);
   void AddGroup(const learnloop::Group& g, int64_t key);
   void AddMessage(const store::Store::MessageRow& m, Part& part);
+  void AddAuthorGroup(const store::Store::AuthorGroupRow& r);
   void AddReaction(const store::Store::ReactionRow& r);
   void AddAnswer(const store::Store::AnswerRow& a);
   // ids_of gives the ids of keys (of people and groups named only by messages and reactions).
   using IdsOf = std::function<Result<std::vector<std::string>>(const std::vector<int64_t>&)>;
-  Status Finish(const IdsOf& ids_of, std::vector<Part> parts,
+  // messages_of reads the messages of keys (those before `since` that others refer to).
+  using MessagesOf = std::function<Status(
+      const std::vector<int64_t>&, const std::function<void(const store::Store::MessageRow&)>&)>;
+  Status Finish(const IdsOf& ids_of, const MessagesOf& messages_of, Part part,
                 const std::set<std::string>& opted_out_ids);
 
  private:
-  // While building: the person and the group of a key (kNone: not yet known); messages and
-  // reactions hold keys of people and groups until Finish turns them into indexes.
-  Column<uint32_t> user_of_key_, group_of_key_;
+  // While building: the message, the person and the group of a key; messages and reactions
+  // hold keys of messages, people and groups until Finish turns them into indexes.
+  KeyIndex msg_of_key_, user_of_key_, group_of_key_;
+  Column<uint32_t> msg_key_;  // the messages read, until Finish indexes them at once
+  bool finishing_ = false;    // messages added since are indexed as they come
   uint32_t max_key_ = 0;
+  std::vector<store::Store::AuthorGroupRow> author_groups_;
   // Keys of the groups of private conversations with the bot: their messages never count.
   std::vector<int64_t> private_group_keys_;
   // Answers as read, until Finish: their ids are kept here.
   Interner answer_ids_;
   std::vector<std::pair<std::string_view, std::string_view>> answer_refs_;  // (prompt, person)
   Status LoadFrom(store::Store& s);
-  Status ResolveKeys(Column<uint32_t>& of_key, const std::vector<uint32_t>& keys,
-                     const IdsOf& ids_of, bool people);
+  Status ResolveKeys(KeyIndex& of_key, std::vector<int64_t> keys, const IdsOf& ids_of, bool people);
+  // A message's entry (without kStored); kNone when the key has one already.
+  uint32_t NewMessage(int64_t key);
 };
 
 }  // namespace learnloop::analytics

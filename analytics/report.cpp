@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <tuple>
 #include <unordered_map>
 
@@ -57,11 +58,16 @@ std::vector<Totals> ComputeTotals(const Columns& c, const std::vector<int64_t>& 
   };
   std::vector<Totals> t(K);
   std::vector<uint16_t> active(U), contributed(U);  // bit k: in week k
-  std::vector<int64_t> first(U, std::numeric_limits<int64_t>::max());
+  // Each person's first message of the weeks, and how many they wrote before them (all they
+  // wrote, less those of the weeks and after: every one of those is read).
+  std::vector<int64_t> first(U, std::numeric_limits<int64_t>::max()), before(U, 0);
+  for (uint32_t u = 0; u < U; ++u)
+    for (const auto& [g, n] : c.written[u]) before[u] += n;
   std::vector<std::vector<uint32_t>> posts(K);
   for (uint32_t m = 0; m < M; ++m) {
-    if (!c.Counts(m)) continue;
+    if (!c.Counts(m) || c.msg_ms[m] < bounds[0]) continue;
     uint32_t a = c.msg_author[m];
+    --before[a];
     if (c.IsBot(a)) continue;
     first[a] = std::min(first[a], c.msg_ms[m]);
     int k = week_of(c.msg_ms[m]);
@@ -113,7 +119,7 @@ std::vector<Totals> ComputeTotals(const Columns& c, const std::vector<int64_t>& 
       if (active[u] & bit) ++w.active_users;
       if (contributed[u] & bit) {
         ++w.contributors;
-        if (week_of(first[u]) == static_cast<int>(k)) ++w.new_contributors;
+        if (before[u] <= 0 && week_of(first[u]) == static_cast<int>(k)) ++w.new_contributors;
       }
     }
     w.engagement_rate = Ratio(w.active_users, w.members);
@@ -254,25 +260,26 @@ NetworkFigures ComputeNetwork(const Columns& c, Span w28, const ReportOptions& o
     n.density = static_cast<double>(n.edges) / (static_cast<double>(n.nodes) * (n.nodes - 1));
 
   // Home groups of the nodes: the group of most of their messages created before the end of W;
-  // ties: the smallest group id.
+  // ties: the smallest group id. All they wrote, less what they wrote since (every message of
+  // those is read).
   std::vector<std::vector<std::pair<uint32_t, int64_t>>> per_group(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (const auto& [g, k] : c.written[nodes[i]])
+      if (g != kNone) per_group[i].emplace_back(g, k);
   for (uint32_t m = 0; m < c.msg_ms.size(); ++m) {
-    if (!c.Counts(m) || c.msg_group[m] == kNone || c.msg_ms[m] >= w28.to) continue;
+    if (!c.Counts(m) || c.msg_group[m] == kNone || c.msg_ms[m] < w28.to) continue;
     uint32_t node = node_of[c.msg_author[m]];
     if (node == kNone) continue;
     auto& mine = per_group[node];
     auto it = std::find_if(mine.begin(), mine.end(),
                            [&](const auto& gc) { return gc.first == c.msg_group[m]; });
-    if (it == mine.end())
-      mine.push_back({c.msg_group[m], 1});
-    else
-      ++it->second;
+    if (it != mine.end()) --it->second;
   }
   std::vector<uint32_t> home(nodes.size(), kNone);
   for (size_t i = 0; i < nodes.size(); ++i) {
     int64_t most = 0;
     for (const auto& [g, k] : per_group[i])
-      if (k > most || (k == most && c.groups[g] < c.groups[home[i]])) {
+      if (k > most || (k > 0 && k == most && c.groups[g] < c.groups[home[i]])) {
         most = k;
         home[i] = g;
       }
@@ -395,6 +402,11 @@ std::string Pseudonym(const std::string& key, const std::string& user_id) {
   return crypto::HmacSha256Hex(key, user_id).substr(0, 12);
 }
 
+Time ReportReadsFrom(TimeZone tz, IsoWeek week) {
+  for (int i = 0; i < 11; ++i) week = week.Previous();
+  return BoundsOf(tz, week).from;
+}
+
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o) {
   return ComputeWeekly(Columns::From(d), week, as_of, o);
 }
@@ -419,6 +431,9 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     r.history_weeks.push_back(k.ToString());
   }
   bounds.push_back(Ms(w.to));
+  if (c.since != kNoTime && c.since > bounds[0])
+    throw std::logic_error("the report of " + r.week + " needs the store from " +
+                           FormatIso(ReportReadsFrom(o.tz, week)));
   // The trend on a second thread, the rest of the week's figures on this one.
   Span w28 = SpanOf(Window28(o.tz, week));
   InParallel(

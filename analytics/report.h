@@ -90,6 +90,10 @@ struct ReportOptions {
 // A person's pseudonymous id in leader reports.
 std::string Pseudonym(const std::string& key, const std::string& user_id);
 
+// The earliest time the report of `week` reads: the start of the 12 weeks of its trend (the
+// history before them is what the store keeps counted). Columns loaded from a later time
+// cannot give that report (ComputeWeekly throws std::logic_error).
+Time ReportReadsFrom(TimeZone tz, IsoWeek week);
 Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o);
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o);
 

@@ -403,7 +403,7 @@ int ReportHandler(Args& a, config::Config* cfg) {
   }
   auto store = OpenStore(cfg->store_path);
   if (!store) return 1;
-  auto data = analytics::Columns::Load(*store);
+  auto data = analytics::Columns::Load(*store, analytics::ReportReadsFrom(cfg->tz, *week));
   auto options = data.ok() ? ReportOptionsFor(*cfg, *store) : data.error();
   if (!options.ok()) {
     std::cerr << "learnloop report: " << options.error().message << "\n";

@@ -876,7 +876,8 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
   if (ec)
     return Result<std::vector<std::string>>::Fail("cannot create " + cfg.report_dir + ": " +
                                                   ec.message());
-  LL_ASSIGN_OR_RETURN(auto data, analytics::Columns::Load(store));
+  LL_ASSIGN_OR_RETURN(auto data,
+                      analytics::Columns::Load(store, analytics::ReportReadsFrom(cfg.tz, week)));
   LL_ASSIGN_OR_RETURN(auto options, ReportOptionsFor(cfg, store));
   auto report = analytics::ComputeWeekly(data, week, as_of, options);
   if (digest) *digest = analytics::RenderDigest(report, cfg.digest_link);

@@ -229,8 +229,9 @@ class AnalyticsReader {
   virtual Result<std::vector<int64_t>> KeysOf(const std::vector<std::string>& ids) = 0;  // 0: none
   virtual Result<std::vector<std::string>> IdsOf(const std::vector<int64_t>& keys) = 0;  // "": none
 
-  // Reads for analytics, with only what they use (no text), in no particular order; each row
-  // is valid during its call only.
+  // Reads for analytics, with only what they use (no text); each row is valid during its call
+  // only. A report reads the weeks it needs (a range of time), and of the history before them
+  // only what the store keeps counted.
   struct MessageRow {
     int64_t key = 0, thread = 0, parent = 0, author = 0, group = 0;  // 0: none
     Time created_at{};
@@ -244,14 +245,26 @@ class AnalyticsReader {
     std::optional<Time> joined_at;
   };
   virtual Status ScanUsers(const std::function<void(const UserRow&)>& fn) = 0;  // by id
-  // The messages whose key is in [from_key, to_key).
-  virtual Status ScanMessages(int64_t from_key, int64_t to_key,
-                              const std::function<void(const MessageRow&)>& fn) = 0;
+  // The messages created at or after `from`, in order of time.
+  virtual Status ScanMessagesSince(Time from, const std::function<void(const MessageRow&)>& fn) = 0;
+  // The messages of these keys (those the store holds), in no particular order.
+  virtual Status ScanMessagesOf(const std::vector<int64_t>& keys,
+                                const std::function<void(const MessageRow&)>& fn) = 0;
   struct ReactionRow {
     int64_t message = 0, user = 0;
-    std::optional<Time> created_at;
+    std::optional<Time>
+        at;  // the time it counts at (its own, or else its message's); none: its message's
   };
-  virtual Status ScanReactions(const std::function<void(const ReactionRow&)>& fn) = 0;
+  // The reactions that count at or after `from` (a reaction whose message is not stored has no
+  // such time: it is not read).
+  virtual Status ScanReactionsSince(Time from,
+                                    const std::function<void(const ReactionRow&)>& fn) = 0;
+  // Each person's messages that are not deleted, counted by group (group 0: none), whenever
+  // they were written.
+  struct AuthorGroupRow {
+    int64_t author = 0, group = 0, messages = 0;
+  };
+  virtual Status ScanAuthorGroups(const std::function<void(const AuthorGroupRow&)>& fn) = 0;
   struct AnswerRow {
     std::string_view prompt_id, user_id, message_id;
     Time answered_at{};

@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <optional>
+#include <tuple>
 
 #include "store/sqlite/sqlite_store.h"
 
@@ -6,11 +8,18 @@ namespace learnloop::store::sqlite {
 
 namespace {
 
-// The indexes only reads need (the same as the migrations create). A person's messages and
-// reactions have none: only forgetting them looks for those, and reads the tables whole.
-const char* const kDropSecondaryIndexes = "DROP INDEX messages_thread;";
-const char* const kCreateSecondaryIndexes =
-    "PRAGMA threads=2; CREATE INDEX messages_thread ON messages(thread_key);";
+// What a load into an empty store builds once at its end (a sort each) instead of row by row:
+// the indexes only reads need, the triggers keeping what is derived from messages, and that.
+// The unique index on messages' keys stays: writes find a message again by it.
+const char* const kDerivedSchema =
+    "SELECT type, name, sql FROM sqlite_schema WHERE (type = 'trigger' AND tbl_name = "
+    "'messages') OR name IN ('messages_thread', 'reactions_at') ORDER BY type";
+const char* const kTimeReactions =
+    "UPDATE reactions SET at = (SELECT m.created_at FROM messages m WHERE m.key = "
+    "reactions.message_key) WHERE at IS NULL";
+const char* const kCountAuthorGroups =
+    "INSERT INTO author_groups SELECT author_key, coalesce(group_key, 0), count(*) FROM messages "
+    "WHERE deleted = 0 GROUP BY 1, 2";
 
 }  // namespace
 
@@ -37,13 +46,20 @@ Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
   if (said.ok())
     said = Run("BEGIN IMMEDIATE", [&]() -> Status {
       bool empty = false;
+      std::vector<std::string> derived;  // the schema dropped for the load
       LL_TRY(Guard([&] {
         // Into an empty store, the secondary indexes are built once at the end (a sort)
         // instead of row by row.
         Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
         empty = !any.Step();
         any.Reset();
-        if (empty) Exec(kDropSecondaryIndexes);
+        if (empty)
+          for (auto& [type, name, sql] : ReadAll(kDerivedSchema, [](Stmt& q) {
+                 return std::tuple{q.Text(0), q.Text(1), q.Text(2)};
+               })) {
+            Exec(("DROP " + type + " " + name).c_str());
+            derived.push_back(std::move(sql));
+          }
         // Nobody else can write meanwhile: the forgotten are read once, and keys are handed
         // out from memory.
         bulk_forgotten_.emplace();
@@ -73,11 +89,62 @@ Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
       }
       writer_.reset();
       bulk_forgotten_.reset();  // before the indexes' sort: their memory is free for it
+      std::optional<BulkKeys::Counts> counted;  // of messages by author and group
+      if (bulk_keys_ && !bulk_keys_->recount) counted = std::move(bulk_keys_->author_groups);
       bulk_keys_.reset();
-      if (done.ok() && empty) done = Guard([&] { Exec(kCreateSecondaryIndexes); });
+      if (done.ok() && empty)
+        done = Guard([&] {
+          Exec("PRAGMA threads=2");
+          for (const auto& sql : derived)  // indexes first: the data below reads by them
+            Exec(sql.c_str());
+          Exec(kTimeReactions);
+          if (!counted) return Exec(kCountAuthorGroups);  // a message written twice
+          std::vector<std::pair<uint64_t, int64_t>> rows = std::move(counted->slots);
+          counted.reset();
+          std::erase_if(rows, [](const auto& r) { return r.second == 0; });
+          std::sort(rows.begin(), rows.end());
+          Stmt& add = Cached("INSERT INTO author_groups VALUES (?1, ?2, ?3)");
+          for (const auto& [ag, n] : rows)
+            add.Bind(1, static_cast<int64_t>(ag >> 32))
+                .Bind(2, static_cast<int64_t>(ag & 0xFFFFFFFF))
+                .Bind(3, n)
+                .Run();
+        });
       return done;
     });
   return said;
+}
+
+namespace {
+
+size_t Spread(uint64_t key) {  // splitmix64's finish: every bit of the key moves every bit
+  key ^= key >> 30;
+  key *= 0xbf58476d1ce4e5b9ULL;
+  key ^= key >> 27;
+  key *= 0x94d049bb133111ebULL;
+  return static_cast<size_t>(key ^ (key >> 31));
+}
+
+}  // namespace
+
+void BulkKeys::Counts::Add(uint64_t key) {
+  if (2 * (used + 1) > slots.size()) {
+    std::vector<std::pair<uint64_t, int64_t>> old(2 * slots.size());
+    old.swap(slots);
+    for (const auto& e : old)
+      if (e.second != 0) {
+        size_t i = Spread(e.first) & (slots.size() - 1);
+        while (slots[i].second != 0) i = (i + 1) & (slots.size() - 1);
+        slots[i] = e;
+      }
+  }
+  size_t i = Spread(key) & (slots.size() - 1);
+  while (slots[i].second != 0 && slots[i].first != key) i = (i + 1) & (slots.size() - 1);
+  if (slots[i].second == 0) {
+    slots[i].first = key;
+    ++used;
+  }
+  ++slots[i].second;
 }
 
 int64_t SqliteStore::KeyOf(std::string_view id, bool of_message) {
@@ -176,12 +243,13 @@ const std::vector<SqliteStore::RowTable>& SqliteStore::RowTables() {
               s.Bind(at, v[0]).BindView(at + 1, t[1]).Bind(at + 2, Nullable(v[6], kNone));
               s.BindView(at + 3, t[2]).BindView(at + 4, t[3]);
             }),
-      // Numbers: message, person, created_at; text: kind.
-      table(K::kReaction, "reactions", 4,
-            "ON CONFLICT(message_key,user_key,kind) DO UPDATE SET created_at=excluded.created_at",
+      // Numbers: message, person, created_at, the time it counts at; text: kind.
+      table(K::kReaction, "reactions", 5,
+            "ON CONFLICT(message_key,user_key,kind) DO UPDATE SET created_at=excluded.created_at, "
+            "at=excluded.at",
             [](Stmt& s, int at, const int64_t* v, const std::string_view* t) {
               s.Bind(at, v[0]).Bind(at + 1, v[1]).BindView(at + 2, t[0]);
-              s.Bind(at + 3, Nullable(v[2], kNone));
+              s.Bind(at + 3, Nullable(v[2], kNone)).Bind(at + 4, Nullable(v[3], kNone));
             }),
   };
   return tables;

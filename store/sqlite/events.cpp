@@ -89,6 +89,16 @@ Status SqliteStore::UpsertMessage(const Message& given) {
                   author = KeyOf(m.author_id, false);
     const int64_t parent = m.reply_to_id ? KeyOf(*m.reply_to_id, true) : 0,
                   group = m.group_id ? KeyOf(*m.group_id, false) : 0;
+    if (bulk_keys_) {  // its time for its reactions without one, and counted
+      BulkKeys& b = *bulk_keys_;
+      uint32_t i = *b.messages.ids.Find(m.id);
+      if (i >= b.created.size()) b.created.resize(i + 1, kNone);
+      if (b.created[i] != kNone || !b.table_empty || author > 0xFFFFFFFF || group > 0xFFFFFFFF)
+        b.recount = true;
+      b.created[i] = ToUnixMillis(m.created_at);
+      if (!b.recount && !m.deleted)
+        b.author_groups.Add(static_cast<uint64_t>(author) << 32 | static_cast<uint64_t>(group));
+    }
     AddRow(BulkRow::Kind::kMessage,
            {key, thread, parent, author, group, ToUnixMillis(m.created_at),
             m.edited_at ? ToUnixMillis(*m.edited_at) : kNone, m.deleted},
@@ -119,8 +129,21 @@ Status SqliteStore::UpsertReaction(const Reaction& r) {
     }
     StartWriterIntoNewStore();
     const int64_t message = KeyOf(r.message_id, true), user = KeyOf(r.user_id, false);
+    // The time it counts at: its own, or else its message's (a message written later gives it
+    // its time then).
+    int64_t at = r.created_at ? ToUnixMillis(*r.created_at) : kNone;
+    if (at == kNone && bulk_keys_) {
+      auto i = bulk_keys_->messages.ids.Find(r.message_id);
+      if (i && *i < bulk_keys_->created.size()) at = bulk_keys_->created[*i];
+    }
+    if (at == kNone && !(bulk_keys_ && bulk_keys_->table_empty)) {
+      Stmt& q = Cached("SELECT created_at FROM messages WHERE key=?1");
+      q.Bind(1, message);
+      if (q.Step()) at = q.Int(0);
+      q.Reset();
+    }
     AddRow(BulkRow::Kind::kReaction,
-           {message, user, r.created_at ? ToUnixMillis(*r.created_at) : kNone}, {r.kind});
+           {message, user, r.created_at ? ToUnixMillis(*r.created_at) : kNone, at}, {r.kind});
   });
 }
 

@@ -210,6 +210,68 @@ INSERT INTO people(user_id, unreachable_since, unreachable_why)
     unreachable_why = excluded.unreachable_why;
 DROP TABLE cursors;
 )sql",
+    // Reads by time: a report reads the weeks it needs, not the history. Messages are kept in
+    // order of time (their key finds them through an index); a reaction keeps the time it
+    // counts at (its own, or else its message's), indexed; and the number of messages of each
+    // person in each group (0: none) is kept as they are written, deleted and forgotten, for
+    // what reports need of the whole history (a person's first message, their home group).
+    R"sql(
+DROP VIEW message_rows;
+CREATE TABLE timed_messages (
+  key INTEGER NOT NULL, thread_key INTEGER NOT NULL, parent_key INTEGER,
+  author_key INTEGER NOT NULL, group_key INTEGER, created_at INTEGER NOT NULL,
+  deleted INTEGER NOT NULL, mentions TEXT NOT NULL, PRIMARY KEY (created_at, key)) WITHOUT ROWID;
+INSERT INTO timed_messages
+  SELECT key, thread_key, parent_key, author_key, group_key, created_at, deleted, mentions
+  FROM messages ORDER BY created_at, key;
+DROP TABLE messages;
+ALTER TABLE timed_messages RENAME TO messages;
+CREATE UNIQUE INDEX messages_key ON messages(key);
+CREATE INDEX messages_thread ON messages(thread_key);
+CREATE VIEW message_rows AS
+  SELECT (SELECT id FROM ids WHERE key = m.key) AS id, b.network,
+         (SELECT id FROM ids WHERE key = m.group_key) AS group_id,
+         (SELECT id FROM ids WHERE key = m.thread_key) AS thread_id,
+         (SELECT id FROM ids WHERE key = m.parent_key) AS reply_to_id,
+         (SELECT id FROM ids WHERE key = m.author_key) AS author_id,
+         m.created_at, b.edited_at, m.deleted, b.text, m.mentions, b.kind, m.key, m.thread_key
+  FROM messages m JOIN message_bodies b ON b.key = m.key;
+ALTER TABLE reactions ADD COLUMN at INTEGER;
+UPDATE reactions SET at = coalesce(created_at, (SELECT m.created_at FROM messages m
+                                                WHERE m.key = reactions.message_key));
+CREATE INDEX reactions_at ON reactions(at);
+CREATE TABLE author_groups (
+  author_key INTEGER NOT NULL, group_key INTEGER NOT NULL, messages INTEGER NOT NULL,
+  PRIMARY KEY (author_key, group_key)) WITHOUT ROWID;
+INSERT INTO author_groups
+  SELECT author_key, coalesce(group_key, 0), count(*) FROM messages WHERE deleted = 0 GROUP BY 1, 2;
+CREATE TRIGGER messages_counted AFTER INSERT ON messages WHEN new.deleted = 0 BEGIN
+  INSERT INTO author_groups VALUES (new.author_key, coalesce(new.group_key, 0), 1)
+    ON CONFLICT DO UPDATE SET messages = messages + 1;
+END;
+CREATE TRIGGER messages_uncounted AFTER DELETE ON messages WHEN old.deleted = 0 BEGIN
+  UPDATE author_groups SET messages = messages - 1
+    WHERE author_key = old.author_key AND group_key = coalesce(old.group_key, 0);
+END;
+CREATE TRIGGER messages_recounted AFTER UPDATE OF author_key, group_key, deleted ON messages
+  WHEN old.deleted = 0 OR new.deleted = 0 BEGIN
+  UPDATE author_groups SET messages = messages - 1
+    WHERE old.deleted = 0 AND author_key = old.author_key AND
+          group_key = coalesce(old.group_key, 0);
+  INSERT INTO author_groups SELECT new.author_key, coalesce(new.group_key, 0), 1
+    WHERE new.deleted = 0 ON CONFLICT DO UPDATE SET messages = messages + 1;
+END;
+CREATE TRIGGER messages_time_reactions AFTER INSERT ON messages BEGIN
+  UPDATE reactions SET at = new.created_at WHERE message_key = new.key AND created_at IS NULL;
+END;
+CREATE TRIGGER messages_retime_reactions AFTER UPDATE OF created_at ON messages
+  WHEN old.created_at <> new.created_at BEGIN
+  UPDATE reactions SET at = new.created_at WHERE message_key = new.key AND created_at IS NULL;
+END;
+CREATE TRIGGER messages_untime_reactions AFTER DELETE ON messages BEGIN
+  UPDATE reactions SET at = NULL WHERE message_key = old.key AND created_at IS NULL;
+END;
+)sql",
 };
 
 }  // namespace

@@ -147,29 +147,50 @@ Result<std::vector<std::string>> SqliteStore::IdsOf(const std::vector<int64_t>& 
   });
 }
 
-Status SqliteStore::ScanMessages(int64_t from_key, int64_t to_key,
-                                 const std::function<void(const MessageRow&)>& fn) {
+namespace {
+
+void ReadMessages(Stmt& s, const std::function<void(const Store::MessageRow&)>& fn) {
+  Store::MessageRow row;
+  std::vector<std::string> mentions;
+  row.mentions = &mentions;
+  while (s.Step()) {
+    row.key = s.Int(0);
+    row.thread = s.Int(1);
+    row.parent = s.Int(2);  // 0 when NULL
+    row.author = s.Int(3);
+    row.group = s.Int(4);
+    row.created_at = s.TimeAt(5);
+    row.deleted = s.Int(6) != 0;
+    DecodeIds(s.View(7), mentions);
+    fn(row);
+  }
+  s.Reset();
+}
+
+}  // namespace
+
+Status SqliteStore::ScanMessagesSince(Time from, const std::function<void(const MessageRow&)>& fn) {
   return Guard([&] {
     auto lock = Lock();
     Stmt& s = Cached(
         "SELECT key, thread_key, parent_key, author_key, group_key, created_at, deleted, "
-        "mentions FROM messages WHERE key >= ?1 AND key < ?2");
-    s.Bind(1, from_key).Bind(2, to_key);
-    MessageRow row;
-    std::vector<std::string> mentions;
-    row.mentions = &mentions;
-    while (s.Step()) {
-      row.key = s.Int(0);
-      row.thread = s.Int(1);
-      row.parent = s.Int(2);  // 0 when NULL
-      row.author = s.Int(3);
-      row.group = s.Int(4);
-      row.created_at = s.TimeAt(5);
-      row.deleted = s.Int(6) != 0;
-      DecodeIds(s.View(7), mentions);
-      fn(row);
+        "mentions FROM messages WHERE created_at >= ?1");
+    s.Bind(1, from);
+    ReadMessages(s, fn);
+  });
+}
+
+Status SqliteStore::ScanMessagesOf(const std::vector<int64_t>& keys,
+                                   const std::function<void(const MessageRow&)>& fn) {
+  return Guard([&] {
+    auto lock = Lock();
+    Stmt& s = Cached(
+        "SELECT key, thread_key, parent_key, author_key, group_key, created_at, deleted, "
+        "mentions FROM messages WHERE key = ?1");
+    for (int64_t key : keys) {
+      s.Bind(1, key);
+      ReadMessages(s, fn);
     }
-    s.Reset();
   });
 }
 
@@ -191,15 +212,33 @@ Status SqliteStore::ScanUsers(const std::function<void(const UserRow&)>& fn) {
   });
 }
 
-Status SqliteStore::ScanReactions(const std::function<void(const ReactionRow&)>& fn) {
+Status SqliteStore::ScanReactionsSince(Time from,
+                                       const std::function<void(const ReactionRow&)>& fn) {
   return Guard([&] {
     auto lock = Lock();
-    Stmt s(db_, "SELECT message_key, user_key, created_at FROM reactions");
+    // The index by time holds all of it: the table itself is not read.
+    Stmt& s = Cached("SELECT message_key, user_key, at FROM reactions WHERE at >= ?1");
+    s.Bind(1, from);
     ReactionRow row;
     while (s.Step()) {
       row.message = s.Int(0);
       row.user = s.Int(1);
-      row.created_at = s.OptTime(2);
+      row.at = s.OptTime(2);
+      fn(row);
+    }
+    s.Reset();
+  });
+}
+
+Status SqliteStore::ScanAuthorGroups(const std::function<void(const AuthorGroupRow&)>& fn) {
+  return Guard([&] {
+    auto lock = Lock();
+    Stmt s(db_, "SELECT author_key, group_key, messages FROM author_groups WHERE messages > 0");
+    AuthorGroupRow row;
+    while (s.Step()) {
+      row.author = s.Int(0);
+      row.group = s.Int(1);
+      row.messages = s.Int(2);
       fn(row);
     }
   });

@@ -29,6 +29,18 @@ struct BulkKeys {
     Interner ids;               // ids looked up or given a key during the bulk transaction
     std::vector<int64_t> keys;  // by index in `ids`
   };
+  // Messages' times (kNone: not written in this load), by index in messages.ids.
+  std::vector<int64_t> created;
+  // Into an empty store: the messages not deleted, by author << 32 | group (0: none), counted
+  // as they come; when a message comes twice, or a key is larger, they are counted at the end.
+  struct Counts {  // an open-addressing table of counts by a key above 0
+    std::vector<std::pair<uint64_t, int64_t>> slots =
+        std::vector<std::pair<uint64_t, int64_t>>(1024);
+    size_t used = 0;
+    void Add(uint64_t key);
+  };
+  Counts author_groups;
+  bool recount = false;
   Table messages, others;    // messages' ids; people's and groups' ids
   int64_t next = 1;          // the next key to give
   bool table_empty = true;   // `ids` was empty: an id not in memory has no key yet
@@ -313,13 +325,12 @@ class SqliteStore final : public Store {
 
   Result<std::vector<std::string>> IdsOf(const std::vector<int64_t>& keys) override;
 
-  Status ScanMessages(int64_t from_key, int64_t to_key,
-                      const std::function<void(const MessageRow&)>& fn) override;
-
+  Status ScanMessagesSince(Time from, const std::function<void(const MessageRow&)>& fn) override;
+  Status ScanMessagesOf(const std::vector<int64_t>& keys,
+                        const std::function<void(const MessageRow&)>& fn) override;
   Status ScanUsers(const std::function<void(const UserRow&)>& fn) override;
-
-  Status ScanReactions(const std::function<void(const ReactionRow&)>& fn) override;
-
+  Status ScanReactionsSince(Time from, const std::function<void(const ReactionRow&)>& fn) override;
+  Status ScanAuthorGroups(const std::function<void(const AuthorGroupRow&)>& fn) override;
   Status ScanAnswers(const std::function<void(const AnswerRow&)>& fn) override;
 
   Result<Tally> Count(Time now) override;

@@ -289,18 +289,28 @@ INSERT INTO reactions VALUES ('yammer:11','yammer:1','like',NULL);
   EXPECT_EQ(keys[4], 0);
   EXPECT_EQ(Ok(st.IdsOf({keys[3]})), std::vector<std::string>{"yammer:99"});
   std::map<int64_t, store::Store::MessageRow> rows;
-  Ok(st.ScanMessages(0, Ok(st.MaxKey()) + 1,
-                     [&](const store::Store::MessageRow& r) { rows[r.key] = r; }));
+  Ok(st.ScanMessagesSince(Time::min(),
+                          [&](const store::Store::MessageRow& r) { rows[r.key] = r; }));
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[keys[1]].thread, keys[0]);
   EXPECT_EQ(rows[keys[1]].parent, keys[0]);
   EXPECT_EQ(rows[keys[1]].author, keys[2]);
   EXPECT_EQ(rows[keys[0]].parent, 0);
-  int reactions_seen = 0;
-  Ok(st.ScanReactions([&](const store::Store::ReactionRow& r) {
-    reactions_seen += r.message == keys[0] && r.user == keys[2];
+  // Each reaction with the time it counts at (its own, or its message's), and the messages not
+  // deleted counted by author and group.
+  auto more = Ok(st.KeysOf({"yammer:1", "yammer:3"}));
+  std::map<std::pair<int64_t, int64_t>, int64_t> at;
+  Ok(st.ScanReactionsSince(Time::min(), [&](const store::Store::ReactionRow& r) {
+    at[{r.message, r.user}] = r.at->time_since_epoch().count();
   }));
-  EXPECT_EQ(reactions_seen, 1);
+  EXPECT_EQ(at, (std::map<std::pair<int64_t, int64_t>, int64_t>{
+                    {{keys[0], keys[2]}, 1700000090000}, {{keys[1], more[0]}, 1700000060000}}));
+  std::map<std::pair<int64_t, int64_t>, int64_t> written;
+  Ok(st.ScanAuthorGroups([&](const store::Store::AuthorGroupRow& r) {
+    written[{r.author, r.group}] = r.messages;
+  }));
+  EXPECT_EQ(written, (std::map<std::pair<int64_t, int64_t>, int64_t>{{{more[0], more[0]}, 1},
+                                                                     {{more[1], 0}, 1}}));
   // And the store goes on from there.
   Ok(st.UpsertMessage(Msg("yammer:13", "yammer:1", "2026-11-23T09:00:00Z", "yammer:10")));
   EXPECT_EQ(Ok(st.AllMessages()).size(), 4u);
@@ -314,13 +324,13 @@ TEST(SqliteStore, MentionListsOfAnyIdsReadBackForAnalytics) {
   m.mentions = {"yammer:7", "odd \"id\" \\ here", "yammer:8"};
   Ok(st.UpsertMessage(m));
   std::vector<std::string> seen;
-  Ok(st.ScanMessages(0, Ok(st.MaxKey()) + 1,
-                     [&](const store::Store::MessageRow& r) { seen = *r.mentions; }));
+  Ok(st.ScanMessagesSince(Time::min(),
+                          [&](const store::Store::MessageRow& r) { seen = *r.mentions; }));
   EXPECT_EQ(seen, m.mentions);
   m.mentions = {"yammer:7", "yammer:8"};
   Ok(st.UpsertMessage(m));
-  Ok(st.ScanMessages(0, Ok(st.MaxKey()) + 1,
-                     [&](const store::Store::MessageRow& r) { seen = *r.mentions; }));
+  Ok(st.ScanMessagesSince(Time::min(),
+                          [&](const store::Store::MessageRow& r) { seen = *r.mentions; }));
   EXPECT_EQ(seen, m.mentions);
 }
 

@@ -1,0 +1,234 @@
+// A report reads the weeks it needs from the store, and of the history before them only what the
+// store keeps counted (each person's messages by group, each reaction's time): the figures are
+// those of a report over everything, however the history was written and changed since.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include "analytics/columns.h"
+#include "analytics/dataset.h"
+#include "analytics/report.h"
+#include "store/exchange.h"
+#include "store/store.h"
+#include "tests/support/ok.h"
+
+using learnloop::testing::Ok;
+
+using namespace learnloop;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char t[] = "/tmp/learnloop-test-XXXXXX";
+    path = mkdtemp(t);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+const Time kStart = *ParseIso("2026-03-02T08:00:00Z");  // a Monday
+const analytics::ReportOptions kUtc{*FindZone("UTC"), "UTC", 1, "k"};
+
+std::string Person(int i) { return "yammer:p" + std::to_string(i); }
+std::string Id(int i) { return "yammer:m" + std::to_string(i); }
+
+// 30 weeks of a small network: 40 people (one a bot) joining as the weeks go, in three
+// groups (and a few messages without one); posts and replies, replies to posts of weeks before,
+// mentions, deleted messages, reactions with and without times (some months after their
+// message).
+void WriteHistory(store::Store& s) {
+  Ok(s.Transaction([&]() -> Status {
+    for (int u = 0; u < 40; ++u)
+      Ok(s.UpsertUser(User{Person(u), "yammer", "P" + std::to_string(u), std::nullopt, std::nullopt,
+                           "active", u == 39, std::nullopt}));
+    for (int g = 0; g < 3; ++g) {
+      Group group{
+          "yammer:g" + std::to_string(g), "yammer", "G" + std::to_string(g), "community", {}};
+      for (int u = g; u < 40; u += 2) group.members.push_back(Person(u));
+      Ok(s.UpsertGroup(group));
+    }
+    for (int i = 0; i < 1500; ++i) {
+      Message m;
+      m.id = Id(i);
+      m.network = "yammer";
+      if (i % 53 != 7) m.group_id = "yammer:g" + std::to_string(i % 3);
+      const bool reply = i % 3 != 0;
+      // Replies to the post before, or (one in five) to a post of about 10 weeks before.
+      int post = reply ? (i % 5 == 0 ? std::max(0, i - 500) / 3 * 3 : i / 3 * 3) : i;
+      m.thread_id = Id(post);
+      if (reply) m.reply_to_id = Id(post);
+      m.kind = reply ? "reply" : "post";
+      // Newcomers write from their week on.
+      int weeks = i / 50;
+      m.author_id = Person((i * 7) % std::min(40, 4 + weeks));
+      m.created_at = kStart + std::chrono::minutes(i * 201);
+      m.deleted = i % 37 == 0;
+      m.text = "message " + std::to_string(i);
+      if (i % 4 == 0) m.mentions = {Person((i + 3) % 40)};
+      Ok(s.UpsertMessage(m));
+      for (int r = 0; r < i % 4; ++r) {
+        std::optional<Time> at;
+        if (r == 1) at = m.created_at + std::chrono::hours(30);
+        if (r == 2 && i % 10 == 2) at = m.created_at + std::chrono::hours(24 * 7 * 12);
+        Ok(s.UpsertReaction(
+            Reaction{m.id, Person((i + r * 11) % 40), r == 2 ? "praise" : "like", at}));
+      }
+    }
+    return Status::Ok();
+  }));
+}
+
+analytics::Dataset Everything(store::Store& s) {
+  analytics::Dataset d;
+  d.users = Ok(s.AllUsers());
+  d.groups = Ok(s.AllGroups());
+  d.messages = Ok(s.AllMessages());
+  d.reactions = Ok(s.AllReactions());
+  d.prompts = Ok(s.AllPrompts());
+  d.answers = Ok(s.AllAnswers());
+  return d;
+}
+
+// The report of each of weeks 12 to 29, from the weeks it reads, equals the one over everything
+// the store holds, read from the store or held in memory.
+void ExpectReportsOfTheWeeksAgree(store::Store& s, const std::string& when) {
+  const analytics::Dataset all = Everything(s);
+  const auto everything = Ok(analytics::Columns::Load(s));
+  const Time as_of = kStart + std::chrono::hours(24 * 7 * 40);
+  IsoWeek first = WeekOf(kUtc.tz, kStart);
+  for (int k = 12; k < 30; k += 3) {
+    IsoWeek week = first;
+    for (int i = 0; i < k; ++i) week = week.Next();
+    const auto window = Ok(analytics::Columns::Load(s, analytics::ReportReadsFrom(kUtc.tz, week)));
+    EXPECT_LT(window.msg_ms.size(), everything.msg_ms.size()) << when;
+    const std::string expected =
+        analytics::RenderJson(analytics::ComputeWeekly(all, week, as_of, kUtc));
+    EXPECT_EQ(analytics::RenderJson(analytics::ComputeWeekly(everything, week, as_of, kUtc)),
+              expected)
+        << when << ", " << week.ToString();
+    EXPECT_EQ(analytics::RenderJson(analytics::ComputeWeekly(window, week, as_of, kUtc)), expected)
+        << when << ", " << week.ToString();
+  }
+}
+
+// What the store keeps of the history, with ids for keys: (author, group, messages) and
+// (message, person, the time the reaction counts at).
+std::set<std::string> Kept(store::Store& s) {
+  std::vector<store::Store::AuthorGroupRow> groups;
+  Ok(s.ScanAuthorGroups([&](const store::Store::AuthorGroupRow& r) { groups.push_back(r); }));
+  std::vector<store::Store::ReactionRow> reactions;
+  Ok(s.ScanReactionsSince(Time::min(),
+                          [&](const store::Store::ReactionRow& r) { reactions.push_back(r); }));
+  std::vector<int64_t> keys;
+  for (const auto& r : groups) keys.insert(keys.end(), {r.author, r.group});
+  for (const auto& r : reactions) keys.insert(keys.end(), {r.message, r.user});
+  auto ids = Ok(s.IdsOf(keys));
+  std::set<std::string> out;
+  size_t i = 0;
+  for (const auto& r : groups) {
+    out.insert(ids[i] + " in " + ids[i + 1] + ": " + std::to_string(r.messages));
+    i += 2;
+  }
+  for (const auto& r : reactions) {
+    out.insert(ids[i] + " by " + ids[i + 1] + " at " + (r.at ? FormatIso(*r.at) : "-"));
+    i += 2;
+  }
+  return out;
+}
+
+// What one has and the other has not (both ways).
+std::string Difference(const std::set<std::string>& a, const std::set<std::string>& b) {
+  std::string out;
+  for (const auto& x : a)
+    if (!b.count(x)) out += "+ " + x + "\n";
+  for (const auto& x : b)
+    if (!a.count(x)) out += "- " + x + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST(History, AReportFromItsWeeksEqualsOneOverEverythingAsTheHistoryChanges) {
+  TempDir d;
+  auto opened = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(opened.ok());
+  store::Store& s = **opened;
+  WriteHistory(s);
+  ExpectReportsOfTheWeeksAgree(s, "as written");
+
+  // Late data: messages of weeks long past (a first message of someone new among them, a
+  // reply to a post of the first weeks), a reaction today to a message of March, a message
+  // moved in time (its reactions without a time of their own move with it), messages deleted
+  // and restored, a person forgotten.
+  Message late;
+  late.id = "yammer:late1";
+  late.network = "yammer";
+  late.group_id = "yammer:g2";
+  late.thread_id = Id(3);
+  late.reply_to_id = Id(3);
+  late.kind = "reply";
+  late.author_id = Person(38);
+  late.created_at = kStart + std::chrono::hours(24);
+  Ok(s.UpsertMessage(late));
+  late.id = "yammer:late2";
+  late.thread_id = late.id;
+  late.reply_to_id.reset();
+  late.kind = "post";
+  late.created_at = kStart + std::chrono::hours(24 * 7 * 15);
+  Ok(s.UpsertMessage(late));
+  Ok(s.UpsertReaction(
+      Reaction{Id(6), Person(5), "like", kStart + std::chrono::hours(24 * 7 * 20 + 5)}));
+  auto all = Ok(s.AllMessages());
+  auto moved =
+      *std::find_if(all.begin(), all.end(), [](const Message& m) { return m.id == Id(901); });
+  moved.created_at = kStart + std::chrono::hours(24 * 7 * 3);
+  moved.group_id = "yammer:g0";
+  Ok(s.UpsertMessage(moved));
+  for (int i : {0, 30, 450}) {
+    auto m = *std::find_if(all.begin(), all.end(), [&](const Message& x) { return x.id == Id(i); });
+    m.deleted = !m.deleted;
+    Ok(s.UpsertMessage(m));
+  }
+  Ok(s.ForgetUser(Person(9), kStart + std::chrono::hours(24 * 7 * 31)));
+  ExpectReportsOfTheWeeksAgree(s, "after late data");
+
+  // The same history exported and loaded into an empty store (a load that counts as it goes),
+  // and into one that has rows already (counted by the store as rows come): the same kept.
+  const auto kept = Kept(s);
+  ASSERT_TRUE(store::Export(s, (d.path / "e").string()).ok());
+  const std::string fresh = (d.path / "fresh.db").string();
+  ASSERT_TRUE(store::ImportIntoNewSqlite(fresh, (d.path / "e").string()).ok());
+  auto f = Ok(store::OpenSqlite(fresh));
+  EXPECT_EQ(Difference(Kept(*f), kept), "");
+  ExpectReportsOfTheWeeksAgree(*f, "loaded into an empty store");
+  auto keyed = Ok(store::OpenSqlite((d.path / "keyed.db").string()));
+  Ok(keyed->UpsertUser(
+      User{Person(0), "yammer", "P0", std::nullopt, std::nullopt, "active", false, std::nullopt}));
+  ASSERT_TRUE(store::Import(*keyed, (d.path / "e").string()).ok());
+  EXPECT_EQ(Difference(Kept(*keyed), kept), "");
+}
+
+TEST(History, AReactionWrittenBeforeItsMessageCountsAtTheMessagesTime) {
+  TempDir d;
+  auto s = Ok(store::OpenSqlite((d.path / "s.db").string()));
+  Ok(s->UpsertReaction(Reaction{"yammer:1", "yammer:2", "like", std::nullopt}));
+  EXPECT_EQ(Kept(*s).size(), 0u);  // no time yet: not read by any report
+  Message m;
+  m.id = "yammer:1";
+  m.network = "yammer";
+  m.thread_id = m.id;
+  m.kind = "post";
+  m.author_id = "yammer:3";
+  m.created_at = kStart;
+  Ok(s->UpsertMessage(m));
+  EXPECT_EQ(Kept(*s), (std::set<std::string>{"yammer:1 by yammer:2 at 2026-03-02T08:00:00Z",
+                                             "yammer:3 in : 1"}));
+  m.deleted = true;
+  Ok(s->UpsertMessage(m));
+  EXPECT_EQ(Kept(*s), (std::set<std::string>{"yammer:1 by yammer:2 at 2026-03-02T08:00:00Z"}));
+}
