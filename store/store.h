@@ -270,7 +270,9 @@ class AnalyticsReader {
     Time answered_at{};
     std::optional<bool> correct;
   };
-  virtual Status ScanAnswers(const std::function<void(const AnswerRow&)>& fn) = 0;
+  // The answers to these prompts.
+  virtual Status ScanAnswersTo(const std::vector<std::string>& prompt_ids,
+                               const std::function<void(const AnswerRow&)>& fn) = 0;
 };
 
 // Persistence: every role, and what concerns the whole store.

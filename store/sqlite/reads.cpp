@@ -244,18 +244,25 @@ Status SqliteStore::ScanAuthorGroups(const std::function<void(const AuthorGroupR
   });
 }
 
-Status SqliteStore::ScanAnswers(const std::function<void(const AnswerRow&)>& fn) {
+Status SqliteStore::ScanAnswersTo(const std::vector<std::string>& prompt_ids,
+                                  const std::function<void(const AnswerRow&)>& fn) {
   return Guard([&] {
     auto lock = Lock();
-    Stmt s(db_, "SELECT prompt_id, user_id, message_id, answered_at, correct FROM answers");
+    Stmt& s = Cached(
+        "SELECT prompt_id, user_id, message_id, answered_at, correct FROM answers "
+        "WHERE prompt_id = ?1");
     AnswerRow row;
-    while (s.Step()) {
-      row.prompt_id = s.View(0);
-      row.user_id = s.View(1);
-      row.message_id = s.View(2);
-      row.answered_at = s.TimeAt(3);
-      row.correct = s.IsNull(4) ? std::nullopt : std::optional<bool>(s.Int(4) != 0);
-      fn(row);
+    for (const auto& id : prompt_ids) {
+      s.Bind(1, id);
+      while (s.Step()) {
+        row.prompt_id = s.View(0);
+        row.user_id = s.View(1);
+        row.message_id = s.View(2);
+        row.answered_at = s.TimeAt(3);
+        row.correct = s.IsNull(4) ? std::nullopt : std::optional<bool>(s.Int(4) != 0);
+        fn(row);
+      }
+      s.Reset();
     }
   });
 }

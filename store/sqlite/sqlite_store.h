@@ -331,7 +331,8 @@ class SqliteStore final : public Store {
   Status ScanUsers(const std::function<void(const UserRow&)>& fn) override;
   Status ScanReactionsSince(Time from, const std::function<void(const ReactionRow&)>& fn) override;
   Status ScanAuthorGroups(const std::function<void(const AuthorGroupRow&)>& fn) override;
-  Status ScanAnswers(const std::function<void(const AnswerRow&)>& fn) override;
+  Status ScanAnswersTo(const std::vector<std::string>& prompt_ids,
+                       const std::function<void(const AnswerRow&)>& fn) override;
 
   Result<Tally> Count(Time now) override;
 

@@ -3,6 +3,7 @@
 // those of a report over everything, however the history was written and changed since.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -40,7 +41,7 @@ std::string Id(int i) { return "yammer:m" + std::to_string(i); }
 // 30 weeks of a small network: 40 people (one a bot) joining as the weeks go, in three
 // groups (and a few messages without one); posts and replies, replies to posts of weeks before,
 // mentions, deleted messages, reactions with and without times (some months after their
-// message).
+// message); prompts of two campaigns and their answers.
 void WriteHistory(store::Store& s) {
   Ok(s.Transaction([&]() -> Status {
     for (int u = 0; u < 40; ++u)
@@ -78,6 +79,26 @@ void WriteHistory(store::Store& s) {
         Ok(s.UpsertReaction(
             Reaction{m.id, Person((i + r * 11) % 40), r == 2 ? "praise" : "like", at}));
       }
+    }
+    // A sequence of four steps six weeks apart (its completion counts every step's answers),
+    // and a question each week that never ends.
+    for (int k = 0; k < 30; ++k) {
+      const bool step = k % 6 == 2 && k < 24;
+      Prompt p;
+      p.id = (step ? "prompt:onboarding:" : "prompt:weekly:") + std::to_string(k);
+      p.campaign = step ? "onboarding" : "weekly";
+      p.step = step ? k / 6 + 1 : k + 1;
+      p.network = "yammer";
+      p.group_id = "yammer:g" + std::to_string(k % 2);
+      p.message_id = Id(k * 50);
+      p.posted_at = kStart + std::chrono::hours(24 * 7 * k + 1);
+      p.closes_at = p.posted_at + std::chrono::hours(24 * 7);
+      if (step) p.last_step = 4;
+      Ok(s.UpsertPrompt(p));
+      for (int u = k % 3; u < 39; u += 2 + k % 2)
+        Ok(s.UpsertAnswer(Answer{p.id, Person(u), p.id + ":a" + std::to_string(u),
+                                 p.posted_at + std::chrono::minutes(10 + u), std::nullopt,
+                                 std::nullopt, 1}));
     }
     return Status::Ok();
   }));
@@ -160,6 +181,18 @@ TEST(History, AReportFromItsWeeksEqualsOneOverEverythingAsTheHistoryChanges) {
   store::Store& s = **opened;
   WriteHistory(s);
   ExpectReportsOfTheWeeksAgree(s, "as written");
+  {  // The week of the sequence's last step: its completion, from answers of 18 weeks before.
+    IsoWeek week = WeekOf(kUtc.tz, kStart);
+    for (int i = 0; i < 20; ++i) week = week.Next();
+    auto r = analytics::ComputeWeekly(
+        Ok(analytics::Columns::Load(s, analytics::ReportReadsFrom(kUtc.tz, week))), week,
+        kStart + std::chrono::hours(24 * 7 * 40), kUtc);
+    auto onboarding = std::find_if(r.campaigns.begin(), r.campaigns.end(),
+                                   [](const auto& c) { return c.campaign == "onboarding"; });
+    ASSERT_NE(onboarding, r.campaigns.end());
+    ASSERT_TRUE(onboarding->completion_rate);
+    EXPECT_GT(*onboarding->completion_rate, 0);
+  }
 
   // Late data: messages of weeks long past (a first message of someone new among them, a
   // reply to a post of the first weeks), a reaction today to a message of March, a message
