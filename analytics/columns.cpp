@@ -73,13 +73,17 @@ void Columns::AddGroup(const learnloop::Group& g, int64_t key) {
 uint32_t Columns::NewMessage(int64_t key) {
   const auto m = static_cast<uint32_t>(msg_ms.size());
   if (msg_of_key_.Insert(key, m) != m) return kNone;  // read already
+  AppendMessage();
+  return m;
+}
+
+void Columns::AppendMessage() {
   msg_ms.push_back(kNoTime);
   msg_author.push_back(kNone);
   msg_group.push_back(kNone);
   msg_thread.push_back(kNone);
   msg_parent.push_back(kNone);
   msg_flags.push_back(0);
-  return m;
 }
 
 void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
@@ -97,12 +101,7 @@ void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
     if (NewMessage(r.key) == kNone) return;
   } else {
     msg_key_.push_back(static_cast<uint32_t>(r.key));
-    msg_ms.push_back(kNoTime);
-    msg_author.push_back(kNone);
-    msg_group.push_back(kNone);
-    msg_thread.push_back(kNone);
-    msg_parent.push_back(kNone);
-    msg_flags.push_back(0);
+    AppendMessage();
   }
   msg_ms[m] = r.created_at.time_since_epoch().count();
   msg_author[m] = static_cast<uint32_t>(r.author);                  // a key until Finish

@@ -123,6 +123,7 @@ struct Columns {
   Status ResolveKeys(KeyIndex& of_key, std::vector<int64_t> keys, const IdsOf& ids_of, bool people);
   // A message's entry (without kStored); kNone when the key has one already.
   uint32_t NewMessage(int64_t key);
+  void AppendMessage();  // an entry in every message column, without kStored
 };
 
 }  // namespace learnloop::analytics

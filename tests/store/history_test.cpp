@@ -15,22 +15,15 @@
 #include "store/exchange.h"
 #include "store/store.h"
 #include "tests/support/ok.h"
+#include "tests/support/temp_dir.h"
 
 using learnloop::testing::Ok;
+using learnloop::testing::TempDir;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char t[] = "/tmp/learnloop-test-XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 const Time kStart = *ParseIso("2026-03-02T08:00:00Z");  // a Monday
 const analytics::ReportOptions kUtc{*FindZone("UTC"), "UTC", 1, "k"};

@@ -12,22 +12,15 @@
 #include "analytics/report.h"
 #include "store/exchange.h"
 #include "tests/support/ok.h"
+#include "tests/support/temp_dir.h"
 
 using learnloop::testing::Ok;
+using learnloop::testing::TempDir;
 
 using namespace learnloop;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char t[] = "/tmp/learnloop-test-XXXXXX";
-    path = mkdtemp(t);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 Message Msg(const std::string& id, const std::string& author, const char* at,
             std::optional<std::string> parent = {}) {
