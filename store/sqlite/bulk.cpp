@@ -31,18 +31,17 @@ Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
     ~Restore() {
       s.bulk_forgotten_.reset();
       s.bulk_keys_.reset();
-      sqlite3_exec(s.db_, "PRAGMA cache_size=-2000; PRAGMA temp_store=DEFAULT", nullptr, nullptr,
-                   nullptr);
+      sqlite3_exec(s.db_, "PRAGMA cache_size=-2000", nullptr, nullptr, nullptr);
     }
   } restore{*this};
   // A store in use: up to 1 GiB of pages in memory, so that a long transaction does not spill
   // them to the log before its commit. A store being built has no log: 64 MiB, and pages go
   // to the file as the load goes (on the writer's thread, not all at the commit; a third of
-  // the memory at 10 million rows).
-  Status said = Guard([&] {
-    Exec(building_ ? "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY"
-                   : "PRAGMA cache_size=-1048576; PRAGMA temp_store=MEMORY");
-  });
+  // the memory at 10 million rows). The indexes built at the end sort through temporary
+  // files, SQLite's default: its in-memory sort allocates each row on its own, twice as slow
+  // (messages by thread and reactions by time: 13.8 s -> 7.1 s at 10 million events).
+  Status said =
+      Guard([&] { Exec(building_ ? "PRAGMA cache_size=-65536" : "PRAGMA cache_size=-1048576"); });
   if (said.ok())
     said = Run("BEGIN IMMEDIATE", [&]() -> Status {
       bool empty = false;
