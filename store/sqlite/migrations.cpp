@@ -272,6 +272,20 @@ CREATE TRIGGER messages_untime_reactions AFTER DELETE ON messages BEGIN
   UPDATE reactions SET at = NULL WHERE message_key = old.key AND created_at IS NULL;
 END;
 )sql",
+    // A message written again as it was (a sync that reads it once more) leaves its count
+    // alone: the count moves only when its author, group or deletion changes.
+    R"sql(
+DROP TRIGGER messages_recounted;
+CREATE TRIGGER messages_recounted AFTER UPDATE OF author_key, group_key, deleted ON messages
+  WHEN (old.deleted = 0 OR new.deleted = 0) AND (old.author_key <> new.author_key OR
+        old.group_key IS NOT new.group_key OR old.deleted <> new.deleted) BEGIN
+  UPDATE author_groups SET messages = messages - 1
+    WHERE old.deleted = 0 AND author_key = old.author_key AND
+          group_key = coalesce(old.group_key, 0);
+  INSERT INTO author_groups SELECT new.author_key, coalesce(new.group_key, 0), 1
+    WHERE new.deleted = 0 ON CONFLICT DO UPDATE SET messages = messages + 1;
+END;
+)sql",
 };
 
 }  // namespace
