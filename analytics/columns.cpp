@@ -86,14 +86,17 @@ void Columns::AppendMessage() {
   msg_flags.push_back(0);
 }
 
+bool Columns::PrivateGroupKey(int64_t group) const {
+  return group && std::find(private_group_keys_.begin(), private_group_keys_.end(), group) !=
+                      private_group_keys_.end();
+}
+
 void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
   // A row naming a key beyond the largest when the read began was written since: left out.
   for (int64_t k : {r.key, r.thread, r.parent, r.author, r.group})
     if (k < 0 || k > max_key_) return;
   if (r.key == 0 || r.author == 0) return;
-  if (r.group && std::find(private_group_keys_.begin(), private_group_keys_.end(), r.group) !=
-                     private_group_keys_.end())
-    return;
+  if (PrivateGroupKey(r.group)) return;
   // Each key once: a scan by time gives each message once, and those read by key are not
   // read yet (Finish).
   const auto m = static_cast<uint32_t>(msg_ms.size());
@@ -120,9 +123,7 @@ void Columns::AddMessage(const store::Store::MessageRow& r, Part& part) {
 
 void Columns::AddAuthorGroup(const store::Store::AuthorGroupRow& r) {
   if (r.author <= 0 || r.author > max_key_ || r.group < 0 || r.group > max_key_) return;
-  if (r.group && std::find(private_group_keys_.begin(), private_group_keys_.end(), r.group) !=
-                     private_group_keys_.end())
-    return;
+  if (PrivateGroupKey(r.group)) return;
   author_groups_.push_back(r);
 }
 

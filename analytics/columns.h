@@ -116,6 +116,7 @@ struct Columns {
   std::vector<store::Store::AuthorGroupRow> author_groups_;
   // Keys of the groups of private conversations with the bot: their messages never count.
   std::vector<int64_t> private_group_keys_;
+  bool PrivateGroupKey(int64_t group) const;  // one of those
   // Answers as read, until Finish: their ids are kept here.
   Interner answer_ids_;
   std::vector<std::pair<std::string_view, std::string_view>> answer_refs_;  // (prompt, person)
