@@ -273,6 +273,22 @@ class AnalyticsReader {
   // The answers to these prompts.
   virtual Status ScanAnswersTo(const std::vector<std::string>& prompt_ids,
                                const std::function<void(const AnswerRow&)>& fn) = 0;
+
+  // Figures of whole weeks [from, to) a report computed, kept for the next one (in the form the
+  // report gives them; `version` names that form). The store removes a kept week as soon as
+  // what its figures read changes: a message or reaction of a time before `to` + 7 days, or
+  // the directory.
+  struct KeptWeek {
+    Time from{}, to{};
+    std::string figures;
+  };
+  virtual Result<std::vector<KeptWeek>> KeptWeeks(const std::string& version) = 0;
+  // Before a report reads the data of weeks it has no figures for: marks them; the mark is
+  // removed like a kept week. Then KeepWeeks keeps the figures of the weeks still marked by
+  // `mark` (nothing they read changed meanwhile), and drops the others.
+  virtual Result<int64_t> MarkWeeks(const std::string& version,
+                                    const std::vector<std::pair<Time, Time>>& weeks) = 0;
+  virtual Status KeepWeeks(int64_t mark, const std::vector<KeptWeek>& weeks) = 0;
 };
 
 // Persistence: every role, and what concerns the whole store.

@@ -10,10 +10,15 @@ namespace {
 
 // What a load into an empty store builds once at its end (a sort each) instead of row by row:
 // the indexes only reads need, the triggers keeping what is derived from messages, and that.
-// The unique index on messages' keys stays: writes find a message again by it.
+// The unique index on messages' keys stays: writes find a message again by it. Any load drops
+// the triggers that remove the weeks a report kept, and removes them all at its end instead.
 const char* const kDerivedSchema =
-    "SELECT type, name, sql FROM sqlite_schema WHERE (type = 'trigger' AND tbl_name = "
-    "'messages') OR name IN ('messages_thread', 'reactions_at') ORDER BY type";
+    "SELECT type, name, sql FROM sqlite_schema WHERE (type = 'trigger' AND (tbl_name = "
+    "'messages' OR name GLOB 'week_totals_*')) OR name IN ('messages_thread', 'reactions_at') "
+    "ORDER BY type";
+const char* const kKeptWeeksTriggers =
+    "SELECT type, name, sql FROM sqlite_schema WHERE type = 'trigger' AND name GLOB "
+    "'week_totals_*'";
 const char* const kTimeReactions =
     "UPDATE reactions SET at = (SELECT m.created_at FROM messages m WHERE m.key = "
     "reactions.message_key) WHERE at IS NULL";
@@ -45,20 +50,22 @@ Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
   if (said.ok())
     said = Run("BEGIN IMMEDIATE", [&]() -> Status {
       bool empty = false;
-      std::vector<std::string> derived;  // the schema dropped for the load
+      std::vector<std::string> derived_indexes, derived_triggers;  // dropped for the load
+      bool kept_weeks = false;  // the store keeps weeks' figures (schema 15 on)
       LL_TRY(Guard([&] {
         // Into an empty store, the secondary indexes are built once at the end (a sort)
         // instead of row by row.
         Stmt& any = Cached("SELECT 1 FROM messages LIMIT 1");
         empty = !any.Step();
         any.Reset();
-        if (empty)
-          for (auto& [type, name, sql] : ReadAll(kDerivedSchema, [](Stmt& q) {
-                 return std::tuple{q.Text(0), q.Text(1), q.Text(2)};
-               })) {
-            Exec(("DROP " + type + " " + name).c_str());
-            derived.push_back(std::move(sql));
-          }
+        for (auto& [type, name, sql] :
+             ReadAll(empty ? kDerivedSchema : kKeptWeeksTriggers, [](Stmt& q) {
+               return std::tuple{q.Text(0), q.Text(1), q.Text(2)};
+             })) {
+          Exec(("DROP " + type + " " + name).c_str());
+          kept_weeks = kept_weeks || name.starts_with("week_totals_");
+          (type == "index" ? derived_indexes : derived_triggers).push_back(std::move(sql));
+        }
         // Nobody else can write meanwhile: the forgotten are read once, and keys are handed
         // out from memory.
         bulk_forgotten_.emplace();
@@ -91,23 +98,30 @@ Status SqliteStore::BulkTransaction(const std::function<Status()>& fn) {
       std::optional<BulkKeys::Counts> counted;  // of messages by author and group
       if (bulk_keys_ && !bulk_keys_->recount) counted = std::move(bulk_keys_->author_groups);
       bulk_keys_.reset();
-      if (done.ok() && empty)
+      if (done.ok())
         done = Guard([&] {
           Exec("PRAGMA threads=2");
-          for (const auto& sql : derived)  // indexes first: the data below reads by them
+          for (const auto& sql : derived_indexes)  // first: the data below reads by them
             Exec(sql.c_str());
-          Exec(kTimeReactions);
-          if (!counted) return Exec(kCountAuthorGroups);  // a message written twice
-          std::vector<std::pair<uint64_t, int64_t>> rows = std::move(counted->slots);
-          counted.reset();
-          std::erase_if(rows, [](const auto& r) { return r.second == 0; });
-          std::sort(rows.begin(), rows.end());
-          Stmt& add = Cached("INSERT INTO author_groups VALUES (?1, ?2, ?3)");
-          for (const auto& [ag, n] : rows)
-            add.Bind(1, static_cast<int64_t>(ag >> 32))
-                .Bind(2, static_cast<int64_t>(ag & 0xFFFFFFFF))
-                .Bind(3, n)
-                .Run();
+          if (empty) {
+            Exec(kTimeReactions);
+            if (!counted) {
+              Exec(kCountAuthorGroups);  // a message written twice
+            } else {
+              std::vector<std::pair<uint64_t, int64_t>> rows = std::move(counted->slots);
+              counted.reset();
+              std::erase_if(rows, [](const auto& r) { return r.second == 0; });
+              std::sort(rows.begin(), rows.end());
+              Stmt& add = Cached("INSERT INTO author_groups VALUES (?1, ?2, ?3)");
+              for (const auto& [ag, n] : rows)
+                add.Bind(1, static_cast<int64_t>(ag >> 32))
+                    .Bind(2, static_cast<int64_t>(ag & 0xFFFFFFFF))
+                    .Bind(3, n)
+                    .Run();
+            }
+          }
+          for (const auto& sql : derived_triggers) Exec(sql.c_str());
+          if (kept_weeks) Exec("DELETE FROM week_totals");
         });
       return done;
     });

@@ -286,6 +286,55 @@ CREATE TRIGGER messages_recounted AFTER UPDATE OF author_key, group_key, deleted
     WHERE new.deleted = 0 ON CONFLICT DO UPDATE SET messages = messages + 1;
 END;
 )sql",
+    // Figures of whole weeks a report computed, kept for the next (the 12 weeks of its trend):
+    // a week [from_ms, to_ms) goes as soon as anything it reads changes. Its figures read the
+    // messages and reactions of the week and of the 7 days after it (responses), the history
+    // before it (a person's first message), and the directory (members, bots): a change at
+    // time t removes the weeks that end after t - 7 days, a change in the directory all of
+    // them. A report marks the weeks it is about to compute (figures NULL) and keeps their
+    // figures only if the mark is still there: nothing changed meanwhile.
+    R"sql(
+CREATE TABLE week_totals (
+  from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL, version TEXT NOT NULL,
+  mark INTEGER NOT NULL, figures TEXT, PRIMARY KEY (from_ms, to_ms)) WITHOUT ROWID;
+CREATE INDEX week_totals_to ON week_totals(to_ms);
+CREATE TRIGGER week_totals_message_added AFTER INSERT ON messages BEGIN
+  DELETE FROM week_totals WHERE to_ms > new.created_at - 604800000;
+END;
+CREATE TRIGGER week_totals_message_changed
+  AFTER UPDATE OF thread_key, parent_key, author_key, group_key, created_at, deleted ON messages
+  WHEN old.thread_key <> new.thread_key OR old.parent_key IS NOT new.parent_key OR
+       old.author_key <> new.author_key OR old.group_key IS NOT new.group_key OR
+       old.created_at <> new.created_at OR old.deleted <> new.deleted BEGIN
+  DELETE FROM week_totals WHERE to_ms > min(old.created_at, new.created_at) - 604800000;
+END;
+CREATE TRIGGER week_totals_message_removed AFTER DELETE ON messages BEGIN
+  DELETE FROM week_totals WHERE to_ms > old.created_at - 604800000;
+END;
+CREATE TRIGGER week_totals_reaction_added AFTER INSERT ON reactions WHEN new.at IS NOT NULL BEGIN
+  DELETE FROM week_totals WHERE to_ms > new.at - 604800000;
+END;
+CREATE TRIGGER week_totals_reaction_changed AFTER UPDATE OF at ON reactions
+  WHEN old.at IS NOT new.at BEGIN
+  DELETE FROM week_totals
+    WHERE to_ms > min(coalesce(old.at, new.at), coalesce(new.at, old.at)) - 604800000;
+END;
+CREATE TRIGGER week_totals_reaction_removed AFTER DELETE ON reactions WHEN old.at IS NOT NULL
+  BEGIN
+  DELETE FROM week_totals WHERE to_ms > old.at - 604800000;
+END;
+CREATE TRIGGER week_totals_person_added AFTER INSERT ON users BEGIN
+  DELETE FROM week_totals;
+END;
+CREATE TRIGGER week_totals_person_changed AFTER UPDATE OF state, is_bot, joined_at ON users
+  WHEN old.state <> new.state OR old.is_bot <> new.is_bot OR
+       old.joined_at IS NOT new.joined_at BEGIN
+  DELETE FROM week_totals;
+END;
+CREATE TRIGGER week_totals_person_removed AFTER DELETE ON users BEGIN
+  DELETE FROM week_totals;
+END;
+)sql",
 };
 
 }  // namespace

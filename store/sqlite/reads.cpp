@@ -290,3 +290,51 @@ Result<SqliteStore::Tally> SqliteStore::Count(Time now) {
 }
 
 }  // namespace learnloop::store::sqlite
+
+namespace learnloop::store::sqlite {
+
+Result<std::vector<Store::KeptWeek>> SqliteStore::KeptWeeks(const std::string& version) {
+  return Guard([&] {
+    return ReadAll(
+        "SELECT from_ms, to_ms, figures FROM week_totals WHERE version = ?1 AND figures NOT NULL "
+        "ORDER BY from_ms",
+        [](Stmt& s) {
+          return KeptWeek{s.TimeAt(0), s.TimeAt(1), s.Text(2)};
+        },
+        version);
+  });
+}
+
+Result<int64_t> SqliteStore::MarkWeeks(const std::string& version,
+                                       const std::vector<std::pair<Time, Time>>& weeks) {
+  return Guard([&] {
+    int64_t mark = 0;
+    Write([&] {
+      Stmt& last = Cached("SELECT coalesce(max(mark), 0) + 1 FROM week_totals");
+      if (last.Step()) mark = last.Int(0);
+      last.Reset();
+      Stmt& put = Cached(
+          "INSERT OR REPLACE INTO week_totals(from_ms, to_ms, version, mark) "
+          "VALUES (?1, ?2, ?3, ?4)");
+      for (const auto& [from, to] : weeks)
+        put.Bind(1, from).Bind(2, to).Bind(3, version).Bind(4, mark).Run();
+    });
+    return mark;
+  });
+}
+
+Status SqliteStore::KeepWeeks(int64_t mark, const std::vector<KeptWeek>& weeks) {
+  return Guard([&] {
+    Write([&] {
+      Stmt& keep = Cached(
+          "UPDATE week_totals SET figures = ?4 WHERE from_ms = ?1 AND to_ms = ?2 AND mark = ?3 "
+          "AND figures IS NULL");
+      for (const auto& w : weeks)
+        keep.Bind(1, w.from).Bind(2, w.to).Bind(3, mark).Bind(4, w.figures).Run();
+      Stmt& drop = Cached("DELETE FROM week_totals WHERE mark = ?1 AND figures IS NULL");
+      drop.Bind(1, mark).Run();
+    });
+  });
+}
+
+}  // namespace learnloop::store::sqlite

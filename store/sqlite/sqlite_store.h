@@ -333,6 +333,10 @@ class SqliteStore final : public Store {
   Status ScanAuthorGroups(const std::function<void(const AuthorGroupRow&)>& fn) override;
   Status ScanAnswersTo(const std::vector<std::string>& prompt_ids,
                        const std::function<void(const AnswerRow&)>& fn) override;
+  Result<std::vector<KeptWeek>> KeptWeeks(const std::string& version) override;
+  Result<int64_t> MarkWeeks(const std::string& version,
+                            const std::vector<std::pair<Time, Time>>& weeks) override;
+  Status KeepWeeks(int64_t mark, const std::vector<KeptWeek>& weeks) override;
 
   Result<Tally> Count(Time now) override;
 
