@@ -1,6 +1,7 @@
 #include "analytics/report.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -407,11 +408,109 @@ Time ReportReadsFrom(TimeZone tz, IsoWeek week) {
   return BoundsOf(tz, week).from;
 }
 
+std::string EncodeTotals(const Totals& t) {
+  std::string out = "1";  // the form's version: what DecodeTotals reads
+  char buf[32];
+  for (int64_t v : {t.members, t.posts, t.replies, t.reactions, t.active_users, t.contributors,
+                    t.new_contributors}) {
+    auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    out.append(" ").append(buf, end);
+  }
+  // Doubles in their shortest form that reads back as the same double.
+  for (const auto& v :
+       {t.engagement_rate, t.replies_per_post, t.response_rate, t.median_first_response_minutes}) {
+    if (!v) {
+      out += " -";
+      continue;
+    }
+    auto end = std::to_chars(buf, buf + sizeof buf, *v).ptr;
+    out.append(" ").append(buf, end);
+  }
+  return out;
+}
+
+std::optional<Totals> DecodeTotals(std::string_view text) {
+  std::vector<std::string_view> parts;
+  for (size_t at = 0; at <= text.size();) {
+    size_t space = std::min(text.find(' ', at), text.size());
+    parts.push_back(text.substr(at, space - at));
+    at = space + 1;
+  }
+  if (parts.size() != 12 || parts[0] != "1") return std::nullopt;
+  Totals t;
+  int64_t* ints[] = {&t.members,      &t.posts,        &t.replies,         &t.reactions,
+                     &t.active_users, &t.contributors, &t.new_contributors};
+  for (size_t i = 0; i < 7; ++i) {
+    auto [end, ec] =
+        std::from_chars(parts[1 + i].data(), parts[1 + i].data() + parts[1 + i].size(), *ints[i]);
+    if (ec != std::errc() || end != parts[1 + i].data() + parts[1 + i].size()) return std::nullopt;
+  }
+  std::optional<double>* doubles[] = {&t.engagement_rate, &t.replies_per_post, &t.response_rate,
+                                      &t.median_first_response_minutes};
+  for (size_t i = 0; i < 4; ++i) {
+    std::string_view p = parts[8 + i];
+    if (p == "-") continue;
+    double v = 0;
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
+    if (ec != std::errc() || end != p.data() + p.size()) return std::nullopt;
+    *doubles[i] = v;
+  }
+  return t;
+}
+
+Result<Report> WeeklyReport(store::Store& s, IsoWeek week, Time as_of, const ReportOptions& o) {
+  // The form of the kept figures and the definitions they follow: kept by another version,
+  // they are computed again.
+  const std::string version = "totals 1; definitions " + std::to_string(kDefinitionsVersion);
+  std::vector<WeekBounds> weeks{BoundsOf(o.tz, week)};
+  for (IsoWeek k = week.Previous(); weeks.size() < 12; k = k.Previous())
+    weeks.push_back(BoundsOf(o.tz, k));
+  std::reverse(weeks.begin(), weeks.end());
+  auto match = [&](const std::vector<store::Store::KeptWeek>& rows) {
+    std::vector<std::optional<Totals>> kept(weeks.size());
+    for (const auto& row : rows)
+      for (size_t k = 0; k < weeks.size(); ++k)
+        if (row.from == weeks[k].from && row.to == weeks[k].to) kept[k] = DecodeTotals(row.figures);
+    return kept;
+  };
+  // The weeks not kept are marked before their data is read: their figures are kept after
+  // only if nothing they read changed meanwhile. A store that cannot be written to computes
+  // them each time.
+  LL_ASSIGN_OR_RETURN(auto rows, s.KeptWeeks(version));
+  auto kept = match(rows);
+  std::vector<std::pair<Time, Time>> missing;
+  for (size_t k = 0; k < weeks.size(); ++k)
+    if (!kept[k]) missing.emplace_back(weeks[k].from, weeks[k].to);
+  std::optional<int64_t> mark;
+  if (!missing.empty())
+    if (auto m = s.MarkWeeks(version, missing); m.ok()) mark = *m;
+  // What is kept and the data read, in one view of the store.
+  Columns c;
+  LL_TRY(s.ReadTransaction([&]() -> Status {
+    LL_ASSIGN_OR_RETURN(rows, s.KeptWeeks(version));
+    kept = match(rows);
+    size_t first = 0;
+    while (first < weeks.size() && kept[first]) ++first;
+    LL_ASSIGN_OR_RETURN(c, Columns::Load(s, weeks[std::min<size_t>(first, weeks.size() - 4)].from));
+    return Status::Ok();
+  }));
+  Report r = ComputeWeekly(c, week, as_of, o, kept);
+  if (mark) {
+    std::vector<store::Store::KeptWeek> computed;
+    for (size_t k = 0; k < weeks.size(); ++k)
+      if (!kept[k]) computed.push_back({weeks[k].from, weeks[k].to, EncodeTotals(r.history[k])});
+    // Not kept (the store busy): computed again next time.
+    static_cast<void>(s.KeepWeeks(*mark, computed));
+  }
+  return r;
+}
+
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o) {
   return ComputeWeekly(Columns::From(d), week, as_of, o);
 }
 
-Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o) {
+Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o,
+                     const std::vector<std::optional<Totals>>& kept) {
   Report r;
   WeekBounds w = BoundsOf(o.tz, week);
   r.week = week.ToString();
@@ -431,9 +530,14 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
     r.history_weeks.push_back(k.ToString());
   }
   bounds.push_back(Ms(w.to));
-  if (c.since != kNoTime && c.since > bounds[0])
+  // Weeks from the first one not kept on are computed (their data read), and the 28 days.
+  size_t first = 0;
+  if (kept.size() == weeks.size())
+    while (first < weeks.size() && kept[first]) ++first;
+  const size_t reads_from = std::min<size_t>(first, weeks.size() - 4);
+  if (c.since != kNoTime && c.since > bounds[reads_from])
     throw std::logic_error("the report of " + r.week + " needs the store from " +
-                           FormatIso(ReportReadsFrom(o.tz, week)));
+                           FormatIso(FromUnixMillis(bounds[reads_from])));
   // The trend on a second thread, the rest of the week's figures on this one.
   Span w28 = SpanOf(Window28(o.tz, week));
   InParallel(
@@ -442,7 +546,14 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
         r.network = ComputeNetwork(c, w28, o);
         r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
       },
-      [&] { r.history = ComputeTotals(c, bounds); });
+      [&] {
+        for (size_t k = 0; k < first; ++k) r.history.push_back(*kept[k]);
+        if (first < weeks.size()) {
+          auto computed =
+              ComputeTotals(c, {bounds.begin() + static_cast<std::ptrdiff_t>(first), bounds.end()});
+          r.history.insert(r.history.end(), computed.begin(), computed.end());
+        }
+      });
   r.totals = r.history[11];
   r.trend = r.history[10];
 

@@ -94,8 +94,19 @@ std::string Pseudonym(const std::string& key, const std::string& user_id);
 // history before them is what the store keeps counted). Columns loaded from a later time
 // cannot give that report (ComputeWeekly throws std::logic_error).
 Time ReportReadsFrom(TimeZone tz, IsoWeek week);
-Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o);
+// `kept`: the totals of the 12 weeks of the trend known already (oldest first; empty: none);
+// those from the oldest one missing on are computed.
+Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOptions& o,
+                     const std::vector<std::optional<Totals>>& kept = {});
 Report ComputeWeekly(const Dataset& d, IsoWeek week, Time as_of, const ReportOptions& o);
+// The report of `week` from the store: the totals of the weeks of its trend that the store kept
+// from an earlier report are not computed again (nor their data read), and those it computes
+// are kept for the next.
+Result<Report> WeeklyReport(store::Store& s, IsoWeek week, Time as_of, const ReportOptions& o);
+
+// A week's totals as the store keeps them, and back (nullopt: not a form this version reads).
+std::string EncodeTotals(const Totals& t);
+std::optional<Totals> DecodeTotals(std::string_view text);
 
 std::string RenderJson(const Report& r);
 std::string RenderMarkdown(const Report& r);

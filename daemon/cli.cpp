@@ -403,13 +403,14 @@ int ReportHandler(Args& a, config::Config* cfg) {
   }
   auto store = OpenStore(cfg->store_path);
   if (!store) return 1;
-  auto data = analytics::Columns::Load(*store, analytics::ReportReadsFrom(cfg->tz, *week));
-  auto options = data.ok() ? ReportOptionsFor(*cfg, *store) : data.error();
-  if (!options.ok()) {
-    std::cerr << "learnloop report: " << options.error().message << "\n";
+  auto options = ReportOptionsFor(*cfg, *store);
+  auto computed = options.ok() ? analytics::WeeklyReport(*store, *week, as_of, *options)
+                               : Result<analytics::Report>::Fail(options.error().message);
+  if (!computed.ok()) {
+    std::cerr << "learnloop report: " << computed.error().message << "\n";
     return 1;
   }
-  auto report = analytics::ComputeWeekly(*data, *week, as_of, *options);
+  const analytics::Report& report = *computed;
   if (format == "csv") {
     std::error_code ec;
     std::filesystem::create_directories(a.options["out"], ec);

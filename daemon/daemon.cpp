@@ -876,10 +876,8 @@ Result<std::vector<std::string>> WriteWeeklyReports(const config::Config& cfg, s
   if (ec)
     return Result<std::vector<std::string>>::Fail("cannot create " + cfg.report_dir + ": " +
                                                   ec.message());
-  LL_ASSIGN_OR_RETURN(auto data,
-                      analytics::Columns::Load(store, analytics::ReportReadsFrom(cfg.tz, week)));
   LL_ASSIGN_OR_RETURN(auto options, ReportOptionsFor(cfg, store));
-  auto report = analytics::ComputeWeekly(data, week, as_of, options);
+  LL_ASSIGN_OR_RETURN(auto report, analytics::WeeklyReport(store, week, as_of, options));
   if (digest) *digest = analytics::RenderDigest(report, cfg.digest_link);
   std::vector<std::pair<std::string, std::string>> files;  // name → text
   for (const auto& f : cfg.report_formats) {

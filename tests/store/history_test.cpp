@@ -108,6 +108,13 @@ analytics::Dataset Everything(store::Store& s) {
   return d;
 }
 
+// A report as JSON, and its 12 weeks of trend (the page draws them; the JSON has two).
+std::string Whole(const analytics::Report& r) {
+  std::string out = analytics::RenderJson(r);
+  for (const auto& t : r.history) out += "\n" + analytics::EncodeTotals(t);
+  return out;
+}
+
 // The report of each of weeks 12 to 29, from the weeks it reads, equals the one over everything
 // the store holds, read from the store or held in memory.
 void ExpectReportsOfTheWeeksAgree(store::Store& s, const std::string& when) {
@@ -120,14 +127,26 @@ void ExpectReportsOfTheWeeksAgree(store::Store& s, const std::string& when) {
     for (int i = 0; i < k; ++i) week = week.Next();
     const auto window = Ok(analytics::Columns::Load(s, analytics::ReportReadsFrom(kUtc.tz, week)));
     EXPECT_LT(window.msg_ms.size(), everything.msg_ms.size()) << when;
-    const std::string expected =
-        analytics::RenderJson(analytics::ComputeWeekly(all, week, as_of, kUtc));
-    EXPECT_EQ(analytics::RenderJson(analytics::ComputeWeekly(everything, week, as_of, kUtc)),
-              expected)
+    const std::string expected = Whole(analytics::ComputeWeekly(all, week, as_of, kUtc));
+    EXPECT_EQ(Whole(analytics::ComputeWeekly(everything, week, as_of, kUtc)), expected)
         << when << ", " << week.ToString();
-    EXPECT_EQ(analytics::RenderJson(analytics::ComputeWeekly(window, week, as_of, kUtc)), expected)
+    EXPECT_EQ(Whole(analytics::ComputeWeekly(window, week, as_of, kUtc)), expected)
         << when << ", " << week.ToString();
+    // From the store with the weeks it kept (the second time, every week of the trend).
+    for (int times = 0; times < 2; ++times)
+      EXPECT_EQ(Whole(Ok(analytics::WeeklyReport(s, week, as_of, kUtc))), expected)
+          << when << ", " << week.ToString() << ", kept weeks " << times;
   }
+}
+
+const std::string kVersion =
+    "totals 1; definitions " + std::to_string(analytics::kDefinitionsVersion);
+
+// The ends of the weeks the store keeps, as times.
+std::vector<std::string> KeptEnds(store::Store& s) {
+  std::vector<std::string> out;
+  for (const auto& w : Ok(s.KeptWeeks(kVersion))) out.push_back(FormatIso(w.to));
+  return out;
 }
 
 // What the store keeps of the history, with ids for keys: (author, group, messages) and
@@ -243,6 +262,100 @@ TEST(History, AReportFromItsWeeksEqualsOneOverEverythingAsTheHistoryChanges) {
       User{Person(0), "yammer", "P0", std::nullopt, std::nullopt, "active", false, std::nullopt}));
   ASSERT_TRUE(store::Import(*keyed, (d.path / "e").string()).ok());
   EXPECT_EQ(Difference(Kept(*keyed), kept), "");
+}
+
+TEST(History, TheWeeksAReportKeepsGoWhenWhatTheyReadChanges) {
+  TempDir d;
+  auto opened = store::OpenSqlite((d.path / "s.db").string());
+  ASSERT_TRUE(opened.ok());
+  store::Store& s = **opened;
+  WriteHistory(s);
+  IsoWeek week = WeekOf(kUtc.tz, kStart);
+  for (int i = 0; i < 25; ++i) week = week.Next();  // weeks 14 to 25 in its trend
+  const Time as_of = kStart + std::chrono::hours(24 * 7 * 40);
+  auto expect_report = [&](const std::string& when) {
+    const std::string expected =
+        Whole(analytics::ComputeWeekly(Ok(analytics::Columns::Load(s)), week, as_of, kUtc));
+    EXPECT_EQ(Whole(Ok(analytics::WeeklyReport(s, week, as_of, kUtc))), expected) << when;
+    EXPECT_EQ(KeptEnds(s).size(), 12u) << when;  // and each week kept again
+  };
+  expect_report("first");
+  const auto ends = KeptEnds(s);
+  ASSERT_EQ(ends.size(), 12u);
+  EXPECT_EQ(ends.back(), FormatIso(kStart + std::chrono::hours(24 * 7 * 26 - 8)));
+  auto week_end = [&](int k) { return kStart + std::chrono::hours(24 * 7 * (k + 1) - 8); };
+
+  // A reply of week 19: the weeks from 18 on go (their posts' responses count 7 days on).
+  Message m;
+  m.id = "yammer:late";
+  m.network = "yammer";
+  m.group_id = "yammer:g1";
+  m.thread_id = Id(900);
+  m.reply_to_id = m.thread_id;
+  m.kind = "reply";
+  m.author_id = Person(2);
+  m.created_at = kStart + std::chrono::hours(24 * 7 * 19 + 30);
+  Ok(s.UpsertMessage(m));
+  auto left = KeptEnds(s);
+  EXPECT_EQ(left, std::vector<std::string>(ends.begin(), ends.begin() + 4)) << "weeks 14 to 17";
+  EXPECT_EQ(left.back(), FormatIso(week_end(17)));
+  expect_report("after a late reply");
+
+  // Written again as it is: nothing it reads changed.
+  Ok(s.UpsertMessage(m));
+  EXPECT_EQ(KeptEnds(s).size(), 12u);
+  // Deleted, and moved back in time: each time from its earliest time on.
+  m.deleted = true;
+  Ok(s.UpsertMessage(m));
+  EXPECT_EQ(KeptEnds(s).size(), 4u);
+  expect_report("after a deletion");
+  m.created_at = kStart + std::chrono::hours(24 * 7 * 17 + 30);
+  Ok(s.UpsertMessage(m));
+  EXPECT_EQ(KeptEnds(s),
+            (std::vector<std::string>{FormatIso(week_end(14)), FormatIso(week_end(15))}));
+  expect_report("after a message moved");
+
+  // A reaction of week 23 to a message of week 2 (its own time), then one with its
+  // message's time (week 21).
+  Ok(s.UpsertReaction(
+      Reaction{Id(30), Person(4), "like", kStart + std::chrono::hours(24 * 7 * 23 + 2)}));
+  EXPECT_EQ(KeptEnds(s).size(), 8u) << "weeks 14 to 21";
+  expect_report("after a reaction");
+  Ok(s.UpsertReaction(Reaction{Id(21 * 50), Person(5), "like", std::nullopt}));
+  EXPECT_EQ(KeptEnds(s).size(), 5u) << "weeks 14 to 18";
+  expect_report("after a reaction at its message's time");
+
+  // The directory: a person leaving changes the members of every week.
+  auto p = *Ok(s.GetUser(Person(6)));
+  p.state = "deactivated";
+  Ok(s.UpsertUser(p));
+  EXPECT_EQ(KeptEnds(s).size(), 0u);
+  expect_report("after a person left");
+  Ok(s.ForgetUser(Person(7), as_of));
+  EXPECT_EQ(KeptEnds(s).size(), 0u);
+  expect_report("after a person was forgotten");
+
+  // A week marked before its data is read, changed meanwhile: its figures are not kept.
+  const auto kept = Ok(s.KeptWeeks(kVersion));
+  const Time from = kept.front().from, to = kept.front().to;
+  Ok(s.UpsertUser(p));  // unchanged: all kept still
+  ASSERT_EQ(KeptEnds(s).size(), 12u);
+  Message early = m;
+  early.id = "yammer:early";
+  early.created_at = kStart;
+  Ok(s.UpsertMessage(early));
+  ASSERT_EQ(KeptEnds(s).size(), 0u);
+  const int64_t mark = Ok(s.MarkWeeks(kVersion, {{from, to}}));
+  early.id = "yammer:early2";
+  Ok(s.UpsertMessage(early));
+  Ok(s.KeepWeeks(mark, {{from, to, kept.front().figures}}));
+  EXPECT_EQ(KeptEnds(s).size(), 0u);
+  expect_report("after a change while the report read");
+  // And a bulk load keeps none.
+  ASSERT_TRUE(store::Export(s, (d.path / "e").string()).ok());
+  ASSERT_TRUE(store::Import(s, (d.path / "e").string()).ok());
+  EXPECT_EQ(KeptEnds(s).size(), 0u);
+  expect_report("after an import");
 }
 
 TEST(History, AReactionWrittenBeforeItsMessageCountsAtTheMessagesTime) {
