@@ -1,8 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <random>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "core/json.h"
 #include "core/parallel.h"
 #include "core/secret.h"
+#include "core/sort.h"
 #include "core/time.h"
 
 using namespace learnloop;
@@ -306,6 +309,30 @@ TEST(Interner, NumberedAndOtherIdsEachGetOneIndexAndComeBackAsWritten) {
   EXPECT_FALSE(ids.Find("yammer:001234"));
   EXPECT_FALSE(ids.Find("slack:1234"));  // a prefix never seen
   EXPECT_FALSE(ids.Find("b:c"));
+}
+
+TEST(SortKeys, OrdersAsAComparisonSortDoes) {
+  std::mt19937_64 random(7);
+  // Small and large, keys in a narrow range (few passes), over every bit, many repeated, one
+  // value only, already sorted and reversed.
+  std::vector<std::vector<uint64_t>> cases = {{}, {5}, {3, 1, 2}};
+  for (size_t n : {4095, 4096, 100000}) {
+    std::vector<uint64_t> narrow(n), wide(n), repeated(n), same(n, 42), sorted(n);
+    for (size_t i = 0; i < n; ++i) {
+      narrow[i] = (uint64_t{random() % 3} << 32) | (random() % 100000);
+      wide[i] = random();
+      repeated[i] = random() % 7 << 50;
+      sorted[i] = i << 20;
+    }
+    std::vector<uint64_t> reversed(sorted.rbegin(), sorted.rend());
+    cases.insert(cases.end(), {narrow, wide, repeated, same, sorted, reversed});
+  }
+  for (auto& keys : cases) {
+    auto expected = keys;
+    std::sort(expected.begin(), expected.end());
+    SortKeys(keys);
+    EXPECT_EQ(keys, expected) << keys.size() << " keys";
+  }
 }
 
 TEST(KeyIndex, KeysGetTheirFirstValueAndAreFoundAsTheTableGrows) {
