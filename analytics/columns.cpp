@@ -9,6 +9,7 @@
 
 #include "analytics/dataset.h"
 #include "core/parallel.h"
+#include "core/sort.h"
 
 namespace learnloop::analytics {
 
@@ -206,7 +207,7 @@ Status Columns::Finish(const IdsOf& ids_of, const MessagesOf& messages_of, Part 
   std::stable_sort(part.unknown.begin(), part.unknown.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   for (const auto& [m, id] : part.unknown) pairs.push_back(uint64_t{m} << 32 | User(id));
-  std::sort(pairs.begin(), pairs.end());
+  SortKeys(pairs);
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   for (uint64_t p : pairs) {
     mention_msg.push_back(static_cast<uint32_t>(p >> 32));

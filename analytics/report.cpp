@@ -10,6 +10,7 @@
 
 #include "core/crypto.h"
 #include "core/parallel.h"
+#include "core/sort.h"
 
 namespace learnloop::analytics {
 
@@ -221,7 +222,7 @@ NetworkFigures ComputeNetwork(const Columns& c, Span w28, const ReportOptions& o
     uint32_t m = c.react_msg[i];
     if (c.Counts(m) && w28.Has(ReactionMs(c, i))) add(c.react_user[i], c.msg_author[m]);
   }
-  std::sort(pairs.begin(), pairs.end());
+  SortKeys(pairs);
   struct Edge {
     uint32_t u, v;
     int64_t weight;
@@ -245,17 +246,32 @@ NetworkFigures ComputeNetwork(const Columns& c, Span w28, const ReportOptions& o
   }
   std::sort(nodes.begin(), nodes.end());
   nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
-  std::sort(nodes.begin(), nodes.end(),
-            [&](uint32_t a, uint32_t b) { return c.users[a] < c.users[b]; });
+  // People read from the directory come in id order already: no sort then.
+  auto by_id = [&](uint32_t a, uint32_t b) { return c.users[a] < c.users[b]; };
+  if (!std::is_sorted(nodes.begin(), nodes.end(), by_id))
+    std::sort(nodes.begin(), nodes.end(), by_id);
   std::vector<uint32_t> node_of(c.users.size(), kNone);
   for (uint32_t i = 0; i < nodes.size(); ++i) node_of[nodes[i]] = i;
 
   n.nodes = static_cast<int64_t>(nodes.size());
   n.edges = static_cast<int64_t>(edges.size());
+  // Edges whose reverse is an edge too: the pairs and the pairs reversed, both sorted, merged.
   int64_t mutual = 0;
-  for (const auto& e : edges)
-    if (std::binary_search(pairs.begin(), pairs.end(), static_cast<uint64_t>(e.v) << 32 | e.u))
-      ++mutual;
+  {
+    std::vector<uint64_t> reversed;
+    reversed.reserve(pairs.size());
+    for (uint64_t p : pairs) reversed.push_back(p << 32 | p >> 32);
+    SortKeys(reversed);
+    for (size_t i = 0, j = 0; i < pairs.size() && j < reversed.size();) {
+      if (pairs[i] < reversed[j]) {
+        ++i;
+      } else if (reversed[j] < pairs[i]) {
+        ++j;
+      } else {
+        ++mutual, ++i, ++j;
+      }
+    }
+  }
   n.reciprocity = Ratio(mutual, n.edges);
   if (n.nodes > 1)
     n.density = static_cast<double>(n.edges) / (static_cast<double>(n.nodes) * (n.nodes - 1));
@@ -298,17 +314,28 @@ NetworkFigures ComputeNetwork(const Columns& c, Span w28, const ReportOptions& o
   const size_t N = nodes.size();
   if (N > 0) {
     std::vector<double> out_weight(N, 0);
-    std::vector<std::tuple<uint32_t, uint32_t, double>> in;  // (v, u, weight) by node
-    in.reserve(edges.size());
+    // (v, u, weight) by node v, and by u within: counted into place by u, then by v (each edge
+    // keeps its place among those of its v).
+    using In = std::tuple<uint32_t, uint32_t, double>;
+    std::vector<In> by_source(edges.size()), in(edges.size());
+    std::vector<size_t> start(N + 1, 0);
+    for (const auto& e : edges) {
+      uint32_t u = node_of[e.u];
+      out_weight[u] += static_cast<double>(e.weight);
+      ++start[u + 1];
+    }
+    for (size_t i = 0; i < N; ++i) start[i + 1] += start[i];
     for (const auto& e : edges) {
       uint32_t u = node_of[e.u], v = node_of[e.v];
-      out_weight[u] += static_cast<double>(e.weight);
-      in.emplace_back(v, u, static_cast<double>(e.weight));
+      by_source[start[u]++] = In{v, u, static_cast<double>(e.weight)};
     }
-    std::sort(in.begin(), in.end());
-    std::vector<size_t> start(N + 1, 0);
-    for (const auto& [v, u, w] : in) ++start[v + 1];
+    std::fill(start.begin(), start.end(), 0);
+    for (const auto& [v, u, w] : by_source) ++start[v + 1];
     for (size_t i = 0; i < N; ++i) start[i + 1] += start[i];
+    {
+      std::vector<size_t> at(start.begin(), start.end() - 1);
+      for (const In& x : by_source) in[at[std::get<0>(x)]++] = x;
+    }
     const double damping = 0.85, n_d = static_cast<double>(N);
     std::vector<double> rank(N, 1.0 / n_d), next(N);
     for (int iter = 0; iter < 100; ++iter) {
@@ -357,7 +384,7 @@ std::vector<GroupRow> ComputeGroups(const Columns& c, Span w, int min_size) {
     ++reactions[g];
     active.push_back(static_cast<uint64_t>(g) << 32 | u);
   }
-  std::sort(active.begin(), active.end());
+  SortKeys(active);
   active.erase(std::unique(active.begin(), active.end()), active.end());
   std::vector<GroupRow> rows;
   for (uint32_t g = 0; g < G; ++g) {
