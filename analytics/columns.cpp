@@ -282,8 +282,8 @@ Result<Columns> Columns::Load(store::Store& s, std::optional<Time> since) {
 
 Status Columns::LoadFrom(store::Store& s) {
   // Two threads, each with its own view of the store: this one reads the directory, the
-  // prompts and their answers, the messages and the counts of messages by author (all in one
-  // view: the counts match the messages), the other the reactions.
+  // messages and the counts of messages by author (all in one view: the counts match the
+  // messages), the other the prompts, their answers and the reactions.
   auto reader = s.OpenReader();
   Part part;
   std::set<std::string> out;
@@ -301,17 +301,6 @@ Status Columns::LoadFrom(store::Store& s) {
                         s.KeysOf({private_groups.begin(), private_groups.end()}));
     for (int64_t k : private_keys)
       if (k) private_group_keys_.push_back(k);
-    LL_ASSIGN_OR_RETURN(prompts, s.AllPrompts());
-    // The answers a report reads: to the prompts from `since` on, and to every prompt of a
-    // sequence (its completion counts them all).
-    std::set<std::string_view> sequences;
-    for (const auto& p : prompts)
-      if (p.last_step) sequences.insert(p.campaign);
-    std::vector<std::string> answered;
-    for (const auto& p : prompts)
-      if (p.posted_at.time_since_epoch().count() >= since || sequences.count(p.campaign))
-        answered.push_back(p.id);
-    LL_TRY(s.ScanAnswersTo(answered, [&](const store::Store::AnswerRow& a) { AddAnswer(a); }));
     LL_ASSIGN_OR_RETURN(auto choices, s.OptChoices());
     for (const auto& [id, opted_out] : choices)
       if (opted_out) out.insert(id);
@@ -321,6 +310,18 @@ Status Columns::LoadFrom(store::Store& s) {
   };
   auto second = [&](store::Store& other) {
     return other.ReadTransaction([&]() -> Status {
+      LL_ASSIGN_OR_RETURN(prompts, other.AllPrompts());
+      // The answers a report reads: to the prompts from `since` on, and to every prompt of a
+      // sequence (its completion counts them all).
+      std::set<std::string_view> sequences;
+      for (const auto& p : prompts)
+        if (p.last_step) sequences.insert(p.campaign);
+      std::vector<std::string> answered;
+      for (const auto& p : prompts)
+        if (p.posted_at.time_since_epoch().count() >= since || sequences.count(p.campaign))
+          answered.push_back(p.id);
+      LL_TRY(
+          other.ScanAnswersTo(answered, [&](const store::Store::AnswerRow& a) { AddAnswer(a); }));
       return other.ScanReactionsSince(from,
                                       [&](const store::Store::ReactionRow& r) { AddReaction(r); });
     });

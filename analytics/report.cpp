@@ -565,22 +565,20 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
   if (c.since != kNoTime && c.since > bounds[reads_from])
     throw std::logic_error("the report of " + r.week + " needs the store from " +
                            FormatIso(FromUnixMillis(bounds[reads_from])));
-  // The trend on a second thread, the rest of the week's figures on this one.
+  // The network (PageRank) on one thread; personas, groups and the weeks of the trend not kept
+  // on the other.
   Span w28 = SpanOf(Window28(o.tz, week));
-  InParallel(
-      [&] {
-        r.personas = ComputePersonas(c, w28, Ms(w.to));
-        r.network = ComputeNetwork(c, w28, o);
-        r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
-      },
-      [&] {
-        for (size_t k = 0; k < first; ++k) r.history.push_back(*kept[k]);
-        if (first < weeks.size()) {
-          auto computed =
-              ComputeTotals(c, {bounds.begin() + static_cast<std::ptrdiff_t>(first), bounds.end()});
-          r.history.insert(r.history.end(), computed.begin(), computed.end());
-        }
-      });
+  InParallel([&] { r.network = ComputeNetwork(c, w28, o); },
+             [&] {
+               r.personas = ComputePersonas(c, w28, Ms(w.to));
+               r.groups = ComputeGroups(c, SpanOf(w), o.min_group_size);
+               for (size_t k = 0; k < first; ++k) r.history.push_back(*kept[k]);
+               if (first < weeks.size()) {
+                 auto computed = ComputeTotals(
+                     c, {bounds.begin() + static_cast<std::ptrdiff_t>(first), bounds.end()});
+                 r.history.insert(r.history.end(), computed.begin(), computed.end());
+               }
+             });
   r.totals = r.history[11];
   r.trend = r.history[10];
 
