@@ -35,14 +35,15 @@ Status SqliteStore::UpsertUser(const User& u) {
   return Guard([&] {
     Locked([&] {
       if (Forgotten(u.id)) return;
+      const int64_t key = KeyOf(u.id, false);
       Stmt& s = Cached(
-          "INSERT INTO users VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(id) DO UPDATE SET "
+          "INSERT INTO users(id, network, name, email, department, state, is_bot, joined_at, key) "
+          "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT(id) DO UPDATE SET "
           "network=excluded.network, name=excluded.name, email=excluded.email, "
           "department=excluded.department, state=excluded.state, is_bot=excluded.is_bot, "
-          "joined_at=excluded.joined_at");
+          "joined_at=excluded.joined_at, key=excluded.key");
       s.Bind(1, u.id).Bind(2, u.network).Bind(3, u.name).Bind(4, u.email).Bind(5, u.department);
-      s.Bind(6, u.state).Bind(7, u.is_bot).Bind(8, u.joined_at).Run();
-      KeyOf(u.id, false);
+      s.Bind(6, u.state).Bind(7, u.is_bot).Bind(8, u.joined_at).Bind(9, key).Run();
     });
   });
 }

@@ -335,6 +335,11 @@ CREATE TRIGGER week_totals_person_removed AFTER DELETE ON users BEGIN
   DELETE FROM week_totals;
 END;
 )sql",
+    // Each person's key beside them: a report reads the directory without looking each id up.
+    R"sql(
+ALTER TABLE users ADD COLUMN key INTEGER;
+UPDATE users SET key = (SELECT k.key FROM ids k WHERE k.id = users.id);
+)sql",
 };
 
 }  // namespace

@@ -197,9 +197,7 @@ Status SqliteStore::ScanMessagesOf(const std::vector<int64_t>& keys,
 Status SqliteStore::ScanUsers(const std::function<void(const UserRow&)>& fn) {
   return Guard([&] {
     auto lock = Lock();
-    Stmt s(db_,
-           "SELECT k.key, u.id, u.state, u.is_bot, u.joined_at FROM users u LEFT JOIN ids k ON "
-           "k.id = u.id ORDER BY u.id");
+    Stmt s(db_, "SELECT key, id, state, is_bot, joined_at FROM users ORDER BY id");
     UserRow row;
     while (s.Step()) {
       row.key = s.Int(0);

@@ -281,6 +281,11 @@ INSERT INTO reactions VALUES ('yammer:11','yammer:1','like',NULL);
   auto keys = Ok(st.KeysOf({"yammer:10", "yammer:11", "yammer:2", "yammer:99", "nobody"}));
   EXPECT_EQ(keys[4], 0);
   EXPECT_EQ(Ok(st.IdsOf({keys[3]})), std::vector<std::string>{"yammer:99"});
+  std::map<std::string, int64_t> people;  // the directory with each person's key
+  Ok(st.ScanUsers([&](const store::Store::UserRow& u) { people[std::string(u.id)] = u.key; }));
+  EXPECT_EQ(people, (std::map<std::string, int64_t>{{"yammer:1", Ok(st.KeysOf({"yammer:1"}))[0]},
+                                                    {"yammer:2", keys[2]}}));
+  EXPECT_NE(people["yammer:1"], 0);
   std::map<int64_t, store::Store::MessageRow> rows;
   Ok(st.ScanMessagesSince(Time::min(),
                           [&](const store::Store::MessageRow& r) { rows[r.key] = r; }));
