@@ -188,9 +188,8 @@ std::string Difference(const std::set<std::string>& a, const std::set<std::strin
 
 TEST(History, AReportFromItsWeeksEqualsOneOverEverythingAsTheHistoryChanges) {
   TempDir d;
-  auto opened = store::OpenSqlite((d.path / "s.db").string());
-  ASSERT_TRUE(opened.ok());
-  store::Store& s = **opened;
+  auto opened = Ok(store::OpenSqlite((d.path / "s.db").string()));
+  store::Store& s = *opened;
   WriteHistory(s);
   ExpectReportsOfTheWeeksAgree(s, "as written");
   {  // The week of the sequence's last step: its completion, from answers of 18 weeks before.
@@ -266,9 +265,8 @@ TEST(History, AReportFromItsWeeksEqualsOneOverEverythingAsTheHistoryChanges) {
 
 TEST(History, TheWeeksAReportKeepsGoWhenWhatTheyReadChanges) {
   TempDir d;
-  auto opened = store::OpenSqlite((d.path / "s.db").string());
-  ASSERT_TRUE(opened.ok());
-  store::Store& s = **opened;
+  auto opened = Ok(store::OpenSqlite((d.path / "s.db").string()));
+  store::Store& s = *opened;
   WriteHistory(s);
   IsoWeek week = WeekOf(kUtc.tz, kStart);
   for (int i = 0; i < 25; ++i) week = week.Next();  // weeks 14 to 25 in its trend
