@@ -277,7 +277,7 @@ class AnalyticsReader {
   // Figures of whole weeks [from, to) a report computed, kept for the next one (in the form the
   // report gives them; `version` names that form). The store removes a kept week as soon as
   // what its figures read changes: a message or reaction of a time before `to` + 7 days, or
-  // the directory.
+  // the directory, or a network's first group (which names its private conversations).
   struct KeptWeek {
     Time from{}, to{};
     std::string figures;

@@ -340,6 +340,14 @@ END;
 ALTER TABLE users ADD COLUMN key INTEGER;
 UPDATE users SET key = (SELECT k.key FROM ids k WHERE k.id = users.id);
 )sql",
+    // A network's first group names its private conversations with the bot (their messages
+    // never count, see analytics' Columns): the weeks kept before are removed.
+    R"sql(
+CREATE TRIGGER week_totals_network_added AFTER INSERT ON groups
+  WHEN NOT EXISTS (SELECT 1 FROM groups WHERE network = new.network AND id <> new.id) BEGIN
+  DELETE FROM week_totals;
+END;
+)sql",
 };
 
 }  // namespace

@@ -333,6 +333,23 @@ TEST(History, TheWeeksAReportKeepsGoWhenWhatTheyReadChanges) {
   EXPECT_EQ(KeptEnds(s).size(), 0u);
   expect_report("after a person was forgotten");
 
+  // A network's first group: its private conversations with the bot stop counting.
+  Message direct;
+  direct.id = "teams:dm1";
+  direct.network = "teams";
+  direct.group_id = "teams:" + std::string(kPrivateGroup);
+  direct.thread_id = direct.id;
+  direct.kind = "post";
+  direct.author_id = Person(3);
+  direct.created_at = kStart + std::chrono::hours(24 * 7 * 20 + 3);
+  Ok(s.UpsertMessage(direct));
+  expect_report("after a private message of a network without groups");
+  Ok(s.UpsertGroup(Group{"teams:g1", "teams", "G", "community", {}}));
+  EXPECT_EQ(KeptEnds(s).size(), 0u);
+  expect_report("after a network's first group");
+  Ok(s.UpsertGroup(Group{"teams:g2", "teams", "G2", "community", {}}));
+  EXPECT_EQ(KeptEnds(s).size(), 12u);
+
   // A week marked before its data is read, changed meanwhile: its figures are not kept.
   const auto kept = Ok(s.KeptWeeks(kVersion));
   const Time from = kept.front().from, to = kept.front().to;
