@@ -45,6 +45,22 @@ struct Span {
 };
 Span SpanOf(WeekBounds w) { return {Ms(w.from), Ms(w.to)}; }
 
+// The 12 weeks ending with `week`, oldest first: those of the trend.
+std::vector<IsoWeek> TrendWeeks(IsoWeek week) {
+  std::vector<IsoWeek> weeks{week};
+  while (weeks.size() < 12) weeks.push_back(weeks.back().Previous());
+  std::reverse(weeks.begin(), weeks.end());
+  return weeks;
+}
+// Of the trend's weeks with those `kept` (none when empty): the first computed (from the first
+// not kept on), and the first whose data is read (that one, or the 28 days' first if later).
+size_t FirstComputed(const std::vector<std::optional<Totals>>& kept) {
+  size_t first = 0;
+  while (first < kept.size() && kept[first]) ++first;
+  return first;
+}
+size_t FirstRead(size_t first_computed) { return std::min<size_t>(first_computed, 12 - 4); }
+
 // A reaction's time (§2): its own, or its message's.
 int64_t ReactionMs(const Columns& c, size_t i) {
   return c.react_ms[i] != kNoTime ? c.react_ms[i] : c.msg_ms[c.react_msg[i]];
@@ -430,10 +446,7 @@ std::string Pseudonym(const std::string& key, const std::string& user_id) {
   return crypto::HmacSha256Hex(key, user_id).substr(0, 12);
 }
 
-Time ReportReadsFrom(TimeZone tz, IsoWeek week) {
-  for (int i = 0; i < 11; ++i) week = week.Previous();
-  return BoundsOf(tz, week).from;
-}
+Time ReportReadsFrom(TimeZone tz, IsoWeek week) { return BoundsOf(tz, TrendWeeks(week)[0]).from; }
 
 std::string EncodeTotals(const Totals& t) {
   std::string out = "1";  // the form's version: what DecodeTotals reads
@@ -489,10 +502,8 @@ Result<Report> WeeklyReport(store::Store& s, IsoWeek week, Time as_of, const Rep
   // The form of the kept figures and the definitions they follow: kept by another version,
   // they are computed again.
   const std::string version = "totals 1; definitions " + std::to_string(kDefinitionsVersion);
-  std::vector<WeekBounds> weeks{BoundsOf(o.tz, week)};
-  for (IsoWeek k = week.Previous(); weeks.size() < 12; k = k.Previous())
-    weeks.push_back(BoundsOf(o.tz, k));
-  std::reverse(weeks.begin(), weeks.end());
+  std::vector<WeekBounds> weeks;
+  for (IsoWeek k : TrendWeeks(week)) weeks.push_back(BoundsOf(o.tz, k));
   auto match = [&](const std::vector<store::Store::KeptWeek>& rows) {
     std::vector<std::optional<Totals>> kept(weeks.size());
     for (const auto& row : rows)
@@ -516,9 +527,7 @@ Result<Report> WeeklyReport(store::Store& s, IsoWeek week, Time as_of, const Rep
   LL_TRY(s.ReadTransaction([&]() -> Status {
     LL_ASSIGN_OR_RETURN(rows, s.KeptWeeks(version));
     kept = match(rows);
-    size_t first = 0;
-    while (first < weeks.size() && kept[first]) ++first;
-    LL_ASSIGN_OR_RETURN(c, Columns::Load(s, weeks[std::min<size_t>(first, weeks.size() - 4)].from));
+    LL_ASSIGN_OR_RETURN(c, Columns::Load(s, weeks[FirstRead(FirstComputed(kept))].from));
     return Status::Ok();
   }));
   Report r = ComputeWeekly(c, week, as_of, o, kept);
@@ -548,9 +557,7 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
   r.provisional = w.to + hours{24 * 7} > as_of;
   r.min_group_size = o.min_group_size;
   // The 12 weeks ending with W (the trend chart), in one pass.
-  std::vector<IsoWeek> weeks{week};
-  while (weeks.size() < 12) weeks.push_back(weeks.back().Previous());
-  std::reverse(weeks.begin(), weeks.end());
+  const std::vector<IsoWeek> weeks = TrendWeeks(week);
   std::vector<int64_t> bounds;
   for (const auto& k : weeks) {
     bounds.push_back(Ms(BoundsOf(o.tz, k).from));
@@ -558,10 +565,8 @@ Report ComputeWeekly(const Columns& c, IsoWeek week, Time as_of, const ReportOpt
   }
   bounds.push_back(Ms(w.to));
   // Weeks from the first one not kept on are computed (their data read), and the 28 days.
-  size_t first = 0;
-  if (kept.size() == weeks.size())
-    while (first < weeks.size() && kept[first]) ++first;
-  const size_t reads_from = std::min<size_t>(first, weeks.size() - 4);
+  const size_t first = kept.size() == weeks.size() ? FirstComputed(kept) : 0;
+  const size_t reads_from = FirstRead(first);
   if (c.since != kNoTime && c.since > bounds[reads_from])
     throw std::logic_error("the report of " + r.week + " needs the store from " +
                            FormatIso(FromUnixMillis(bounds[reads_from])));
