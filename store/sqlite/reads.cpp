@@ -287,10 +287,6 @@ Result<SqliteStore::Tally> SqliteStore::Count(Time now) {
   });
 }
 
-}  // namespace learnloop::store::sqlite
-
-namespace learnloop::store::sqlite {
-
 Result<std::vector<Store::KeptWeek>> SqliteStore::KeptWeeks(const std::string& version) {
   return Guard([&] {
     return ReadAll(
